@@ -1,0 +1,8 @@
+import { desc } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { chats, type Chat } from "../db/schema.ts";
+
+/** The most recently active chats first. */
+export function listRecentChats(db: Db, limit = 50): Promise<Chat[]> {
+  return db.select().from(chats).orderBy(desc(chats.updatedAt), desc(chats.id)).limit(limit);
+}

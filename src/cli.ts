@@ -1,0 +1,63 @@
+import pkg from "../package.json" with { type: "json" };
+import { ConfigError, describeSettings, loadConfig } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { openDatabase } from "./db/client.ts";
+import { migrate } from "./db/migrate.ts";
+import { serveUntilSignal } from "./server.ts";
+
+const HELP = `Parley ${pkg.version}: a self-hosted AI chat server.
+
+Usage: parley [command]
+
+Commands:
+  serve       Start the server (the default).
+  migrate     Bring the database schema up to date, then exit.
+  help        Show this text.
+  version     Print the version.
+
+Settings (environment variables):
+${describeSettings()}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? "serve";
+  if (command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command === "version" || command === "--version" || command === "-v") {
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  if (command !== "serve" && command !== "migrate") {
+    process.stderr.write(`parley: unknown command "${command}"; try "parley --help".\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  if (command === "migrate") {
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const result = await migrate(database, config.databaseUrl);
+      log.info("migrated", { driver: database.driver, applied: result.applied, known: result.total });
+    } finally {
+      await database.close();
+    }
+    return 0;
+  }
+  return serveUntilSignal(config, log);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  // Operator mistakes get one sentence; anything else is a bug and keeps its stack for the report.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`parley: ${err.message}\n`);
+  } else {
+    process.stderr.write(`parley: could not start: ${(err as Error)?.message ?? err}\n`);
+    if (process.env.LOG_LEVEL === "debug") process.stderr.write(`${(err as Error)?.stack}\n`);
+  }
+  process.exitCode = 1;
+}
+process.exit();

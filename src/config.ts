@@ -1,0 +1,211 @@
+/**
+ * Every setting Parley reads, in one table: name, type, default, whether it is secret, and what it
+ * means. The environment is parsed once at start; a bad value stops the start with one sentence
+ * that names the variable.
+ */
+
+export class ConfigError extends Error {}
+
+type Setting<T> = {
+  /** Environment variable. */
+  name: string;
+  /** Shown in `--help`; `undefined` means "unset". */
+  default: string | undefined;
+  secret: boolean;
+  description: string;
+  parse: (raw: string | undefined, name: string) => T;
+};
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = Exclude<(typeof LOG_FORMATS)[number], "auto">;
+
+function integer(min: number, max: number, fallback: number) {
+  return (raw: string | undefined, name: string): number => {
+    if (raw === undefined || raw.trim() === "") return fallback;
+    const value = Number(raw.trim());
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
+    }
+    return value;
+  };
+}
+
+function oneOf<const T extends readonly string[]>(choices: T, fallback: T[number]) {
+  return (raw: string | undefined, name: string): T[number] => {
+    if (raw === undefined || raw.trim() === "") return fallback;
+    const value = raw.trim().toLowerCase();
+    if (!choices.includes(value)) {
+      throw new ConfigError(`${name} must be one of ${choices.join(", ")} (got "${raw}").`);
+    }
+    return value as T[number];
+  };
+}
+
+function httpUrl(fallback: string | undefined) {
+  return (raw: string | undefined, name: string): string | undefined => {
+    const value = raw?.trim() || fallback;
+    if (value === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}").`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}").`);
+    }
+    return value.replace(/\/+$/, "");
+  };
+}
+
+function text(fallback: string | undefined) {
+  return (raw: string | undefined): string | undefined => raw?.trim() || fallback;
+}
+
+/** Accepts `postgres://` and `postgresql://` URLs with a host; unset means the embedded database. */
+function databaseUrl(raw: string | undefined, name: string): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "postgres:" && url.protocol !== "postgresql:") || !url.hostname) {
+    throw new ConfigError(
+      `${name} must be a postgres:// URL such as postgres://user:password@localhost:5432/parley ` +
+        `(got "${redactUrl(value)}"); leave it unset to use the embedded database.`,
+    );
+  }
+  return value;
+}
+
+const settings = {
+  port: {
+    name: "PORT",
+    default: "3000",
+    secret: false,
+    description: "TCP port the web server listens on.",
+    parse: integer(1, 65535, 3000),
+  },
+  host: {
+    name: "HOST",
+    default: "127.0.0.1",
+    secret: false,
+    description: "Address to listen on; 0.0.0.0 accepts connections from other machines.",
+    parse: (raw: string | undefined) => raw?.trim() || "127.0.0.1",
+  },
+  databaseUrl: {
+    name: "DATABASE_URL",
+    default: undefined,
+    secret: true,
+    description: "postgres:// URL of a Postgres server; unset uses the embedded database in DATA_DIR.",
+    parse: databaseUrl,
+  },
+  dataDir: {
+    name: "DATA_DIR",
+    default: "./data",
+    secret: false,
+    description: "Folder where the embedded database keeps its files.",
+    parse: (raw: string | undefined) => raw?.trim() || "./data",
+  },
+  openrouterApiKey: {
+    name: "OPENROUTER_API_KEY",
+    default: undefined,
+    secret: true,
+    description: "API key for OpenRouter (or the server at OPENROUTER_BASE_URL).",
+    parse: text(undefined),
+  },
+  openrouterBaseUrl: {
+    name: "OPENROUTER_BASE_URL",
+    default: "https://openrouter.ai/api/v1",
+    secret: false,
+    description: "Base URL of the OpenAI-compatible API that answers.",
+    parse: (raw: string | undefined, name: string) =>
+      httpUrl("https://openrouter.ai/api/v1")(raw, name) as string,
+  },
+  defaultModel: {
+    name: "DEFAULT_MODEL",
+    default: "openrouter/auto",
+    secret: false,
+    description: "Model new chats start with.",
+    parse: (raw: string | undefined) => raw?.trim() || "openrouter/auto",
+  },
+  logLevel: {
+    name: "LOG_LEVEL",
+    default: "info",
+    secret: false,
+    description: "Least severe log level written: debug, info, warn or error.",
+    parse: oneOf(LOG_LEVELS, "info"),
+  },
+  logFormat: {
+    name: "LOG_FORMAT",
+    default: "auto",
+    secret: false,
+    description: "json, pretty, or auto (pretty on a terminal, json otherwise).",
+    parse: (raw: string | undefined, name: string): LogFormat => {
+      const value = oneOf(LOG_FORMATS, "auto")(raw, name);
+      if (value !== "auto") return value;
+      return process.stdout.isTTY ? "pretty" : "json";
+    },
+  },
+  publicUrl: {
+    name: "PUBLIC_URL",
+    default: undefined,
+    secret: false,
+    description: "URL people use to reach Parley (e.g. https://chat.example.com); defaults to http://HOST:PORT.",
+    parse: httpUrl(undefined),
+  },
+  shutdownTimeout: {
+    name: "SHUTDOWN_TIMEOUT_MS",
+    default: "5000",
+    secret: false,
+    description: "How long a graceful shutdown may take before the process exits anyway.",
+    parse: integer(0, 600_000, 5000),
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K]["parse"]> };
+
+/** Parses the environment into a Config, or throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const config = {} as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
+    config[key] = setting.parse(env[setting.name], setting.name);
+  }
+  return config as Config;
+}
+
+/** The URL people reach Parley at, for links and Origin checks. */
+export function publicUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
+}
+
+/** The settings table for `--help`: secrets show only whether they are set. */
+export function describeSettings(env: Record<string, string | undefined> = process.env): string {
+  const rows = Object.values(settings as Record<string, Setting<unknown>>).map((s) => {
+    const current = env[s.name];
+    const shown = current === undefined ? "" : s.secret ? " [set]" : ` [now: ${current}]`;
+    const fallback = s.default === undefined ? "unset" : s.default;
+    const secret = s.secret ? " (secret)" : "";
+    return `  ${s.name.padEnd(22)}${s.description}${secret}\n  ${"".padEnd(22)}default: ${fallback}${shown}`;
+  });
+  return rows.join("\n");
+}
+
+/** Drops the password from a connection URL so it can be shown or logged. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return value.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+  }
+}

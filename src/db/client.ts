@@ -1,0 +1,136 @@
+import { mkdirSync, accessSync, constants, rmSync, existsSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { sql, type SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+// Embedded as files so the compiled binary carries PGlite's runtime with it.
+import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
+import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
+import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
+import { ConfigError, redactUrl } from "../config.ts";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** One database, whichever driver is behind it. */
+export type Database = {
+  driver: "pglite" | "postgres";
+  db: Db;
+  /** Raw SQL returning rows; hides that PGlite answers `{ rows }` and postgres.js an array. */
+  rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
+  close(): Promise<void>;
+};
+
+export type DatabaseOptions = {
+  /** A postgres:// URL, or undefined for the embedded database. */
+  url: string | undefined;
+  /** Where PGlite keeps its files; `memory://` keeps them in memory (tests). */
+  dataDir: string;
+  /** PGlite only: start from a data directory dump instead of running initdb (tests). */
+  loadDataDir?: Blob;
+  poolSize?: number;
+};
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : openPglite(opts);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connect_timeout: 10,
+    connection: { application_name: "parley" },
+  });
+  try {
+    await client`select 1`;
+  } catch (err) {
+    await client.end({ timeout: 0 }).catch(() => {});
+    throw new ConfigError(
+      `Could not connect to the database at DATABASE_URL (${redactUrl(url)}): ${describeDbError(err)}.`,
+    );
+  }
+  return fromPostgresClient(client);
+}
+
+/** Wraps a postgres.js client (the pool, or a dedicated connection) as a Database. */
+export function fromPostgresClient(client: postgres.Sql): Database {
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return {
+    driver: "postgres",
+    db,
+    rows: async <T,>(query: SQL) => (await db.execute(query)) as unknown as T[],
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(opts: DatabaseOptions): Promise<Database> {
+  const inMemory = opts.dataDir.startsWith("memory://");
+  const dir = inMemory ? opts.dataDir : resolve(opts.dataDir);
+  const fresh = !inMemory && !hasFiles(dir);
+  if (!inMemory) prepareDataDir(dir);
+  let client: PGlite;
+  try {
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
+      WebAssembly.compile(await Bun.file(pgliteWasmPath).arrayBuffer()),
+      WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
+    ]);
+    client = await PGlite.create(inMemory ? undefined : dir, {
+      pgliteWasmModule,
+      initdbWasmModule,
+      fsBundle: Bun.file(pgliteDataPath),
+      loadDataDir: opts.loadDataDir,
+    });
+  } catch (err) {
+    // A first start that died half-way would leave a data directory PGlite cannot open again.
+    if (fresh) rmSync(dir, { recursive: true, force: true });
+    throw new ConfigError(`Could not open the embedded database in DATA_DIR (${dir}): ${describeDbError(err)}.`);
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    driver: "pglite",
+    db,
+    rows: async <T,>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
+    close: () => client.close(),
+  };
+}
+
+function hasFiles(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).length > 0;
+}
+
+/** PGlite's own mkdir is not recursive, and its errors do not name the folder. */
+function prepareDataDir(dir: string) {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError(`DATA_DIR (${dir}) cannot be created or written to (${reason}); point it at a writable folder.`);
+  }
+}
+
+/** A short, secret-free reason from a driver error. */
+export function describeDbError(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: unknown[] };
+  if (e?.code === "ECONNREFUSED") return "connection refused (is Postgres running?)";
+  if (e?.code === "ENOTFOUND" || e?.code === "EAI_AGAIN") return "host not found";
+  if (e?.code === "CONNECT_TIMEOUT") return "timed out connecting";
+  if (e?.code === "3D000") return "the database does not exist";
+  if (e?.code === "28P01" || e?.code === "28000") return "authentication failed";
+  return (e?.message ?? String(err)).split("\n")[0] ?? "unknown error";
+}
+
+/** True when the database answers a trivial query. */
+export async function ping(database: Database): Promise<boolean> {
+  try {
+    await database.rows(sql`select 1 as ok`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,18 @@
+// Files imported `with { type: "file" }` arrive as a path: on disk under `bun run`, inside the
+// binary's embedded file system when compiled.
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
+declare module "*.data" {
+  const path: string;
+  export default path;
+}
+declare module "*.js" {
+  const path: string;
+  export default path;
+}
+declare module "*.css" {
+  const path: string;
+  export default path;
+}

@@ -1,0 +1,44 @@
+import type { LogFormat, LogLevel } from "./config.ts";
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const COLOR: Record<LogLevel, string> = {
+  debug: "\x1b[90m",
+  info: "\x1b[36m",
+  warn: "\x1b[33m",
+  error: "\x1b[31m",
+};
+
+export type Fields = Record<string, unknown>;
+export type Logger = Record<LogLevel, (event: string, fields?: Fields) => void>;
+
+/**
+ * One line per event: JSON for machines (production), or `time level event k=v` for people.
+ * Callers pass an event name and plain fields; never pass secrets.
+ */
+export function createLogger(opts: {
+  level: LogLevel;
+  format: LogFormat;
+  write?: (line: string) => void;
+}): Logger {
+  const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const emit = (level: LogLevel) => (event: string, fields: Fields = {}) => {
+    if (RANK[level] < RANK[opts.level]) return;
+    const time = new Date().toISOString();
+    if (opts.format === "json") {
+      write(JSON.stringify({ time, level, event, ...fields }, errorReplacer));
+      return;
+    }
+    const pairs = Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v, errorReplacer)}`)
+      .join(" ");
+    write(`${time.slice(11, 23)} ${COLOR[level]}${level.padEnd(5)}\x1b[0m ${event}${pairs ? ` ${pairs}` : ""}`);
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+function errorReplacer(_key: string, value: unknown) {
+  return value instanceof Error ? value.message : value;
+}
+
+/** A logger that drops everything, for tests that do not read the log. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,77 @@
+import { createApp, type App } from "./app.ts";
+import { ConfigError, publicUrl, redactUrl, type Config } from "./config.ts";
+import { openDatabase, type Database } from "./db/client.ts";
+import { migrate } from "./db/migrate.ts";
+import type { Logger } from "./log.ts";
+
+export type RunningServer = { app: App; database: Database; url: string; stop(): Promise<void> };
+
+/** Opens and migrates the database, then listens. Throws ConfigError for anything the operator must fix. */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const started = performance.now();
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const migrated = await migrate(database, config.databaseUrl);
+    log.info("database ready", {
+      driver: database.driver,
+      where: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir,
+      migrationsApplied: migrated.applied,
+    });
+    const app = createApp({ config, database, log });
+    try {
+      app.listen({ port: config.port, hostname: config.host });
+    } catch (err) {
+      throw listenError(err, config);
+    }
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server!.port}`;
+    log.info("listening", { url, publicUrl: publicUrl(config), startupMs: Math.round(performance.now() - started) });
+    return {
+      app,
+      database,
+      url,
+      async stop() {
+        await app.stop(true);
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+}
+
+function listenError(err: unknown, config: Config): Error {
+  const code = (err as { code?: string }).code;
+  if (code === "EADDRINUSE") {
+    return new ConfigError(`PORT ${config.port} is already in use on ${config.host}; stop the other program or choose another PORT.`);
+  }
+  if (code === "EACCES") {
+    return new ConfigError(`PORT ${config.port} needs more privileges than Parley has; choose a PORT above 1023.`);
+  }
+  if (code === "EADDRNOTAVAIL") {
+    return new ConfigError(`HOST ${config.host} is not an address of this machine.`);
+  }
+  return err as Error;
+}
+
+/**
+ * Runs until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish (up to
+ * SHUTDOWN_TIMEOUT_MS), closes sockets and the database, and resolves with the exit code.
+ */
+export async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
+  const server = await startServer(config, log);
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  log.info("shutting down", { signal });
+  const graceful = server.app.server?.stop(false);
+  const timedOut = await Promise.race([
+    graceful?.then(() => false),
+    Bun.sleep(config.shutdownTimeout).then(() => true),
+  ]);
+  if (timedOut) log.warn("shutdown timeout reached; closing remaining connections");
+  await server.stop();
+  log.info("stopped");
+  return 0;
+}
