@@ -88,8 +88,8 @@ const settings = {
     name: "PORT",
     default: "3000",
     secret: false,
-    description: "TCP port the web server listens on.",
-    parse: integer(1, 65535, 3000),
+    description: "TCP port the web server listens on (0 picks a free one and logs it).",
+    parse: integer(0, 65535, 3000),
   },
   host: {
     name: "HOST",

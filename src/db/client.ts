@@ -23,6 +23,8 @@ export type Database = {
   /** Raw SQL returning rows; hides that PGlite answers `{ rows }` and postgres.js an array. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
   close(): Promise<void>;
+  /** The embedded database itself, for what only PGlite can do (dumping its data directory). */
+  pglite?: PGlite;
 };
 
 export type DatabaseOptions = {
@@ -64,7 +66,7 @@ export function fromPostgresClient(client: postgres.Sql): Database {
     driver: "postgres",
     db,
     rows: async <T,>(query: SQL) => (await db.execute(query)) as unknown as T[],
-    close: () => client.end({ timeout: 5 }),
+    close: once(() => client.end({ timeout: 5 })),
   };
 }
 
@@ -94,9 +96,16 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   return {
     driver: "pglite",
     db,
+    pglite: client,
     rows: async <T,>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
-    close: () => client.close(),
+    close: once(() => client.close()),
   };
+}
+
+/** Closing twice (a failed start, then shutdown) must not throw. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
 }
 
 function hasFiles(dir: string): boolean {

@@ -1,0 +1,132 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DRIVERS, freshDatabase } from "./support/db.ts";
+import { runParley, startParley } from "./support/process.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "parley-cli-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** One line, starting "parley: ", naming the variable, and no stack trace. */
+function expectOneSentence(stderr: string, mentions: RegExp) {
+  const lines = stderr.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toStartWith("parley: ");
+  expect(lines[0]).toMatch(mentions);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("the parley command", () => {
+  test("--help lists every setting with its default and never prints a secret", async () => {
+    const { code, stdout } = await runParley(["--help"], {
+      OPENROUTER_API_KEY: "sk-or-v1-supersecret",
+      DATABASE_URL: "postgres://me:pa55word@db/parley",
+    });
+    expect(code).toBe(0);
+    for (const name of ["PORT", "HOST", "DATABASE_URL", "DATA_DIR", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_URL"]) {
+      expect(stdout).toContain(name);
+    }
+    expect(stdout).toContain("serve");
+    expect(stdout).toContain("migrate");
+    expect(stdout).not.toContain("supersecret");
+    expect(stdout).not.toContain("pa55word");
+  });
+
+  test("an unknown command is refused with a hint", async () => {
+    const { code, stderr } = await runParley(["sevre"], {});
+    expect(code).toBe(2);
+    expectOneSentence(stderr, /unknown command "sevre".*--help/);
+  });
+
+  const badStarts: [string, Record<string, string>, RegExp][] = [
+    ["PORT=abc", { PORT: "abc" }, /PORT must be a whole number/],
+    ["a malformed DATABASE_URL", { DATABASE_URL: "localhost:5432/parley" }, /DATABASE_URL must be a postgres:\/\/ URL/],
+    ["an unreachable database", { DATABASE_URL: "postgres://parley:hunter2@127.0.0.1:1/parley" }, /Could not connect to the database at DATABASE_URL .*connection refused/],
+    ["a DATA_DIR that cannot be created", { DATA_DIR: "/proc/parley-cannot-live-here" }, /DATA_DIR \(\/proc\/parley-cannot-live-here\) cannot be created or written to/],
+    ["a DATA_DIR below a file", { DATA_DIR: join(scratch, "a-file", "data") }, /DATA_DIR .* cannot be created or written to \(ENOTDIR\)/],
+  ];
+  writeFileSync(join(scratch, "a-file"), "not a folder");
+  for (const [what, env, message] of badStarts) {
+    test(`${what} stops the start with one sentence naming the variable and a non-zero exit`, async () => {
+      const { code, stderr, stdout } = await runParley(["serve"], { DATA_DIR: join(scratch, "unused"), ...env });
+      expect(code).toBe(1);
+      expectOneSentence(stderr, message);
+      expect(stderr + stdout).not.toContain("hunter2");
+    });
+  }
+
+  test("a port already in use is named in one sentence", async () => {
+    const blocker = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("busy") });
+    try {
+      const { code, stderr } = await runParley(["serve"], { PORT: String(blocker.port), DATA_DIR: join(scratch, "busy") });
+      expect(code).toBe(1);
+      expectOneSentence(stderr, new RegExp(`PORT ${blocker.port} is already in use`));
+    } finally {
+      blocker.stop(true);
+    }
+  });
+});
+
+describe("parley serve on the embedded database", () => {
+  test("creates DATA_DIR, migrates, serves, logs one JSON line per request, and exits 0 on SIGTERM", async () => {
+    const dataDir = join(scratch, "nested", "data");
+    const parley = await startParley({ DATA_DIR: dataDir, OPENROUTER_API_KEY: "sk-or-v1-neverlogged" });
+    expect(existsSync(join(dataDir, "PG_VERSION"))).toBe(true);
+    expect((await fetch(`${parley.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${parley.url}/`)).status).toBe(200);
+    expect((await fetch(`${parley.url}/missing`)).status).toBe(404);
+    expect(await parley.stop("SIGTERM")).toBe(0);
+    const requests = parley.logs.filter((l) => l.event === "request");
+    expect(requests.map((r) => [r.method, r.path, r.status])).toEqual([
+      ["GET", "/", 200],
+      ["GET", "/missing", 404],
+    ]);
+    for (const r of requests) expect(typeof r.ms).toBe("number");
+    expect(parley.logs.map((l) => l.event)).toEqual(expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]));
+    expect(JSON.stringify(parley.logs)).not.toContain("neverlogged");
+  });
+
+  test("a second start reuses the data and applies no migration; SIGINT also exits 0", async () => {
+    const dataDir = join(scratch, "nested", "data");
+    const parley = await startParley({ DATA_DIR: dataDir });
+    expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({ driver: "pglite", migrationsApplied: 0 });
+    expect(await parley.stop("SIGINT")).toBe(0);
+  });
+
+  test("parley migrate prepares a fresh DATA_DIR and exits 0", async () => {
+    const dataDir = join(scratch, "migrate-only");
+    const { code, stdout } = await runParley(["migrate"], { DATA_DIR: dataDir });
+    expect(code).toBe(0);
+    expect(stdout).toContain('"event":"migrated"');
+    expect(readdirSync(dataDir)).toContain("PG_VERSION");
+  });
+});
+
+if (DRIVERS.includes("postgres")) {
+  describe("parley on Postgres", () => {
+    test("migrate then serve: the database is ready and SIGTERM exits 0", async () => {
+      const t = await freshDatabase("postgres", { migrated: false });
+      try {
+        const migrated = await runParley(["migrate"], { DATABASE_URL: t.url! });
+        expect(migrated.code).toBe(0);
+        expect(migrated.stdout).toContain('"applied":1');
+        const parley = await startParley({ DATABASE_URL: t.url!, DATA_DIR: join(scratch, "never-created") });
+        expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({ driver: "postgres", migrationsApplied: 0 });
+        expect(await (await fetch(`${parley.url}/readyz`)).json()).toEqual({ status: "ready", database: "postgres" });
+        expect(await parley.stop()).toBe(0);
+        expect(existsSync(join(scratch, "never-created"))).toBe(false);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test("a database that does not exist is named in one sentence", async () => {
+      const url = new URL(process.env.PARLEY_TEST_PG_ADMIN!);
+      url.pathname = "/parley_no_such_database";
+      const { code, stderr } = await runParley(["serve"], { DATABASE_URL: url.toString() });
+      expect(code).toBe(1);
+      expectOneSentence(stderr, /DATABASE_URL .*the database does not exist/);
+    });
+  });
+}

@@ -1,0 +1,80 @@
+import { resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+const CLI = resolve(import.meta.dir, "../../src/cli.ts");
+
+export type Parley = {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Parsed JSON log lines seen so far. */
+  logs: Record<string, unknown>[];
+  url: string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+};
+
+/** The command that runs Parley: the compiled binary when PARLEY_BIN is set, else the sources. */
+export function parleyCommand(args: string[] = []): string[] {
+  return process.env.PARLEY_BIN ? [process.env.PARLEY_BIN, ...args] : [process.execPath, CLI, ...args];
+}
+
+/** Runs a Parley command to completion. */
+export async function runParley(args: string[], env: Record<string, string>, cwd?: string) {
+  const proc = Bun.spawn(parleyCommand(args), {
+    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", ...env },
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** Starts `parley serve` on a free port and waits until it logs that it listens. */
+export async function startParley(env: Record<string, string>, cwd?: string): Promise<Parley> {
+  const proc = Bun.spawn(parleyCommand(["serve"]), {
+    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", PORT: "0", ...env },
+    cwd,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = "";
+  void new Response(proc.stderr).text().then((t) => (stderr = t));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    void (async () => {
+      for await (const chunk of proc.stdout) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          try {
+            const entry = JSON.parse(line);
+            logs.push(entry);
+            if (entry.event === "listening") resolveUrl(entry.url);
+          } catch {
+            logs.push({ unparsed: line });
+          }
+        }
+      }
+      await proc.exited;
+      reject(new Error(`parley exited (${proc.exitCode}) before listening: ${stderr}`));
+    })();
+  });
+  return {
+    proc,
+    logs,
+    url,
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
