@@ -1,4 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
+
 let t = performance.now();
 const a = await PGlite.create();
 console.log("memory create", performance.now() - t);
@@ -17,4 +18,5 @@ await c.close();
 t = performance.now();
 const d = await PGlite.create("/tmp/exp/data1");
 console.log("dir reopen", performance.now() - t);
-const r = await d.query("select version()"); console.log(r.rows);
+const r = await d.query("select version()");
+console.log(r.rows);

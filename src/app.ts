@@ -1,15 +1,15 @@
-import { Elysia } from "elysia";
 import { html } from "@elysiajs/html";
+import { Elysia } from "elysia";
+import { HomePage } from "../views/pages/home.tsx";
+import { listRecentChats } from "./chat/repo.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
-import type { Logger } from "./log.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestLog } from "./http/request-log.ts";
 import { securityHeaders } from "./http/security.ts";
-import { listRecentChats } from "./chat/repo.ts";
-import { HomePage } from "../views/pages/home.tsx";
+import type { Logger } from "./log.ts";
 
 export type AppDeps = { config: Config; database: Database; log: Logger };
 

@@ -1,8 +1,8 @@
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, describeSettings, loadConfig } from "./config.ts";
-import { createLogger } from "./log.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { createLogger } from "./log.ts";
 import { serveUntilSignal } from "./server.ts";
 
 const HELP = `Parley ${pkg.version}: a self-hosted AI chat server.

@@ -124,8 +124,7 @@ const settings = {
     default: "https://openrouter.ai/api/v1",
     secret: false,
     description: "Base URL of the OpenAI-compatible API that answers.",
-    parse: (raw: string | undefined, name: string) =>
-      httpUrl("https://openrouter.ai/api/v1")(raw, name) as string,
+    parse: (raw: string | undefined, name: string) => httpUrl("https://openrouter.ai/api/v1")(raw, name) as string,
   },
   defaultModel: {
     name: "DEFAULT_MODEL",

@@ -15,24 +15,22 @@ export type Logger = Record<LogLevel, (event: string, fields?: Fields) => void>;
  * One line per event: JSON for machines (production), or `time level event k=v` for people.
  * Callers pass an event name and plain fields; never pass secrets.
  */
-export function createLogger(opts: {
-  level: LogLevel;
-  format: LogFormat;
-  write?: (line: string) => void;
-}): Logger {
+export function createLogger(opts: { level: LogLevel; format: LogFormat; write?: (line: string) => void }): Logger {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const emit = (level: LogLevel) => (event: string, fields: Fields = {}) => {
-    if (RANK[level] < RANK[opts.level]) return;
-    const time = new Date().toISOString();
-    if (opts.format === "json") {
-      write(JSON.stringify({ time, level, event, ...fields }, errorReplacer));
-      return;
-    }
-    const pairs = Object.entries(fields)
-      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v, errorReplacer)}`)
-      .join(" ");
-    write(`${time.slice(11, 23)} ${COLOR[level]}${level.padEnd(5)}\x1b[0m ${event}${pairs ? ` ${pairs}` : ""}`);
-  };
+  const emit =
+    (level: LogLevel) =>
+    (event: string, fields: Fields = {}) => {
+      if (RANK[level] < RANK[opts.level]) return;
+      const time = new Date().toISOString();
+      if (opts.format === "json") {
+        write(JSON.stringify({ time, level, event, ...fields }, errorReplacer));
+        return;
+      }
+      const pairs = Object.entries(fields)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v, errorReplacer)}`)
+        .join(" ");
+      write(`${time.slice(11, 23)} ${COLOR[level]}${level.padEnd(5)}\x1b[0m ${event}${pairs ? ` ${pairs}` : ""}`);
+    };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 

@@ -1,6 +1,6 @@
-import { createApp, type App } from "./app.ts";
-import { ConfigError, publicUrl, redactUrl, type Config } from "./config.ts";
-import { openDatabase, type Database } from "./db/client.ts";
+import { type App, createApp } from "./app.ts";
+import { type Config, ConfigError, publicUrl, redactUrl } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import type { Logger } from "./log.ts";
 
@@ -43,7 +43,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 function listenError(err: unknown, config: Config): Error {
   const code = (err as { code?: string }).code;
   if (code === "EADDRINUSE") {
-    return new ConfigError(`PORT ${config.port} is already in use on ${config.host}; stop the other program or choose another PORT.`);
+    return new ConfigError(
+      `PORT ${config.port} is already in use on ${config.host}; stop the other program or choose another PORT.`,
+    );
   }
   if (code === "EACCES") {
     return new ConfigError(`PORT ${config.port} needs more privileges than Parley has; choose a PORT above 1023.`);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DRIVERS, freshDatabase } from "./support/db.ts";
@@ -24,7 +24,17 @@ describe("the parley command", () => {
       DATABASE_URL: "postgres://me:pa55word@db/parley",
     });
     expect(code).toBe(0);
-    for (const name of ["PORT", "HOST", "DATABASE_URL", "DATA_DIR", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_URL"]) {
+    for (const name of [
+      "PORT",
+      "HOST",
+      "DATABASE_URL",
+      "DATA_DIR",
+      "OPENROUTER_API_KEY",
+      "OPENROUTER_BASE_URL",
+      "DEFAULT_MODEL",
+      "LOG_LEVEL",
+      "PUBLIC_URL",
+    ]) {
       expect(stdout).toContain(name);
     }
     expect(stdout).toContain("serve");
@@ -42,9 +52,21 @@ describe("the parley command", () => {
   const badStarts: [string, Record<string, string>, RegExp][] = [
     ["PORT=abc", { PORT: "abc" }, /PORT must be a whole number/],
     ["a malformed DATABASE_URL", { DATABASE_URL: "localhost:5432/parley" }, /DATABASE_URL must be a postgres:\/\/ URL/],
-    ["an unreachable database", { DATABASE_URL: "postgres://parley:hunter2@127.0.0.1:1/parley" }, /Could not connect to the database at DATABASE_URL .*connection refused/],
-    ["a DATA_DIR that cannot be created", { DATA_DIR: "/proc/parley-cannot-live-here" }, /DATA_DIR \(\/proc\/parley-cannot-live-here\) cannot be created or written to/],
-    ["a DATA_DIR below a file", { DATA_DIR: join(scratch, "a-file", "data") }, /DATA_DIR .* cannot be created or written to \(ENOTDIR\)/],
+    [
+      "an unreachable database",
+      { DATABASE_URL: "postgres://parley:hunter2@127.0.0.1:1/parley" },
+      /Could not connect to the database at DATABASE_URL .*connection refused/,
+    ],
+    [
+      "a DATA_DIR that cannot be created",
+      { DATA_DIR: "/proc/parley-cannot-live-here" },
+      /DATA_DIR \(\/proc\/parley-cannot-live-here\) cannot be created or written to/,
+    ],
+    [
+      "a DATA_DIR below a file",
+      { DATA_DIR: join(scratch, "a-file", "data") },
+      /DATA_DIR .* cannot be created or written to \(ENOTDIR\)/,
+    ],
   ];
   writeFileSync(join(scratch, "a-file"), "not a folder");
   for (const [what, env, message] of badStarts) {
@@ -59,7 +81,10 @@ describe("the parley command", () => {
   test("a port already in use is named in one sentence", async () => {
     const blocker = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("busy") });
     try {
-      const { code, stderr } = await runParley(["serve"], { PORT: String(blocker.port), DATA_DIR: join(scratch, "busy") });
+      const { code, stderr } = await runParley(["serve"], {
+        PORT: String(blocker.port),
+        DATA_DIR: join(scratch, "busy"),
+      });
       expect(code).toBe(1);
       expectOneSentence(stderr, new RegExp(`PORT ${blocker.port} is already in use`));
     } finally {
@@ -83,14 +108,19 @@ describe("parley serve on the embedded database", () => {
       ["GET", "/missing", 404],
     ]);
     for (const r of requests) expect(typeof r.ms).toBe("number");
-    expect(parley.logs.map((l) => l.event)).toEqual(expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]));
+    expect(parley.logs.map((l) => l.event)).toEqual(
+      expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]),
+    );
     expect(JSON.stringify(parley.logs)).not.toContain("neverlogged");
   });
 
   test("a second start reuses the data and applies no migration; SIGINT also exits 0", async () => {
     const dataDir = join(scratch, "nested", "data");
     const parley = await startParley({ DATA_DIR: dataDir });
-    expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({ driver: "pglite", migrationsApplied: 0 });
+    expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({
+      driver: "pglite",
+      migrationsApplied: 0,
+    });
     expect(await parley.stop("SIGINT")).toBe(0);
   });
 
@@ -112,7 +142,10 @@ if (DRIVERS.includes("postgres")) {
         expect(migrated.code).toBe(0);
         expect(migrated.stdout).toContain('"applied":1');
         const parley = await startParley({ DATABASE_URL: t.url!, DATA_DIR: join(scratch, "never-created") });
-        expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({ driver: "postgres", migrationsApplied: 0 });
+        expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({
+          driver: "postgres",
+          migrationsApplied: 0,
+        });
         expect(await (await fetch(`${parley.url}/readyz`)).json()).toEqual({ status: "ready", database: "postgres" });
         expect(await parley.stop()).toBe(0);
         expect(existsSync(join(scratch, "never-created"))).toBe(false);

@@ -54,8 +54,22 @@ describe("configuration", () => {
   });
 
   test("the settings table lists every variable with its default and never shows a secret", () => {
-    const table = describeSettings({ OPENROUTER_API_KEY: "sk-or-secret-value", DATABASE_URL: "postgres://u:pw@h/d", PORT: "4000" });
-    for (const name of ["PORT", "HOST", "DATABASE_URL", "DATA_DIR", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_URL"]) {
+    const table = describeSettings({
+      OPENROUTER_API_KEY: "sk-or-secret-value",
+      DATABASE_URL: "postgres://u:pw@h/d",
+      PORT: "4000",
+    });
+    for (const name of [
+      "PORT",
+      "HOST",
+      "DATABASE_URL",
+      "DATA_DIR",
+      "OPENROUTER_API_KEY",
+      "OPENROUTER_BASE_URL",
+      "DEFAULT_MODEL",
+      "LOG_LEVEL",
+      "PUBLIC_URL",
+    ]) {
       expect(table).toContain(name);
     }
     expect(table).toContain("default: 3000 [now: 4000]");

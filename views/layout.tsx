@@ -1,6 +1,6 @@
 import type { AssetUrls } from "../src/http/assets.ts";
 
-export type LayoutProps = { title: string; assets: AssetUrls; children?: JSX.Element };
+export type LayoutProps = { title: string; assets: AssetUrls; children: JSX.Element };
 
 /** The page shell: styles, htmx and its WebSocket extension, all from hashed same-origin URLs. */
 export function Layout({ title, assets, children }: LayoutProps): JSX.Element {

@@ -1,6 +1,6 @@
 import { desc } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { chats, type Chat } from "../db/schema.ts";
+import { type Chat, chats } from "../db/schema.ts";
 
 /** The most recently active chats first. */
 export function listRecentChats(db: Db, limit = 50): Promise<Chat[]> {

@@ -1,15 +1,15 @@
-import { mkdirSync, accessSync, constants, rmSync, existsSync, readdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { sql, type SQL } from "drizzle-orm";
+import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
+import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
+// Embedded as files so the compiled binary carries PGlite's runtime with it.
+import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
+import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-// Embedded as files so the compiled binary carries PGlite's runtime with it.
-import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
-import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
-import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
 import { ConfigError, redactUrl } from "../config.ts";
 import * as schema from "./schema.ts";
 
@@ -65,7 +65,7 @@ export function fromPostgresClient(client: postgres.Sql): Database {
   return {
     driver: "postgres",
     db,
-    rows: async <T,>(query: SQL) => (await db.execute(query)) as unknown as T[],
+    rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
     close: once(() => client.end({ timeout: 5 })),
   };
 }
@@ -97,7 +97,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     driver: "pglite",
     db,
     pglite: client,
-    rows: async <T,>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
+    rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     close: once(() => client.close()),
   };
 }
@@ -119,7 +119,9 @@ function prepareDataDir(dir: string) {
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(`DATA_DIR (${dir}) cannot be created or written to (${reason}); point it at a writable folder.`);
+    throw new ConfigError(
+      `DATA_DIR (${dir}) cannot be created or written to (${reason}); point it at a writable folder.`,
+    );
   }
 }
 

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
-import { embeddedMigrations } from "./migrations.macro.ts" with { type: "macro" };
-import { describeDbError, fromPostgresClient, type Database } from "./client.ts";
+import postgres from "postgres";
 import { ConfigError, redactUrl } from "../config.ts";
+import { type Database, describeDbError, fromPostgresClient } from "./client.ts";
+import { embeddedMigrations } from "./migrations.macro.ts" with { type: "macro" };
 
 /** The migrations in drizzle/, inlined at build time. */
 export const migrations: MigrationMeta[] = embeddedMigrations();

@@ -16,13 +16,7 @@ export const messageRole = pgEnum("message_role", ["user", "assistant", "system"
 
 /** complete: done; streaming: being written; stopped: the person pressed Stop; error: upstream
  * failed; interrupted: the process generating it died. */
-export const messageStatus = pgEnum("message_status", [
-  "complete",
-  "streaming",
-  "stopped",
-  "error",
-  "interrupted",
-]);
+export const messageStatus = pgEnum("message_status", ["complete", "streaming", "stopped", "error", "interrupted"]);
 
 export const chats = pgTable(
   "chats",

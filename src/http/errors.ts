@@ -24,7 +24,12 @@ export function errorHandler(log: Logger) {
       case "INVALID_COOKIE_SIGNATURE":
         return answer(400, "A cookie was tampered with.");
       default: {
-        log.error("unhandled error", { method: request.method, path, error: String(error), stack: (error as Error)?.stack });
+        log.error("unhandled error", {
+          method: request.method,
+          path,
+          error: String(error),
+          stack: (error as Error)?.stack,
+        });
         return answer(500, "Something went wrong on our side; it has been logged.");
       }
     }

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { ping, type Database } from "../db/client.ts";
+import { type Database, ping } from "../db/client.ts";
 
 /** `/healthz`: the process answers. `/readyz`: and so does its database. */
 export function healthRoutes(database: Database) {

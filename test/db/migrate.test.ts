@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { fromPostgresClient } from "../../src/db/client.ts";
 import { migrate, migrations } from "../../src/db/migrate.ts";
 import { DRIVERS, freshDatabase } from "../support/db.ts";
-import postgres from "postgres";
 
 async function tables(database: Awaited<ReturnType<typeof freshDatabase>>["database"]) {
   const rows = await database.rows<{ name: string }>(
@@ -24,7 +24,9 @@ for (const driver of DRIVERS) {
         expect(await tables(t.database)).toEqual(["drizzle.__drizzle_migrations", "public.chats", "public.messages"]);
         const second = await migrate(t.database, t.url);
         expect(second.applied).toBe(0);
-        const [count] = await t.database.rows<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+        const [count] = await t.database.rows<{ n: number }>(
+          sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+        );
         expect(count?.n).toBe(migrations.length);
       } finally {
         await t.close();
@@ -35,7 +37,9 @@ for (const driver of DRIVERS) {
       const t = await freshDatabase(driver);
       try {
         const future = (migrations.at(-1)?.folderMillis ?? 0) + 1000;
-        await t.database.rows(sql`insert into drizzle.__drizzle_migrations (hash, created_at) values ('future', ${future})`);
+        await t.database.rows(
+          sql`insert into drizzle.__drizzle_migrations (hash, created_at) values ('future', ${future})`,
+        );
         await expect(migrate(t.database, t.url)).rejects.toThrow(/migrated by a newer version of Parley/);
       } finally {
         await t.close();
@@ -51,7 +55,9 @@ if (DRIVERS.includes("postgres")) {
     try {
       const results = await Promise.all(clients.map((c) => migrate(fromPostgresClient(c), t.url)));
       expect(results.map((r) => r.applied).sort()).toEqual([0, 0, 0, migrations.length]);
-      const [count] = await t.database.rows<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      const [count] = await t.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+      );
       expect(count?.n).toBe(migrations.length);
     } finally {
       await Promise.all(clients.map((c) => c.end()));

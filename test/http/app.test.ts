@@ -90,7 +90,15 @@ eachDriver("the HTTP app", (t) => {
   });
 
   test("nothing but the hashed assets is servable", async () => {
-    for (const path of ["/assets/app.css", "/assets/htmx.js", "/assets/..%2Fsrc%2Fcli.ts", "/src/cli.ts", "/package.json", "/static/app.css", "/drizzle/0000_init.sql"]) {
+    for (const path of [
+      "/assets/app.css",
+      "/assets/htmx.js",
+      "/assets/..%2Fsrc%2Fcli.ts",
+      "/src/cli.ts",
+      "/package.json",
+      "/static/app.css",
+      "/drizzle/0000_init.sql",
+    ]) {
       expect((await get(path)).status).toBe(404);
     }
   });

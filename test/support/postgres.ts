@@ -3,7 +3,7 @@
  * else a throwaway cluster started from the installed Postgres binaries. Each test gets its own
  * fresh database on it. Where none can be had the run says so loudly; with CI=true it fails.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -49,7 +49,17 @@ async function startThrowawayCluster(): Promise<PostgresServer | undefined> {
   if (asPostgres) await run(["chown", "postgres", dir], false);
   await run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"], asPostgres);
   await run(
-    [join(bin, "pg_ctl"), "-D", data, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "-w", "-l", join(dir, "log"), "start"],
+    [
+      join(bin, "pg_ctl"),
+      "-D",
+      data,
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      "-w",
+      "-l",
+      join(dir, "log"),
+      "start",
+    ],
     asPostgres,
   );
   return {

@@ -49,10 +49,10 @@ export async function startParley(env: Record<string, string>, cwd?: string): Pr
     const decoder = new TextDecoder();
     let buffer = "";
     void (async () => {
-      for await (const chunk of proc.stdout) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
+      const reader = proc.stdout.getReader();
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        buffer += decoder.decode(read.value, { stream: true });
+        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
           try {

@@ -1,6 +1,6 @@
 import { createApp } from "../../src/app.ts";
-import { loadConfig, type Config } from "../../src/config.ts";
-import { silentLogger, type Logger } from "../../src/log.ts";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import type { TestDb } from "./db.ts";
 
 export type TestServer = { url: string; config: Config; stop(): Promise<void> };
@@ -12,6 +12,8 @@ export function startTestServer(t: TestDb, env: Record<string, string> = {}, log
   return {
     url: `http://127.0.0.1:${app.server!.port}`,
     config,
-    stop: () => app.stop(true),
+    async stop() {
+      await app.stop(true);
+    },
   };
 }

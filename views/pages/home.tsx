@@ -1,7 +1,7 @@
 import type { Chat } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
-import { Layout } from "../layout.tsx";
 import { ChatList } from "../components/chat-list.tsx";
+import { Layout } from "../layout.tsx";
 
 export type HomeProps = { assets: AssetUrls; chats: Chat[]; hasApiKey: boolean };
 
@@ -19,7 +19,10 @@ export function HomePage({ assets, chats, hasApiKey }: HomeProps): JSX.Element {
             Parley keeps your chats on this server and streams answers from any model on OpenRouter.
           </p>
           {hasApiKey ? null : (
-            <p role="status" class="max-w-md rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200">
+            <p
+              role="status"
+              class="max-w-md rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200"
+            >
               No API key is set. Start Parley with <code>OPENROUTER_API_KEY</code> in its environment to get answers.
             </p>
           )}

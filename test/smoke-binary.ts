@@ -1,0 +1,143 @@
+/**
+ * Smoke test of the compiled binary, as a user would run it: copied alone into an empty folder
+ * (no node_modules, drizzle/ or static/ beside it), started on the embedded database with no
+ * network (a network namespace with only loopback, where `unshare` allows), then on Postgres.
+ * Checks readiness, the page, every asset, that nothing else is servable, and a clean SIGTERM;
+ * prints start-to-ready times for the README. Usage: bun test/smoke-binary.ts dist/parley
+ */
+import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createDatabase, findPostgres } from "./support/postgres.ts";
+
+const source = resolve(process.argv[2] ?? "dist/parley");
+const folder = mkdtempSync(join(tmpdir(), "parley-bin-"));
+const binary = join(folder, "parley");
+copyFileSync(source, binary);
+let failures = 0;
+let passes = 0;
+
+/** Prints failures at once; a run's passes are summed up in one line at its end. */
+function check(what: string, ok: boolean, detail = "") {
+  if (ok) passes++;
+  else failures++;
+  if (!ok || process.env.VERBOSE) console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` (${detail})` : ""}`);
+}
+
+/** Where `unshare -n` works, the binary runs with loopback only: proof it fetches nothing. */
+async function isolatedNetwork(): Promise<boolean> {
+  const probe = Bun.spawnSync(["unshare", "-n", "sh", "-c", "ip link set lo up 2>/dev/null || true"]);
+  return probe.exitCode === 0;
+}
+
+async function run(label: string, env: Record<string, string>, isolate: boolean) {
+  const port = String(30000 + Math.floor(Math.random() * 20000));
+  const inner = `ip link set lo up 2>/dev/null; exec ${binary} serve`;
+  const argv = isolate ? ["unshare", "-n", "sh", "-c", inner] : [binary, "serve"];
+  const passesBefore = passes;
+  const started = performance.now();
+  const proc = Bun.spawn(argv, {
+    cwd: folder,
+    env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin", PORT: port, LOG_FORMAT: "json", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  let readyMs = Number.NaN;
+  // In a separate network namespace we cannot reach the port from here; ask from inside instead.
+  const fetchIn = async (path: string, headers: Record<string, string> = {}) => {
+    if (!isolate) {
+      const res = await fetch(base + path, { headers });
+      return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+    }
+    const target = `/proc/${proc.pid}/ns/net`;
+    const curl = Bun.spawnSync([
+      "nsenter",
+      `--net=${target}`,
+      "curl",
+      "-s",
+      "-D",
+      "-",
+      ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),
+      base + path,
+    ]);
+    const text = curl.stdout.toString();
+    const split = text.indexOf("\r\n\r\n");
+    const head = split >= 0 ? text.slice(0, split) : "";
+    const status = Number(head.split(" ")[1] ?? 0);
+    const h = new Headers();
+    for (const line of head.split("\r\n").slice(1)) {
+      const i = line.indexOf(":");
+      if (i > 0) h.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
+    }
+    return { status, headers: h, body: new TextEncoder().encode(split >= 0 ? text.slice(split + 4) : "") };
+  };
+  for (let i = 0; i < 400; i++) {
+    const res = await fetchIn("/readyz").catch(() => undefined);
+    if (res?.status === 200) {
+      readyMs = performance.now() - started;
+      break;
+    }
+    if (proc.exitCode !== null) break;
+    await Bun.sleep(isolate ? 25 : 5);
+  }
+  check(`${label}: /readyz 200`, Number.isFinite(readyMs), `${Math.round(readyMs)} ms from spawn`);
+  if (Number.isFinite(readyMs)) {
+    const page = await fetchIn("/");
+    const html = new TextDecoder().decode(page.body);
+    check(`${label}: home page 200`, page.status === 200 && html.includes("<!doctype html>"));
+    const assets = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    check(`${label}: page links css, htmx and the ws extension`, assets.length === 3, assets.join(" "));
+    for (const asset of assets) {
+      const res = await fetchIn(asset);
+      check(
+        `${label}: ${asset} 200, cached a year`,
+        res.status === 200 &&
+          res.body.byteLength > 1000 &&
+          /max-age=31536000/.test(res.headers.get("cache-control") ?? ""),
+        `${res.body.byteLength} bytes`,
+      );
+    }
+    for (const path of ["/src/cli.ts", "/assets/cli.ts", "/%24bunfs/root/parley", "/package.json"]) {
+      check(`${label}: ${path} is not servable`, (await fetchIn(path)).status === 404);
+    }
+  }
+  proc.kill("SIGTERM");
+  const code = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => "timeout")]);
+  const stderr = await new Response(proc.stderr).text();
+  check(`${label}: SIGTERM exits 0`, code === 0, `exit ${code}${stderr ? `; stderr: ${stderr.trim()}` : ""}`);
+  console.log(`${label}: ready in ${Math.round(readyMs)} ms; ${passes - passesBefore} checks passed`);
+  return readyMs;
+}
+
+const sizeMb = statSync(binary).size / 1024 / 1024;
+console.log(`binary: ${source} (${sizeMb.toFixed(1)} MiB), run from ${folder}`);
+const isolate = await isolatedNetwork();
+console.log(
+  isolate ? "embedded database runs with no network (loopback only)" : "unshare unavailable: network not isolated",
+);
+const timings: Record<string, number> = {};
+const dataDir = join(folder, "data");
+timings["PGlite, first start (initdb)"] = await run("pglite first start", { DATA_DIR: dataDir }, isolate);
+const later: number[] = [];
+for (let i = 0; i < 3; i++) later.push(await run(`pglite start ${i + 2}`, { DATA_DIR: dataDir }, isolate));
+timings["PGlite, later starts (median of 3)"] = later.sort((a, b) => a - b)[1]!;
+
+const pg = await findPostgres();
+if (pg) {
+  const db = await createDatabase(pg.adminUrl);
+  timings["Postgres, first start (migrates)"] = await run("postgres first start", { DATABASE_URL: db.url }, false);
+  const pgLater: number[] = [];
+  for (let i = 0; i < 3; i++) pgLater.push(await run(`postgres start ${i + 2}`, { DATABASE_URL: db.url }, false));
+  timings["Postgres, later starts (median of 3)"] = pgLater.sort((a, b) => a - b)[1]!;
+  await db.drop();
+  await pg.stop();
+} else {
+  check("postgres available for the smoke test", process.env.CI !== "true", "no Postgres could be found or started");
+}
+
+console.log("\nstart to /readyz 200, measured from spawn:");
+for (const [what, ms] of Object.entries(timings)) console.log(`  ${what.padEnd(40)} ${Math.round(ms)} ms`);
+rmSync(folder, { recursive: true, force: true });
+console.log(`\nsmoke: ${passes} passed, ${failures} failed`);
+process.exit(failures ? 1 : 0);
