@@ -1,5 +1,5 @@
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, describeSettings, loadConfig } from "./config.ts";
+import { type Config, ConfigError, describeSettings, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./log.ts";
@@ -12,6 +12,7 @@ Usage: parley [command]
 Commands:
   serve       Start the server (the default).
   migrate     Bring the database schema up to date, then exit.
+  healthcheck Exit 0 if the server on this machine's PORT answers /readyz (for containers).
   help        Show this text.
   version     Print the version.
 
@@ -29,11 +30,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  if (command !== "serve" && command !== "migrate") {
+  if (command !== "serve" && command !== "migrate" && command !== "healthcheck") {
     process.stderr.write(`parley: unknown command "${command}"; try "parley --help".\n`);
     return 2;
   }
   const config = loadConfig();
+  if (command === "healthcheck") return healthcheck(config);
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   if (command === "migrate") {
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
@@ -46,6 +48,20 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   return serveUntilSignal(config, log);
+}
+
+/** Asks the local server whether it is ready; slim container images have no curl. */
+async function healthcheck(config: Config): Promise<number> {
+  const host = ["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}/readyz`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    process.stdout.write(`${res.status} ${await res.text()}\n`);
+    return res.status === 200 ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`parley: ${url} did not answer: ${(err as Error).message}\n`);
+    return 1;
+  }
 }
 
 try {

@@ -114,6 +114,18 @@ describe("parley serve on the embedded database", () => {
     expect(JSON.stringify(parley.logs)).not.toContain("neverlogged");
   });
 
+  test("parley healthcheck exits 0 while the server is ready and 1 when nothing answers", async () => {
+    const parley = await startParley({ DATA_DIR: join(scratch, "nested", "data") });
+    const port = new URL(parley.url).port;
+    const up = await runParley(["healthcheck"], { PORT: port, HOST: "0.0.0.0" });
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain('"status":"ready"');
+    expect(await parley.stop()).toBe(0);
+    const down = await runParley(["healthcheck"], { PORT: port });
+    expect(down.code).toBe(1);
+    expectOneSentence(down.stderr, /readyz did not answer/);
+  });
+
   test("a second start reuses the data and applies no migration; SIGINT also exits 0", async () => {
     const dataDir = join(scratch, "nested", "data");
     const parley = await startParley({ DATA_DIR: dataDir });

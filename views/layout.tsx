@@ -18,6 +18,7 @@ export function Layout({ title, assets, children }: LayoutProps): JSX.Element {
             content='{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"selfRequestsOnly":true}'
           />
           <title safe>{title}</title>
+          <link rel="icon" href={assets["icon.svg"]} type="image/svg+xml" />
           <link rel="stylesheet" href={assets["app.css"]} />
           <script src={assets["htmx.js"]} defer></script>
           <script src={assets["htmx-ws.js"]} defer></script>

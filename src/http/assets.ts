@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import wsPath from "htmx-ext-ws/dist/ws.min.js" with { type: "file" };
 import cssPath from "../../static/build/app.css" with { type: "file" };
+import iconPath from "../../static/icon.svg" with { type: "file" };
 
 type Bytes = Uint8Array<ArrayBuffer>;
 type Asset = { body: Bytes; gzip: Bytes; type: string; etag: string };
@@ -13,6 +14,7 @@ const SOURCES = {
   "app.css": { path: cssPath, type: "text/css; charset=utf-8" },
   "htmx.js": { path: htmxPath, type: "text/javascript; charset=utf-8" },
   "htmx-ws.js": { path: wsPath, type: "text/javascript; charset=utf-8" },
+  "icon.svg": { path: iconPath, type: "image/svg+xml" },
 } as const;
 
 export type AssetName = keyof typeof SOURCES;

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { chats } from "../../src/db/schema.ts";
+import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(() => browser?.close());
+
+eachDriver("the home page in Chromium", (t) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = startTestServer(t);
+    await t.database.db.insert(chats).values([
+      { title: "Trip planning", model: "m" },
+      { title: '<img src=x onerror="window.pwned=1">', model: "m" },
+    ]);
+  });
+  afterAll(() => server.stop());
+
+  for (const [width, viewport] of Object.entries(VIEWPORTS)) {
+    for (const scheme of ["light", "dark"] as const) {
+      test(`renders styled with htmx 2 and the ws extension, no CSP violation (${width}, ${scheme})`, async () => {
+        const context = await browser.newContext({ viewport, colorScheme: scheme });
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+        page.on("pageerror", (e) => problems.push(e.message));
+        const res = await page.goto(server.url, { waitUntil: "load" });
+        expect(res?.status()).toBe(200);
+        expect(await page.title()).toBe("Parley");
+        const loaded = await page.evaluate(() => {
+          const w = window as unknown as { htmx?: { version: string; ext?: unknown }; pwned?: number };
+          return {
+            htmx: w.htmx?.version,
+            ws: Boolean((w.htmx as unknown as { createWebSocket?: unknown })?.createWebSocket),
+            pwned: w.pwned,
+            background: getComputedStyle(document.body).backgroundColor,
+          };
+        });
+        expect(loaded.htmx).toStartWith("2.");
+        expect(loaded.ws).toBe(true);
+        expect(loaded.pwned).toBeUndefined();
+        // Tailwind's white vs zinc-950: proves the stylesheet loaded and follows the system scheme.
+        expect(loaded.background).toBe(scheme === "light" ? "rgb(255, 255, 255)" : "oklch(0.141 0.005 285.823)");
+        await expect(page.getByRole("link", { name: "Trip planning" }).isVisible()).resolves.toBe(true);
+        await expect(page.getByText('<img src=x onerror="window.pwned=1">').isVisible()).resolves.toBe(true);
+        expect(problems).toEqual([]);
+        await page.screenshot({ path: join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), fullPage: true });
+        await context.close();
+      });
+    }
+  }
+});
