@@ -198,6 +198,15 @@ export function describeSettings(env: Record<string, string | undefined> = proce
   return rows.join("\n");
 }
 
+/** The settings as a Markdown table, for the README (a test keeps the two identical). */
+export function settingsMarkdown(): string {
+  const rows = Object.values(settings as Record<string, Setting<unknown>>).map(
+    (s) =>
+      `| \`${s.name}\` | ${s.default === undefined ? "unset" : `\`${s.default}\``} | ${s.secret ? "yes" : "no"} | ${s.description} |`,
+  );
+  return ["| Variable | Default | Secret | Meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}
+
 /** Drops the password from a connection URL so it can be shown or logged. */
 export function redactUrl(value: string): string {
   try {

@@ -1,0 +1,21 @@
+import { expect, test } from "bun:test";
+import pkg from "../package.json";
+import { settingsMarkdown } from "../src/config.ts";
+
+const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
+
+test("the README's settings table is the one generated from the config module", () => {
+  const section = readme.split("<!-- settings:start")[1]?.split("<!-- settings:end -->")[0] ?? "";
+  const table = section.slice(section.indexOf("-->") + 3).trim();
+  expect(table).toBe(settingsMarkdown());
+});
+
+test("the README opens with exactly two quick-start commands: run the app, run the tests", () => {
+  const quickStart = readme.split("## Quick start")[1]?.split("```sh")[1]?.split("```")[0] ?? "";
+  const commands = quickStart.trim().split("\n");
+  expect(commands).toEqual(["npm install && npm start", "npm test"]);
+  const { scripts } = pkg;
+  expect(scripts.start).toContain("src/cli.ts serve");
+  expect(scripts.test).toBe("bun run check");
+  expect(scripts.check).toContain("bun test");
+});
