@@ -61,11 +61,14 @@ function listenError(err: unknown, config: Config): Error {
  * SHUTDOWN_TIMEOUT_MS), closes sockets and the database, and resolves with the exit code.
  */
 export async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
-  const server = await startServer(config, log);
-  const signal = await new Promise<string>((resolve) => {
+  // Listen for signals before starting: one that arrives during start-up (or right after the
+  // "listening" line) must still shut down gracefully, not kill the process half-way.
+  const signalled = new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
   });
+  const server = await startServer(config, log);
+  const signal = await signalled;
   log.info("shutting down", { signal });
   const graceful = server.app.server?.stop(false);
   const timedOut = await Promise.race([
