@@ -76,4 +76,6 @@ try {
   }
   process.exitCode = 1;
 }
-process.exit();
+// Log lines to a pipe are written asynchronously: let them drain before exiting, or the last ones
+// ("stopped", the final requests) are lost. Exiting explicitly ends what no shutdown closed.
+process.stdout.write("", () => process.exit());

@@ -19,12 +19,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
     const app = createApp({ config, database, log });
     try {
-      app.listen({ port: config.port, hostname: config.host });
+      // Elysia asks for SO_REUSEPORT by default: a second Parley on the same port would then
+      // share it silently instead of failing.
+      app.listen({ port: config.port, hostname: config.host, reusePort: false });
     } catch (err) {
       throw listenError(err, config);
     }
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server!.port}`;
-    log.info("listening", { url, publicUrl: publicUrl(config), startupMs: Math.round(performance.now() - started) });
+    log.info("listening", {
+      url,
+      publicUrl: publicUrl({ ...config, port: app.server!.port! }),
+      startupMs: Math.round(performance.now() - started),
+    });
     return {
       app,
       database,

@@ -78,17 +78,15 @@ describe("the parley command", () => {
     });
   }
 
-  test("a port already in use is named in one sentence", async () => {
-    const blocker = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("busy") });
+  test("a port already held by another Parley is named in one sentence, not shared", async () => {
+    const first = await startParley({ DATA_DIR: join(scratch, "first") });
     try {
-      const { code, stderr } = await runParley(["serve"], {
-        PORT: String(blocker.port),
-        DATA_DIR: join(scratch, "busy"),
-      });
+      const port = new URL(first.url).port;
+      const { code, stderr } = await runParley(["serve"], { PORT: port, DATA_DIR: join(scratch, "second") });
       expect(code).toBe(1);
-      expectOneSentence(stderr, new RegExp(`PORT ${blocker.port} is already in use`));
+      expectOneSentence(stderr, new RegExp(`PORT ${port} is already in use`));
     } finally {
-      blocker.stop(true);
+      expect(await first.stop()).toBe(0);
     }
   });
 });

@@ -1,15 +1,17 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../log.ts";
+import { logRequest } from "./request-log.ts";
 
 /**
  * Turns every failure into a short answer a person can act on. Stack traces go to the log,
  * never to the client.
  */
 export function errorHandler(log: Logger) {
-  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error, request, set, path }) => {
+  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error, request, set }) => {
     const wantsJson = !(request.headers.get("accept") ?? "").includes("text/html");
     const answer = (status: number, message: string) => {
       set.status = status;
+      logRequest(log, request, status);
       if (wantsJson) return Response.json({ error: message }, { status });
       set.headers["content-type"] = "text/html; charset=utf-8";
       return errorPage(status, message);
@@ -26,7 +28,7 @@ export function errorHandler(log: Logger) {
       default: {
         log.error("unhandled error", {
           method: request.method,
-          path,
+          path: new URL(request.url).pathname,
           error: String(error),
           stack: (error as Error)?.stack,
         });

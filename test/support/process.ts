@@ -45,10 +45,11 @@ export async function startParley(env: Record<string, string>, cwd?: string): Pr
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   void new Response(proc.stderr).text().then((t) => (stderr = t));
+  let drained: Promise<void> = Promise.resolve();
   const url = await new Promise<string>((resolveUrl, reject) => {
     const decoder = new TextDecoder();
     let buffer = "";
-    void (async () => {
+    drained = (async () => {
       const reader = proc.stdout.getReader();
       for (let read = await reader.read(); !read.done; read = await reader.read()) {
         buffer += decoder.decode(read.value, { stream: true });
@@ -74,7 +75,9 @@ export async function startParley(env: Record<string, string>, cwd?: string): Pr
     url,
     async stop(signal = "SIGTERM") {
       proc.kill(signal);
-      return proc.exited;
+      const code = await proc.exited;
+      await drained; // every line it wrote is in `logs`
+      return code;
     },
   };
 }
