@@ -1,32 +1,48 @@
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
-import { HomePage } from "../views/pages/home.tsx";
-import { listRecentChats } from "./chat/repo.ts";
-import type { Config } from "./config.ts";
+import { chatRoutes } from "./chat/routes.ts";
+import { type ChatService, createChatService } from "./chat/service.ts";
+import { chatSocket } from "./chat/socket.ts";
+import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { requestLog } from "./http/request-log.ts";
-import { securityHeaders } from "./http/security.ts";
+import { sameOriginWrites, securityHeaders } from "./http/security.ts";
+import type { GenerationTiming } from "./llm/generations.ts";
+import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
 
-export type AppDeps = { config: Config; database: Database; log: Logger };
+export type AppDeps = { config: Config; database: Database; log: Logger; timing?: GenerationTiming };
 
 /** Builds the whole HTTP app from its parts; tests import this, `server.ts` listens with it. */
-export function createApp({ config, database, log }: AppDeps) {
+export function createApp({ config, database, log, timing }: AppDeps) {
   const assets = loadAssets();
-  return new Elysia()
+  const upstream = createUpstream(config);
+  // Fan-out goes through the server's pub/sub, which exists once the app listens.
+  const bus = {
+    server: undefined as { publish(topic: string, data: string): unknown } | undefined,
+    publish(topic: string, data: string) {
+      this.server?.publish(topic, data);
+    },
+  };
+  const chat: ChatService = createChatService({ database, upstream, bus, config, log, timing });
+  const app = new Elysia()
+    .decorate("chat", chat)
     .use(requestLog(log))
     .use(securityHeaders())
     .use(errorHandler(log))
+    .use(sameOriginWrites(publicUrl(config)))
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
     .use(healthRoutes(database))
-    .get("/", async () => {
-      const chats = await listRecentChats(database.db);
-      return HomePage({ assets: assets.urls, chats, hasApiKey: Boolean(config.openrouterApiKey) });
+    .use(chatRoutes(chat, upstream, assets.urls, config.defaultModel))
+    .use(chatSocket(chat, publicUrl(config), log))
+    .onStart(({ server }) => {
+      bus.server = server ?? undefined;
     });
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

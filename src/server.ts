@@ -18,6 +18,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       migrationsApplied: migrated.applied,
     });
     const app = createApp({ config, database, log });
+    const chat = app.decorator.chat;
+    const recovered = await chat.recoverInterrupted();
+    if (recovered) log.warn("answers left unfinished by a previous run marked interrupted", { count: recovered });
     try {
       // Elysia asks for SO_REUSEPORT by default: a second Parley on the same port would then
       // share it silently instead of failing.
@@ -36,7 +39,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       database,
       url,
       async stop() {
-        await app.stop(true);
+        await chat.shutdown();
+        const http = app.server;
+        if (http) {
+          // Let requests in flight finish briefly, then close what is left (open sockets).
+          await Promise.race([http.stop(false), Bun.sleep(1000)]);
+          await http.stop(true);
+        }
         await database.close();
       },
     };
@@ -75,14 +84,13 @@ export async function serveUntilSignal(config: Config, log: Logger): Promise<num
   });
   const server = await startServer(config, log);
   const signal = await signalled;
-  log.info("shutting down", { signal });
-  const graceful = server.app.server?.stop(false);
+  log.info("shutting down", { signal, answersInFlight: server.app.decorator.chat.generations.size });
+  // Answers in flight are saved as `interrupted` (their tabs are told), then sockets close.
   const timedOut = await Promise.race([
-    graceful?.then(() => false),
+    server.stop().then(() => false),
     Bun.sleep(config.shutdownTimeout).then(() => true),
   ]);
-  if (timedOut) log.warn("shutdown timeout reached; closing remaining connections");
-  await server.stop();
+  if (timedOut) log.warn("shutdown timeout reached; exiting anyway");
   log.info("stopped");
   return 0;
 }

@@ -1,8 +1,166 @@
-import { desc } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { type Chat, chats } from "../db/schema.ts";
+import { type Chat, chats, type Message, type MessageStatus, messages } from "../db/schema.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids arrive from URLs and sockets; anything that is not a UUID names nothing. */
+export function isId(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
 
 /** The most recently active chats first. */
-export function listRecentChats(db: Db, limit = 50): Promise<Chat[]> {
+export function listRecentChats(db: Db, limit = 100): Promise<Chat[]> {
   return db.select().from(chats).orderBy(desc(chats.updatedAt), desc(chats.id)).limit(limit);
+}
+
+export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db.select().from(chats).where(eq(chats.id, id));
+  return chat;
+}
+
+export async function createChat(db: Db, values: { title: string; model: string }): Promise<Chat> {
+  const [chat] = await db.insert(chats).values(values).returning();
+  return chat!;
+}
+
+export async function updateChat(
+  db: Db,
+  id: string,
+  values: Partial<Pick<Chat, "title" | "model">>,
+): Promise<Chat | undefined> {
+  const [chat] = await db
+    .update(chats)
+    .set({ ...values })
+    .where(eq(chats.id, id))
+    .returning();
+  return chat;
+}
+
+export async function deleteChat(db: Db, id: string): Promise<boolean> {
+  const deleted = await db.delete(chats).where(eq(chats.id, id)).returning({ id: chats.id });
+  return deleted.length > 0;
+}
+
+/**
+ * Saves the person's message and an empty streaming answer in one transaction, and moves the
+ * chat to the top of the list: the message is stored before anything goes upstream.
+ */
+export async function insertExchange(
+  db: Db,
+  chatId: string,
+  content: string,
+  model: string,
+): Promise<{ user: Message; assistant: Message; chat: Chat }> {
+  return db.transaction(async (tx) => {
+    const [user] = await tx.insert(messages).values({ chatId, role: "user", content, status: "complete" }).returning();
+    const [assistant] = await tx
+      .insert(messages)
+      .values({ chatId, role: "assistant", content: "", status: "streaming", model })
+      .returning();
+    const [chat] = await tx.update(chats).set({ updatedAt: new Date() }).where(eq(chats.id, chatId)).returning();
+    return { user: user!, assistant: assistant!, chat: chat! };
+  });
+}
+
+/** A page of a chat's messages in reading order: the newest `limit`, or those before `before`. */
+export async function listMessages(
+  db: Db,
+  chatId: string,
+  opts: { before?: string; limit: number },
+): Promise<{ messages: Message[]; hasOlder: boolean }> {
+  const where = opts.before
+    ? and(eq(messages.chatId, chatId), lt(messages.id, opts.before))
+    : eq(messages.chatId, chatId);
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(where)
+    .orderBy(desc(messages.id))
+    .limit(opts.limit + 1);
+  const hasOlder = rows.length > opts.limit;
+  return { messages: rows.slice(0, opts.limit).reverse(), hasOlder };
+}
+
+/** Every message from `since` on, in reading order (what a reconnecting tab shows live). */
+export function listMessagesSince(
+  db: Db,
+  chatId: string,
+  since: string | undefined,
+  limit: number,
+): Promise<Message[]> {
+  const where = since ? and(eq(messages.chatId, chatId), gte(messages.id, since)) : eq(messages.chatId, chatId);
+  return db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(limit);
+}
+
+/** The whole conversation, oldest first, for the upstream request. */
+export function conversation(db: Db, chatId: string): Promise<Message[]> {
+  return db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id));
+}
+
+export async function getMessage(db: Db, id: string): Promise<Message | undefined> {
+  if (!isId(id)) return undefined;
+  const [message] = await db.select().from(messages).where(eq(messages.id, id));
+  return message;
+}
+
+export async function saveProgress(db: Db, id: string, content: string): Promise<void> {
+  await db
+    .update(messages)
+    .set({ content })
+    .where(and(eq(messages.id, id), eq(messages.status, "streaming")));
+}
+
+export type Finish = {
+  status: Exclude<MessageStatus, "streaming">;
+  content: string;
+  html: string;
+  error?: string | null;
+  promptTokens?: number | null;
+  completionTokens?: number | null;
+  cost?: number | null;
+};
+
+export async function finishMessage(db: Db, id: string, finish: Finish): Promise<Message | undefined> {
+  const [message] = await db
+    .update(messages)
+    .set({ ...finish, finishedAt: new Date() })
+    .where(eq(messages.id, id))
+    .returning();
+  return message;
+}
+
+/** Empties an answer to write it again. */
+export async function restartMessage(db: Db, id: string, model: string): Promise<Message | undefined> {
+  const [message] = await db
+    .update(messages)
+    .set({
+      content: "",
+      html: null,
+      error: null,
+      status: "streaming",
+      model,
+      promptTokens: null,
+      completionTokens: null,
+      cost: null,
+      finishedAt: null,
+    })
+    .where(and(eq(messages.id, id), sql`${messages.status} <> 'streaming'`))
+    .returning();
+  return message;
+}
+
+/** Answers left `streaming` by a process that died; they become `interrupted`. */
+export function orphanedAnswers(db: Db): Promise<Message[]> {
+  return db.select().from(messages).where(eq(messages.status, "streaming"));
+}
+
+export async function chatIsStreaming(db: Db, chatId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), eq(messages.status, "streaming")))
+    .limit(1);
+  return rows.length > 0;
 }

@@ -39,6 +39,8 @@ export const messages = pgTable(
       .references(() => chats.id, { onDelete: "cascade" }),
     role: messageRole("role").notNull(),
     content: text("content").notNull().default(""),
+    /** The finished answer rendered once (Markdown to safe HTML), so opening a chat renders nothing. */
+    html: text("html"),
     status: messageStatus("status").notNull().default("complete"),
     model: text("model"),
     error: text("error"),

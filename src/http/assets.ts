@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 // Only these are servable; the binary's embedded file system is never exposed as a folder.
 import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import wsPath from "htmx-ext-ws/dist/ws.min.js" with { type: "file" };
+import appJsPath from "../../static/app.js" with { type: "file" };
 import cssPath from "../../static/build/app.css" with { type: "file" };
 import iconPath from "../../static/icon.svg" with { type: "file" };
 
@@ -15,6 +16,7 @@ const SOURCES = {
   "htmx.js": { path: htmxPath, type: "text/javascript; charset=utf-8" },
   "htmx-ws.js": { path: wsPath, type: "text/javascript; charset=utf-8" },
   "icon.svg": { path: iconPath, type: "image/svg+xml" },
+  "app.js": { path: appJsPath, type: "text/javascript; charset=utf-8" },
 } as const;
 
 export type AssetName = keyof typeof SOURCES;

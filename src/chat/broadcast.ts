@@ -1,0 +1,94 @@
+import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
+import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
+import { ChatItem } from "../../views/components/sidebar.tsx";
+import { ChatTitle } from "../../views/pages/chat.tsx";
+import type { Chat, Message } from "../db/schema.ts";
+
+/**
+ * Carries rendered fragments to every socket subscribed to a topic. In one process it is Bun's
+ * pub/sub; the scale-out issue swaps in Postgres LISTEN/NOTIFY behind the same interface.
+ */
+export type Bus = { publish(topic: string, html: string): void };
+
+/** Who hears what: a chat's events go to the tabs open on it; sidebar events to every tab. */
+export const topics = {
+  chat: (chatId: string) => `chat:${chatId}`,
+  sidebar: "sidebar",
+};
+
+/** Our components are synchronous; kitajs would hand back a Promise only for async ones. */
+export function html(element: JSX.Element): string {
+  if (typeof element !== "string") throw new Error("async components are not used in fragments");
+  return element;
+}
+
+/** The one place that decides which fragments each event sends, and to whom. */
+export function createBroadcast(bus: Bus) {
+  const toChat = (chatId: string, ...parts: JSX.Element[]) =>
+    bus.publish(topics.chat(chatId), parts.map(html).join(""));
+  const toSidebar = (...parts: JSX.Element[]) => bus.publish(topics.sidebar, parts.map(html).join(""));
+  /** Moves a chat to the top of every sidebar (newest activity first). */
+  const bumpChat = (chat: Chat, generating: boolean) =>
+    toSidebar(
+      `<li id="chat-item-${chat.id}" hx-swap-oob="delete"></li>`,
+      `<ul id="chat-list" hx-swap-oob="afterbegin">${html(ChatItem({ chat, generating }))}</ul>`,
+      `<p id="chat-list-empty" hx-swap-oob="delete"></p>`,
+    );
+
+  return {
+    /** The person's message and the empty answer appear in every tab on the chat. */
+    exchangeStarted(chat: Chat, user: Message, assistant: Message) {
+      toChat(
+        chat.id,
+        `<div id="empty-state" hx-swap-oob="delete"></div>`,
+        `<div id="transcript-live" hx-swap-oob="beforeend">${html(MessageArticle({ message: user }))}${html(MessageArticle({ message: assistant }))}</div>`,
+        ComposerControls({ chatId: chat.id, streamingMessageId: assistant.id, oob: true }),
+        ComposerStatus({ oob: true }),
+      );
+      bumpChat(chat, true);
+    },
+
+    frame(chatId: string, messageId: string, safeBlocks: string[], safeTail: string) {
+      toChat(chatId, FrameFragment({ messageId, safeBlocks, safeTail }));
+    },
+
+    answerRestarted(chat: Chat, message: Message) {
+      toChat(
+        chat.id,
+        MessageArticle({ message, oob: true }),
+        ComposerControls({ chatId: chat.id, streamingMessageId: message.id, oob: true }),
+        ComposerStatus({ oob: true }),
+      );
+      toSidebar(ChatItem({ chat, generating: true, oob: true }));
+    },
+
+    answerFinished(chat: Chat, message: Message, safeHtml: string) {
+      toChat(
+        chat.id,
+        MessageArticle({ message, safeHtml, oob: true }),
+        ComposerControls({ chatId: chat.id, oob: true }),
+      );
+      toSidebar(ChatItem({ chat, generating: false, oob: true }));
+    },
+
+    chatCreated(chat: Chat) {
+      bumpChat(chat, false);
+    },
+
+    chatRenamed(chat: Chat, generating: boolean) {
+      toChat(chat.id, ChatTitle({ chat, oob: true }));
+      toSidebar(ChatItem({ chat, generating, oob: true }));
+    },
+
+    chatDeleted(chatId: string) {
+      toChat(
+        chatId,
+        ComposerStatus({ text: "This chat was deleted.", kind: "error", oob: true }),
+        `<div id="composer-controls" hx-swap-oob="true"></div>`,
+      );
+      toSidebar(`<li id="chat-item-${chatId}" hx-swap-oob="delete"></li>`);
+    },
+  };
+}
+
+export type Broadcast = ReturnType<typeof createBroadcast>;

@@ -1,0 +1,149 @@
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import c from "highlight.js/lib/languages/c";
+import cpp from "highlight.js/lib/languages/cpp";
+import csharp from "highlight.js/lib/languages/csharp";
+import css from "highlight.js/lib/languages/css";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import kotlin from "highlight.js/lib/languages/kotlin";
+import markdown from "highlight.js/lib/languages/markdown";
+import php from "highlight.js/lib/languages/php";
+import python from "highlight.js/lib/languages/python";
+import ruby from "highlight.js/lib/languages/ruby";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import swift from "highlight.js/lib/languages/swift";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+import MarkdownIt from "markdown-it";
+
+const languages = {
+  bash,
+  c,
+  cpp,
+  csharp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  kotlin,
+  markdown,
+  php,
+  python,
+  ruby,
+  rust,
+  sql,
+  swift,
+  typescript,
+  xml,
+  yaml,
+};
+for (const [name, language] of Object.entries(languages)) hljs.registerLanguage(name, language);
+hljs.registerAliases(["sh", "shell", "zsh", "console"], { languageName: "bash" });
+hljs.registerAliases(["html", "svg"], { languageName: "xml" });
+hljs.registerAliases(["js", "jsx", "mjs"], { languageName: "javascript" });
+hljs.registerAliases(["ts", "tsx"], { languageName: "typescript" });
+hljs.registerAliases(["py"], { languageName: "python" });
+hljs.registerAliases(["yml"], { languageName: "yaml" });
+hljs.registerAliases(["rs"], { languageName: "rust" });
+hljs.registerAliases(["cs"], { languageName: "csharp" });
+
+// html: false makes markdown-it escape every tag the model writes; its link validator refuses
+// javascript:, vbscript:, file: and data: (but for images) URLs. Nothing here may relax that.
+const md = new MarkdownIt({
+  html: false,
+  linkify: true,
+  breaks: false,
+  highlight(code, lang) {
+    const language = lang.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+    if (language && hljs.getLanguage(language)) {
+      return hljs.highlight(code, { language, ignoreIllegals: true }).value;
+    }
+    return ""; // markdown-it escapes the code itself
+  },
+});
+
+// Links the model writes open in a new tab and cannot reach back into this one.
+type RenderRule = NonNullable<typeof md.renderer.rules.link_open>;
+const defaultLinkOpen: RenderRule =
+  md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+md.renderer.rules.link_open = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {
+  const token = tokens[idx]!;
+  token.attrSet("target", "_blank");
+  token.attrSet("rel", "noopener noreferrer nofollow");
+  return defaultLinkOpen(tokens, idx, options, env, self);
+};
+
+/** Markdown to safe HTML: model-written HTML is shown as text, unsafe links are dropped. */
+export function renderMarkdown(text: string): string {
+  return md.render(text);
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const LIST_ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])\s/;
+
+/**
+ * Splits Markdown into top-level blocks that render the same alone as together, so a streamed
+ * answer renders each finished block once. Splits at blank lines outside fences, but not where
+ * the next line is indented (a continued list item or code) or continues a list.
+ * Returns the blocks that are certainly finished and the open rest.
+ */
+export function splitFinishedBlocks(text: string): { finished: string[]; rest: string } {
+  const lines = text.split("\n");
+  const finished: string[] = [];
+  let start = 0;
+  let fence: string | undefined;
+  let blockHasList = false;
+  // The last line may still be growing, so only lines before it can end a block.
+  for (let i = 0; i < lines.length - 1; i++) {
+    const line = lines[i]!;
+    const marker = FENCE.exec(line)?.[1];
+    if (fence) {
+      if (marker && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker)
+        fence = undefined;
+      continue;
+    }
+    if (marker) {
+      fence = marker;
+      continue;
+    }
+    if (LIST_ITEM.test(line)) blockHasList = true;
+    if (line.trim() !== "" || i === start) continue;
+    const next = lines[i + 1]!;
+    if (next === "" && i + 1 === lines.length - 1) continue; // next line not written yet
+    if (next.trim() === "") continue; // more blank lines: split at the last one
+    if (/^\s/.test(next)) continue;
+    if (blockHasList && LIST_ITEM.test(next)) continue;
+    finished.push(lines.slice(start, i + 1).join("\n"));
+    start = i + 1;
+    blockHasList = false;
+  }
+  return { finished, rest: lines.slice(start).join("\n") };
+}
+
+/** Renders a growing answer block by block: each finished block once, the open tail every frame. */
+export class StreamingMarkdown {
+  /** HTML of the finished blocks, in order. */
+  readonly blocks: string[] = [];
+  private finishedLength = 0;
+  text = "";
+
+  /** Adds streamed text; returns the HTML of blocks that finished and the tail's HTML. */
+  push(delta: string): { newBlocks: string[]; tail: string } {
+    this.text += delta;
+    const { finished, rest } = splitFinishedBlocks(this.text.slice(this.finishedLength));
+    const newBlocks = finished.map((block) => {
+      this.finishedLength += block.length + 1;
+      return renderMarkdown(block);
+    });
+    this.blocks.push(...newBlocks);
+    return { newBlocks, tail: renderMarkdown(rest) };
+  }
+}

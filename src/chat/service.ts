@@ -1,0 +1,332 @@
+import type { ShownMessage } from "../../views/pages/chat.tsx";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
+import type { Chat, Message } from "../db/schema.ts";
+import { type Generation, Generations, type GenerationTiming, type Outcome } from "../llm/generations.ts";
+import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
+import type { Logger } from "../log.ts";
+import { type Bus, createBroadcast } from "./broadcast.ts";
+import { renderMarkdown } from "./markdown.ts";
+import * as repo from "./repo.ts";
+
+export const MAX_MESSAGE_LENGTH = 32_000;
+export const PAGE_SIZE = 50;
+const MODELS_TTL_MS = 60 * 60 * 1000;
+
+/** A refusal the person can act on; shown next to the composer. */
+export class ChatError extends Error {}
+
+export type ChatServiceDeps = {
+  database: Database;
+  upstream: Upstream;
+  bus: Bus;
+  config: Config;
+  log: Logger;
+  timing?: GenerationTiming;
+};
+
+/** Everything a person can do with chats; routes and the socket call this, never the repo. */
+export function createChatService({ database, upstream, bus, config, log, timing }: ChatServiceDeps) {
+  const { db } = database;
+  const broadcast = createBroadcast(bus);
+
+  // Per-chat critical sections: a database change and the event announcing it happen together,
+  // so a tab resynchronising reads either both or neither (no duplicate, no gap).
+  const locks = new Map<string, Promise<unknown>>();
+  function withChatLock<T>(chatId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = locks.get(chatId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.catch(() => {});
+    locks.set(chatId, settled);
+    void settled.then(() => {
+      if (locks.get(chatId) === settled) locks.delete(chatId);
+    });
+    return run;
+  }
+
+  const generations: Generations = new Generations(
+    upstream,
+    {
+      frame: (g, blocks, tail) => broadcast.frame(g.chatId, g.messageId, blocks, tail),
+      save: (g) => repo.saveProgress(db, g.messageId, g.md.text),
+      end: (g, outcome) => endAnswer(g, outcome),
+    },
+    log,
+    timing,
+  );
+
+  async function endAnswer(g: Generation, outcome: Outcome) {
+    const safeHtml = renderMarkdown(g.md.text);
+    const firstAnswer = await withChatLock(g.chatId, async () => {
+      const message = await repo.finishMessage(db, g.messageId, {
+        status: outcome.status,
+        content: g.md.text,
+        html: safeHtml,
+        error: outcome.error ?? null,
+        promptTokens: outcome.usage?.promptTokens ?? null,
+        completionTokens: outcome.usage?.completionTokens ?? null,
+        cost: outcome.usage?.cost ?? null,
+      });
+      const chat = await repo.getChat(db, g.chatId);
+      generations.forget(g.messageId);
+      if (!message || !chat) return undefined; // the chat was deleted meanwhile
+      broadcast.answerFinished(chat, message, safeHtml);
+      return outcome.status === "complete" ? { chat, message } : undefined;
+    });
+    if (firstAnswer) void nameChat(firstAnswer.chat, firstAnswer.message);
+  }
+
+  /** After the first exchange, asks the model for a short title, keeping the fallback on failure. */
+  async function nameChat(chat: Chat, answer: Message) {
+    const turns = await repo.conversation(db, chat.id);
+    if (turns.length !== 2 || chat.title !== fallbackTitle(turns[0]!.content)) return;
+    try {
+      const raw = await upstream.complete({
+        model: chat.model,
+        maxTokens: 24,
+        signal: AbortSignal.timeout(20_000),
+        messages: [
+          {
+            role: "system",
+            content: "Write a title of at most six words for this conversation. Answer with the title only.",
+          },
+          { role: "user", content: `${turns[0]!.content.slice(0, 1500)}\n\n---\n\n${answer.content.slice(0, 1500)}` },
+        ],
+      });
+      const title = cleanTitle(raw);
+      if (!title) return;
+      await withChatLock(chat.id, async () => {
+        const current = await repo.getChat(db, chat.id);
+        if (!current || current.title !== chat.title) return; // renamed by the person meanwhile
+        const renamed = await repo.updateChat(db, chat.id, { title });
+        if (renamed) broadcast.chatRenamed(renamed, Boolean(generations.inChat(chat.id)));
+      });
+    } catch (err) {
+      log.debug("title generation failed", { chatId: chat.id, error: err });
+    }
+  }
+
+  async function startAnswer(chat: Chat, answer: Message) {
+    const history = await repo.conversation(db, chat.id);
+    const messages: ChatTurn[] = history
+      .filter(
+        (m) => m.id < answer.id && m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status)),
+      )
+      .map((m) => ({ role: m.role, content: m.content }));
+    generations.start({ chatId: chat.id, messageId: answer.id, model: chat.model, messages });
+  }
+
+  /** A message as shown: cached HTML for a finished answer, the live state for one being written. */
+  function show(message: Message): ShownMessage {
+    if (message.role !== "assistant") return { message };
+    if (message.status === "streaming") {
+      const g = generations.get(message.id);
+      if (g) return { message, live: { safeBlocks: g.md.blocks, safeTail: g.tail } };
+      return { message, live: { safeBlocks: [], safeTail: message.content ? renderMarkdown(message.content) : "" } };
+    }
+    return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
+  }
+
+  let modelCache: { at: number; models: Model[] } | undefined;
+  let modelFetch: Promise<Model[]> | undefined;
+
+  return {
+    generations,
+
+    async sidebar(): Promise<{ chats: Chat[]; generating: Set<string> }> {
+      const chats = await repo.listRecentChats(db);
+      return { chats, generating: new Set(chats.filter((c) => generations.inChat(c.id)).map((c) => c.id)) };
+    },
+
+    getChat: (id: string) => repo.getChat(db, id),
+
+    /** The chat page's data: the newest page of messages, live ones as they stand. */
+    async openChat(id: string) {
+      const chat = await repo.getChat(db, id);
+      if (!chat) return undefined;
+      const page = await repo.listMessages(db, chat.id, { limit: PAGE_SIZE });
+      return { chat, messages: page.messages.map(show), hasOlder: page.hasOlder };
+    },
+
+    async olderMessages(chatId: string, before: string) {
+      if (!repo.isId(before) || !(await repo.getChat(db, chatId))) return undefined;
+      const page = await repo.listMessages(db, chatId, { before, limit: PAGE_SIZE });
+      return { messages: page.messages.map(show), hasOlder: page.hasOlder };
+    },
+
+    /**
+     * What a (re)connecting tab needs: every message from `since` on, as it stands now. Taken
+     * under the chat's lock and snapshotted synchronously before `deliver`, so it fits exactly
+     * between the events the socket already got and the frames that follow.
+     */
+    resync(
+      chatId: string,
+      since: string | undefined,
+      deliver: (messages: ShownMessage[], streamingId?: string) => void,
+    ) {
+      return withChatLock(chatId, async () => {
+        let rows = await repo.listMessagesSince(db, chatId, repo.isId(since) ? since : undefined, 1000);
+        if (!since && rows.length > PAGE_SIZE) rows = rows.slice(-PAGE_SIZE);
+        const streaming = rows.find((m) => m.status === "streaming");
+        deliver(rows.map(show), streaming?.id);
+      });
+    },
+
+    /** Saves the person's message, shows it everywhere, and starts the answer. */
+    async send(chatId: string, rawContent: unknown) {
+      const content = typeof rawContent === "string" ? rawContent.trim() : "";
+      if (!content) throw new ChatError("Write a message first.");
+      if (content.length > MAX_MESSAGE_LENGTH) {
+        throw new ChatError(
+          `That message is ${content.length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`,
+        );
+      }
+      const started = await withChatLock(chatId, async () => {
+        const chat = await repo.getChat(db, chatId);
+        if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
+        if (generations.inChat(chatId) || (await repo.chatIsStreaming(db, chatId))) {
+          throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
+        }
+        const exchange = await repo.insertExchange(db, chat.id, content, chat.model);
+        broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
+        return exchange;
+      });
+      await startAnswer(started.chat, started.assistant);
+      return started;
+    },
+
+    /** Starts a chat from its first message (the new-chat page posts here). */
+    async startChat(rawContent: unknown, rawModel: unknown) {
+      const content = typeof rawContent === "string" ? rawContent.trim() : "";
+      if (!content) throw new ChatError("Write a message first.");
+      if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(`The limit is ${MAX_MESSAGE_LENGTH} characters.`);
+      const model =
+        typeof rawModel === "string" && rawModel.trim() ? rawModel.trim().slice(0, 200) : config.defaultModel;
+      const chat = await repo.createChat(db, { title: fallbackTitle(content), model });
+      broadcast.chatCreated(chat);
+      await this.send(chat.id, content);
+      return chat;
+    },
+
+    /** Stop: aborts the upstream request; the answer keeps what streamed, as `stopped`. */
+    stop(messageId: unknown) {
+      if (!repo.isId(messageId) || !generations.stop(messageId)) {
+        throw new ChatError("There is no answer being written to stop.");
+      }
+    },
+
+    /** Writes the chat's newest answer again (after an error, a Stop, or to get another). */
+    async retry(messageId: unknown) {
+      if (!repo.isId(messageId)) throw new ChatError("There is no such answer.");
+      const restarted = await (async () => {
+        const message = await repo.getMessage(db, messageId);
+        if (!message || message.role !== "assistant") throw new ChatError("There is no such answer.");
+        return withChatLock(message.chatId, async () => {
+          const chat = await repo.getChat(db, message.chatId);
+          if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
+          if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
+            throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
+          }
+          const newest = await repo.listMessages(db, chat.id, { limit: 1 });
+          if (newest.messages[0]?.id !== message.id)
+            throw new ChatError("Only the newest answer can be written again.");
+          const fresh = await repo.restartMessage(db, message.id, chat.model);
+          if (!fresh) throw new ChatError("That answer is already being written.");
+          broadcast.answerRestarted(chat, fresh);
+          return { chat, fresh };
+        });
+      })();
+      await startAnswer(restarted.chat, restarted.fresh);
+    },
+
+    async rename(chatId: string, rawTitle: unknown) {
+      const title = typeof rawTitle === "string" ? rawTitle.trim().replace(/\s+/g, " ").slice(0, 200) : "";
+      if (!title) throw new ChatError("A title cannot be empty.");
+      return withChatLock(chatId, async () => {
+        const chat = await repo.updateChat(db, chatId, { title });
+        if (!chat) return undefined;
+        broadcast.chatRenamed(chat, Boolean(generations.inChat(chatId)));
+        return chat;
+      });
+    },
+
+    async setModel(chatId: string, rawModel: unknown) {
+      const model = typeof rawModel === "string" ? rawModel.trim().slice(0, 200) : "";
+      if (!model) throw new ChatError("Choose a model.");
+      return repo.updateChat(db, chatId, { model });
+    },
+
+    /** Deletes a chat; an answer being written is aborted first (no more billing for it). */
+    async remove(chatId: string) {
+      const live = generations.inChat(chatId);
+      if (live) {
+        generations.stop(live.messageId);
+        await live.done;
+      }
+      return withChatLock(chatId, async () => {
+        const deleted = await repo.deleteChat(db, chatId);
+        if (deleted) broadcast.chatDeleted(chatId);
+        return deleted;
+      });
+    },
+
+    /** The upstream's models, cached for an hour; the last good list (or DEFAULT_MODEL) in an outage. */
+    async models(): Promise<Model[]> {
+      const fallback = [{ id: config.defaultModel, name: config.defaultModel, contextLength: null }];
+      if (modelCache && Date.now() - modelCache.at < MODELS_TTL_MS) return modelCache.models;
+      modelFetch ??= upstream
+        .models()
+        .then((models) => {
+          modelCache = { at: Date.now(), models: models.length ? models : fallback };
+          return modelCache.models;
+        })
+        .catch((err) => {
+          log.warn("could not fetch the model list", { error: err });
+          return modelCache?.models ?? fallback;
+        })
+        .finally(() => {
+          modelFetch = undefined;
+        });
+      const timeout = Bun.sleep(3000).then(() => modelCache?.models ?? fallback);
+      return Promise.race([modelFetch, timeout]);
+    },
+
+    /** At start: answers a dead process left `streaming` become `interrupted`, text kept. */
+    async recoverInterrupted(): Promise<number> {
+      const orphans = await repo.orphanedAnswers(db);
+      for (const m of orphans) {
+        await repo.finishMessage(db, m.id, {
+          status: "interrupted",
+          content: m.content,
+          html: renderMarkdown(m.content),
+        });
+      }
+      return orphans.length;
+    },
+
+    /** At shutdown: every answer in flight is aborted and saved as `interrupted`. */
+    shutdown: () => generations.stopAll(),
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;
+
+/** A chat's title until the model names it: the first words of the first message. */
+export function fallbackTitle(content: string): string {
+  const words = content.replace(/\s+/g, " ").trim().split(" ");
+  let title = "";
+  for (const word of words) {
+    if ((title + word).length > 60) break;
+    title += `${word} `;
+  }
+  return (title.trim() || content.slice(0, 60)).trim();
+}
+
+function cleanTitle(raw: string): string {
+  const line = raw.trim().split("\n")[0] ?? "";
+  return line
+    .replace(/^(title:\s*)/i, "")
+    .replace(/^["'*#\s]+|["'*.\s]+$/g, "")
+    .slice(0, 80)
+    .trim();
+}

@@ -1,0 +1,16 @@
+/**
+ * True when a request comes from a page of this site: its Origin is the site's public URL, or
+ * the host it was sent to. Browsers always send Origin on WebSocket upgrades and cross-site
+ * posts; a missing one is refused.
+ */
+export function sameOrigin(request: Request, publicUrl: string): boolean {
+  const origin = request.headers.get("origin");
+  if (!origin) return false;
+  if (origin === new URL(publicUrl).origin) return true;
+  const host = request.headers.get("host");
+  try {
+    return host !== null && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,142 @@
+import { StreamingMarkdown } from "../chat/markdown.ts";
+import type { Logger } from "../log.ts";
+import { type ChatTurn, type Upstream, UpstreamError, type Usage } from "./openrouter.ts";
+
+export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
+
+export type Outcome = { status: EndStatus; error?: string; usage?: Usage; finishReason?: string };
+
+/** One answer being written. Lives on the server, not in any socket: closing a tab does not stop it. */
+export class Generation {
+  readonly md = new StreamingMarkdown();
+  /** The tail's HTML as last published; with `md.blocks` it is exactly what subscribers have. */
+  tail = "";
+  readonly controller = new AbortController();
+  stopAs: "stopped" | "interrupted" = "stopped";
+  readonly done: Promise<void>;
+  resolveDone!: () => void;
+
+  constructor(
+    readonly chatId: string,
+    readonly messageId: string,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+}
+
+export type GenerationHooks = {
+  /** A frame: blocks that finished since the last frame, and the open tail re-rendered. */
+  frame(g: Generation, newBlocks: string[], tail: string): void;
+  /** Called about once a second while text arrives, so a crash loses at most that much. */
+  save(g: Generation): Promise<void>;
+  end(g: Generation, outcome: Outcome): Promise<void>;
+};
+
+export type GenerationTiming = { frameMs: number; saveMs: number };
+
+/**
+ * Owns every upstream stream and its AbortController: start, stop, and what each frame carries.
+ * Tokens are coalesced into frames every `frameMs`, so the cost per answer grows with its length,
+ * not with its number of tokens.
+ */
+export class Generations {
+  private readonly live = new Map<string, Generation>();
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly hooks: GenerationHooks,
+    private readonly log: Logger,
+    private readonly timing: GenerationTiming = { frameMs: 40, saveMs: 1000 },
+  ) {}
+
+  get(messageId: string): Generation | undefined {
+    return this.live.get(messageId);
+  }
+
+  inChat(chatId: string): Generation | undefined {
+    for (const g of this.live.values()) if (g.chatId === chatId) return g;
+    return undefined;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  start(req: { chatId: string; messageId: string; model: string; messages: ChatTurn[] }): Generation {
+    const g = new Generation(req.chatId, req.messageId);
+    this.live.set(g.messageId, g);
+    void this.run(g, req.model, req.messages);
+    return g;
+  }
+
+  /** Aborts the upstream request; the answer keeps what streamed. */
+  stop(messageId: string, as: "stopped" | "interrupted" = "stopped"): Generation | undefined {
+    const g = this.live.get(messageId);
+    if (!g) return undefined;
+    g.stopAs = as;
+    g.controller.abort();
+    return g;
+  }
+
+  /** Drops a finished answer from the live set (its end is saved and about to be announced). */
+  forget(messageId: string) {
+    this.live.delete(messageId);
+  }
+
+  /** At shutdown: every answer in flight is saved as `interrupted` with its text. */
+  async stopAll(): Promise<void> {
+    const all = [...this.live.values()];
+    for (const g of all) this.stop(g.messageId, "interrupted");
+    await Promise.all(all.map((g) => g.done));
+  }
+
+  private async run(g: Generation, model: string, messages: ChatTurn[]) {
+    const { frameMs, saveMs } = this.timing;
+    let pending = "";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastSave = performance.now();
+    let saving: Promise<void> = Promise.resolve();
+    const flush = () => {
+      timer = undefined;
+      if (!pending) return;
+      const { newBlocks, tail } = g.md.push(pending);
+      pending = "";
+      g.tail = tail;
+      this.hooks.frame(g, newBlocks, tail);
+      if (performance.now() - lastSave >= saveMs) {
+        lastSave = performance.now();
+        // Saves are chained so they land in order, and never hold up the stream.
+        saving = saving.then(() => this.hooks.save(g)).catch((err) => this.log.warn("save failed", { error: err }));
+      }
+    };
+
+    const outcome: Outcome = { status: "complete" };
+    try {
+      for await (const event of this.upstream.stream({ model, messages, signal: g.controller.signal })) {
+        if (event.type === "delta") {
+          pending += event.content;
+          timer ??= setTimeout(flush, frameMs);
+        } else if (event.type === "usage") outcome.usage = event.usage;
+        else outcome.finishReason = event.reason;
+      }
+    } catch (err) {
+      outcome.status = "error";
+      outcome.error = err instanceof UpstreamError ? err.message : "The answer failed for an unknown reason.";
+      if (!(err instanceof UpstreamError)) this.log.error("generation failed", { error: err });
+    }
+    clearTimeout(timer);
+    flush();
+    if (g.controller.signal.aborted) outcome.status = g.stopAs;
+    await saving;
+    try {
+      await this.hooks.end(g, outcome);
+    } catch (err) {
+      this.log.error("could not save the end of an answer", { messageId: g.messageId, error: err });
+    } finally {
+      this.live.delete(g.messageId);
+      g.resolveDone();
+    }
+  }
+}

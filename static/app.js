@@ -1,0 +1,102 @@
+// Parley's only script of its own: small behaviours htmx cannot express without eval (which the
+// Content-Security-Policy forbids). Everything else is server-rendered HTML swapped in by htmx.
+(() => {
+  const composer = () => document.querySelector("form[data-composer]");
+  const textarea = () => document.getElementById("message");
+  const transcript = () => document.getElementById("transcript");
+  let lastSent = "";
+
+  // Enter sends, Shift+Enter makes a new line (and an IME composition is left alone).
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLTextAreaElement) || target.id !== "message") return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    if (target.value.trim() === "") return;
+    if (!document.querySelector("#composer-controls button[form=composer]")) return; // Stop is showing
+    composer()?.requestSubmit();
+  });
+
+  // The textarea grows with its text, up to its max height.
+  const grow = (el) => {
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight}px`;
+  };
+  document.addEventListener("input", (event) => {
+    if (event.target instanceof HTMLTextAreaElement && event.target.id === "message") grow(event.target);
+  });
+
+  // After a send over the socket, clear the box; if the server refuses, put the text back.
+  document.addEventListener("htmx:wsAfterSend", (event) => {
+    const form = event.detail?.elt;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-composer")) return;
+    const box = textarea();
+    if (!box) return;
+    lastSent = box.value;
+    box.value = "";
+    grow(box);
+    followStream = true;
+  });
+
+  // Follow the stream while the reader is at the bottom; stop following once they scroll up.
+  let followStream = true;
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      const el = event.target;
+      if (el instanceof HTMLElement && el.id === "transcript") {
+        followStream = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      }
+    },
+    true,
+  );
+  const stickToBottom = () => {
+    const el = transcript();
+    if (el && followStream) el.scrollTop = el.scrollHeight;
+  };
+
+  document.addEventListener("htmx:wsAfterMessage", () => {
+    stickToBottom();
+    const status = document.getElementById("composer-status");
+    const box = textarea();
+    if (status?.dataset.kind === "error" && box && box.value === "" && lastSent) {
+      box.value = lastSent;
+      grow(box);
+    }
+    lastSent = "";
+    localTimes(document);
+  });
+
+  // Times arrive in UTC; show them in the reader's locale and time zone.
+  const localTimes = (root) => {
+    for (const el of root.querySelectorAll("time[datetime]:not([data-local])")) {
+      const date = new Date(el.getAttribute("datetime"));
+      if (Number.isNaN(date.getTime())) continue;
+      el.textContent = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      el.title = date.toString();
+      el.dataset.local = "";
+    }
+  };
+  document.addEventListener("htmx:load", (event) => localTimes(event.detail?.elt ?? document));
+
+  // Say so while the socket is down; htmx-ext-ws reconnects with backoff by itself.
+  const connection = (up) => document.getElementById("connection-status")?.classList.toggle("hidden", up);
+  document.addEventListener("htmx:wsClose", () => connection(false));
+  document.addEventListener("htmx:wsError", () => connection(false));
+  document.addEventListener("htmx:wsOpen", () => connection(true));
+
+  // The phone layout's menu button shows and hides the chat list.
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-toggle=sidebar]") : null;
+    if (!button) return;
+    const sidebar = document.getElementById("sidebar");
+    const open = sidebar?.classList.toggle("hidden") === false;
+    sidebar?.classList.toggle("flex", open);
+    button.setAttribute("aria-expanded", String(open));
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    localTimes(document);
+    stickToBottom();
+  });
+})();

@@ -1,0 +1,224 @@
+/**
+ * A stand-in for OpenRouter that speaks its wire format: `POST /chat/completions` streaming SSE
+ * (`data:` chunks, `: OPENROUTER PROCESSING` comments, a final usage chunk, `data: [DONE]`),
+ * non-streaming completions, `GET /models`, and `{error:{code,message,metadata}}` bodies. Each
+ * request can be scripted: delay the first token, pace tokens, fail with a status, fail or stall
+ * mid-stream, drop the connection. It records requests and client disconnects.
+ *
+ * Run it alone with `bun run fake-upstream` and point OPENROUTER_BASE_URL at it to try Parley
+ * offline.
+ */
+
+export type Script = {
+  /** The answer; by default derived from the last user message. */
+  text?: string;
+  /** Characters per token. */
+  tokenSize?: number;
+  /** Milliseconds between tokens. */
+  tokenDelayMs?: number;
+  firstTokenDelayMs?: number;
+  /** Answer with this HTTP status and an OpenRouter error body instead of streaming. */
+  status?: number;
+  errorMessage?: string;
+  retryAfter?: string;
+  /** After this many tokens: send an error chunk (finish_reason "error") and end. */
+  errorAfterTokens?: number;
+  /** After this many tokens: send nothing more, keeping the connection open. */
+  stallAfterTokens?: number;
+  /** After this many tokens: destroy the connection without [DONE]. */
+  dropAfterTokens?: number;
+  finishReason?: "stop" | "length" | "content_filter";
+};
+
+export type RecordedRequest = {
+  body: {
+    model: string;
+    messages: { role: string; content: string }[];
+    stream?: boolean;
+    [k: string]: unknown;
+  };
+  headers: Record<string, string>;
+  /** Resolves when the client closed the connection before the answer ended. */
+  disconnected: Promise<void>;
+  wasDisconnected: boolean;
+};
+
+export const FAKE_MODELS = [
+  {
+    id: "fake/fast",
+    name: "Fake Fast",
+    context_length: 32768,
+    pricing: { prompt: "0.0000001", completion: "0.0000002" },
+  },
+  {
+    id: "fake/smart",
+    name: "Fake Smart",
+    context_length: 200000,
+    pricing: { prompt: "0.000003", completion: "0.000015" },
+  },
+];
+
+/** The default answer: Markdown with a highlighted code block, so rendering shows. */
+export function defaultAnswer(userText: string): string {
+  const said = userText.slice(0, 200);
+  return [
+    `You said: **${said}**`,
+    "",
+    "Here is a list:",
+    "",
+    "- first point",
+    "- second point",
+    "",
+    "```js",
+    "const answer = 42;",
+    "console.log(answer);",
+    "```",
+    "",
+    "That is all.",
+  ].join("\n");
+}
+
+const encoder = new TextEncoder();
+
+export type FakeUpstream = {
+  url: string;
+  requests: RecordedRequest[];
+  /** Scripts for the next requests, used in order; then the default answer. */
+  queue(...scripts: Script[]): void;
+  /** Used for every request while no queued script is left. */
+  setDefault(script: Script): void;
+  stop(): Promise<void>;
+};
+
+export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {}): FakeUpstream {
+  const queued: Script[] = [];
+  let defaults: Script = opts.defaults ?? {};
+  const requests: RecordedRequest[] = [];
+
+  const server = Bun.serve({
+    port: opts.port ?? 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const path = url.pathname.replace(/^\/api\/v1/, "").replace(/^\/v1/, "");
+      if (req.method === "GET" && path === "/models") return Response.json({ data: FAKE_MODELS });
+      if (req.method !== "POST" || path !== "/chat/completions") {
+        return Response.json({ error: { code: 404, message: "Not found" } }, { status: 404 });
+      }
+      const body = (await req.json()) as RecordedRequest["body"];
+      let markDisconnected = () => {};
+      const record: RecordedRequest = {
+        body,
+        headers: req.headers.toJSON(),
+        disconnected: new Promise<void>((r) => {
+          markDisconnected = r;
+        }),
+        wasDisconnected: false,
+      };
+      requests.push(record);
+      const script = { ...defaults, ...(queued.shift() ?? {}) };
+      if (script.firstTokenDelayMs) await Bun.sleep(script.firstTokenDelayMs);
+      if (script.status) {
+        const headers: Record<string, string> = {};
+        if (script.retryAfter) headers["retry-after"] = script.retryAfter;
+        return Response.json(
+          {
+            error: { code: script.status, message: script.errorMessage ?? `Fake error ${script.status}`, metadata: {} },
+          },
+          { status: script.status, headers },
+        );
+      }
+      const lastUser = [...body.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+      const text = script.text ?? defaultAnswer(lastUser);
+      const id = `gen-${crypto.randomUUID()}`;
+      const created = Math.floor(Date.now() / 1000);
+      if (!body.stream) {
+        return Response.json({
+          id,
+          object: "chat.completion",
+          created,
+          model: body.model,
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, cost: 0.00001 },
+        });
+      }
+      const size = script.tokenSize ?? 4;
+      const tokens: string[] = [];
+      for (let i = 0; i < text.length; i += size) tokens.push(text.slice(i, i + size));
+      const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+
+      let closed = false;
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          const send = (s: string) => {
+            if (!closed) controller.enqueue(encoder.encode(s));
+          };
+          send(": OPENROUTER PROCESSING\n\n");
+          send(chunk({ role: "assistant", content: "" }));
+          for (let i = 0; i < tokens.length; i++) {
+            if (closed) return;
+            if (script.errorAfterTokens === i) {
+              send(
+                `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, error: { code: 502, message: "Provider returned error" }, choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] })}\n\n`,
+              );
+              controller.close();
+              closed = true;
+              return;
+            }
+            if (script.stallAfterTokens === i) return; // keep the connection open, silent
+            if (script.dropAfterTokens === i) {
+              controller.error(new Error("dropped"));
+              closed = true;
+              return;
+            }
+            send(chunk({ content: tokens[i] }));
+            if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
+            if (i % 20 === 19) send(": OPENROUTER PROCESSING\n\n");
+          }
+          send(chunk({}, script.finishReason ?? "stop"));
+          send(
+            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { prompt_tokens: 12, completion_tokens: tokens.length, total_tokens: 12 + tokens.length, cost: 0.000123, completion_tokens_details: { reasoning_tokens: 0 }, prompt_tokens_details: { cached_tokens: 0 } } })}\n\n`,
+          );
+          send("data: [DONE]\n\n");
+          closed = true;
+          controller.close();
+        },
+        cancel() {
+          closed = true;
+          record.wasDisconnected = true;
+          markDisconnected();
+        },
+      });
+      req.signal.addEventListener("abort", () => {
+        if (!closed) {
+          closed = true;
+          record.wasDisconnected = true;
+          markDisconnected();
+        }
+      });
+      return new Response(stream, {
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+      });
+    },
+  });
+
+  return {
+    url: `http://127.0.0.1:${server.port}/api/v1`,
+    requests,
+    queue: (...scripts) => queued.push(...scripts),
+    setDefault: (script) => {
+      defaults = script;
+    },
+    stop: async () => {
+      await server.stop(true);
+    },
+  };
+}
+
+if (import.meta.main) {
+  const port = Number(process.env.PORT ?? 8787);
+  const fake = startFakeUpstream({ port, defaults: { tokenDelayMs: Number(process.env.TOKEN_DELAY_MS ?? 30) } });
+  console.log(`fake OpenRouter at ${fake.url} (OPENROUTER_BASE_URL=${fake.url} OPENROUTER_API_KEY=anything)`);
+}

@@ -1,0 +1,64 @@
+import type { Chat } from "../../src/db/schema.ts";
+
+export type SidebarProps = { chats: Chat[]; generating: Set<string>; currentId?: string };
+
+/** The person's chats, newest activity first; a dot marks those whose answer is being written. */
+export function Sidebar({ chats, generating, currentId }: SidebarProps): JSX.Element {
+  return (
+    <aside
+      id="sidebar"
+      class="hidden w-full shrink-0 flex-col border-zinc-200 bg-zinc-50 md:flex md:w-72 md:border-r dark:border-zinc-800 dark:bg-zinc-900"
+    >
+      <div class="flex items-center justify-between gap-2 p-3">
+        <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight">
+          Parley
+        </a>
+        <form method="get" action="/">
+          <button
+            type="submit"
+            class="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-200 dark:border-zinc-700 dark:hover:bg-zinc-800"
+          >
+            New chat
+          </button>
+        </form>
+      </div>
+      <nav aria-label="Chats" class="min-h-0 flex-1 overflow-y-auto px-2 pb-4">
+        <p id="chat-list-empty" class={`px-2 text-sm text-zinc-500 dark:text-zinc-400 ${chats.length ? "hidden" : ""}`}>
+          No chats yet.
+        </p>
+        <ul id="chat-list" class="space-y-0.5">
+          {chats.map((chat) => (
+            <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
+          ))}
+        </ul>
+      </nav>
+    </aside>
+  );
+}
+
+export type ChatItemProps = { chat: Chat; generating: boolean; current?: boolean; oob?: boolean };
+
+export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX.Element {
+  return (
+    <li
+      id={`chat-item-${chat.id}`}
+      hx-swap-oob={oob ? "true" : undefined}
+      data-generating={generating ? "true" : "false"}
+    >
+      <a
+        href={`/chats/${chat.id}`}
+        aria-current={current ? "page" : undefined}
+        class="flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 aria-[current=page]:bg-zinc-200 dark:hover:bg-zinc-800 dark:aria-[current=page]:bg-zinc-800"
+      >
+        <span class="min-w-0 flex-1 truncate" safe>
+          {chat.title || "New chat"}
+        </span>
+        {generating ? (
+          <span class="size-2 shrink-0 animate-pulse rounded-full bg-indigo-500" role="img" aria-label="generating" />
+        ) : (
+          ""
+        )}
+      </a>
+    </li>
+  );
+}
