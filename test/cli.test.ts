@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { migrations } from "../src/db/migrate.ts";
 import { DRIVERS, freshDatabase } from "./support/db.ts";
 import { runParley, startParley } from "./support/process.ts";
 
@@ -150,7 +151,7 @@ if (DRIVERS.includes("postgres")) {
       try {
         const migrated = await runParley(["migrate"], { DATABASE_URL: t.url! });
         expect(migrated.code).toBe(0);
-        expect(migrated.stdout).toContain('"applied":1');
+        expect(migrated.stdout).toContain(`"applied":${migrations.length}`);
         const parley = await startParley({ DATABASE_URL: t.url!, DATA_DIR: join(scratch, "never-created") });
         expect(parley.logs.find((l) => l.event === "database ready")).toMatchObject({
           driver: "postgres",

@@ -78,6 +78,11 @@ export function defaultAnswer(userText: string): string {
   ].join("\n");
 }
 
+/** What the fake answers to a title request: the first two words of the conversation. */
+export function fakeTitle(prompt: string): string {
+  return `About ${prompt.split(/\s+/).slice(0, 2).join(" ")}`;
+}
+
 const encoder = new TextEncoder();
 
 export type FakeUpstream = {
@@ -117,7 +122,7 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
         wasDisconnected: false,
       };
       requests.push(record);
-      const script = { ...defaults, ...(queued.shift() ?? {}) };
+      const script = body.stream ? { ...defaults, ...(queued.shift() ?? {}) } : {};
       if (script.firstTokenDelayMs) await Bun.sleep(script.firstTokenDelayMs);
       if (script.status) {
         const headers: Record<string, string> = {};
@@ -130,10 +135,11 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
         );
       }
       const lastUser = [...body.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-      const text = script.text ?? defaultAnswer(lastUser);
+      const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : fakeTitle(lastUser));
       const id = `gen-${crypto.randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       if (!body.stream) {
+        // Non-streaming requests (titles) do not take queued scripts meant for answers.
         return Response.json({
           id,
           object: "chat.completion",

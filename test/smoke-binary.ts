@@ -87,7 +87,11 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
     const html = new TextDecoder().decode(page.body);
     check(`${label}: home page 200`, page.status === 200 && html.includes("<!doctype html>"));
     const assets = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    check(`${label}: page links css, htmx, the ws extension and the icon`, assets.length === 4, assets.join(" "));
+    check(
+      `${label}: page links css, htmx, the ws extension, the icon and app.js`,
+      assets.length === 5,
+      assets.join(" "),
+    );
     for (const asset of assets) {
       const res = await fetchIn(asset);
       check(

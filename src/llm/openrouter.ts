@@ -78,7 +78,7 @@ export function createUpstream(config: Config): Upstream {
         }
       } catch (err) {
         if (signal.aborted) return;
-        throw toUpstreamError(err);
+        throw midStreamError(err);
       }
       // openai 6.x ends the loop quietly when aborted; a quiet end without a finish is a drop.
       if (!finished && !signal.aborted) throw new UpstreamError("The connection to the model dropped mid-answer.");
@@ -133,6 +133,14 @@ export function toUpstreamError(err: unknown): UpstreamError {
     }
   }
   return new UpstreamError(`The model could not be reached: ${(err as Error)?.message ?? String(err)}`);
+}
+
+/** After HTTP 200, an error object in the stream or a broken connection. */
+function midStreamError(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof APIError)
+    return new UpstreamError(`The model's provider failed mid-answer: ${upstreamReason(err)}`);
+  return new UpstreamError("The connection to the model dropped mid-answer.");
 }
 
 function upstreamReason(err: APIError): string {

@@ -48,6 +48,11 @@ eachDriver("the home page in Chromium", (t) => {
         expect(loaded.pwned).toBeUndefined();
         // Tailwind's white vs zinc-950: proves the stylesheet loaded and follows the system scheme.
         expect(loaded.background).toBe(scheme === "light" ? "rgb(255, 255, 255)" : "oklch(0.141 0.005 285.823)");
+        if (width === "phone") {
+          // On a phone the chat list hides behind the menu button.
+          expect(await page.getByRole("link", { name: "Trip planning" }).isVisible()).toBe(false);
+          await page.getByRole("button", { name: "Chats" }).click();
+        }
         await expect(page.getByRole("link", { name: "Trip planning" }).isVisible()).resolves.toBe(true);
         await expect(page.getByText('<img src=x onerror="window.pwned=1">').isVisible()).resolves.toBe(true);
         expect(problems).toEqual([]);

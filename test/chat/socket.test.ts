@@ -1,0 +1,302 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { chats, messages } from "../../src/db/schema.ts";
+import { defaultAnswer, type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { finished, openSocket } from "../support/ws.ts";
+
+let fake: FakeUpstream;
+beforeAll(() => {
+  fake = startFakeUpstream();
+});
+afterAll(() => fake.stop());
+
+eachDriver("the chat socket", (t) => {
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer(t, {
+      OPENROUTER_BASE_URL: fake.url,
+      OPENROUTER_API_KEY: "sk-test",
+      DEFAULT_MODEL: "fake/fast",
+    });
+  });
+  afterAll(() => server.stop());
+
+  const newChat = async (title = "A chat") => {
+    const [chat] = await t.database.db.insert(chats).values({ title, model: "fake/fast" }).returning();
+    return chat!;
+  };
+  const answerOf = async (chatId: string) => {
+    const rows = await t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(messages.id);
+    return rows;
+  };
+  const assistantId = (html: string) => /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(html)?.[1];
+
+  test("a send saves the message, then streams ordered fragments ending in rendered, stored Markdown", async () => {
+    const chat = await newChat();
+    fake.queue({ tokenDelayMs: 15, tokenSize: 3 });
+    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = ws.messages.length;
+    ws.send({ action: "send", chat: chat.id, content: "Hello <b>there</b>", HEADERS: { "HX-Request": "true" } });
+    const started = await ws.waitFor((m) => m.includes('hx-swap-oob="beforeend"') && m.includes('data-role="user"'), {
+      from,
+    });
+    expect(started).toContain("Hello &lt;b&gt;there&lt;/b&gt;");
+    expect(started).toContain('data-status="streaming"');
+    const id = assistantId(started)!;
+    const done = await ws.waitFor(finished(id), { from });
+    const frames = ws.messages.slice(from).filter((m) => m.startsWith(`<div id="msg-${id}-`));
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    // Each frame carries only new blocks and the open tail, never the whole answer again.
+    const full = defaultAnswer("Hello <b>there</b>");
+    for (const frame of frames) expect(frame.length).toBeLessThan(full.length * 3);
+    expect(ws.messages.indexOf(done)).toBeGreaterThan(ws.messages.indexOf(frames.at(-1)!));
+    expect(done).toContain('data-status="complete"');
+    expect(done).toContain('<span class="hljs-keyword">const</span>');
+    expect(done).toContain("<strong>Hello &lt;b&gt;there&lt;/b&gt;</strong>");
+    const [user, answer] = await answerOf(chat.id);
+    expect(user).toMatchObject({ role: "user", content: "Hello <b>there</b>", status: "complete" });
+    expect(answer).toMatchObject({
+      role: "assistant",
+      content: full,
+      status: "complete",
+      completionTokens: expect.any(Number),
+    });
+    expect(answer!.html).toContain('<span class="hljs-keyword">const</span>');
+    expect(fake.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: "user", content: "Hello <b>there</b>" });
+    await ws.close();
+  });
+
+  test("every socket on a chat hears its stream; a socket on another chat hears none of it", async () => {
+    const chat = await newChat();
+    const other = await newChat("Other");
+    fake.queue({ tokenDelayMs: 10 });
+    const [a, b, c] = await Promise.all([
+      openSocket(server.url, `/ws?chat=${chat.id}`),
+      openSocket(server.url, `/ws?chat=${chat.id}`),
+      openSocket(server.url, `/ws?chat=${other.id}`),
+    ]);
+    for (const s of [a, b, c]) await s.waitFor((m) => m.includes('id="transcript-live"'));
+    a.send({ action: "send", chat: chat.id, content: "fan out" });
+    const started = await b.waitFor((m) => m.includes('data-role="user"') && m.includes("fan out"));
+    const id = assistantId(started)!;
+    await Promise.all([a.waitFor(finished(id)), b.waitFor(finished(id))]);
+    const framesA = a.messages.filter((m) => m.includes(`msg-${id}`));
+    const framesB = b.messages.filter((m) => m.includes(`msg-${id}`));
+    expect(framesB).toEqual(framesA);
+    expect(c.messages.some((m) => m.includes(`msg-${id}`) || m.includes("fan out"))).toBe(false);
+    // The other chat's tab still sees the sidebar move and mark the generating chat.
+    expect(c.messages.some((m) => m.includes(`chat-item-${chat.id}`))).toBe(true);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  test("a socket that reconnects mid-answer gets what streamed so far, then the rest, with nothing twice", async () => {
+    const chat = await newChat();
+    fake.queue({ tokenDelayMs: 25, tokenSize: 2 });
+    const first = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await first.waitFor((m) => m.includes('id="transcript-live"'));
+    first.send({ action: "send", chat: chat.id, content: "reconnect please" });
+    const started = await first.waitFor((m) => m.includes("reconnect please") && m.includes('data-role="user"'));
+    const id = assistantId(started)!;
+    await first.waitFor((m) => m.includes(`msg-${id}-blocks`)); // some blocks finished
+    await first.close();
+    const since = /<article id="msg-([0-9a-f-]+)" data-role="user"/.exec(started)![1];
+    const again = await openSocket(server.url, `/ws?chat=${chat.id}&since=${since}`);
+    const snapshot = await again.waitFor((m) => m.includes('id="transcript-live" hx-swap-oob="true"'));
+    expect(snapshot).toContain(`id="msg-${id}" data-role="assistant" data-status="streaming"`);
+    // Rebuild the answer from the snapshot and the frames after it, as htmx would.
+    const blocks = [/<div id="msg-[^"]+-blocks">([\s\S]*?)<\/div><div id="msg-[^"]+-tail">/.exec(snapshot)![1]!];
+    let tail = "";
+    const done = await again.waitFor(finished(id));
+    const rest = again.messages.slice(again.messages.indexOf(snapshot) + 1, again.messages.indexOf(done));
+    for (const frame of rest) {
+      const added = new RegExp(
+        `<div id="msg-${id}-blocks" hx-swap-oob="beforeend">([\\s\\S]*?)</div><div id="msg-${id}-tail"`,
+      ).exec(frame);
+      if (added) blocks.push(added[1]!);
+      const replaced = new RegExp(`<div id="msg-${id}-tail" hx-swap-oob="true">([\\s\\S]*?)</div>$`).exec(frame);
+      if (replaced) tail = replaced[1]!;
+    }
+    expect(rest.length).toBeGreaterThan(0);
+    const finalHtml = /<div class="markdown min-w-0 break-words">([\s\S]*?)<\/div><footer/.exec(done)![1]!;
+    expect(blocks.join("") + tail).toBe(finalHtml);
+    await again.close();
+  });
+
+  test("Stop closes the upstream connection and keeps the partial answer as stopped", async () => {
+    const chat = await newChat();
+    fake.queue({ text: "word ".repeat(400), tokenDelayMs: 20 });
+    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    ws.send({ action: "send", chat: chat.id, content: "a long one" });
+    const started = await ws.waitFor((m) => m.includes("a long one") && m.includes('data-role="user"'));
+    const id = assistantId(started)!;
+    await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && m.includes("word word"));
+    const request = fake.requests.at(-1)!;
+    ws.send({ action: "stop", message: id });
+    await request.disconnected;
+    expect(request.wasDisconnected).toBe(true);
+    const done = await ws.waitFor(finished(id));
+    expect(done).toContain('data-status="stopped"');
+    expect(done).toContain("Retry");
+    const [, answer] = await answerOf(chat.id);
+    expect(answer!.status).toBe("stopped");
+    expect(answer!.content.length).toBeGreaterThan(0);
+    expect(answer!.content.length).toBeLessThan(2000);
+    await ws.close();
+  });
+
+  test("sending again while an answer streams is refused with a clear word, not queued", async () => {
+    const chat = await newChat();
+    fake.queue({ tokenDelayMs: 20, text: "slow ".repeat(60) });
+    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    ws.send({ action: "send", chat: chat.id, content: "first" });
+    const started = await ws.waitFor((m) => m.includes("first") && m.includes('data-role="user"'));
+    const from = ws.messages.length;
+    ws.send({ action: "send", chat: chat.id, content: "second" });
+    const refusal = await ws.waitFor((m) => m.includes('id="composer-status"') && m.includes("still being written"), {
+      from,
+    });
+    expect(refusal).toContain('role="alert"');
+    await ws.waitFor(finished(assistantId(started)!));
+    expect((await answerOf(chat.id)).map((m) => m.content)).not.toContain("second");
+    await ws.close();
+  });
+
+  test("an unknown chat, a malformed frame, an unknown action and bad content get errors; the socket stays usable", async () => {
+    const chat = await newChat();
+    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const cases: [unknown, RegExp][] = [
+      [{ action: "send", chat: crypto.randomUUID(), content: "hi" }, /does not exist/],
+      [{ action: "send", chat: "not-an-id", content: "hi" }, /does not exist/],
+      ["this is not json", /could not be read/],
+      ["[1,2,3]", /could not be read/],
+      [{ action: "explode" }, /not known/],
+      [{ action: "send", chat: chat.id, content: "   " }, /Write a message first/],
+      [{ action: "send", chat: chat.id, content: 42 }, /Write a message first/],
+      [{ action: "send", chat: chat.id, content: "x".repeat(32_001) }, /32,001 characters long; the limit is 32,000/],
+      [{ action: "stop", message: crypto.randomUUID() }, /no answer being written/],
+      [{ action: "retry", message: "nope" }, /no such answer/],
+    ];
+    for (const [frame, message] of cases) {
+      const from = ws.messages.length;
+      ws.send(frame);
+      const reply = await ws.waitFor((m) => m.includes('id="composer-status"'), { from });
+      expect(reply).toMatch(message);
+      expect(reply).toContain('data-kind="error"');
+    }
+    expect(ws.socket.readyState).toBe(WebSocket.OPEN);
+    fake.queue({});
+    ws.send({ action: "send", chat: chat.id, content: "still works" });
+    const started = await ws.waitFor((m) => m.includes("still works") && m.includes('data-role="user"'));
+    await ws.waitFor(finished(assistantId(started)!));
+    expect((await answerOf(chat.id)).length).toBe(2);
+    await ws.close();
+  });
+
+  test("a socket opened on an unknown chat is told so", async () => {
+    const ws = await openSocket(server.url, `/ws?chat=${crypto.randomUUID()}`);
+    expect(await ws.waitFor((m) => m.includes("composer-status"))).toMatch(/does not exist/);
+    await ws.close();
+  });
+
+  test("a WebSocket from another site's page is refused", async () => {
+    await expect(openSocket(server.url, "/ws", "https://evil.example")).rejects.toThrow();
+    const res = await fetch(`${server.url}/ws`, {
+      headers: {
+        Upgrade: "websocket",
+        Connection: "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        Origin: "https://evil.example",
+      },
+    });
+    expect(res.status).toBe(403);
+  });
+
+  test("an upstream failure keeps what streamed, shows the error, and Retry writes the answer again", async () => {
+    const chat = await newChat();
+    fake.queue({ errorAfterTokens: 8, tokenDelayMs: 5 });
+    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    ws.send({ action: "send", chat: chat.id, content: "fail me" });
+    const started = await ws.waitFor((m) => m.includes("fail me") && m.includes('data-role="user"'));
+    const id = assistantId(started)!;
+    const failed = await ws.waitFor(finished(id));
+    expect(failed).toContain('data-status="error"');
+    expect(failed).toContain("failed mid-answer");
+    expect(failed).toContain("Retry");
+    const [, broken] = await answerOf(chat.id);
+    expect(broken).toMatchObject({ status: "error", content: defaultAnswer("fail me").slice(0, 32) });
+    const from = ws.messages.length;
+    ws.send({ action: "retry", message: id });
+    await ws.waitFor((m) => m.includes(`id="msg-${id}"`) && m.includes('data-status="streaming"'), { from });
+    const retried = await ws.waitFor(finished(id), { from });
+    expect(retried).toContain('data-status="complete"');
+    const [, fixed] = await answerOf(chat.id);
+    expect(fixed).toMatchObject({ status: "complete", content: defaultAnswer("fail me"), error: null });
+    await ws.close();
+  });
+
+  test("an HTTP error from the upstream becomes a plain sentence on the answer; the message is kept", async () => {
+    const chat = await newChat();
+    fake.queue({ status: 401, errorMessage: "No auth credentials found" });
+    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    ws.send({ action: "send", chat: chat.id, content: "key?" });
+    const started = await ws.waitFor((m) => m.includes("key?") && m.includes('data-role="user"'));
+    const failed = await ws.waitFor(finished(assistantId(started)!));
+    expect(failed).toContain("The API key was rejected");
+    const [user, answer] = await answerOf(chat.id);
+    expect(user!.content).toBe("key?");
+    expect(answer!.status).toBe("error");
+    await ws.close();
+  });
+
+  test("the first exchange names the chat, and every tab's sidebar hears the new title", async () => {
+    const chat = await newChat("");
+    await t.database.db.update(chats).set({ title: "Tell me about otters" }).where(eq(chats.id, chat.id));
+    const ws = await openSocket(server.url, "/ws");
+    const tab = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    await tab.waitFor((m) => m.includes('id="transcript-live"'));
+    tab.send({ action: "send", chat: chat.id, content: "Tell me about otters" });
+    const renamed = await ws.waitFor((m) => m.includes(`chat-item-${chat.id}`) && m.includes("About Tell me"));
+    expect(renamed).toContain('hx-swap-oob="true"');
+    const [row] = await t.database.db.select().from(chats).where(eq(chats.id, chat.id));
+    expect(row!.title).toBe("About Tell me");
+    await Promise.all([ws.close(), tab.close()]);
+  });
+});
+
+eachDriver("without an API key", (t) => {
+  test("sending keeps the message and answers with the sentence that says how to set the key", async () => {
+    const server = startTestServer(t, { OPENROUTER_BASE_URL: fake.url });
+    try {
+      const [chat] = await t.database.db.insert(chats).values({ title: "No key", model: "fake/fast" }).returning();
+      const ws = await openSocket(server.url, `/ws?chat=${chat!.id}`);
+      await ws.waitFor((m) => m.includes('id="transcript-live"'));
+      const before = fake.requests.length;
+      ws.send({ action: "send", chat: chat!.id, content: "anyone there?" });
+      const failed = await ws.waitFor((m) => m.includes('data-status="error"'));
+      expect(failed).toContain("No API key is set");
+      expect(failed).toContain("OPENROUTER_API_KEY");
+      const rows = await t.database.db
+        .select()
+        .from(messages)
+        .where(eq(messages.chatId, chat!.id))
+        .orderBy(messages.id);
+      expect(rows.map((r) => [r.role, r.content, r.status])).toEqual([
+        ["user", "anyone there?", "complete"],
+        ["assistant", "", "error"],
+      ]);
+      expect(fake.requests.length).toBe(before);
+      await ws.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

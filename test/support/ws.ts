@@ -1,0 +1,55 @@
+/** A WebSocket client as the browser's htmx-ext-ws is one: it sends forms as JSON, with an Origin. */
+export type TestSocket = {
+  messages: string[];
+  /** Resolves with the first message (from index `from` on) that matches. */
+  waitFor(match: (html: string) => boolean, opts?: { from?: number; timeoutMs?: number }): Promise<string>;
+  send(frame: unknown): void;
+  close(): Promise<void>;
+  socket: WebSocket;
+};
+
+export async function openSocket(baseUrl: string, path: string, origin = baseUrl): Promise<TestSocket> {
+  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + path, { headers: { Origin: origin } } as never);
+  const messages: string[] = [];
+  const waiters = new Set<() => void>();
+  socket.addEventListener("message", (event) => {
+    messages.push(String(event.data));
+    for (const wake of waiters) wake();
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve(), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`WebSocket to ${path} failed`)), { once: true });
+  });
+  return {
+    messages,
+    socket,
+    waitFor(match, { from = 0, timeoutMs = 15_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.slice(from).find(match);
+          if (found === undefined) return false;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching WebSocket message within ${timeoutMs} ms; got ${messages.length}`));
+        }, timeoutMs);
+        if (!check()) waiters.add(check);
+      });
+    },
+    send: (frame) => socket.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
+    close: () =>
+      new Promise((resolve) => {
+        if (socket.readyState === WebSocket.CLOSED) return resolve();
+        socket.addEventListener("close", () => resolve(), { once: true });
+        socket.close();
+      }),
+  };
+}
+
+/** Whether a pushed fragment finishes answer `id` (the whole article, no longer streaming). */
+export const finished = (id: string) => (html: string) =>
+  html.includes(`<article id="msg-${id}" hx-swap-oob="true"`) && !html.includes('data-status="streaming"');
