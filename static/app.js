@@ -13,7 +13,7 @@
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     event.preventDefault();
     if (target.value.trim() === "") return;
-    if (!document.querySelector("#composer-controls button[form=composer]")) return; // Stop is showing
+    // Sent even while an answer streams: the server then says why it cannot take it yet.
     composer()?.requestSubmit();
   });
 
@@ -65,7 +65,16 @@
     }
     lastSent = "";
     localTimes(document);
+    markCurrentChat();
   });
+
+  // The chat list is pushed alike to every tab; each marks the chat it shows.
+  const markCurrentChat = () => {
+    for (const link of document.querySelectorAll("#chat-nav a")) {
+      if (link.getAttribute("href") === location.pathname) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  };
 
   // Times arrive in UTC; show them in the reader's locale and time zone.
   const localTimes = (root) => {

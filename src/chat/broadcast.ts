@@ -1,6 +1,6 @@
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
-import { ChatItem } from "../../views/components/sidebar.tsx";
+import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
 
@@ -26,16 +26,13 @@ export function html(element: JSX.Element): string {
 export function createBroadcast(bus: Bus) {
   const toChat = (chatId: string, ...parts: JSX.Element[]) =>
     bus.publish(topics.chat(chatId), parts.map(html).join(""));
-  const toSidebar = (...parts: JSX.Element[]) => bus.publish(topics.sidebar, parts.map(html).join(""));
-  /** Moves a chat to the top of every sidebar (newest activity first). */
-  const bumpChat = (chat: Chat, generating: boolean) =>
-    toSidebar(
-      `<li id="chat-item-${chat.id}" hx-swap-oob="delete"></li>`,
-      `<ul id="chat-list" hx-swap-oob="afterbegin">${html(ChatItem({ chat, generating }))}</ul>`,
-      `<p id="chat-list-empty" hx-swap-oob="delete"></p>`,
-    );
 
   return {
+    /** Every tab's chat list, newest activity first, with the chats being answered marked. */
+    sidebar(chats: Chat[], generating: Set<string>) {
+      bus.publish(topics.sidebar, html(ChatNav({ chats, generating, oob: true })));
+    },
+
     /** The person's message and the empty answer appear in every tab on the chat. */
     exchangeStarted(chat: Chat, user: Message, assistant: Message) {
       toChat(
@@ -45,7 +42,6 @@ export function createBroadcast(bus: Bus) {
         ComposerControls({ chatId: chat.id, streamingMessageId: assistant.id, oob: true }),
         ComposerStatus({ oob: true }),
       );
-      bumpChat(chat, true);
     },
 
     frame(chatId: string, messageId: string, safeBlocks: string[], safeTail: string) {
@@ -59,7 +55,6 @@ export function createBroadcast(bus: Bus) {
         ComposerControls({ chatId: chat.id, streamingMessageId: message.id, oob: true }),
         ComposerStatus({ oob: true }),
       );
-      toSidebar(ChatItem({ chat, generating: true, oob: true }));
     },
 
     answerFinished(chat: Chat, message: Message, safeHtml: string) {
@@ -68,16 +63,10 @@ export function createBroadcast(bus: Bus) {
         MessageArticle({ message, safeHtml, oob: true }),
         ComposerControls({ chatId: chat.id, oob: true }),
       );
-      toSidebar(ChatItem({ chat, generating: false, oob: true }));
     },
 
-    chatCreated(chat: Chat) {
-      bumpChat(chat, false);
-    },
-
-    chatRenamed(chat: Chat, generating: boolean) {
+    chatRenamed(chat: Chat) {
       toChat(chat.id, ChatTitle({ chat, oob: true }));
-      toSidebar(ChatItem({ chat, generating, oob: true }));
     },
 
     chatDeleted(chatId: string) {
@@ -86,7 +75,6 @@ export function createBroadcast(bus: Bus) {
         ComposerStatus({ text: "This chat was deleted.", kind: "error", oob: true }),
         `<div id="composer-controls" hx-swap-oob="true"></div>`,
       );
-      toSidebar(`<li id="chat-item-${chatId}" hx-swap-oob="delete"></li>`);
     },
   };
 }

@@ -164,3 +164,12 @@ export async function chatIsStreaming(db: Db, chatId: string): Promise<boolean> 
     .limit(1);
   return rows.length > 0;
 }
+
+/** Chats with an answer being written (the partial index on streaming messages serves this). */
+export async function generatingChats(db: Db): Promise<Set<string>> {
+  const rows = await db
+    .selectDistinct({ chatId: messages.chatId })
+    .from(messages)
+    .where(eq(messages.status, "streaming"));
+  return new Set(rows.map((r) => r.chatId));
+}

@@ -71,6 +71,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
       generations.forget(g.messageId);
       if (!message || !chat) return undefined; // the chat was deleted meanwhile
       broadcast.answerFinished(chat, message, safeHtml);
+      refreshSidebar();
       return outcome.status === "complete" ? { chat, message } : undefined;
     });
     if (firstAnswer) void nameChat(firstAnswer.chat, firstAnswer.message);
@@ -99,7 +100,8 @@ export function createChatService({ database, upstream, bus, config, log, timing
         const current = await repo.getChat(db, chat.id);
         if (!current || current.title !== chat.title) return; // renamed by the person meanwhile
         const renamed = await repo.updateChat(db, chat.id, { title });
-        if (renamed) broadcast.chatRenamed(renamed, Boolean(generations.inChat(chat.id)));
+        if (renamed) broadcast.chatRenamed(renamed);
+        refreshSidebar();
       });
     } catch (err) {
       log.debug("title generation failed", { chatId: chat.id, error: err });
@@ -127,16 +129,34 @@ export function createChatService({ database, upstream, bus, config, log, timing
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
+  async function sidebar(): Promise<{ chats: Chat[]; generating: Set<string> }> {
+    const [chats, generating] = await Promise.all([repo.listRecentChats(db), repo.generatingChats(db)]);
+    return { chats, generating };
+  }
+
+  /**
+   * Pushes the chat list to every tab after each change it shows. Refreshes run one after
+   * another, each reading afresh, so the last one pushed is never older than the last change.
+   */
+  let sidebarQueue: Promise<void> = Promise.resolve();
+  function refreshSidebar() {
+    sidebarQueue = sidebarQueue.then(async () => {
+      try {
+        const { chats, generating } = await sidebar();
+        broadcast.sidebar(chats, generating);
+      } catch (err) {
+        log.warn("could not refresh the chat list", { error: err });
+      }
+    });
+  }
+
   let modelCache: { at: number; models: Model[] } | undefined;
   let modelFetch: Promise<Model[]> | undefined;
 
   return {
     generations,
 
-    async sidebar(): Promise<{ chats: Chat[]; generating: Set<string> }> {
-      const chats = await repo.listRecentChats(db);
-      return { chats, generating: new Set(chats.filter((c) => generations.inChat(c.id)).map((c) => c.id)) };
-    },
+    sidebar,
 
     getChat: (id: string) => repo.getChat(db, id),
 
@@ -189,6 +209,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
         }
         const exchange = await repo.insertExchange(db, chat.id, content, chat.model);
         broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
+        refreshSidebar();
         return exchange;
       });
       await startAnswer(started.chat, started.assistant);
@@ -203,7 +224,6 @@ export function createChatService({ database, upstream, bus, config, log, timing
       const model =
         typeof rawModel === "string" && rawModel.trim() ? rawModel.trim().slice(0, 200) : config.defaultModel;
       const chat = await repo.createChat(db, { title: fallbackTitle(content), model });
-      broadcast.chatCreated(chat);
       await this.send(chat.id, content);
       return chat;
     },
@@ -233,6 +253,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
           const fresh = await repo.restartMessage(db, message.id, chat.model);
           if (!fresh) throw new ChatError("That answer is already being written.");
           broadcast.answerRestarted(chat, fresh);
+          refreshSidebar();
           return { chat, fresh };
         });
       })();
@@ -245,7 +266,8 @@ export function createChatService({ database, upstream, bus, config, log, timing
       return withChatLock(chatId, async () => {
         const chat = await repo.updateChat(db, chatId, { title });
         if (!chat) return undefined;
-        broadcast.chatRenamed(chat, Boolean(generations.inChat(chatId)));
+        broadcast.chatRenamed(chat);
+        refreshSidebar();
         return chat;
       });
     },
@@ -265,7 +287,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
       }
       return withChatLock(chatId, async () => {
         const deleted = await repo.deleteChat(db, chatId);
-        if (deleted) broadcast.chatDeleted(chatId);
+        if (deleted) {
+          broadcast.chatDeleted(chatId);
+          refreshSidebar();
+        }
         return deleted;
       });
     },

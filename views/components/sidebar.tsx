@@ -22,17 +22,27 @@ export function Sidebar({ chats, generating, currentId }: SidebarProps): JSX.Ele
           </button>
         </form>
       </div>
-      <nav aria-label="Chats" class="min-h-0 flex-1 overflow-y-auto px-2 pb-4">
-        <p id="chat-list-empty" class={`px-2 text-sm text-zinc-500 dark:text-zinc-400 ${chats.length ? "hidden" : ""}`}>
-          No chats yet.
-        </p>
-        <ul id="chat-list" class="space-y-0.5">
-          {chats.map((chat) => (
-            <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
-          ))}
-        </ul>
-      </nav>
+      <ChatNav chats={chats} generating={generating} currentId={currentId} />
     </aside>
+  );
+}
+
+/** The list itself; pushed whole to every tab when it changes (a few KB, a few times per answer). */
+export function ChatNav({ chats, generating, currentId, oob }: SidebarProps & { oob?: boolean }): JSX.Element {
+  return (
+    <nav
+      id="chat-nav"
+      hx-swap-oob={oob ? "true" : undefined}
+      aria-label="Chats"
+      class="min-h-0 flex-1 overflow-y-auto px-2 pb-4"
+    >
+      {chats.length === 0 ? <p class="px-2 text-sm text-zinc-500 dark:text-zinc-400">No chats yet.</p> : ""}
+      <ul class="space-y-0.5">
+        {chats.map((chat) => (
+          <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
+        ))}
+      </ul>
+    </nav>
   );
 }
 

@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+let browser: Browser;
+let fake: FakeUpstream;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  fake = startFakeUpstream();
+});
+afterAll(async () => {
+  await browser?.close();
+  await fake?.stop();
+});
+
+const LONG_ANSWER = [
+  "# Plan",
+  "",
+  "Here is **the plan**, step by step:",
+  "",
+  "1. Read the [docs](https://example.com/docs).",
+  "2. Write the code.",
+  "",
+  "| step | time |",
+  "| --- | --- |",
+  "| read | 1h |",
+  "| write | 2h |",
+  "",
+  "```python",
+  "def greet(name):",
+  '    return f"Hello, {name}!"',
+  "```",
+  "",
+  "> Quoted wisdom.",
+  "",
+  "Done.",
+].join("\n");
+
+eachDriver("chatting in Chromium", (t) => {
+  let server: TestServer;
+  let context: BrowserContext;
+  beforeAll(() => {
+    server = startTestServer(t, {
+      OPENROUTER_BASE_URL: fake.url,
+      OPENROUTER_API_KEY: "sk-test",
+      DEFAULT_MODEL: "fake/fast",
+    });
+  });
+  afterAll(() => server.stop());
+
+  const open = async (opts: { viewport?: { width: number; height: number }; scheme?: "light" | "dark" } = {}) => {
+    context = await browser.newContext({
+      viewport: opts.viewport ?? VIEWPORTS.desktop,
+      colorScheme: opts.scheme ?? "light",
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    page.on("pageerror", (e) => problems.push(e.message));
+    return { page, problems };
+  };
+  const lastAnswer = (page: Page) => page.locator('article[data-role="assistant"]').last();
+  /** Sends from the new-chat page and waits to land on the chat. */
+  const startChat = async (page: Page, text: string) => {
+    await page.goto(server.url);
+    await page.getByLabel("Message").fill(text);
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`) });
+
+  test("new chat → send → the answer grows in steps → final Markdown with highlighted code", async () => {
+    fake.queue({ text: LONG_ANSWER, tokenDelayMs: 25, tokenSize: 3 });
+    const { page, problems } = await open();
+    await startChat(page, "Make me a plan");
+    await expect(page.locator('article[data-role="user"]').first().textContent()).resolves.toContain("Make me a plan");
+    const answer = lastAnswer(page);
+    const lengths = new Set<number>();
+    for (let i = 0; i < 400 && (await answer.getAttribute("data-status")) === "streaming"; i++) {
+      lengths.add(((await answer.locator(".markdown").textContent()) ?? "").length);
+      if (lengths.size === 4) await shot(page, "chat-streaming");
+      await page.waitForTimeout(20);
+    }
+    expect(await answer.getAttribute("data-status")).toBe("complete");
+    expect(lengths.size).toBeGreaterThanOrEqual(3);
+    await expect(answer.locator("h1").textContent()).resolves.toBe("Plan");
+    await expect(answer.locator("table td").count()).resolves.toBe(4);
+    await expect(answer.locator("pre code .hljs-keyword").first().textContent()).resolves.toBe("def");
+    const link = answer.getByRole("link", { name: "docs" });
+    expect(await link.getAttribute("target")).toBe("_blank");
+    expect(await link.getAttribute("rel")).toContain("noopener");
+    await expect(answer.getByRole("button", { name: "Regenerate" }).isVisible()).resolves.toBe(true);
+    await expect(page.locator('[role="log"]').count()).resolves.toBe(1);
+    await expect(page.getByRole("button", { name: "Send" }).isVisible()).resolves.toBe(true);
+    for (const [width, viewport] of Object.entries(VIEWPORTS)) {
+      for (const scheme of ["light", "dark"] as const) {
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme: scheme });
+        await shot(page, `chat-${width}-${scheme}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("Enter sends, Shift+Enter makes a new line; the box empties after sending", async () => {
+    const { page } = await open();
+    await startChat(page, "first line");
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
+    const box = page.getByLabel("Message");
+    await box.fill("line one");
+    await box.press("Shift+Enter");
+    await box.type("line two");
+    expect(await box.inputValue()).toBe("line one\nline two");
+    await box.press("Enter");
+    await page.locator('article[data-role="user"]', { hasText: "line two" }).waitFor();
+    expect(await box.inputValue()).toBe("");
+    const sent = await page.locator('article[data-role="user"]').last().textContent();
+    expect(sent).toContain("line one\nline two");
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
+    await context.close();
+  });
+
+  test("reloading mid-answer shows what streamed and continues to the full answer, once", async () => {
+    fake.queue({ text: LONG_ANSWER, tokenDelayMs: 40, tokenSize: 2 });
+    const { page } = await open();
+    await startChat(page, "reload test");
+    await lastAnswer(page).locator("table").waitFor();
+    await page.reload();
+    const answer = lastAnswer(page);
+    expect(await answer.getAttribute("data-status")).toBe("streaming");
+    expect(((await answer.textContent()) ?? "").length).toBeGreaterThan(20);
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor({ timeout: 20_000 });
+    const live = await answer.locator(".markdown").innerHTML();
+    await page.reload();
+    expect(await lastAnswer(page).locator(".markdown").innerHTML()).toBe(live);
+    expect(await page.locator('article[data-role="assistant"]').count()).toBe(1);
+    await context.close();
+  });
+
+  test("two pages on one chat see the same stream, and the sidebar of a third hears of it", async () => {
+    const { page: first } = await open();
+    await startChat(first, "shared chat");
+    await first.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    const second = await context.newPage();
+    await second.goto(first.url());
+    const home = await context.newPage();
+    await home.goto(server.url);
+    fake.queue({ text: LONG_ANSWER, tokenDelayMs: 20, tokenSize: 3 });
+    await first.getByLabel("Message").fill("second question");
+    await first.getByRole("button", { name: "Send" }).click();
+    await second.locator('article[data-role="user"]', { hasText: "second question" }).waitFor();
+    await second.locator('article[data-role="assistant"][data-status="streaming"]').waitFor();
+    await expect(second.getByRole("button", { name: "Stop" }).isVisible()).resolves.toBe(true);
+    await home.locator('li[data-generating="true"]').waitFor();
+    for (const p of [first, second]) {
+      await p.locator('article[data-role="assistant"]').nth(1).and(p.locator('[data-status="complete"]')).waitFor();
+    }
+    const html = (p: Page) => lastAnswer(p).locator(".markdown").innerHTML();
+    expect(await html(second)).toBe(await html(first));
+    await home.locator('li[data-generating="false"]').first().waitFor();
+    await context.close();
+  });
+
+  test("Stop ends the answer as stopped, keeps its text, and brings Send back", async () => {
+    fake.queue({ text: "lorem ipsum ".repeat(300), tokenDelayMs: 20 });
+    const { page } = await open();
+    await startChat(page, "talk a lot");
+    await lastAnswer(page).getByText("lorem ipsum lorem").waitFor();
+    await page.getByRole("button", { name: "Stop" }).click();
+    await page.locator('article[data-role="assistant"][data-status="stopped"]').waitFor();
+    expect(((await lastAnswer(page).textContent()) ?? "").length).toBeGreaterThan(10);
+    await expect(page.getByRole("button", { name: "Send" }).isVisible()).resolves.toBe(true);
+    await expect(lastAnswer(page).getByRole("button", { name: "Retry" }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  test("an upstream error shows inline with Retry, and Retry succeeds", async () => {
+    fake.queue({ errorAfterTokens: 6, tokenDelayMs: 10 });
+    const { page } = await open({ viewport: VIEWPORTS.phone, scheme: "dark" });
+    await startChat(page, "please fail");
+    await page.locator('article[data-role="assistant"][data-status="error"]').waitFor();
+    await expect(lastAnswer(page).getByRole("alert").textContent()).resolves.toContain("failed mid-answer");
+    await shot(page, "chat-error-phone-dark");
+    await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    await expect(lastAnswer(page).textContent()).resolves.toContain("That is all.");
+    await context.close();
+  });
+
+  test("a model answer carrying <script> and <img onerror> renders as text and runs nothing", async () => {
+    fake.queue({
+      text: 'Try this: <script>window.pwned=1</script> and <img src=x onerror="window.pwned=2"> and [x](javascript:window.pwned=3)',
+    });
+    const { page, problems } = await open();
+    await startChat(page, "<b>bold?</b>");
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    const text = (await lastAnswer(page).textContent()) ?? "";
+    expect(text).toContain("<script>window.pwned=1</script>");
+    expect(text).toContain('<img src=x onerror="window.pwned=2">');
+    expect(await lastAnswer(page).locator("script, img").count()).toBe(0);
+    expect(await lastAnswer(page).locator('a[href^="javascript"]').count()).toBe(0);
+    await expect(page.locator('article[data-role="user"]').textContent()).resolves.toContain("<b>bold?</b>");
+    await lastAnswer(page).locator("text=[x](javascript:window.pwned=3)").count();
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
