@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { renderMarkdown } from "../../src/chat/markdown.ts";
+import { chats, messages } from "../../src/db/schema.ts";
+import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+let fake: FakeUpstream;
+beforeAll(() => {
+  fake = startFakeUpstream();
+});
+afterAll(() => fake.stop());
+
+const articleIds = (html: string) => [...html.matchAll(/<article id="msg-([0-9a-f-]+)"/g)].map((m) => m[1]!);
+
+eachDriver("chat pages and actions over HTTP", (t) => {
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer(t, {
+      OPENROUTER_BASE_URL: fake.url,
+      OPENROUTER_API_KEY: "sk-test",
+      DEFAULT_MODEL: "fake/smart",
+    });
+  });
+  afterAll(() => server.stop());
+  const post = (
+    path: string,
+    form: Record<string, string>,
+    headers: Record<string, string> = { Origin: server.origin },
+  ) => fetch(server.url + path, { method: "POST", body: new URLSearchParams(form), headers, redirect: "manual" });
+  const waitFor = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 300; i++) {
+      if (await check()) return;
+      await Bun.sleep(50);
+    }
+    throw new Error("condition never held");
+  };
+  const rowsOf = (chatId: string) =>
+    t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(messages.id);
+
+  test("an unknown or malformed chat id answers 404 with a page that says so", async () => {
+    for (const id of [crypto.randomUUID(), "not-a-uuid", "1%27%20or%201=1"]) {
+      const res = await fetch(`${server.url}/chats/${id}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain("There is no such chat.");
+    }
+    expect(
+      (await fetch(`${server.url}/chats/${crypto.randomUUID()}/messages?before=${crypto.randomUUID()}`)).status,
+    ).toBe(404);
+  });
+
+  test("a long chat opens at its newest 50 messages and pages back through the rest in order", async () => {
+    const [chat] = await t.database.db.insert(chats).values({ title: "Long", model: "fake/fast" }).returning();
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      id: Bun.randomUUIDv7(),
+      chatId: chat!.id,
+      role: i % 2 ? ("assistant" as const) : ("user" as const),
+      content: `message number ${i}`,
+      html: i % 2 ? renderMarkdown(`message number ${i}`) : null,
+    }));
+    await t.database.db.insert(messages).values(rows);
+    const all = rows.map((r) => r.id);
+    const first = await (await fetch(`${server.url}/chats/${chat!.id}`)).text();
+    expect(articleIds(first)).toEqual(all.slice(70));
+    expect(first).toContain(`/chats/${chat!.id}/messages?before=${all[70]}`);
+    expect(first).toContain(`ws-connect="/ws?chat=${chat!.id}&since=${all[70]}"`);
+    const second = await (await fetch(`${server.url}/chats/${chat!.id}/messages?before=${all[70]}`)).text();
+    expect(articleIds(second)).toEqual(all.slice(20, 70));
+    expect(second).toContain(`before=${all[20]}`);
+    const third = await (await fetch(`${server.url}/chats/${chat!.id}/messages?before=${all[20]}`)).text();
+    expect(articleIds(third)).toEqual(all.slice(0, 20));
+    expect(third).not.toContain("before=");
+  });
+
+  test("the new-chat form starts a chat: saved first, titled from the first words, then answered", async () => {
+    fake.queue({});
+    const res = await post("/chats", { content: "What is the capital of France, and why?", model: "fake/fast" });
+    expect(res.status).toBe(303);
+    const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")?.[1];
+    expect(id).toBeDefined();
+    const [chat] = await t.database.db.select().from(chats).where(eq(chats.id, id!));
+    expect(chat).toMatchObject({ title: "What is the capital of France, and why?", model: "fake/fast" });
+    await waitFor(async () => (await rowsOf(id!))[1]?.status === "complete");
+    const [user, answer] = await rowsOf(id!);
+    expect(user!.content).toBe("What is the capital of France, and why?");
+    expect(answer!.model).toBe("fake/fast");
+    const page = await (await fetch(`${server.url}/chats/${id}`)).text();
+    expect(page).toContain('data-status="complete"');
+  });
+
+  test("the new-chat form refuses an empty message and a cross-site post", async () => {
+    const empty = await post("/chats", { content: "   " });
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toContain("Write a message first.");
+    const before = (await t.database.db.select().from(chats)).length;
+    expect((await post("/chats", { content: "hi" }, { Origin: "https://evil.example" })).status).toBe(403);
+    expect((await post("/chats", { content: "hi" }, {})).status).toBe(403);
+    expect((await t.database.db.select().from(chats)).length).toBe(before);
+  });
+
+  test("rename and model change are saved; bad input and unknown chats are refused", async () => {
+    const [chat] = await t.database.db.insert(chats).values({ title: "Old", model: "fake/fast" }).returning();
+    expect((await post(`/chats/${chat!.id}/title`, { title: '  New   <name> "x" onclick="y"  ' })).status).toBe(204);
+    expect((await post(`/chats/${chat!.id}/model`, { model: "fake/smart" })).status).toBe(204);
+    const [row] = await t.database.db.select().from(chats).where(eq(chats.id, chat!.id));
+    expect(row).toMatchObject({ title: 'New <name> "x" onclick="y"', model: "fake/smart" });
+    expect((await post(`/chats/${chat!.id}/title`, { title: " " })).status).toBe(400);
+    expect((await post(`/chats/${crypto.randomUUID()}/title`, { title: "x" })).status).toBe(404);
+    expect((await post(`/chats/${chat!.id}/title`, { title: "x" }, {})).status).toBe(403);
+    const page = await (await fetch(`${server.url}/chats/${chat!.id}`)).text();
+    expect(page).toContain(
+      '<h2 id="chat-title" class="min-w-0 flex-1 truncate font-medium">New &lt;name&gt; &quot;x&quot; onclick=&quot;y&quot;</h2>',
+    );
+    expect(page).toContain('value="New <name> &#34;x&#34; onclick=&#34;y&#34;"');
+    expect(page).not.toContain('onclick="y"');
+  });
+
+  test("the model picker lists the upstream's models with the chat's model selected", async () => {
+    const home = await (await fetch(server.url)).text();
+    expect(home).toContain('<option value="fake/smart" selected>Fake Smart</option>');
+    expect(home).toContain('<option value="fake/fast">Fake Fast</option>');
+  });
+
+  test("deleting a chat mid-answer closes the upstream connection and removes its messages", async () => {
+    fake.queue({ text: "go on ".repeat(500), tokenDelayMs: 20 });
+    const res = await post("/chats", { content: "delete me while you talk" });
+    const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
+    await waitFor(async () => fake.requests.at(-1)?.body.messages.at(-1)?.content === "delete me while you talk");
+    const request = fake.requests.at(-1)!;
+    const deleted = await fetch(`${server.url}/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
+    expect(deleted.status).toBe(204);
+    expect(deleted.headers.get("hx-redirect")).toBe("/");
+    await request.disconnected;
+    expect(await rowsOf(id)).toEqual([]);
+    expect(
+      (await fetch(`${server.url}/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } })).status,
+    ).toBe(404);
+  });
+
+  test("text is saved while it streams, so a crash loses at most about a second", async () => {
+    fake.queue({ text: "still going ".repeat(300), tokenDelayMs: 15 });
+    const res = await post("/chats", { content: "write slowly" });
+    const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
+    await waitFor(async () => {
+      const answer = (await rowsOf(id))[1];
+      return answer?.status === "streaming" && answer.content.length > 0;
+    });
+    await fetch(`${server.url}/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
+  });
+
+  test("shutting down saves answers in flight as interrupted, with their text, and closes upstream", async () => {
+    fake.queue({ text: "never ending ".repeat(500), tokenDelayMs: 15 });
+    const res = await post("/chats", { content: "interrupt me" });
+    const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
+    await waitFor(async () => fake.requests.at(-1)?.body.messages.at(-1)?.content === "interrupt me");
+    const request = fake.requests.at(-1)!;
+    await Bun.sleep(200);
+    await server.app.decorator.chat.shutdown();
+    await request.disconnected;
+    const [, answer] = await rowsOf(id);
+    expect(answer!.status).toBe("interrupted");
+    expect(answer!.content).toStartWith("never ending");
+    expect(answer!.html).toContain("never ending");
+  });
+
+  test("answers left streaming by a dead process become interrupted at start, text kept", async () => {
+    const [chat] = await t.database.db.insert(chats).values({ title: "Crashed", model: "fake/fast" }).returning();
+    await t.database.db.insert(messages).values([
+      { chatId: chat!.id, role: "user", content: "hello" },
+      { chatId: chat!.id, role: "assistant", content: "half an **answ", status: "streaming" },
+    ]);
+    expect(await server.app.decorator.chat.recoverInterrupted()).toBeGreaterThanOrEqual(1);
+    const [, answer] = await rowsOf(chat!.id);
+    expect(answer).toMatchObject({ status: "interrupted", content: "half an **answ" });
+    const page = await (await fetch(`${server.url}/chats/${chat!.id}`)).text();
+    expect(page).toContain('data-status="interrupted"');
+    expect(page).toContain("Retry");
+  });
+});
