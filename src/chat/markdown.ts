@@ -101,7 +101,8 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
   let start = 0;
   let fence: string | undefined;
   let blockHasList = false;
-  // The last line may still be growing, so only lines before it can end a block.
+  // The last line may still be growing: only complete lines are read, and a block ends at a
+  // blank line only once the line after it is complete too (a lone "2" may become "2. item").
   for (let i = 0; i < lines.length - 1; i++) {
     const line = lines[i]!;
     const marker = FENCE.exec(line)?.[1];
@@ -116,8 +117,8 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
     }
     if (LIST_ITEM.test(line)) blockHasList = true;
     if (line.trim() !== "" || i === start) continue;
+    if (i + 1 >= lines.length - 1) continue;
     const next = lines[i + 1]!;
-    if (next === "" && i + 1 === lines.length - 1) continue; // next line not written yet
     if (next.trim() === "") continue; // more blank lines: split at the last one
     if (/^\s/.test(next)) continue;
     if (blockHasList && LIST_ITEM.test(next)) continue;

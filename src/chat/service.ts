@@ -238,25 +238,22 @@ export function createChatService({ database, upstream, bus, config, log, timing
     /** Writes the chat's newest answer again (after an error, a Stop, or to get another). */
     async retry(messageId: unknown) {
       if (!repo.isId(messageId)) throw new ChatError("There is no such answer.");
-      const restarted = await (async () => {
-        const message = await repo.getMessage(db, messageId);
-        if (!message || message.role !== "assistant") throw new ChatError("There is no such answer.");
-        return withChatLock(message.chatId, async () => {
-          const chat = await repo.getChat(db, message.chatId);
-          if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
-          if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
-            throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
-          }
-          const newest = await repo.listMessages(db, chat.id, { limit: 1 });
-          if (newest.messages[0]?.id !== message.id)
-            throw new ChatError("Only the newest answer can be written again.");
-          const fresh = await repo.restartMessage(db, message.id, chat.model);
-          if (!fresh) throw new ChatError("That answer is already being written.");
-          broadcast.answerRestarted(chat, fresh);
-          refreshSidebar();
-          return { chat, fresh };
-        });
-      })();
+      const message = await repo.getMessage(db, messageId);
+      if (message?.role !== "assistant") throw new ChatError("There is no such answer.");
+      const restarted = await withChatLock(message.chatId, async () => {
+        const chat = await repo.getChat(db, message.chatId);
+        if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
+        if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
+          throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
+        }
+        const newest = await repo.listMessages(db, chat.id, { limit: 1 });
+        if (newest.messages[0]?.id !== message.id) throw new ChatError("Only the newest answer can be written again.");
+        const fresh = await repo.restartMessage(db, message.id, chat.model);
+        if (!fresh) throw new ChatError("That answer is already being written.");
+        broadcast.answerRestarted(chat, fresh);
+        refreshSidebar();
+        return { chat, fresh };
+      });
       await startAnswer(restarted.chat, restarted.fresh);
     },
 

@@ -1,0 +1,92 @@
+import { describe, expect, test } from "bun:test";
+import { renderMarkdown, StreamingMarkdown, splitFinishedBlocks } from "../../src/chat/markdown.ts";
+
+const DOCUMENTS: Record<string, string> = {
+  prose: "First paragraph\nstill first.\n\nSecond paragraph.\n\n\nThird, after two blank lines.",
+  headingsAndQuotes: "# Title\n\nText under it.\n\n## Sub\n\n> quoted\n> more\n\nAfter the quote.",
+  tightList: "Intro:\n\n- one\n- two\n- three\n\nOutro.",
+  looseList: "- one\n\n- two\n\n- three\n\nAfter.",
+  orderedContinued: "1. first\n\n2. second\n\n3. third\n\nEnd.",
+  secondParagraphInItem: "- item\n\n  its second paragraph\n- next item\n\nEnd.",
+  fenceWithBlankLines: "Code:\n\n```python\ndef f():\n\n    return 1\n\n\nprint(f())\n```\n\nAfter the code.",
+  fenceInList: "1. Step:\n\n   ```sh\n   echo hi\n\n   echo bye\n   ```\n\n2. Next step.\n\nDone.",
+  table: "| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n\nBelow the table.",
+  tildeFence: "~~~\n``` not a close\n\n~~~\n\ntext",
+  unclosedFence: "Start\n\n```js\nconst x = 1;\n\nconst y = 2;",
+};
+
+describe("Markdown while streaming", () => {
+  for (const [name, doc] of Object.entries(DOCUMENTS)) {
+    test(`${name}: rendering block by block, one character at a time, ends identical to one render`, () => {
+      const md = new StreamingMarkdown();
+      let tail = "";
+      let rendered = 0;
+      for (const ch of doc) {
+        const frame = md.push(ch);
+        tail = frame.tail;
+        rendered += frame.newBlocks.length;
+      }
+      expect(md.blocks.join("") + tail).toBe(renderMarkdown(doc));
+      expect(rendered).toBe(md.blocks.length);
+    });
+  }
+
+  test("a long answer's finished blocks are rendered once each, not again with every token", () => {
+    const doc = Array.from({ length: 200 }, (_, i) => `Paragraph ${i} with some words in it.`).join("\n\n");
+    const md = new StreamingMarkdown();
+    let tailBytes = 0;
+    for (let i = 0; i < doc.length; i += 4) tailBytes += md.push(doc.slice(i, i + 4)).tail.length;
+    // The last two paragraphs stay open: a block ends once the line after its blank is complete.
+    expect(md.blocks.length).toBe(198);
+    // Each frame re-renders only the open paragraph: bounded, whatever the answer's length.
+    expect(tailBytes / Math.ceil(doc.length / 4)).toBeLessThan(60);
+  });
+
+  test("nothing is split inside a fence or before an indented continuation", () => {
+    expect(splitFinishedBlocks("```\na\n\nb\n").finished).toEqual([]);
+    expect(splitFinishedBlocks("- a\n\n  b\nmore").finished).toEqual([]);
+    expect(splitFinishedBlocks("one\n\ntwo\n\nthr").finished).toEqual(["one\n"]);
+    expect(splitFinishedBlocks("one\n\ntwo\n\nthree\n").finished).toEqual(["one\n", "two\n"]);
+  });
+});
+
+describe("Markdown is safe", () => {
+  const HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "<iframe srcdoc='<script>alert(1)</script>'></iframe>",
+    '<svg onload="alert(1)">',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click](vbscript:msgbox(1))",
+    '![x](javascript:alert(1) "t")',
+    "```html onload=alert(1)\n<b>x</b>\n```",
+    '```"><script>alert(1)</script>\ncode\n```',
+    "<a href='javascript:alert(1)'>x</a>",
+    "`<script>` then <script>alert(1)</script>",
+    "**<img src=x onerror=alert(1)>**",
+    "<details open ontoggle=alert(1)>",
+    "[x]( javascript:alert(1) )",
+  ];
+  for (const input of HOSTILE) {
+    test(`renders inertly: ${input.slice(0, 50)}`, () => {
+      const html = renderMarkdown(input);
+      expect(html).not.toMatch(/<(script|iframe|svg|img[^>]*onerror|details|a[^>]*javascript)/i);
+      expect(html).not.toMatch(/href="(javascript|vbscript|data):/i);
+      expect(html).not.toMatch(/<[^>]+\son\w+=/i);
+    });
+  }
+
+  test("links open in a new tab without access to the page", () => {
+    expect(renderMarkdown("[docs](https://example.com)")).toBe(
+      '<p><a href="https://example.com" target="_blank" rel="noopener noreferrer nofollow">docs</a></p>\n',
+    );
+  });
+
+  test("code is highlighted when its language is known, escaped either way", () => {
+    expect(renderMarkdown("```ts\nconst a = '<b>';\n```")).toContain('<span class="hljs-keyword">const</span>');
+    expect(renderMarkdown("```nolang\n<b>x</b>\n```")).toContain("&lt;b&gt;x&lt;/b&gt;");
+  });
+});
