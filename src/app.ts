@@ -2,7 +2,7 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { chatRoutes } from "./chat/routes.ts";
 import { type ChatService, createChatService } from "./chat/service.ts";
-import { chatSocket } from "./chat/socket.ts";
+import { chatSocket, createSocketRegistry } from "./chat/socket.ts";
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
@@ -28,8 +28,14 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     },
   };
   const chat: ChatService = createChatService({ database, upstream, bus, config, log, timing });
+  const sockets = createSocketRegistry();
+  /** Before the server stops: answers in flight are saved as interrupted, then tabs are told to reconnect. */
+  const shutdown = async () => {
+    await chat.shutdown();
+    sockets.closeAll();
+  };
   const app = new Elysia()
-    .decorate("chat", chat)
+    .decorate({ chat, sockets, shutdown })
     .use(requestLog(log))
     .use(securityHeaders())
     .use(errorHandler(log))
@@ -38,7 +44,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(assetRoutes(assets.byFile))
     .use(healthRoutes(database))
     .use(chatRoutes(chat, upstream, assets.urls, config.defaultModel))
-    .use(chatSocket(chat, publicUrl(config), log))
+    .use(chatSocket(chat, sockets, publicUrl(config), log))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;
     });

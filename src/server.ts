@@ -39,7 +39,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       database,
       url,
       async stop() {
-        await chat.shutdown();
+        await app.decorator.shutdown();
         const http = app.server;
         if (http) {
           // Let requests in flight finish briefly, then close what is left (open sockets).

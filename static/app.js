@@ -94,6 +94,15 @@
   document.addEventListener("htmx:wsError", () => connection(false));
   document.addEventListener("htmx:wsOpen", () => connection(true));
 
+  // "New chat" is a real button in a form (it works without this script); go to "/" rather
+  // than the "/?" a field-less GET form would leave in the address bar.
+  document.addEventListener("submit", (event) => {
+    if (event.target instanceof HTMLFormElement && event.target.hasAttribute("data-new-chat")) {
+      event.preventDefault();
+      location.assign("/");
+    }
+  });
+
   // The phone layout's menu button shows and hides the chat list.
   document.addEventListener("click", (event) => {
     const button = event.target instanceof Element ? event.target.closest("[data-toggle=sidebar]") : null;

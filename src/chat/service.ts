@@ -326,8 +326,11 @@ export function createChatService({ database, upstream, bus, config, log, timing
       return orphans.length;
     },
 
-    /** At shutdown: every answer in flight is aborted and saved as `interrupted`. */
-    shutdown: () => generations.stopAll(),
+    /** At shutdown: every answer in flight is aborted and saved as `interrupted`, and tabs told. */
+    async shutdown() {
+      await generations.stopAll();
+      await sidebarQueue;
+    },
   };
 }
 

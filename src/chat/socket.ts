@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
+import { ChatNav } from "../../views/components/sidebar.tsx";
 import { TranscriptLive } from "../../views/pages/chat.tsx";
 import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
@@ -11,12 +12,32 @@ export const MAX_FRAME_BYTES = 256 * 1024;
 
 type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown };
 
+type Closable = { close(code?: number, reason?: string): void };
+
+/** The open sockets, so a shutdown can tell each tab to come back. */
+export function createSocketRegistry() {
+  const open = new Set<Closable>();
+  return {
+    add: (ws: Closable) => open.add(ws),
+    delete: (ws: Closable) => open.delete(ws),
+    get size() {
+      return open.size;
+    },
+    /** 1012 "service restart": htmx-ext-ws reconnects (with backoff) only after 1006/1011/1012/1013. */
+    closeAll() {
+      for (const ws of open) ws.close(1012, "Parley is restarting");
+      open.clear();
+    },
+  };
+}
+export type SocketRegistry = ReturnType<typeof createSocketRegistry>;
+
 /**
  * One WebSocket per tab. It hears its chat's events and the sidebar's, and carries the person's
  * sends, stops and retries (htmx-ext-ws posts forms as JSON). A bad frame gets an error next to
  * the composer; the socket stays open.
  */
-export function chatSocket(service: ChatService, publicUrl: string, log: Logger) {
+export function chatSocket(service: ChatService, sockets: SocketRegistry, publicUrl: string, log: Logger) {
   const errorTo = (ws: { send(data: string): unknown }, message: string) =>
     ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true })));
 
@@ -27,10 +48,19 @@ export function chatSocket(service: ChatService, publicUrl: string, log: Logger)
       // A page on another site must not open a socket with this person's cookies.
       if (!sameOrigin(request, publicUrl)) return status(403, "Cross-origin WebSocket refused.");
     },
+    close(ws) {
+      sockets.delete(ws.raw);
+    },
     async open(ws) {
+      sockets.add(ws.raw);
       ws.subscribe(topics.sidebar);
       const query = ws.data.query as Record<string, string | undefined>;
       const chatId = query.chat;
+      // A tab coming back after a drop may have missed chat-list changes.
+      void service
+        .sidebar()
+        .then(({ chats, generating }) => ws.send(html(ChatNav({ chats, generating, oob: true }))))
+        .catch((err) => log.warn("could not send the chat list", { error: err }));
       if (!chatId) return;
       // Subscribe before reading: events from here on arrive after the snapshot or are
       // superseded by it; nothing falls between.

@@ -35,7 +35,8 @@ describe("Markdown while streaming", () => {
     const doc = Array.from({ length: 200 }, (_, i) => `Paragraph ${i} with some words in it.`).join("\n\n");
     const md = new StreamingMarkdown();
     let largestTail = 0;
-    for (let i = 0; i < doc.length; i += 4) largestTail = Math.max(largestTail, md.push(doc.slice(i, i + 4)).tail.length);
+    for (let i = 0; i < doc.length; i += 4)
+      largestTail = Math.max(largestTail, md.push(doc.slice(i, i + 4)).tail.length);
     // The last two paragraphs stay open: a block ends once the line after its blank is complete.
     expect(md.blocks.length).toBe(198);
     // Each frame re-renders only the open paragraphs: bounded, whatever the answer's length.

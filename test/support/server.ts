@@ -16,11 +16,11 @@ export type TestServer = {
 export function startTestServer(
   t: TestDb,
   env: Record<string, string> = {},
-  opts: { log?: Logger; timing?: GenerationTiming } = {},
+  opts: { log?: Logger; timing?: GenerationTiming; port?: number } = {},
 ): TestServer {
   const config = loadConfig({ LOG_FORMAT: "json", HOST: "127.0.0.1", ...env });
   const app = createApp({ config, database: t.database, log: opts.log ?? silentLogger, timing: opts.timing }).listen({
-    port: 0,
+    port: opts.port ?? 0,
     hostname: "127.0.0.1",
   });
   const url = `http://127.0.0.1:${app.server!.port}`;
@@ -30,7 +30,7 @@ export function startTestServer(
     config,
     app,
     async stop() {
-      await app.decorator.chat.shutdown();
+      await app.decorator.shutdown();
       await app.stop(true);
     },
   };

@@ -13,7 +13,7 @@ export function Sidebar({ chats, generating, currentId }: SidebarProps): JSX.Ele
         <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight">
           Parley
         </a>
-        <form method="get" action="/">
+        <form method="get" action="/" data-new-chat>
           <button
             type="submit"
             class="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-200 dark:border-zinc-700 dark:hover:bg-zinc-800"

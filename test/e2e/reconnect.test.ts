@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer } from "../support/server.ts";
+import { finished, openSocket } from "../support/ws.ts";
+
+let browser: Browser;
+let fake: FakeUpstream;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  fake = startFakeUpstream();
+});
+afterAll(async () => {
+  await browser?.close();
+  await fake?.stop();
+});
+
+eachDriver("when the connection drops", (t) => {
+  const env = () => ({ OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-test", DEFAULT_MODEL: "fake/fast" });
+
+  test("a server restart mid-answer: the page says so, reconnects, and shows what happened meanwhile", async () => {
+    let server = startTestServer(t, env());
+    const port = Number(new URL(server.url).port);
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    try {
+      fake.queue({ text: "streaming along ".repeat(400), tokenDelayMs: 20 });
+      await page.goto(server.url);
+      await page.getByLabel("Message").fill("survive a restart");
+      await page.getByLabel("Message").press("Enter");
+      await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+      const chatId = page.url().split("/").pop()!;
+      await page.locator("article[data-role=assistant]").getByText("streaming along streaming").waitFor();
+
+      await server.stop();
+      await page.locator("#connection-status").getByText("Connection lost").waitFor({ state: "visible" });
+      await page.screenshot({ path: join(ARTIFACTS, `reconnecting-${t.driver}.png`) });
+
+      server = startTestServer(t, env(), { port });
+      // Someone else sends while this page is still away.
+      fake.queue({});
+      const other = await openSocket(server.url, `/ws?chat=${chatId}`);
+      await other.waitFor((m) => m.includes('id="transcript-live"'));
+      other.send({ action: "send", chat: chatId, content: "sent meanwhile" });
+      const started = await other.waitFor((m) => m.includes("sent meanwhile") && m.includes('data-role="user"'));
+      const answerId = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
+      await other.waitFor(finished(answerId));
+      await other.close();
+
+      await page.locator("#connection-status").waitFor({ state: "hidden", timeout: 30_000 });
+      const interrupted = page.locator('article[data-role="assistant"][data-status="interrupted"]');
+      await interrupted.waitFor();
+      expect(((await interrupted.textContent()) ?? "").length).toBeGreaterThan(30);
+      await expect(interrupted.getByRole("button", { name: "Retry" }).count()).resolves.toBe(1);
+      await page.locator(`#msg-${answerId}[data-status="complete"]`).waitFor();
+      // Nothing twice: each message once, in order.
+      const ids = await page.locator("#transcript-live > article").evaluateAll((els) => els.map((e) => e.id));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(4);
+      await expect(page.locator('article[data-role="user"]').last().textContent()).resolves.toContain("sent meanwhile");
+    } finally {
+      await context.close();
+      await server.stop();
+    }
+  });
+
+  test("leaving a chat mid-answer does not stop it; coming back shows it still streaming", async () => {
+    const server = startTestServer(t, env());
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    try {
+      fake.queue({ text: "keep going ".repeat(150), tokenDelayMs: 15 });
+      await page.goto(server.url);
+      await page.getByLabel("Message").fill("do not stop when I leave");
+      await page.getByLabel("Message").press("Enter");
+      await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+      await page.locator("article[data-role=assistant]").getByText("keep going keep").waitFor();
+      await page.getByRole("button", { name: "New chat" }).click();
+      await page.waitForURL(`${server.url}/`);
+      await page.goBack();
+      await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor({ timeout: 20_000 });
+      const text = (await page.locator("article[data-role=assistant] .markdown").textContent()) ?? "";
+      expect(text.trim()).toBe("keep going ".repeat(150).trim());
+    } finally {
+      await context.close();
+      await server.stop();
+    }
+  });
+});
