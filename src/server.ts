@@ -28,6 +28,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     } catch (err) {
       throw listenError(err, config);
     }
+    void chat.models(); // warm the model list so the first page need not wait for it
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server!.port}`;
     log.info("listening", {
       url,

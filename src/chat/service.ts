@@ -12,6 +12,7 @@ import * as repo from "./repo.ts";
 export const MAX_MESSAGE_LENGTH = 32_000;
 export const PAGE_SIZE = 50;
 const MODELS_TTL_MS = 60 * 60 * 1000;
+const MODELS_RETRY_MS = 60 * 1000;
 
 /** A refusal the person can act on; shown next to the composer. */
 export class ChatError extends Error {}
@@ -150,7 +151,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     });
   }
 
-  let modelCache: { at: number; models: Model[] } | undefined;
+  let modelCache: { until: number; models: Model[] } | undefined;
   let modelFetch: Promise<Model[]> | undefined;
 
   return {
@@ -292,25 +293,30 @@ export function createChatService({ database, upstream, bus, config, log, timing
       });
     },
 
-    /** The upstream's models, cached for an hour; the last good list (or DEFAULT_MODEL) in an outage. */
+    /**
+     * The upstream's models, cached for an hour. A stale list is served while a fresh one is
+     * fetched; in an outage the last good list (or DEFAULT_MODEL alone) is kept and the upstream
+     * is asked again a minute later, so no page waits on a dead upstream twice.
+     */
     async models(): Promise<Model[]> {
       const fallback = [{ id: config.defaultModel, name: config.defaultModel, contextLength: null }];
-      if (modelCache && Date.now() - modelCache.at < MODELS_TTL_MS) return modelCache.models;
+      if (modelCache && Date.now() < modelCache.until) return modelCache.models;
       modelFetch ??= upstream
         .models()
         .then((models) => {
-          modelCache = { at: Date.now(), models: models.length ? models : fallback };
+          modelCache = { until: Date.now() + MODELS_TTL_MS, models: models.length ? models : fallback };
           return modelCache.models;
         })
         .catch((err) => {
           log.warn("could not fetch the model list", { error: err });
-          return modelCache?.models ?? fallback;
+          modelCache = { until: Date.now() + MODELS_RETRY_MS, models: modelCache?.models ?? fallback };
+          return modelCache.models;
         })
         .finally(() => {
           modelFetch = undefined;
         });
-      const timeout = Bun.sleep(3000).then(() => modelCache?.models ?? fallback);
-      return Promise.race([modelFetch, timeout]);
+      if (modelCache) return modelCache.models;
+      return Promise.race([modelFetch, Bun.sleep(1500).then(() => fallback)]);
     },
 
     /** At start: answers a dead process left `streaming` become `interrupted`, text kept. */

@@ -178,3 +178,22 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect(page).toContain("Retry");
   });
 });
+
+eachDriver("an upstream that is down", (t) => {
+  test("pages still render at once, offering DEFAULT_MODEL alone", async () => {
+    const server = startTestServer(t, {
+      OPENROUTER_BASE_URL: "http://127.0.0.1:1/v1",
+      OPENROUTER_API_KEY: "k",
+      DEFAULT_MODEL: "some/model",
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const home = await (await fetch(server.url)).text();
+        expect([...home.matchAll(/<option /g)]).toHaveLength(1);
+        expect(home).toContain('<option value="some/model" selected>some/model</option>');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});

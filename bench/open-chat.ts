@@ -1,0 +1,102 @@
+/**
+ * How long opening a chat takes as it grows: a short chat against one of 5,000 messages, on the
+ * embedded database and on Postgres (when one answers). Prints a table and writes JSON to
+ * bench/results/. Usage: bun bench/open-chat.ts
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createApp } from "../src/app.ts";
+import { renderMarkdown } from "../src/chat/markdown.ts";
+import { loadConfig } from "../src/config.ts";
+import { type Database, openDatabase } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { chats, messages } from "../src/db/schema.ts";
+import { silentLogger } from "../src/log.ts";
+import { createDatabase, findPostgres } from "../test/support/postgres.ts";
+
+const SIZES = [10, 5000];
+const RUNS = 30;
+
+async function seed(database: Database, count: number): Promise<string> {
+  const [chat] = await database.db
+    .insert(chats)
+    .values({ title: `${count} messages`, model: "m" })
+    .returning();
+  const body = "A paragraph of an answer with **some** Markdown and `code`.\n\n```js\nconst x = 1;\n```";
+  const html = renderMarkdown(body);
+  for (let i = 0; i < count; i += 500) {
+    const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => {
+      const assistant = (i + j) % 2 === 1;
+      return {
+        id: Bun.randomUUIDv7(),
+        chatId: chat!.id,
+        role: assistant ? ("assistant" as const) : ("user" as const),
+        content: assistant ? body : `Question number ${i + j}?`,
+        html: assistant ? html : null,
+      };
+    });
+    await database.db.insert(messages).values(rows);
+  }
+  return chat!.id;
+}
+
+async function measure(label: string, database: Database) {
+  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const base = `http://127.0.0.1:${app.server!.port}`;
+  const rows = [];
+  for (const size of SIZES) {
+    const id = await seed(database, size);
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < RUNS + 3; i++) {
+      const start = performance.now();
+      const res = await fetch(`${base}/chats/${id}`);
+      bytes = (await res.arrayBuffer()).byteLength;
+      if (i >= 3) times.push(performance.now() - start); // the first runs warm caches
+    }
+    times.sort((a, b) => a - b);
+    rows.push({
+      driver: label,
+      messages: size,
+      medianMs: times[Math.floor(times.length / 2)]!,
+      p95Ms: times[Math.floor(times.length * 0.95)]!,
+      kb: bytes / 1024,
+    });
+  }
+  await app.decorator.shutdown();
+  await app.stop(true);
+  return rows;
+}
+
+const results = [];
+const pglite = await openDatabase({ url: undefined, dataDir: "memory://" });
+await migrate(pglite);
+results.push(...(await measure("pglite", pglite)));
+await pglite.close();
+
+const server = await findPostgres();
+if (server) {
+  const created = await createDatabase(server.adminUrl);
+  const pg = await openDatabase({ url: created.url, dataDir: "" });
+  await migrate(pg, created.url);
+  results.push(...(await measure("postgres", pg)));
+  await pg.close();
+  await created.drop();
+  await server.stop();
+}
+
+console.log("Opening a chat (GET /chats/:id, full page with its newest 50 messages), 127.0.0.1:");
+console.log("driver     messages   median ms   p95 ms   page KB");
+for (const r of results) {
+  console.log(
+    `${r.driver.padEnd(10)} ${String(r.messages).padStart(8)} ${r.medianMs.toFixed(2).padStart(11)} ${r.p95Ms.toFixed(2).padStart(8)} ${r.kb.toFixed(1).padStart(9)}`,
+  );
+}
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(
+  new URL(`./results/open-chat-${Date.now()}.json`, import.meta.url),
+  JSON.stringify({ machine: `${navigator.hardwareConcurrency} cores`, results }, null, 2),
+);
+process.exit(0);
