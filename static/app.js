@@ -103,6 +103,12 @@
     }
   });
 
+  // A popover form (Rename) closes once its request succeeded.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const details = event.detail?.elt?.closest?.("details");
+    if (details && event.detail.successful) details.open = false;
+  });
+
   // The phone layout's menu button shows and hides the chat list.
   document.addEventListener("click", (event) => {
     const button = event.target instanceof Element ? event.target.closest("[data-toggle=sidebar]") : null;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
@@ -207,6 +208,35 @@ eachDriver("chatting in Chromium", (t) => {
     await expect(page.locator('article[data-role="user"]').textContent()).resolves.toContain("<b>bold?</b>");
     await lastAnswer(page).locator("text=[x](javascript:window.pwned=3)").count();
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("rename, change the model, and delete (after confirming) from the chat's header", async () => {
+    const { page, problems } = await open();
+    await startChat(page, "header actions");
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    const other = await context.newPage();
+    await other.goto(server.url);
+    await page.getByText("Rename").click();
+    await page.getByLabel("Title").fill("Renamed <i>chat</i>");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.locator("#chat-title").textContent()).resolves.toBe("Renamed <i>chat</i>");
+    await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor();
+    await page.getByLabel("Model").selectOption("fake/smart");
+    const chatId = page.url().split("/").pop()!;
+    for (let i = 0; i < 50; i++) {
+      const [row] = await t.database.rows<{ model: string }>(sql`select model from chats where id = ${chatId}`);
+      if (row?.model === "fake/smart") break;
+      await page.waitForTimeout(50);
+    }
+    const [saved] = await t.database.rows<{ model: string }>(sql`select model from chats where id = ${chatId}`);
+    expect(saved?.model).toBe("fake/smart");
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.waitForURL(`${server.url}/`);
+    await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
+    expect((await fetch(`${server.url}/chats/${chatId}`)).status).toBe(404);
     expect(problems).toEqual([]);
     await context.close();
   });
