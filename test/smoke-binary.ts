@@ -8,7 +8,9 @@
 import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startFakeUpstream } from "./fake-upstream.ts";
 import { createDatabase, findPostgres } from "./support/postgres.ts";
+import { finished, openSocket } from "./support/ws.ts";
 
 const source = resolve(process.argv[2] ?? "dist/parley");
 const folder = mkdtempSync(join(tmpdir(), "parley-bin-"));
@@ -105,6 +107,7 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
     for (const path of ["/src/cli.ts", "/assets/cli.ts", "/%24bunfs/root/parley", "/package.json"]) {
       check(`${label}: ${path} is not servable`, (await fetchIn(path)).status === 404);
     }
+    if (env.OPENROUTER_BASE_URL) await chat(label, base);
   }
   proc.kill("SIGTERM");
   const code = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => "timeout")]);
@@ -113,6 +116,33 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
   console.log(`${label}: ready in ${Math.round(readyMs)} ms; ${passes - passesBefore} checks passed`);
   return readyMs;
 }
+
+/** A whole exchange through the binary: the openai SDK, Markdown and highlighting run inside it. */
+async function chat(label: string, base: string) {
+  try {
+    const res = await fetch(`${base}/chats`, {
+      method: "POST",
+      headers: { Origin: base },
+      body: new URLSearchParams({ content: "hello from the smoke test" }),
+      redirect: "manual",
+    });
+    const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")?.[1];
+    const ws = await openSocket(base, `/ws?chat=${id}`);
+    const snapshot = await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const answerId = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(snapshot)?.[1] ?? "";
+    const done = await ws.waitFor(finished(answerId));
+    await ws.close();
+    check(
+      `${label}: a chat streams its answer to completion, highlighted`,
+      done.includes('data-status="complete"') && done.includes('<span class="hljs-keyword">const</span>'),
+    );
+  } catch (err) {
+    check(`${label}: a chat streams its answer to completion`, false, String(err));
+  }
+}
+
+const fake = startFakeUpstream({ defaults: { tokenDelayMs: 5 } });
+const upstream = { OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-smoke", DEFAULT_MODEL: "fake/fast" };
 
 const sizeMb = statSync(binary).size / 1024 / 1024;
 console.log(`binary: ${source} (${sizeMb.toFixed(1)} MiB), run from ${folder}`);
@@ -126,11 +156,16 @@ timings["PGlite, first start (initdb)"] = await run("pglite first start", { DATA
 const later: number[] = [];
 for (let i = 0; i < 3; i++) later.push(await run(`pglite start ${i + 2}`, { DATA_DIR: dataDir }, isolate));
 timings["PGlite, later starts (median of 3)"] = later.sort((a, b) => a - b)[1]!;
+await run("pglite with an upstream", { DATA_DIR: dataDir, ...upstream }, false);
 
 const pg = await findPostgres();
 if (pg) {
   const db = await createDatabase(pg.adminUrl);
-  timings["Postgres, first start (migrates)"] = await run("postgres first start", { DATABASE_URL: db.url }, false);
+  timings["Postgres, first start (migrates)"] = await run(
+    "postgres first start",
+    { DATABASE_URL: db.url, ...upstream },
+    false,
+  );
   const pgLater: number[] = [];
   for (let i = 0; i < 3; i++) pgLater.push(await run(`postgres start ${i + 2}`, { DATABASE_URL: db.url }, false));
   timings["Postgres, later starts (median of 3)"] = pgLater.sort((a, b) => a - b)[1]!;
@@ -142,6 +177,7 @@ if (pg) {
 
 console.log("\nstart to /readyz 200, measured from spawn:");
 for (const [what, ms] of Object.entries(timings)) console.log(`  ${what.padEnd(40)} ${Math.round(ms)} ms`);
+await fake.stop();
 rmSync(folder, { recursive: true, force: true });
 console.log(`\nsmoke: ${passes} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);
