@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
@@ -237,6 +238,37 @@ eachDriver("chatting in Chromium", (t) => {
     await page.waitForURL(`${server.url}/`);
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
     expect((await fetch(`${server.url}/chats/${chatId}`)).status).toBe(404);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  test("a long chat opens at its newest messages, at the bottom, and loads older ones on scrolling up", async () => {
+    const [chat] = await t.database.db.insert(chats).values({ title: "Very long", model: "fake/fast" }).returning();
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      id: Bun.randomUUIDv7(),
+      chatId: chat!.id,
+      role: i % 2 ? ("assistant" as const) : ("user" as const),
+      content: `message ${i}`,
+      html: i % 2 ? `<p>message ${i}</p>` : null,
+    }));
+    await t.database.db.insert(messages).values(rows);
+    const { page, problems } = await open();
+    await page.goto(`${server.url}/chats/${chat!.id}`);
+    const transcript = page.locator("#transcript");
+    const articles = page.locator("#transcript article");
+    expect(await articles.count()).toBe(50);
+    const gap = () => transcript.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(await gap()).toBeLessThan(5);
+    // Scrolled to the top, earlier pages load (each replacing its "Loading" marker) until none is left.
+    for (let i = 0; i < 200 && (await articles.count()) < 120; i++) {
+      await transcript.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await page.waitForTimeout(30);
+    }
+    const ids = await articles.evaluateAll((els) => els.map((e) => e.id.slice(4)));
+    expect(ids).toEqual(rows.map((r) => r.id));
+    expect(await page.getByText("Loading earlier messages").count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });
