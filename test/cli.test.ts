@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { migrations } from "../src/db/migrate.ts";
 import { DRIVERS, freshDatabase } from "./support/db.ts";
 import { runParley, startParley } from "./support/process.ts";
+import { REQUIRED_SETTINGS } from "./support/settings.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "parley-cli-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -25,17 +26,7 @@ describe("the parley command", () => {
       DATABASE_URL: "postgres://me:pa55word@db/parley",
     });
     expect(code).toBe(0);
-    for (const name of [
-      "PORT",
-      "HOST",
-      "DATABASE_URL",
-      "DATA_DIR",
-      "OPENROUTER_API_KEY",
-      "OPENROUTER_BASE_URL",
-      "DEFAULT_MODEL",
-      "LOG_LEVEL",
-      "PUBLIC_URL",
-    ]) {
+    for (const name of REQUIRED_SETTINGS) {
       expect(stdout).toContain(name);
     }
     expect(stdout).toContain("serve");

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, describeSettings, loadConfig, publicUrl, redactUrl } from "../src/config.ts";
+import { REQUIRED_SETTINGS } from "./support/settings.ts";
 
 describe("configuration", () => {
   test("an empty environment gives the documented defaults and the embedded database", () => {
@@ -59,17 +60,7 @@ describe("configuration", () => {
       DATABASE_URL: "postgres://u:pw@h/d",
       PORT: "4000",
     });
-    for (const name of [
-      "PORT",
-      "HOST",
-      "DATABASE_URL",
-      "DATA_DIR",
-      "OPENROUTER_API_KEY",
-      "OPENROUTER_BASE_URL",
-      "DEFAULT_MODEL",
-      "LOG_LEVEL",
-      "PUBLIC_URL",
-    ]) {
+    for (const name of REQUIRED_SETTINGS) {
       expect(table).toContain(name);
     }
     expect(table).toContain("default: 3000 [now: 4000]");

@@ -6,6 +6,16 @@ import { ChatError, type ChatService, MAX_MESSAGE_LENGTH } from "./service.ts";
 
 type Form = Record<string, unknown>;
 
+/** Runs an action; a ChatError (the person's input was refused) becomes a 400 with its sentence. */
+async function refusable(action: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof ChatError) return new Response(err.message, { status: 400 });
+    throw err;
+  }
+}
+
 /** The pages and the few HTTP actions; sending, stopping and retrying go over the socket. */
 export function chatRoutes(service: ChatService, upstream: Upstream, assets: AssetUrls, defaultModel: string) {
   async function page(extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
@@ -44,24 +54,18 @@ export function chatRoutes(service: ChatService, upstream: Upstream, assets: Ass
         return status(400, await page({ messages: [], hasOlder: false, notice: err.message }));
       }
     })
-    .post("/chats/:id/title", async ({ params, body, status }) => {
-      try {
+    .post("/chats/:id/title", ({ params, body, status }) =>
+      refusable(async () => {
         const chat = await service.rename(params.id, ((body ?? {}) as Form).title);
         return chat ? status(204) : status(404, "There is no such chat.");
-      } catch (err) {
-        if (err instanceof ChatError) return status(400, err.message);
-        throw err;
-      }
-    })
-    .post("/chats/:id/model", async ({ params, body, status }) => {
-      try {
+      }),
+    )
+    .post("/chats/:id/model", ({ params, body, status }) =>
+      refusable(async () => {
         const chat = await service.setModel(params.id, ((body ?? {}) as Form).model);
         return chat ? status(204) : status(404, "There is no such chat.");
-      } catch (err) {
-        if (err instanceof ChatError) return status(400, err.message);
-        throw err;
-      }
-    })
+      }),
+    )
     .delete("/chats/:id", async ({ params, set, status }) => {
       if (!(await service.remove(params.id))) return status(404, "There is no such chat.");
       set.headers["hx-redirect"] = "/";
