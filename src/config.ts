@@ -133,6 +133,21 @@ const settings = {
     description: "Model new chats start with.",
     parse: (raw: string | undefined) => raw?.trim() || "openrouter/auto",
   },
+  upstreamStallTimeout: {
+    name: "UPSTREAM_STALL_TIMEOUT_MS",
+    default: "60000",
+    secret: false,
+    description: "An answer that sends nothing (not even a keep-alive) for this long is given up as an error.",
+    parse: integer(1000, 3_600_000, 60_000),
+  },
+  upstreamMaxRetries: {
+    name: "UPSTREAM_MAX_RETRIES",
+    default: "3",
+    secret: false,
+    description:
+      "Retries, with backoff, of a request that failed before its first token (408, 429, 502, 503, network).",
+    parse: integer(0, 10, 3),
+  },
   logLevel: {
     name: "LOG_LEVEL",
     default: "info",

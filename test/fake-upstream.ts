@@ -12,14 +12,19 @@
 export type Script = {
   /** The answer; by default derived from the last user message. */
   text?: string;
+  /** Reasoning streamed (as `delta.reasoning`) before the answer. */
+  reasoning?: string;
   /** Characters per token. */
   tokenSize?: number;
   /** Milliseconds between tokens. */
   tokenDelayMs?: number;
+  /** Before the first token; the stream sends `: OPENROUTER PROCESSING` every 200 ms meanwhile. */
   firstTokenDelayMs?: number;
   /** Answer with this HTTP status and an OpenRouter error body instead of streaming. */
   status?: number;
   errorMessage?: string;
+  /** OpenRouter's error metadata, e.g. `{ reasons: [...] }` for moderation. */
+  errorMetadata?: Record<string, unknown>;
   retryAfter?: string;
   /** After this many tokens: send an error chunk (finish_reason "error") and end. */
   errorAfterTokens?: number;
@@ -123,13 +128,17 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
       };
       requests.push(record);
       const script = body.stream ? { ...defaults, ...(queued.shift() ?? {}) } : {};
-      if (script.firstTokenDelayMs) await Bun.sleep(script.firstTokenDelayMs);
       if (script.status) {
+        if (script.firstTokenDelayMs) await Bun.sleep(script.firstTokenDelayMs);
         const headers: Record<string, string> = {};
         if (script.retryAfter) headers["retry-after"] = script.retryAfter;
         return Response.json(
           {
-            error: { code: script.status, message: script.errorMessage ?? `Fake error ${script.status}`, metadata: {} },
+            error: {
+              code: script.status,
+              message: script.errorMessage ?? `Fake error ${script.status}`,
+              metadata: script.errorMetadata ?? {},
+            },
           },
           { status: script.status, headers },
         );
@@ -150,8 +159,13 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
         });
       }
       const size = script.tokenSize ?? 4;
-      const tokens: string[] = [];
-      for (let i = 0; i < text.length; i += size) tokens.push(text.slice(i, i + size));
+      const split = (t: string) => {
+        const parts: string[] = [];
+        for (let i = 0; i < t.length; i += size) parts.push(t.slice(i, i + size));
+        return parts;
+      };
+      const tokens = split(text);
+      const thoughts = split(script.reasoning ?? "");
       const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
 
@@ -162,7 +176,16 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
             if (!closed) controller.enqueue(encoder.encode(s));
           };
           send(": OPENROUTER PROCESSING\n\n");
+          for (let waited = 0; waited < (script.firstTokenDelayMs ?? 0); waited += 200) {
+            await Bun.sleep(Math.min(200, (script.firstTokenDelayMs ?? 0) - waited));
+            send(": OPENROUTER PROCESSING\n\n");
+          }
           send(chunk({ role: "assistant", content: "" }));
+          for (const thought of thoughts) {
+            if (closed) return;
+            send(chunk({ reasoning: thought, content: "" }));
+            if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
+          }
           for (let i = 0; i < tokens.length; i++) {
             if (closed) return;
             if (script.errorAfterTokens === i) {
@@ -185,7 +208,7 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
           }
           send(chunk({}, script.finishReason ?? "stop"));
           send(
-            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { prompt_tokens: 12, completion_tokens: tokens.length, total_tokens: 12 + tokens.length, cost: 0.000123, completion_tokens_details: { reasoning_tokens: 0 }, prompt_tokens_details: { cached_tokens: 0 } } })}\n\n`,
+            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { prompt_tokens: 12, completion_tokens: tokens.length + thoughts.length, total_tokens: 12 + tokens.length + thoughts.length, cost: 0.000123, completion_tokens_details: { reasoning_tokens: thoughts.length }, prompt_tokens_details: { cached_tokens: 4 } } })}\n\n`,
           );
           send("data: [DONE]\n\n");
           closed = true;

@@ -1,8 +1,9 @@
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
-import { ChatTitle } from "../../views/pages/chat.tsx";
+import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
+import type { Frame } from "../llm/generations.ts";
 
 /**
  * Carries rendered fragments to every socket subscribed to a topic. In one process it is Bun's
@@ -44,8 +45,11 @@ export function createBroadcast(bus: Bus) {
       );
     },
 
-    frame(chatId: string, messageId: string, safeBlocks: string[], safeTail: string) {
-      toChat(chatId, FrameFragment({ messageId, safeBlocks, safeTail }));
+    frame(chatId: string, messageId: string, frame: Frame) {
+      toChat(
+        chatId,
+        FrameFragment({ messageId, safeBlocks: frame.newBlocks, safeTail: frame.tail, reasoning: frame.reasoning }),
+      );
     },
 
     answerRestarted(chat: Chat, message: Message) {
@@ -57,11 +61,12 @@ export function createBroadcast(bus: Bus) {
       );
     },
 
-    answerFinished(chat: Chat, message: Message, safeHtml: string) {
+    answerFinished(chat: Chat, message: Message, safeHtml: string, totals: Totals) {
       toChat(
         chat.id,
         MessageArticle({ message, safeHtml, oob: true }),
         ComposerControls({ chatId: chat.id, oob: true }),
+        ChatUsage({ totals, oob: true }),
       );
     },
 

@@ -105,10 +105,10 @@ export async function getMessage(db: Db, id: string): Promise<Message | undefine
   return message;
 }
 
-export async function saveProgress(db: Db, id: string, content: string): Promise<void> {
+export async function saveProgress(db: Db, id: string, content: string, reasoning: string): Promise<void> {
   await db
     .update(messages)
-    .set({ content })
+    .set({ content, reasoning: reasoning || null })
     .where(and(eq(messages.id, id), eq(messages.status, "streaming")));
 }
 
@@ -116,9 +116,13 @@ export type Finish = {
   status: Exclude<MessageStatus, "streaming">;
   content: string;
   html: string;
+  reasoning?: string | null;
   error?: string | null;
+  finishReason?: string | null;
   promptTokens?: number | null;
   completionTokens?: number | null;
+  reasoningTokens?: number | null;
+  cachedTokens?: number | null;
   cost?: number | null;
 };
 
@@ -138,7 +142,11 @@ export async function restartMessage(db: Db, id: string, model: string): Promise
     .set({
       content: "",
       html: null,
+      reasoning: null,
       error: null,
+      finishReason: null,
+      reasoningTokens: null,
+      cachedTokens: null,
       status: "streaming",
       model,
       promptTokens: null,
@@ -172,4 +180,16 @@ export async function generatingChats(db: Db): Promise<Set<string>> {
     .from(messages)
     .where(eq(messages.status, "streaming"));
   return new Set(rows.map((r) => r.chatId));
+}
+
+/** What a chat has cost so far: tokens in and out, and dollars, over its answers. */
+export async function chatTotals(db: Db, chatId: string): Promise<{ tokens: number; cost: number }> {
+  const [row] = await db
+    .select({
+      tokens: sql<number>`coalesce(sum(coalesce(${messages.promptTokens}, 0) + coalesce(${messages.completionTokens}, 0)), 0)::int`,
+      cost: sql<number>`coalesce(sum(${messages.cost}), 0)::float8`,
+    })
+    .from(messages)
+    .where(eq(messages.chatId, chatId));
+  return { tokens: Number(row?.tokens ?? 0), cost: Number(row?.cost ?? 0) };
 }

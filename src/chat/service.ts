@@ -1,11 +1,13 @@
+import { RetryingNotice } from "../../views/components/message.tsx";
 import type { ShownMessage } from "../../views/pages/chat.tsx";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Chat, Message } from "../db/schema.ts";
+import { fitToContext } from "../llm/context.ts";
 import { type Generation, Generations, type GenerationTiming, type Outcome } from "../llm/generations.ts";
 import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
-import { type Bus, createBroadcast } from "./broadcast.ts";
+import { type Bus, createBroadcast, html } from "./broadcast.ts";
 import { renderMarkdown } from "./markdown.ts";
 import * as repo from "./repo.ts";
 
@@ -48,9 +50,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
   const generations: Generations = new Generations(
     upstream,
     {
-      frame: (g, blocks, tail) => broadcast.frame(g.chatId, g.messageId, blocks, tail),
-      save: (g) => repo.saveProgress(db, g.messageId, g.md.text),
+      frame: (g, frame) => broadcast.frame(g.chatId, g.messageId, frame),
+      save: (g) => repo.saveProgress(db, g.messageId, g.md.text, g.reasoning),
       end: (g, outcome) => endAnswer(g, outcome),
+      retrying: (event) => html(RetryingNotice(event)),
     },
     log,
     timing,
@@ -63,15 +66,19 @@ export function createChatService({ database, upstream, bus, config, log, timing
         status: outcome.status,
         content: g.md.text,
         html: safeHtml,
+        reasoning: g.reasoning || null,
         error: outcome.error ?? null,
+        finishReason: outcome.finishReason ?? null,
         promptTokens: outcome.usage?.promptTokens ?? null,
         completionTokens: outcome.usage?.completionTokens ?? null,
+        reasoningTokens: outcome.usage?.reasoningTokens ?? null,
+        cachedTokens: outcome.usage?.cachedTokens ?? null,
         cost: outcome.usage?.cost ?? null,
       });
-      const chat = await repo.getChat(db, g.chatId);
+      const [chat, totals] = await Promise.all([repo.getChat(db, g.chatId), repo.chatTotals(db, g.chatId)]);
       generations.forget(g.messageId);
       if (!message || !chat) return undefined; // the chat was deleted meanwhile
-      broadcast.answerFinished(chat, message, safeHtml);
+      broadcast.answerFinished(chat, message, safeHtml, totals);
       refreshSidebar();
       return outcome.status === "complete" ? { chat, message } : undefined;
     });
@@ -109,13 +116,14 @@ export function createChatService({ database, upstream, bus, config, log, timing
     }
   }
 
+  /** The conversation up to `answer`, fitted to the model's context, sent upstream. */
   async function startAnswer(chat: Chat, answer: Message) {
     const history = await repo.conversation(db, chat.id);
-    const messages: ChatTurn[] = history
-      .filter(
-        (m) => m.id < answer.id && m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status)),
-      )
-      .map((m) => ({ role: m.role, content: m.content }));
+    const sendable = (m: Message) =>
+      m.id < answer.id && m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
+    const turns: ChatTurn[] = history.filter(sendable).map((m) => ({ role: m.role, content: m.content }));
+    const model = (await models()).find((m) => m.id === chat.model);
+    const messages = fitToContext(turns, model?.contextLength);
     generations.start({ chatId: chat.id, messageId: answer.id, model: chat.model, messages });
   }
 
@@ -124,8 +132,9 @@ export function createChatService({ database, upstream, bus, config, log, timing
     if (message.role !== "assistant") return { message };
     if (message.status === "streaming") {
       const g = generations.get(message.id);
-      if (g) return { message, live: { safeBlocks: g.md.blocks, safeTail: g.tail } };
-      return { message, live: { safeBlocks: [], safeTail: message.content ? renderMarkdown(message.content) : "" } };
+      if (g) return { message, live: { safeBlocks: g.md.blocks, safeTail: g.tail, reasoning: g.reasoning } };
+      const safeTail = message.content ? renderMarkdown(message.content) : "";
+      return { message, live: { safeBlocks: [], safeTail, reasoning: message.reasoning ?? "" } };
     }
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
@@ -154,6 +163,32 @@ export function createChatService({ database, upstream, bus, config, log, timing
   let modelCache: { until: number; models: Model[] } | undefined;
   let modelFetch: Promise<Model[]> | undefined;
 
+  /**
+   * The upstream's models, cached for an hour. A stale list is served while a fresh one is
+   * fetched; in an outage the last good list (or DEFAULT_MODEL alone) is kept and the upstream
+   * is asked again a minute later, so no page waits on a dead upstream twice.
+   */
+  async function models(): Promise<Model[]> {
+    const fallback = [{ id: config.defaultModel, name: config.defaultModel, contextLength: null }];
+    if (modelCache && Date.now() < modelCache.until) return modelCache.models;
+    modelFetch ??= upstream
+      .models()
+      .then((models) => {
+        modelCache = { until: Date.now() + MODELS_TTL_MS, models: models.length ? models : fallback };
+        return modelCache.models;
+      })
+      .catch((err) => {
+        log.warn("could not fetch the model list", { error: err });
+        modelCache = { until: Date.now() + MODELS_RETRY_MS, models: modelCache?.models ?? fallback };
+        return modelCache.models;
+      })
+      .finally(() => {
+        modelFetch = undefined;
+      });
+    if (modelCache) return modelCache.models;
+    return Promise.race([modelFetch, Bun.sleep(1500).then(() => fallback)]);
+  }
+
   return {
     generations,
 
@@ -165,8 +200,11 @@ export function createChatService({ database, upstream, bus, config, log, timing
     async openChat(id: string) {
       const chat = await repo.getChat(db, id);
       if (!chat) return undefined;
-      const page = await repo.listMessages(db, chat.id, { limit: PAGE_SIZE });
-      return { chat, messages: page.messages.map(show), hasOlder: page.hasOlder };
+      const [page, totals] = await Promise.all([
+        repo.listMessages(db, chat.id, { limit: PAGE_SIZE }),
+        repo.chatTotals(db, chat.id),
+      ]);
+      return { chat, messages: page.messages.map(show), hasOlder: page.hasOlder, totals };
     },
 
     async olderMessages(chatId: string, before: string) {
@@ -293,31 +331,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
       });
     },
 
-    /**
-     * The upstream's models, cached for an hour. A stale list is served while a fresh one is
-     * fetched; in an outage the last good list (or DEFAULT_MODEL alone) is kept and the upstream
-     * is asked again a minute later, so no page waits on a dead upstream twice.
-     */
-    async models(): Promise<Model[]> {
-      const fallback = [{ id: config.defaultModel, name: config.defaultModel, contextLength: null }];
-      if (modelCache && Date.now() < modelCache.until) return modelCache.models;
-      modelFetch ??= upstream
-        .models()
-        .then((models) => {
-          modelCache = { until: Date.now() + MODELS_TTL_MS, models: models.length ? models : fallback };
-          return modelCache.models;
-        })
-        .catch((err) => {
-          log.warn("could not fetch the model list", { error: err });
-          modelCache = { until: Date.now() + MODELS_RETRY_MS, models: modelCache?.models ?? fallback };
-          return modelCache.models;
-        })
-        .finally(() => {
-          modelFetch = undefined;
-        });
-      if (modelCache) return modelCache.models;
-      return Promise.race([modelFetch, Bun.sleep(1500).then(() => fallback)]);
-    },
+    models,
 
     /** At start: answers a dead process left `streaming` become `interrupted`, text kept. */
     async recoverInterrupted(): Promise<number> {

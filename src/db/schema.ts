@@ -41,11 +41,17 @@ export const messages = pgTable(
     content: text("content").notNull().default(""),
     /** The finished answer rendered once (Markdown to safe HTML), so opening a chat renders nothing. */
     html: text("html"),
+    /** The model's reasoning ("thinking"), kept apart from the answer and not sent back upstream. */
+    reasoning: text("reasoning"),
     status: messageStatus("status").notNull().default("complete"),
     model: text("model"),
     error: text("error"),
     promptTokens: integer("prompt_tokens"),
     completionTokens: integer("completion_tokens"),
+    reasoningTokens: integer("reasoning_tokens"),
+    cachedTokens: integer("cached_tokens"),
+    /** Why the model stopped: stop, length (cut off), content_filter, ... */
+    finishReason: text("finish_reason"),
     /** In US dollars, as OpenRouter reports it. */
     cost: numeric("cost", { precision: 18, scale: 10, mode: "number" }),
     createdAt: createdAt(),

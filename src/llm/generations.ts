@@ -1,6 +1,6 @@
 import { StreamingMarkdown } from "../chat/markdown.ts";
 import type { Logger } from "../log.ts";
-import { type ChatTurn, type Upstream, UpstreamError, type Usage } from "./openrouter.ts";
+import { type ChatTurn, type StreamEvent, type Upstream, UpstreamError, type Usage } from "./openrouter.ts";
 
 export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
 
@@ -9,6 +9,8 @@ export type Outcome = { status: EndStatus; error?: string; usage?: Usage; finish
 /** One answer being written. Lives on the server, not in any socket: closing a tab does not stop it. */
 export class Generation {
   readonly md = new StreamingMarkdown();
+  /** The model's reasoning so far (plain text, shown apart from the answer). */
+  reasoning = "";
   /** The tail's HTML as last published; with `md.blocks` it is exactly what subscribers have. */
   tail = "";
   readonly controller = new AbortController();
@@ -26,12 +28,22 @@ export class Generation {
   }
 }
 
+export type Frame = {
+  /** HTML of the Markdown blocks that finished since the last frame. */
+  newBlocks: string[];
+  /** The open tail re-rendered (or a status line while retrying). */
+  tail: string;
+  /** Reasoning text that arrived since the last frame (plain text). */
+  reasoning: string;
+};
+
 export type GenerationHooks = {
-  /** A frame: blocks that finished since the last frame, and the open tail re-rendered. */
-  frame(g: Generation, newBlocks: string[], tail: string): void;
+  frame(g: Generation, frame: Frame): void;
   /** Called about once a second while text arrives, so a crash loses at most that much. */
   save(g: Generation): Promise<void>;
   end(g: Generation, outcome: Outcome): Promise<void>;
+  /** The tail's HTML while waiting to retry. */
+  retrying(event: Extract<StreamEvent, { type: "retrying" }>): string;
 };
 
 export type GenerationTiming = { frameMs: number; saveMs: number };
@@ -95,16 +107,20 @@ export class Generations {
   private async run(g: Generation, model: string, messages: ChatTurn[]) {
     const { frameMs, saveMs } = this.timing;
     let pending = "";
+    let pendingReasoning = "";
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastSave = performance.now();
     let saving: Promise<void> = Promise.resolve();
     const flush = () => {
       timer = undefined;
-      if (!pending) return;
-      const { newBlocks, tail } = g.md.push(pending);
+      if (!pending && !pendingReasoning) return;
+      const { newBlocks, tail } = pending ? g.md.push(pending) : { newBlocks: [], tail: g.tail };
+      const reasoning = pendingReasoning;
       pending = "";
+      pendingReasoning = "";
       g.tail = tail;
-      this.hooks.frame(g, newBlocks, tail);
+      g.reasoning += reasoning;
+      this.hooks.frame(g, { newBlocks, tail, reasoning });
       if (performance.now() - lastSave >= saveMs) {
         lastSave = performance.now();
         // Saves are chained so they land in order, and never hold up the stream.
@@ -118,6 +134,13 @@ export class Generations {
         if (event.type === "delta") {
           pending += event.content;
           timer ??= setTimeout(flush, frameMs);
+        } else if (event.type === "reasoning") {
+          pendingReasoning += event.content;
+          timer ??= setTimeout(flush, frameMs);
+        } else if (event.type === "retrying") {
+          // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
+          g.tail = this.hooks.retrying(event);
+          this.hooks.frame(g, { newBlocks: [], tail: g.tail, reasoning: "" });
         } else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }

@@ -1,17 +1,32 @@
-import OpenAI, { APIError, APIUserAbortError } from "openai";
+import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import { type Config, publicUrl } from "../config.ts";
 
 export type ChatTurn = { role: "system" | "user" | "assistant"; content: string };
 
-export type Usage = { promptTokens: number; completionTokens: number; cost: number | null };
+export type Usage = {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number | null;
+  cachedTokens: number | null;
+  cost: number | null;
+};
 
-/** What one streamed answer yields, in order: text deltas, then perhaps usage, then its end. */
+/** What one streamed answer yields: maybe retries first, then text and reasoning, usage, its end. */
 export type StreamEvent =
+  | { type: "retrying"; attempt: number; attempts: number; delayMs: number; reason: string }
   | { type: "delta"; content: string }
+  | { type: "reasoning"; content: string }
   | { type: "usage"; usage: Usage }
   | { type: "finish"; reason: string };
 
-export type Model = { id: string; name: string; contextLength: number | null };
+export type Model = {
+  id: string;
+  name: string;
+  contextLength: number | null;
+  /** US dollars per million tokens, when the upstream says. */
+  promptPrice?: number | null;
+  completionPrice?: number | null;
+};
 
 /** An upstream failure, phrased for the person reading the chat. */
 export class UpstreamError extends Error {}
@@ -27,82 +42,206 @@ export type Upstream = {
   models(): Promise<Model[]>;
 };
 
-export function createUpstream(config: Config): Upstream {
-  const client = new OpenAI({
-    apiKey: config.openrouterApiKey ?? "unset",
-    baseURL: config.openrouterBaseUrl,
-    maxRetries: 0,
-    timeout: 120_000,
-    // OpenRouter's app attribution: which site and app sent the request.
-    defaultHeaders: { "HTTP-Referer": publicUrl(config), "X-Title": "Parley", "X-OpenRouter-Title": "Parley" },
-  });
+export type UpstreamTiming = {
+  /** No byte at all for this long (not even a keep-alive comment) and the answer is given up. */
+  stallMs: number;
+  /** Retries of a failed request before the first token (408, 429, 502, 503, network). */
+  maxRetries: number;
+  /** First retry delay; doubled each time, with full jitter, unless Retry-After says otherwise. */
+  retryBaseMs: number;
+};
+
+const RETRYABLE = new Set([408, 429, 502, 503]);
+const MAX_RETRY_WAIT_MS = 30_000;
+
+export function createUpstream(config: Config, timing: Partial<UpstreamTiming> = {}): Upstream {
+  const { stallMs, maxRetries, retryBaseMs } = {
+    stallMs: config.upstreamStallTimeout,
+    maxRetries: config.upstreamMaxRetries,
+    retryBaseMs: 1000,
+    ...timing,
+  };
   const hasKey = Boolean(config.openrouterApiKey);
+  /** A client whose fetch reports every byte that arrives, so a silent stream can be told from a slow one. */
+  const client = (onBytes: () => void = () => {}) =>
+    new OpenAI({
+      apiKey: config.openrouterApiKey ?? "unset",
+      baseURL: config.openrouterBaseUrl,
+      maxRetries: 0,
+      timeout: 10 * 60_000,
+      // OpenRouter's app attribution: which site and app sent the request.
+      defaultHeaders: { "HTTP-Referer": publicUrl(config), "X-Title": "Parley", "X-OpenRouter-Title": "Parley" },
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        onBytes();
+        if (!res.body) return res;
+        const tapped = res.body.pipeThrough(
+          new TransformStream({
+            transform(chunk, controller) {
+              onBytes();
+              controller.enqueue(chunk);
+            },
+          }),
+        );
+        return new Response(tapped, { status: res.status, statusText: res.statusText, headers: res.headers });
+      },
+    });
+  const plain = client();
 
   return {
     hasKey,
     async *stream({ model, messages, signal }) {
       if (!hasKey) throw new UpstreamError(NO_API_KEY);
-      let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
+      const stall = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const alive = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stall.abort(), stallMs);
+      };
+      const both = AbortSignal.any([signal, stall.signal]);
+      const stalled = () =>
+        new UpstreamError(`The model stopped responding (nothing for ${Math.round(stallMs / 1000)} s).`);
+      const api = client(alive);
       try {
-        stream = await client.chat.completions.create(
-          { model, messages, stream: true, stream_options: { include_usage: true } },
-          { signal },
-        );
-      } catch (err) {
-        throw toUpstreamError(err);
-      }
-      let finished = false;
-      try {
-        for await (const chunk of stream) {
-          const choice = chunk.choices[0];
-          const content = choice?.delta?.content;
-          if (content) yield { type: "delta", content };
-          if (choice?.finish_reason) {
-            finished = true;
-            // OpenRouter's own finish reason, outside the OpenAI type.
-            if ((choice.finish_reason as string) === "error")
-              throw new UpstreamError("The model's provider failed mid-answer.");
-            yield { type: "finish", reason: choice.finish_reason };
-          }
-          const usage = chunk.usage as (OpenAI.CompletionUsage & { cost?: number }) | undefined | null;
-          if (usage) {
+        let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk> | undefined;
+        for (let attempt = 1; !stream; attempt++) {
+          alive();
+          try {
+            stream = await api.chat.completions.create(
+              { model, messages, stream: true, stream_options: { include_usage: true } },
+              { signal: both },
+            );
+          } catch (err) {
+            if (signal.aborted) return;
+            if (stall.signal.aborted) throw stalled();
+            const wait = retryDelay(err, attempt, maxRetries, retryBaseMs);
+            if (wait === undefined) throw toUpstreamError(err);
+            clearTimeout(timer);
             yield {
-              type: "usage",
-              usage: {
-                promptTokens: usage.prompt_tokens,
-                completionTokens: usage.completion_tokens,
-                cost: usage.cost ?? null,
-              },
+              type: "retrying",
+              attempt: attempt + 1,
+              attempts: maxRetries + 1,
+              delayMs: wait,
+              reason: retryReason(err),
             };
+            if (!(await sleep(wait, signal))) return;
           }
         }
-      } catch (err) {
+        let finished = false;
+        try {
+          for await (const chunk of stream) {
+            const choice = chunk.choices[0];
+            const delta = choice?.delta as { content?: string | null; reasoning?: string | null } | undefined;
+            if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning };
+            if (delta?.content) yield { type: "delta", content: delta.content };
+            if (choice?.finish_reason) {
+              finished = true;
+              // OpenRouter's own finish reason, outside the OpenAI type.
+              if ((choice.finish_reason as string) === "error")
+                throw new UpstreamError("The model's provider failed mid-answer.");
+              yield { type: "finish", reason: choice.finish_reason };
+            }
+            if (chunk.usage) yield { type: "usage", usage: toUsage(chunk.usage) };
+          }
+        } catch (err) {
+          if (signal.aborted) return;
+          if (stall.signal.aborted) throw stalled();
+          throw midStreamError(err);
+        }
         if (signal.aborted) return;
-        throw midStreamError(err);
+        if (stall.signal.aborted) throw stalled();
+        // openai 6.x ends the loop quietly when the connection ends; without a finish it dropped.
+        if (!finished) throw new UpstreamError("The connection to the model dropped mid-answer.");
+      } finally {
+        clearTimeout(timer);
       }
-      // openai 6.x ends the loop quietly when aborted; a quiet end without a finish is a drop.
-      if (!finished && !signal.aborted) throw new UpstreamError("The connection to the model dropped mid-answer.");
     },
     async complete({ model, messages, maxTokens, signal }) {
       if (!hasKey) throw new UpstreamError(NO_API_KEY);
       try {
-        const res = await client.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
+        const res = await plain.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
         return res.choices[0]?.message?.content ?? "";
       } catch (err) {
         throw toUpstreamError(err);
       }
     },
     async models() {
-      const list = await client.models.list();
+      const list = await plain.models.list();
       return list.data.map((m) => {
-        const extra = m as unknown as { name?: string; context_length?: number };
-        return { id: m.id, name: extra.name ?? m.id, contextLength: extra.context_length ?? null };
+        const extra = m as unknown as {
+          name?: string;
+          context_length?: number;
+          pricing?: { prompt?: string; completion?: string };
+        };
+        return {
+          id: m.id,
+          name: extra.name ?? m.id,
+          contextLength: extra.context_length ?? null,
+          promptPrice: perMillion(extra.pricing?.prompt),
+          completionPrice: perMillion(extra.pricing?.completion),
+        };
       });
     },
   };
 }
 
-/** One plain sentence per kind of failure; the upstream's own reason where it gives one. */
+function perMillion(perToken: string | undefined): number | null {
+  const value = Number(perToken);
+  return perToken === undefined || !Number.isFinite(value) || value < 0 ? null : value * 1_000_000;
+}
+
+type RawUsage = OpenAI.CompletionUsage & { cost?: number };
+function toUsage(raw: RawUsage): Usage {
+  return {
+    promptTokens: raw.prompt_tokens,
+    completionTokens: raw.completion_tokens,
+    reasoningTokens: raw.completion_tokens_details?.reasoning_tokens ?? null,
+    cachedTokens: raw.prompt_tokens_details?.cached_tokens ?? null,
+    cost: raw.cost ?? null,
+  };
+}
+
+/**
+ * How long to wait before trying again, or undefined when the failure is final. Retry-After
+ * (seconds or a date) wins; otherwise exponential backoff with full jitter.
+ */
+export function retryDelay(err: unknown, attempt: number, maxRetries: number, baseMs: number): number | undefined {
+  if (attempt > maxRetries) return undefined;
+  const retryable = err instanceof APIConnectionError || (err instanceof APIError && RETRYABLE.has(err.status ?? 0));
+  if (!retryable) return undefined;
+  const header = err instanceof APIError ? err.headers?.get("retry-after") : null;
+  if (header) {
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), MAX_RETRY_WAIT_MS);
+  }
+  return Math.round(Math.random() * Math.min(baseMs * 2 ** (attempt - 1), MAX_RETRY_WAIT_MS));
+}
+
+function retryReason(err: unknown): string {
+  if (err instanceof APIError && err.status === 429) return "The model is rate-limited";
+  if (err instanceof APIError && err.status === 408) return "The model took too long";
+  if (err instanceof APIError && err.status) return "The model's provider is unavailable";
+  return "The model could not be reached";
+}
+
+/** Resolves true after `ms`, or false as soon as the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(true), ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** One plain sentence per kind of failure before the answer starts; the upstream's reason where it gives one. */
 export function toUpstreamError(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
   if (err instanceof APIUserAbortError) return new UpstreamError("The request was stopped.");
@@ -114,7 +253,7 @@ export function toUpstreamError(err: unknown): UpstreamError {
       case 401:
         return new UpstreamError("The API key was rejected: check OPENROUTER_API_KEY.");
       case 402:
-        return new UpstreamError("The OpenRouter account is out of credits: add credits and retry.");
+        return new UpstreamError("The OpenRouter account is out of credits: add credits, then Retry.");
       case 403:
         return new UpstreamError(`The request was blocked by moderation: ${reason}`);
       case 404:
@@ -143,7 +282,9 @@ function midStreamError(err: unknown): UpstreamError {
   return new UpstreamError("The connection to the model dropped mid-answer.");
 }
 
+/** The upstream's message, with OpenRouter's moderation reasons when it gives them. */
 function upstreamReason(err: APIError): string {
-  const body = err.error as { message?: string } | undefined;
-  return (body?.message ?? err.message ?? "no reason given").slice(0, 500);
+  const body = err.error as { message?: string; metadata?: { reasons?: unknown } } | undefined;
+  const reasons = Array.isArray(body?.metadata?.reasons) ? ` (${body.metadata.reasons.map(String).join(", ")})` : "";
+  return `${body?.message ?? err.message ?? "no reason given"}${reasons}`.slice(0, 500);
 }

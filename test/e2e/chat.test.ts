@@ -222,7 +222,7 @@ eachDriver("chatting in Chromium", (t) => {
     await page.getByText("Rename").click();
     await page.getByLabel("Title").fill("Renamed <i>chat</i>");
     await page.getByRole("button", { name: "Save" }).click();
-    await expect(page.locator("#chat-title").textContent()).resolves.toBe("Renamed <i>chat</i>");
+    await page.locator("#chat-title", { hasText: "Renamed <i>chat</i>" }).waitFor();
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor();
     await page.getByLabel("Model").selectOption("fake/smart");
     const chatId = page.url().split("/").pop()!;

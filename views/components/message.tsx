@@ -1,7 +1,7 @@
 import type { Message } from "../../src/db/schema.ts";
 
 /** What streamed so far of an answer being written: finished blocks and the open tail (HTML). */
-export type LiveText = { safeBlocks: string[]; safeTail: string };
+export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: string };
 
 export type MessageProps = {
   message: Message;
@@ -14,6 +14,11 @@ export type MessageProps = {
 const STATUS_NOTE: Partial<Record<Message["status"], string>> = {
   stopped: "Stopped",
   interrupted: "Interrupted: the server stopped while writing this answer.",
+};
+
+const FINISH_NOTE: Record<string, string> = {
+  length: "Cut off: the answer reached the model's length limit.",
+  content_filter: "Stopped by the provider's content filter.",
 };
 
 /** One message. The same component renders it in the page and in every WebSocket push. */
@@ -36,6 +41,11 @@ export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): 
           {message.content}
         </div>
       ) : (
+        <Thinking id={id} text={message.status === "streaming" ? (live?.reasoning ?? "") : (message.reasoning ?? "")} />
+      )}
+      {user ? (
+        ""
+      ) : (
         <div class="markdown min-w-0 break-words">
           {message.status === "streaming" ? (
             <>
@@ -52,6 +62,37 @@ export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): 
   );
 }
 
+/** The model's reasoning, collapsed; hidden while there is none (CSS: a details whose pre is empty). */
+function Thinking({ id, text }: { id: string; text: string }): JSX.Element {
+  return (
+    <details class="mb-2 rounded-md border border-zinc-200 px-3 py-1 text-sm has-[pre:empty]:hidden dark:border-zinc-800">
+      <summary class="cursor-pointer text-zinc-500 select-none">Thinking</summary>
+      <pre
+        id={`${id}-thinking`}
+        class="my-2 max-h-80 overflow-y-auto font-sans whitespace-pre-wrap text-zinc-600 dark:text-zinc-400"
+        safe
+      >
+        {text}
+      </pre>
+    </details>
+  );
+}
+
+/** Where the answer will appear, while a failed request waits to be tried again. */
+export function RetryingNotice(event: {
+  attempt: number;
+  attempts: number;
+  delayMs: number;
+  reason: string;
+}): JSX.Element {
+  const seconds = Math.max(1, Math.round(event.delayMs / 1000));
+  return (
+    <p role="status" class="py-2 text-sm text-amber-700 dark:text-amber-400" safe>
+      {`${event.reason}; retrying in ${seconds} s (attempt ${event.attempt} of ${event.attempts})…`}
+    </p>
+  );
+}
+
 function Waiting(): JSX.Element {
   return (
     <p class="flex items-center gap-1 py-2 text-zinc-500" role="status" aria-label="Waiting for the answer">
@@ -64,7 +105,7 @@ function Waiting(): JSX.Element {
 
 function MessageFooter({ message }: { message: Message }): JSX.Element {
   const user = message.role === "user";
-  const note = STATUS_NOTE[message.status];
+  const note = STATUS_NOTE[message.status] ?? (message.finishReason ? FINISH_NOTE[message.finishReason] : undefined);
   const retryable = !user && ["error", "stopped", "interrupted"].includes(message.status);
   // Only the newest answer offers Regenerate; app.css shows it on the transcript's last article.
   const regenerable = !user && message.status === "complete";
@@ -76,13 +117,7 @@ function MessageFooter({ message }: { message: Message }): JSX.Element {
         {message.createdAt.toISOString().slice(0, 16).replace("T", " ")}
       </time>
       {!user && message.model ? <span safe>{message.model}</span> : ""}
-      {message.completionTokens != null ? (
-        <span>
-          {message.promptTokens ?? 0} + {message.completionTokens} tokens
-        </span>
-      ) : (
-        ""
-      )}
+      {message.completionTokens != null ? <span safe>{tokenSummary(message)}</span> : ""}
       {message.cost != null ? <span safe>{`$${message.cost.toFixed(5)}`}</span> : ""}
       {note ? (
         <span class="font-medium text-amber-700 dark:text-amber-400" safe>
@@ -120,18 +155,25 @@ function MessageFooter({ message }: { message: Message }): JSX.Element {
   );
 }
 
-/** One streaming frame: append the blocks that finished, replace the open tail. */
-export function FrameFragment({
-  messageId,
-  safeBlocks,
-  safeTail,
-}: {
-  messageId: string;
-  safeBlocks: string[];
-  safeTail: string;
-}): JSX.Element {
+function tokenSummary(m: Message): string {
+  const cached = m.cachedTokens ? `, ${m.cachedTokens} cached` : "";
+  const reasoning = m.reasoningTokens ? ` (${m.reasoningTokens} thinking)` : "";
+  return `${m.promptTokens ?? 0} in${cached} · ${m.completionTokens} out${reasoning}`;
+}
+
+export type FrameProps = { messageId: string; safeBlocks: string[]; safeTail: string; reasoning?: string };
+
+/** One streaming frame: append new reasoning and the blocks that finished, replace the open tail. */
+export function FrameFragment({ messageId, safeBlocks, safeTail, reasoning }: FrameProps): JSX.Element {
   return (
     <>
+      {reasoning ? (
+        <pre id={`msg-${messageId}-thinking`} hx-swap-oob="beforeend" safe>
+          {reasoning}
+        </pre>
+      ) : (
+        ""
+      )}
       {safeBlocks.length ? (
         <div id={`msg-${messageId}-blocks`} hx-swap-oob="beforeend">
           {safeBlocks.join("")}

@@ -21,6 +21,7 @@ export type ChatPageProps = {
   chat?: Chat;
   messages: ShownMessage[];
   hasOlder: boolean;
+  totals?: Totals;
 };
 
 /** The app: sidebar, the open chat (or a new one), and the composer. */
@@ -54,7 +55,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           >
             Connection lost; reconnecting…
           </div>
-          <ChatHeader chat={chat} models={props.models} defaultModel={props.defaultModel} />
+          <ChatHeader chat={chat} models={props.models} defaultModel={props.defaultModel} totals={props.totals} />
           {props.notice ? (
             <p
               role="status"
@@ -135,14 +136,43 @@ function EmptyState(): JSX.Element {
   );
 }
 
+/** "Name · 200K context · $3/$15 per M tokens", as far as the upstream says. */
+export function modelLabel(m: Model): string {
+  const parts = [m.name];
+  if (m.contextLength) parts.push(`${Math.round(m.contextLength / 1000)}K context`);
+  if (m.promptPrice != null && m.completionPrice != null) {
+    const price = (n: number) => `$${n < 1 ? n.toFixed(2) : n.toFixed(n % 1 ? 2 : 0)}`;
+    parts.push(
+      m.promptPrice === 0 && m.completionPrice === 0
+        ? "free"
+        : `${price(m.promptPrice)}/${price(m.completionPrice)} per M tokens`,
+    );
+  }
+  return parts.join(" · ");
+}
+
+export type Totals = { tokens: number; cost: number };
+
+/** What the chat has used so far, over all its answers. */
+export function ChatUsage({ totals, oob }: { totals?: Totals; oob?: boolean }): JSX.Element {
+  const text = totals?.tokens ? `${totals.tokens.toLocaleString("en")} tokens · $${totals.cost.toFixed(4)}` : "";
+  return (
+    <span id="chat-usage" hx-swap-oob={oob ? "true" : undefined} class="text-xs text-zinc-500" safe>
+      {text}
+    </span>
+  );
+}
+
 function ChatHeader({
   chat,
   models,
   defaultModel,
+  totals,
 }: {
   chat?: Chat;
   models: Model[];
   defaultModel: string;
+  totals?: Totals;
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
   const options = models.some((m) => m.id === selected)
@@ -151,6 +181,7 @@ function ChatHeader({
   return (
     <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
       {chat ? <ChatTitle chat={chat} /> : <h2 class="min-w-0 flex-1 truncate font-medium">New chat</h2>}
+      {chat ? <ChatUsage totals={totals} /> : ""}
       <label class="sr-only" for="model">
         Model
       </label>
@@ -165,7 +196,7 @@ function ChatHeader({
       >
         {options.map((m) => (
           <option value={m.id} selected={m.id === selected} safe>
-            {m.name}
+            {modelLabel(m)}
           </option>
         ))}
       </select>
