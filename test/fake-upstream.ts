@@ -109,6 +109,8 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
     port: opts.port ?? 0,
     hostname: "127.0.0.1",
     idleTimeout: 0,
+    // A stream failed on purpose (dropAfterTokens) lands here; it is not worth a stack trace.
+    error: () => new Response(null, { status: 500 }),
     async fetch(req) {
       const url = new URL(req.url);
       const path = url.pathname.replace(/^\/api\/v1/, "").replace(/^\/v1/, "");
@@ -198,7 +200,8 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
             }
             if (script.stallAfterTokens === i) return; // keep the connection open, silent
             if (script.dropAfterTokens === i) {
-              controller.error(new Error("dropped"));
+              await Bun.sleep(50); // let what was sent reach the client first
+              controller.error(new Error("connection dropped by the fake upstream, as asked"));
               closed = true;
               return;
             }

@@ -118,7 +118,9 @@ eachDriver("chat pages and actions over HTTP", (t) => {
 
   test("the model picker lists the upstream's models with the chat's model selected", async () => {
     const home = await (await fetch(server.url)).text();
-    expect(home).toContain('<option value="fake/smart" selected>Fake Smart · 200K context · $3/$15 per M tokens</option>');
+    expect(home).toContain(
+      '<option value="fake/smart" selected>Fake Smart · 200K context · $3/$15 per M tokens</option>',
+    );
     expect(home).toContain('<option value="fake/fast">Fake Fast · 33K context · $0.10/$0.20 per M tokens</option>');
   });
 
