@@ -300,3 +300,83 @@ eachDriver("without an API key", (t) => {
     }
   });
 });
+
+eachDriver("what the upstream reports, shown and kept", (t) => {
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer(t, {
+      OPENROUTER_BASE_URL: fake.url,
+      OPENROUTER_API_KEY: "sk-test",
+      UPSTREAM_STALL_TIMEOUT_MS: "1000",
+    });
+  });
+  afterAll(() => server.stop());
+
+  /** Sends on a fresh chat; resolves with the answer's id, the socket, and the finished article. */
+  async function exchange(content: string) {
+    const [chat] = await t.database.db.insert(chats).values({ title: content, model: "fake/fast" }).returning();
+    const ws = await openSocket(server.url, `/ws?chat=${chat!.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    ws.send({ action: "send", chat: chat!.id, content });
+    const started = await ws.waitFor((m) => m.includes(content) && m.includes('data-role="user"'));
+    const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
+    const done = await ws.waitFor(finished(id));
+    await ws.close();
+    const [row] = await t.database.db.select().from(messages).where(eq(messages.id, id));
+    return { id, ws, done, row: row!, chatId: chat!.id };
+  }
+
+  test("reasoning streams into a Thinking block apart from the answer; usage and chat totals are kept", async () => {
+    fake.queue({ reasoning: "First I consider <the> question.", text: "The answer.", tokenDelayMs: 5 });
+    const { ws, done, row, id } = await exchange("think first");
+    const thoughts = ws.messages.filter((m) => m.startsWith(`<pre id="msg-${id}-thinking" hx-swap-oob="beforeend">`));
+    expect(thoughts.length).toBeGreaterThan(0);
+    expect(done).toContain("<summary");
+    expect(done).toContain("First I consider &lt;the&gt; question.");
+    expect(done).toContain("<p>The answer.</p>");
+    expect(row).toMatchObject({
+      content: "The answer.",
+      reasoning: "First I consider <the> question.",
+      promptTokens: 12,
+      // The fake counts one token per 4 characters: 32 of reasoning, 11 of answer.
+      completionTokens: 8 + 3,
+      reasoningTokens: 8,
+      cachedTokens: 4,
+      cost: 0.000123,
+      finishReason: "stop",
+    });
+    expect(done).toContain("12 in, 4 cached · 11 out (8 thinking)");
+    expect(done).toMatch(/<span id="chat-usage" hx-swap-oob="true"[^>]*>23 tokens · \$0\.0001<\/span>/);
+  });
+
+  test("an answer cut off at the length limit says so", async () => {
+    fake.queue({ text: "Truncated answ", finishReason: "length" });
+    const { done, row } = await exchange("too long");
+    expect(row.finishReason).toBe("length");
+    expect(done).toContain("Cut off: the answer reached the model&#x27;s length limit.");
+  });
+
+  test("while a request is retried, the answer's place says so; then the answer streams", async () => {
+    fake.queue({ status: 429, retryAfter: "0" }, {});
+    const { ws, done, id } = await exchange("busy model");
+    expect(
+      ws.messages.some(
+        (m) =>
+          m.includes(`msg-${id}-tail`) && m.includes("The model is rate-limited; retrying in 1 s (attempt 2 of 4)"),
+      ),
+    ).toBe(true);
+    expect(done).toContain('data-status="complete"');
+  });
+
+  test("a stalled answer ends as an error that keeps its text and offers Retry", async () => {
+    fake.queue({ text: "partial answer that then stalls", tokenSize: 4, stallAfterTokens: 3 });
+    const { done, row } = await exchange("stall please");
+    expect(row).toMatchObject({
+      status: "error",
+      content: "partial answ",
+      error: "The model stopped responding (nothing for 1 s).",
+    });
+    expect(done).toContain("Retry");
+    await fake.requests.at(-1)!.disconnected;
+  });
+});
