@@ -272,4 +272,26 @@ eachDriver("chatting in Chromium", (t) => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  test("reasoning shows as a collapsed Thinking block, and only when there is some", async () => {
+    fake.queue({ reasoning: "Weighing the options carefully. ".repeat(8), text: "Go with **B**.", tokenDelayMs: 10 });
+    const { page } = await open({ scheme: "dark" });
+    await startChat(page, "A or B?");
+    const answer = lastAnswer(page);
+    await answer.getByText("Thinking", { exact: true }).waitFor();
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    const thinking = answer.locator("details");
+    expect(await thinking.isVisible()).toBe(true);
+    expect(await thinking.getAttribute("open")).toBeNull();
+    expect(await answer.getByText("Weighing the options").isVisible()).toBe(false);
+    await answer.getByText("Thinking", { exact: true }).click();
+    expect(await answer.getByText("Weighing the options").first().isVisible()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, `chat-thinking-dark-${t.driver}.png`) });
+    fake.queue({ text: "No thoughts here." });
+    await page.getByLabel("Message").fill("and without?");
+    await page.getByLabel("Message").press("Enter");
+    await page.locator('article[data-role="assistant"]').nth(1).and(page.locator('[data-status="complete"]')).waitFor();
+    expect(await lastAnswer(page).locator("details").isVisible()).toBe(false);
+    await context.close();
+  });
 });

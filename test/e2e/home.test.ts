@@ -55,6 +55,8 @@ eachDriver("the home page in Chromium", (t) => {
         }
         await expect(page.getByRole("link", { name: "Trip planning" }).isVisible()).resolves.toBe(true);
         await expect(page.getByText('<img src=x onerror="window.pwned=1">').isVisible()).resolves.toBe(true);
+        // No API key in this server's environment: the page says how to set one.
+        await expect(page.getByText("No API key is set").isVisible()).resolves.toBe(true);
         expect(problems).toEqual([]);
         await page.screenshot({ path: join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), fullPage: true });
         await context.close();
