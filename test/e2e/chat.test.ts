@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -53,6 +53,9 @@ eachDriver("chatting in Chromium", (t) => {
     });
   });
   afterAll(() => server.stop());
+  afterEach(async () => {
+    if (context?.pages().length) await closeContext(context).catch(() => {});
+  });
 
   const open = async (opts: { viewport?: { width: number; height: number }; scheme?: "light" | "dark" } = {}) => {
     context = await browser.newContext({
@@ -106,7 +109,7 @@ eachDriver("chatting in Chromium", (t) => {
       }
     }
     expect(problems).toEqual([]);
-    await context.close();
+    await closeContext(context);
   });
 
   test("Enter sends, Shift+Enter makes a new line; the box empties after sending", async () => {
@@ -124,7 +127,7 @@ eachDriver("chatting in Chromium", (t) => {
     const sent = await page.locator('article[data-role="user"]').last().textContent();
     expect(sent).toContain("line one\nline two");
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
-    await context.close();
+    await closeContext(context);
   });
 
   test("reloading mid-answer shows what streamed and continues to the full answer, once", async () => {
@@ -141,7 +144,7 @@ eachDriver("chatting in Chromium", (t) => {
     await page.reload();
     expect(await lastAnswer(page).locator(".markdown").innerHTML()).toBe(live);
     expect(await page.locator('article[data-role="assistant"]').count()).toBe(1);
-    await context.close();
+    await closeContext(context);
   });
 
   test("two pages on one chat see the same stream, and the sidebar of a third hears of it", async () => {
@@ -158,14 +161,15 @@ eachDriver("chatting in Chromium", (t) => {
     await second.locator('article[data-role="user"]', { hasText: "second question" }).waitFor();
     await second.locator('article[data-role="assistant"][data-status="streaming"]').waitFor();
     await expect(second.getByRole("button", { name: "Stop" }).isVisible()).resolves.toBe(true);
-    await home.locator('li[data-generating="true"]').waitFor();
+    const chatId = first.url().split("/").pop();
+    await home.locator(`#chat-item-${chatId}[data-generating="true"]`).waitFor();
     for (const p of [first, second]) {
       await p.locator('article[data-role="assistant"]').nth(1).and(p.locator('[data-status="complete"]')).waitFor();
     }
     const html = (p: Page) => lastAnswer(p).locator(".markdown").innerHTML();
     expect(await html(second)).toBe(await html(first));
-    await home.locator('li[data-generating="false"]').first().waitFor();
-    await context.close();
+    await home.locator(`#chat-item-${chatId}[data-generating="false"]`).waitFor();
+    await closeContext(context);
   });
 
   test("Stop ends the answer as stopped, keeps its text, and brings Send back", async () => {
@@ -178,7 +182,7 @@ eachDriver("chatting in Chromium", (t) => {
     expect(((await lastAnswer(page).textContent()) ?? "").length).toBeGreaterThan(10);
     await expect(page.getByRole("button", { name: "Send" }).isVisible()).resolves.toBe(true);
     await expect(lastAnswer(page).getByRole("button", { name: "Retry" }).isVisible()).resolves.toBe(true);
-    await context.close();
+    await closeContext(context);
   });
 
   test("an upstream error shows inline with Retry, and Retry succeeds", async () => {
@@ -191,7 +195,7 @@ eachDriver("chatting in Chromium", (t) => {
     await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
     await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     await expect(lastAnswer(page).textContent()).resolves.toContain("That is all.");
-    await context.close();
+    await closeContext(context);
   });
 
   test("a model answer carrying <script> and <img onerror> renders as text and runs nothing", async () => {
@@ -210,7 +214,7 @@ eachDriver("chatting in Chromium", (t) => {
     await lastAnswer(page).locator("text=[x](javascript:window.pwned=3)").count();
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(problems).toEqual([]);
-    await context.close();
+    await closeContext(context);
   });
 
   test("rename, change the model, and delete (after confirming) from the chat's header", async () => {
@@ -239,7 +243,7 @@ eachDriver("chatting in Chromium", (t) => {
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
     expect((await fetch(`${server.url}/chats/${chatId}`)).status).toBe(404);
     expect(problems).toEqual([]);
-    await context.close();
+    await closeContext(context);
   });
 
   test("a long chat opens at its newest messages, at the bottom, and loads older ones on scrolling up", async () => {
@@ -270,7 +274,7 @@ eachDriver("chatting in Chromium", (t) => {
     expect(ids).toEqual(rows.map((r) => r.id));
     expect(await page.getByText("Loading earlier messages").count()).toBe(0);
     expect(problems).toEqual([]);
-    await context.close();
+    await closeContext(context);
   });
 
   test("reasoning shows as a collapsed Thinking block, and only when there is some", async () => {
@@ -292,6 +296,6 @@ eachDriver("chatting in Chromium", (t) => {
     await page.getByLabel("Message").press("Enter");
     await page.locator('article[data-role="assistant"]').nth(1).and(page.locator('[data-status="complete"]')).waitFor();
     expect(await lastAnswer(page).locator("details").isVisible()).toBe(false);
-    await context.close();
+    await closeContext(context);
   });
 });

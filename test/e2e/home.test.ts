@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -59,7 +59,7 @@ eachDriver("the home page in Chromium", (t) => {
         await expect(page.getByText("No API key is set").isVisible()).resolves.toBe(true);
         expect(problems).toEqual([]);
         await page.screenshot({ path: join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), fullPage: true });
-        await context.close();
+        await closeContext(context);
       });
     }
   }

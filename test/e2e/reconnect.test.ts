@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer } from "../support/server.ts";
 import { finished, openSocket } from "../support/ws.ts";
@@ -62,7 +62,7 @@ eachDriver("when the connection drops", (t) => {
       expect(ids).toHaveLength(4);
       await expect(page.locator('article[data-role="user"]').last().textContent()).resolves.toContain("sent meanwhile");
     } finally {
-      await context.close();
+      await closeContext(context);
       await server.stop();
     }
   });
@@ -85,7 +85,7 @@ eachDriver("when the connection drops", (t) => {
       const text = (await page.locator("article[data-role=assistant] .markdown").textContent()) ?? "";
       expect(text.trim()).toBe("keep going ".repeat(150).trim());
     } finally {
-      await context.close();
+      await closeContext(context);
       await server.stop();
     }
   });

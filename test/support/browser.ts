@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -35,3 +35,14 @@ export const VIEWPORTS = {
   phone: { width: 375, height: 740 },
   desktop: { width: 1280, height: 800 },
 } as const;
+
+/**
+ * Closes a context after letting its pages' WebSockets close cleanly. Closing it with sockets
+ * still open lets a late frame reach Playwright for an object it already dropped, which it
+ * throws ("Cannot find object to frameReceived") into whichever test runs next.
+ */
+export async function closeContext(context: BrowserContext): Promise<void> {
+  for (const page of context.pages()) await page.goto("about:blank").catch(() => {});
+  await Bun.sleep(50);
+  await context.close();
+}
