@@ -15,7 +15,6 @@ beforeAll(async () => {
   fake = startFakeUpstream();
 });
 afterAll(async () => {
-  await browser?.close();
   await fake?.stop();
 });
 

@@ -10,7 +10,6 @@ let browser: Browser;
 beforeAll(async () => {
   browser = await launchBrowser();
 });
-afterAll(() => browser?.close());
 
 eachDriver("the home page in Chromium", (t) => {
   let server: TestServer;

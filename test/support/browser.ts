@@ -7,16 +7,21 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Screenshots land here for people to look at; CI keeps them as artifacts. */
 export const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
 
+let shared: Promise<Browser> | undefined;
+
 /**
  * Debian's Chromium, headless, with its calls home switched off (this network refuses them).
+ * One browser serves the whole run (test/support/setup.ts closes it at the end): closing one
+ * per file let the previous browser's late WebSocket events reach Playwright after it had
+ * dropped their objects, and it threw them into the next file's first test.
  * Missing Chromium is a failure, not a skip: install it with `apt-get install chromium`.
  */
-export async function launchBrowser(): Promise<Browser> {
+export function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (or set CHROMIUM_PATH).`);
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
+  shared ??= chromium.launch({
     executablePath: CHROMIUM,
     args: [
       "--headless",
@@ -29,6 +34,12 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+  return shared;
+}
+
+/** Called once when the whole run ends. */
+export async function closeBrowser(): Promise<void> {
+  if (shared) await (await shared).close();
 }
 
 export const VIEWPORTS = {
@@ -37,9 +48,8 @@ export const VIEWPORTS = {
 } as const;
 
 /**
- * Closes a context after letting its pages' WebSockets close cleanly. Closing it with sockets
- * still open lets a late frame reach Playwright for an object it already dropped, which it
- * throws ("Cannot find object to frameReceived") into whichever test runs next.
+ * Closes a context after letting its pages' WebSockets close cleanly: closing it with sockets
+ * still open let late frames reach Playwright for objects it had already dropped.
  */
 export async function closeContext(context: BrowserContext): Promise<void> {
   for (const page of context.pages()) await page.goto("about:blank").catch(() => {});

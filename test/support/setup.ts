@@ -1,6 +1,9 @@
 // Preloaded once per `bun test` run (bunfig.toml): finds Postgres for the whole run.
 import { afterAll } from "bun:test";
+import { closeBrowser } from "./browser.ts";
 import { findPostgres } from "./postgres.ts";
+
+afterAll(() => closeBrowser());
 
 const server = await findPostgres();
 if (server) {
