@@ -100,6 +100,11 @@ export type FakeUpstream = {
   stop(): Promise<void>;
 };
 
+/** The environment that points a Parley at this fake, with a key and its fast model by default. */
+export function fakeEnv(fake: FakeUpstream, extra: Record<string, string> = {}): Record<string, string> {
+  return { OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-test", DEFAULT_MODEL: "fake/fast", ...extra };
+}
+
 export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {}): FakeUpstream {
   const queued: Script[] = [];
   let defaults: Script = opts.defaults ?? {};

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -17,11 +17,7 @@ const articleIds = (html: string) => [...html.matchAll(/<article id="msg-([0-9a-
 eachDriver("chat pages and actions over HTTP", (t) => {
   let server: TestServer;
   beforeAll(() => {
-    server = startTestServer(t, {
-      OPENROUTER_BASE_URL: fake.url,
-      OPENROUTER_API_KEY: "sk-test",
-      DEFAULT_MODEL: "fake/smart",
-    });
+    server = startTestServer(t, fakeEnv(fake, { DEFAULT_MODEL: "fake/smart" }));
   });
   afterAll(() => server.stop());
   const post = (

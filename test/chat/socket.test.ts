@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { chats, messages } from "../../src/db/schema.ts";
-import { defaultAnswer, type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { defaultAnswer, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { finished, openSocket } from "../support/ws.ts";
@@ -15,11 +15,7 @@ afterAll(() => fake.stop());
 eachDriver("the chat socket", (t) => {
   let server: TestServer;
   beforeAll(() => {
-    server = startTestServer(t, {
-      OPENROUTER_BASE_URL: fake.url,
-      OPENROUTER_API_KEY: "sk-test",
-      DEFAULT_MODEL: "fake/fast",
-    });
+    server = startTestServer(t, fakeEnv(fake));
   });
   afterAll(() => server.stop());
 
@@ -304,11 +300,7 @@ eachDriver("without an API key", (t) => {
 eachDriver("what the upstream reports, shown and kept", (t) => {
   let server: TestServer;
   beforeAll(() => {
-    server = startTestServer(t, {
-      OPENROUTER_BASE_URL: fake.url,
-      OPENROUTER_API_KEY: "sk-test",
-      UPSTREAM_STALL_TIMEOUT_MS: "1000",
-    });
+    server = startTestServer(t, fakeEnv(fake, { UPSTREAM_STALL_TIMEOUT_MS: "1000" }));
   });
   afterAll(() => server.stop());
 

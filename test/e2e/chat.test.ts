@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -45,11 +45,7 @@ eachDriver("chatting in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
   beforeAll(() => {
-    server = startTestServer(t, {
-      OPENROUTER_BASE_URL: fake.url,
-      OPENROUTER_API_KEY: "sk-test",
-      DEFAULT_MODEL: "fake/fast",
-    });
+    server = startTestServer(t, fakeEnv(fake));
   });
   afterAll(() => server.stop());
   afterEach(async () => {

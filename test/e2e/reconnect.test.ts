@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer } from "../support/server.ts";
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 eachDriver("when the connection drops", (t) => {
-  const env = () => ({ OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-test", DEFAULT_MODEL: "fake/fast" });
+  const env = () => fakeEnv(fake);
 
   test("a server restart mid-answer: the page says so, reconnects, and shows what happened meanwhile", async () => {
     let server = startTestServer(t, env());
