@@ -83,5 +83,3 @@ export function createBroadcast(bus: Bus) {
     },
   };
 }
-
-export type Broadcast = ReturnType<typeof createBroadcast>;

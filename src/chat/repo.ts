@@ -84,13 +84,8 @@ export async function listMessages(
 }
 
 /** Every message from `since` on, in reading order (what a reconnecting tab shows live). */
-export function listMessagesSince(
-  db: Db,
-  chatId: string,
-  since: string | undefined,
-  limit: number,
-): Promise<Message[]> {
-  const where = since ? and(eq(messages.chatId, chatId), gte(messages.id, since)) : eq(messages.chatId, chatId);
+export function listMessagesSince(db: Db, chatId: string, since: string, limit: number): Promise<Message[]> {
+  const where = and(eq(messages.chatId, chatId), gte(messages.id, since));
   return db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(limit);
 }
 

@@ -224,8 +224,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
       deliver: (messages: ShownMessage[], streamingId?: string) => void,
     ) {
       return withChatLock(chatId, async () => {
-        let rows = await repo.listMessagesSince(db, chatId, repo.isId(since) ? since : undefined, 1000);
-        if (!since && rows.length > PAGE_SIZE) rows = rows.slice(-PAGE_SIZE);
+        // Without `since` the page showed no message: send the newest page, as the page would.
+        const rows = repo.isId(since)
+          ? await repo.listMessagesSince(db, chatId, since, 1000)
+          : (await repo.listMessages(db, chatId, { limit: PAGE_SIZE })).messages;
         const streaming = rows.find((m) => m.status === "streaming");
         deliver(rows.map(show), streaming?.id);
       });
