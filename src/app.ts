@@ -1,5 +1,7 @@
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
+import { authRoutes } from "./auth/routes.ts";
+import { type AuthService, createAuthService } from "./auth/service.ts";
 import { chatRoutes } from "./chat/routes.ts";
 import { type ChatService, createChatService } from "./chat/service.ts";
 import { chatSocket, createSocketRegistry } from "./chat/socket.ts";
@@ -13,6 +15,10 @@ import { sameOriginWrites, securityHeaders } from "./http/security.ts";
 import type { GenerationTiming } from "./llm/generations.ts";
 import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
+
+const SESSION_SWEEP_MS = 60 * 60 * 1000;
+/** Every form and action is small; a bigger body is refused (413) before it is read. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export type AppDeps = { config: Config; database: Database; log: Logger; timing?: GenerationTiming };
 
@@ -29,13 +35,25 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   };
   const chat: ChatService = createChatService({ database, upstream, bus, config, log, timing });
   const sockets = createSocketRegistry();
+  const auth: AuthService = createAuthService({
+    database,
+    config,
+    log,
+    onSessionsEnded: (ids) => sockets.closeSessions(ids),
+  });
+  // Sessions nobody presents again are deleted (and any socket still open on one is closed).
+  const sweeper = setInterval(() => {
+    auth.sweep().catch((err) => log.warn("could not delete expired sessions", { error: err }));
+  }, SESSION_SWEEP_MS);
+  sweeper.unref();
   /** Before the server stops: answers in flight are saved as interrupted, then tabs are told to reconnect. */
   const shutdown = async () => {
+    clearInterval(sweeper);
     await chat.shutdown();
     sockets.closeAll();
   };
-  const app = new Elysia()
-    .decorate({ chat, sockets, shutdown })
+  const app = new Elysia({ serve: { maxRequestBodySize: MAX_BODY_BYTES } })
+    .decorate({ chat, auth, sockets, shutdown })
     .use(requestLog(log))
     .use(securityHeaders())
     .use(errorHandler(log))
@@ -43,8 +61,9 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
     .use(healthRoutes(database))
-    .use(chatRoutes(chat, upstream, assets.urls, config.defaultModel))
-    .use(chatSocket(chat, sockets, publicUrl(config), log))
+    .use(authRoutes(auth, config, assets.urls))
+    .use(chatRoutes(chat, auth, upstream, assets.urls, config.defaultModel))
+    .use(chatSocket(chat, auth, sockets, publicUrl(config), log))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;
     });

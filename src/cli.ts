@@ -1,4 +1,5 @@
 import pkg from "../package.json" with { type: "json" };
+import { USER_HELP, userCommand } from "./auth/cli.ts";
 import { type Config, ConfigError, describeSettings, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
@@ -13,6 +14,7 @@ Commands:
   serve       Start the server (the default).
   migrate     Bring the database schema up to date, then exit.
   healthcheck Exit 0 if the server on this machine's PORT answers /readyz (for containers).
+${USER_HELP}
   help        Show this text.
   version     Print the version.
 
@@ -30,13 +32,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  if (command !== "serve" && command !== "migrate" && command !== "healthcheck") {
+  if (!["serve", "migrate", "healthcheck", "user"].includes(command)) {
     process.stderr.write(`parley: unknown command "${command}"; try "parley --help".\n`);
     return 2;
   }
   const config = loadConfig();
   if (command === "healthcheck") return healthcheck(config);
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  if (command === "user") return userCommand(argv.slice(1), config, log);
   if (command === "migrate") {
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
     try {

@@ -60,6 +60,16 @@ function httpUrl(fallback: string | undefined) {
   };
 }
 
+function boolean(fallback: boolean) {
+  return (raw: string | undefined, name: string): boolean => {
+    const value = raw?.trim().toLowerCase();
+    if (!value) return fallback;
+    if (["true", "1", "yes"].includes(value)) return true;
+    if (["false", "0", "no"].includes(value)) return false;
+    throw new ConfigError(`${name} must be true or false (got "${raw}").`);
+  };
+}
+
 function text(fallback: string | undefined) {
   return (raw: string | undefined): string | undefined => raw?.trim() || fallback;
 }
@@ -172,6 +182,42 @@ const settings = {
     secret: false,
     description: "URL people use to reach Parley (e.g. https://chat.example.com); defaults to http://HOST:PORT.",
     parse: httpUrl(undefined),
+  },
+  trustProxy: {
+    name: "TRUST_PROXY",
+    default: "false",
+    secret: false,
+    description:
+      "true when Parley sits behind a reverse proxy: the client address and https come from X-Forwarded-For and X-Forwarded-Proto.",
+    parse: boolean(false),
+  },
+  sessionIdleDays: {
+    name: "SESSION_IDLE_DAYS",
+    default: "14",
+    secret: false,
+    description: "A session not used for this many days ends; the person signs in again.",
+    parse: integer(1, 3650, 14),
+  },
+  sessionMaxDays: {
+    name: "SESSION_MAX_DAYS",
+    default: "60",
+    secret: false,
+    description: "A session ends this many days after sign-in, however much it is used.",
+    parse: integer(1, 3650, 60),
+  },
+  sendsPerMinute: {
+    name: "SENDS_PER_MINUTE",
+    default: "20",
+    secret: false,
+    description: "Messages one person may send (or answers retry) per minute.",
+    parse: integer(1, 100_000, 20),
+  },
+  maxConcurrentAnswers: {
+    name: "MAX_CONCURRENT_ANSWERS",
+    default: "3",
+    secret: false,
+    description: "Answers one person may have being written at once, across all their chats.",
+    parse: integer(1, 100_000, 3),
   },
   shutdownTimeout: {
     name: "SHUTDOWN_TIMEOUT_MS",

@@ -29,6 +29,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       throw listenError(err, config);
     }
     void chat.models(); // warm the model list so the first page need not wait for it
+    await app.decorator.auth.sweep();
+    if (await app.decorator.auth.needsSetup()) {
+      log.warn("no account yet: open Parley in a browser to create the admin account", {
+        url: publicUrl({ ...config, port: app.server!.port! }),
+      });
+    }
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server!.port}`;
     log.info("listening", {
       url,

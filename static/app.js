@@ -90,7 +90,18 @@
 
   // Say so while the socket is down; htmx-ext-ws reconnects with backoff by itself.
   const connection = (up) => document.getElementById("connection-status")?.classList.toggle("hidden", up);
-  document.addEventListener("htmx:wsClose", () => connection(false));
+  document.addEventListener("htmx:wsClose", (event) => {
+    connection(false);
+    // 4001: this session ended (signed out here or elsewhere, password changed): go sign in.
+    if (event.detail?.event?.code === 4001) return location.assign("/signin");
+    // A socket refused at the door (1006) may mean the session expired while the tab slept:
+    // /signin answers 200 only to someone signed out (it redirects anyone signed in).
+    if (event.detail?.event?.code === 1006) {
+      fetch("/signin", { redirect: "manual" })
+        .then((res) => res.status === 200 && location.assign("/signin"))
+        .catch(() => {});
+    }
+  });
   document.addEventListener("htmx:wsError", () => connection(false));
   document.addEventListener("htmx:wsOpen", () => connection(true));
 

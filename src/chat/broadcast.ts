@@ -11,10 +11,13 @@ import type { Frame } from "../llm/generations.ts";
  */
 export type Bus = { publish(topic: string, html: string): void };
 
-/** Who hears what: a chat's events go to the tabs open on it; sidebar events to every tab. */
+/**
+ * Who hears what: a chat's events go to the tabs open on it (a socket subscribes only after the
+ * chat is found to be its person's); a person's chat list goes to all their tabs and nobody else's.
+ */
 export const topics = {
   chat: (chatId: string) => `chat:${chatId}`,
-  sidebar: "sidebar",
+  user: (userId: string) => `user:${userId}`,
 };
 
 /** Our components are synchronous; kitajs would hand back a Promise only for async ones. */
@@ -29,9 +32,9 @@ export function createBroadcast(bus: Bus) {
     bus.publish(topics.chat(chatId), parts.map(html).join(""));
 
   return {
-    /** Every tab's chat list, newest activity first, with the chats being answered marked. */
-    sidebar(chats: Chat[], generating: Set<string>) {
-      bus.publish(topics.sidebar, html(ChatNav({ chats, generating, oob: true })));
+    /** A person's chat list, newest activity first, with the chats being answered marked. */
+    sidebar(userId: string, chats: Chat[], generating: Set<string>) {
+      bus.publish(topics.user(userId), html(ChatNav({ chats, generating, oob: true })));
     },
 
     /** The person's message and the empty answer appear in every tab on the chat. */

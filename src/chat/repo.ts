@@ -9,9 +9,31 @@ export function isId(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
 
-/** The most recently active chats first. */
-export function listRecentChats(db: Db, limit = 100): Promise<Chat[]> {
-  return db.select().from(chats).orderBy(desc(chats.updatedAt), desc(chats.id)).limit(limit);
+/*
+ * Every function a person's request reaches takes their user id and matches it in the same
+ * query as the chat id: another person's chat is not found, exactly like one that never existed.
+ * Those without a user id (getChat, getMessage, ...) serve the server's own work on a chat it
+ * already holds, such as finishing an answer.
+ */
+
+/** A person's most recently active chats first. */
+export function listRecentChats(db: Db, userId: string, limit = 100): Promise<Chat[]> {
+  return db
+    .select()
+    .from(chats)
+    .where(eq(chats.userId, userId))
+    .orderBy(desc(chats.updatedAt), desc(chats.id))
+    .limit(limit);
+}
+
+/** A chat, if it exists and belongs to this person. */
+export async function getOwnChat(db: Db, userId: string, id: unknown): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db
+    .select()
+    .from(chats)
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)));
+  return chat;
 }
 
 export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
@@ -20,26 +42,32 @@ export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
   return chat;
 }
 
-export async function createChat(db: Db, values: { title: string; model: string }): Promise<Chat> {
+export async function createChat(db: Db, values: { userId: string; title: string; model: string }): Promise<Chat> {
   const [chat] = await db.insert(chats).values(values).returning();
   return chat!;
 }
 
 export async function updateChat(
   db: Db,
+  userId: string,
   id: string,
   values: Partial<Pick<Chat, "title" | "model">>,
 ): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
   const [chat] = await db
     .update(chats)
     .set({ ...values })
-    .where(eq(chats.id, id))
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
     .returning();
   return chat;
 }
 
-export async function deleteChat(db: Db, id: string): Promise<boolean> {
-  const deleted = await db.delete(chats).where(eq(chats.id, id)).returning({ id: chats.id });
+export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
+  if (!isId(id)) return false;
+  const deleted = await db
+    .delete(chats)
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
+    .returning({ id: chats.id });
   return deleted.length > 0;
 }
 
@@ -94,10 +122,15 @@ export function conversation(db: Db, chatId: string): Promise<Message[]> {
   return db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id));
 }
 
-export async function getMessage(db: Db, id: string): Promise<Message | undefined> {
+/** A message, if it is in one of this person's chats. */
+export async function getOwnMessage(db: Db, userId: string, id: unknown): Promise<Message | undefined> {
   if (!isId(id)) return undefined;
-  const [message] = await db.select().from(messages).where(eq(messages.id, id));
-  return message;
+  const [row] = await db
+    .select({ message: messages })
+    .from(messages)
+    .innerJoin(chats, eq(chats.id, messages.chatId))
+    .where(and(eq(messages.id, id), eq(chats.userId, userId)));
+  return row?.message;
 }
 
 export async function saveProgress(db: Db, id: string, content: string, reasoning: string): Promise<void> {
@@ -168,12 +201,13 @@ export async function chatIsStreaming(db: Db, chatId: string): Promise<boolean> 
   return rows.length > 0;
 }
 
-/** Chats with an answer being written (the partial index on streaming messages serves this). */
-export async function generatingChats(db: Db): Promise<Set<string>> {
+/** A person's chats with an answer being written (the partial index on streaming messages serves this). */
+export async function generatingChats(db: Db, userId: string): Promise<Set<string>> {
   const rows = await db
     .selectDistinct({ chatId: messages.chatId })
     .from(messages)
-    .where(eq(messages.status, "streaming"));
+    .innerJoin(chats, eq(chats.id, messages.chatId))
+    .where(and(eq(messages.status, "streaming"), eq(chats.userId, userId)));
   return new Set(rows.map((r) => r.chatId));
 }
 

@@ -1,10 +1,16 @@
 import { Elysia } from "elysia";
 import { ChatPage, type ChatPageProps, OlderMessages } from "../../views/pages/chat.tsx";
+import { requireSignIn } from "../auth/guard.ts";
+import type { AuthService } from "../auth/service.ts";
+import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
 import { ChatError, type ChatService, MAX_MESSAGE_LENGTH } from "./service.ts";
 
 type Form = Record<string, unknown>;
+/** Form fields, or none when the body is not an object (a hostile client may send anything). */
+const asForm = (body: unknown): Form =>
+  body && typeof body === "object" && !Array.isArray(body) ? (body as Form) : {};
 
 /** Runs an action; a ChatError (the person's input was refused) becomes a 400 with its sentence. */
 async function refusable(action: () => Promise<unknown>): Promise<unknown> {
@@ -17,15 +23,22 @@ async function refusable(action: () => Promise<unknown>): Promise<unknown> {
 }
 
 /** The pages and the few HTTP actions; sending, stopping and retrying go over the socket. */
-export function chatRoutes(service: ChatService, upstream: Upstream, assets: AssetUrls, defaultModel: string) {
-  async function page(extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ chats, generating }, models] = await Promise.all([service.sidebar(), service.models()]);
+export function chatRoutes(
+  service: ChatService,
+  auth: AuthService,
+  upstream: Upstream,
+  assets: AssetUrls,
+  defaultModel: string,
+) {
+  async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
+    const [{ chats, generating }, models] = await Promise.all([service.sidebar(user.id), service.models()]);
     return ChatPage({
       assets,
+      user,
       chats,
       generating,
       models,
-      defaultModel,
+      defaultModel: user.model ?? defaultModel,
       maxLength: MAX_MESSAGE_LENGTH,
       notice: upstream.hasKey ? undefined : NO_API_KEY.replace(" Your message is saved.", ""),
       ...extra,
@@ -33,41 +46,46 @@ export function chatRoutes(service: ChatService, upstream: Upstream, assets: Ass
   }
 
   return new Elysia({ name: "chat-routes" })
-    .get("/", () => page({ messages: [], hasOlder: false }))
-    .get("/chats/:id", async ({ params, status }) => {
-      const opened = await service.openChat(params.id);
-      if (!opened) return status(404, await page({ messages: [], hasOlder: false, notice: "There is no such chat." }));
-      return page(opened);
+    .use(requireSignIn(auth))
+    .get("/", ({ me }) => page(me!.user, { messages: [], hasOlder: false }))
+    .get("/chats/:id", async ({ me, params, status }) => {
+      const opened = await service.openChat(me!.user.id, params.id);
+      if (!opened) {
+        return status(404, await page(me!.user, { messages: [], hasOlder: false, notice: "There is no such chat." }));
+      }
+      return page(me!.user, opened);
     })
-    .get("/chats/:id/messages", async ({ params, query, status }) => {
-      const older = await service.olderMessages(params.id, String(query.before ?? ""));
+    .get("/chats/:id/messages", async ({ me, params, query, status }) => {
+      const older = await service.olderMessages(me!.user.id, params.id, String(query.before ?? ""));
       if (!older) return status(404, "There is no such chat.");
       return OlderMessages({ chatId: params.id, ...older });
     })
-    .post("/chats", async ({ body, redirect, status }) => {
-      const form = (body ?? {}) as Form;
+    .post("/chats", async ({ me, body, redirect, status }) => {
+      const form = asForm(body);
       try {
-        const chat = await service.startChat(form.content, form.model);
+        const chat = await service.startChat(me!.user.id, form.content, form.model);
+        // The next new chat starts with the model this person chose last.
+        if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);
         return redirect(`/chats/${chat.id}`, 303);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
-        return status(400, await page({ messages: [], hasOlder: false, notice: err.message }));
+        return status(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message }));
       }
     })
-    .post("/chats/:id/title", ({ params, body, status }) =>
+    .post("/chats/:id/title", ({ me, params, body, status }) =>
       refusable(async () => {
-        const chat = await service.rename(params.id, ((body ?? {}) as Form).title);
+        const chat = await service.rename(me!.user.id, params.id, asForm(body).title);
         return chat ? status(204) : status(404, "There is no such chat.");
       }),
     )
-    .post("/chats/:id/model", ({ params, body, status }) =>
+    .post("/chats/:id/model", ({ me, params, body, status }) =>
       refusable(async () => {
-        const chat = await service.setModel(params.id, ((body ?? {}) as Form).model);
+        const chat = await service.setModel(me!.user.id, params.id, asForm(body).model);
         return chat ? status(204) : status(404, "There is no such chat.");
       }),
     )
-    .delete("/chats/:id", async ({ params, set, status }) => {
-      if (!(await service.remove(params.id))) return status(404, "There is no such chat.");
+    .delete("/chats/:id", async ({ me, params, set, status }) => {
+      if (!(await service.remove(me!.user.id, params.id))) return status(404, "There is no such chat.");
       set.headers["hx-redirect"] = "/";
       return status(204);
     });

@@ -1,5 +1,6 @@
 import { RetryingNotice } from "../../views/components/message.tsx";
 import type { ShownMessage } from "../../views/pages/chat.tsx";
+import { RateLimit, tryAgainIn } from "../auth/limits.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Chat, Message } from "../db/schema.ts";
@@ -32,6 +33,25 @@ export type ChatServiceDeps = {
 export function createChatService({ database, upstream, bus, config, log, timing }: ChatServiceDeps) {
   const { db } = database;
   const broadcast = createBroadcast(bus);
+  const sends = new RateLimit(config.sendsPerMinute, 60_000);
+
+  /**
+   * Abuse limits, checked before anything is saved: messages per minute, and answers being
+   * written at once (each costs the owner's credits and holds an upstream connection).
+   */
+  function refuseOverLimits(userId: string) {
+    const wait = sends.wait(userId);
+    if (wait > 0) {
+      throw new ChatError(
+        `You have sent ${config.sendsPerMinute} messages in the last minute; try again ${tryAgainIn(wait)}.`,
+      );
+    }
+    if (generations.countFor(userId) >= config.maxConcurrentAnswers) {
+      throw new ChatError(
+        `You have ${config.maxConcurrentAnswers} answers being written already; wait for one to finish, or stop one.`,
+      );
+    }
+  }
 
   // Per-chat critical sections: a database change and the event announcing it happen together,
   // so a tab resynchronising reads either both or neither (no duplicate, no gap).
@@ -79,7 +99,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
       generations.forget(g.messageId);
       if (!message || !chat) return undefined; // the chat was deleted meanwhile
       broadcast.answerFinished(chat, message, safeHtml, totals);
-      refreshSidebar();
+      refreshSidebar(chat.userId);
       return outcome.status === "complete" ? { chat, message } : undefined;
     });
     if (firstAnswer) void nameChat(firstAnswer.chat, firstAnswer.message);
@@ -106,10 +126,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
       if (!title) return;
       await withChatLock(chat.id, async () => {
         const current = await repo.getChat(db, chat.id);
-        if (!current || current.title !== chat.title) return; // renamed by the person meanwhile
-        const renamed = await repo.updateChat(db, chat.id, { title });
+        if (!current?.userId || current.title !== chat.title) return; // renamed by the person meanwhile
+        const renamed = await repo.updateChat(db, current.userId, chat.id, { title });
         if (renamed) broadcast.chatRenamed(renamed);
-        refreshSidebar();
+        refreshSidebar(current.userId);
       });
     } catch (err) {
       log.debug("title generation failed", { chatId: chat.id, error: err });
@@ -124,7 +144,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     const turns: ChatTurn[] = history.filter(sendable).map((m) => ({ role: m.role, content: m.content }));
     const model = (await models()).find((m) => m.id === chat.model);
     const messages = fitToContext(turns, model?.contextLength);
-    generations.start({ chatId: chat.id, messageId: answer.id, model: chat.model, messages });
+    generations.start({ userId: chat.userId!, chatId: chat.id, messageId: answer.id, model: chat.model, messages });
   }
 
   /** A message as shown: cached HTML for a finished answer, the live state for one being written. */
@@ -139,21 +159,22 @@ export function createChatService({ database, upstream, bus, config, log, timing
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
-  async function sidebar(): Promise<{ chats: Chat[]; generating: Set<string> }> {
-    const [chats, generating] = await Promise.all([repo.listRecentChats(db), repo.generatingChats(db)]);
+  async function sidebar(userId: string): Promise<{ chats: Chat[]; generating: Set<string> }> {
+    const [chats, generating] = await Promise.all([repo.listRecentChats(db, userId), repo.generatingChats(db, userId)]);
     return { chats, generating };
   }
 
   /**
-   * Pushes the chat list to every tab after each change it shows. Refreshes run one after
-   * another, each reading afresh, so the last one pushed is never older than the last change.
+   * Pushes a person's chat list to their tabs after each change it shows. Refreshes run one
+   * after another, each reading afresh, so the last one pushed is never older than the last change.
    */
   let sidebarQueue: Promise<void> = Promise.resolve();
-  function refreshSidebar() {
+  function refreshSidebar(userId: string | null) {
+    if (!userId) return;
     sidebarQueue = sidebarQueue.then(async () => {
       try {
-        const { chats, generating } = await sidebar();
-        broadcast.sidebar(chats, generating);
+        const { chats, generating } = await sidebar(userId);
+        broadcast.sidebar(userId, chats, generating);
       } catch (err) {
         log.warn("could not refresh the chat list", { error: err });
       }
@@ -194,11 +215,11 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     sidebar,
 
-    getChat: (id: string) => repo.getChat(db, id),
+    getChat: (userId: string, id: unknown) => repo.getOwnChat(db, userId, id),
 
     /** The chat page's data: the newest page of messages, live ones as they stand. */
-    async openChat(id: string) {
-      const chat = await repo.getChat(db, id);
+    async openChat(userId: string, id: string) {
+      const chat = await repo.getOwnChat(db, userId, id);
       if (!chat) return undefined;
       const [page, totals] = await Promise.all([
         repo.listMessages(db, chat.id, { limit: PAGE_SIZE }),
@@ -207,8 +228,8 @@ export function createChatService({ database, upstream, bus, config, log, timing
       return { chat, messages: page.messages.map(show), hasOlder: page.hasOlder, totals };
     },
 
-    async olderMessages(chatId: string, before: string) {
-      if (!repo.isId(before) || !(await repo.getChat(db, chatId))) return undefined;
+    async olderMessages(userId: string, chatId: string, before: string) {
+      if (!repo.isId(before) || !(await repo.getOwnChat(db, userId, chatId))) return undefined;
       const page = await repo.listMessages(db, chatId, { before, limit: PAGE_SIZE });
       return { messages: page.messages.map(show), hasOlder: page.hasOlder };
     },
@@ -234,23 +255,22 @@ export function createChatService({ database, upstream, bus, config, log, timing
     },
 
     /** Saves the person's message, shows it everywhere, and starts the answer. */
-    async send(chatId: string, rawContent: unknown) {
+    async send(userId: string, chatId: unknown, rawContent: unknown) {
       const content = typeof rawContent === "string" ? rawContent.trim() : "";
       if (!content) throw new ChatError("Write a message first.");
-      if (content.length > MAX_MESSAGE_LENGTH) {
-        throw new ChatError(
-          `That message is ${content.length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`,
-        );
-      }
+      if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
+      if (!repo.isId(chatId)) throw new ChatError("This chat does not exist; it may have been deleted.");
       const started = await withChatLock(chatId, async () => {
-        const chat = await repo.getChat(db, chatId);
+        const chat = await repo.getOwnChat(db, userId, chatId);
         if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
         if (generations.inChat(chatId) || (await repo.chatIsStreaming(db, chatId))) {
           throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
         }
+        refuseOverLimits(userId);
+        sends.hit(userId);
         const exchange = await repo.insertExchange(db, chat.id, content, chat.model);
         broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
-        refreshSidebar();
+        refreshSidebar(userId);
         return exchange;
       });
       await startAnswer(started.chat, started.assistant);
@@ -258,76 +278,81 @@ export function createChatService({ database, upstream, bus, config, log, timing
     },
 
     /** Starts a chat from its first message (the new-chat page posts here). */
-    async startChat(rawContent: unknown, rawModel: unknown) {
+    async startChat(userId: string, rawContent: unknown, rawModel: unknown) {
       const content = typeof rawContent === "string" ? rawContent.trim() : "";
       if (!content) throw new ChatError("Write a message first.");
-      if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(`The limit is ${MAX_MESSAGE_LENGTH} characters.`);
+      if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
+      // Refused before the chat is made, so a refusal leaves no empty chat behind.
+      refuseOverLimits(userId);
       const model =
         typeof rawModel === "string" && rawModel.trim() ? rawModel.trim().slice(0, 200) : config.defaultModel;
-      const chat = await repo.createChat(db, { title: fallbackTitle(content), model });
-      await this.send(chat.id, content);
+      const chat = await repo.createChat(db, { userId, title: fallbackTitle(content), model });
+      await this.send(userId, chat.id, content);
       return chat;
     },
 
     /** Stop: aborts the upstream request; the answer keeps what streamed, as `stopped`. */
-    stop(messageId: unknown) {
-      if (!repo.isId(messageId) || !generations.stop(messageId)) {
+    stop(userId: string, messageId: unknown) {
+      const g = repo.isId(messageId) ? generations.get(messageId) : undefined;
+      if (!g || g.userId !== userId || !generations.stop(g.messageId)) {
         throw new ChatError("There is no answer being written to stop.");
       }
     },
 
     /** Writes the chat's newest answer again (after an error, a Stop, or to get another). */
-    async retry(messageId: unknown) {
-      if (!repo.isId(messageId)) throw new ChatError("There is no such answer.");
-      const message = await repo.getMessage(db, messageId);
+    async retry(userId: string, messageId: unknown) {
+      const message = await repo.getOwnMessage(db, userId, messageId);
       if (message?.role !== "assistant") throw new ChatError("There is no such answer.");
       const restarted = await withChatLock(message.chatId, async () => {
-        const chat = await repo.getChat(db, message.chatId);
+        const chat = await repo.getOwnChat(db, userId, message.chatId);
         if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
         if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
           throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
         }
+        refuseOverLimits(userId);
+        sends.hit(userId);
         const newest = await repo.listMessages(db, chat.id, { limit: 1 });
         if (newest.messages[0]?.id !== message.id) throw new ChatError("Only the newest answer can be written again.");
         const fresh = await repo.restartMessage(db, message.id, chat.model);
         if (!fresh) throw new ChatError("That answer is already being written.");
         broadcast.answerRestarted(chat, fresh);
-        refreshSidebar();
+        refreshSidebar(userId);
         return { chat, fresh };
       });
       await startAnswer(restarted.chat, restarted.fresh);
     },
 
-    async rename(chatId: string, rawTitle: unknown) {
+    async rename(userId: string, chatId: string, rawTitle: unknown) {
       const title = typeof rawTitle === "string" ? rawTitle.trim().replace(/\s+/g, " ").slice(0, 200) : "";
       if (!title) throw new ChatError("A title cannot be empty.");
       return withChatLock(chatId, async () => {
-        const chat = await repo.updateChat(db, chatId, { title });
+        const chat = await repo.updateChat(db, userId, chatId, { title });
         if (!chat) return undefined;
         broadcast.chatRenamed(chat);
-        refreshSidebar();
+        refreshSidebar(userId);
         return chat;
       });
     },
 
-    async setModel(chatId: string, rawModel: unknown) {
+    async setModel(userId: string, chatId: string, rawModel: unknown) {
       const model = typeof rawModel === "string" ? rawModel.trim().slice(0, 200) : "";
       if (!model) throw new ChatError("Choose a model.");
-      return repo.updateChat(db, chatId, { model });
+      return repo.updateChat(db, userId, chatId, { model });
     },
 
     /** Deletes a chat; an answer being written is aborted first (no more billing for it). */
-    async remove(chatId: string) {
+    async remove(userId: string, chatId: string) {
+      if (!(await repo.getOwnChat(db, userId, chatId))) return false;
       const live = generations.inChat(chatId);
       if (live) {
         generations.stop(live.messageId);
         await live.done;
       }
       return withChatLock(chatId, async () => {
-        const deleted = await repo.deleteChat(db, chatId);
+        const deleted = await repo.deleteChat(db, userId, chatId);
         if (deleted) {
           broadcast.chatDeleted(chatId);
-          refreshSidebar();
+          refreshSidebar(userId);
         }
         return deleted;
       });
@@ -357,6 +382,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
+
+function tooLong(length: number): string {
+  return `That message is ${length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`;
+}
 
 /** A chat's title until the model names it: the first words of the first message. */
 export function fallbackTitle(content: string): string {

@@ -2,6 +2,8 @@ import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { TranscriptLive } from "../../views/pages/chat.tsx";
+import { requireSignIn } from "../auth/guard.ts";
+import type { AuthService, SignedIn } from "../auth/service.ts";
 import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
@@ -14,19 +16,28 @@ type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: un
 
 type Closable = { close(code?: number, reason?: string): void };
 
-/** The open sockets, so a shutdown can tell each tab to come back. */
+/** The open sockets and their sessions, so a shutdown or a sign-out can reach each tab. */
 export function createSocketRegistry() {
-  const open = new Set<Closable>();
+  const open = new Map<Closable, string>();
   return {
-    add: (ws: Closable) => open.add(ws),
+    add: (ws: Closable, sessionId: string) => open.set(ws, sessionId),
     delete: (ws: Closable) => open.delete(ws),
     get size() {
       return open.size;
     },
     /** 1012 "service restart": htmx-ext-ws reconnects (with backoff) only after 1006/1011/1012/1013. */
     closeAll() {
-      for (const ws of open) ws.close(1012, "Parley is restarting");
+      for (const ws of open.keys()) ws.close(1012, "Parley is restarting");
       open.clear();
+    },
+    /** 4001: the session ended. htmx-ext-ws does not reconnect; app.js sends the tab to sign in. */
+    closeSessions(sessionIds: string[]) {
+      const ended = new Set(sessionIds);
+      for (const [ws, sessionId] of open) {
+        if (!ended.has(sessionId)) continue;
+        open.delete(ws);
+        ws.close(4001, "Signed out");
+      }
     },
   };
 }
@@ -37,11 +48,19 @@ export type SocketRegistry = ReturnType<typeof createSocketRegistry>;
  * sends, stops and retries (htmx-ext-ws posts forms as JSON). A bad frame gets an error next to
  * the composer; the socket stays open.
  */
-export function chatSocket(service: ChatService, sockets: SocketRegistry, publicUrl: string, log: Logger) {
+export function chatSocket(
+  service: ChatService,
+  auth: AuthService,
+  sockets: SocketRegistry,
+  publicUrl: string,
+  log: Logger,
+) {
   const errorTo = (ws: { send(data: string): unknown }, message: string) =>
     ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true })));
 
-  return new Elysia({ name: "chat-socket" }).ws("/ws", {
+  const signedIn = (ws: { data: unknown }) => (ws.data as { me: SignedIn }).me;
+
+  return new Elysia({ name: "chat-socket" }).use(requireSignIn(auth)).ws("/ws", {
     maxPayloadLength: MAX_FRAME_BYTES,
     idleTimeout: 120,
     beforeHandle({ request, status }) {
@@ -52,21 +71,26 @@ export function chatSocket(service: ChatService, sockets: SocketRegistry, public
       sockets.delete(ws.raw);
     },
     async open(ws) {
-      sockets.add(ws.raw);
-      ws.subscribe(topics.sidebar);
+      const { user, session } = signedIn(ws);
+      sockets.add(ws.raw, session.id);
+      ws.subscribe(topics.user(user.id));
       const query = ws.data.query as Record<string, string | undefined>;
       const chatId = query.chat;
       // A tab coming back after a drop may have missed chat-list changes.
       void service
-        .sidebar()
+        .sidebar(user.id)
         .then(({ chats, generating }) => ws.send(html(ChatNav({ chats, generating, oob: true }))))
         .catch((err) => log.warn("could not send the chat list", { error: err }));
       if (!chatId) return;
-      // Subscribe before reading: events from here on arrive after the snapshot or are
-      // superseded by it; nothing falls between.
-      ws.subscribe(topics.chat(chatId));
       try {
-        const chat = await service.getChat(chatId);
+        // Only the owner's socket may hear a chat. Subscribing comes before reading the
+        // messages (so nothing falls between them), hence the ownership check before both.
+        if (!(await service.getChat(user.id, chatId))) {
+          errorTo(ws, "This chat does not exist; it may have been deleted.");
+          return;
+        }
+        ws.subscribe(topics.chat(chatId));
+        const chat = await service.getChat(user.id, chatId);
         if (!chat) {
           ws.unsubscribe(topics.chat(chatId));
           errorTo(ws, "This chat does not exist; it may have been deleted.");
@@ -84,18 +108,19 @@ export function chatSocket(service: ChatService, sockets: SocketRegistry, public
       }
     },
     async message(ws, raw) {
+      const { user } = signedIn(ws);
       const frame = parseFrame(raw);
       if (!frame) return errorTo(ws, "That message could not be read.");
       try {
         switch (frame.action) {
           case "send":
             if (typeof frame.chat !== "string") return errorTo(ws, "That message names no chat.");
-            await service.send(frame.chat, frame.content);
+            await service.send(user.id, frame.chat, frame.content);
             return;
           case "stop":
-            return service.stop(frame.message);
+            return service.stop(user.id, frame.message);
           case "retry":
-            await service.retry(frame.message);
+            await service.retry(user.id, frame.message);
             return;
           default:
             return errorTo(ws, "That action is not known.");

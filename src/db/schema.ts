@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { index, integer, numeric, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 /**
  * Ids are UUIDv7, made by the app: they sort by creation time, so "newest chats" and "a chat's
@@ -18,16 +30,63 @@ export const messageRole = pgEnum("message_role", ["user", "assistant", "system"
  * failed; interrupted: the process generating it died. */
 export const messageStatus = pgEnum("message_status", ["complete", "streaming", "stopped", "error", "interrupted"]);
 
+/** A person who signs in. Usernames are stored lowercased, so "Ann" and "ann" are one account. */
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    username: text("username").notNull(),
+    /** Argon2id, in the PHC string format Bun.password writes. */
+    passwordHash: text("password_hash").notNull(),
+    isAdmin: boolean("is_admin").notNull().default(false),
+    /** The model this person last chose for a new chat. */
+    model: text("model"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_username_idx").on(t.username)],
+);
+
+/**
+ * A signed-in browser. Only the SHA-256 of its token is kept: a copy of the database does not
+ * let anyone sign in. A session ends when idle too long, when too old, or when deleted.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: id(),
+    tokenHash: text("token_hash").notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    userAgent: text("user_agent"),
+  },
+  (t) => [uniqueIndex("sessions_token_idx").on(t.tokenHash), index("sessions_user_idx").on(t.userId)],
+);
+
+/** Settings the admin changes in the app (not the process settings, which come from the environment). */
+export const siteSettings = pgTable("site_settings", {
+  name: text("name").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const chats = pgTable(
   "chats",
   {
     id: id(),
+    /**
+     * The owner. Null only for chats made before accounts existed; the first account created
+     * adopts them, and until then nobody sees them.
+     */
+    userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
     title: text("title").notNull().default(""),
     model: text("model").notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("chats_recent_idx").on(t.updatedAt.desc(), t.id.desc())],
+  (t) => [index("chats_user_recent_idx").on(t.userId, t.updatedAt.desc(), t.id.desc())],
 );
 
 export const messages = pgTable(
@@ -63,6 +122,8 @@ export const messages = pgTable(
   ],
 );
 
+export type User = typeof users.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
 export type Chat = typeof chats.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type MessageStatus = (typeof messageStatus.enumValues)[number];

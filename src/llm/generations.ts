@@ -19,6 +19,7 @@ export class Generation {
   resolveDone!: () => void;
 
   constructor(
+    readonly userId: string,
     readonly chatId: string,
     readonly messageId: string,
   ) {
@@ -72,12 +73,19 @@ export class Generations {
     return undefined;
   }
 
+  /** Answers being written for one person, across their chats. */
+  countFor(userId: string): number {
+    let n = 0;
+    for (const g of this.live.values()) if (g.userId === userId) n++;
+    return n;
+  }
+
   get size(): number {
     return this.live.size;
   }
 
-  start(req: { chatId: string; messageId: string; model: string; messages: ChatTurn[] }): Generation {
-    const g = new Generation(req.chatId, req.messageId);
+  start(req: { userId: string; chatId: string; messageId: string; model: string; messages: ChatTurn[] }): Generation {
+    const g = new Generation(req.userId, req.chatId, req.messageId);
     this.live.set(g.messageId, g);
     void this.run(g, req.model, req.messages);
     return g;

@@ -1,9 +1,12 @@
-import type { Chat } from "../../src/db/schema.ts";
+import type { Chat, User } from "../../src/db/schema.ts";
 
 export type SidebarProps = { chats: Chat[]; generating: Set<string>; currentId?: string };
 
-/** The person's chats, newest activity first; a dot marks those whose answer is being written. */
-export function Sidebar({ chats, generating, currentId }: SidebarProps): JSX.Element {
+/**
+ * The person's chats, newest activity first; a dot marks those whose answer is being written.
+ * At the bottom: who is signed in, their account, the admin page, sign out.
+ */
+export function Sidebar({ chats, generating, currentId, user }: SidebarProps & { user: User }): JSX.Element {
   return (
     <aside
       id="sidebar"
@@ -23,6 +26,30 @@ export function Sidebar({ chats, generating, currentId }: SidebarProps): JSX.Ele
         </form>
       </div>
       <ChatNav chats={chats} generating={generating} currentId={currentId} />
+      <div class="flex items-center justify-between gap-2 border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
+        <a
+          href="/account"
+          class="min-w-0 truncate rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800"
+          title="Account"
+          safe
+        >
+          {user.username}
+        </a>
+        <div class="flex shrink-0 items-center gap-1">
+          {user.isAdmin ? (
+            <a href="/admin" class="rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800">
+              Admin
+            </a>
+          ) : (
+            ""
+          )}
+          <form method="post" action="/signout">
+            <button type="submit" class="rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800">
+              Sign out
+            </button>
+          </form>
+        </div>
+      </div>
     </aside>
   );
 }

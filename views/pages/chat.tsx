@@ -1,4 +1,4 @@
-import type { Chat, Message } from "../../src/db/schema.ts";
+import type { Chat, Message, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { Composer } from "../components/composer.tsx";
@@ -11,6 +11,7 @@ export type ShownMessage = { message: Message; safeHtml?: string; live?: LiveTex
 
 export type ChatPageProps = {
   assets: AssetUrls;
+  user: User;
   chats: Chat[];
   generating: Set<string>;
   models: Model[];
@@ -46,7 +47,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           </button>
           <span class="font-semibold">Parley</span>
         </header>
-        <Sidebar chats={props.chats} generating={props.generating} currentId={chat?.id} />
+        <Sidebar chats={props.chats} generating={props.generating} currentId={chat?.id} user={props.user} />
         <main hx-ext="ws" ws-connect={wsUrl} class="flex min-h-0 min-w-0 flex-1 flex-col">
           <div
             id="connection-status"

@@ -1,0 +1,211 @@
+import { Elysia } from "elysia";
+import { AccountPage } from "../../views/pages/account.tsx";
+import { AdminPage } from "../../views/pages/admin.tsx";
+import { type AuthMode, AuthPage } from "../../views/pages/auth.tsx";
+import type { Config } from "../config.ts";
+import type { AssetUrls } from "../http/assets.ts";
+import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
+import { requireSignIn, signedIn } from "./guard.ts";
+import { AuthError, type AuthService } from "./service.ts";
+
+type Form = Record<string, unknown>;
+const form = (body: unknown): Form => (body && typeof body === "object" ? (body as Form) : {});
+
+// Confirmations after a redirect are named by code, never carried as text in the URL.
+const DONE = {
+  password: "Your password is changed; your other devices are signed out.",
+  "signed-out-others": "Your other devices are signed out.",
+  "user-added": "The account is created.",
+  "user-deleted": "The account and its chats are deleted.",
+  "password-set": "The password is set; that person's sessions have ended.",
+  "signup-opened": "Sign-up is open.",
+  "signup-closed": "Sign-up is closed.",
+} as const;
+const done = (code: unknown) =>
+  typeof code === "string" && code in DONE ? DONE[code as keyof typeof DONE] : undefined;
+
+/** Set-up, sign-in, sign-up and sign-out; the account page; the admin page. Plain forms, no script. */
+export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls) {
+  const authPage = (mode: AuthMode, extra: { error?: string; notice?: string; username?: string } = {}) =>
+    auth.signupOpen().then((signupOpen) => AuthPage({ assets, mode, signupOpen, ...extra }));
+
+  /** Signs the browser in: a fresh token in a fresh cookie, then on to the chats. */
+  const enter = (request: Request, set: { headers: Record<string, unknown> }, token: string) => {
+    set.headers["set-cookie"] = sessionCookie(token, config, isHttps(request, config));
+    set.headers["cache-control"] = "no-store";
+  };
+
+  /** An AuthError becomes the form again with its sentence and status; anything else is a bug. */
+  async function refusal<T>(
+    action: () => Promise<T>,
+    page: (error: string) => Promise<JSX.Element>,
+    set: { headers: Record<string, unknown> },
+    status: (code: number, body: unknown) => unknown,
+  ): Promise<T | unknown> {
+    try {
+      return await action();
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      if (err.status === 429) set.headers["retry-after"] = "60";
+      return status(err.status, await page(err.message));
+    }
+  }
+
+  const entry = new Elysia()
+    .use(signedIn(auth))
+    .get("/setup", async ({ redirect }) => {
+      if (!(await auth.needsSetup())) return redirect("/signin", 303);
+      return authPage("setup");
+    })
+    .post("/setup", ({ body, request, set, redirect, status }) => {
+      const f = form(body);
+      return refusal(
+        async () => {
+          const { token } = await auth.setUp(f.username, f.password, request.headers.get("user-agent"));
+          enter(request, set, token);
+          return redirect("/", 303);
+        },
+        (error) => authPage("setup", { error, username: String(f.username ?? "").slice(0, 40) }),
+        set,
+        status,
+      );
+    })
+    .get("/signin", async ({ me, redirect }) => {
+      if (await auth.needsSetup()) return redirect("/setup", 303);
+      if (me) return redirect("/", 303);
+      return authPage("signin");
+    })
+    .post("/signin", ({ body, request, server, set, redirect, status }) => {
+      const f = form(body);
+      return refusal(
+        async () => {
+          const address = clientAddress(request, server, config);
+          const { token } = await auth.signIn(f.username, f.password, address, request.headers.get("user-agent"));
+          enter(request, set, token);
+          return redirect("/", 303);
+        },
+        (error) => authPage("signin", { error, username: String(f.username ?? "").slice(0, 40) }),
+        set,
+        status,
+      );
+    })
+    .get("/signup", async ({ redirect, status }) => {
+      if (await auth.needsSetup()) return redirect("/setup", 303);
+      if (!(await auth.signupOpen())) {
+        return status(403, await authPage("signin", { error: "Sign-up is closed; ask the admin for an account." }));
+      }
+      return authPage("signup");
+    })
+    .post("/signup", ({ body, request, set, redirect, status }) => {
+      const f = form(body);
+      return refusal(
+        async () => {
+          const { token } = await auth.signUp(f.username, f.password, request.headers.get("user-agent"));
+          enter(request, set, token);
+          return redirect("/", 303);
+        },
+        (error) => authPage("signup", { error, username: String(f.username ?? "").slice(0, 40) }),
+        set,
+        status,
+      );
+    })
+    .post("/signout", async ({ me, request, set, redirect }) => {
+      if (me) await auth.signOut(me.session.id);
+      set.headers["set-cookie"] = clearedCookie(isHttps(request, config));
+      return redirect("/signin", 303);
+    });
+
+  const account = new Elysia()
+    .use(requireSignIn(auth))
+    .get("/account", async ({ me, query }) =>
+      AccountPage({
+        assets,
+        user: me!.user,
+        sessions: await auth.sessions(me!.user.id),
+        currentSessionId: me!.session.id,
+        notice: done(query.done),
+      }),
+    )
+    .post("/account/password", async ({ me, body, redirect, set, status }) => {
+      const f = form(body);
+      return refusal(
+        async () => {
+          await auth.changePassword(me!, f.current, f.password);
+          return redirect("/account?done=password", 303);
+        },
+        async (error) =>
+          AccountPage({
+            assets,
+            user: me!.user,
+            sessions: await auth.sessions(me!.user.id),
+            currentSessionId: me!.session.id,
+            error,
+          }),
+        set,
+        status,
+      );
+    })
+    .post("/account/signout-others", async ({ me, redirect }) => {
+      await auth.endSessions(me!.user.id, me!.session.id);
+      return redirect("/account?done=signed-out-others", 303);
+    });
+
+  const adminPage = async (me: { user: import("../db/schema.ts").User }, extra: { error?: string; notice?: string }) =>
+    AdminPage({
+      assets,
+      user: me.user,
+      users: await auth.listUsers(),
+      signupOpen: await auth.signupOpen(),
+      ...extra,
+    });
+
+  const admin = new Elysia()
+    .use(requireSignIn(auth))
+    .onBeforeHandle({ as: "local" }, ({ me, status }) => {
+      if (!me!.user.isAdmin) return status(403, "Only an admin can do that.");
+    })
+    .get("/admin", ({ me, query }) => adminPage(me!, { notice: done(query.done) }))
+    .post("/admin/signup", async ({ body, redirect }) => {
+      const open = form(body).open === "true";
+      await auth.setSignupOpen(open);
+      return redirect(`/admin?done=${open ? "signup-opened" : "signup-closed"}`, 303);
+    })
+    .post("/admin/users", ({ me, body, redirect, set, status }) => {
+      const f = form(body);
+      return refusal(
+        async () => {
+          await auth.createUser(f.username, f.password, f.admin === "true");
+          return redirect("/admin?done=user-added", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+        status,
+      );
+    })
+    .post("/admin/users/:id/password", ({ me, params, body, redirect, set, status }) =>
+      refusal(
+        async () => {
+          const target = (await auth.listUsers()).find((u) => u.id === params.id);
+          if (!target) throw new AuthError("There is no such user.", 400);
+          await auth.resetPassword(target.username, form(body).password);
+          return redirect("/admin?done=password-set", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+        status,
+      ),
+    )
+    .post("/admin/users/:id/delete", ({ me, params, redirect, set, status }) =>
+      refusal(
+        async () => {
+          await auth.deleteUser(me!.user, params.id);
+          return redirect("/admin?done=user-deleted", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+        status,
+      ),
+    );
+
+  return new Elysia({ name: "auth-routes" }).use(entry).use(account).use(admin);
+}

@@ -1,0 +1,154 @@
+import type { Children } from "@kitajs/html";
+import { MIN_PASSWORD } from "../../src/auth/password.ts";
+import type { Session, User } from "../../src/db/schema.ts";
+import type { AssetUrls } from "../../src/http/assets.ts";
+import { Button, Field, Notice } from "../components/form.tsx";
+import { Layout } from "../layout.tsx";
+
+type Messages = { error?: string; notice?: string };
+
+/** The frame of the account and admin pages: a way back to the chats and a heading. */
+export function SettingsShell(props: {
+  assets: AssetUrls;
+  title: string;
+  user: User;
+  children: Children;
+}): JSX.Element {
+  return (
+    <Layout title={`${props.title} · Parley`} assets={props.assets}>
+      <div class="min-h-dvh">
+        <header class="flex items-center justify-between gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+          <a href="/" class="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+            ← Chats
+          </a>
+          <nav aria-label="Settings" class="flex items-center gap-4 text-sm">
+            <a href="/account" class="hover:underline">
+              Account
+            </a>
+            {props.user.isAdmin ? (
+              <a href="/admin" class="hover:underline">
+                Admin
+              </a>
+            ) : (
+              ""
+            )}
+            <form method="post" action="/signout">
+              <button type="submit" class="hover:underline">
+                Sign out
+              </button>
+            </form>
+          </nav>
+        </header>
+        <main class="mx-auto flex max-w-2xl flex-col gap-8 px-4 py-8">
+          <h1 class="text-2xl font-semibold tracking-tight" safe>
+            {props.title}
+          </h1>
+          {props.children}
+        </main>
+      </div>
+    </Layout>
+  );
+}
+
+export function Section(props: { title: string; children: Children }): JSX.Element {
+  return (
+    <section class="flex flex-col gap-3 rounded-xl border border-zinc-200 p-5 dark:border-zinc-800">
+      <h2 class="font-semibold" safe>
+        {props.title}
+      </h2>
+      {props.children}
+    </section>
+  );
+}
+
+export type AccountPageProps = Messages & {
+  assets: AssetUrls;
+  user: User;
+  sessions: Session[];
+  currentSessionId: string;
+};
+
+/** A person's own settings: password, where they are signed in, sign out. */
+export function AccountPage(props: AccountPageProps): JSX.Element {
+  const others = props.sessions.filter((s) => s.id !== props.currentSessionId).length;
+  return (
+    <SettingsShell assets={props.assets} title="Account" user={props.user}>
+      <Notice error={props.error} notice={props.notice} />
+      <p class="text-sm text-zinc-600 dark:text-zinc-400">
+        Signed in as <strong safe>{props.user.username}</strong>
+        {props.user.isAdmin ? " (admin)" : ""}.
+      </p>
+      <Section title="Change password">
+        <form method="post" action="/account/password" class="flex flex-col gap-4">
+          <Field label="Current password" name="current" type="password" autocomplete="current-password" />
+          <Field
+            label="New password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            minlength={MIN_PASSWORD}
+            maxlength={256}
+            hint={`At least ${MIN_PASSWORD} characters. Your other devices will be signed out.`}
+          />
+          <div>
+            <Button label="Change password" />
+          </div>
+        </form>
+      </Section>
+      <Section title="Where you are signed in">
+        <ul class="flex flex-col divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
+          {props.sessions.map((s) => (
+            <li class="flex flex-wrap items-baseline justify-between gap-2 py-2">
+              <span class="min-w-0 truncate" safe>
+                {describeDevice(s.userAgent)}
+              </span>
+              <span class="text-zinc-500 dark:text-zinc-400">
+                {s.id === props.currentSessionId ? (
+                  <strong>this device</strong>
+                ) : (
+                  <>
+                    last used{" "}
+                    <time datetime={s.lastSeenAt.toISOString()}>{s.lastSeenAt.toISOString().slice(0, 10)}</time>
+                  </>
+                )}
+              </span>
+            </li>
+          ))}
+        </ul>
+        {others > 0 ? (
+          <form method="post" action="/account/signout-others">
+            <Button kind="plain" label={`Sign out of ${others} other ${others === 1 ? "device" : "devices"}`} />
+          </form>
+        ) : (
+          ""
+        )}
+      </Section>
+    </SettingsShell>
+  );
+}
+
+/** "Firefox on Linux" from a user agent, without a parsing library: good enough to tell devices apart. */
+export function describeDevice(userAgent: string | null): string {
+  if (!userAgent) return "Unknown device";
+  const browser = /Edg\//.test(userAgent)
+    ? "Edge"
+    : /Firefox\//.test(userAgent)
+      ? "Firefox"
+      : /Chrom(e|ium)\//.test(userAgent)
+        ? "Chrome"
+        : /Safari\//.test(userAgent)
+          ? "Safari"
+          : (userAgent.split(/[ /]/)[0] ?? "Browser");
+  const system = /iPhone|iPad/.test(userAgent)
+    ? "iOS"
+    : /Android/.test(userAgent)
+      ? "Android"
+      : /Mac OS X/.test(userAgent)
+        ? "macOS"
+        : /Windows/.test(userAgent)
+          ? "Windows"
+          : /Linux/.test(userAgent)
+            ? "Linux"
+            : "";
+  return system ? `${browser} on ${system}` : browser;
+}

@@ -1,0 +1,105 @@
+import { MIN_PASSWORD } from "../../src/auth/password.ts";
+import type { User } from "../../src/db/schema.ts";
+import type { AssetUrls } from "../../src/http/assets.ts";
+import { Button, Field, Notice } from "../components/form.tsx";
+import { Section, SettingsShell } from "./account.tsx";
+
+export type AdminPageProps = {
+  assets: AssetUrls;
+  user: User;
+  users: (User & { chats: number })[];
+  signupOpen: boolean;
+  error?: string;
+  notice?: string;
+};
+
+/** The admin's page: who has an account, adding people, and whether anyone may sign up. */
+export function AdminPage(props: AdminPageProps): JSX.Element {
+  return (
+    <SettingsShell assets={props.assets} title="Admin" user={props.user}>
+      <Notice error={props.error} notice={props.notice} />
+      <Section title="Sign-up">
+        <form method="post" action="/admin/signup" class="flex flex-wrap items-center justify-between gap-3">
+          <p class="text-sm" id="signup-state">
+            {props.signupOpen
+              ? "Sign-up is open: anyone who can reach this site can create an account."
+              : "Sign-up is closed: only an admin can add people."}
+          </p>
+          <Button
+            kind="plain"
+            name="open"
+            value={props.signupOpen ? "false" : "true"}
+            label={props.signupOpen ? "Close sign-up" : "Open sign-up"}
+          />
+        </form>
+      </Section>
+      <Section title="Add a person">
+        <form method="post" action="/admin/users" class="flex flex-col gap-4">
+          <Field label="Username" name="username" autocomplete="off" maxlength={40} />
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            minlength={MIN_PASSWORD}
+            maxlength={256}
+            hint={`At least ${MIN_PASSWORD} characters; tell it to them, they can change it.`}
+          />
+          <label class="flex items-center gap-2 text-sm">
+            <input type="checkbox" name="admin" value="true" /> Admin (can add and remove people)
+          </label>
+          <div>
+            <Button label="Add user" />
+          </div>
+        </form>
+      </Section>
+      <Section title="People">
+        <ul class="flex flex-col divide-y divide-zinc-200 dark:divide-zinc-800">
+          {props.users.map((u) => (
+            <li class="flex flex-col gap-2 py-3" id={`user-${u.id}`}>
+              <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <span class="font-medium" safe>
+                  {u.username}
+                </span>
+                <span class="text-sm text-zinc-500 dark:text-zinc-400">
+                  {u.isAdmin ? "admin · " : ""}
+                  {`${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
+                  {u.id === props.user.id ? " · you" : ""}
+                </span>
+              </div>
+              {u.id === props.user.id ? (
+                ""
+              ) : (
+                <details class="text-sm">
+                  <summary class="cursor-pointer text-zinc-600 dark:text-zinc-400">Manage</summary>
+                  <div class="mt-3 flex flex-col gap-3">
+                    <form method="post" action={`/admin/users/${u.id}/password`} class="flex flex-wrap items-end gap-2">
+                      <div class="min-w-48 flex-1">
+                        <Field
+                          id={`field-password-${u.id}`}
+                          label={`New password for ${u.username}`}
+                          name="password"
+                          type="password"
+                          autocomplete="new-password"
+                          minlength={MIN_PASSWORD}
+                          maxlength={256}
+                        />
+                      </div>
+                      <Button kind="plain" label="Set password" />
+                    </form>
+                    <form method="post" action={`/admin/users/${u.id}/delete`}>
+                      <Button
+                        kind="danger"
+                        label={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
+                      />
+                    </form>
+                  </div>
+                </details>
+              )}
+            </li>
+          ))}
+        </ul>
+      </Section>
+    </SettingsShell>
+  );
+}

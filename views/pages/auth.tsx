@@ -1,0 +1,99 @@
+import { MIN_PASSWORD } from "../../src/auth/password.ts";
+import type { AssetUrls } from "../../src/http/assets.ts";
+import { Button, Field, Notice } from "../components/form.tsx";
+import { Layout } from "../layout.tsx";
+
+export type AuthMode = "setup" | "signin" | "signup";
+
+export type AuthPageProps = {
+  assets: AssetUrls;
+  mode: AuthMode;
+  error?: string;
+  notice?: string;
+  username?: string;
+  signupOpen?: boolean;
+};
+
+const TEXT = {
+  setup: {
+    title: "Create the admin account",
+    intro:
+      "This Parley has no accounts yet. The account you create now administers it: it can add people and open sign-up.",
+    button: "Create account",
+    action: "/setup",
+  },
+  signin: { title: "Sign in", intro: "", button: "Sign in", action: "/signin" },
+  signup: { title: "Create an account", intro: "", button: "Create account", action: "/signup" },
+} as const;
+
+/** First-run set-up, sign-in and sign-up: one small form each, no script needed. */
+export function AuthPage(props: AuthPageProps): JSX.Element {
+  const text = TEXT[props.mode];
+  const newPassword = props.mode !== "signin";
+  return (
+    <Layout title={`${text.title} · Parley`} assets={props.assets}>
+      <main class="flex min-h-dvh items-center justify-center px-4 py-10">
+        <div class="w-full max-w-sm">
+          <p class="mb-6 text-center text-2xl font-semibold tracking-tight">Parley</p>
+          <form
+            method="post"
+            action={text.action}
+            class="flex flex-col gap-4 rounded-xl border border-zinc-200 p-6 shadow-sm dark:border-zinc-800"
+          >
+            <h1 class="text-lg font-semibold" safe>
+              {text.title}
+            </h1>
+            {text.intro ? (
+              <p class="text-sm text-zinc-600 dark:text-zinc-400" safe>
+                {text.intro}
+              </p>
+            ) : (
+              ""
+            )}
+            <Notice error={props.error} notice={props.notice} />
+            <Field
+              label="Username"
+              name="username"
+              autocomplete="username"
+              value={props.username}
+              maxlength={40}
+              autofocus={!props.username}
+              hint={newPassword ? "Letters, digits, dots, dashes or underscores." : undefined}
+            />
+            <Field
+              label="Password"
+              name="password"
+              type="password"
+              autocomplete={newPassword ? "new-password" : "current-password"}
+              minlength={newPassword ? MIN_PASSWORD : undefined}
+              maxlength={256}
+              autofocus={!!props.username}
+              hint={newPassword ? `At least ${MIN_PASSWORD} characters.` : undefined}
+            />
+            <Button label={text.button} />
+          </form>
+          {props.mode === "signin" && props.signupOpen ? (
+            <p class="mt-4 text-center text-sm">
+              New here?{" "}
+              <a href="/signup" class="text-indigo-600 underline dark:text-indigo-400">
+                Create an account
+              </a>
+            </p>
+          ) : (
+            ""
+          )}
+          {props.mode === "signup" ? (
+            <p class="mt-4 text-center text-sm">
+              Have an account?{" "}
+              <a href="/signin" class="text-indigo-600 underline dark:text-indigo-400">
+                Sign in
+              </a>
+            </p>
+          ) : (
+            ""
+          )}
+        </div>
+      </main>
+    </Layout>
+  );
+}
