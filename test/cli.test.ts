@@ -89,19 +89,69 @@ describe("parley serve on the embedded database", () => {
     const parley = await startParley({ DATA_DIR: dataDir, OPENROUTER_API_KEY: "sk-or-v1-neverlogged" });
     expect(existsSync(join(dataDir, "PG_VERSION"))).toBe(true);
     expect((await fetch(`${parley.url}/readyz`)).status).toBe(200);
-    expect((await fetch(`${parley.url}/`)).status).toBe(200);
+    // No account yet: the app sends the first visitor to create the admin account.
+    expect((await fetch(`${parley.url}/`, { redirect: "manual" })).headers.get("location")).toBe("/signin");
+    expect((await fetch(`${parley.url}/signin`, { redirect: "manual" })).headers.get("location")).toBe("/setup");
+    expect((await fetch(`${parley.url}/setup`)).status).toBe(200);
     expect((await fetch(`${parley.url}/missing`)).status).toBe(404);
     expect(await parley.stop("SIGTERM")).toBe(0);
     const requests = parley.logs.filter((l) => l.event === "request");
     expect(requests.map((r) => [r.method, r.path, r.status])).toEqual([
-      ["GET", "/", 200],
+      ["GET", "/", 303],
+      ["GET", "/signin", 303],
+      ["GET", "/setup", 200],
       ["GET", "/missing", 404],
     ]);
+    expect(parley.logs.find((l) => String(l.event).startsWith("no account yet"))).toBeDefined();
     for (const r of requests) expect(typeof r.ms).toBe("number");
     expect(parley.logs.map((l) => l.event)).toEqual(
       expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]),
     );
     expect(JSON.stringify(parley.logs)).not.toContain("neverlogged");
+  });
+
+  test("parley user create and reset-password: piped passwords, clear refusals, a reset ends every session", async () => {
+    const dataDir = join(scratch, "accounts");
+    const env = { DATA_DIR: dataDir };
+    const first = await runParley(["user", "create", "Ann"], env, undefined, "a first long password\n");
+    expect(first).toMatchObject({ code: 0, stdout: 'created admin account "ann"\n' });
+    expect(await runParley(["user", "create", "bob"], env, undefined, "a very long password")).toMatchObject({
+      code: 0,
+      stdout: 'created account "bob"\n',
+    });
+    const taken = await runParley(["user", "create", "ann"], env, undefined, "another long password");
+    expect(taken.code).toBe(1);
+    expectOneSentence(taken.stderr, /The username "ann" is taken/);
+    const weak = await runParley(["user", "create", "cy"], env, undefined, "short");
+    expect(weak.code).toBe(1);
+    expectOneSentence(weak.stderr, /at least 10 characters/);
+    const nobody = await runParley(["user", "reset-password", "zed"], env, undefined, "a fine long password");
+    expect(nobody.code).toBe(1);
+    expectOneSentence(nobody.stderr, /There is no user "zed"/);
+    expect((await runParley(["user", "delete", "ann"], env)).code).toBe(2);
+
+    const signIn = (url: string, password: string) =>
+      fetch(`${url}/signin`, {
+        method: "POST",
+        headers: { Origin: url },
+        body: new URLSearchParams({ username: "ann", password }),
+        redirect: "manual",
+      });
+    let parley = await startParley(env);
+    const session = (await signIn(parley.url, "a first long password")).headers.get("set-cookie")!.split(";")[0]!;
+    expect((await fetch(`${parley.url}/`, { headers: { cookie: session }, redirect: "manual" })).status).toBe(200);
+    expect(await parley.stop()).toBe(0);
+
+    const reset = await runParley(["user", "reset-password", "ann"], env, undefined, "a second long password\n");
+    expect(reset).toMatchObject({ code: 0, stdout: 'new password set for "ann"; their sessions have ended\n' });
+    parley = await startParley(env);
+    try {
+      expect((await fetch(`${parley.url}/`, { headers: { cookie: session }, redirect: "manual" })).status).toBe(303);
+      expect((await signIn(parley.url, "a first long password")).status).toBe(401);
+      expect((await signIn(parley.url, "a second long password")).status).toBe(303);
+    } finally {
+      expect(await parley.stop()).toBe(0);
+    }
   });
 
   test("parley healthcheck exits 0 while the server is ready and 1 when nothing answers", async () => {

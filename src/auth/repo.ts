@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { chats, type Session, sessions, siteSettings, type User, users } from "../db/schema.ts";
 
@@ -133,7 +133,7 @@ export async function putSetting(db: Db, name: string, value: unknown): Promise<
 export async function deleteExpiredSessions(db: Db, idleBefore: Date, createdBefore: Date): Promise<string[]> {
   const rows = await db
     .delete(sessions)
-    .where(sql`${sessions.lastSeenAt} < ${idleBefore} or ${sessions.createdAt} < ${createdBefore}`)
+    .where(or(lt(sessions.lastSeenAt, idleBefore), lt(sessions.createdAt, createdBefore)))
     .returning({ id: sessions.id });
   return rows.map((r) => r.id);
 }

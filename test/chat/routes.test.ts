@@ -16,15 +16,15 @@ const articleIds = (html: string) => [...html.matchAll(/<article id="msg-([0-9a-
 
 eachDriver("chat pages and actions over HTTP", (t) => {
   let server: TestServer;
-  beforeAll(() => {
-    server = startTestServer(t, fakeEnv(fake, { DEFAULT_MODEL: "fake/smart" }));
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake, { DEFAULT_MODEL: "fake/smart" }));
   });
   afterAll(() => server.stop());
   const post = (
     path: string,
     form: Record<string, string>,
     headers: Record<string, string> = { Origin: server.origin },
-  ) => fetch(server.url + path, { method: "POST", body: new URLSearchParams(form), headers, redirect: "manual" });
+  ) => server.fetch(path, { method: "POST", body: new URLSearchParams(form), headers, redirect: "manual" });
   const waitFor = async (check: () => Promise<boolean>) => {
     for (let i = 0; i < 300; i++) {
       if (await check()) return;
@@ -37,17 +37,20 @@ eachDriver("chat pages and actions over HTTP", (t) => {
 
   test("an unknown or malformed chat id answers 404 with a page that says so", async () => {
     for (const id of [crypto.randomUUID(), "not-a-uuid", "1%27%20or%201=1"]) {
-      const res = await fetch(`${server.url}/chats/${id}`);
+      const res = await server.fetch(`/chats/${id}`);
       expect(res.status).toBe(404);
       expect(await res.text()).toContain("There is no such chat.");
     }
-    expect(
-      (await fetch(`${server.url}/chats/${crypto.randomUUID()}/messages?before=${crypto.randomUUID()}`)).status,
-    ).toBe(404);
+    expect((await server.fetch(`/chats/${crypto.randomUUID()}/messages?before=${crypto.randomUUID()}`)).status).toBe(
+      404,
+    );
   });
 
   test("a long chat opens at its newest 50 messages and pages back through the rest in order", async () => {
-    const [chat] = await t.database.db.insert(chats).values({ title: "Long", model: "fake/fast" }).returning();
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Long", model: "fake/fast" })
+      .returning();
     const rows = Array.from({ length: 120 }, (_, i) => ({
       id: Bun.randomUUIDv7(),
       chatId: chat!.id,
@@ -57,14 +60,14 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     }));
     await t.database.db.insert(messages).values(rows);
     const all = rows.map((r) => r.id);
-    const first = await (await fetch(`${server.url}/chats/${chat!.id}`)).text();
+    const first = await (await server.fetch(`/chats/${chat!.id}`)).text();
     expect(articleIds(first)).toEqual(all.slice(70));
     expect(first).toContain(`/chats/${chat!.id}/messages?before=${all[70]}`);
     expect(first).toContain(`ws-connect="/ws?chat=${chat!.id}&since=${all[70]}"`);
-    const second = await (await fetch(`${server.url}/chats/${chat!.id}/messages?before=${all[70]}`)).text();
+    const second = await (await server.fetch(`/chats/${chat!.id}/messages?before=${all[70]}`)).text();
     expect(articleIds(second)).toEqual(all.slice(20, 70));
     expect(second).toContain(`before=${all[20]}`);
-    const third = await (await fetch(`${server.url}/chats/${chat!.id}/messages?before=${all[20]}`)).text();
+    const third = await (await server.fetch(`/chats/${chat!.id}/messages?before=${all[20]}`)).text();
     expect(articleIds(third)).toEqual(all.slice(0, 20));
     expect(third).not.toContain("before=");
   });
@@ -81,7 +84,7 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     const [user, answer] = await rowsOf(id!);
     expect(user!.content).toBe("What is the capital of France, and why?");
     expect(answer!.model).toBe("fake/fast");
-    const page = await (await fetch(`${server.url}/chats/${id}`)).text();
+    const page = await (await server.fetch(`/chats/${id}`)).text();
     expect(page).toContain('data-status="complete"');
   });
 
@@ -91,20 +94,23 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect(await empty.text()).toContain("Write a message first.");
     const before = (await t.database.db.select().from(chats)).length;
     expect((await post("/chats", { content: "hi" }, { Origin: "https://evil.example" })).status).toBe(403);
-    expect((await post("/chats", { content: "hi" }, {})).status).toBe(403);
+    expect((await post("/chats", { content: "hi" }, { Origin: "" })).status).toBe(403);
     expect((await t.database.db.select().from(chats)).length).toBe(before);
   });
 
   test("rename and model change are saved; bad input and unknown chats are refused", async () => {
-    const [chat] = await t.database.db.insert(chats).values({ title: "Old", model: "fake/fast" }).returning();
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Old", model: "fake/fast" })
+      .returning();
     expect((await post(`/chats/${chat!.id}/title`, { title: '  New   <name> "x" onclick="y"  ' })).status).toBe(204);
     expect((await post(`/chats/${chat!.id}/model`, { model: "fake/smart" })).status).toBe(204);
     const [row] = await t.database.db.select().from(chats).where(eq(chats.id, chat!.id));
     expect(row).toMatchObject({ title: 'New <name> "x" onclick="y"', model: "fake/smart" });
     expect((await post(`/chats/${chat!.id}/title`, { title: " " })).status).toBe(400);
     expect((await post(`/chats/${crypto.randomUUID()}/title`, { title: "x" })).status).toBe(404);
-    expect((await post(`/chats/${chat!.id}/title`, { title: "x" }, {})).status).toBe(403);
-    const page = await (await fetch(`${server.url}/chats/${chat!.id}`)).text();
+    expect((await post(`/chats/${chat!.id}/title`, { title: "x" }, { Origin: "" })).status).toBe(403);
+    const page = await (await server.fetch(`/chats/${chat!.id}`)).text();
     expect(page).toContain(
       '<h2 id="chat-title" class="min-w-0 flex-1 truncate font-medium">New &lt;name&gt; &quot;x&quot; onclick=&quot;y&quot;</h2>',
     );
@@ -112,12 +118,21 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect(page).not.toContain('onclick="y"');
   });
 
-  test("the model picker lists the upstream's models with the chat's model selected", async () => {
-    const home = await (await fetch(server.url)).text();
+  test("the model picker lists the upstream's models; a new chat starts with DEFAULT_MODEL, then with the person's last choice", async () => {
+    const newcomer = await server.signUp("newcomer");
+    const home = await (await newcomer.fetch("/")).text();
     expect(home).toContain(
       '<option value="fake/smart" selected>Fake Smart · 200K context · $3/$15 per M tokens</option>',
     );
     expect(home).toContain('<option value="fake/fast">Fake Fast · 33K context · $0.10/$0.20 per M tokens</option>');
+    const started = await newcomer.fetch("/chats", {
+      method: "POST",
+      body: new URLSearchParams({ content: "hello", model: "fake/fast" }),
+    });
+    expect(started.status).toBe(303);
+    const next = await (await newcomer.fetch("/")).text();
+    expect(next).toContain('<option value="fake/fast" selected>');
+    expect(next).not.toContain('<option value="fake/smart" selected>');
   });
 
   test("deleting a chat mid-answer closes the upstream connection and removes its messages", async () => {
@@ -126,14 +141,14 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
     await waitFor(async () => fake.requests.at(-1)?.body.messages.at(-1)?.content === "delete me while you talk");
     const request = fake.requests.at(-1)!;
-    const deleted = await fetch(`${server.url}/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
+    const deleted = await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
     expect(deleted.status).toBe(204);
     expect(deleted.headers.get("hx-redirect")).toBe("/");
     await request.disconnected;
     expect(await rowsOf(id)).toEqual([]);
-    expect(
-      (await fetch(`${server.url}/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } })).status,
-    ).toBe(404);
+    expect((await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } })).status).toBe(
+      404,
+    );
   });
 
   test("text is saved while it streams, so a crash loses at most about a second", async () => {
@@ -144,7 +159,7 @@ eachDriver("chat pages and actions over HTTP", (t) => {
       const answer = (await rowsOf(id))[1];
       return answer?.status === "streaming" && answer.content.length > 0;
     });
-    await fetch(`${server.url}/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
+    await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
   });
 
   test("shutting down saves answers in flight as interrupted, with their text, and closes upstream", async () => {
@@ -163,7 +178,10 @@ eachDriver("chat pages and actions over HTTP", (t) => {
   });
 
   test("answers left streaming by a dead process become interrupted at start, text kept", async () => {
-    const [chat] = await t.database.db.insert(chats).values({ title: "Crashed", model: "fake/fast" }).returning();
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Crashed", model: "fake/fast" })
+      .returning();
     await t.database.db.insert(messages).values([
       { chatId: chat!.id, role: "user", content: "hello" },
       { chatId: chat!.id, role: "assistant", content: "half an **answ", status: "streaming" },
@@ -171,7 +189,7 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect(await server.app.decorator.chat.recoverInterrupted()).toBeGreaterThanOrEqual(1);
     const [, answer] = await rowsOf(chat!.id);
     expect(answer).toMatchObject({ status: "interrupted", content: "half an **answ" });
-    const page = await (await fetch(`${server.url}/chats/${chat!.id}`)).text();
+    const page = await (await server.fetch(`/chats/${chat!.id}`)).text();
     expect(page).toContain('data-status="interrupted"');
     expect(page).toContain("Retry");
   });
@@ -179,14 +197,14 @@ eachDriver("chat pages and actions over HTTP", (t) => {
 
 eachDriver("an upstream that is down", (t) => {
   test("pages still render at once, offering DEFAULT_MODEL alone", async () => {
-    const server = startTestServer(t, {
+    const server = await startTestServer(t, {
       OPENROUTER_BASE_URL: "http://127.0.0.1:1/v1",
       OPENROUTER_API_KEY: "k",
       DEFAULT_MODEL: "some/model",
     });
     try {
       for (let i = 0; i < 3; i++) {
-        const home = await (await fetch(server.url)).text();
+        const home = await (await server.fetch("/")).text();
         expect([...home.matchAll(/<option /g)]).toHaveLength(1);
         expect(home).toContain('<option value="some/model" selected>some/model</option>');
       }

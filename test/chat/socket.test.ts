@@ -4,7 +4,7 @@ import { chats, messages } from "../../src/db/schema.ts";
 import { defaultAnswer, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { finished, openSocket } from "../support/ws.ts";
+import { finished } from "../support/ws.ts";
 
 let fake: FakeUpstream;
 beforeAll(() => {
@@ -14,13 +14,16 @@ afterAll(() => fake.stop());
 
 eachDriver("the chat socket", (t) => {
   let server: TestServer;
-  beforeAll(() => {
-    server = startTestServer(t, fakeEnv(fake));
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake));
   });
   afterAll(() => server.stop());
 
   const newChat = async (title = "A chat") => {
-    const [chat] = await t.database.db.insert(chats).values({ title, model: "fake/fast" }).returning();
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title, model: "fake/fast" })
+      .returning();
     return chat!;
   };
   const answerOf = async (chatId: string) => {
@@ -32,7 +35,7 @@ eachDriver("the chat socket", (t) => {
   test("a send saves the message, then streams ordered fragments ending in rendered, stored Markdown", async () => {
     const chat = await newChat();
     fake.queue({ tokenDelayMs: 15, tokenSize: 3 });
-    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     const from = ws.messages.length;
     ws.send({ action: "send", chat: chat.id, content: "Hello <b>there</b>", HEADERS: { "HX-Request": "true" } });
@@ -70,9 +73,9 @@ eachDriver("the chat socket", (t) => {
     const other = await newChat("Other");
     fake.queue({ tokenDelayMs: 10 });
     const [a, b, c] = await Promise.all([
-      openSocket(server.url, `/ws?chat=${chat.id}`),
-      openSocket(server.url, `/ws?chat=${chat.id}`),
-      openSocket(server.url, `/ws?chat=${other.id}`),
+      server.socket(`/ws?chat=${chat.id}`),
+      server.socket(`/ws?chat=${chat.id}`),
+      server.socket(`/ws?chat=${other.id}`),
     ]);
     for (const s of [a, b, c]) await s.waitFor((m) => m.includes('id="transcript-live"'));
     a.send({ action: "send", chat: chat.id, content: "fan out" });
@@ -91,7 +94,7 @@ eachDriver("the chat socket", (t) => {
   test("a socket that reconnects mid-answer gets what streamed so far, then the rest, with nothing twice", async () => {
     const chat = await newChat();
     fake.queue({ tokenDelayMs: 25, tokenSize: 2 });
-    const first = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const first = await server.socket(`/ws?chat=${chat.id}`);
     await first.waitFor((m) => m.includes('id="transcript-live"'));
     first.send({ action: "send", chat: chat.id, content: "reconnect please" });
     const started = await first.waitFor((m) => m.includes("reconnect please") && m.includes('data-role="user"'));
@@ -99,7 +102,7 @@ eachDriver("the chat socket", (t) => {
     await first.waitFor((m) => m.includes(`msg-${id}-blocks`)); // some blocks finished
     await first.close();
     const since = /<article id="msg-([0-9a-f-]+)" data-role="user"/.exec(started)![1];
-    const again = await openSocket(server.url, `/ws?chat=${chat.id}&since=${since}`);
+    const again = await server.socket(`/ws?chat=${chat.id}&since=${since}`);
     const snapshot = await again.waitFor((m) => m.includes('id="transcript-live" hx-swap-oob="true"'));
     expect(snapshot).toContain(`id="msg-${id}" data-role="assistant" data-status="streaming"`);
     // Rebuild the answer from the snapshot and the frames after it, as htmx would.
@@ -124,7 +127,7 @@ eachDriver("the chat socket", (t) => {
   test("Stop closes the upstream connection and keeps the partial answer as stopped", async () => {
     const chat = await newChat();
     fake.queue({ text: "word ".repeat(400), tokenDelayMs: 20 });
-    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "send", chat: chat.id, content: "a long one" });
     const started = await ws.waitFor((m) => m.includes("a long one") && m.includes('data-role="user"'));
@@ -147,7 +150,7 @@ eachDriver("the chat socket", (t) => {
   test("sending again while an answer streams is refused with a clear word, not queued", async () => {
     const chat = await newChat();
     fake.queue({ tokenDelayMs: 20, text: "slow ".repeat(60) });
-    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "send", chat: chat.id, content: "first" });
     const started = await ws.waitFor((m) => m.includes("first") && m.includes('data-role="user"'));
@@ -164,7 +167,7 @@ eachDriver("the chat socket", (t) => {
 
   test("an unknown chat, a malformed frame, an unknown action and bad content get errors; the socket stays usable", async () => {
     const chat = await newChat();
-    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     const cases: [unknown, RegExp][] = [
       [{ action: "send", chat: crypto.randomUUID(), content: "hi" }, /does not exist/],
@@ -195,14 +198,14 @@ eachDriver("the chat socket", (t) => {
   });
 
   test("a socket opened on an unknown chat is told so", async () => {
-    const ws = await openSocket(server.url, `/ws?chat=${crypto.randomUUID()}`);
+    const ws = await server.socket(`/ws?chat=${crypto.randomUUID()}`);
     expect(await ws.waitFor((m) => m.includes("composer-status"))).toMatch(/does not exist/);
     await ws.close();
   });
 
   test("a WebSocket from another site's page is refused", async () => {
-    await expect(openSocket(server.url, "/ws", "https://evil.example")).rejects.toThrow();
-    const res = await fetch(`${server.url}/ws`, {
+    await expect(server.socket("/ws", { origin: "https://evil.example" })).rejects.toThrow();
+    const res = await server.fetch(`/ws`, {
       headers: {
         Upgrade: "websocket",
         Connection: "Upgrade",
@@ -217,7 +220,7 @@ eachDriver("the chat socket", (t) => {
   test("an upstream failure keeps what streamed, shows the error, and Retry writes the answer again", async () => {
     const chat = await newChat();
     fake.queue({ errorAfterTokens: 8, tokenDelayMs: 5 });
-    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "send", chat: chat.id, content: "fail me" });
     const started = await ws.waitFor((m) => m.includes("fail me") && m.includes('data-role="user"'));
@@ -241,7 +244,7 @@ eachDriver("the chat socket", (t) => {
   test("an HTTP error from the upstream becomes a plain sentence on the answer; the message is kept", async () => {
     const chat = await newChat();
     fake.queue({ status: 401, errorMessage: "No auth credentials found" });
-    const ws = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "send", chat: chat.id, content: "key?" });
     const started = await ws.waitFor((m) => m.includes("key?") && m.includes('data-role="user"'));
@@ -256,8 +259,8 @@ eachDriver("the chat socket", (t) => {
   test("the first exchange names the chat, and every tab's sidebar hears the new title", async () => {
     const chat = await newChat("");
     await t.database.db.update(chats).set({ title: "Tell me about otters" }).where(eq(chats.id, chat.id));
-    const ws = await openSocket(server.url, "/ws");
-    const tab = await openSocket(server.url, `/ws?chat=${chat.id}`);
+    const ws = await server.socket("/ws");
+    const tab = await server.socket(`/ws?chat=${chat.id}`);
     await tab.waitFor((m) => m.includes('id="transcript-live"'));
     tab.send({ action: "send", chat: chat.id, content: "Tell me about otters" });
     const renamed = await ws.waitFor((m) => m.includes(`chat-item-${chat.id}`) && m.includes("About Tell me"));
@@ -270,10 +273,13 @@ eachDriver("the chat socket", (t) => {
 
 eachDriver("without an API key", (t) => {
   test("sending keeps the message and answers with the sentence that says how to set the key", async () => {
-    const server = startTestServer(t, { OPENROUTER_BASE_URL: fake.url });
+    const server = await startTestServer(t, { OPENROUTER_BASE_URL: fake.url });
     try {
-      const [chat] = await t.database.db.insert(chats).values({ title: "No key", model: "fake/fast" }).returning();
-      const ws = await openSocket(server.url, `/ws?chat=${chat!.id}`);
+      const [chat] = await t.database.db
+        .insert(chats)
+        .values({ userId: server.user.id, title: "No key", model: "fake/fast" })
+        .returning();
+      const ws = await server.socket(`/ws?chat=${chat!.id}`);
       await ws.waitFor((m) => m.includes('id="transcript-live"'));
       const before = fake.requests.length;
       ws.send({ action: "send", chat: chat!.id, content: "anyone there?" });
@@ -299,15 +305,18 @@ eachDriver("without an API key", (t) => {
 
 eachDriver("what the upstream reports, shown and kept", (t) => {
   let server: TestServer;
-  beforeAll(() => {
-    server = startTestServer(t, fakeEnv(fake, { UPSTREAM_STALL_TIMEOUT_MS: "1000" }));
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake, { UPSTREAM_STALL_TIMEOUT_MS: "1000" }));
   });
   afterAll(() => server.stop());
 
   /** Sends on a fresh chat; resolves with the answer's id, the socket, and the finished article. */
   async function exchange(content: string) {
-    const [chat] = await t.database.db.insert(chats).values({ title: content, model: "fake/fast" }).returning();
-    const ws = await openSocket(server.url, `/ws?chat=${chat!.id}`);
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: content, model: "fake/fast" })
+      .returning();
+    const ws = await server.socket(`/ws?chat=${chat!.id}`);
     await ws.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "send", chat: chat!.id, content });
     const started = await ws.waitFor((m) => m.includes(content) && m.includes('data-role="user"'));

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -44,8 +44,8 @@ const LONG_ANSWER = [
 eachDriver("chatting in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
-  beforeAll(() => {
-    server = startTestServer(t, fakeEnv(fake));
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake));
   });
   afterAll(() => server.stop());
   afterEach(async () => {
@@ -53,7 +53,7 @@ eachDriver("chatting in Chromium", (t) => {
   });
 
   const open = async (opts: { viewport?: { width: number; height: number }; scheme?: "light" | "dark" } = {}) => {
-    context = await browser.newContext({
+    context = await signedInContext(browser, server, server, {
       viewport: opts.viewport ?? VIEWPORTS.desktop,
       colorScheme: opts.scheme ?? "light",
     });
@@ -236,13 +236,16 @@ eachDriver("chatting in Chromium", (t) => {
     await page.getByRole("button", { name: "Delete" }).click();
     await page.waitForURL(`${server.url}/`);
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
-    expect((await fetch(`${server.url}/chats/${chatId}`)).status).toBe(404);
+    expect((await server.fetch(`/chats/${chatId}`)).status).toBe(404);
     expect(problems).toEqual([]);
     await closeContext(context);
   });
 
   test("a long chat opens at its newest messages, at the bottom, and loads older ones on scrolling up", async () => {
-    const [chat] = await t.database.db.insert(chats).values({ title: "Very long", model: "fake/fast" }).returning();
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Very long", model: "fake/fast" })
+      .returning();
     const rows = Array.from({ length: 120 }, (_, i) => ({
       id: Bun.randomUUIDv7(),
       chatId: chat!.id,

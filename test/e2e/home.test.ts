@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -14,10 +14,10 @@ beforeAll(async () => {
 eachDriver("the home page in Chromium", (t) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = startTestServer(t);
+    server = await startTestServer(t);
     await t.database.db.insert(chats).values([
-      { title: "Trip planning", model: "m" },
-      { title: '<img src=x onerror="window.pwned=1">', model: "m" },
+      { userId: server.user.id, title: "Trip planning", model: "m" },
+      { userId: server.user.id, title: '<img src=x onerror="window.pwned=1">', model: "m" },
     ]);
   });
   afterAll(() => server.stop());
@@ -25,7 +25,7 @@ eachDriver("the home page in Chromium", (t) => {
   for (const [width, viewport] of Object.entries(VIEWPORTS)) {
     for (const scheme of ["light", "dark"] as const) {
       test(`renders styled with htmx 2 and the ws extension, no CSP violation (${width}, ${scheme})`, async () => {
-        const context = await browser.newContext({ viewport, colorScheme: scheme });
+        const context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
         const page = await context.newPage();
         const problems: string[] = [];
         page.on("console", (m) => m.type() === "error" && problems.push(m.text()));

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer } from "../support/server.ts";
-import { finished, openSocket } from "../support/ws.ts";
+import { finished } from "../support/ws.ts";
 
 let browser: Browser;
 let fake: FakeUpstream;
@@ -21,9 +21,9 @@ eachDriver("when the connection drops", (t) => {
   const env = () => fakeEnv(fake);
 
   test("a server restart mid-answer: the page says so, reconnects, and shows what happened meanwhile", async () => {
-    let server = startTestServer(t, env());
+    let server = await startTestServer(t, env());
     const port = Number(new URL(server.url).port);
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
     const page = await context.newPage();
     try {
       fake.queue({ text: "streaming along ".repeat(400), tokenDelayMs: 20 });
@@ -38,10 +38,10 @@ eachDriver("when the connection drops", (t) => {
       await page.locator("#connection-status").getByText("Connection lost").waitFor({ state: "visible" });
       await page.screenshot({ path: join(ARTIFACTS, `reconnecting-${t.driver}.png`) });
 
-      server = startTestServer(t, env(), { port });
+      server = await startTestServer(t, env(), { port });
       // Someone else sends while this page is still away.
       fake.queue({});
-      const other = await openSocket(server.url, `/ws?chat=${chatId}`);
+      const other = await server.socket(`/ws?chat=${chatId}`);
       await other.waitFor((m) => m.includes('id="transcript-live"'));
       other.send({ action: "send", chat: chatId, content: "sent meanwhile" });
       const started = await other.waitFor((m) => m.includes("sent meanwhile") && m.includes('data-role="user"'));
@@ -67,8 +67,8 @@ eachDriver("when the connection drops", (t) => {
   });
 
   test("leaving a chat mid-answer does not stop it; coming back shows it still streaming", async () => {
-    const server = startTestServer(t, env());
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const server = await startTestServer(t, env());
+    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
     const page = await context.newPage();
     try {
       fake.queue({ text: "keep going ".repeat(150), tokenDelayMs: 15 });

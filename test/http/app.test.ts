@@ -5,18 +5,23 @@ import { startTestServer, type TestServer } from "../support/server.ts";
 
 eachDriver("the HTTP app", (t) => {
   let server: TestServer;
-  beforeAll(() => {
-    server = startTestServer(t);
+  beforeAll(async () => {
+    server = await startTestServer(t);
   });
   afterAll(() => server.stop());
 
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(server.url + path, { headers });
+  const get = (path: string, headers: Record<string, string> = {}) => server.fetch(path, { headers });
 
   test("the home page renders through the stack, listing chats newest first with titles escaped", async () => {
     await t.database.db.insert(chats).values([
-      { title: "Older chat", model: "m", updatedAt: new Date("2026-01-01T00:00:00Z") },
-      { title: "<script>alert(1)</script>", model: "m", updatedAt: new Date("2026-03-01T00:00:00Z") },
-      { title: "Middle chat", model: "m", updatedAt: new Date("2026-02-01T00:00:00Z") },
+      { userId: server.user.id, title: "Older chat", model: "m", updatedAt: new Date("2026-01-01T00:00:00Z") },
+      {
+        userId: server.user.id,
+        title: "<script>alert(1)</script>",
+        model: "m",
+        updatedAt: new Date("2026-03-01T00:00:00Z"),
+      },
+      { userId: server.user.id, title: "Middle chat", model: "m", updatedAt: new Date("2026-02-01T00:00:00Z") },
     ]);
     const res = await get("/");
     expect(res.status).toBe(200);
@@ -79,7 +84,10 @@ eachDriver("the HTTP app", (t) => {
       const body = await plain.arrayBuffer();
       const hash = new Bun.CryptoHasher("sha256").update(body).digest("hex").slice(0, 12);
       expect(url).toContain(hash);
-      const gzipped = await fetch(server.url + url, { headers: { "accept-encoding": "gzip" }, decompress: false });
+      const gzipped = await fetch(server.url + url, {
+        headers: { "accept-encoding": "gzip" },
+        decompress: false,
+      } as RequestInit);
       expect(gzipped.headers.get("content-encoding")).toBe("gzip");
       expect(Bun.gunzipSync(new Uint8Array(await gzipped.arrayBuffer())).byteLength).toBe(body.byteLength);
       const cached = await get(url, { "if-none-match": plain.headers.get("etag")! });
@@ -106,13 +114,13 @@ eachDriver("the HTTP app", (t) => {
 
 eachDriver("readiness", (t) => {
   test("/readyz answers 503 once the database stops answering, while /healthz stays 200", async () => {
-    const server = startTestServer(t);
+    const server = await startTestServer(t);
     try {
       await t.database.close();
-      const ready = await fetch(`${server.url}/readyz`);
+      const ready = await server.fetch(`/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: "unavailable", database: t.driver });
-      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      expect((await server.fetch(`/healthz`)).status).toBe(200);
     } finally {
       await server.stop();
     }

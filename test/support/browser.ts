@@ -56,3 +56,16 @@ export async function closeContext(context: BrowserContext): Promise<void> {
   await Bun.sleep(50);
   await context.close();
 }
+
+/** A browser context already signed in as `person` (their session cookie set for the site). */
+export async function signedInContext(
+  browser: Browser,
+  site: { url: string },
+  person: { cookie: string },
+  options: Parameters<Browser["newContext"]>[0] = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  const [name, value] = person.cookie.split("=") as [string, string];
+  await context.addCookies([{ name, value, url: site.url, httpOnly: true, sameSite: "Lax" }]);
+  return context;
+}

@@ -17,11 +17,12 @@ export function parleyCommand(args: string[] = []): string[] {
   return process.env.PARLEY_BIN ? [process.env.PARLEY_BIN, ...args] : [process.execPath, CLI, ...args];
 }
 
-/** Runs a Parley command to completion. */
-export async function runParley(args: string[], env: Record<string, string>, cwd?: string) {
+/** Runs a Parley command to completion, with `input` on its standard input. */
+export async function runParley(args: string[], env: Record<string, string>, cwd?: string, input?: string) {
   const proc = Bun.spawn(parleyCommand(args), {
     env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", ...env },
     cwd,
+    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -1,34 +1,86 @@
 import { createApp } from "../../src/app.ts";
+import { SESSION_COOKIE } from "../../src/auth/cookie.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
+import type { User } from "../../src/db/schema.ts";
 import type { GenerationTiming } from "../../src/llm/generations.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import type { TestDb } from "./db.ts";
+import { openSocket, type TestSocket } from "./ws.ts";
 
-export type TestServer = {
+export const TEST_PASSWORD = "a long test password";
+
+/** A signed-in person: their account and the Cookie header their browser would send. */
+export type Person = {
+  user: User;
+  cookie: string;
+  /** fetch as this person: their cookie, and this site's Origin on anything but a GET (`origin: ""` sends none). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A WebSocket as this person's tab opens it. */
+  socket(path: string, opts?: { origin?: string }): Promise<TestSocket>;
+};
+
+export type TestServer = Person & {
   url: string;
   origin: string;
   config: Config;
   app: ReturnType<typeof createApp>;
+  /** Another account with a session of its own (the server's own `user` is the first, an admin). */
+  signUp(username: string, opts?: { admin?: boolean }): Promise<Person>;
+  /** A new session for an existing account. */
+  signIn(username: string): Promise<Person>;
   stop(): Promise<void>;
 };
 
-/** The real app on a real port (127.0.0.1, chosen by the OS), on the given test database. */
-export function startTestServer(
+/** The real app on a real port (127.0.0.1, chosen by the OS), on the given test database, with one person signed in. */
+export async function startTestServer(
   t: TestDb,
   env: Record<string, string> = {},
-  opts: { log?: Logger; timing?: GenerationTiming; port?: number } = {},
-): TestServer {
+  opts: { log?: Logger; timing?: GenerationTiming; port?: number; username?: string } = {},
+): Promise<TestServer> {
   const config = loadConfig({ LOG_FORMAT: "json", HOST: "127.0.0.1", ...env });
   const app = createApp({ config, database: t.database, log: opts.log ?? silentLogger, timing: opts.timing }).listen({
     port: opts.port ?? 0,
     hostname: "127.0.0.1",
   });
   const url = `http://127.0.0.1:${app.server!.port}`;
+  const { auth } = app.decorator;
+
+  const person = (user: User, token: string): Person => {
+    const cookie = `${SESSION_COOKIE}=${token}`;
+    return {
+      user,
+      cookie,
+      fetch(path, init = {}) {
+        const headers = new Headers(init.headers);
+        if (!headers.has("cookie")) headers.set("cookie", cookie);
+        // An empty Origin asks for none at all (to test what a request without one gets).
+        if (headers.get("origin") === "") headers.delete("origin");
+        else if ((init.method ?? "GET") !== "GET" && !headers.has("origin")) headers.set("origin", url);
+        return fetch(url + path, { redirect: "manual", ...init, headers });
+      },
+      socket: (path, socketOpts = {}) => openSocket(url, path, { origin: socketOpts.origin ?? url, cookie }),
+    };
+  };
+  const signIn = async (username: string) => {
+    const { token, user } = await auth.signIn(username, TEST_PASSWORD, "127.0.0.1", "bun-test");
+    return person(user, token);
+  };
+  const signUp = async (username: string, { admin = false } = {}) => {
+    await auth.createUser(username, TEST_PASSWORD, admin);
+    return signIn(username);
+  };
+
+  const first = (await auth.needsSetup())
+    ? await signUp(opts.username ?? "tester", { admin: true })
+    : await signIn(opts.username ?? "tester");
   return {
+    ...first,
     url,
     origin: url,
     config,
     app,
+    signUp,
+    signIn,
     async stop() {
       await app.decorator.shutdown();
       await app.stop(true);

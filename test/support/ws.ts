@@ -8,8 +8,14 @@ export type TestSocket = {
   socket: WebSocket;
 };
 
-export async function openSocket(baseUrl: string, path: string, origin = baseUrl): Promise<TestSocket> {
-  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + path, { headers: { Origin: origin } } as never);
+export async function openSocket(
+  baseUrl: string,
+  path: string,
+  opts: { origin?: string; cookie?: string } = {},
+): Promise<TestSocket> {
+  const headers: Record<string, string> = { Origin: opts.origin ?? baseUrl };
+  if (opts.cookie) headers.Cookie = opts.cookie;
+  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + path, { headers } as never);
   const messages: string[] = [];
   const waiters = new Set<() => void>();
   socket.addEventListener("message", (event) => {
