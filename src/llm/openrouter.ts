@@ -87,6 +87,12 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
       },
     });
   const plain = client();
+  // An upstream (or a proxy before it) that echoes the key in an error must not put it on a page or in a log.
+  const key = config.openrouterApiKey;
+  const scrub = <E extends Error>(err: E): E => {
+    if (key && err.message.includes(key)) err.message = err.message.replaceAll(key, "[API key]");
+    return err;
+  };
 
   return {
     hasKey,
@@ -115,7 +121,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
             if (signal.aborted) return;
             if (stall.signal.aborted) throw stalled();
             const wait = retryDelay(err, attempt, maxRetries, retryBaseMs);
-            if (wait === undefined) throw toUpstreamError(err);
+            if (wait === undefined) throw scrub(toUpstreamError(err));
             clearTimeout(timer);
             yield {
               type: "retrying",
@@ -146,7 +152,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
         } catch (err) {
           if (signal.aborted) return;
           if (stall.signal.aborted) throw stalled();
-          throw midStreamError(err);
+          throw scrub(midStreamError(err));
         }
         if (signal.aborted) return;
         if (stall.signal.aborted) throw stalled();
@@ -162,11 +168,13 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
         const res = await plain.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
         return res.choices[0]?.message?.content ?? "";
       } catch (err) {
-        throw toUpstreamError(err);
+        throw scrub(toUpstreamError(err));
       }
     },
     async models() {
-      const list = await plain.models.list();
+      const list = await plain.models.list().catch((err) => {
+        throw scrub(err instanceof Error ? err : new Error(String(err)));
+      });
       return list.data.map((m) => {
         const extra = m as unknown as {
           name?: string;

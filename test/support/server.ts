@@ -19,24 +19,27 @@ export type Person = {
   socket(path: string, opts?: { origin?: string }): Promise<TestSocket>;
 };
 
-export type TestServer = Person & {
+export type BareServer = {
   url: string;
   origin: string;
   config: Config;
   app: ReturnType<typeof createApp>;
-  /** Another account with a session of its own (the server's own `user` is the first, an admin). */
+  /** A new account (an admin if asked) with a session of its own. */
   signUp(username: string, opts?: { admin?: boolean }): Promise<Person>;
   /** A new session for an existing account. */
   signIn(username: string): Promise<Person>;
   stop(): Promise<void>;
 };
 
-/** The real app on a real port (127.0.0.1, chosen by the OS), on the given test database, with one person signed in. */
-export async function startTestServer(
+/** A test server with one person signed in: its first account, an admin. */
+export type TestServer = Person & BareServer;
+
+/** The real app on a real port (127.0.0.1, chosen by the OS), on the given test database, with no one signed in. */
+export function startBareServer(
   t: TestDb,
   env: Record<string, string> = {},
-  opts: { log?: Logger; timing?: GenerationTiming; port?: number; username?: string } = {},
-): Promise<TestServer> {
+  opts: { log?: Logger; timing?: GenerationTiming; port?: number } = {},
+): BareServer {
   const config = loadConfig({ LOG_FORMAT: "json", HOST: "127.0.0.1", ...env });
   const app = createApp({ config, database: t.database, log: opts.log ?? silentLogger, timing: opts.timing }).listen({
     port: opts.port ?? 0,
@@ -65,25 +68,33 @@ export async function startTestServer(
     const { token, user } = await auth.signIn(username, TEST_PASSWORD, "127.0.0.1", "bun-test");
     return person(user, token);
   };
-  const signUp = async (username: string, { admin = false } = {}) => {
-    await auth.createUser(username, TEST_PASSWORD, admin);
-    return signIn(username);
-  };
-
-  const first = (await auth.needsSetup())
-    ? await signUp(opts.username ?? "tester", { admin: true })
-    : await signIn(opts.username ?? "tester");
   return {
-    ...first,
     url,
     origin: url,
     config,
     app,
-    signUp,
     signIn,
+    async signUp(username, { admin = false } = {}) {
+      await auth.createUser(username, TEST_PASSWORD, admin);
+      return signIn(username);
+    },
     async stop() {
       await app.decorator.shutdown();
       await app.stop(true);
     },
   };
+}
+
+/** startBareServer, with its first account (an admin, "tester" unless named) signed in. */
+export async function startTestServer(
+  t: TestDb,
+  env: Record<string, string> = {},
+  opts: { log?: Logger; timing?: GenerationTiming; port?: number; username?: string } = {},
+): Promise<TestServer> {
+  const server = startBareServer(t, env, opts);
+  const username = opts.username ?? "tester";
+  const first = (await server.app.decorator.auth.needsSetup())
+    ? await server.signUp(username, { admin: true })
+    : await server.signIn(username);
+  return { ...first, ...server };
 }
