@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { asc, eq } from "drizzle-orm";
+import { chats, messages } from "../../src/db/schema.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { eachDriver } from "../support/db.ts";
+import { type Person, startTestServer, type TestServer } from "../support/server.ts";
+import { finished, openSocket } from "../support/ws.ts";
+
+let fake: FakeUpstream;
+beforeAll(() => {
+  fake = startFakeUpstream();
+});
+afterAll(() => fake.stop());
+
+/** Routes anyone may reach: health, assets, and the doors (set-up, sign-in, sign-up, sign-out). */
+const PUBLIC = ["/healthz", "/readyz", "/assets/:file", "/setup", "/signin", "/signup", "/signout"];
+
+eachDriver("one person's chats, seen by another and by nobody", (t) => {
+  let server: TestServer;
+  let bob: Person;
+  let chatId: string;
+  let answerId: string;
+  const unknownId = "01900000-0000-7000-8000-000000000000";
+
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake));
+    bob = await server.signUp("bob");
+    // The owner's chat, with one finished exchange, made the way the browser makes it.
+    const made = await server.fetch("/chats", {
+      method: "POST",
+      body: new URLSearchParams({ content: "The owner's secret plan", model: "fake/fast" }),
+    });
+    chatId = /\/chats\/([0-9a-f-]+)$/.exec(made.headers.get("location")!)![1]!;
+    // Settled once the answer is complete and the model has named the chat.
+    for (let i = 0; i < 400; i++) {
+      const [chat] = await t.database.db.select().from(chats).where(eq(chats.id, chatId));
+      if (chat?.title !== "The owner's secret plan") break;
+      await Bun.sleep(25);
+    }
+    const rows = await t.database.db
+      .select()
+      .from(messages)
+      .where(eq(messages.chatId, chatId))
+      .orderBy(asc(messages.id));
+    answerId = rows.find((m) => m.role === "assistant")!.id;
+  });
+  afterAll(() => server.stop());
+
+  const snapshot = async () => ({
+    chat: (await t.database.db.select().from(chats).where(eq(chats.id, chatId)))[0],
+    messages: await t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id)),
+  });
+
+  /** Every route the app has, with its parameters filled in with `id`. */
+  const everyRoute = (id: string) =>
+    server.app.routes
+      .filter((r) => r.method !== "WS" && !PUBLIC.includes(r.path))
+      .map((r) => ({
+        method: r.method,
+        path: r.path.replace(":id", id) + (r.path.endsWith("/messages") ? `?before=${answerId}` : ""),
+      }));
+
+  const request = (who: Person | undefined, method: string, path: string) => {
+    const init: RequestInit = { method, redirect: "manual", headers: { Origin: server.url } };
+    if (method === "POST")
+      init.body = new URLSearchParams({ title: "taken over", model: "fake/smart", password: "a long new password" });
+    return who ? who.fetch(path, init) : fetch(server.url + path, init);
+  };
+
+  test("the walk covers every route, and the chat routes are among them", () => {
+    const paths = everyRoute(":id").map((r) => `${r.method} ${r.path.replace(/\?.*/, "")}`);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "GET /",
+        "GET /chats/:id",
+        "GET /chats/:id/messages",
+        "POST /chats",
+        "POST /chats/:id/title",
+        "POST /chats/:id/model",
+        "DELETE /chats/:id",
+        "GET /account",
+        "GET /admin",
+        "POST /admin/users/:id/delete",
+      ]),
+    );
+  });
+
+  test("nobody: every route but the public ones sends to sign-in (pages) or answers 401, and shows nothing", async () => {
+    const before = await snapshot();
+    for (const { method, path } of everyRoute(chatId)) {
+      const res = await request(undefined, method, path);
+      const body = await res.text();
+      if (method === "GET") expect([path, res.status, res.headers.get("location")]).toEqual([path, 303, "/signin"]);
+      else expect([path, res.status]).toEqual([path, 401]);
+      expect(body).not.toContain("secret plan");
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test("another person: the owner's chat answers exactly as a chat that does not exist, and nothing changes", async () => {
+    const before = await snapshot();
+    const chatRoutes = everyRoute(chatId).filter((r) => r.path.startsWith(`/chats/${chatId}`));
+    expect(chatRoutes.length).toBeGreaterThanOrEqual(5);
+    for (const { method, path } of chatRoutes) {
+      const theirs = await request(bob, method, path);
+      const none = await request(bob, method, path.replace(chatId, unknownId));
+      const theirsBody = (await theirs.text()).replaceAll(chatId, "ID");
+      const noneBody = (await none.text()).replaceAll(unknownId, "ID");
+      expect([method, path, theirs.status]).toEqual([method, path, none.status]);
+      expect(theirs.status).toBe(404);
+      expect(theirsBody).toBe(noneBody);
+      expect(theirsBody).not.toContain("secret plan");
+      expect(Object.keys(theirs.headers.toJSON()).sort()).toEqual(Object.keys(none.headers.toJSON()).sort());
+    }
+    // Their own pages list only their own chats.
+    expect(await (await bob.fetch("/")).text()).not.toContain("secret plan");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test("another person who is not an admin cannot reach the admin routes", async () => {
+    for (const { method, path } of everyRoute(server.user.id).filter((r) => r.path.startsWith("/admin"))) {
+      const res = await request(bob, method, path);
+      expect([method, path, res.status]).toEqual([method, path, 403]);
+    }
+    expect((await server.fetch("/admin")).status).toBe(200);
+  });
+
+  test("over the socket: nobody is refused at the door; another person hears nothing and can do nothing", async () => {
+    await expect(openSocket(server.url, `/ws?chat=${chatId}`)).rejects.toThrow();
+    const before = await snapshot();
+
+    const error = (html: string) => /<p id="composer-status"[^>]*data-kind="error"[^>]*>([^<]*)</.exec(html)?.[1];
+    const theirs = await bob.socket(`/ws?chat=${chatId}`);
+    const none = await bob.socket(`/ws?chat=${unknownId}`);
+    const openErrors = await Promise.all([theirs, none].map((ws) => ws.waitFor((m) => !!error(m))));
+    expect(error(openErrors[0]!)).toBe(error(openErrors[1]!));
+    expect(error(openErrors[0]!)).toBe("This chat does not exist; it may have been deleted.");
+
+    // The owner starts a slow answer; the other person tries each action on it, then on nothing.
+    fake.queue({ text: "private words ".repeat(40), tokenDelayMs: 20 });
+    const owner = await server.socket(`/ws?chat=${chatId}`);
+    await owner.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = owner.messages.length;
+    owner.send({ action: "send", chat: chatId, content: "More of the plan" });
+    const started = await owner.waitFor((m) => m.includes('data-status="streaming"'), { from });
+    const liveId = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
+
+    const actions = (chat: string, message: string) => [
+      { action: "send", chat, content: "hijack" },
+      { action: "stop", message },
+      { action: "retry", message },
+    ];
+    const mine = actions(chatId, liveId);
+    const nothing = actions(unknownId, unknownId);
+    for (let i = 0; i < mine.length; i++) {
+      const at = theirs.messages.length;
+      theirs.send(mine[i]);
+      const gotTheirs = error(await theirs.waitFor((m) => !!error(m), { from: at }));
+      const at2 = theirs.messages.length;
+      theirs.send(nothing[i]);
+      const gotNone = error(await theirs.waitFor((m) => !!error(m), { from: at2 }));
+      expect([mine[i]!.action, gotTheirs]).toEqual([mine[i]!.action, gotNone]);
+    }
+    theirs.send({ action: "retry", message: answerId });
+    await theirs.waitFor((m) => error(m) === "There is no such answer.");
+
+    // The owner's answer ran to its end, untouched, and none of it reached the other person.
+    const done = await owner.waitFor(finished(liveId), { from });
+    expect(done).toContain('data-status="complete"');
+    for (const m of [...theirs.messages, ...none.messages]) {
+      expect(m).not.toContain("private words");
+      expect(m).not.toContain(liveId);
+      expect(m).not.toContain("secret plan");
+    }
+    const after = await snapshot();
+    expect(after.messages.slice(0, before.messages.length)).toEqual(before.messages);
+    expect(after.messages).toHaveLength(before.messages.length + 2);
+    await Promise.all([theirs.close(), none.close(), owner.close()]);
+  });
+});
