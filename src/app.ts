@@ -4,7 +4,7 @@ import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
 import { chatRoutes } from "./chat/routes.ts";
 import { type ChatService, createChatService } from "./chat/service.ts";
-import { chatSocket, createSocketRegistry } from "./chat/socket.ts";
+import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket.ts";
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
@@ -52,7 +52,11 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     await chat.shutdown();
     sockets.closeAll();
   };
-  const app = new Elysia({ serve: { maxRequestBodySize: MAX_BODY_BYTES } })
+  // Socket limits live on the server: Elysia hands Bun only the app-wide websocket settings.
+  const app = new Elysia({
+    serve: { maxRequestBodySize: MAX_BODY_BYTES },
+    websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120 },
+  })
     .decorate({ chat, auth, sockets, shutdown })
     .use(requestLog(log))
     .use(securityHeaders())

@@ -94,6 +94,14 @@
     connection(false);
     // 4001: this session ended (signed out here or elsewhere, password changed): go sign in.
     if (event.detail?.event?.code === 4001) return location.assign("/signin");
+    // 1009: a frame over the server's limit (the composer's maxlength keeps typed text under it).
+    if (event.detail?.event?.code === 1009) {
+      const status = document.getElementById("composer-status");
+      if (status) {
+        status.dataset.kind = "error";
+        status.textContent = "That was too large to send; shorten it, then reload the page to reconnect.";
+      }
+    }
     // A socket refused at the door (1006) may mean the session expired while the tab slept:
     // /signin answers 200 only to someone signed out (it redirects anyone signed in).
     if (event.detail?.event?.code === 1006) {

@@ -9,7 +9,10 @@ import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
 import { ChatError, type ChatService } from "./service.ts";
 
-/** Largest frame a tab may send: a full message plus the form's few other fields. */
+/**
+ * Largest frame a tab may send: a full message plus the form's few other fields. A bigger one
+ * closes the socket with 1009 (Bun does it before any of our code runs); app.js says why.
+ */
 export const MAX_FRAME_BYTES = 256 * 1024;
 
 type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown };
@@ -61,8 +64,6 @@ export function chatSocket(
   const signedIn = (ws: { data: unknown }) => (ws.data as { me: SignedIn }).me;
 
   return new Elysia({ name: "chat-socket" }).use(requireSignIn(auth)).ws("/ws", {
-    maxPayloadLength: MAX_FRAME_BYTES,
-    idleTimeout: 120,
     beforeHandle({ request, status }) {
       // A page on another site must not open a socket with this person's cookies.
       if (!sameOrigin(request, publicUrl)) return status(403, "Cross-origin WebSocket refused.");

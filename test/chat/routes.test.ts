@@ -95,6 +95,10 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     const before = (await t.database.db.select().from(chats)).length;
     expect((await post("/chats", { content: "hi" }, { Origin: "https://evil.example" })).status).toBe(403);
     expect((await post("/chats", { content: "hi" }, { Origin: "" })).status).toBe(403);
+    // A browser that says the request is cross-site is believed, whatever the Origin claims.
+    expect(
+      (await post("/chats", { content: "hi" }, { Origin: server.origin, "Sec-Fetch-Site": "cross-site" })).status,
+    ).toBe(403);
     expect((await t.database.db.select().from(chats)).length).toBe(before);
   });
 

@@ -39,9 +39,19 @@ eachDriver("the HTTP app", (t) => {
     expect(await (await get("/")).text()).toContain("OPENROUTER_API_KEY");
   });
 
-  test("every page carries the security headers", async () => {
-    for (const path of ["/", "/healthz", "/no-such-page"]) {
-      const res = await get(path);
+  test("every page carries the security headers; no page has inline script or hx-on handlers", async () => {
+    const signedOut = (path: string) => fetch(server.url + path, { redirect: "manual" });
+    const responses = [
+      ...(await Promise.all(
+        ["/", "/account", "/admin", `/chats/${crypto.randomUUID()}`, "/healthz", "/no-such-page"].map((p) => get(p)),
+      )),
+      ...(await Promise.all(["/", "/signin", "/signup"].map(signedOut))),
+    ];
+    for (const res of responses) {
+      const body = await res.text();
+      expect(body).not.toMatch(/\shx-on[:-]/);
+      expect(body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+      expect(body).not.toMatch(/\son[a-z]+=/);
       const csp = res.headers.get("content-security-policy") ?? "";
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("frame-ancestors 'none'");
