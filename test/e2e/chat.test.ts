@@ -193,25 +193,6 @@ eachDriver("chatting in Chromium", (t) => {
     await closeContext(context);
   });
 
-  test("a model answer carrying <script> and <img onerror> renders as text and runs nothing", async () => {
-    fake.queue({
-      text: 'Try this: <script>window.pwned=1</script> and <img src=x onerror="window.pwned=2"> and [x](javascript:window.pwned=3)',
-    });
-    const { page, problems } = await open();
-    await startChat(page, "<b>bold?</b>");
-    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
-    const text = (await lastAnswer(page).textContent()) ?? "";
-    expect(text).toContain("<script>window.pwned=1</script>");
-    expect(text).toContain('<img src=x onerror="window.pwned=2">');
-    expect(await lastAnswer(page).locator("script, img").count()).toBe(0);
-    expect(await lastAnswer(page).locator('a[href^="javascript"]').count()).toBe(0);
-    await expect(page.locator('article[data-role="user"]').textContent()).resolves.toContain("<b>bold?</b>");
-    await lastAnswer(page).locator("text=[x](javascript:window.pwned=3)").count();
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
-    expect(problems).toEqual([]);
-    await closeContext(context);
-  });
-
   test("rename, change the model, and delete (after confirming) from the chat's header", async () => {
     const { page, problems } = await open();
     await startChat(page, "header actions");

@@ -37,7 +37,7 @@ export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): 
       class={user ? "ml-auto max-w-[85%] sm:max-w-[75%]" : "w-full"}
     >
       {user ? (
-        <div class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
+        <div data-body class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
           {message.content}
         </div>
       ) : (
@@ -46,7 +46,7 @@ export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): 
       {user ? (
         ""
       ) : (
-        <div class="markdown min-w-0 break-words">
+        <div data-body class="markdown min-w-0 break-words">
           {message.status === "streaming" ? (
             <>
               <div id={`${id}-blocks`}>{safeBlocksHtml}</div>
