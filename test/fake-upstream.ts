@@ -197,7 +197,7 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
             if (closed) return;
             if (script.errorAfterTokens === i) {
               send(
-                `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, error: { code: 502, message: "Provider returned error" }, choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] })}\n\n`,
+                `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, error: { code: 502, message: script.errorMessage ?? "Provider returned error" }, choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] })}\n\n`,
               );
               controller.close();
               closed = true;

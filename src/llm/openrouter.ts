@@ -144,8 +144,12 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
             if (choice?.finish_reason) {
               finished = true;
               // OpenRouter's own finish reason, outside the OpenAI type.
-              if ((choice.finish_reason as string) === "error")
-                throw new UpstreamError("The model's provider failed mid-answer.");
+              if ((choice.finish_reason as string) === "error") {
+                const reason = (chunk as { error?: { message?: unknown } }).error?.message;
+                throw new UpstreamError(
+                  `The model's provider failed mid-answer${typeof reason === "string" && reason ? `: ${reason.slice(0, 300)}` : "."}`,
+                );
+              }
               yield { type: "finish", reason: choice.finish_reason };
             }
             if (chunk.usage) yield { type: "usage", usage: toUsage(chunk.usage) };
