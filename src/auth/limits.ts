@@ -52,7 +52,7 @@ export class RateLimit {
 /** "in 40 seconds", "in 3 minutes": when the person may try again. */
 export function tryAgainIn(ms: number): string {
   const seconds = Math.ceil(ms / 1000);
-  if (seconds < 60) return `in ${seconds} second${seconds === 1 ? "" : "s"}`;
+  if (seconds < 90) return `in ${seconds} second${seconds === 1 ? "" : "s"}`;
   const minutes = Math.ceil(seconds / 60);
   return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
 }

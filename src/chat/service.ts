@@ -39,6 +39,24 @@ export function createChatService({ database, upstream, bus, config, log, timing
    * Abuse limits, checked before anything is saved: messages per minute, and answers being
    * written at once (each costs the owner's credits and holds an upstream connection).
    */
+  // Answers accepted but not yet handed to `generations` (the history is being read): they
+  // count against the limit too, or two quick sends would both slip under it.
+  const starting = new Map<string, number>();
+  /** Counts a send against the person's limits; the function it returns ends the "starting" hold. */
+  function admit(userId: string): () => void {
+    refuseOverLimits(userId);
+    sends.hit(userId);
+    starting.set(userId, (starting.get(userId) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const n = (starting.get(userId) ?? 1) - 1;
+      if (n > 0) starting.set(userId, n);
+      else starting.delete(userId);
+    };
+  }
+
   function refuseOverLimits(userId: string) {
     const wait = sends.wait(userId);
     if (wait > 0) {
@@ -46,7 +64,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
         `You have sent ${config.sendsPerMinute} messages in the last minute; try again ${tryAgainIn(wait)}.`,
       );
     }
-    if (generations.countFor(userId) >= config.maxConcurrentAnswers) {
+    if (generations.countFor(userId) + (starting.get(userId) ?? 0) >= config.maxConcurrentAnswers) {
       throw new ChatError(
         `You have ${config.maxConcurrentAnswers} answers being written already; wait for one to finish, or stop one.`,
       );
@@ -260,21 +278,25 @@ export function createChatService({ database, upstream, bus, config, log, timing
       if (!content) throw new ChatError("Write a message first.");
       if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
       if (!repo.isId(chatId)) throw new ChatError("This chat does not exist; it may have been deleted.");
-      const started = await withChatLock(chatId, async () => {
-        const chat = await repo.getOwnChat(db, userId, chatId);
-        if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
-        if (generations.inChat(chatId) || (await repo.chatIsStreaming(db, chatId))) {
-          throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
-        }
-        refuseOverLimits(userId);
-        sends.hit(userId);
-        const exchange = await repo.insertExchange(db, chat.id, content, chat.model);
-        broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
-        refreshSidebar(userId);
-        return exchange;
-      });
-      await startAnswer(started.chat, started.assistant);
-      return started;
+      let release: (() => void) | undefined;
+      try {
+        const started = await withChatLock(chatId, async () => {
+          const chat = await repo.getOwnChat(db, userId, chatId);
+          if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
+          if (generations.inChat(chatId) || (await repo.chatIsStreaming(db, chatId))) {
+            throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
+          }
+          release = admit(userId);
+          const exchange = await repo.insertExchange(db, chat.id, content, chat.model);
+          broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
+          refreshSidebar(userId);
+          return exchange;
+        });
+        await startAnswer(started.chat, started.assistant);
+        return started;
+      } finally {
+        release?.();
+      }
     },
 
     /** Starts a chat from its first message (the new-chat page posts here). */
@@ -305,23 +327,29 @@ export function createChatService({ database, upstream, bus, config, log, timing
     async retry(userId: string, messageId: unknown) {
       const message = await repo.getOwnMessage(db, userId, messageId);
       if (message?.role !== "assistant") throw new ChatError("There is no such answer.");
-      const restarted = await withChatLock(message.chatId, async () => {
-        const chat = await repo.getOwnChat(db, userId, message.chatId);
-        if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
-        if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
-          throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
-        }
-        refuseOverLimits(userId);
-        sends.hit(userId);
-        const newest = await repo.listMessages(db, chat.id, { limit: 1 });
-        if (newest.messages[0]?.id !== message.id) throw new ChatError("Only the newest answer can be written again.");
-        const fresh = await repo.restartMessage(db, message.id, chat.model);
-        if (!fresh) throw new ChatError("That answer is already being written.");
-        broadcast.answerRestarted(chat, fresh);
-        refreshSidebar(userId);
-        return { chat, fresh };
-      });
-      await startAnswer(restarted.chat, restarted.fresh);
+      let release: (() => void) | undefined;
+      try {
+        const restarted = await withChatLock(message.chatId, async () => {
+          const chat = await repo.getOwnChat(db, userId, message.chatId);
+          if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
+          if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
+            throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
+          }
+          const newest = await repo.listMessages(db, chat.id, { limit: 1 });
+          if (newest.messages[0]?.id !== message.id) {
+            throw new ChatError("Only the newest answer can be written again.");
+          }
+          release = admit(userId);
+          const fresh = await repo.restartMessage(db, message.id, chat.model);
+          if (!fresh) throw new ChatError("That answer is already being written.");
+          broadcast.answerRestarted(chat, fresh);
+          refreshSidebar(userId);
+          return { chat, fresh };
+        });
+        await startAnswer(restarted.chat, restarted.fresh);
+      } finally {
+        release?.();
+      }
     },
 
     async rename(userId: string, chatId: string, rawTitle: unknown) {

@@ -119,7 +119,7 @@ eachDriver("the chat socket", (t) => {
       if (replaced) tail = replaced[1]!;
     }
     expect(rest.length).toBeGreaterThan(0);
-    const finalHtml = /<div class="markdown min-w-0 break-words">([\s\S]*?)<\/div><footer/.exec(done)![1]!;
+    const finalHtml = /<div data-body class="markdown min-w-0 break-words">([\s\S]*?)<\/div><footer/.exec(done)![1]!;
     expect(blocks.join("") + tail).toBe(finalHtml);
     await again.close();
   });
