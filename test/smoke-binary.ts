@@ -49,7 +49,7 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
   // In a separate network namespace we cannot reach the port from here; ask from inside instead.
   const fetchIn = async (path: string, headers: Record<string, string> = {}) => {
     if (!isolate) {
-      const res = await fetch(base + path, { headers });
+      const res = await fetch(base + path, { headers, redirect: "manual" });
       return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
     }
     const target = `/proc/${proc.pid}/ns/net`;
@@ -85,9 +85,16 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
   }
   check(`${label}: /readyz 200`, Number.isFinite(readyMs), `${Math.round(readyMs)} ms from spawn`);
   if (Number.isFinite(readyMs)) {
-    const page = await fetchIn("/");
+    const home = await fetchIn("/");
+    check(
+      `${label}: home page sends nobody to sign in`,
+      home.status === 303 && home.headers.get("location") === "/signin",
+    );
+    // Before the first account exists, sign-in sends on to set-up.
+    const entry = (await fetchIn("/signin")).status === 303 ? "/setup" : "/signin";
+    const page = await fetchIn(entry);
     const html = new TextDecoder().decode(page.body);
-    check(`${label}: home page 200`, page.status === 200 && html.includes("<!doctype html>"));
+    check(`${label}: ${entry} page 200`, page.status === 200 && html.includes("<!doctype html>"));
     const assets = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     check(
       `${label}: page links css, htmx, the ws extension, the icon and app.js`,
@@ -120,14 +127,22 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
 /** A whole exchange through the binary: the openai SDK, Markdown and highlighting run inside it. */
 async function chat(label: string, base: string) {
   try {
-    const res = await fetch(`${base}/chats`, {
-      method: "POST",
-      headers: { Origin: base },
-      body: new URLSearchParams({ content: "hello from the smoke test" }),
-      redirect: "manual",
-    });
+    const form = (path: string, fields: Record<string, string>, cookie = "") =>
+      fetch(base + path, {
+        method: "POST",
+        headers: { Origin: base, cookie },
+        body: new URLSearchParams(fields),
+        redirect: "manual",
+      });
+    // The first account is made on the set-up page (or already exists: 409), then signed in to.
+    const account = { username: "smoke", password: SMOKE_PASSWORD };
+    const setup = await form("/setup", account);
+    const signin = await form("/signin", account);
+    const cookie = (signin.headers.get("set-cookie") ?? "").split(";")[0]!;
+    check(`${label}: set-up (${setup.status}) then sign-in (${signin.status})`, signin.status === 303 && !!cookie);
+    const res = await form("/chats", { content: "hello from the smoke test" }, cookie);
     const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")?.[1];
-    const ws = await openSocket(base, `/ws?chat=${id}`);
+    const ws = await openSocket(base, `/ws?chat=${id}`, { cookie });
     const snapshot = await ws.waitFor((m) => m.includes('id="transcript-live"'));
     const answerId = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(snapshot)?.[1] ?? "";
     const done = await ws.waitFor(finished(answerId));
@@ -141,6 +156,7 @@ async function chat(label: string, base: string) {
   }
 }
 
+const SMOKE_PASSWORD = "correct horse battery staple";
 const fake = startFakeUpstream({ defaults: { tokenDelayMs: 5 } });
 const upstream = { OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-smoke", DEFAULT_MODEL: "fake/fast" };
 
@@ -156,6 +172,17 @@ timings["PGlite, first start (initdb)"] = await run("pglite first start", { DATA
 const later: number[] = [];
 for (let i = 0; i < 3; i++) later.push(await run(`pglite start ${i + 2}`, { DATA_DIR: dataDir }, isolate));
 timings["PGlite, later starts (median of 3)"] = later.sort((a, b) => a - b)[1]!;
+// The locked-out admin's way in, through the binary: an account made on the command line.
+const created = Bun.spawnSync([binary, "user", "create", "smoke"], {
+  cwd: folder,
+  env: { PATH: "/usr/bin:/bin", DATA_DIR: dataDir, LOG_FORMAT: "json" },
+  stdin: new TextEncoder().encode(`${SMOKE_PASSWORD}\n`),
+});
+check(
+  "parley user create (binary)",
+  created.exitCode === 0,
+  created.stdout.toString().trim() + created.stderr.toString(),
+);
 await run("pglite with an upstream", { DATA_DIR: dataDir, ...upstream }, false);
 
 const pg = await findPostgres();

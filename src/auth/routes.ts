@@ -4,6 +4,7 @@ import { AdminPage } from "../../views/pages/admin.tsx";
 import { type AuthMode, AuthPage } from "../../views/pages/auth.tsx";
 import type { Config } from "../config.ts";
 import type { AssetUrls } from "../http/assets.ts";
+import { pageWithStatus } from "../http/page.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
 import { requireSignIn, signedIn } from "./guard.ts";
 import { AuthError, type AuthService } from "./service.ts";
@@ -40,14 +41,13 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
     action: () => Promise<T>,
     page: (error: string) => Promise<JSX.Element>,
     set: { headers: Record<string, unknown> },
-    status: (code: number, body: unknown) => unknown,
-  ): Promise<T | unknown> {
+  ): Promise<T | Response> {
     try {
       return await action();
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
-      if (err.status === 429) set.headers["retry-after"] = "60";
-      return status(err.status, await page(err.message));
+      if (err.retryAfterMs) set.headers["retry-after"] = String(Math.ceil(err.retryAfterMs / 1000));
+      return pageWithStatus(err.status, await page(err.message));
     }
   }
 
@@ -57,7 +57,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       if (!(await auth.needsSetup())) return redirect("/signin", 303);
       return authPage("setup");
     })
-    .post("/setup", ({ body, request, set, redirect, status }) => {
+    .post("/setup", ({ body, request, set, redirect }) => {
       const f = form(body);
       return refusal(
         async () => {
@@ -67,7 +67,6 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         },
         (error) => authPage("setup", { error, username: String(f.username ?? "").slice(0, 40) }),
         set,
-        status,
       );
     })
     .get("/signin", async ({ me, redirect }) => {
@@ -75,7 +74,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       if (me) return redirect("/", 303);
       return authPage("signin");
     })
-    .post("/signin", ({ body, request, server, set, redirect, status }) => {
+    .post("/signin", ({ body, request, server, set, redirect }) => {
       const f = form(body);
       return refusal(
         async () => {
@@ -86,17 +85,19 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         },
         (error) => authPage("signin", { error, username: String(f.username ?? "").slice(0, 40) }),
         set,
-        status,
       );
     })
-    .get("/signup", async ({ redirect, status }) => {
+    .get("/signup", async ({ redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
       if (!(await auth.signupOpen())) {
-        return status(403, await authPage("signin", { error: "Sign-up is closed; ask the admin for an account." }));
+        return pageWithStatus(
+          403,
+          await authPage("signin", { error: "Sign-up is closed; ask the admin for an account." }),
+        );
       }
       return authPage("signup");
     })
-    .post("/signup", ({ body, request, set, redirect, status }) => {
+    .post("/signup", ({ body, request, set, redirect }) => {
       const f = form(body);
       return refusal(
         async () => {
@@ -106,7 +107,6 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         },
         (error) => authPage("signup", { error, username: String(f.username ?? "").slice(0, 40) }),
         set,
-        status,
       );
     })
     .post("/signout", async ({ me, request, set, redirect }) => {
@@ -126,7 +126,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         notice: done(query.done),
       }),
     )
-    .post("/account/password", async ({ me, body, redirect, set, status }) => {
+    .post("/account/password", async ({ me, body, redirect, set }) => {
       const f = form(body);
       return refusal(
         async () => {
@@ -142,7 +142,6 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
             error,
           }),
         set,
-        status,
       );
     })
     .post("/account/signout-others", async ({ me, redirect }) => {
@@ -170,7 +169,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       await auth.setSignupOpen(open);
       return redirect(`/admin?done=${open ? "signup-opened" : "signup-closed"}`, 303);
     })
-    .post("/admin/users", ({ me, body, redirect, set, status }) => {
+    .post("/admin/users", ({ me, body, redirect, set }) => {
       const f = form(body);
       return refusal(
         async () => {
@@ -179,10 +178,9 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         },
         (error) => adminPage(me!, { error }),
         set,
-        status,
       );
     })
-    .post("/admin/users/:id/password", ({ me, params, body, redirect, set, status }) =>
+    .post("/admin/users/:id/password", ({ me, params, body, redirect, set }) =>
       refusal(
         async () => {
           const target = (await auth.listUsers()).find((u) => u.id === params.id);
@@ -192,10 +190,9 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         },
         (error) => adminPage(me!, { error }),
         set,
-        status,
       ),
     )
-    .post("/admin/users/:id/delete", ({ me, params, redirect, set, status }) =>
+    .post("/admin/users/:id/delete", ({ me, params, redirect, set }) =>
       refusal(
         async () => {
           await auth.deleteUser(me!.user, params.id);
@@ -203,7 +200,6 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         },
         (error) => adminPage(me!, { error }),
         set,
-        status,
       ),
     );
 

@@ -28,6 +28,7 @@ export class AuthError extends Error {
   constructor(
     message: string,
     readonly status: 400 | 401 | 403 | 409 | 429 = 400,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -124,7 +125,7 @@ export function createAuthService({ database, config, log, onSessionsEnded }: Au
       const username = normalizeUsername(rawUsername);
       const wait = Math.max(failuresByAccount.wait(username), failuresByAddress.wait(address));
       if (wait > 0) {
-        throw new AuthError(`Too many failed sign-ins; try again ${tryAgainIn(wait)}.`, 429);
+        throw new AuthError(`Too many failed sign-ins; try again ${tryAgainIn(wait)}.`, 429, wait);
       }
       const user = username && typeof password === "string" ? await repo.findUser(db, username) : undefined;
       const ok =

@@ -4,6 +4,7 @@ import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
 import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
+import { pageWithStatus } from "../http/page.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
 import { ChatError, type ChatService, MAX_MESSAGE_LENGTH } from "./service.ts";
 
@@ -48,10 +49,13 @@ export function chatRoutes(
   return new Elysia({ name: "chat-routes" })
     .use(requireSignIn(auth))
     .get("/", ({ me }) => page(me!.user, { messages: [], hasOlder: false }))
-    .get("/chats/:id", async ({ me, params, status }) => {
+    .get("/chats/:id", async ({ me, params }) => {
       const opened = await service.openChat(me!.user.id, params.id);
       if (!opened) {
-        return status(404, await page(me!.user, { messages: [], hasOlder: false, notice: "There is no such chat." }));
+        return pageWithStatus(
+          404,
+          await page(me!.user, { messages: [], hasOlder: false, notice: "There is no such chat." }),
+        );
       }
       return page(me!.user, opened);
     })
@@ -60,7 +64,7 @@ export function chatRoutes(
       if (!older) return status(404, "There is no such chat.");
       return OlderMessages({ chatId: params.id, ...older });
     })
-    .post("/chats", async ({ me, body, redirect, status }) => {
+    .post("/chats", async ({ me, body, redirect }) => {
       const form = asForm(body);
       try {
         const chat = await service.startChat(me!.user.id, form.content, form.model);
@@ -69,7 +73,7 @@ export function chatRoutes(
         return redirect(`/chats/${chat.id}`, 303);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
-        return status(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message }));
+        return pageWithStatus(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message }));
       }
     })
     .post("/chats/:id/title", ({ me, params, body, status }) =>
