@@ -76,7 +76,8 @@ eachDriver("accounts in Chromium", (t) => {
     await page.waitForURL(`${server.url}/`);
     await expect(page.getByRole("link", { name: "Hello after signing up" }).count()).resolves.toBe(0);
     await expect(page.locator("#chat-nav li").count()).resolves.toBe(1);
-    expect(problems).toEqual([]);
+    // Chromium logs the refused forms' 400 and 401 answers; those were the point.
+    expect(problems.filter((p) => !/status of 40[01] /.test(p))).toEqual([]);
     await closeContext(context);
   });
 
