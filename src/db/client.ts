@@ -1,5 +1,15 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
@@ -75,6 +85,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const dir = inMemory ? opts.dataDir : resolve(opts.dataDir);
   const fresh = !inMemory && !hasFiles(dir);
   if (!inMemory) prepareDataDir(dir);
+  const unlock = inMemory ? () => {} : lockDataDir(dir);
   let client: PGlite;
   try {
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
@@ -88,6 +99,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
       loadDataDir: opts.loadDataDir,
     });
   } catch (err) {
+    unlock();
     // A first start that died half-way would leave a data directory PGlite cannot open again.
     if (fresh) rmSync(dir, { recursive: true, force: true });
     throw new ConfigError(`Could not open the embedded database in DATA_DIR (${dir}): ${describeDbError(err)}.`);
@@ -98,8 +110,57 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     db,
     pglite: client,
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
-    close: once(() => client.close()),
+    close: once(async () => {
+      await client.close();
+      unlock();
+    }),
   };
+}
+
+const LOCK_FILE = "parley.pid";
+
+/**
+ * One process per embedded database: a second one writing the same files would corrupt them.
+ * The lock is a file holding the owner's pid; one left by a process that died is taken over.
+ * Returns the function that releases it.
+ */
+function lockDataDir(dir: string): () => void {
+  const path = join(dir, LOCK_FILE);
+  const mine = String(process.pid);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, mine, { flag: "wx" });
+      return () => {
+        try {
+          if (readFileSync(path, "utf8") === mine) unlinkSync(path);
+        } catch {
+          // already gone: nothing to release
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new ConfigError(`Could not lock DATA_DIR (${dir}): ${describeDbError(err)}.`);
+      }
+    }
+    const holder = Number(readFileSync(path, "utf8").trim());
+    // In a container every run is pid 1: a lock naming our own pid is a previous run's.
+    if (Number.isInteger(holder) && holder > 0 && String(holder) !== mine && isAlive(holder)) {
+      throw new ConfigError(
+        `DATA_DIR (${dir}) is in use by another Parley (process ${holder}); the embedded database serves one process at a time. Stop that one first, or use a Postgres server (DATABASE_URL) to run several.`,
+      );
+    }
+    rmSync(path, { force: true });
+  }
+  throw new ConfigError(`Could not lock DATA_DIR (${dir}): another process keeps taking it.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Closing twice (a failed start, then shutdown) must not throw. */

@@ -108,7 +108,9 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
                 ) : (
                   <>
                     last used{" "}
-                    <time datetime={s.lastSeenAt.toISOString()}>{s.lastSeenAt.toISOString().slice(0, 10)}</time>
+                    <time datetime={s.lastSeenAt.toISOString()} safe>
+                      {s.lastSeenAt.toISOString().slice(0, 10)}
+                    </time>
                   </>
                 )}
               </span>

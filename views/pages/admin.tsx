@@ -61,10 +61,8 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                 <span class="font-medium" safe>
                   {u.username}
                 </span>
-                <span class="text-sm text-zinc-500 dark:text-zinc-400">
-                  {u.isAdmin ? "admin · " : ""}
-                  {`${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
-                  {u.id === props.user.id ? " · you" : ""}
+                <span class="text-sm text-zinc-500 dark:text-zinc-400" safe>
+                  {`${u.isAdmin ? "admin · " : ""}${u.chats} ${u.chats === 1 ? "chat" : "chats"}${u.id === props.user.id ? " · you" : ""}`}
                 </span>
               </div>
               {u.id === props.user.id ? (

@@ -40,16 +40,8 @@ export function AuthPage(props: AuthPageProps): JSX.Element {
             action={text.action}
             class="flex flex-col gap-4 rounded-xl border border-zinc-200 p-6 shadow-sm dark:border-zinc-800"
           >
-            <h1 class="text-lg font-semibold" safe>
-              {text.title}
-            </h1>
-            {text.intro ? (
-              <p class="text-sm text-zinc-600 dark:text-zinc-400" safe>
-                {text.intro}
-              </p>
-            ) : (
-              ""
-            )}
+            <h1 class="text-lg font-semibold">{text.title}</h1>
+            {text.intro ? <p class="text-sm text-zinc-600 dark:text-zinc-400">{text.intro}</p> : ""}
             <Notice error={props.error} notice={props.notice} />
             <Field
               label="Username"
