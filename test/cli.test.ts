@@ -157,14 +157,24 @@ describe("parley serve on the embedded database", () => {
   test("one process per embedded database: a second is refused with a sentence; a dead owner's lock is taken over", async () => {
     const dataDir = join(scratch, "locked");
     const parley = await startParley({ DATA_DIR: dataDir });
-    const second = await runParley(["user", "create", "ann"], { DATA_DIR: dataDir }, undefined, "a long enough password");
+    const second = await runParley(
+      ["user", "create", "ann"],
+      { DATA_DIR: dataDir },
+      undefined,
+      "a long enough password",
+    );
     expect(second.code).toBe(1);
     expectOneSentence(second.stderr, new RegExp(`is in use by another Parley \\(process ${parley.proc.pid}\\)`));
     expect(await parley.stop()).toBe(0);
     expect(existsSync(join(dataDir, "parley.pid"))).toBe(false);
     // A lock left by a process that no longer exists does not keep anyone out.
     writeFileSync(join(dataDir, "parley.pid"), "999999");
-    const after = await runParley(["user", "create", "ann"], { DATA_DIR: dataDir }, undefined, "a long enough password");
+    const after = await runParley(
+      ["user", "create", "ann"],
+      { DATA_DIR: dataDir },
+      undefined,
+      "a long enough password",
+    );
     expect(after).toMatchObject({ code: 0, stdout: 'created admin account "ann"\n' });
   });
 

@@ -1,6 +1,6 @@
-import { isId } from "../chat/repo.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
+import { isId } from "../db/ids.ts";
 import type { Session, User } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
 import { RateLimit, tryAgainIn } from "./limits.ts";
@@ -141,6 +141,7 @@ export function createAuthService({ database, config, log, onSessionsEnded }: Au
         throw new AuthError("That username and password do not match an account.", 401);
       }
       failuresByAccount.reset(username);
+      log.info("signed in", { username, address });
       return startSession(user, userAgent);
     },
 

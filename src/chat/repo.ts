@@ -1,13 +1,9 @@
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { isId } from "../db/ids.ts";
 import { type Chat, chats, type Message, type MessageStatus, messages } from "../db/schema.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids arrive from URLs and sockets; anything that is not a UUID names nothing. */
-export function isId(value: unknown): value is string {
-  return typeof value === "string" && UUID.test(value);
-}
+export { isId };
 
 /*
  * Every function a person's request reaches takes their user id and matches it in the same
