@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
+import { migrate, migrations } from "../../src/db/migrate.ts";
 import { chats, sessions, users } from "../../src/db/schema.ts";
-import { eachDriver } from "../support/db.ts";
+import { DRIVERS, eachDriver, freshDatabase } from "../support/db.ts";
 import {
   type BareServer,
   startBareServer,
@@ -10,6 +11,9 @@ import {
   type TestServer,
 } from "../support/server.ts";
 import type { TestSocket } from "../support/ws.ts";
+
+/** When drizzle/0003_accounts.sql was generated (its folderMillis). */
+const ACCOUNTS_MIGRATION = migrations.find((m) => m.sql.some((q) => q.includes('CREATE TABLE "users"')))!.folderMillis;
 
 const post = (url: string, path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
   fetch(url + path, {
@@ -97,6 +101,43 @@ eachDriver("first run", (t) => {
     }
   });
 });
+
+for (const driver of DRIVERS) {
+  test(`chats made before accounts existed belong to the first account [${driver}]`, async () => {
+    const t = await freshDatabase(driver, { migrated: false });
+    try {
+      // The schema as the last release without accounts left it, with a chat in it.
+      const internals = t.database.db as unknown as {
+        dialect: { migrate(m: unknown, session: unknown, config: unknown): Promise<void> };
+        session: unknown;
+      };
+      const beforeAccounts = migrations.filter((m) => m.folderMillis < ACCOUNTS_MIGRATION);
+      expect(beforeAccounts.length).toBe(3);
+      await internals.dialect.migrate(beforeAccounts, internals.session, {
+        migrationsFolder: "drizzle",
+        migrationsSchema: "drizzle",
+        migrationsTable: "__drizzle_migrations",
+      });
+      await t.database.rows(
+        sql`insert into chats (id, title, model) values (${crypto.randomUUID()}, 'From before', 'm')`,
+      );
+      expect((await migrate(t.database, t.url)).applied).toBe(migrations.length - 3);
+
+      const server = startBareServer(t);
+      try {
+        const made = await post(server.url, "/setup", { username: "owner", password: TEST_PASSWORD });
+        const page = await fetch(server.url, { headers: { cookie: `parley_session=${tokenOf(made)}` } });
+        expect(await page.text()).toContain(">From before</span>");
+        const [owner] = await t.database.db.select().from(users);
+        expect(await t.database.db.select({ userId: chats.userId }).from(chats)).toEqual([{ userId: owner!.id }]);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+}
 
 eachDriver("accounts and sessions", (t) => {
   let server: TestServer;

@@ -21,7 +21,14 @@ for (const driver of DRIVERS) {
         expect(await tables(t.database)).toEqual([]);
         const first = await migrate(t.database, t.url);
         expect(first).toEqual({ applied: migrations.length, total: migrations.length });
-        expect(await tables(t.database)).toEqual(["drizzle.__drizzle_migrations", "public.chats", "public.messages"]);
+        expect(await tables(t.database)).toEqual([
+          "drizzle.__drizzle_migrations",
+          "public.chats",
+          "public.messages",
+          "public.sessions",
+          "public.site_settings",
+          "public.users",
+        ]);
         const second = await migrate(t.database, t.url);
         expect(second.applied).toBe(0);
         const [count] = await t.database.rows<{ n: number }>(
