@@ -97,11 +97,12 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       }
       return authPage("signup");
     })
-    .post("/signup", ({ body, request, set, redirect }) => {
+    .post("/signup", ({ body, request, server, set, redirect }) => {
       const f = form(body);
       return refusal(
         async () => {
-          const { token } = await auth.signUp(f.username, f.password, request.headers.get("user-agent"));
+          const address = clientAddress(request, server, config);
+          const { token } = await auth.signUp(f.username, f.password, address, request.headers.get("user-agent"));
           enter(request, set, token);
           return redirect("/", 303);
         },

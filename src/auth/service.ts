@@ -21,6 +21,8 @@ const TOUCH_EVERY_MS = 5 * 60 * 1000;
 const FAILURES_WINDOW_MS = 15 * 60 * 1000;
 const FAILURES_PER_ACCOUNT = 5;
 const FAILURES_PER_ADDRESS = 20;
+/** Accounts one address may make per hour when sign-up is open. */
+const SIGNUPS_PER_ADDRESS = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** A refusal with the sentence to show and the HTTP status that fits it. */
@@ -59,6 +61,7 @@ export function createAuthService({ database, config, log, onSessionsEnded }: Au
   const { db } = database;
   const failuresByAccount = new RateLimit(FAILURES_PER_ACCOUNT, FAILURES_WINDOW_MS);
   const failuresByAddress = new RateLimit(FAILURES_PER_ADDRESS, FAILURES_WINDOW_MS);
+  const signupsByAddress = new RateLimit(SIGNUPS_PER_ADDRESS, 60 * 60 * 1000);
   // Once an account exists it always will (the last admin cannot be deleted): no query needed.
   let hasUsers = false;
 
@@ -111,9 +114,16 @@ export function createAuthService({ database, config, log, onSessionsEnded }: Au
     },
 
     /** Self-service sign-up, when the admin has allowed it. */
-    async signUp(rawUsername: unknown, password: unknown, userAgent: string | null) {
+    async signUp(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
       if (!(await service.signupOpen())) throw new AuthError("Sign-up is closed; ask the admin for an account.", 403);
-      return startSession(await service.createUser(rawUsername, password), userAgent);
+      const wait = signupsByAddress.wait(address);
+      if (wait > 0) {
+        throw new AuthError(`Too many new accounts from your address; try again ${tryAgainIn(wait)}.`, 429, wait);
+      }
+      const user = await service.createUser(rawUsername, password);
+      signupsByAddress.hit(address);
+      log.info("signed up", { username: user.username, address });
+      return startSession(user, userAgent);
     },
 
     /**

@@ -174,11 +174,16 @@ eachDriver("accounts and sessions", (t) => {
     expect(signin.headers.get("location")).toBe("/");
   });
 
-  test("a forged, malformed or unknown cookie is nobody", async () => {
+  test("a forged, malformed or unknown cookie is nobody; htmx requests are told where to sign in", async () => {
     for (const value of ["", "x", "A".repeat(43), "../../etc/passwd", "%00", "a".repeat(5000)]) {
       const res = await fetch(server.url, { headers: { cookie: `parley_session=${value}` }, redirect: "manual" });
       expect([res.status, res.headers.get("location")]).toEqual([303, "/signin"]);
     }
+    // htmx would swap a sign-in page into a fragment; HX-Redirect makes it load the page instead.
+    const fragment = await fetch(`${server.url}/chats/${crypto.randomUUID()}/messages?before=${crypto.randomUUID()}`, {
+      headers: { "hx-request": "true" },
+    });
+    expect([fragment.status, fragment.headers.get("hx-redirect")]).toEqual([401, "/signin"]);
   });
 
   test("sign-out ends the session and closes its sockets with 4001; the person's other session goes on", async () => {
@@ -319,6 +324,13 @@ eachDriver("accounts and sessions", (t) => {
     const taken = await post(server.url, "/signup", { username: "HENRY", password: TEST_PASSWORD });
     expect(taken.status).toBe(409);
     expect(alertOf(await taken.text())).toBe('The username "henry" is taken.');
+    // Accounts one address may make are few per hour (henry was the first from this one).
+    for (let i = 0; i < 4; i++) {
+      expect((await post(server.url, "/signup", { username: `bulk${i}`, password: TEST_PASSWORD })).status).toBe(303);
+    }
+    const bulk = await post(server.url, "/signup", { username: "bulk5", password: TEST_PASSWORD });
+    expect(bulk.status).toBe(429);
+    expect(alertOf(await bulk.text())).toMatch(/^Too many new accounts from your address; try again in \d+ minutes\.$/);
     await server.fetch("/admin/signup", { method: "POST", body: new URLSearchParams({ open: "false" }) });
     expect((await fetch(`${server.url}/signup`)).status).toBe(403);
   });
