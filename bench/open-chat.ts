@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createApp } from "../src/app.ts";
+import { SESSION_COOKIE } from "../src/auth/cookie.ts";
 import { renderMarkdown } from "../src/chat/markdown.ts";
 import { loadConfig } from "../src/config.ts";
 import { type Database, openDatabase } from "../src/db/client.ts";
@@ -16,10 +17,10 @@ import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 const SIZES = [10, 5000];
 const RUNS = 30;
 
-async function seed(database: Database, count: number): Promise<string> {
+async function seed(database: Database, userId: string, count: number): Promise<string> {
   const [chat] = await database.db
     .insert(chats)
-    .values({ title: `${count} messages`, model: "m" })
+    .values({ userId, title: `${count} messages`, model: "m" })
     .returning();
   const body = "A paragraph of an answer with **some** Markdown and `code`.\n\n```js\nconst x = 1;\n```";
   const html = renderMarkdown(body);
@@ -45,14 +46,20 @@ async function measure(label: string, database: Database) {
     hostname: "127.0.0.1",
   });
   const base = `http://127.0.0.1:${app.server!.port}`;
+  // Pages are for signed-in people: one account, one session, as a browser would hold it.
+  const { auth } = app.decorator;
+  await auth.createUser("bench", "a long bench password", true);
+  const { token, user } = await auth.signIn("bench", "a long bench password", "127.0.0.1", "bench");
+  const headers = { cookie: `${SESSION_COOKIE}=${token}` };
   const rows = [];
   for (const size of SIZES) {
-    const id = await seed(database, size);
+    const id = await seed(database, user.id, size);
     const times: number[] = [];
     let bytes = 0;
     for (let i = 0; i < RUNS + 3; i++) {
       const start = performance.now();
-      const res = await fetch(`${base}/chats/${id}`);
+      const res = await fetch(`${base}/chats/${id}`, { headers });
+      if (res.status !== 200) throw new Error(`GET /chats/${id} answered ${res.status}`);
       bytes = (await res.arrayBuffer()).byteLength;
       if (i >= 3) times.push(performance.now() - start); // the first runs warm caches
     }
