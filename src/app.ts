@@ -10,11 +10,13 @@ import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
-import { requestLog } from "./http/request-log.ts";
+import { requestLog, requestRecorder } from "./http/request-log.ts";
 import { sameOriginWrites, securityHeaders } from "./http/security.ts";
 import type { GenerationTiming } from "./llm/generations.ts";
 import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { metricsRoutes } from "./metrics/routes.ts";
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 /** Every form and action is small; a bigger body is refused (413) before it is read. */
@@ -33,8 +35,23 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       this.server?.publish(topic, data);
     },
   };
-  const chat: ChatService = createChatService({ database, upstream, bus, config, log, timing });
+  const metrics = createMetrics();
+  const chat: ChatService = createChatService({
+    database,
+    upstream,
+    bus,
+    config,
+    log,
+    timing,
+    metrics: {
+      firstToken: (seconds) => metrics.upstreamFirstToken.observe(seconds),
+      relayed: (pieces) => metrics.tokensRelayed.inc(pieces),
+      failed: (kind) => metrics.upstreamErrors.inc({ status: kind }),
+    },
+  });
   const sockets = createSocketRegistry();
+  metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size });
+  const record = requestRecorder(log, metrics);
   const auth: AuthService = createAuthService({
     database,
     config,
@@ -57,14 +74,15 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     serve: { maxRequestBodySize: MAX_BODY_BYTES },
     websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120 },
   })
-    .decorate({ chat, auth, sockets, shutdown })
-    .use(requestLog(log))
+    .decorate({ chat, auth, sockets, metrics, shutdown })
+    .use(requestLog(record))
     .use(securityHeaders())
-    .use(errorHandler(log))
+    .use(errorHandler(log, record))
     .use(sameOriginWrites(publicUrl(config)))
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
     .use(healthRoutes(database))
+    .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls))
     .use(chatRoutes(chat, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log))

@@ -219,6 +219,13 @@ const settings = {
     description: "Answers one person may have being written at once, across all their chats.",
     parse: integer(1, 100_000, 3),
   },
+  metricsToken: {
+    name: "METRICS_TOKEN",
+    default: undefined,
+    secret: true,
+    description: "Bearer token that lets Prometheus read /metrics from elsewhere; unset, only this machine may.",
+    parse: text(undefined),
+  },
   shutdownTimeout: {
     name: "SHUTDOWN_TIMEOUT_MS",
     default: "5000",

@@ -5,7 +5,13 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Chat, Message } from "../db/schema.ts";
 import { fitToContext } from "../llm/context.ts";
-import { type Generation, Generations, type GenerationTiming, type Outcome } from "../llm/generations.ts";
+import {
+  type Generation,
+  type GenerationMetrics,
+  Generations,
+  type GenerationTiming,
+  type Outcome,
+} from "../llm/generations.ts";
 import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
 import { type Bus, createBroadcast, html } from "./broadcast.ts";
@@ -27,10 +33,11 @@ export type ChatServiceDeps = {
   config: Config;
   log: Logger;
   timing?: GenerationTiming;
+  metrics?: GenerationMetrics;
 };
 
 /** Everything a person can do with chats; routes and the socket call this, never the repo. */
-export function createChatService({ database, upstream, bus, config, log, timing }: ChatServiceDeps) {
+export function createChatService({ database, upstream, bus, config, log, timing, metrics }: ChatServiceDeps) {
   const { db } = database;
   const broadcast = createBroadcast(bus);
   const sends = new RateLimit(config.sendsPerMinute, 60_000);
@@ -95,6 +102,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     },
     log,
     timing,
+    metrics,
   );
 
   async function endAnswer(g: Generation, outcome: Outcome) {

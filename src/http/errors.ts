@@ -1,17 +1,17 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../log.ts";
-import { logRequest } from "./request-log.ts";
+import type { RecordRequest } from "./request-log.ts";
 
 /**
  * Turns every failure into a short answer a person can act on. Stack traces go to the log,
  * never to the client.
  */
-export function errorHandler(log: Logger) {
-  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error, request, set }) => {
+export function errorHandler(log: Logger, record: RecordRequest) {
+  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error, request, set, route }) => {
     const wantsJson = !(request.headers.get("accept") ?? "").includes("text/html");
     const answer = (status: number, message: string) => {
       set.status = status;
-      logRequest(log, request, status);
+      record(request, status, code === "NOT_FOUND" ? undefined : route);
       if (wantsJson) return Response.json({ error: message }, { status });
       set.headers["content-type"] = "text/html; charset=utf-8";
       return errorPage(status, message);

@@ -1,34 +1,45 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 
 const started = new WeakMap<Request, number>();
 
+/** Logs and counts one finished request; `route` is the matched pattern (`/chats/:id`), never the raw path. */
+export type RecordRequest = (request: Request, status: number, route: string | undefined) => void;
+
 /**
- * One log line per request: method, path, status, duration. Logged before the response leaves
- * (after the handler, or by the error handler): Elysia's after-response hook runs on a later
- * tick and was seen to lose lines at shutdown.
+ * One log line per request (method, path, status, duration) and one observation in the
+ * request-duration histogram, labelled by route pattern so ids do not explode its series.
+ * Recorded before the response leaves (after the handler, or by the error handler): Elysia's
+ * after-response hook runs on a later tick and was seen to lose lines at shutdown.
  */
-export function logRequest(log: Logger, request: Request, status: number) {
-  const start = started.get(request);
-  const path = new URL(request.url).pathname;
-  const fields = {
-    method: request.method,
-    path,
-    status,
-    ms: start === undefined ? undefined : Math.round((performance.now() - start) * 10) / 10,
+export function requestRecorder(log: Logger, metrics?: Metrics): RecordRequest {
+  return (request, status, route) => {
+    const start = started.get(request);
+    const seconds = start === undefined ? undefined : (performance.now() - start) / 1000;
+    const path = new URL(request.url).pathname;
+    const fields = {
+      method: request.method,
+      path,
+      status,
+      ms: seconds === undefined ? undefined : Math.round(seconds * 10_000) / 10,
+    };
+    // Health probes arrive every few seconds; they would drown everything else at info.
+    if (path === "/healthz" || path === "/readyz") log.debug("request", fields);
+    else log.info("request", fields);
+    if (metrics && seconds !== undefined) {
+      metrics.httpDuration.observe({ method: request.method, route: route ?? "unmatched", status }, seconds);
+    }
   };
-  // Health probes arrive every few seconds; they would drown everything else at info.
-  if (path === "/healthz" || path === "/readyz") log.debug("request", fields);
-  else log.info("request", fields);
 }
 
-export function requestLog(log: Logger) {
+export function requestLog(record: RecordRequest) {
   return new Elysia({ name: "request-log" })
     .onRequest(({ request }) => {
       started.set(request, performance.now());
     })
-    .onAfterHandle({ as: "global" }, ({ request, set, responseValue }) => {
-      logRequest(log, request, statusOf(responseValue, set.status));
+    .onAfterHandle({ as: "global" }, ({ request, set, responseValue, route }) => {
+      record(request, statusOf(responseValue, set.status), route);
     });
 }
 

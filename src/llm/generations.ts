@@ -49,6 +49,15 @@ export type GenerationHooks = {
 
 export type GenerationTiming = { frameMs: number; saveMs: number };
 
+/** What the generations report for /metrics. */
+export type GenerationMetrics = {
+  firstToken(seconds: number): void;
+  relayed(pieces: number): void;
+  failed(kind: string): void;
+};
+
+const noMetrics: GenerationMetrics = { firstToken() {}, relayed() {}, failed() {} };
+
 /**
  * Owns every upstream stream and its AbortController: start, stop, and what each frame carries.
  * Tokens are coalesced into frames every `frameMs`, so the cost per answer grows with its length,
@@ -62,6 +71,7 @@ export class Generations {
     private readonly hooks: GenerationHooks,
     private readonly log: Logger,
     private readonly timing: GenerationTiming = { frameMs: 40, saveMs: 1000 },
+    private readonly metrics: GenerationMetrics = noMetrics,
   ) {}
 
   get(messageId: string): Generation | undefined {
@@ -137,14 +147,24 @@ export class Generations {
     };
 
     const outcome: Outcome = { status: "complete" };
+    const sent = performance.now();
+    let waitingForFirst = true;
+    const arrived = () => {
+      if (waitingForFirst) {
+        waitingForFirst = false;
+        this.metrics.firstToken((performance.now() - sent) / 1000);
+      }
+      this.metrics.relayed(1);
+      timer ??= setTimeout(flush, frameMs);
+    };
     try {
       for await (const event of this.upstream.stream({ model, messages, signal: g.controller.signal })) {
         if (event.type === "delta") {
           pending += event.content;
-          timer ??= setTimeout(flush, frameMs);
+          arrived();
         } else if (event.type === "reasoning") {
           pendingReasoning += event.content;
-          timer ??= setTimeout(flush, frameMs);
+          arrived();
         } else if (event.type === "retrying") {
           // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
           g.tail = this.hooks.retrying(event);
@@ -155,6 +175,7 @@ export class Generations {
     } catch (err) {
       outcome.status = "error";
       outcome.error = err instanceof UpstreamError ? err.message : "The answer failed for an unknown reason.";
+      this.metrics.failed(err instanceof UpstreamError ? err.kind : "other");
       if (!(err instanceof UpstreamError)) this.log.error("generation failed", { error: err });
     }
     clearTimeout(timer);

@@ -29,7 +29,15 @@ export type Model = {
 };
 
 /** An upstream failure, phrased for the person reading the chat. */
-export class UpstreamError extends Error {}
+/** A failure told to the person; `kind` (an HTTP status, or network, stall, midstream, dropped, no_key) is for metrics. */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly kind = "other",
+  ) {
+    super(message);
+  }
+}
 
 export const NO_API_KEY =
   "No API key is set: start Parley with OPENROUTER_API_KEY in its environment to get answers. Your message is saved.";
@@ -97,7 +105,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
   return {
     hasKey,
     async *stream({ model, messages, signal }) {
-      if (!hasKey) throw new UpstreamError(NO_API_KEY);
+      if (!hasKey) throw new UpstreamError(NO_API_KEY, "no_key");
       const stall = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const alive = () => {
@@ -106,7 +114,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
       };
       const both = AbortSignal.any([signal, stall.signal]);
       const stalled = () =>
-        new UpstreamError(`The model stopped responding (nothing for ${Math.round(stallMs / 1000)} s).`);
+        new UpstreamError(`The model stopped responding (nothing for ${Math.round(stallMs / 1000)} s).`, "stall");
       const api = client(alive);
       try {
         let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk> | undefined;
@@ -148,6 +156,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
                 const reason = (chunk as { error?: { message?: unknown } }).error?.message;
                 throw new UpstreamError(
                   `The model's provider failed mid-answer${typeof reason === "string" && reason ? `: ${reason.slice(0, 300)}` : "."}`,
+                  "midstream",
                 );
               }
               yield { type: "finish", reason: choice.finish_reason };
@@ -162,13 +171,13 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
         if (signal.aborted) return;
         if (stall.signal.aborted) throw stalled();
         // openai 6.x ends the loop quietly when the connection ends; without a finish it dropped.
-        if (!finished) throw new UpstreamError("The connection to the model dropped mid-answer.");
+        if (!finished) throw new UpstreamError("The connection to the model dropped mid-answer.", "dropped");
       } finally {
         clearTimeout(timer);
       }
     },
     async complete({ model, messages, maxTokens, signal }) {
-      if (!hasKey) throw new UpstreamError(NO_API_KEY);
+      if (!hasKey) throw new UpstreamError(NO_API_KEY, "no_key");
       try {
         const res = await plain.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
         return res.choices[0]?.message?.content ?? "";
@@ -257,42 +266,43 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 /** One plain sentence per kind of failure before the answer starts; the upstream's reason where it gives one. */
 export function toUpstreamError(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
-  if (err instanceof APIUserAbortError) return new UpstreamError("The request was stopped.");
+  if (err instanceof APIUserAbortError) return new UpstreamError("The request was stopped.", "aborted");
   if (err instanceof APIError) {
     const reason = upstreamReason(err);
+    const kind = err.status === undefined ? "network" : String(err.status);
     switch (err.status) {
       case 400:
-        return new UpstreamError(`The model refused the request: ${reason}`);
+        return new UpstreamError(`The model refused the request: ${reason}`, kind);
       case 401:
-        return new UpstreamError("The API key was rejected: check OPENROUTER_API_KEY.");
+        return new UpstreamError("The API key was rejected: check OPENROUTER_API_KEY.", kind);
       case 402:
-        return new UpstreamError("The OpenRouter account is out of credits: add credits, then Retry.");
+        return new UpstreamError("The OpenRouter account is out of credits: add credits, then Retry.", kind);
       case 403:
-        return new UpstreamError(`The request was blocked by moderation: ${reason}`);
+        return new UpstreamError(`The request was blocked by moderation: ${reason}`, kind);
       case 404:
-        return new UpstreamError(`The model was not found: ${reason}`);
+        return new UpstreamError(`The model was not found: ${reason}`, kind);
       case 408:
       case 504:
-        return new UpstreamError("The model took too long to answer; retry in a moment.");
+        return new UpstreamError("The model took too long to answer; retry in a moment.", kind);
       case 429:
-        return new UpstreamError("The model is rate-limited right now; retry in a moment.");
+        return new UpstreamError("The model is rate-limited right now; retry in a moment.", kind);
       case 502:
       case 503:
-        return new UpstreamError("The model's provider is unavailable right now; retry in a moment.");
+        return new UpstreamError("The model's provider is unavailable right now; retry in a moment.", kind);
       default:
-        if (err.status === undefined) return new UpstreamError(`The model could not be reached: ${reason}`);
-        return new UpstreamError(`The model failed (${err.status}): ${reason}`);
+        if (err.status === undefined) return new UpstreamError(`The model could not be reached: ${reason}`, kind);
+        return new UpstreamError(`The model failed (${err.status}): ${reason}`, kind);
     }
   }
-  return new UpstreamError(`The model could not be reached: ${(err as Error)?.message ?? String(err)}`);
+  return new UpstreamError(`The model could not be reached: ${(err as Error)?.message ?? String(err)}`, "network");
 }
 
 /** After HTTP 200, an error object in the stream or a broken connection. */
 function midStreamError(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
   if (err instanceof APIError)
-    return new UpstreamError(`The model's provider failed mid-answer: ${upstreamReason(err)}`);
-  return new UpstreamError("The connection to the model dropped mid-answer.");
+    return new UpstreamError(`The model's provider failed mid-answer: ${upstreamReason(err)}`, "midstream");
+  return new UpstreamError("The connection to the model dropped mid-answer.", "dropped");
 }
 
 /** The upstream's message, with OpenRouter's moderation reasons when it gives them. */

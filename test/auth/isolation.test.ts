@@ -12,8 +12,8 @@ beforeAll(() => {
 });
 afterAll(() => fake.stop());
 
-/** Routes anyone may reach: health, assets, and the doors (set-up, sign-in, sign-up, sign-out). */
-const PUBLIC = ["/healthz", "/readyz", "/assets/:file", "/setup", "/signin", "/signup", "/signout"];
+/** Routes that need no session: health, metrics (loopback or its own token; tested apart), assets, and the doors. */
+const PUBLIC = ["/healthz", "/readyz", "/metrics", "/assets/:file", "/setup", "/signin", "/signup", "/signout"];
 
 eachDriver("one person's chats, seen by another and by nobody", (t) => {
   let server: TestServer;

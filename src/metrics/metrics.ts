@@ -1,0 +1,62 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * What Parley counts while it runs, in Prometheus's format. One registry per app (tests build
+ * many apps in one process). Process CPU and memory come from prom-client's defaults.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "parley_" });
+  const sources = { sockets: () => 0, generations: () => 0 };
+
+  const metrics = {
+    registry,
+    /** Gauges read at scrape time from the parts that own the numbers. */
+    watch(from: Partial<typeof sources>) {
+      Object.assign(sources, from);
+    },
+    openSockets: new Gauge({
+      name: "parley_open_sockets",
+      help: "WebSockets open (one per tab).",
+      registers: [registry],
+      collect() {
+        this.set(sources.sockets());
+      },
+    }),
+    generationsInFlight: new Gauge({
+      name: "parley_generations_in_flight",
+      help: "Answers being written right now.",
+      registers: [registry],
+      collect() {
+        this.set(sources.generations());
+      },
+    }),
+    tokensRelayed: new Counter({
+      name: "parley_tokens_relayed_total",
+      help: "Pieces of answer (and reasoning) received from the upstream and passed on.",
+      registers: [registry],
+    }),
+    upstreamErrors: new Counter({
+      name: "parley_upstream_errors_total",
+      help: "Answers the upstream failed, by HTTP status or kind (network, stall, midstream, dropped, no_key).",
+      labelNames: ["status"] as const,
+      registers: [registry],
+    }),
+    upstreamFirstToken: new Histogram({
+      name: "parley_upstream_first_token_seconds",
+      help: "From sending a request upstream to its first piece of answer.",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: "parley_http_request_duration_seconds",
+      help: "HTTP requests by method, route pattern and status.",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
