@@ -33,7 +33,15 @@ export type Script = {
   /** After this many tokens: destroy the connection without [DONE]. */
   dropAfterTokens?: number;
   finishReason?: "stop" | "length" | "content_filter";
+  /**
+   * An answer of this many tokens, each "w<microseconds since the epoch> " stamped as it is sent:
+   * the load benchmark reads the stamps off the frames it receives to time them.
+   */
+  stampedTokens?: number;
 };
+
+/** Microseconds since the epoch, comparable between processes on one machine. */
+export const nowMicros = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export type RecordedRequest = {
   body: {
@@ -43,6 +51,10 @@ export type RecordedRequest = {
     [k: string]: unknown;
   };
   headers: Record<string, string>;
+  /** When it arrived (nowMicros). */
+  receivedAt: number;
+  /** The answer text sent so far. */
+  sent: string;
   /** Resolves when the client closed the connection before the answer ended. */
   disconnected: Promise<void>;
   wasDisconnected: boolean;
@@ -128,6 +140,8 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
       const record: RecordedRequest = {
         body,
         headers: req.headers.toJSON(),
+        receivedAt: nowMicros(),
+        sent: "",
         disconnected: new Promise<void>((r) => {
           markDisconnected = r;
         }),
@@ -171,7 +185,7 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
         for (let i = 0; i < t.length; i += size) parts.push(t.slice(i, i + size));
         return parts;
       };
-      const tokens = split(text);
+      const tokens = script.stampedTokens ? Array.from({ length: script.stampedTokens }, () => "") : split(text);
       const thoughts = split(script.reasoning ?? "");
       const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
@@ -210,7 +224,9 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
               closed = true;
               return;
             }
-            send(chunk({ content: tokens[i] }));
+            const token = script.stampedTokens ? `w${nowMicros()} ` : tokens[i]!;
+            record.sent += token;
+            send(chunk({ content: token }));
             if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
             if (i % 20 === 19) send(": OPENROUTER PROCESSING\n\n");
           }
