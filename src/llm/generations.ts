@@ -150,11 +150,14 @@ export class Generations {
     const sent = performance.now();
     let waitingForFirst = true;
     const arrived = () => {
+      this.metrics.relayed(1);
       if (waitingForFirst) {
+        // The first words go out at once: coalescing is for the stream, not for its start.
         waitingForFirst = false;
         this.metrics.firstToken((performance.now() - sent) / 1000);
+        flush();
+        return;
       }
-      this.metrics.relayed(1);
       timer ??= setTimeout(flush, frameMs);
     };
     try {
