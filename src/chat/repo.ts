@@ -68,8 +68,9 @@ export async function deleteChat(db: Db, userId: string, id: string): Promise<bo
 }
 
 /**
- * Saves the person's message and an empty streaming answer in one transaction, and moves the
- * chat to the top of the list: the message is stored before anything goes upstream.
+ * Saves the person's message and an empty streaming answer (one statement, so both or neither)
+ * and moves the chat to the top of the list: the message is stored before anything goes
+ * upstream. Two round trips, not a five-step transaction: this is on every send's path.
  */
 export async function insertExchange(
   db: Db,
@@ -77,15 +78,22 @@ export async function insertExchange(
   content: string,
   model: string,
 ): Promise<{ user: Message; assistant: Message; chat: Chat }> {
-  return db.transaction(async (tx) => {
-    const [user] = await tx.insert(messages).values({ chatId, role: "user", content, status: "complete" }).returning();
-    const [assistant] = await tx
+  // Ids are made here, in this order (Bun's UUIDv7 is monotonic): the answer sorts after the question.
+  const userId = Bun.randomUUIDv7();
+  const assistantId = Bun.randomUUIDv7();
+  const [inserted, [chat]] = await Promise.all([
+    db
       .insert(messages)
-      .values({ chatId, role: "assistant", content: "", status: "streaming", model })
-      .returning();
-    const [chat] = await tx.update(chats).set({ updatedAt: new Date() }).where(eq(chats.id, chatId)).returning();
-    return { user: user!, assistant: assistant!, chat: chat! };
-  });
+      .values([
+        { id: userId, chatId, role: "user", content, status: "complete" },
+        { id: assistantId, chatId, role: "assistant", content: "", status: "streaming", model },
+      ])
+      .returning(),
+    db.update(chats).set({ updatedAt: new Date() }).where(eq(chats.id, chatId)).returning(),
+  ]);
+  const user = inserted.find((m) => m.id === userId)!;
+  const assistant = inserted.find((m) => m.id === assistantId)!;
+  return { user, assistant, chat: chat! };
 }
 
 /** A page of a chat's messages in reading order: the newest `limit`, or those before `before`. */
@@ -188,13 +196,22 @@ export function orphanedAnswers(db: Db): Promise<Message[]> {
   return db.select().from(messages).where(eq(messages.status, "streaming"));
 }
 
-export async function chatIsStreaming(db: Db, chatId: string): Promise<boolean> {
-  const rows = await db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(eq(messages.chatId, chatId), eq(messages.status, "streaming")))
-    .limit(1);
-  return rows.length > 0;
+/** A person's chat and whether an answer in it is being written, in one query (the send path). */
+export async function getOwnChatForSend(
+  db: Db,
+  userId: string,
+  id: unknown,
+): Promise<{ chat: Chat; streaming: boolean } | undefined> {
+  if (!isId(id)) return undefined;
+  const [row] = await db
+    .select({
+      chat: chats,
+      // Spelled out: drizzle leaves columns unqualified here, and "id" would mean messages.id.
+      streaming: sql<boolean>`exists (select 1 from messages where messages.chat_id = chats.id and messages.status = 'streaming')`,
+    })
+    .from(chats)
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)));
+  return row;
 }
 
 /** A person's chats with an answer being written (the partial index on streaming messages serves this). */

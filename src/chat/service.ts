@@ -195,9 +195,13 @@ export function createChatService({ database, upstream, bus, config, log, timing
    * after another, each reading afresh, so the last one pushed is never older than the last change.
    */
   let sidebarQueue: Promise<void> = Promise.resolve();
+  // A refresh queued and not yet started will read the newest state: a second one would repeat it.
+  const sidebarWaiting = new Set<string>();
   function refreshSidebar(userId: string | null) {
-    if (!userId) return;
+    if (!userId || sidebarWaiting.has(userId)) return;
+    sidebarWaiting.add(userId);
     sidebarQueue = sidebarQueue.then(async () => {
+      sidebarWaiting.delete(userId);
       try {
         const { chats, generating } = await sidebar(userId);
         broadcast.sidebar(userId, chats, generating);
@@ -289,9 +293,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
       let release: (() => void) | undefined;
       try {
         const started = await withChatLock(chatId, async () => {
-          const chat = await repo.getOwnChat(db, userId, chatId);
-          if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
-          if (generations.inChat(chatId) || (await repo.chatIsStreaming(db, chatId))) {
+          const found = await repo.getOwnChatForSend(db, userId, chatId);
+          if (!found) throw new ChatError("This chat does not exist; it may have been deleted.");
+          const { chat } = found;
+          if (found.streaming || generations.inChat(chatId)) {
             throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
           }
           release = admit(userId);
@@ -338,9 +343,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
       let release: (() => void) | undefined;
       try {
         const restarted = await withChatLock(message.chatId, async () => {
-          const chat = await repo.getOwnChat(db, userId, message.chatId);
-          if (!chat) throw new ChatError("This chat does not exist; it may have been deleted.");
-          if (generations.inChat(chat.id) || (await repo.chatIsStreaming(db, chat.id))) {
+          const found = await repo.getOwnChatForSend(db, userId, message.chatId);
+          if (!found) throw new ChatError("This chat does not exist; it may have been deleted.");
+          const { chat } = found;
+          if (found.streaming || generations.inChat(chat.id)) {
             throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
           }
           const newest = await repo.listMessages(db, chat.id, { limit: 1 });
