@@ -70,9 +70,17 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     sockets.closeAll();
   };
   // Socket limits live on the server: Elysia hands Bun only the app-wide websocket settings.
+  // A tab that stops reading (a frozen laptop, a dead link) is closed once 1 MB waits for it:
+  // otherwise Bun buffers 16 MB and then silently drops frames, leaving that tab with a gap.
+  // Closed, it reconnects and resynchronises like after any drop.
   const app = new Elysia({
     serve: { maxRequestBodySize: MAX_BODY_BYTES },
-    websocket: { maxPayloadLength: MAX_FRAME_BYTES, idleTimeout: 120 },
+    websocket: {
+      maxPayloadLength: MAX_FRAME_BYTES,
+      idleTimeout: 120,
+      backpressureLimit: 1024 * 1024,
+      closeOnBackpressureLimit: true,
+    },
   })
     .decorate({ chat, auth, sockets, metrics, shutdown })
     .use(requestLog(record))
