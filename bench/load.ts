@@ -4,7 +4,8 @@
  * WebSocket on their own chat, sending a message the way the browser does; the fake upstream answers with
  * 200 tokens, 20 ms apart, the first after 100 ms, each stamped with the time it was sent.
  *
- *   bun bench/load.ts                     1, 100, 500 and 1,000 streams; table + bench/results/
+ *   bun bench/load.ts                     1, 100, 500 and 1,000 streams, then 5,000 idle sockets
+ *                                         (--idle=N); table + bench/results/
  *   bun bench/load.ts --streams=50 --check  CI: exit 1 on any error or lost text, never on a time
  *
  * Uses dist/parley when it exists (else the sources) and the Postgres the tests use.
@@ -13,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../src/db/client.ts";
+import { sessions, users } from "../src/db/schema.ts";
 import { nowMicros, startFakeUpstream } from "../test/fake-upstream.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 
@@ -20,6 +22,7 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const LEVELS = (arg("streams") ?? "1,100,500,1000").split(",").map(Number);
 const CHECK = process.argv.includes("--check");
 const TOKENS = Number(arg("tokens") ?? 200);
+const IDLE = Number(arg("idle") ?? (CHECK ? 0 : 5000));
 const TOKEN_MS = 20;
 const FIRST_MS = 100;
 const ROOT = resolve(import.meta.dir, "..");
@@ -224,6 +227,7 @@ const relay = Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
 });
 
 const results: { parley: Result; relay: Result }[] = [];
+let idle: { sockets: number; parleyBytesPerSocket: number; relayBytesPerSocket: number } | undefined;
 let failed = false;
 try {
   await waitReady(`${base}/readyz`, parley);
@@ -246,15 +250,9 @@ try {
         const tokenHash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
         return { userId: Bun.randomUUIDv7(), name: `person${cookies.length + i}`, token, tokenHash };
       });
-      for (const p of batch) {
-        await database.rows(
-          sql`insert into users (id, username, password_hash) values (${p.userId}, ${p.name}, ${passwordHash})`,
-        );
-        await database.rows(
-          sql`insert into sessions (id, token_hash, user_id) values (${Bun.randomUUIDv7()}, ${p.tokenHash}, ${p.userId})`,
-        );
-        cookies.push(`parley_session=${p.token}`);
-      }
+      await database.db.insert(users).values(batch.map((p) => ({ id: p.userId, username: p.name, passwordHash })));
+      await database.db.insert(sessions).values(batch.map((p) => ({ tokenHash: p.tokenHash, userId: p.userId })));
+      for (const p of batch) cookies.push(`parley_session=${p.token}`);
     }
   };
   const chatIds: string[] = [];
@@ -346,6 +344,41 @@ try {
       `${String(n).padStart(5)} streams | Parley: +TTFT ${f(parleyResult.addedFirstTokenMs.median)}/${f(parleyResult.addedFirstTokenMs.p99)} ms, frame ${f(parleyResult.frameLatencyMs.median)}/${f(parleyResult.frameLatencyMs.p99)} ms, ${f(parleyResult.tokensPerSecond)} tok/s, ${parleyResult.errors} errors, CPU ${f(parleyResult.cpuPercent)}%, RSS ${f(parleyResult.peakRssMb)} MB | relay: +TTFT ${f(relayResult.addedFirstTokenMs.median)}/${f(relayResult.addedFirstTokenMs.p99)} ms, frame ${f(relayResult.frameLatencyMs.median)}/${f(relayResult.frameLatencyMs.p99)} ms, ${f(relayResult.tokensPerSecond)} tok/s, CPU ${f(relayResult.cpuPercent)}%, RSS ${f(relayResult.peakRssMb)} MB | throughput ${f((parleyResult.tokensPerSecond / relayResult.tokensPerSecond) * 100)}% of the relay`,
     );
   }
+  // Memory per idle connection: RSS growth over IDLE signed-in sockets that only listen.
+  if (IDLE) {
+    await addPeople(IDLE);
+    const growth = async (pid: number, open: (i: number) => WebSocket, readyOn: "open" | "message") => {
+      await Bun.sleep(1000);
+      const before = usage(pid).rssMb;
+      const sockets: WebSocket[] = [];
+      let ready = 0;
+      for (let i = 0; i < IDLE; i++) {
+        const ws = open(i);
+        ws.addEventListener(readyOn, () => ready++, { once: true });
+        sockets.push(ws);
+        if (i % 100 === 99) await Bun.sleep(5);
+      }
+      for (let i = 0; i < 1200 && ready < IDLE; i++) await Bun.sleep(100);
+      await Bun.sleep(1000);
+      const after = usage(pid).rssMb;
+      for (const ws of sockets) ws.close();
+      await Bun.sleep(500);
+      if (ready < IDLE) throw new Error(`only ${ready} of ${IDLE} idle sockets opened`);
+      return ((after - before) * 1024 * 1024) / IDLE;
+    };
+    idle = {
+      sockets: IDLE,
+      parleyBytesPerSocket: await growth(
+        parley.pid,
+        (i) => new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Origin: base, cookie: cookies[i] } } as never),
+        "message", // the chat list it is sent on opening
+      ),
+      relayBytesPerSocket: await growth(relay.pid, () => new WebSocket(`ws://127.0.0.1:${relayPort}/`), "open"),
+    };
+    console.log(
+      `${IDLE} idle sockets: Parley ${(idle.parleyBytesPerSocket / 1024).toFixed(1)} KB each, relay ${(idle.relayBytesPerSocket / 1024).toFixed(1)} KB each`,
+    );
+  }
   await database.close();
 } catch (err) {
   failed = true;
@@ -370,6 +403,7 @@ writeFileSync(
       tokenMs: TOKEN_MS,
       firstTokenMs: FIRST_MS,
       results,
+      idle,
     },
     null,
     2,
