@@ -32,8 +32,26 @@ async function isolatedNetwork(): Promise<boolean> {
   return probe.exitCode === 0;
 }
 
-async function run(label: string, env: Record<string, string>, isolate: boolean) {
-  const port = String(30000 + Math.floor(Math.random() * 20000));
+/**
+ * Starts the binary and checks it. A port picked at random can be taken meanwhile (by an
+ * outgoing connection, even); then the binary says so and exits, and another port is tried.
+ */
+async function run(label: string, env: Record<string, string>, isolate: boolean): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const readyMs = await runOnce(label, env, isolate, attempt === 3);
+    if (readyMs !== "port in use") return readyMs;
+    console.log(`${label}: the port was taken meanwhile; trying another`);
+  }
+}
+
+async function runOnce(
+  label: string,
+  env: Record<string, string>,
+  isolate: boolean,
+  lastTry: boolean,
+): Promise<number | "port in use"> {
+  // Below Linux's ephemeral range (32768-60999), where outgoing connections take their ports.
+  const port = String(20000 + Math.floor(Math.random() * 12000));
   const inner = `ip link set lo up 2>/dev/null; exec ${binary} serve`;
   const argv = isolate ? ["unshare", "-n", "sh", "-c", inner] : [binary, "serve"];
   const passesBefore = passes;
@@ -83,6 +101,11 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
     if (proc.exitCode !== null) break;
     await Bun.sleep(isolate ? 25 : 5);
   }
+  let earlyStderr: string | undefined;
+  if (!Number.isFinite(readyMs) && proc.exitCode !== null && !lastTry) {
+    earlyStderr = await new Response(proc.stderr).text();
+    if (earlyStderr.includes("is already in use")) return "port in use";
+  }
   check(`${label}: /readyz 200`, Number.isFinite(readyMs), `${Math.round(readyMs)} ms from spawn`);
   if (Number.isFinite(readyMs)) {
     const home = await fetchIn("/");
@@ -118,7 +141,7 @@ async function run(label: string, env: Record<string, string>, isolate: boolean)
   }
   proc.kill("SIGTERM");
   const code = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => "timeout")]);
-  const stderr = await new Response(proc.stderr).text();
+  const stderr = earlyStderr ?? (await new Response(proc.stderr).text());
   check(`${label}: SIGTERM exits 0`, code === 0, `exit ${code}${stderr ? `; stderr: ${stderr.trim()}` : ""}`);
   console.log(`${label}: ready in ${Math.round(readyMs)} ms; ${passes - passesBefore} checks passed`);
   return readyMs;
