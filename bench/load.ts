@@ -202,7 +202,14 @@ if (!pg) throw new Error("The load benchmark needs Postgres (TEST_DATABASE_URL o
 const target = await createDatabase(pg.adminUrl);
 const binary = join(ROOT, "dist", "parley");
 const useBinary = existsSync(binary) && !process.argv.includes("--source");
-const command = useBinary ? [binary, "serve"] : [process.execPath, join(ROOT, "src/cli.ts"), "serve"];
+// --profile: run the sources under Bun's sampling profiler; the profile (a .cpuprofile and a
+// Markdown summary) lands in bench/results/ when Parley exits.
+const PROFILE = process.argv.includes("--profile");
+const profiler = PROFILE
+  ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(import.meta.dir, "results")}`, "--cpu-prof-name=parley"]
+  : [];
+const command =
+  useBinary && !PROFILE ? [binary, "serve"] : [process.execPath, ...profiler, join(ROOT, "src/cli.ts"), "serve"];
 
 /** Spawn to first /readyz 200 on the embedded database in `dataDir`, in ms. */
 async function pgliteStart(dataDir: string): Promise<number> {
