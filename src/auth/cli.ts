@@ -34,7 +34,7 @@ export async function userCommand(args: string[], config: Config, log: Logger): 
     const user =
       action === "create"
         ? await auth.createUser(rawName, password, isFirst || flags.includes("--admin"))
-        : await auth.resetPassword(rawName, password);
+        : await auth.resetPassword({ username: rawName }, password);
     const what = action === "create" ? `created ${user.isAdmin ? "admin " : ""}account` : "new password set for";
     process.stdout.write(
       `${what} "${user.username}"${action === "reset-password" ? "; their sessions have ended" : ""}\n`,

@@ -3,6 +3,7 @@ import { AccountPage } from "../../views/pages/account.tsx";
 import { AdminPage } from "../../views/pages/admin.tsx";
 import { type AuthMode, AuthPage } from "../../views/pages/auth.tsx";
 import type { Config } from "../config.ts";
+import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
@@ -51,42 +52,49 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
     }
   }
 
+  /**
+   * The three doors' forms: on success a fresh session and on to the chats; refused, the same
+   * form again with its sentence and the username kept.
+   */
+  const enterBy = (
+    mode: AuthMode,
+    ctx: {
+      body: unknown;
+      request: Request;
+      server: Parameters<typeof clientAddress>[1];
+      set: { headers: Record<string, unknown> };
+      redirect: (url: string, status: 303) => unknown;
+    },
+    start: (f: Form, userAgent: string | null, address: string) => Promise<{ token: string }>,
+  ) => {
+    const f = form(ctx.body);
+    return refusal(
+      async () => {
+        const address = clientAddress(ctx.request, ctx.server, config);
+        const { token } = await start(f, ctx.request.headers.get("user-agent"), address);
+        enter(ctx.request, ctx.set, token);
+        return ctx.redirect("/", 303);
+      },
+      (error) => authPage(mode, { error, username: String(f.username ?? "").slice(0, 40) }),
+      ctx.set,
+    );
+  };
+
   const entry = new Elysia()
     .use(signedIn(auth))
     .get("/setup", async ({ redirect }) => {
       if (!(await auth.needsSetup())) return redirect("/signin", 303);
       return authPage("setup");
     })
-    .post("/setup", ({ body, request, set, redirect }) => {
-      const f = form(body);
-      return refusal(
-        async () => {
-          const { token } = await auth.setUp(f.username, f.password, request.headers.get("user-agent"));
-          enter(request, set, token);
-          return redirect("/", 303);
-        },
-        (error) => authPage("setup", { error, username: String(f.username ?? "").slice(0, 40) }),
-        set,
-      );
-    })
+    .post("/setup", (ctx) => enterBy("setup", ctx, (f, userAgent) => auth.setUp(f.username, f.password, userAgent)))
     .get("/signin", async ({ me, redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
       if (me) return redirect("/", 303);
       return authPage("signin");
     })
-    .post("/signin", ({ body, request, server, set, redirect }) => {
-      const f = form(body);
-      return refusal(
-        async () => {
-          const address = clientAddress(request, server, config);
-          const { token } = await auth.signIn(f.username, f.password, address, request.headers.get("user-agent"));
-          enter(request, set, token);
-          return redirect("/", 303);
-        },
-        (error) => authPage("signin", { error, username: String(f.username ?? "").slice(0, 40) }),
-        set,
-      );
-    })
+    .post("/signin", (ctx) =>
+      enterBy("signin", ctx, (f, userAgent, address) => auth.signIn(f.username, f.password, address, userAgent)),
+    )
     .get("/signup", async ({ redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
       if (!(await auth.signupOpen())) {
@@ -97,19 +105,9 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       }
       return authPage("signup");
     })
-    .post("/signup", ({ body, request, server, set, redirect }) => {
-      const f = form(body);
-      return refusal(
-        async () => {
-          const address = clientAddress(request, server, config);
-          const { token } = await auth.signUp(f.username, f.password, address, request.headers.get("user-agent"));
-          enter(request, set, token);
-          return redirect("/", 303);
-        },
-        (error) => authPage("signup", { error, username: String(f.username ?? "").slice(0, 40) }),
-        set,
-      );
-    })
+    .post("/signup", (ctx) =>
+      enterBy("signup", ctx, (f, userAgent, address) => auth.signUp(f.username, f.password, address, userAgent)),
+    )
     .post("/signout", async ({ me, request, set, redirect }) => {
       if (me) await auth.signOut(me.session.id);
       set.headers["set-cookie"] = clearedCookie(isHttps(request, config));
@@ -150,7 +148,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       return redirect("/account?done=signed-out-others", 303);
     });
 
-  const adminPage = async (me: { user: import("../db/schema.ts").User }, extra: { error?: string; notice?: string }) =>
+  const adminPage = async (me: { user: User }, extra: { error?: string; notice?: string }) =>
     AdminPage({
       assets,
       user: me.user,
@@ -184,9 +182,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
     .post("/admin/users/:id/password", ({ me, params, body, redirect, set }) =>
       refusal(
         async () => {
-          const target = (await auth.listUsers()).find((u) => u.id === params.id);
-          if (!target) throw new AuthError("There is no such user.", 400);
-          await auth.resetPassword(target.username, form(body).password);
+          await auth.resetPassword({ id: params.id }, form(body).password);
           return redirect("/admin?done=password-set", 303);
         },
         (error) => adminPage(me!, { error }),

@@ -195,10 +195,20 @@ export function createAuthService({ database, config, log, onSessionsEnded }: Au
       await service.endSessions(me.user.id, me.session.id);
     },
 
-    /** An admin or the CLI sets someone's password: every session of theirs ends. */
-    async resetPassword(rawUsername: unknown, password: unknown): Promise<User> {
-      const user = await repo.findUser(db, normalizeUsername(rawUsername));
-      if (!user) throw new AuthError(`There is no user "${normalizeUsername(rawUsername)}".`, 400);
+    /** An admin (by id) or the CLI (by name) sets someone's password: every session of theirs ends. */
+    async resetPassword(who: { id: unknown } | { username: unknown }, password: unknown): Promise<User> {
+      const user =
+        "id" in who
+          ? isId(who.id)
+            ? await repo.getUser(db, who.id)
+            : undefined
+          : await repo.findUser(db, normalizeUsername(who.username));
+      if (!user) {
+        throw new AuthError(
+          "username" in who ? `There is no user "${normalizeUsername(who.username)}".` : "There is no such user.",
+          400,
+        );
+      }
       const problem = passwordProblem(password, user.username);
       if (problem) throw new AuthError(problem);
       await repo.setPasswordHash(db, user.id, await hashPassword(password as string));

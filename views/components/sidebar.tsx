@@ -1,4 +1,5 @@
 import type { Chat, User } from "../../src/db/schema.ts";
+import { AdminAndSignOut } from "./account-links.tsx";
 
 export type SidebarProps = { chats: Chat[]; generating: Set<string>; currentId?: string };
 
@@ -36,18 +37,7 @@ export function Sidebar({ chats, generating, currentId, user }: SidebarProps & {
           {user.username}
         </a>
         <div class="flex shrink-0 items-center gap-1">
-          {user.isAdmin ? (
-            <a href="/admin" class="rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800">
-              Admin
-            </a>
-          ) : (
-            ""
-          )}
-          <form method="post" action="/signout">
-            <button type="submit" class="rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800">
-              Sign out
-            </button>
-          </form>
+          <AdminAndSignOut user={user} itemClass="rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800" />
         </div>
       </div>
     </aside>

@@ -2,6 +2,7 @@ import type { Children } from "@kitajs/html";
 import { MIN_PASSWORD } from "../../src/auth/password.ts";
 import type { Session, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { AdminAndSignOut } from "../components/account-links.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { Layout } from "../layout.tsx";
 
@@ -25,18 +26,7 @@ export function SettingsShell(props: {
             <a href="/account" class="hover:underline">
               Account
             </a>
-            {props.user.isAdmin ? (
-              <a href="/admin" class="hover:underline">
-                Admin
-              </a>
-            ) : (
-              ""
-            )}
-            <form method="post" action="/signout">
-              <button type="submit" class="hover:underline">
-                Sign out
-              </button>
-            </form>
+            <AdminAndSignOut user={props.user} itemClass="hover:underline" />
           </nav>
         </header>
         <main class="mx-auto flex max-w-2xl flex-col gap-8 px-4 py-8">
