@@ -256,7 +256,14 @@ const parley = Bun.spawn(command, {
 });
 const relayPort = await freePort();
 const relay = Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
-  env: { PATH: process.env.PATH ?? "", PORT: String(relayPort), OPENROUTER_BASE_URL: fake.url },
+  // Bun's fetch runs at most 256 requests at once unless told otherwise at start (Parley's
+  // upstream client has no such cap): the baseline gets the same room.
+  env: {
+    PATH: process.env.PATH ?? "",
+    PORT: String(relayPort),
+    OPENROUTER_BASE_URL: fake.url,
+    BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
+  },
   stdout: "ignore",
   stderr: "inherit",
 });

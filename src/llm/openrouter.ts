@@ -1,5 +1,6 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import { type Config, publicUrl } from "../config.ts";
+import { upstreamFetch } from "./transport.ts";
 
 export type ChatTurn = { role: "system" | "user" | "assistant"; content: string };
 
@@ -79,20 +80,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
       timeout: 10 * 60_000,
       // OpenRouter's app attribution: which site and app sent the request.
       defaultHeaders: { "HTTP-Referer": publicUrl(config), "X-Title": "Parley", "X-OpenRouter-Title": "Parley" },
-      fetch: async (url, init) => {
-        const res = await fetch(url, init);
-        onBytes();
-        if (!res.body) return res;
-        const tapped = res.body.pipeThrough(
-          new TransformStream({
-            transform(chunk, controller) {
-              onBytes();
-              controller.enqueue(chunk);
-            },
-          }),
-        );
-        return new Response(tapped, { status: res.status, statusText: res.statusText, headers: res.headers });
-      },
+      fetch: (url, init) => upstreamFetch(url, init, onBytes),
     });
   const plain = client();
   // An upstream (or a proxy before it) that echoes the key in an error must not put it on a page or in a log.

@@ -244,3 +244,36 @@ describe("fitting the conversation to the model's context", () => {
     expect(fitToContext(huge, 1000)).toEqual([huge[1]!]);
   });
 });
+
+describe("many answers at once", () => {
+  // Bun's fetch runs at most 256 requests per process and queues the rest unseen; answers must not.
+  test("300 streams are all in flight together (the upstream holds every answer until all 300 have arrived)", async () => {
+    const N = 300;
+    let arrived = 0;
+    const allIn = Promise.withResolvers<void>();
+    const chunk = (delta: object, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const server = Bun.serve({
+      port: 0,
+      idleTimeout: 60,
+      async fetch() {
+        if (++arrived === N) allIn.resolve();
+        await allIn.promise;
+        return new Response(`${chunk({ content: "here" })}${chunk({}, "stop")}data: [DONE]\n\n`, {
+          headers: { "content-type": "text/event-stream" },
+        });
+      },
+    });
+    try {
+      const up = createUpstream(
+        loadConfig({ OPENROUTER_BASE_URL: `http://127.0.0.1:${server.port}/api/v1`, OPENROUTER_API_KEY: "sk-or-test" }),
+        { retryBaseMs: 20, stallMs: 30_000, maxRetries: 0 },
+      );
+      const results = await Promise.all(Array.from({ length: N }, () => collect(up)));
+      expect(arrived).toBe(N);
+      expect(results.filter((r) => r.text === "here" && !r.error)).toHaveLength(N);
+    } finally {
+      await server.stop(true);
+    }
+  }, 40_000);
+});
