@@ -12,14 +12,30 @@ export { isId };
  * already holds, such as finishing an answer.
  */
 
-/** A person's most recently active chats first. */
-export function listRecentChats(db: Db, userId: string, limit = 100): Promise<Chat[]> {
-  return db
-    .select()
+/**
+ * A person's most recently active chats first, and which of them have an answer being written:
+ * one query, run twice per answer (when it starts and when it ends).
+ */
+export async function chatList(
+  db: Db,
+  userId: string,
+  limit = 100,
+): Promise<{ chats: Chat[]; generating: Set<string> }> {
+  const rows = await db
+    .select({
+      chat: chats,
+      // Spelled out (drizzle leaves columns unqualified in sql``); a hashed subplan over the
+      // partial index of streaming messages, read once per query.
+      generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
+    })
     .from(chats)
     .where(eq(chats.userId, userId))
     .orderBy(desc(chats.updatedAt), desc(chats.id))
     .limit(limit);
+  return {
+    chats: rows.map((r) => r.chat),
+    generating: new Set(rows.filter((r) => r.generating).map((r) => r.chat.id)),
+  };
 }
 
 /** A chat, if it exists and belongs to this person. */
@@ -68,32 +84,34 @@ export async function deleteChat(db: Db, userId: string, id: string): Promise<bo
 }
 
 /**
- * Saves the person's message and an empty streaming answer (one statement, so both or neither)
- * and moves the chat to the top of the list: the message is stored before anything goes
- * upstream. Two round trips, not a five-step transaction: this is on every send's path.
+ * Saves the person's message and an empty streaming answer, and moves the chat to the top of the
+ * list, in one statement: the message is stored before anything goes upstream, and a send costs
+ * one commit (one WAL flush), which is what bounds a burst of sends.
  */
 export async function insertExchange(
   db: Db,
-  chatId: string,
+  chat: Chat,
   content: string,
-  model: string,
 ): Promise<{ user: Message; assistant: Message; chat: Chat }> {
   // Ids are made here, in this order (Bun's UUIDv7 is monotonic): the answer sorts after the question.
   const userId = Bun.randomUUIDv7();
   const assistantId = Bun.randomUUIDv7();
-  const [inserted, [chat]] = await Promise.all([
-    db
-      .insert(messages)
-      .values([
-        { id: userId, chatId, role: "user", content, status: "complete" },
-        { id: assistantId, chatId, role: "assistant", content: "", status: "streaming", model },
-      ])
-      .returning(),
-    db.update(chats).set({ updatedAt: new Date() }).where(eq(chats.id, chatId)).returning(),
-  ]);
+  const updatedAt = new Date();
+  // A data-modifying WITH runs whether or not the statement reads it.
+  const touch = db
+    .$with("touched")
+    .as(db.update(chats).set({ updatedAt }).where(eq(chats.id, chat.id)).returning({ id: chats.id }));
+  const inserted = await db
+    .with(touch)
+    .insert(messages)
+    .values([
+      { id: userId, chatId: chat.id, role: "user", content, status: "complete" },
+      { id: assistantId, chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
+    ])
+    .returning();
   const user = inserted.find((m) => m.id === userId)!;
   const assistant = inserted.find((m) => m.id === assistantId)!;
-  return { user, assistant, chat: chat! };
+  return { user, assistant, chat: { ...chat, updatedAt } };
 }
 
 /** A page of a chat's messages in reading order: the newest `limit`, or those before `before`. */
@@ -137,11 +155,20 @@ export async function getOwnMessage(db: Db, userId: string, id: unknown): Promis
   return row?.message;
 }
 
-export async function saveProgress(db: Db, id: string, content: string, reasoning: string): Promise<void> {
-  await db
-    .update(messages)
-    .set({ content, reasoning: reasoning || null })
-    .where(and(eq(messages.id, id), eq(messages.status, "streaming")));
+/**
+ * Saves the text so far of every answer being written, in one statement: at a thousand answers
+ * that is one write a second, not a thousand. A finished answer is never overwritten.
+ */
+export async function saveProgress(
+  db: Db,
+  answers: { id: string; content: string; reasoning: string }[],
+): Promise<void> {
+  if (!answers.length) return;
+  // One JSON parameter: both drivers pass it the same way, whatever the number of answers.
+  await db.execute(sql`
+    update messages set content = v.content, reasoning = nullif(v.reasoning, '')
+    from json_to_recordset(${JSON.stringify(answers)}::json) as v(id uuid, content text, reasoning text)
+    where messages.id = v.id and messages.status = 'streaming'`);
 }
 
 export type Finish = {
@@ -196,32 +223,50 @@ export function orphanedAnswers(db: Db): Promise<Message[]> {
   return db.select().from(messages).where(eq(messages.status, "streaming"));
 }
 
-/** A person's chat and whether an answer in it is being written, in one query (the send path). */
+/** A message as the upstream request needs it. */
+export type Turn = Pick<Message, "id" | "role" | "content" | "status">;
+
+/**
+ * A person's chat, whether an answer in it is being written, and its messages so far: one
+ * query for everything a send or a retry reads before writing (sends start in two round trips).
+ */
 export async function getOwnChatForSend(
   db: Db,
   userId: string,
   id: unknown,
-): Promise<{ chat: Chat; streaming: boolean } | undefined> {
+): Promise<{ chat: Chat; streaming: boolean; history: Turn[] } | undefined> {
   if (!isId(id)) return undefined;
   const [row] = await db
     .select({
       chat: chats,
       // Spelled out: drizzle leaves columns unqualified here, and "id" would mean messages.id.
       streaming: sql<boolean>`exists (select 1 from messages where messages.chat_id = chats.id and messages.status = 'streaming')`,
+      // As text: the two drivers would otherwise hand back JSON differently.
+      history: sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = chats.id)`,
     })
     .from(chats)
     .where(and(eq(chats.id, id), eq(chats.userId, userId)));
-  return row;
+  if (!row) return undefined;
+  const history = (JSON.parse(row.history) as [string, Turn["role"], string, Turn["status"]][]).map(
+    ([id, role, content, status]) => ({ id, role, content, status }),
+  );
+  return { chat: row.chat, streaming: row.streaming, history };
 }
 
-/** A person's chats with an answer being written (the partial index on streaming messages serves this). */
-export async function generatingChats(db: Db, userId: string): Promise<Set<string>> {
-  const rows = await db
-    .selectDistinct({ chatId: messages.chatId })
-    .from(messages)
-    .innerJoin(chats, eq(chats.id, messages.chatId))
-    .where(and(eq(messages.status, "streaming"), eq(chats.userId, userId)));
-  return new Set(rows.map((r) => r.chatId));
+/** A chat with its totals, in one query (the end of every answer). */
+export async function chatWithTotals(
+  db: Db,
+  chatId: string,
+): Promise<{ chat: Chat; totals: { tokens: number; cost: number } } | undefined> {
+  const [row] = await db
+    .select({
+      chat: chats,
+      tokens: sql<number>`(select coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0)::int from messages where messages.chat_id = chats.id)`,
+      cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
+    })
+    .from(chats)
+    .where(eq(chats.id, chatId));
+  return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
 }
 
 /** What a chat has cost so far: tokens in and out, and dollars, over its answers. */

@@ -96,7 +96,11 @@ export function createChatService({ database, upstream, bus, config, log, timing
     upstream,
     {
       frame: (g, frame) => broadcast.frame(g.chatId, g.messageId, frame),
-      save: (g) => repo.saveProgress(db, g.messageId, g.md.text, g.reasoning),
+      save: (batch) =>
+        repo.saveProgress(
+          db,
+          batch.map((g) => ({ id: g.messageId, content: g.md.text, reasoning: g.reasoning })),
+        ),
       end: (g, outcome) => endAnswer(g, outcome),
       retrying: (event) => html(RetryingNotice(event)),
     },
@@ -121,12 +125,12 @@ export function createChatService({ database, upstream, bus, config, log, timing
         cachedTokens: outcome.usage?.cachedTokens ?? null,
         cost: outcome.usage?.cost ?? null,
       });
-      const [chat, totals] = await Promise.all([repo.getChat(db, g.chatId), repo.chatTotals(db, g.chatId)]);
+      const found = await repo.chatWithTotals(db, g.chatId);
       generations.forget(g.messageId);
-      if (!message || !chat) return undefined; // the chat was deleted meanwhile
-      broadcast.answerFinished(chat, message, safeHtml, totals);
-      refreshSidebar(chat.userId);
-      return outcome.status === "complete" ? { chat, message } : undefined;
+      if (!message || !found) return undefined; // the chat was deleted meanwhile
+      broadcast.answerFinished(found.chat, message, safeHtml, found.totals);
+      refreshSidebar(found.chat.userId);
+      return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
     if (firstAnswer) void nameChat(firstAnswer.chat, firstAnswer.message);
   }
@@ -162,15 +166,23 @@ export function createChatService({ database, upstream, bus, config, log, timing
     }
   }
 
-  /** The conversation up to `answer`, fitted to the model's context, sent upstream. */
-  async function startAnswer(chat: Chat, answer: Message) {
-    const history = await repo.conversation(db, chat.id);
-    const sendable = (m: Message) =>
-      m.id < answer.id && m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
-    const turns: ChatTurn[] = history.filter(sendable).map((m) => ({ role: m.role, content: m.content }));
+  /** The conversation before `answer`, fitted to the model's context, sent upstream. */
+  async function startAnswer(chat: Chat, answer: Message, history: repo.Turn[]) {
+    const before = history.filter((m) => m.id < answer.id);
+    const sendable = (m: repo.Turn) =>
+      m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
+    const turns: ChatTurn[] = before.filter(sendable).map((m) => ({ role: m.role, content: m.content }));
     const model = (await models()).find((m) => m.id === chat.model);
     const messages = fitToContext(turns, model?.contextLength);
-    generations.start({ userId: chat.userId!, chatId: chat.id, messageId: answer.id, model: chat.model, messages });
+    const first = before.length === 1;
+    generations.start({
+      userId: chat.userId!,
+      chatId: chat.id,
+      messageId: answer.id,
+      first,
+      model: chat.model,
+      messages,
+    });
   }
 
   /** A message as shown: cached HTML for a finished answer, the live state for one being written. */
@@ -185,22 +197,22 @@ export function createChatService({ database, upstream, bus, config, log, timing
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
-  async function sidebar(userId: string): Promise<{ chats: Chat[]; generating: Set<string> }> {
-    const [chats, generating] = await Promise.all([repo.listRecentChats(db, userId), repo.generatingChats(db, userId)]);
-    return { chats, generating };
-  }
+  const sidebar = (userId: string) => repo.chatList(db, userId);
 
   /**
-   * Pushes a person's chat list to their tabs after each change it shows. Refreshes run one
-   * after another, each reading afresh, so the last one pushed is never older than the last change.
+   * Pushes a person's chat list to their tabs after each change it shows. A person's refreshes
+   * run one after another, each reading afresh, so the last one pushed is never older than the
+   * last change. They run in two lanes (a person always in the same one), so under a burst of
+   * answers they take at most two database connections and never crowd out the sends.
    */
-  let sidebarQueue: Promise<void> = Promise.resolve();
+  const sidebarLanes: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   // A refresh queued and not yet started will read the newest state: a second one would repeat it.
   const sidebarWaiting = new Set<string>();
   function refreshSidebar(userId: string | null) {
     if (!userId || sidebarWaiting.has(userId)) return;
     sidebarWaiting.add(userId);
-    sidebarQueue = sidebarQueue.then(async () => {
+    const lane = userId.charCodeAt(userId.length - 1) % sidebarLanes.length;
+    sidebarLanes[lane] = sidebarLanes[lane]!.then(async () => {
       sidebarWaiting.delete(userId);
       try {
         const { chats, generating } = await sidebar(userId);
@@ -300,12 +312,12 @@ export function createChatService({ database, upstream, bus, config, log, timing
             throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
           }
           release = admit(userId);
-          const exchange = await repo.insertExchange(db, chat.id, content, chat.model);
+          const exchange = await repo.insertExchange(db, chat, content);
           broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
           refreshSidebar(userId);
-          return exchange;
+          return { ...exchange, history: [...found.history, exchange.user] };
         });
-        await startAnswer(started.chat, started.assistant);
+        await startAnswer(started.chat, started.assistant, started.history);
         return started;
       } finally {
         release?.();
@@ -349,8 +361,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
           if (found.streaming || generations.inChat(chat.id)) {
             throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
           }
-          const newest = await repo.listMessages(db, chat.id, { limit: 1 });
-          if (newest.messages[0]?.id !== message.id) {
+          if (found.history.at(-1)?.id !== message.id) {
             throw new ChatError("Only the newest answer can be written again.");
           }
           release = admit(userId);
@@ -358,9 +369,9 @@ export function createChatService({ database, upstream, bus, config, log, timing
           if (!fresh) throw new ChatError("That answer is already being written.");
           broadcast.answerRestarted(chat, fresh);
           refreshSidebar(userId);
-          return { chat, fresh };
+          return { chat, fresh, history: found.history };
         });
-        await startAnswer(restarted.chat, restarted.fresh);
+        await startAnswer(restarted.chat, restarted.fresh, restarted.history);
       } finally {
         release?.();
       }
@@ -420,7 +431,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     /** At shutdown: every answer in flight is aborted and saved as `interrupted`, and tabs told. */
     async shutdown() {
       await generations.stopAll();
-      await sidebarQueue;
+      await Promise.all(sidebarLanes);
     },
   };
 }

@@ -22,6 +22,8 @@ export class Generation {
     readonly userId: string,
     readonly chatId: string,
     readonly messageId: string,
+    /** The chat's first answer: once complete, the chat gets a title. */
+    readonly first: boolean,
   ) {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
@@ -40,8 +42,8 @@ export type Frame = {
 
 export type GenerationHooks = {
   frame(g: Generation, frame: Frame): void;
-  /** Called about once a second while text arrives, so a crash loses at most that much. */
-  save(g: Generation): Promise<void>;
+  /** Called about once a second with every answer that grew since, so a crash loses at most that much. */
+  save(batch: Generation[]): Promise<void>;
   end(g: Generation, outcome: Outcome): Promise<void>;
   /** The tail's HTML while waiting to retry. */
   retrying(event: Extract<StreamEvent, { type: "retrying" }>): string;
@@ -65,6 +67,11 @@ const noMetrics: GenerationMetrics = { firstToken() {}, relayed() {}, failed() {
  */
 export class Generations {
   private readonly live = new Map<string, Generation>();
+  /** Answers that grew since the last save; all saved together, about once a second. */
+  private readonly unsaved = new Set<Generation>();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Saves are chained so they land in order, and never hold up the stream. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly upstream: Upstream,
@@ -94,8 +101,15 @@ export class Generations {
     return this.live.size;
   }
 
-  start(req: { userId: string; chatId: string; messageId: string; model: string; messages: ChatTurn[] }): Generation {
-    const g = new Generation(req.userId, req.chatId, req.messageId);
+  start(req: {
+    userId: string;
+    chatId: string;
+    messageId: string;
+    first: boolean;
+    model: string;
+    messages: ChatTurn[];
+  }): Generation {
+    const g = new Generation(req.userId, req.chatId, req.messageId, req.first);
     this.live.set(g.messageId, g);
     void this.run(g, req.model, req.messages);
     return g;
@@ -122,13 +136,23 @@ export class Generations {
     await Promise.all(all.map((g) => g.done));
   }
 
+  private saveSoon(g: Generation) {
+    this.unsaved.add(g);
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      const batch = [...this.unsaved];
+      this.unsaved.clear();
+      this.saving = this.saving
+        .then(() => this.hooks.save(batch))
+        .catch((err) => this.log.warn("save failed", { error: err }));
+    }, this.timing.saveMs);
+  }
+
   private async run(g: Generation, model: string, messages: ChatTurn[]) {
-    const { frameMs, saveMs } = this.timing;
+    const { frameMs } = this.timing;
     let pending = "";
     let pendingReasoning = "";
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let lastSave = performance.now();
-    let saving: Promise<void> = Promise.resolve();
     const flush = () => {
       timer = undefined;
       if (!pending && !pendingReasoning) return;
@@ -139,11 +163,7 @@ export class Generations {
       g.tail = tail;
       g.reasoning += reasoning;
       this.hooks.frame(g, { newBlocks, tail, reasoning });
-      if (performance.now() - lastSave >= saveMs) {
-        lastSave = performance.now();
-        // Saves are chained so they land in order, and never hold up the stream.
-        saving = saving.then(() => this.hooks.save(g)).catch((err) => this.log.warn("save failed", { error: err }));
-      }
+      this.saveSoon(g);
     };
 
     const outcome: Outcome = { status: "complete" };
@@ -184,7 +204,9 @@ export class Generations {
     clearTimeout(timer);
     flush();
     if (g.controller.signal.aborted) outcome.status = g.stopAs;
-    await saving;
+    // The end is written after any save already under way, so no save can land after it.
+    this.unsaved.delete(g);
+    await this.saving;
     try {
       await this.hooks.end(g, outcome);
     } catch (err) {

@@ -155,15 +155,22 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     );
   });
 
-  test("text is saved while it streams, so a crash loses at most about a second", async () => {
+  test("text is saved while it streams, so a crash loses at most about a second (every answer at once)", async () => {
     fake.queue({ text: "still going ".repeat(300), tokenDelayMs: 15 });
-    const res = await post("/chats", { content: "write slowly" });
-    const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
+    fake.queue({ text: "also going ".repeat(300), tokenDelayMs: 15 });
+    const ids: string[] = [];
+    for (const content of ["write slowly", "write slowly too"]) {
+      const res = await post("/chats", { content });
+      ids.push(/\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!);
+    }
+    // Both answers are saved mid-stream by the one batched statement, each with its own text.
     await waitFor(async () => {
-      const answer = (await rowsOf(id))[1];
-      return answer?.status === "streaming" && answer.content.length > 0;
+      const answers = await Promise.all(ids.map(async (id) => (await rowsOf(id))[1]));
+      return answers.every((a) => a?.status === "streaming" && a.content.length > 0);
     });
-    await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
+    expect((await rowsOf(ids[0]!))[1]!.content).toStartWith("still going");
+    expect((await rowsOf(ids[1]!))[1]!.content).toStartWith("also going");
+    for (const id of ids) await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
   });
 
   test("shutting down saves answers in flight as interrupted, with their text, and closes upstream", async () => {
