@@ -73,7 +73,8 @@ eachDriver("chat pages and actions over HTTP", (t) => {
   });
 
   test("the new-chat form starts a chat: saved first, titled from the first words, then answered", async () => {
-    fake.queue({});
+    // The answer waits, so the model's title (asked for once it completes) cannot land first.
+    fake.queue({ firstTokenDelayMs: 500 });
     const res = await post("/chats", { content: "What is the capital of France, and why?", model: "fake/fast" });
     expect(res.status).toBe(303);
     const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")?.[1];
