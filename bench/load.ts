@@ -17,6 +17,7 @@ import { sql } from "drizzle-orm";
 import { openDatabase } from "../src/db/client.ts";
 import { sessions, users } from "../src/db/schema.ts";
 import { nowMicros, startFakeUpstream } from "../test/fake-upstream.ts";
+import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
@@ -282,13 +283,7 @@ try {
   }
   if (useBinary) startup["binary size, MiB"] = statSync(binary).size / 1024 / 1024;
   for (const [what, value] of Object.entries(startup)) console.log(`${what.padEnd(32)} ${value.toFixed(1)}`);
-  const form = (path: string, fields: Record<string, string>, cookie = "") =>
-    fetch(base + path, {
-      method: "POST",
-      headers: { Origin: base, cookie },
-      body: new URLSearchParams(fields),
-      redirect: "manual",
-    });
+  const form = (path: string, fields: Record<string, string>, cookie = "") => postForm(base, path, fields, cookie);
   const database = await openDatabase({ url: target.url, dataDir: "", poolSize: 2 });
   // One person per stream, each with one tab, as on a team. Made in the database directly: this
   // measures streaming, not argon2 (about 0.3 s per account on our machines).

@@ -9,6 +9,7 @@ import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeUpstream } from "./fake-upstream.ts";
+import { postForm } from "./support/http.ts";
 import { createDatabase, findPostgres } from "./support/postgres.ts";
 import { finished, openSocket } from "./support/ws.ts";
 
@@ -150,13 +151,7 @@ async function runOnce(
 /** A whole exchange through the binary: the openai SDK, Markdown and highlighting run inside it. */
 async function chat(label: string, base: string) {
   try {
-    const form = (path: string, fields: Record<string, string>, cookie = "") =>
-      fetch(base + path, {
-        method: "POST",
-        headers: { Origin: base, cookie },
-        body: new URLSearchParams(fields),
-        redirect: "manual",
-      });
+    const form = (path: string, fields: Record<string, string>, cookie = "") => postForm(base, path, fields, cookie);
     // The first account is made on the set-up page (or already exists: 409), then signed in to.
     const account = { username: "smoke", password: SMOKE_PASSWORD };
     const setup = await form("/setup", account);

@@ -253,11 +253,17 @@ export async function getOwnChatForSend(
   return { chat: row.chat, streaming: row.streaming, history };
 }
 
-/** A chat with its totals, in one query (the end of every answer). */
+/**
+ * A chat with what it has cost so far (tokens in and out, and dollars, over its answers), in one
+ * query. With `userId` (a person opening the chat) only if it is theirs; without, for the
+ * server's own work on a chat it holds (the end of an answer).
+ */
 export async function chatWithTotals(
   db: Db,
-  chatId: string,
+  chatId: unknown,
+  userId?: string,
 ): Promise<{ chat: Chat; totals: { tokens: number; cost: number } } | undefined> {
+  if (!isId(chatId)) return undefined;
   const [row] = await db
     .select({
       chat: chats,
@@ -265,18 +271,6 @@ export async function chatWithTotals(
       cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
     })
     .from(chats)
-    .where(eq(chats.id, chatId));
+    .where(userId === undefined ? eq(chats.id, chatId) : and(eq(chats.id, chatId), eq(chats.userId, userId)));
   return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
-}
-
-/** What a chat has cost so far: tokens in and out, and dollars, over its answers. */
-export async function chatTotals(db: Db, chatId: string): Promise<{ tokens: number; cost: number }> {
-  const [row] = await db
-    .select({
-      tokens: sql<number>`coalesce(sum(coalesce(${messages.promptTokens}, 0) + coalesce(${messages.completionTokens}, 0)), 0)::int`,
-      cost: sql<number>`coalesce(sum(${messages.cost}), 0)::float8`,
-    })
-    .from(messages)
-    .where(eq(messages.chatId, chatId));
-  return { tokens: Number(row?.tokens ?? 0), cost: Number(row?.cost ?? 0) };
 }

@@ -261,13 +261,10 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     /** The chat page's data: the newest page of messages, live ones as they stand. */
     async openChat(userId: string, id: string) {
-      const chat = await repo.getOwnChat(db, userId, id);
-      if (!chat) return undefined;
-      const [page, totals] = await Promise.all([
-        repo.listMessages(db, chat.id, { limit: PAGE_SIZE }),
-        repo.chatTotals(db, chat.id),
-      ]);
-      return { chat, messages: page.messages.map(show), hasOlder: page.hasOlder, totals };
+      const found = await repo.chatWithTotals(db, id, userId);
+      if (!found) return undefined;
+      const page = await repo.listMessages(db, found.chat.id, { limit: PAGE_SIZE });
+      return { ...found, messages: page.messages.map(show), hasOlder: page.hasOlder };
     },
 
     async olderMessages(userId: string, chatId: string, before: string) {
@@ -318,7 +315,6 @@ export function createChatService({ database, upstream, bus, config, log, timing
           return { ...exchange, history: [...found.history, exchange.user] };
         });
         await startAnswer(started.chat, started.assistant, started.history);
-        return started;
       } finally {
         release?.();
       }
