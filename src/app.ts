@@ -50,7 +50,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     },
   });
   const sockets = createSocketRegistry();
-  metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size });
+  metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size, db: database.load });
   const record = requestRecorder(log, metrics);
   const auth: AuthService = createAuthService({
     database,

@@ -33,6 +33,8 @@ export type Database = {
   /** Raw SQL returning rows; hides that PGlite answers `{ rows }` and postgres.js an array. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
   close(): Promise<void>;
+  /** How busy the connections are, for /metrics. */
+  load: DbLoad;
   /** The embedded database itself, for what only PGlite can do (dumping its data directory). */
   pglite?: PGlite;
 };
@@ -66,15 +68,18 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       `Could not connect to the database at DATABASE_URL (${redactUrl(url)}): ${describeDbError(err)}.`,
     );
   }
-  return fromPostgresClient(client);
+  return fromPostgresClient(client, poolSize);
 }
 
 /** Wraps a postgres.js client (the pool, or a dedicated connection) as a Database. */
-export function fromPostgresClient(client: postgres.Sql): Database {
+export function fromPostgresClient(client: postgres.Sql, connections = 1): Database {
+  // Tracked before drizzle sees the client: drizzle runs every statement through `unsafe` and every transaction through `begin`.
+  const load = trackLoad(client, ["unsafe", "begin"], connections);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     driver: "postgres",
     db,
+    load,
     rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
     close: once(() => client.end({ timeout: 5 })),
   };
@@ -104,16 +109,63 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     if (fresh) rmSync(dir, { recursive: true, force: true });
     throw new ConfigError(`Could not open the embedded database in DATA_DIR (${dir}): ${describeDbError(err)}.`);
   }
+  // PGlite runs one statement at a time: whatever is in flight beyond one is waiting.
+  const load = trackLoad(client, ["query", "exec", "transaction"], 1);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     driver: "pglite",
     db,
+    load,
     pglite: client,
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     close: once(async () => {
       await client.close();
       unlock();
     }),
+  };
+}
+
+export type DbLoad = {
+  /** Connections the pool may open (PGlite: one). */
+  readonly connections: number;
+  /** Statements and transactions started and not yet finished; beyond `connections` they wait. */
+  readonly inFlight: number;
+  /** The most in flight at once since the last call: a scrape every 15 s would miss a burst. */
+  takePeak(): number;
+};
+
+/**
+ * Counts what is in flight by wrapping the driver's entry points, because neither driver says how
+ * busy it is (postgres.js keeps its connection queues private).
+ */
+function trackLoad<C extends object>(client: C, methods: (keyof C & string)[], connections: number): DbLoad {
+  let inFlight = 0;
+  let peak = 0;
+  const done = () => {
+    inFlight--;
+  };
+  for (const name of methods) {
+    const original = client[name] as (...args: unknown[]) => PromiseLike<unknown>;
+    // postgres.js returns a lazy query that drizzle still configures (`.values()`) before it runs:
+    // the very same object must go back, observed rather than replaced.
+    (client as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+      const pending = original.apply(this, args);
+      inFlight++;
+      if (inFlight > peak) peak = inFlight;
+      pending.then(done, done);
+      return pending;
+    };
+  }
+  return {
+    connections,
+    get inFlight() {
+      return inFlight;
+    },
+    takePeak() {
+      const highest = peak;
+      peak = inFlight;
+      return highest;
+    },
   };
 }
 

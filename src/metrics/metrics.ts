@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { DbLoad } from "../db/client.ts";
 
 /**
  * What Parley counts while it runs, in Prometheus's format. One registry per app (tests build
@@ -7,7 +8,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "parley_" });
-  const sources = { sockets: () => 0, generations: () => 0 };
+  const idle: DbLoad = { connections: 0, inFlight: 0, takePeak: () => 0 };
+  const sources = { sockets: () => 0, generations: () => 0, db: idle };
 
   const metrics = {
     registry,
@@ -29,6 +31,30 @@ export function createMetrics() {
       registers: [registry],
       collect() {
         this.set(sources.generations());
+      },
+    }),
+    dbConnections: new Gauge({
+      name: "parley_db_pool_connections",
+      help: "Connections the database pool may open (the embedded database: 1).",
+      registers: [registry],
+      collect() {
+        this.set(sources.db.connections);
+      },
+    }),
+    dbInFlight: new Gauge({
+      name: "parley_db_queries_in_flight",
+      help: "Database statements and transactions running or waiting for a connection right now.",
+      registers: [registry],
+      collect() {
+        this.set(sources.db.inFlight);
+      },
+    }),
+    dbPeak: new Gauge({
+      name: "parley_db_queries_in_flight_peak",
+      help: "The most database statements and transactions in flight at once since the previous scrape; above the pool's connections, some waited.",
+      registers: [registry],
+      collect() {
+        this.set(sources.db.takePeak());
       },
     }),
     tokensRelayed: new Counter({

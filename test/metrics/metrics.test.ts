@@ -78,6 +78,37 @@ eachDriver("/metrics", (t) => {
     expect(after).not.toContain(chatId);
   });
 
+  test("database pool use: connections, statements in flight (waiting ones included) and the peak since the last scrape", async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    expect(value(await scrape(), "parley_db_pool_connections")).toBe(t.driver === "pglite" ? 1 : 5);
+    // A transaction holds a lock; three reads wait on it (PGlite: behind it), so four are in flight.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const transaction = t.database.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table site_settings in access exclusive mode`);
+      locked();
+      await gate;
+    });
+    await holding;
+    const reads = [1, 2, 3].map(() => t.database.rows(sql`select count(*) from site_settings`));
+    const during = await scrape();
+    expect(value(during, "parley_db_queries_in_flight")).toBeGreaterThanOrEqual(4);
+    expect(value(during, "parley_db_queries_in_flight_peak")).toBeGreaterThanOrEqual(4);
+    release();
+    await Promise.all([transaction, ...reads]);
+    for (let i = 0; i < 100 && value(await scrape(), "parley_db_queries_in_flight") !== 0; i++) await Bun.sleep(20);
+    // Quiet since the scrape before: the peak was reset to what is in flight.
+    const quiet = await scrape();
+    expect(value(quiet, "parley_db_queries_in_flight")).toBe(0);
+    expect(value(quiet, "parley_db_queries_in_flight_peak")).toBeLessThan(4);
+  });
+
   test("only this machine may read it, not through a proxy; with METRICS_TOKEN, whoever has the token", async () => {
     expect((await fetch(`${server.url}/metrics`, { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(403);
     const guarded = await startTestServer(t, { METRICS_TOKEN: "scrape-secret" });
