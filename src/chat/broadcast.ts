@@ -38,10 +38,11 @@ export function createBroadcast(bus: Bus) {
     },
 
     /** The person's message and the empty answer appear in every tab on the chat. */
-    exchangeStarted(chat: Chat, user: Message, assistant: Message) {
+    exchangeStarted(chat: Chat, user: Message, assistant: Message, first: boolean) {
       toChat(
         chat.id,
-        `<div id="empty-state" hx-swap-oob="delete"></div>`,
+        // Only a chat with no message yet shows the empty state (htmx reports a missing target as an error).
+        first ? `<div id="empty-state" hx-swap-oob="delete"></div>` : "",
         `<div id="transcript-live" hx-swap-oob="beforeend">${html(MessageArticle({ message: user }))}${html(MessageArticle({ message: assistant }))}</div>`,
         ComposerControls({ chatId: chat.id, streamingMessageId: assistant.id, oob: true }),
         ComposerStatus({ oob: true }),
@@ -51,7 +52,16 @@ export function createBroadcast(bus: Bus) {
     frame(chatId: string, messageId: string, frame: Frame) {
       toChat(
         chatId,
-        FrameFragment({ messageId, safeBlocks: frame.newBlocks, safeTail: frame.tail, reasoning: frame.reasoning }),
+        FrameFragment({
+          messageId,
+          safeBlocks: frame.newBlocks,
+          tail:
+            frame.tail &&
+            ("html" in frame.tail
+              ? { safeHtml: frame.tail.html }
+              : { safeAppend: frame.tail.append, depth: frame.tail.depth }),
+          reasoning: frame.reasoning,
+        }),
       );
     },
 

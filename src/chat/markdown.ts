@@ -143,6 +143,28 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
   return { finished, rest: lines.slice(start).join("\n") };
 }
 
+const CLOSING_TAGS = /(?:<\/[a-z][a-z0-9]*>\s*)+$/;
+
+/**
+ * How a re-rendered open tail grew, when it grew by text alone: `append` goes at the end of the
+ * innermost element still open at the end of `prev`, `depth` elements down (the last child at each
+ * level). Most frames of a long paragraph, list item or plain code block are like this, and sending
+ * only the new words keeps each frame small instead of re-sending the whole paragraph every time.
+ * Undefined when the change is anything else (new markup, re-highlighted code, emphasis that
+ * closed): then the whole tail is sent.
+ */
+export function tailGrowth(prev: string, next: string): { append: string; depth: number } | undefined {
+  const closing = CLOSING_TAGS.exec(prev)?.[0];
+  if (!closing || next.length <= prev.length || !next.endsWith(closing)) return undefined;
+  const open = prev.slice(0, prev.length - closing.length);
+  if (!next.startsWith(open)) return undefined;
+  const text = next.slice(open.length, next.length - closing.length);
+  // The renderer escapes every < and & of the text, so text without "<" holds no markup and
+  // cannot finish an entity begun in `open` (which ends with a tag or a complete character).
+  if (text.includes("<")) return undefined;
+  return { append: text, depth: closing.split("</").length - 1 };
+}
+
 /** Renders a growing answer block by block: each finished block once, the open tail every frame. */
 export class StreamingMarkdown {
   /** HTML of the finished blocks, in order. */

@@ -310,7 +310,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
           }
           release = admit(userId);
           const exchange = await repo.insertExchange(db, chat, content);
-          broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant);
+          broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant, found.history.length === 0);
           refreshSidebar(userId);
           return { ...exchange, history: [...found.history, exchange.user] };
         });

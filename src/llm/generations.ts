@@ -1,4 +1,4 @@
-import { StreamingMarkdown } from "../chat/markdown.ts";
+import { StreamingMarkdown, tailGrowth } from "../chat/markdown.ts";
 import type { Logger } from "../log.ts";
 import { type ChatTurn, type StreamEvent, type Upstream, UpstreamError, type Usage } from "./openrouter.ts";
 
@@ -34,8 +34,11 @@ export class Generation {
 export type Frame = {
   /** HTML of the Markdown blocks that finished since the last frame. */
   newBlocks: string[];
-  /** The open tail re-rendered (or a status line while retrying). */
-  tail: string;
+  /**
+   * How the open tail changed: replaced (its HTML re-rendered, or a status line while retrying),
+   * grown by text at its innermost open element, or not at all.
+   */
+  tail: { html: string } | { append: string; depth: number } | undefined;
   /** Reasoning text that arrived since the last frame (plain text). */
   reasoning: string;
 };
@@ -160,9 +163,12 @@ export class Generations {
       const reasoning = pendingReasoning;
       pending = "";
       pendingReasoning = "";
+      // A tail that moved into the new blocks is replaced whole, even where the text looks grown.
+      const change =
+        tail === g.tail ? undefined : ((newBlocks.length ? undefined : tailGrowth(g.tail, tail)) ?? { html: tail });
       g.tail = tail;
       g.reasoning += reasoning;
-      this.hooks.frame(g, { newBlocks, tail, reasoning });
+      if (change || newBlocks.length || reasoning) this.hooks.frame(g, { newBlocks, tail: change, reasoning });
       this.saveSoon(g);
     };
 
@@ -191,7 +197,7 @@ export class Generations {
         } else if (event.type === "retrying") {
           // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
           g.tail = this.hooks.retrying(event);
-          this.hooks.frame(g, { newBlocks: [], tail: g.tail, reasoning: "" });
+          this.hooks.frame(g, { newBlocks: [], tail: { html: g.tail }, reasoning: "" });
         } else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { renderMarkdown, StreamingMarkdown, splitFinishedBlocks } from "../../src/chat/markdown.ts";
+import { renderMarkdown, StreamingMarkdown, splitFinishedBlocks, tailGrowth } from "../../src/chat/markdown.ts";
 
 const DOCUMENTS: Record<string, string> = {
   prose: "First paragraph\nstill first.\n\nSecond paragraph.\n\n\nThird, after two blank lines.",
@@ -43,6 +43,43 @@ describe("Markdown while streaming", () => {
     expect(doc.length).toBeGreaterThan(7000);
     expect(largestTail).toBeLessThan(120);
   });
+
+  test("a tail that grew by text alone is sent as that text and how deep it goes; anything else is not", () => {
+    expect(tailGrowth("<p>one two</p>\n", "<p>one two three</p>\n")).toEqual({ append: " three", depth: 1 });
+    expect(tailGrowth("<ul>\n<li>a</li>\n</ul>\n", "<ul>\n<li>ab</li>\n</ul>\n")).toEqual({ append: "b", depth: 2 });
+    expect(tailGrowth("<p>a</p>\n", "<p>a &lt;b&gt; &amp;</p>\n")).toEqual({ append: " &lt;b&gt; &amp;", depth: 1 });
+    expect(tailGrowth("<pre><code>x\n</code></pre>\n", "<pre><code>x\ny\n</code></pre>\n")).toEqual({
+      append: "y\n",
+      depth: 2,
+    });
+    // Emphasis that closed, a new list item, a void element at the end, text that shrank.
+    expect(tailGrowth("<p>a *b</p>\n", "<p>a <em>b</em></p>\n")).toBeUndefined();
+    expect(tailGrowth("<ul>\n<li>a</li>\n</ul>\n", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n")).toBeUndefined();
+    expect(tailGrowth("<p>a</p>\n<hr>\n", "<p>a</p>\n<hr>\nb")).toBeUndefined();
+    expect(tailGrowth("<p>a b</p>\n", "<p>a</p>\n")).toBeUndefined();
+  });
+
+  for (const [name, doc] of Object.entries(DOCUMENTS)) {
+    test(`${name}: applying each frame's growth to the tail gives the re-rendered tail`, () => {
+      const md = new StreamingMarkdown();
+      let shown = "";
+      let grown = 0;
+      for (let i = 0; i < doc.length; i += 3) {
+        const { newBlocks, tail } = md.push(doc.slice(i, i + 3));
+        const growth = newBlocks.length ? undefined : tailGrowth(shown, tail);
+        if (growth) {
+          // What the browser does: the text goes inside the innermost element still open.
+          const tags = [...shown.matchAll(/<\/[a-z][a-z0-9]*>\s*/g)].slice(-growth.depth);
+          const at = tags[0]!.index!;
+          expect(shown.slice(at).replace(/\s/g, "")).toBe(tags.map((m) => m[0].trim()).join(""));
+          shown = shown.slice(0, at) + growth.append + shown.slice(at);
+          grown++;
+        } else shown = tail;
+        expect(shown).toBe(tail);
+      }
+      if (name === "prose") expect(grown).toBeGreaterThan(5);
+    });
+  }
 
   test("nothing is split inside a fence or before an indented continuation", () => {
     expect(splitFinishedBlocks("```\na\n\nb\n").finished).toEqual([]);

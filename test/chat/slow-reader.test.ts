@@ -55,8 +55,9 @@ test("a tab that stops reading is closed once its backlog passes the limit; the 
     .insert(chats)
     .values({ userId: server.user.id, title: "Long", model: "fake/fast" })
     .returning();
-  // One long paragraph: each frame re-sends the open paragraph, so the backlog grows fast.
-  fake.queue({ text: "word ".repeat(120_000), tokenSize: 200, tokenDelayMs: 1 });
+  // One long paragraph of emphasis: every frame adds markup, so each re-sends the open paragraph
+  // (plain words would be appended as text alone) and the backlog grows fast.
+  fake.queue({ text: "*word* ".repeat(40_000), tokenSize: 210, tokenDelayMs: 1 });
   const reader = await server.socket(`/ws?chat=${chat!.id}`);
   await reader.waitFor((m) => m.includes('id="transcript-live"'));
   const stalled = await stalledSocket(`/ws?chat=${chat!.id}`);

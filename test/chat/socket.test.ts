@@ -107,7 +107,9 @@ eachDriver("the chat socket", (t) => {
     expect(snapshot).toContain(`id="msg-${id}" data-role="assistant" data-status="streaming"`);
     // Rebuild the answer from the snapshot and the frames after it, as htmx would.
     const blocks = [/<div id="msg-[^"]+-blocks">([\s\S]*?)<\/div><div id="msg-[^"]+-tail">/.exec(snapshot)![1]!];
-    let tail = "";
+    // Frames after the snapshot may grow the snapshot's own tail.
+    let tail = new RegExp(`<div id="msg-${id}-tail">([\\s\\S]*?)</div></div><footer`).exec(snapshot)![1]!;
+    let appended = 0;
     const done = await again.waitFor(finished(id));
     const rest = again.messages.slice(again.messages.indexOf(snapshot) + 1, again.messages.indexOf(done));
     for (const frame of rest) {
@@ -117,7 +119,18 @@ eachDriver("the chat socket", (t) => {
       if (added) blocks.push(added[1]!);
       const replaced = new RegExp(`<div id="msg-${id}-tail" hx-swap-oob="true">([\\s\\S]*?)</div>$`).exec(frame);
       if (replaced) tail = replaced[1]!;
+      // Grown text goes inside the innermost element still open: before the tail's last `depth` closing tags.
+      const grown = new RegExp(`<div hx-swap-oob="beforeend:#msg-${id}-tail((?: > :last-child)+)">([^<]*)</div>$`).exec(
+        frame,
+      );
+      if (grown) {
+        const depth = grown[1]!.split(":last-child").length - 1;
+        const at = [...tail.matchAll(/<\/[a-z][a-z0-9]*>\s*/g)].at(-depth)!.index!;
+        tail = tail.slice(0, at) + grown[2]! + tail.slice(at);
+        appended++;
+      }
     }
+    expect(appended).toBeGreaterThan(0);
     expect(rest.length).toBeGreaterThan(0);
     const finalHtml = /<div data-body class="markdown min-w-0 break-words">([\s\S]*?)<\/div><footer/.exec(done)![1]!;
     expect(blocks.join("") + tail).toBe(finalHtml);

@@ -107,6 +107,53 @@ eachDriver("chatting in Chromium", (t) => {
     await closeContext(context);
   });
 
+  test("words appended to the open paragraph, list item, quote or code land where a full render puts them", async () => {
+    const { page, problems } = await open();
+    await startChat(page, "warm up");
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
+    // Just before the finished answer replaces the streamed one, keep what the frames built.
+    await page.evaluate(() => {
+      const seen = { appended: 0, streamed: "" };
+      (window as unknown as { seen: typeof seen }).seen = seen;
+      document.addEventListener("htmx:wsBeforeMessage", (event) => {
+        const message = (event as CustomEvent<{ message: string }>).detail.message;
+        if (message.includes('hx-swap-oob="beforeend:#msg-')) seen.appended++;
+        const id =
+          /<article id="msg-([0-9a-f-]+)" hx-swap-oob="true" data-role="assistant" data-status="(?!streaming)/.exec(
+            message,
+          )?.[1];
+        const blocks = id && document.getElementById(`msg-${id}-blocks`);
+        const tail = id && document.getElementById(`msg-${id}-tail`);
+        if (blocks && tail) seen.streamed = blocks.innerHTML + tail.innerHTML;
+      });
+    });
+    const text = [
+      "A first paragraph that goes on for a while, word after word, so that it grows over many frames.",
+      "",
+      "- a list item that keeps growing for quite a few more words",
+      "- and a second item, also long enough to grow",
+      "",
+      "> a quote that grows word by word as well, for a while",
+      "",
+      "    indented code that grows",
+      "    line by line",
+      "",
+      "The last paragraph's & and <tags> stay text, and it ends here.",
+    ].join("\n");
+    fake.queue({ text, tokenDelayMs: 8, tokenSize: 2 });
+    await page.getByLabel("Message").fill("grow");
+    await page.getByLabel("Message").press("Enter");
+    await page.locator('article[data-role="assistant"]').nth(1).and(page.locator('[data-status="complete"]')).waitFor();
+    const seen = await page.evaluate(
+      () => (window as unknown as { seen: { appended: number; streamed: string } }).seen,
+    );
+    expect(seen.appended).toBeGreaterThan(5);
+    expect(seen.streamed).toBe(await lastAnswer(page).locator(".markdown").innerHTML());
+    expect(seen.streamed).toContain("&amp; and &lt;tags&gt; stay text");
+    expect(problems).toEqual([]);
+    await closeContext(context);
+  });
+
   test("Enter sends, Shift+Enter makes a new line; the box empties after sending", async () => {
     const { page } = await open();
     await startChat(page, "first line");

@@ -161,10 +161,23 @@ function tokenSummary(m: Message): string {
   return `${m.promptTokens ?? 0} in${cached} · ${m.completionTokens} out${reasoning}`;
 }
 
-export type FrameProps = { messageId: string; safeBlocks: string[]; safeTail: string; reasoning?: string };
+export type FrameProps = {
+  messageId: string;
+  safeBlocks: string[];
+  /** The open tail: its new HTML, or sanitized text to append `depth` elements down, or unchanged. */
+  tail: { safeHtml: string } | { safeAppend: string; depth: number } | undefined;
+  reasoning?: string;
+};
 
-/** One streaming frame: append new reasoning and the blocks that finished, replace the open tail. */
-export function FrameFragment({ messageId, safeBlocks, safeTail, reasoning }: FrameProps): JSX.Element {
+/**
+ * One streaming frame: append new reasoning and the blocks that finished, then replace the open
+ * tail or append text to its innermost open element (the last child at each level, see tailGrowth).
+ */
+export function FrameFragment({ messageId, safeBlocks, tail, reasoning }: FrameProps): JSX.Element {
+  const tailId = `msg-${messageId}-tail`;
+  const safeTailHtml = tail && "safeHtml" in tail ? tail.safeHtml : undefined;
+  const safeAppend = tail && "safeAppend" in tail ? tail.safeAppend : undefined;
+  const depth = tail && "depth" in tail ? tail.depth : 0;
   return (
     <>
       {reasoning ? (
@@ -181,9 +194,18 @@ export function FrameFragment({ messageId, safeBlocks, safeTail, reasoning }: Fr
       ) : (
         ""
       )}
-      <div id={`msg-${messageId}-tail`} hx-swap-oob="true">
-        {safeTail}
-      </div>
+      {safeTailHtml !== undefined ? (
+        <div id={tailId} hx-swap-oob="true">
+          {safeTailHtml}
+        </div>
+      ) : (
+        ""
+      )}
+      {safeAppend !== undefined ? (
+        <div hx-swap-oob={`beforeend:#${tailId}${" > :last-child".repeat(depth)}`}>{safeAppend}</div>
+      ) : (
+        ""
+      )}
     </>
   );
 }
