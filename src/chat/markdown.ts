@@ -143,7 +143,28 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
   return { finished, rest: lines.slice(start).join("\n") };
 }
 
-const CLOSING_TAGS = /(?:<\/[a-z][a-z0-9]*>\s*)+$/;
+const TAG_NAME = /^[a-z][a-z0-9]*$/;
+
+/**
+ * Where the run of closing tags that ends `html` (with the whitespace between and after them)
+ * begins, and how many tags it holds. Scanned from the end: a regex anchored with `$` would try
+ * every position of a long tail, every frame.
+ */
+function closingRun(html: string): { start: number; depth: number } {
+  let start = html.length;
+  let depth = 0;
+  let i = html.length - 1;
+  for (;;) {
+    while (i >= 0 && (html[i] === "\n" || html[i] === " ")) i--;
+    if (i < 0 || html[i] !== ">") break;
+    const lt = html.lastIndexOf("<", i);
+    if (lt < 0 || html[lt + 1] !== "/" || !TAG_NAME.test(html.slice(lt + 2, i))) break;
+    depth++;
+    start = lt;
+    i = lt - 1;
+  }
+  return { start, depth };
+}
 
 /**
  * How a re-rendered open tail grew, when it grew by text alone: `append` goes at the end of the
@@ -154,15 +175,15 @@ const CLOSING_TAGS = /(?:<\/[a-z][a-z0-9]*>\s*)+$/;
  * closed): then the whole tail is sent.
  */
 export function tailGrowth(prev: string, next: string): { append: string; depth: number } | undefined {
-  const closing = CLOSING_TAGS.exec(prev)?.[0];
-  if (!closing || next.length <= prev.length || !next.endsWith(closing)) return undefined;
-  const open = prev.slice(0, prev.length - closing.length);
-  if (!next.startsWith(open)) return undefined;
-  const text = next.slice(open.length, next.length - closing.length);
+  const { start, depth } = closingRun(prev);
+  if (!depth || next.length <= prev.length) return undefined;
+  const closing = prev.slice(start);
+  if (!next.endsWith(closing) || !next.startsWith(prev.slice(0, start))) return undefined;
+  const text = next.slice(start, next.length - closing.length);
   // The renderer escapes every < and & of the text, so text without "<" holds no markup and
-  // cannot finish an entity begun in `open` (which ends with a tag or a complete character).
+  // cannot finish an entity begun before it (which ends with a tag or a complete character).
   if (text.includes("<")) return undefined;
-  return { append: text, depth: closing.split("</").length - 1 };
+  return { append: text, depth };
 }
 
 /** Renders a growing answer block by block: each finished block once, the open tail every frame. */
@@ -175,6 +196,8 @@ export class StreamingMarkdown {
   /** Adds streamed text; returns the HTML of blocks that finished and the tail's HTML. */
   push(delta: string): { newBlocks: string[]; tail: string } {
     this.text += delta;
+    // Blocks finish only when a line does: without a new line break, only the tail grew.
+    if (!delta.includes("\n")) return { newBlocks: [], tail: renderMarkdown(this.text.slice(this.finishedLength)) };
     const { finished, rest } = splitFinishedBlocks(this.text.slice(this.finishedLength));
     const newBlocks = finished.map((block) => {
       this.finishedLength += block.length + 1;
