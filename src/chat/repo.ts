@@ -156,18 +156,22 @@ export async function getOwnMessage(db: Db, userId: string, id: unknown): Promis
 }
 
 /**
- * Saves the text so far of every answer being written, in one statement: at a thousand answers
- * that is one write a second, not a thousand. A finished answer is never overwritten.
+ * Adds what every answer being written gained since its last save, in one statement: at a
+ * thousand answers that is one write a second, not a thousand. A finished answer is never touched.
  */
 export async function saveProgress(
   db: Db,
-  answers: { id: string; content: string; reasoning: string }[],
+  answers: { id: string; at: number; content: string; reasoningAt: number; reasoning: string }[],
 ): Promise<void> {
   if (!answers.length) return;
   // One JSON parameter: both drivers pass it the same way, whatever the number of answers.
+  // Each answer gets what follows its first `at` characters (left() counts characters, as `at` does).
   await db.execute(sql`
-    update messages set content = v.content, reasoning = nullif(v.reasoning, '')
-    from json_to_recordset(${JSON.stringify(answers)}::json) as v(id uuid, content text, reasoning text)
+    update messages
+    set content = left(messages.content, v.at) || v.content,
+        reasoning = nullif(left(coalesce(messages.reasoning, ''), v.reasoning_at) || v.reasoning, '')
+    from json_to_recordset(${JSON.stringify(answers.map(({ reasoningAt, ...a }) => ({ ...a, reasoning_at: reasoningAt })))}::json)
+      as v(id uuid, at int, content text, reasoning_at int, reasoning text)
     where messages.id = v.id and messages.status = 'streaming'`);
 }
 

@@ -96,11 +96,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     upstream,
     {
       frame: (g, frame) => broadcast.frame(g.chatId, g.messageId, frame),
-      save: (batch) =>
-        repo.saveProgress(
-          db,
-          batch.map((g) => ({ id: g.messageId, content: g.md.text, reasoning: g.reasoning })),
-        ),
+      save: (batch) => repo.saveProgress(db, batch),
       end: (g, outcome) => endAnswer(g, outcome),
       retrying: (event) => html(RetryingNotice(event)),
     },

@@ -13,6 +13,8 @@ export class Generation {
   reasoning = "";
   /** The tail's HTML as last published; with `md.blocks` it is exactly what subscribers have. */
   tail = "";
+  /** How much of the text and reasoning is saved: in UTF-16 units here, in characters (code points) in Postgres. */
+  readonly saved = { text: 0, textChars: 0, reasoning: 0, reasoningChars: 0 };
   readonly controller = new AbortController();
   stopAs: "stopped" | "interrupted" = "stopped";
   readonly done: Promise<void>;
@@ -43,10 +45,13 @@ export type Frame = {
   reasoning: string;
 };
 
+/** What a progress save adds to one answer: its text and reasoning after the characters already saved. */
+export type Progress = { id: string; at: number; content: string; reasoningAt: number; reasoning: string };
+
 export type GenerationHooks = {
   frame(g: Generation, frame: Frame): void;
   /** Called about once a second with every answer that grew since, so a crash loses at most that much. */
-  save(batch: Generation[]): Promise<void>;
+  save(batch: Progress[]): Promise<void>;
   end(g: Generation, outcome: Outcome): Promise<void>;
   /** The tail's HTML while waiting to retry. */
   retrying(event: Extract<StreamEvent, { type: "retrying" }>): string;
@@ -146,9 +151,37 @@ export class Generations {
       const batch = [...this.unsaved];
       this.unsaved.clear();
       this.saving = this.saving
-        .then(() => this.hooks.save(batch))
+        .then(() => this.saveNew(batch))
         .catch((err) => this.log.warn("save failed", { error: err }));
     }, this.timing.saveMs);
+  }
+
+  /**
+   * Saves only what each answer gained (re-sending whole answers every second grew with their
+   * length). Positions are in characters, so a save that reached the database but reported a
+   * failure is not appended twice; they move on only once the save succeeded.
+   */
+  private async saveNew(batch: Generation[]) {
+    const added = batch.map((g) => ({
+      g,
+      text: unsavedPart(g.md.text, g.saved.text),
+      thought: unsavedPart(g.reasoning, g.saved.reasoning),
+    }));
+    await this.hooks.save(
+      added.map(({ g, text, thought }) => ({
+        id: g.messageId,
+        at: g.saved.textChars,
+        content: text,
+        reasoningAt: g.saved.reasoningChars,
+        reasoning: thought,
+      })),
+    );
+    for (const { g, text, thought } of added) {
+      g.saved.text += text.length;
+      g.saved.textChars += codePoints(text);
+      g.saved.reasoning += thought.length;
+      g.saved.reasoningChars += codePoints(thought);
+    }
   }
 
   private async run(g: Generation, model: string, messages: ChatTurn[]) {
@@ -222,4 +255,21 @@ export class Generations {
       g.resolveDone();
     }
   }
+}
+
+/** The text after `from`, short of a last character whose second half has not arrived yet. */
+function unsavedPart(text: string, from: number): string {
+  const end = text.length > from && isHighSurrogate(text.charCodeAt(text.length - 1)) ? text.length - 1 : text.length;
+  return text.slice(from, end);
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** Characters as Postgres counts them: a surrogate pair is one. */
+function codePoints(text: string): number {
+  let pairs = 0;
+  for (let i = 0; i < text.length; i++) if (isHighSurrogate(text.charCodeAt(i))) pairs++;
+  return text.length - pairs;
 }

@@ -157,20 +157,28 @@ eachDriver("chat pages and actions over HTTP", (t) => {
   });
 
   test("text is saved while it streams, so a crash loses at most about a second (every answer at once)", async () => {
-    fake.queue({ text: "still going ".repeat(300), tokenDelayMs: 15 });
-    fake.queue({ text: "also going ".repeat(300), tokenDelayMs: 15 });
+    // Characters beyond one UTF-16 unit: each save adds after the characters already saved, as Postgres counts them.
+    const first = "still going 🌍 ".repeat(300);
+    const thinking = "thinking 🤔 ".repeat(60);
+    const second = "also going ".repeat(300);
+    fake.queue({ text: first, tokenDelayMs: 15 });
+    fake.queue({ reasoning: thinking, text: second, tokenDelayMs: 15 });
     const ids: string[] = [];
     for (const content of ["write slowly", "write slowly too"]) {
       const res = await post("/chats", { content });
       ids.push(/\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!);
     }
-    // Both answers are saved mid-stream by the one batched statement, each with its own text.
+    // Both answers are saved mid-stream by the one batched statement, each with its own text,
+    // and what is saved is always exactly the start of the answer, however many saves it took.
+    const seen = new Set<number>();
     await waitFor(async () => {
-      const answers = await Promise.all(ids.map(async (id) => (await rowsOf(id))[1]));
-      return answers.every((a) => a?.status === "streaming" && a.content.length > 0);
+      const [a, b] = await Promise.all(ids.map(async (id) => (await rowsOf(id))[1]!));
+      expect(first).toStartWith(a!.content);
+      expect(second).toStartWith(b!.content);
+      expect(thinking).toStartWith(b!.reasoning ?? "");
+      if (a!.status === "streaming" && a!.content) seen.add(a!.content.length);
+      return seen.size >= 3 && b!.status === "streaming" && b!.content.length > 0;
     });
-    expect((await rowsOf(ids[0]!))[1]!.content).toStartWith("still going");
-    expect((await rowsOf(ids[1]!))[1]!.content).toStartWith("also going");
     for (const id of ids) await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
   });
 
