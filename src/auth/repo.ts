@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { preparedOnce } from "../db/prepared.ts";
 import { chats, type Session, sessions, siteSettings, type User, users } from "../db/schema.ts";
 
 export function countUsers(db: Db): Promise<number> {
@@ -83,13 +84,18 @@ export async function insertSession(
   return session!;
 }
 
-/** A session and its user, found by the hash of the cookie's token. */
-export async function sessionByToken(db: Db, tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
-  const [row] = await db
+const session = preparedOnce((db: Db) =>
+  db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.tokenHash, tokenHash));
+    .where(eq(sessions.tokenHash, sql.placeholder("tokenHash")))
+    .prepare("session_by_token"),
+);
+
+/** A session and its user, found by the hash of the cookie's token (on every request: prepared). */
+export async function sessionByToken(db: Db, tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
+  const [row] = await session(db).execute({ tokenHash });
   return row;
 }
 

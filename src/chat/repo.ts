@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
+import { preparedOnce } from "../db/prepared.ts";
 import { type Chat, chats, type Message, type MessageStatus, messages } from "../db/schema.ts";
 
 export { isId };
@@ -12,6 +13,93 @@ export { isId };
  * already holds, such as finishing an answer.
  */
 
+const p = sql.placeholder;
+
+/** The statements every send and every answer runs (see preparedOnce). */
+const hot = preparedOnce((db: Db) => {
+  const withTotals = (where: ReturnType<typeof eq>) =>
+    db
+      .select({
+        chat: chats,
+        tokens: sql<number>`(select coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0)::int from messages where messages.chat_id = chats.id)`,
+        cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
+      })
+      .from(chats)
+      .where(where);
+  // A data-modifying WITH runs whether or not the statement reads it.
+  const touch = db.$with("touched").as(
+    db
+      .update(chats)
+      .set({ updatedAt: sql`${p("updatedAt")}::timestamptz` })
+      .where(eq(chats.id, p("chatId")))
+      .returning({ id: chats.id }),
+  );
+  return {
+    chatList: db
+      .select({
+        chat: chats,
+        // Spelled out (drizzle leaves columns unqualified in sql``); a hashed subplan over the
+        // partial index of streaming messages, read once per query.
+        generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
+      })
+      .from(chats)
+      .where(eq(chats.userId, p("userId")))
+      .orderBy(desc(chats.updatedAt), desc(chats.id))
+      .limit(p("limit"))
+      .prepare("chat_list"),
+    ownChatForSend: db
+      .select({
+        chat: chats,
+        // Spelled out: drizzle leaves columns unqualified here, and "id" would mean messages.id.
+        streaming: sql<boolean>`exists (select 1 from messages where messages.chat_id = chats.id and messages.status = 'streaming')`,
+        // As text: the two drivers would otherwise hand back JSON differently.
+        history: sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = chats.id)`,
+      })
+      .from(chats)
+      .where(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId"))))
+      .prepare("own_chat_for_send"),
+    insertExchange: db
+      .with(touch)
+      .insert(messages)
+      .values([
+        { id: p("userMessageId"), chatId: p("chatId"), role: "user", content: p("content"), status: "complete" },
+        {
+          id: p("answerId"),
+          chatId: p("chatId"),
+          role: "assistant",
+          content: "",
+          status: "streaming",
+          model: p("model"),
+        },
+      ])
+      .returning()
+      .prepare("insert_exchange"),
+    finishMessage: db
+      .update(messages)
+      .set({
+        status: sql`${p("status")}`,
+        content: sql`${p("content")}`,
+        html: sql`${p("html")}`,
+        reasoning: sql`${p("reasoning")}`,
+        error: sql`${p("error")}`,
+        finishReason: sql`${p("finishReason")}`,
+        promptTokens: sql`${p("promptTokens")}::int`,
+        completionTokens: sql`${p("completionTokens")}::int`,
+        reasoningTokens: sql`${p("reasoningTokens")}::int`,
+        cachedTokens: sql`${p("cachedTokens")}::int`,
+        cost: sql`${p("cost")}::float8`,
+        finishedAt: sql`now()`,
+      })
+      .where(eq(messages.id, p("id")))
+      .returning()
+      .prepare("finish_message"),
+    chatWithTotals: withTotals(eq(chats.id, p("chatId"))).prepare("chat_with_totals"),
+    ownChatWithTotals: withTotals(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId")))!).prepare(
+      "own_chat_with_totals",
+    ),
+  };
+});
+
 /**
  * A person's most recently active chats first, and which of them have an answer being written:
  * one query, run twice per answer (when it starts and when it ends).
@@ -21,17 +109,7 @@ export async function chatList(
   userId: string,
   limit = 100,
 ): Promise<{ chats: Chat[]; generating: Set<string> }> {
-  const rows = await db
-    .select({
-      chat: chats,
-      // Spelled out (drizzle leaves columns unqualified in sql``); a hashed subplan over the
-      // partial index of streaming messages, read once per query.
-      generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
-    })
-    .from(chats)
-    .where(eq(chats.userId, userId))
-    .orderBy(desc(chats.updatedAt), desc(chats.id))
-    .limit(limit);
+  const rows = await hot(db).chatList.execute({ userId, limit });
   return {
     chats: rows.map((r) => r.chat),
     generating: new Set(rows.filter((r) => r.generating).map((r) => r.chat.id)),
@@ -94,23 +172,19 @@ export async function insertExchange(
   content: string,
 ): Promise<{ user: Message; assistant: Message; chat: Chat }> {
   // Ids are made here, in this order (Bun's UUIDv7 is monotonic): the answer sorts after the question.
-  const userId = Bun.randomUUIDv7();
-  const assistantId = Bun.randomUUIDv7();
+  const userMessageId = Bun.randomUUIDv7();
+  const answerId = Bun.randomUUIDv7();
   const updatedAt = new Date();
-  // A data-modifying WITH runs whether or not the statement reads it.
-  const touch = db
-    .$with("touched")
-    .as(db.update(chats).set({ updatedAt }).where(eq(chats.id, chat.id)).returning({ id: chats.id }));
-  const inserted = await db
-    .with(touch)
-    .insert(messages)
-    .values([
-      { id: userId, chatId: chat.id, role: "user", content, status: "complete" },
-      { id: assistantId, chatId: chat.id, role: "assistant", content: "", status: "streaming", model: chat.model },
-    ])
-    .returning();
-  const user = inserted.find((m) => m.id === userId)!;
-  const assistant = inserted.find((m) => m.id === assistantId)!;
+  const inserted = await hot(db).insertExchange.execute({
+    chatId: chat.id,
+    updatedAt: updatedAt.toISOString(),
+    userMessageId,
+    answerId,
+    content,
+    model: chat.model,
+  });
+  const user = inserted.find((m) => m.id === userMessageId)!;
+  const assistant = inserted.find((m) => m.id === answerId)!;
   return { user, assistant, chat: { ...chat, updatedAt } };
 }
 
@@ -175,26 +249,23 @@ export async function saveProgress(
     where messages.id = v.id and messages.status = 'streaming'`);
 }
 
+/** Everything an answer's end writes: each field, so one prepared statement serves every end. */
 export type Finish = {
   status: Exclude<MessageStatus, "streaming">;
   content: string;
   html: string;
-  reasoning?: string | null;
-  error?: string | null;
-  finishReason?: string | null;
-  promptTokens?: number | null;
-  completionTokens?: number | null;
-  reasoningTokens?: number | null;
-  cachedTokens?: number | null;
-  cost?: number | null;
+  reasoning: string | null;
+  error: string | null;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reasoningTokens: number | null;
+  cachedTokens: number | null;
+  cost: number | null;
 };
 
 export async function finishMessage(db: Db, id: string, finish: Finish): Promise<Message | undefined> {
-  const [message] = await db
-    .update(messages)
-    .set({ ...finish, finishedAt: new Date() })
-    .where(eq(messages.id, id))
-    .returning();
+  const [message] = await hot(db).finishMessage.execute({ id, ...finish });
   return message;
 }
 
@@ -240,16 +311,7 @@ export async function getOwnChatForSend(
   id: unknown,
 ): Promise<{ chat: Chat; streaming: boolean; history: Turn[] } | undefined> {
   if (!isId(id)) return undefined;
-  const [row] = await db
-    .select({
-      chat: chats,
-      // Spelled out: drizzle leaves columns unqualified here, and "id" would mean messages.id.
-      streaming: sql<boolean>`exists (select 1 from messages where messages.chat_id = chats.id and messages.status = 'streaming')`,
-      // As text: the two drivers would otherwise hand back JSON differently.
-      history: sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = chats.id)`,
-    })
-    .from(chats)
-    .where(and(eq(chats.id, id), eq(chats.userId, userId)));
+  const [row] = await hot(db).ownChatForSend.execute({ chatId: id, userId });
   if (!row) return undefined;
   const history = (JSON.parse(row.history) as [string, Turn["role"], string, Turn["status"]][]).map(
     ([id, role, content, status]) => ({ id, role, content, status }),
@@ -268,13 +330,8 @@ export async function chatWithTotals(
   userId?: string,
 ): Promise<{ chat: Chat; totals: { tokens: number; cost: number } } | undefined> {
   if (!isId(chatId)) return undefined;
-  const [row] = await db
-    .select({
-      chat: chats,
-      tokens: sql<number>`(select coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0)::int from messages where messages.chat_id = chats.id)`,
-      cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
-    })
-    .from(chats)
-    .where(userId === undefined ? eq(chats.id, chatId) : and(eq(chats.id, chatId), eq(chats.userId, userId)));
+  const [row] = await (userId === undefined
+    ? hot(db).chatWithTotals.execute({ chatId })
+    : hot(db).ownChatWithTotals.execute({ chatId, userId }));
   return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
 }

@@ -412,8 +412,8 @@ export function createChatService({ database, upstream, bus, config, log, timing
       const orphans = await repo.orphanedAnswers(db);
       for (const m of orphans) {
         await repo.finishMessage(db, m.id, {
+          ...m,
           status: "interrupted",
-          content: m.content,
           html: renderMarkdown(m.content),
         });
       }
