@@ -186,24 +186,86 @@ export function tailGrowth(prev: string, next: string): { append: string; depth:
   return { append: text, depth };
 }
 
+/** What a streamed word may hold to be shown without rendering: no Markdown, no link, no entity. */
+const PLAIN = /^[\p{L}\p{N} ',]*$/u;
+
 /** Renders a growing answer block by block: each finished block once, the open tail every frame. */
 export class StreamingMarkdown {
   /** HTML of the finished blocks, in order. */
   readonly blocks: string[] = [];
+  /** HTML of the open tail, as last returned. */
+  tail = "";
   private finishedLength = 0;
   text = "";
 
-  /** Adds streamed text; returns the HTML of blocks that finished and the tail's HTML. */
-  push(delta: string): { newBlocks: string[]; tail: string } {
+  /** The text of the open tail: what `tail` renders. */
+  get openText(): string {
+    return this.text.slice(this.finishedLength);
+  }
+
+  /**
+   * Adds streamed text; returns the HTML of blocks that finished and the tail's HTML, and, when
+   * plain words only lengthened the last paragraph, the text they added to it (`grown`).
+   */
+  push(delta: string): { newBlocks: string[]; tail: string; grown?: string } {
+    const before = this.text.length;
     this.text += delta;
     // Blocks finish only when a line does: without a new line break, only the tail grew.
-    if (!delta.includes("\n")) return { newBlocks: [], tail: renderMarkdown(this.text.slice(this.finishedLength)) };
+    if (!delta.includes("\n")) {
+      const grown = this.growParagraph(delta, before);
+      if (grown !== undefined) return { newBlocks: [], tail: this.tail, grown };
+      this.tail = renderMarkdown(this.text.slice(this.finishedLength));
+      return { newBlocks: [], tail: this.tail };
+    }
     const { finished, rest } = splitFinishedBlocks(this.text.slice(this.finishedLength));
     const newBlocks = finished.map((block) => {
       this.finishedLength += block.length + 1;
       return renderMarkdown(block);
     });
     this.blocks.push(...newBlocks);
-    return { newBlocks, tail: renderMarkdown(rest) };
+    this.tail = renderMarkdown(rest);
+    return { newBlocks, tail: this.tail };
+  }
+
+  /**
+   * Most of a streamed answer is words added to the paragraph being written. Rendering the whole
+   * paragraph again for each would cost time growing with its length; when the tail ends with a
+   * paragraph and the new text and the word it joins are plain (nothing Markdown, a link or an
+   * entity could start or end with), the rendering is known: the words go at the paragraph's end.
+   * Spaces at the end show only once a word follows them (the renderer trims a paragraph's end).
+   * Returns the HTML added, or undefined when the tail must be rendered.
+   */
+  private growParagraph(delta: string, end: number): string | undefined {
+    if (!PLAIN.test(delta) || !this.tail.endsWith("</p>\n")) return undefined;
+    if (this.mayBeDefinition(end)) return undefined;
+
+    let spaces = 0;
+    while (end - spaces > this.finishedLength && this.text[end - spaces - 1] === " ") spaces++;
+    let word = end - spaces;
+    while (word > this.finishedLength && this.text[word - 1] !== " " && this.text[word - 1] !== "\n") word--;
+    // The last line must be the paragraph's (a line break just before means a line not yet begun).
+    if (end - spaces === this.finishedLength || this.text[end - spaces - 1] === "\n") return undefined;
+    if (!spaces && !PLAIN.test(this.text.slice(word, end))) return undefined;
+    const visible = delta.replace(/ +$/, "");
+    if (!visible) return "";
+    const added = " ".repeat(spaces) + visible;
+    this.tail = `${this.tail.slice(0, -"</p>\n".length)}${added}</p>\n`;
+    return added;
+  }
+
+  /**
+   * Whether a line of the text's last paragraph (back to a blank line) starts with "[": it may be
+   * a link definition, which shows nothing, so the tail's last paragraph would not be this one.
+   */
+  private mayBeDefinition(end: number): boolean {
+    let lineEnd = end;
+    while (lineEnd > this.finishedLength) {
+      const lineStart = Math.max(this.text.lastIndexOf("\n", lineEnd - 1) + 1, this.finishedLength);
+      const line = this.text.slice(lineStart, lineEnd);
+      if (line.trim() === "") return false;
+      if (/^ {0,3}\[/.test(line)) return true;
+      lineEnd = lineStart - 1;
+    }
+    return false;
   }
 }

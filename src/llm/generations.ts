@@ -192,13 +192,22 @@ export class Generations {
     const flush = () => {
       timer = undefined;
       if (!pending && !pendingReasoning) return;
-      const { newBlocks, tail } = pending ? g.md.push(pending) : { newBlocks: [], tail: g.tail };
+      const shown = g.md.tail;
+      const { newBlocks, tail, grown } = pending
+        ? g.md.push(pending)
+        : { newBlocks: [], tail: g.tail, grown: undefined };
       const reasoning = pendingReasoning;
       pending = "";
       pendingReasoning = "";
-      // A tail that moved into the new blocks is replaced whole, even where the text looks grown.
-      const change =
-        tail === g.tail ? undefined : ((newBlocks.length ? undefined : tailGrowth(g.tail, tail)) ?? { html: tail });
+      // A tail that moved into the new blocks is replaced whole, even where the text looks grown;
+      // words the renderer was spared go straight out, when the tabs have the tail they grew.
+      const growth =
+        newBlocks.length || tail === g.tail
+          ? undefined
+          : grown !== undefined && shown === g.tail
+            ? { append: grown, depth: 1 }
+            : tailGrowth(g.tail, tail);
+      const change = tail === g.tail ? undefined : (growth ?? { html: tail });
       g.tail = tail;
       g.reasoning += reasoning;
       if (change || newBlocks.length || reasoning) this.hooks.frame(g, { newBlocks, tail: change, reasoning });

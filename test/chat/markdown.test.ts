@@ -81,6 +81,35 @@ describe("Markdown while streaming", () => {
     });
   }
 
+  test("words added without rendering give, at every step, exactly what rendering would", () => {
+    const tricky = {
+      ...DOCUMENTS,
+      words: "Plain words, one after another, don't need rendering at all\nsecond line of it  and more",
+      linkLater: "see example.com or www.example or me@example.com now and http://x.y later",
+      emphasisLater: "an *open star and _under_score then**bold** words a*b*c",
+      // (Blocks render alone, so a definition never reaches a link in another block until the
+      // answer ends and is rendered whole: here only the open tail is compared.)
+      definition: "[foo]: bar\n\n[foo] and words\n\nmore [baz] then\n# Title\n[qux]: quux\nwords after",
+      entity: "an &copy; sign and &#123; and &amp and \\escaped words",
+      setext: "a heading\n==\n\npara\n--\nmore words here",
+      lazy: "para\n    lazy continued words\n> quote\nlazy words",
+      trailing: "words with spaces at the end   \n\nnext para   words",
+      unicode: "Grüße, ünïcödé wörds and 日本語 and emoji 🌍 here",
+    };
+    for (const [name, doc] of Object.entries(tricky)) {
+      for (const size of [1, 2, 3, 5, 8]) {
+        const md = new StreamingMarkdown();
+        let fast = 0;
+        for (let i = 0; i < doc.length; i += size) {
+          const { tail, grown } = md.push(doc.slice(i, i + size));
+          if (grown !== undefined) fast++;
+          expect({ name, size, at: i, html: tail }).toEqual({ name, size, at: i, html: renderMarkdown(md.openText) });
+        }
+        if (name === "words" && size > 1) expect(fast).toBeGreaterThan(5);
+      }
+    }
+  });
+
   test("nothing is split inside a fence or before an indented continuation", () => {
     expect(splitFinishedBlocks("```\na\n\nb\n").finished).toEqual([]);
     expect(splitFinishedBlocks("- a\n\n  b\nmore").finished).toEqual([]);
