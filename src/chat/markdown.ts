@@ -204,6 +204,13 @@ export class StreamingMarkdown {
   }
 
   /**
+   * While plain words keep lengthening the last paragraph: the tail's HTML without its closing
+   * `</p>\n`, and the spaces typed after the last word (not shown yet). Kept so each word costs
+   * the same however long the paragraph is: checking or slicing the whole text per word would not.
+   */
+  private growing: { open: string; spaces: number } | undefined;
+
+  /**
    * Adds streamed text; returns the HTML of blocks that finished and the tail's HTML, and, when
    * plain words only lengthened the last paragraph, the text they added to it (`grown`).
    */
@@ -214,9 +221,11 @@ export class StreamingMarkdown {
     if (!delta.includes("\n")) {
       const grown = this.growParagraph(delta, before);
       if (grown !== undefined) return { newBlocks: [], tail: this.tail, grown };
+      this.growing = undefined;
       this.tail = renderMarkdown(this.text.slice(this.finishedLength));
       return { newBlocks: [], tail: this.tail };
     }
+    this.growing = undefined;
     const { finished, rest } = splitFinishedBlocks(this.text.slice(this.finishedLength));
     const newBlocks = finished.map((block) => {
       this.finishedLength += block.length + 1;
@@ -236,9 +245,25 @@ export class StreamingMarkdown {
    * Returns the HTML added, or undefined when the tail must be rendered.
    */
   private growParagraph(delta: string, end: number): string | undefined {
-    if (!PLAIN.test(delta) || !this.tail.endsWith("</p>\n")) return undefined;
-    if (this.mayBeDefinition(end)) return undefined;
+    if (!PLAIN.test(delta)) return undefined;
+    // Checked once when words start going straight out; plain words cannot undo what was checked.
+    this.growing ??= this.canGrow(end);
+    if (!this.growing) return undefined;
+    const visible = delta.replace(/ +$/, "");
+    if (!visible) {
+      this.growing.spaces += delta.length;
+      return "";
+    }
+    const added = " ".repeat(this.growing.spaces) + visible;
+    this.growing.spaces = delta.length - visible.length;
+    this.growing.open += added;
+    this.tail = `${this.growing.open}</p>\n`;
+    return added;
+  }
 
+  /** Whether plain words written at `end` would only lengthen the tail's last paragraph. */
+  private canGrow(end: number): { open: string; spaces: number } | undefined {
+    if (!this.tail.endsWith("</p>\n") || this.mayBeDefinition(end)) return undefined;
     let spaces = 0;
     while (end - spaces > this.finishedLength && this.text[end - spaces - 1] === " ") spaces++;
     let word = end - spaces;
@@ -246,11 +271,7 @@ export class StreamingMarkdown {
     // The last line must be the paragraph's (a line break just before means a line not yet begun).
     if (end - spaces === this.finishedLength || this.text[end - spaces - 1] === "\n") return undefined;
     if (!spaces && !PLAIN.test(this.text.slice(word, end))) return undefined;
-    const visible = delta.replace(/ +$/, "");
-    if (!visible) return "";
-    const added = " ".repeat(spaces) + visible;
-    this.tail = `${this.tail.slice(0, -"</p>\n".length)}${added}</p>\n`;
-    return added;
+    return { open: this.tail.slice(0, -"</p>\n".length), spaces };
   }
 
   /**
