@@ -351,7 +351,11 @@ try {
         const done =
           m.includes(`<article id="msg-${ws.answerId}" hx-swap-oob="true"`) && !m.includes('data-status="streaming"');
         const failedAnswer = done && !m.includes('data-status="complete"') ? "answer did not complete" : undefined;
-        return { stamps: m.startsWith(`<div id="msg-${ws.answerId}-`) ? stampsIn(m) : [], done, error: failedAnswer };
+        // A frame replaces the open tail (and adds blocks), or appends the words that grew it.
+        const isFrame =
+          m.startsWith(`<div id="msg-${ws.answerId}-`) ||
+          m.startsWith(`<div hx-swap-oob="beforeend:#msg-${ws.answerId}-`);
+        return { stamps: isFrame ? stampsIn(m) : [], done, error: failedAnswer };
       },
     });
     const parleyResult = summarise(n, parleyRun, upstreamFirst);
