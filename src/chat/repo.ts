@@ -78,9 +78,10 @@ const hot = preparedOnce((db: Db) => {
       .update(messages)
       .set({
         status: sql`${p("status")}`,
-        content: sql`${p("content")}`,
+        // What progress saves wrote stays; the rest is added (a save may have applied yet failed).
+        content: sql`left(${messages.content}, ${p("at")}::int) || ${p("content")}`,
         html: sql`${p("html")}`,
-        reasoning: sql`${p("reasoning")}`,
+        reasoning: sql`nullif(left(coalesce(${messages.reasoning}, ''), ${p("reasoningAt")}::int) || ${p("reasoning")}, '')`,
         error: sql`${p("error")}`,
         finishReason: sql`${p("finishReason")}`,
         promptTokens: sql`${p("promptTokens")}::int`,
@@ -249,12 +250,18 @@ export async function saveProgress(
     where messages.id = v.id and messages.status = 'streaming'`);
 }
 
-/** Everything an answer's end writes: each field, so one prepared statement serves every end. */
+/**
+ * Everything an answer's end writes: each field, so one prepared statement serves every end. The
+ * text and reasoning are what follows their first `at` / `reasoningAt` characters (counted as
+ * Postgres counts them), which progress saves already wrote: an end need not send them again.
+ */
 export type Finish = {
   status: Exclude<MessageStatus, "streaming">;
+  at: number;
   content: string;
   html: string;
-  reasoning: string | null;
+  reasoningAt: number;
+  reasoning: string;
   error: string | null;
   finishReason: string | null;
   promptTokens: number | null;

@@ -110,9 +110,8 @@ export function createChatService({ database, upstream, bus, config, log, timing
     const firstAnswer = await withChatLock(g.chatId, async () => {
       const message = await repo.finishMessage(db, g.messageId, {
         status: outcome.status,
-        content: g.md.text,
+        ...g.unsaved(),
         html: safeHtml,
-        reasoning: g.reasoning || null,
         error: outcome.error ?? null,
         finishReason: outcome.finishReason ?? null,
         promptTokens: outcome.usage?.promptTokens ?? null,
@@ -414,6 +413,9 @@ export function createChatService({ database, upstream, bus, config, log, timing
         await repo.finishMessage(db, m.id, {
           ...m,
           status: "interrupted",
+          at: 0,
+          reasoningAt: 0,
+          reasoning: m.reasoning ?? "",
           html: renderMarkdown(m.content),
         });
       }

@@ -15,6 +15,16 @@ export class Generation {
   tail = "";
   /** How much of the text and reasoning is saved: in UTF-16 units here, in characters (code points) in Postgres. */
   readonly saved = { text: 0, textChars: 0, reasoning: 0, reasoningChars: 0 };
+
+  /** What the end of the answer still has to write: everything after what progress saves wrote. */
+  unsaved(): { at: number; content: string; reasoningAt: number; reasoning: string } {
+    return {
+      at: this.saved.textChars,
+      content: this.md.text.slice(this.saved.text),
+      reasoningAt: this.saved.reasoningChars,
+      reasoning: this.reasoning.slice(this.saved.reasoning),
+    };
+  }
   readonly controller = new AbortController();
   stopAs: "stopped" | "interrupted" = "stopped";
   readonly done: Promise<void>;

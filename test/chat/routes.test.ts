@@ -179,6 +179,15 @@ eachDriver("chat pages and actions over HTTP", (t) => {
       if (a!.status === "streaming" && a!.content) seen.add(a!.content.length);
       return seen.size >= 3 && b!.status === "streaming" && b!.content.length > 0;
     });
+    // The end adds only what the saves had not written: the stored answers are whole, nothing twice.
+    await waitFor(async () =>
+      (await Promise.all(ids.map(async (id) => (await rowsOf(id))[1]!.status))).every((s) => s === "complete"),
+    );
+    const [a, b] = await Promise.all(ids.map(async (id) => (await rowsOf(id))[1]!));
+    expect(a!.content).toBe(first);
+    expect(b!.content).toBe(second);
+    expect(b!.reasoning).toBe(thinking);
+    expect(a!.reasoning).toBeNull();
     for (const id of ids) await server.fetch(`/chats/${id}`, { method: "DELETE", headers: { Origin: server.origin } });
   });
 
