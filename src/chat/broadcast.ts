@@ -52,16 +52,7 @@ export function createBroadcast(bus: Bus) {
     frame(chatId: string, messageId: string, frame: Frame) {
       toChat(
         chatId,
-        FrameFragment({
-          messageId,
-          safeBlocks: frame.newBlocks,
-          tail:
-            frame.tail &&
-            ("html" in frame.tail
-              ? { safeHtml: frame.tail.html }
-              : { safeAppend: frame.tail.append, depth: frame.tail.depth }),
-          reasoning: frame.reasoning,
-        }),
+        FrameFragment({ messageId, safeBlocks: frame.newBlocks, tail: frame.tail, reasoning: frame.reasoning }),
       );
     },
 

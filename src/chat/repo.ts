@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
 import { preparedOnce } from "../db/prepared.ts";
@@ -14,6 +15,12 @@ export { isId };
  */
 
 const p = sql.placeholder;
+
+/**
+ * A text column's first `at` characters (what earlier saves wrote) followed by `rest`: a save
+ * that reached the database yet reported a failure, done again, does not double the text.
+ */
+const afterSaved = (column: AnyPgColumn, at: SQL, rest: SQL) => sql`left(coalesce(${column}, ''), ${at}) || ${rest}`;
 
 /** The statements every send and every answer runs (see preparedOnce). */
 const hot = preparedOnce((db: Db) => {
@@ -78,10 +85,9 @@ const hot = preparedOnce((db: Db) => {
       .update(messages)
       .set({
         status: sql`${p("status")}`,
-        // What progress saves wrote stays; the rest is added (a save may have applied yet failed).
-        content: sql`left(${messages.content}, ${p("at")}::int) || ${p("content")}`,
+        content: afterSaved(messages.content, sql`${p("at")}::int`, sql`${p("content")}`),
         html: sql`${p("html")}`,
-        reasoning: sql`nullif(left(coalesce(${messages.reasoning}, ''), ${p("reasoningAt")}::int) || ${p("reasoning")}, '')`,
+        reasoning: sql`nullif(${afterSaved(messages.reasoning, sql`${p("reasoningAt")}::int`, sql`${p("reasoning")}`)}, '')`,
         error: sql`${p("error")}`,
         finishReason: sql`${p("finishReason")}`,
         promptTokens: sql`${p("promptTokens")}::int`,
@@ -240,13 +246,12 @@ export async function saveProgress(
 ): Promise<void> {
   if (!answers.length) return;
   // One JSON parameter: both drivers pass it the same way, whatever the number of answers.
-  // Each answer gets what follows its first `at` characters (left() counts characters, as `at` does).
   await db.execute(sql`
     update messages
-    set content = left(messages.content, v.at) || v.content,
-        reasoning = nullif(left(coalesce(messages.reasoning, ''), v.reasoning_at) || v.reasoning, '')
-    from json_to_recordset(${JSON.stringify(answers.map(({ reasoningAt, ...a }) => ({ ...a, reasoning_at: reasoningAt })))}::json)
-      as v(id uuid, at int, content text, reasoning_at int, reasoning text)
+    set content = ${afterSaved(messages.content, sql`v.at`, sql`v.content`)},
+        reasoning = nullif(${afterSaved(messages.reasoning, sql`v."reasoningAt"`, sql`v.reasoning`)}, '')
+    from json_to_recordset(${JSON.stringify(answers)}::json)
+      as v(id uuid, at int, content text, "reasoningAt" int, reasoning text)
     where messages.id = v.id and messages.status = 'streaming'`);
 }
 

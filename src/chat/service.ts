@@ -110,7 +110,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
     const firstAnswer = await withChatLock(g.chatId, async () => {
       const message = await repo.finishMessage(db, g.messageId, {
         status: outcome.status,
-        ...g.unsaved(),
+        ...g.unsaved(true),
         html: safeHtml,
         error: outcome.error ?? null,
         finishReason: outcome.finishReason ?? null,

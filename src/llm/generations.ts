@@ -14,16 +14,28 @@ export class Generation {
   /** The tail's HTML as last published; with `md.blocks` it is exactly what subscribers have. */
   tail = "";
   /** How much of the text and reasoning is saved: in UTF-16 units here, in characters (code points) in Postgres. */
-  readonly saved = { text: 0, textChars: 0, reasoning: 0, reasoningChars: 0 };
+  private readonly saved = { text: 0, textChars: 0, reasoning: 0, reasoningChars: 0 };
 
-  /** What the end of the answer still has to write: everything after what progress saves wrote. */
-  unsaved(): { at: number; content: string; reasoningAt: number; reasoning: string } {
+  /**
+   * What is not saved yet: the text and reasoning after the characters already saved. A progress
+   * save holds back a last character whose second half has not arrived; the end takes everything.
+   */
+  unsaved(whole: boolean): Progress {
     return {
+      id: this.messageId,
       at: this.saved.textChars,
-      content: this.md.text.slice(this.saved.text),
+      content: after(this.md.text, this.saved.text, whole),
       reasoningAt: this.saved.reasoningChars,
-      reasoning: this.reasoning.slice(this.saved.reasoning),
+      reasoning: after(this.reasoning, this.saved.reasoning, whole),
     };
+  }
+
+  /** After a save of `progress` succeeded: later saves start where it ended. */
+  savedUpTo(progress: Progress) {
+    this.saved.text += progress.content.length;
+    this.saved.textChars += codePoints(progress.content);
+    this.saved.reasoning += progress.reasoning.length;
+    this.saved.reasoningChars += codePoints(progress.reasoning);
   }
   readonly controller = new AbortController();
   stopAs: "stopped" | "interrupted" = "stopped";
@@ -50,7 +62,7 @@ export type Frame = {
    * How the open tail changed: replaced (its HTML re-rendered, or a status line while retrying),
    * grown by text at its innermost open element, or not at all.
    */
-  tail: { html: string } | { append: string; depth: number } | undefined;
+  tail: { safeHtml: string } | { safeAppend: string; depth: number } | undefined;
   /** Reasoning text that arrived since the last frame (plain text). */
   reasoning: string;
 };
@@ -172,26 +184,9 @@ export class Generations {
    * failure is not appended twice; they move on only once the save succeeded.
    */
   private async saveNew(batch: Generation[]) {
-    const added = batch.map((g) => ({
-      g,
-      text: unsavedPart(g.md.text, g.saved.text),
-      thought: unsavedPart(g.reasoning, g.saved.reasoning),
-    }));
-    await this.hooks.save(
-      added.map(({ g, text, thought }) => ({
-        id: g.messageId,
-        at: g.saved.textChars,
-        content: text,
-        reasoningAt: g.saved.reasoningChars,
-        reasoning: thought,
-      })),
-    );
-    for (const { g, text, thought } of added) {
-      g.saved.text += text.length;
-      g.saved.textChars += codePoints(text);
-      g.saved.reasoning += thought.length;
-      g.saved.reasoningChars += codePoints(thought);
-    }
+    const progress = batch.map((g) => g.unsaved(false));
+    await this.hooks.save(progress);
+    batch.forEach((g, i) => g.savedUpTo(progress[i]!));
   }
 
   private async run(g: Generation, model: string, messages: ChatTurn[]) {
@@ -211,13 +206,14 @@ export class Generations {
       pendingReasoning = "";
       // A tail that moved into the new blocks is replaced whole, even where the text looks grown;
       // words the renderer was spared go straight out, when the tabs have the tail they grew.
-      const growth =
-        newBlocks.length || tail === g.tail
-          ? undefined
-          : grown !== undefined && shown === g.tail
-            ? { append: grown, depth: 1 }
-            : tailGrowth(g.tail, tail);
-      const change = tail === g.tail ? undefined : (growth ?? { html: tail });
+      let change: Frame["tail"];
+      if (tail === g.tail) change = undefined;
+      else if (newBlocks.length) change = { safeHtml: tail };
+      else if (grown !== undefined && shown === g.tail) change = { safeAppend: grown, depth: 1 };
+      else {
+        const growth = tailGrowth(g.tail, tail);
+        change = growth ? { safeAppend: growth.append, depth: growth.depth } : { safeHtml: tail };
+      }
       g.tail = tail;
       g.reasoning += reasoning;
       if (change || newBlocks.length || reasoning) this.hooks.frame(g, { newBlocks, tail: change, reasoning });
@@ -249,7 +245,7 @@ export class Generations {
         } else if (event.type === "retrying") {
           // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
           g.tail = this.hooks.retrying(event);
-          this.hooks.frame(g, { newBlocks: [], tail: { html: g.tail }, reasoning: "" });
+          this.hooks.frame(g, { newBlocks: [], tail: { safeHtml: g.tail }, reasoning: "" });
         } else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }
@@ -276,10 +272,10 @@ export class Generations {
   }
 }
 
-/** The text after `from`, short of a last character whose second half has not arrived yet. */
-function unsavedPart(text: string, from: number): string {
-  const end = text.length > from && isHighSurrogate(text.charCodeAt(text.length - 1)) ? text.length - 1 : text.length;
-  return text.slice(from, end);
+/** The text after `from`; unless `whole`, short of a last character whose second half has not arrived. */
+function after(text: string, from: number, whole: boolean): string {
+  const halfLast = !whole && text.length > from && isHighSurrogate(text.charCodeAt(text.length - 1));
+  return text.slice(from, halfLast ? text.length - 1 : text.length);
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -1,4 +1,5 @@
 import type { Message } from "../../src/db/schema.ts";
+import type { Frame } from "../../src/llm/generations.ts";
 
 /** What streamed so far of an answer being written: finished blocks and the open tail (HTML). */
 export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: string };
@@ -165,7 +166,7 @@ export type FrameProps = {
   messageId: string;
   safeBlocks: string[];
   /** The open tail: its new HTML, or sanitized text to append `depth` elements down, or unchanged. */
-  tail: { safeHtml: string } | { safeAppend: string; depth: number } | undefined;
+  tail: Frame["tail"];
   reasoning?: string;
 };
 
