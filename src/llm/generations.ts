@@ -186,7 +186,7 @@ export class Generations {
   private async saveNew(batch: Generation[]) {
     const progress = batch.map((g) => g.unsaved(false));
     await this.hooks.save(progress);
-    batch.forEach((g, i) => g.savedUpTo(progress[i]!));
+    for (const [i, g] of batch.entries()) g.savedUpTo(progress[i]!);
   }
 
   private async run(g: Generation, model: string, messages: ChatTurn[]) {
