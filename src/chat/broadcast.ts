@@ -38,13 +38,13 @@ export function createBroadcast(bus: Bus) {
     },
 
     /** The person's message and the empty answer appear in every tab on the chat. */
-    exchangeStarted(chat: Chat, user: Message, assistant: Message, first: boolean) {
+    exchangeStarted(chatId: string, user: Message, assistant: Message, first: boolean) {
       toChat(
-        chat.id,
+        chatId,
         // Only a chat with no message yet shows the empty state (htmx reports a missing target as an error).
         first ? `<div id="empty-state" hx-swap-oob="delete"></div>` : "",
         `<div id="transcript-live" hx-swap-oob="beforeend">${html(MessageArticle({ message: user }))}${html(MessageArticle({ message: assistant }))}</div>`,
-        ComposerControls({ chatId: chat.id, streamingMessageId: assistant.id, oob: true }),
+        ComposerControls({ chatId, streamingMessageId: assistant.id, oob: true }),
         ComposerStatus({ oob: true }),
       );
     },

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
@@ -22,6 +22,18 @@ const p = sql.placeholder;
  */
 const afterSaved = (column: AnyPgColumn, at: SQL, rest: SQL) => sql`left(coalesce(${column}, ''), ${at}) || ${rest}`;
 
+/** A chat's messages (id, role, content, status) in order, as JSON text: the drivers would hand back JSON differently. */
+const historyOf = (chatId: SQL) =>
+  sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = ${chatId})`;
+
+const parseHistory = (json: string): Turn[] =>
+  (JSON.parse(json) as [string, Turn["role"], string, Turn["status"]][]).map(([id, role, content, status]) => ({
+    id,
+    role,
+    content,
+    status,
+  }));
+
 /** The statements every send and every answer runs (see preparedOnce). */
 const hot = preparedOnce((db: Db) => {
   const withTotals = (where: ReturnType<typeof eq>) =>
@@ -33,14 +45,23 @@ const hot = preparedOnce((db: Db) => {
       })
       .from(chats)
       .where(where);
-  // A data-modifying WITH runs whether or not the statement reads it.
+  // The chat is touched only if it is this person's and has no answer being written; the
+  // messages take their chat id from it, so a refused send fails on chat_id's NOT NULL and
+  // stores nothing. (A data-modifying WITH runs whether or not the statement reads it.)
   const touch = db.$with("touched").as(
     db
       .update(chats)
       .set({ updatedAt: sql`${p("updatedAt")}::timestamptz` })
-      .where(eq(chats.id, p("chatId")))
-      .returning({ id: chats.id }),
+      .where(
+        and(
+          eq(chats.id, p("chatId")),
+          eq(chats.userId, p("userId")),
+          sql`not exists (select 1 from messages where messages.chat_id = chats.id and messages.status = 'streaming')`,
+        ),
+      )
+      .returning({ id: chats.id, model: chats.model }),
   );
+  const touchedId = sql`(select id from touched)`;
   return {
     chatList: db
       .select({
@@ -59,8 +80,7 @@ const hot = preparedOnce((db: Db) => {
         chat: chats,
         // Spelled out: drizzle leaves columns unqualified here, and "id" would mean messages.id.
         streaming: sql<boolean>`exists (select 1 from messages where messages.chat_id = chats.id and messages.status = 'streaming')`,
-        // As text: the two drivers would otherwise hand back JSON differently.
-        history: sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = chats.id)`,
+        history: historyOf(sql`chats.id`),
       })
       .from(chats)
       .where(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId"))))
@@ -69,17 +89,18 @@ const hot = preparedOnce((db: Db) => {
       .with(touch)
       .insert(messages)
       .values([
-        { id: p("userMessageId"), chatId: p("chatId"), role: "user", content: p("content"), status: "complete" },
+        { id: p("userMessageId"), chatId: touchedId, role: "user", content: p("content"), status: "complete" },
         {
           id: p("answerId"),
-          chatId: p("chatId"),
+          chatId: touchedId,
           role: "assistant",
           content: "",
           status: "streaming",
-          model: p("model"),
+          model: sql`(select model from touched)`,
         },
       ])
-      .returning()
+      // The subquery reads the messages as they were before this statement: the history the answer follows.
+      .returning({ ...getTableColumns(messages), history: historyOf(sql`messages.chat_id`) })
       .prepare("insert_exchange"),
     finishMessage: db
       .update(messages)
@@ -169,30 +190,46 @@ export async function deleteChat(db: Db, userId: string, id: string): Promise<bo
 }
 
 /**
- * Saves the person's message and an empty streaming answer, and moves the chat to the top of the
- * list, in one statement: the message is stored before anything goes upstream, and a send costs
- * one commit (one WAL flush), which is what bounds a burst of sends.
+ * Saves the person's message and an empty streaming answer, moves the chat to the top of the
+ * list, and reads the conversation so far, in one statement: the message is stored before
+ * anything goes upstream, and a send costs one round trip and one commit. Undefined, with
+ * nothing stored, when the chat is not this person's or has an answer being written.
  */
 export async function insertExchange(
   db: Db,
-  chat: Chat,
+  userId: string,
+  chatId: string,
   content: string,
-): Promise<{ user: Message; assistant: Message; chat: Chat }> {
+): Promise<{ user: Message; assistant: Message; history: Turn[] } | undefined> {
   // Ids are made here, in this order (Bun's UUIDv7 is monotonic): the answer sorts after the question.
   const userMessageId = Bun.randomUUIDv7();
   const answerId = Bun.randomUUIDv7();
-  const updatedAt = new Date();
-  const inserted = await hot(db).insertExchange.execute({
-    chatId: chat.id,
-    updatedAt: updatedAt.toISOString(),
-    userMessageId,
-    answerId,
-    content,
-    model: chat.model,
-  });
-  const user = inserted.find((m) => m.id === userMessageId)!;
-  const assistant = inserted.find((m) => m.id === answerId)!;
-  return { user, assistant, chat: { ...chat, updatedAt } };
+  let inserted: (Message & { history: string })[];
+  try {
+    inserted = await hot(db).insertExchange.execute({
+      chatId,
+      userId,
+      updatedAt: new Date().toISOString(),
+      userMessageId,
+      answerId,
+      content,
+    });
+  } catch (e) {
+    if (errorCode(e) === NOT_NULL_VIOLATION) return undefined;
+    throw e;
+  }
+  const { history, ...user } = inserted.find((m) => m.id === userMessageId)!;
+  const { history: _, ...assistant } = inserted.find((m) => m.id === answerId)!;
+  return { user, assistant, history: parseHistory(history) };
+}
+
+const NOT_NULL_VIOLATION = "23502";
+
+/** A Postgres error's SQLSTATE, from either driver, also when drizzle wraps the error. */
+function errorCode(e: unknown): string | undefined {
+  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = err?.code ?? err?.cause?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 /** A page of a chat's messages in reading order: the newest `limit`, or those before `before`. */
@@ -314,8 +351,8 @@ export function orphanedAnswers(db: Db): Promise<Message[]> {
 export type Turn = Pick<Message, "id" | "role" | "content" | "status">;
 
 /**
- * A person's chat, whether an answer in it is being written, and its messages so far: one
- * query for everything a send or a retry reads before writing (sends start in two round trips).
+ * A person's chat, whether an answer in it is being written, and its messages so far: what a
+ * retry reads before writing, and what tells why a send was refused.
  */
 export async function getOwnChatForSend(
   db: Db,
@@ -325,10 +362,7 @@ export async function getOwnChatForSend(
   if (!isId(id)) return undefined;
   const [row] = await hot(db).ownChatForSend.execute({ chatId: id, userId });
   if (!row) return undefined;
-  const history = (JSON.parse(row.history) as [string, Turn["role"], string, Turn["status"]][]).map(
-    ([id, role, content, status]) => ({ id, role, content, status }),
-  );
-  return { chat: row.chat, streaming: row.streaming, history };
+  return { chat: row.chat, streaming: row.streaming, history: parseHistory(row.history) };
 }
 
 /**

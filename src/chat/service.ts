@@ -22,6 +22,7 @@ export const MAX_MESSAGE_LENGTH = 32_000;
 export const PAGE_SIZE = 50;
 const MODELS_TTL_MS = 60 * 60 * 1000;
 const MODELS_RETRY_MS = 60 * 1000;
+const STILL_WRITING = "An answer is still being written: wait for it, or press Stop, then send.";
 
 /** A refusal the person can act on; shown next to the composer. */
 export class ChatError extends Error {}
@@ -162,20 +163,21 @@ export function createChatService({ database, upstream, bus, config, log, timing
   }
 
   /** The conversation before `answer`, fitted to the model's context, sent upstream. */
-  async function startAnswer(chat: Chat, answer: Message, history: repo.Turn[]) {
+  async function startAnswer(userId: string, answer: Message, history: repo.Turn[]) {
     const before = history.filter((m) => m.id < answer.id);
     const sendable = (m: repo.Turn) =>
       m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
     const turns: ChatTurn[] = before.filter(sendable).map((m) => ({ role: m.role, content: m.content }));
-    const model = (await models()).find((m) => m.id === chat.model);
+    const model = (await models()).find((m) => m.id === answer.model);
     const messages = fitToContext(turns, model?.contextLength);
     const first = before.length === 1;
     generations.start({
-      userId: chat.userId!,
-      chatId: chat.id,
+      userId,
+      chatId: answer.chatId,
       messageId: answer.id,
       first,
-      model: chat.model,
+      // An answer is always stored with the model it is written by.
+      model: answer.model!,
       messages,
     });
   }
@@ -297,19 +299,20 @@ export function createChatService({ database, upstream, bus, config, log, timing
       let release: (() => void) | undefined;
       try {
         const started = await withChatLock(chatId, async () => {
-          const found = await repo.getOwnChatForSend(db, userId, chatId);
-          if (!found) throw new ChatError("This chat does not exist; it may have been deleted.");
-          const { chat } = found;
-          if (found.streaming || generations.inChat(chatId)) {
-            throw new ChatError("An answer is still being written: wait for it, or press Stop, then send.");
-          }
+          // Another person's chat is refused by the statement below, as one that does not exist.
+          if (generations.inChat(chatId)?.userId === userId) throw new ChatError(STILL_WRITING);
           release = admit(userId);
-          const exchange = await repo.insertExchange(db, chat, content);
-          broadcast.exchangeStarted(exchange.chat, exchange.user, exchange.assistant, found.history.length === 0);
+          const exchange = await repo.insertExchange(db, userId, chatId, content);
+          if (!exchange) {
+            // Refused, nothing stored: read why (rare, so not worth a read on every send).
+            if (await repo.getOwnChatForSend(db, userId, chatId)) throw new ChatError(STILL_WRITING);
+            throw new ChatError("This chat does not exist; it may have been deleted.");
+          }
+          broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0);
           refreshSidebar(userId);
-          return { ...exchange, history: [...found.history, exchange.user] };
+          return { ...exchange, history: [...exchange.history, exchange.user] };
         });
-        await startAnswer(started.chat, started.assistant, started.history);
+        await startAnswer(userId, started.assistant, started.history);
       } finally {
         release?.();
       }
@@ -362,7 +365,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
           refreshSidebar(userId);
           return { chat, fresh, history: found.history };
         });
-        await startAnswer(restarted.chat, restarted.fresh, restarted.history);
+        await startAnswer(userId, restarted.fresh, restarted.history);
       } finally {
         release?.();
       }

@@ -178,6 +178,28 @@ eachDriver("the chat socket", (t) => {
     await ws.close();
   });
 
+  test("an answer the database holds as streaming, with none running here, also refuses a send and stores nothing", async () => {
+    // As another process writing this chat's answer would leave it: the send's own statement must refuse.
+    const chat = await newChat();
+    await t.database.db.insert(messages).values([
+      { chatId: chat.id, role: "user", content: "asked elsewhere", status: "complete" },
+      { chatId: chat.id, role: "assistant", content: "half", status: "streaming", model: "fake/fast" },
+    ]);
+    const updatedAt = chat.updatedAt.getTime();
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = ws.messages.length;
+    ws.send({ action: "send", chat: chat.id, content: "slipped in" });
+    const refusal = await ws.waitFor((m) => m.includes('id="composer-status"') && m.includes('data-kind="error"'), {
+      from,
+    });
+    expect(refusal).toContain("An answer is still being written");
+    expect((await answerOf(chat.id)).map((m) => m.content)).toEqual(["asked elsewhere", "half"]);
+    const [after] = await t.database.db.select().from(chats).where(eq(chats.id, chat.id));
+    expect(after!.updatedAt.getTime()).toBe(updatedAt);
+    await ws.close();
+  });
+
   test("an unknown chat, a malformed frame, an unknown action and bad content get errors; the socket stays usable", async () => {
     const chat = await newChat();
     const ws = await server.socket(`/ws?chat=${chat.id}`);
