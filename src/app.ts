@@ -10,6 +10,7 @@ import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { manifestRoutes } from "./http/manifest.ts";
 import { requestLog, requestRecorder } from "./http/request-log.ts";
 import { sameOriginWrites, securityHeaders } from "./http/security.ts";
 import type { GenerationTiming } from "./llm/generations.ts";
@@ -89,6 +90,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(sameOriginWrites(publicUrl(config)))
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
+    .use(manifestRoutes(assets.urls))
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls))

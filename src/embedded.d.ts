@@ -20,3 +20,7 @@ declare module "*.svg" {
   const path: string;
   export default path;
 }
+declare module "*.png" {
+  const path: string;
+  export default path;
+}

@@ -1,5 +1,8 @@
 import type { AssetUrls } from "../src/http/assets.ts";
 
+/** The page background, light and dark (Tailwind's white and zinc-950): the browser's chrome matches it. */
+export const THEME_COLORS = { light: "#ffffff", dark: "#09090b" } as const;
+
 export type LayoutProps = { title: string; assets: AssetUrls; children: JSX.Element };
 
 /** The page shell: styles, htmx and its WebSocket extension, all from hashed same-origin URLs. */
@@ -19,6 +22,11 @@ export function Layout({ title, assets, children }: LayoutProps): JSX.Element {
           />
           <title safe>{title}</title>
           <link rel="icon" href={assets["icon.svg"]} type="image/svg+xml" />
+          {/* Installable: the manifest, iOS's home-screen icon, and the browser chrome in the page's colour. */}
+          <link rel="manifest" href="/manifest.webmanifest" />
+          <link rel="apple-touch-icon" href={assets["apple-touch-icon.png"]} />
+          <meta name="theme-color" content={THEME_COLORS.light} media="(prefers-color-scheme: light)" />
+          <meta name="theme-color" content={THEME_COLORS.dark} media="(prefers-color-scheme: dark)" />
           <link rel="stylesheet" href={assets["app.css"]} />
           <script src={assets["htmx.js"]} defer></script>
           <script src={assets["htmx-ws.js"]} defer></script>

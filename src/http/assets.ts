@@ -7,6 +7,10 @@ import wsPath from "htmx-ext-ws/dist/ws.min.js" with { type: "file" };
 import appJsPath from "../../static/app.js" with { type: "file" };
 import cssPath from "../../static/build/app.css" with { type: "file" };
 import iconPath from "../../static/icon.svg" with { type: "file" };
+import appleIconPath from "../../static/icons/apple-touch-icon.png" with { type: "file" };
+import icon192Path from "../../static/icons/icon-192.png" with { type: "file" };
+import icon512Path from "../../static/icons/icon-512.png" with { type: "file" };
+import maskableIconPath from "../../static/icons/icon-maskable-512.png" with { type: "file" };
 
 type Bytes = Uint8Array<ArrayBuffer>;
 type Asset = { body: Bytes; gzip: Bytes; type: string; etag: string };
@@ -16,6 +20,10 @@ const SOURCES = {
   "htmx.js": { path: htmxPath, type: "text/javascript; charset=utf-8" },
   "htmx-ws.js": { path: wsPath, type: "text/javascript; charset=utf-8" },
   "icon.svg": { path: iconPath, type: "image/svg+xml" },
+  "icon-192.png": { path: icon192Path, type: "image/png" },
+  "icon-512.png": { path: icon512Path, type: "image/png" },
+  "icon-maskable-512.png": { path: maskableIconPath, type: "image/png" },
+  "apple-touch-icon.png": { path: appleIconPath, type: "image/png" },
   "app.js": { path: appJsPath, type: "text/javascript; charset=utf-8" },
 } as const;
 

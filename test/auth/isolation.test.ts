@@ -12,8 +12,21 @@ beforeAll(() => {
 });
 afterAll(() => fake.stop());
 
-/** Routes that need no session: health, metrics (loopback or its own token; tested apart), assets, and the doors. */
-const PUBLIC = ["/healthz", "/readyz", "/metrics", "/assets/:file", "/setup", "/signin", "/signup", "/signout"];
+/**
+ * Routes that need no session: health, metrics (loopback or its own token; tested apart), assets,
+ * the web app manifest (browsers fetch it without cookies), and the doors.
+ */
+const PUBLIC = [
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/assets/:file",
+  "/manifest.webmanifest",
+  "/setup",
+  "/signin",
+  "/signup",
+  "/signout",
+];
 
 eachDriver("one person's chats, seen by another and by nobody", (t) => {
   let server: TestServer;
