@@ -127,3 +127,38 @@ export type Session = typeof sessions.$inferSelect;
 export type Chat = typeof chats.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type MessageStatus = (typeof messageStatus.enumValues)[number];
+
+/**
+ * A read-only snapshot of a chat, published at /s/<token>. It holds a copy of the messages as
+ * they were when published, not a reference to them: answers are regenerated and messages edited
+ * in place, and a snapshot must not change after it is published. Deleting the chat deletes its
+ * snapshots (cascade); revoking deletes the row. Only the SHA-256 of the link's token is kept, as
+ * for sessions: a copy of the database, or of its query log, holds no working link. The price is
+ * that a link is shown once, when it is made; afterwards its owner sees when each was made and can
+ * revoke it, or make a new one.
+ */
+export const shares = pgTable(
+  "shares",
+  {
+    id: id(),
+    tokenHash: text("token_hash").notNull(),
+    chatId: uuid("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    /** The chat's title when published. */
+    title: text("title").notNull(),
+    messages: jsonb("messages").$type<SharedMessage[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("shares_token_idx").on(t.tokenHash), index("shares_chat_idx").on(t.chatId)],
+);
+
+/**
+ * One message of a snapshot: a person's text (escaped when shown), or an answer's HTML, already
+ * sanitized by the Markdown renderer. An answer's status says whether it was finished.
+ */
+export type SharedMessage =
+  | { role: "user"; content: string; createdAt: string }
+  | { role: "assistant"; html: string; status: MessageStatus; model: string | null; createdAt: string };
+
+export type Share = typeof shares.$inferSelect;
