@@ -26,6 +26,7 @@ for (const driver of DRIVERS) {
           "public.chats",
           "public.messages",
           "public.sessions",
+          "public.shares",
           "public.site_settings",
           "public.users",
         ]);
