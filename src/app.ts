@@ -18,6 +18,8 @@ import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
+import { searchRoutes } from "./search/routes.ts";
+import { createSearchService } from "./search/service.ts";
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 /** Every form and action is small; a bigger body is refused (413) before it is read. */
@@ -95,6 +97,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls))
     .use(chatRoutes(chat, auth, upstream, assets.urls, config.defaultModel))
+    .use(searchRoutes(createSearchService(database), auth))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;

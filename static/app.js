@@ -54,8 +54,20 @@
     const el = transcript();
     if (el && followStream) el.scrollTop = el.scrollHeight;
   };
+  // A search result opens the chat at its message (#msg-…): show it, and do not follow the
+  // stream until the reader scrolls to the bottom themselves. Done again after the socket's
+  // first resync, which swaps the live part of the transcript in again.
+  let showTarget = location.hash.startsWith("#msg-");
+  const scrollToTarget = () => {
+    const el = showTarget && document.getElementById(location.hash.slice(1));
+    if (!el) return;
+    followStream = false;
+    el.scrollIntoView({ block: "center" });
+  };
 
-  document.addEventListener("htmx:wsAfterMessage", () => {
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    scrollToTarget();
+    if (String(event.detail?.message).includes('id="transcript-live"')) showTarget = false;
     stickToBottom();
     const status = document.getElementById("composer-status");
     const box = textarea();
@@ -138,8 +150,127 @@
     button.setAttribute("aria-expanded", String(open));
   });
 
+  // Copy: a message's Markdown source (an answer's is in its <template data-source>, a user
+  // message's is its text), or a code block's code. The Clipboard API exists only in a secure
+  // context (https, or localhost/127.0.0.1); over plain http elsewhere the older select-and-copy
+  // is the only way left.
+  const copyText = async (text) => {
+    if (navigator.clipboard?.writeText) return navigator.clipboard.writeText(text);
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "fixed -left-[9999px]";
+    const back = document.activeElement;
+    document.body.append(area);
+    area.select();
+    const done = document.execCommand("copy");
+    area.remove();
+    if (back instanceof HTMLElement) back.focus();
+    if (!done) throw new Error("copy refused");
+  };
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-copy], [data-copy-code]") : null;
+    if (!button) return;
+    const article = button.closest("article");
+    const text = button.hasAttribute("data-copy-code")
+      ? (button.parentElement?.querySelector("pre")?.textContent ?? "")
+      : (article?.querySelector("template[data-source]")?.content.textContent ??
+        article?.querySelector("[data-body]")?.textContent ??
+        "");
+    const label = button.dataset.label ?? button.textContent;
+    button.dataset.label = label;
+    copyText(text).then(
+      () => (button.textContent = "Copied"),
+      () => (button.textContent = "Could not copy"),
+    );
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(() => (button.textContent = label), 1500);
+  });
+
+  // Each code block of a finished answer gets its own Copy button. Added here rather than in the
+  // stored HTML; not while an answer streams, as frames append into its last block.
+  const codeButtons = (root) => {
+    for (const pre of root.querySelectorAll("article:not([data-status=streaming]) .markdown pre")) {
+      if (pre.parentElement?.classList.contains("code-block")) continue;
+      const box = document.createElement("div");
+      box.className = "code-block";
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.copyCode = "";
+      button.setAttribute("aria-live", "polite");
+      button.className =
+        "absolute top-1.5 right-1.5 rounded border border-zinc-300 bg-white/90 px-1.5 py-0.5 text-xs text-zinc-600 hover:text-zinc-900 dark:border-zinc-700 dark:bg-zinc-800/90 dark:text-zinc-300 dark:hover:text-white";
+      button.textContent = "Copy code";
+      pre.replaceWith(box);
+      box.append(pre, button);
+    }
+  };
+  document.addEventListener("htmx:load", (event) =>
+    codeButtons(event.target instanceof Element ? event.target : document),
+  );
+
+  // Keyboard shortcuts, listed in the #shortcuts dialog (which only the chat pages have). Keys that
+  // type (/ and ?) wait until focus leaves a text box; Ctrl/Cmd combinations work anywhere.
+  const mac = /mac|iphone|ipad/i.test(navigator.userAgentData?.platform ?? navigator.platform);
+  const typingIn = (el) => el instanceof HTMLElement && (el.isContentEditable || el.matches("input, textarea, select"));
+  const focusComposer = () => {
+    const box = textarea();
+    box?.focus();
+    box?.setSelectionRange(box.value.length, box.value.length);
+  };
+  document.addEventListener("keydown", (event) => {
+    const help = document.getElementById("shortcuts");
+    if (!help || help.open || event.isComposing || event.defaultPrevented) return;
+    const mod = mac ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
+    const key = event.key.toLowerCase();
+    const typing = typingIn(event.target);
+    if (mod && event.shiftKey && !event.altKey && key === "o") {
+      event.preventDefault();
+      location.assign("/");
+    } else if (mod && !event.shiftKey && !event.altKey && key === "k") {
+      // The search box, where there is one; otherwise the browser keeps its own Ctrl/Cmd+K.
+      const search = document.getElementById("search");
+      if (!search) return;
+      event.preventDefault();
+      search.focus();
+      search.select?.();
+    } else if (event.key === "Escape" && event.shiftKey) {
+      event.preventDefault();
+      focusComposer();
+    } else if (event.key === "Escape" && !mod && !event.altKey) {
+      // Stop, from the page or the message box; Esc in another box (rename, search) is its own.
+      if (typing && event.target !== textarea()) return;
+      const stop = document
+        .querySelector("#composer-controls input[name=action][value=stop]")
+        ?.form?.querySelector("button");
+      if (!stop) return;
+      event.preventDefault();
+      stop.click();
+    } else if (typing || mod || event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    } else if (event.key === "/") {
+      event.preventDefault();
+      focusComposer();
+    } else if (event.key === "?") {
+      event.preventDefault();
+      help.showModal();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const help = document.getElementById("shortcuts");
+    if (!(help instanceof HTMLDialogElement)) return;
+    if (event.target instanceof Element && event.target.closest("[data-open-shortcuts]")) help.showModal();
+    // A click on the backdrop lands on the dialog itself (its content fills the box): close.
+    else if (event.target === help) help.close();
+  });
+  const macKeys = () => {
+    if (mac) for (const el of document.querySelectorAll("kbd[data-mod]")) el.textContent = "Cmd";
+  };
+
   document.addEventListener("DOMContentLoaded", () => {
+    macKeys();
     localTimes(document);
+    scrollToTarget();
     stickToBottom();
   });
 })();

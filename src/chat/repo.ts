@@ -251,6 +251,16 @@ export async function listMessages(
   return { messages: rows.slice(0, opts.limit).reverse(), hasOlder };
 }
 
+/** Whether the chat has a message before `id` (the page shows "older messages" then). */
+export async function hasMessagesBefore(db: Db, chatId: string, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), lt(messages.id, id)))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** Every message from `since` on, in reading order (what a reconnecting tab shows live). */
 export function listMessagesSince(db: Db, chatId: string, since: string, limit: number): Promise<Message[]> {
   const where = and(eq(messages.chatId, chatId), gte(messages.id, since));

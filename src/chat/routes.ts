@@ -49,8 +49,8 @@ export function chatRoutes(
   return new Elysia({ name: "chat-routes" })
     .use(requireSignIn(auth))
     .get("/", ({ me }) => page(me!.user, { messages: [], hasOlder: false }))
-    .get("/chats/:id", async ({ me, params }) => {
-      const opened = await service.openChat(me!.user.id, params.id);
+    .get("/chats/:id", async ({ me, params, query }) => {
+      const opened = await service.openChat(me!.user.id, params.id, query.at);
       if (!opened) {
         return pageWithStatus(
           404,

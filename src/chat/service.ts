@@ -20,6 +20,8 @@ import * as repo from "./repo.ts";
 
 export const MAX_MESSAGE_LENGTH = 32_000;
 export const PAGE_SIZE = 50;
+/** The most messages a chat page shows when opened at an older message. */
+const OPEN_AT_LIMIT = 1000;
 const MODELS_TTL_MS = 60 * 60 * 1000;
 const MODELS_RETRY_MS = 60 * 1000;
 const STILL_WRITING = "An answer is still being written: wait for it, or press Stop, then send.";
@@ -257,10 +259,21 @@ export function createChatService({ database, upstream, bus, config, log, timing
     getChat: (userId: string, id: unknown) => repo.getOwnChat(db, userId, id),
 
     /** The chat page's data: the newest page of messages, live ones as they stand. */
-    async openChat(userId: string, id: string) {
+    /**
+     * A chat as its page shows it: the newest messages or, opened `at` a message (a search
+     * result), everything from that message on, so the live part still ends with the newest.
+     */
+    async openChat(userId: string, id: string, at?: unknown) {
       const found = await repo.chatWithTotals(db, id, userId);
       if (!found) return undefined;
       const page = await repo.listMessages(db, found.chat.id, { limit: PAGE_SIZE });
+      if (repo.isId(at) && page.hasOlder && at < page.messages[0]!.id) {
+        const since = await repo.listMessagesSince(db, found.chat.id, at, OPEN_AT_LIMIT + 1);
+        // Further back than that, the newest page it is: a live page must end with the newest.
+        if (since[0]?.id === at && since.length <= OPEN_AT_LIMIT) {
+          return { ...found, messages: since.map(show), hasOlder: await repo.hasMessagesBefore(db, found.chat.id, at) };
+        }
+      }
       return { ...found, messages: page.messages.map(show), hasOlder: page.hasOlder };
     },
 
@@ -439,7 +452,7 @@ export type ChatService = ReturnType<typeof createChatService>;
  * Text as people mean it: forms send line breaks as CRLF, stored as LF; NUL (U+0000) means
  * nothing in a message and Postgres text cannot hold it, so it is dropped.
  */
-function plainText(text: string): string {
+export function plainText(text: string): string {
   return text.replace(/\r\n?/g, "\n").replaceAll("\0", "");
 }
 

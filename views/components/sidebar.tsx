@@ -1,5 +1,6 @@
 import type { Chat, User } from "../../src/db/schema.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
+import { SearchBox } from "./search.tsx";
 
 export type SidebarProps = { chats: Chat[]; generating: Set<string>; currentId?: string };
 
@@ -26,6 +27,9 @@ export function Sidebar({ chats, generating, currentId, user }: SidebarProps & {
           </button>
         </form>
       </div>
+      <SearchBox />
+      {/* While it holds results, the chat list below it is hidden (app.css). */}
+      <div id="search-results" aria-live="polite" class="min-h-0 overflow-y-auto"></div>
       <ChatNav chats={chats} generating={generating} currentId={currentId} />
       <div class="flex items-center justify-between gap-2 border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <a

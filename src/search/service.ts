@@ -1,0 +1,20 @@
+import type { Database } from "../db/client.ts";
+import { type SearchHit, searchChats, toTsquery } from "./repo.ts";
+
+/** Longer input is cut: a search box holds a few words, and each one is another index lookup. */
+export const MAX_QUERY_LENGTH = 200;
+const RESULTS = 20;
+
+/** Search across a person's own chats (see repo.ts). */
+export function createSearchService(database: Database) {
+  return {
+    /** Nothing for input with no word in it; otherwise up to 20 chats. */
+    async search(userId: string, input: unknown): Promise<SearchHit[]> {
+      const tsquery = typeof input === "string" ? toTsquery(input.slice(0, MAX_QUERY_LENGTH)) : undefined;
+      if (!tsquery) return [];
+      return searchChats(database, userId, tsquery, RESULTS);
+    },
+  };
+}
+
+export type SearchService = ReturnType<typeof createSearchService>;
