@@ -62,6 +62,7 @@
     const el = showTarget && document.getElementById(location.hash.slice(1));
     if (!el) return;
     followStream = false;
+    el.dataset.found = "";
     el.scrollIntoView({ block: "center" });
   };
 
@@ -151,7 +152,8 @@
   });
 
   // Copy: a message's Markdown source (an answer's is in its <template data-source>, a user
-  // message's is its text), or a code block's code. The Clipboard API exists only in a secure
+  // message's is its text), a code block's code, or the value of the field a button names (the
+  // share dialog's new link). The Clipboard API exists only in a secure
   // context (https, or localhost/127.0.0.1); over plain http elsewhere the older select-and-copy
   // is the only way left.
   const copyText = async (text) => {
@@ -169,14 +171,18 @@
     if (!done) throw new Error("copy refused");
   };
   document.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-copy], [data-copy-code]") : null;
+    const button =
+      event.target instanceof Element ? event.target.closest("[data-copy], [data-copy-code], [data-copy-field]") : null;
     if (!button) return;
     const article = button.closest("article");
-    const text = button.hasAttribute("data-copy-code")
-      ? (button.parentElement?.querySelector("pre")?.textContent ?? "")
-      : (article?.querySelector("template[data-source]")?.content.textContent ??
-        article?.querySelector("[data-body]")?.textContent ??
-        "");
+    const field = button.dataset.copyField ? document.getElementById(button.dataset.copyField) : null;
+    const text = field
+      ? (field.value ?? "")
+      : button.hasAttribute("data-copy-code")
+        ? (button.parentElement?.querySelector("pre")?.textContent ?? "").replace(/\n$/, "")
+        : (article?.querySelector("template[data-source]")?.content.textContent ??
+          article?.querySelector("[data-body]")?.textContent ??
+          "");
     const label = button.dataset.label ?? button.textContent;
     button.dataset.label = label;
     copyText(text).then(
@@ -193,7 +199,7 @@
     for (const pre of root.querySelectorAll("article:not([data-status=streaming]) .markdown pre")) {
       if (pre.parentElement?.classList.contains("code-block")) continue;
       const box = document.createElement("div");
-      box.className = "code-block";
+      box.className = "code-block relative";
       const button = document.createElement("button");
       button.type = "button";
       button.dataset.copyCode = "";

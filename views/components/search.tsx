@@ -22,7 +22,7 @@ export function markMatches(text: string): string {
 /** The box at the top of the chat list; results replace the list while it holds words. */
 export function SearchBox(): JSX.Element {
   return (
-    <div role="search" class="px-3 pb-2">
+    <search class="block px-3 pb-2">
       <input
         id="search"
         type="search"
@@ -38,7 +38,7 @@ export function SearchBox(): JSX.Element {
         hx-sync="this:replace"
         class="w-full rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950"
       />
-    </div>
+    </search>
   );
 }
 

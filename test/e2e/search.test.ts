@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { chats, messages } from "../../src/db/schema.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+eachDriver("searching in Chromium", (t) => {
+  let server: TestServer;
+  let chatId: string;
+  let targetId: string;
+  let newestId: string;
+  beforeAll(async () => {
+    server = await startTestServer(t);
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Garden diary", model: "m" })
+      .returning();
+    chatId = chat!.id;
+    // A long chat whose match is far above the newest page.
+    const rows = Array.from({ length: 90 }, (_, i) => ({
+      id: Bun.randomUUIDv7(),
+      chatId,
+      role: (i % 2 ? "assistant" : "user") as "user" | "assistant",
+      content: i === 4 ? "Plant the tomatoes after the last frost, about two weeks." : `Entry ${i} about weeding.`,
+      status: "complete" as const,
+    }));
+    await t.database.db.insert(messages).values(rows);
+    targetId = rows[4]!.id;
+    newestId = rows[89]!.id;
+    await t.database.db.insert(chats).values({ userId: server.user.id, title: "Tomato soup recipe", model: "m" });
+  });
+  afterAll(() => server.stop());
+
+  test("typing shows matching chats with the matches marked; a result opens the chat at that message", async () => {
+    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(server.url);
+    const nav = page.getByRole("navigation", { name: "Chats" });
+    await expect(nav.isVisible()).resolves.toBe(true);
+    await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("tomat", { delay: 30 });
+    const results = page.getByRole("list", { name: "Search results" });
+    await results.waitFor();
+    await page.getByText("Tomato soup recipe").first().waitFor();
+    expect(await results.locator("mark").allTextContents()).toEqual(expect.arrayContaining(["Tomato", "tomatoes"]));
+    // The chat list gives way to the results while the box holds words.
+    expect(await nav.isVisible()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, `search-results-desktop-light-${t.driver}.png`) });
+
+    await results.getByRole("link", { name: /Garden diary/ }).click();
+    await page.waitForURL(`**/chats/${chatId}?at=${targetId}#msg-${targetId}`);
+    const target = page.locator(`#msg-${targetId}`);
+    await target.waitFor();
+    // Opened at the match (in view, not scrolled to the bottom), and the newest is on the page too.
+    await page.waitForFunction((id) => {
+      const el = document.getElementById(`msg-${id}`)!.getBoundingClientRect();
+      return el.top >= 0 && el.bottom <= window.innerHeight;
+    }, targetId);
+    expect(await page.locator(`#msg-${newestId}`).count()).toBe(1);
+    await page.locator(`#msg-${targetId}[data-found]`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, `search-opened-desktop-light-${t.driver}.png`) });
+
+    // Clearing the box brings the chat list back.
+    await page.goBack();
+    await page.getByRole("searchbox", { name: "Search chats" }).fill("");
+    await page.getByRole("searchbox", { name: "Search chats" }).dispatchEvent("search");
+    await nav.waitFor({ state: "visible" });
+    expect(problems).toEqual([]);
+    await closeContext(context);
+  });
+
+  test("the results look right on a phone and in the dark", async () => {
+    for (const scheme of ["light", "dark"] as const) {
+      const context = await signedInContext(browser, server, server, {
+        viewport: VIEWPORTS.phone,
+        colorScheme: scheme,
+      });
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.getByRole("button", { name: "Chats" }).click();
+      await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("frost", { delay: 30 });
+      await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
+      expect(await page.getByRole("list", { name: "Search results" }).textContent()).toContain("last frost");
+      await page.screenshot({ path: join(ARTIFACTS, `search-results-phone-${scheme}-${t.driver}.png`) });
+      await closeContext(context);
+    }
+    const context = await signedInContext(browser, server, server, {
+      viewport: VIEWPORTS.desktop,
+      colorScheme: "dark",
+    });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/chats/${chatId}?at=${targetId}#msg-${targetId}`);
+    await page.locator(`#msg-${targetId}`).waitFor();
+    await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("weeding entry", { delay: 30 });
+    await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, `search-desktop-dark-${t.driver}.png`) });
+    await closeContext(context);
+  });
+});
