@@ -20,6 +20,8 @@ import { createMetrics } from "./metrics/metrics.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
 import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
+import { shareRoutes } from "./share/routes.ts";
+import { createShareService } from "./share/service.ts";
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 /** Every form and action is small; a bigger body is refused (413) before it is read. */
@@ -98,6 +100,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(authRoutes(auth, config, assets.urls))
     .use(chatRoutes(chat, auth, upstream, assets.urls, config.defaultModel))
     .use(searchRoutes(createSearchService(database), auth))
+    .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;

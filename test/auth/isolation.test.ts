@@ -14,7 +14,8 @@ afterAll(() => fake.stop());
 
 /**
  * Routes that need no session: health, metrics (loopback or its own token; tested apart), assets,
- * the web app manifest (browsers fetch it without cookies), and the doors.
+ * the web app manifest (browsers fetch it without cookies), the doors, and shared snapshots (the
+ * link is the permission; test/share tests that a revoked or unknown one shows nothing).
  */
 const PUBLIC = [
   "/healthz",
@@ -26,6 +27,7 @@ const PUBLIC = [
   "/signin",
   "/signup",
   "/signout",
+  "/s/:token",
 ];
 
 eachDriver("one person's chats, seen by another and by nobody", (t) => {
@@ -33,6 +35,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
   let bob: Person;
   let chatId: string;
   let answerId: string;
+  let shareId: string;
   const unknownId = "01900000-0000-7000-8000-000000000000";
 
   beforeAll(async () => {
@@ -56,6 +59,8 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
       .where(eq(messages.chatId, chatId))
       .orderBy(asc(messages.id));
     answerId = rows.find((m) => m.role === "assistant")!.id;
+    const shared = await server.fetch(`/chats/${chatId}/shares`, { method: "POST" });
+    shareId = /data-share="([0-9a-f-]+)"/.exec(await shared.text())![1]!;
   });
   afterAll(() => server.stop());
 
@@ -91,6 +96,10 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "POST /chats/:id/title",
         "POST /chats/:id/model",
         "DELETE /chats/:id",
+        "GET /chats/:id/shares",
+        "POST /chats/:id/shares",
+        "GET /shares",
+        "DELETE /shares/:id",
         "GET /account",
         "GET /admin",
         "POST /admin/users/:id/delete",
@@ -128,6 +137,21 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     // Their own pages list only their own chats.
     expect(await (await bob.fetch("/")).text()).not.toContain("secret plan");
     expect(await snapshot()).toEqual(before);
+  });
+
+  test("another person: the owner's share links answer exactly as links that do not exist, and stay", async () => {
+    const shareRoutes = everyRoute(shareId).filter((r) => r.path.startsWith(`/shares/${shareId}`));
+    expect(shareRoutes.length).toBeGreaterThanOrEqual(1);
+    for (const { method, path } of shareRoutes) {
+      const theirs = await request(bob, method, path);
+      const none = await request(bob, method, path.replace(shareId, unknownId));
+      expect([method, path, theirs.status, none.status]).toEqual([method, path, 404, 404]);
+      expect((await theirs.text()).replaceAll(shareId, "ID")).toBe((await none.text()).replaceAll(unknownId, "ID"));
+    }
+    const list = await bob.fetch("/shares", { headers: { "HX-Request": "true" } });
+    expect(await list.text()).not.toContain(shareId);
+    const owners = await server.fetch(`/chats/${chatId}/shares`);
+    expect(await owners.text()).toContain(`data-share="${shareId}"`);
   });
 
   test("another person who is not an admin cannot reach the admin routes", async () => {

@@ -115,6 +115,12 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
           ""
         )}
       </Section>
+      <Section title="Shared chats">
+        {/* The share feature's own fragment (GET /shares), so the account routes need not know about it. */}
+        <div hx-get="/shares" hx-trigger="load" hx-swap="outerHTML">
+          <p class="text-sm text-zinc-500">Loading…</p>
+        </div>
+      </Section>
     </SettingsShell>
   );
 }

@@ -3,6 +3,7 @@ import type { AssetUrls } from "../../src/http/assets.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { Composer } from "../components/composer.tsx";
 import { type LiveText, MessageArticle } from "../components/message.tsx";
+import { ShareButton } from "../components/share.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
 import { Layout } from "../layout.tsx";
 
@@ -228,6 +229,7 @@ function ChatHeader({
               </button>
             </form>
           </details>
+          <ShareButton chatId={chat.id} />
           <button
             type="button"
             hx-delete={`/chats/${chat.id}`}

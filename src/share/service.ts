@@ -1,0 +1,67 @@
+import { renderMarkdown } from "../chat/markdown.ts";
+import { conversation, getOwnChat } from "../chat/repo.ts";
+import type { Database } from "../db/client.ts";
+import type { Message, Share, SharedMessage } from "../db/schema.ts";
+import * as repo from "./repo.ts";
+
+export type { ShareSummary } from "./repo.ts";
+
+/** 24 random bytes (192 bits), base64url: 32 characters in the link. */
+const TOKEN_BYTES = 24;
+const TOKEN = /^[A-Za-z0-9_-]{32}$/;
+
+const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("hex");
+
+/**
+ * What a snapshot keeps of a message. System prompts and the model's reasoning stay private, as do
+ * tokens, cost and error texts (an upstream error can say the account is out of credits). An
+ * answer still being written keeps what the last progress save stored, and says it is unfinished.
+ */
+function snapshotOf(m: Message): SharedMessage | undefined {
+  const createdAt = m.createdAt.toISOString();
+  if (m.role === "user") return { role: "user", content: m.content, createdAt };
+  if (m.role !== "assistant") return undefined;
+  const html = m.status === "streaming" || m.html === null ? renderMarkdown(m.content) : m.html;
+  return { role: "assistant", html, status: m.status, model: m.model, createdAt };
+}
+
+/** Publishing, listing, revoking and opening read-only snapshots of chats. */
+export function createShareService({ database }: { database: Database }) {
+  const { db } = database;
+  return {
+    /** A new link to the chat as it is now, if the chat is this person's; the token is returned only here. */
+    async publish(userId: string, chatId: unknown): Promise<{ share: repo.ShareSummary; token: string } | undefined> {
+      const chat = await getOwnChat(db, userId, chatId);
+      if (!chat) return undefined;
+      const messages = (await conversation(db, chat.id)).flatMap((m) => snapshotOf(m) ?? []);
+      const token = Buffer.from(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES))).toString("base64url");
+      const share = await repo.insertShare(db, {
+        tokenHash: hashToken(token),
+        chatId: chat.id,
+        title: chat.title,
+        messages,
+      });
+      return share && { share, token };
+    },
+
+    /** The links to one of this person's chats; undefined when the chat is not theirs. */
+    async ofChat(userId: string, chatId: unknown): Promise<repo.ShareSummary[] | undefined> {
+      if (!(await getOwnChat(db, userId, chatId))) return undefined;
+      return repo.ownShares(db, userId, chatId as string);
+    },
+
+    /** Every link this person has published. */
+    list: (userId: string) => repo.ownShares(db, userId),
+
+    /** Revokes one of this person's links; false when there is no such link of theirs. */
+    revoke: (userId: string, shareId: unknown) => repo.deleteOwnShare(db, userId, shareId),
+
+    /** The snapshot behind a link, if the link exists. */
+    async open(token: string): Promise<Share | undefined> {
+      if (!TOKEN.test(token)) return undefined;
+      return repo.shareByTokenHash(db, hashToken(token));
+    },
+  };
+}
+
+export type ShareService = ReturnType<typeof createShareService>;
