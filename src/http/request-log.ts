@@ -17,7 +17,8 @@ export function requestRecorder(log: Logger, metrics?: Metrics): RecordRequest {
   return (request, status, route) => {
     const start = started.get(request);
     const seconds = start === undefined ? undefined : (performance.now() - start) / 1000;
-    const path = new URL(request.url).pathname;
+    // A shared chat's link is its own permission: the log keeps no working one.
+    const path = new URL(request.url).pathname.replace(/^\/s\/[^/]+/, "/s/…");
     const fields = {
       method: request.method,
       path,

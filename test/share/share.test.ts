@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { asc, eq } from "drizzle-orm";
 import { chats, messages, shares } from "../../src/db/schema.ts";
+import { createLogger } from "../../src/log.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
@@ -18,8 +19,10 @@ const SHARE_IDS = (html: string) => [...html.matchAll(/data-share="([0-9a-f-]+)"
 eachDriver("sharing a read-only snapshot of a chat", (t) => {
   let server: TestServer;
   let bob: Person;
+  const logLines: string[] = [];
   beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake), { username: "owner-ann" });
+    const log = createLogger({ level: "info", format: "json", write: (line) => logLines.push(line) });
+    server = await startTestServer(t, fakeEnv(fake), { username: "owner-ann", log });
     bob = await server.signUp("bob-the-other");
   });
   afterAll(() => server.stop());
@@ -256,7 +259,7 @@ eachDriver("sharing a read-only snapshot of a chat", (t) => {
     expect(await countShares()).toBe(before);
   });
 
-  test("links are long and random, and the database keeps only their hash", async () => {
+  test("links are long and random, and neither the database nor the log keeps them", async () => {
     const chatId = await startChat(server, "Random tokens");
     const a = await share(server, chatId);
     const b = await share(server, chatId);
@@ -269,6 +272,11 @@ eachDriver("sharing a read-only snapshot of a chat", (t) => {
     expect(stored).not.toContain(b.token);
     const hash = new Bun.CryptoHasher("sha256").update(a.token).digest("hex");
     expect(rows.map((r) => r.tokenHash)).toContain(hash);
+    const from = logLines.length;
+    expect((await view(a.token)).status).toBe(200);
+    const logged = logLines.slice(from).join("\n");
+    expect(logged).toContain('"path":"/s/…"');
+    expect(logged).not.toContain(a.token);
   });
 
   test("HTML in messages and titles is shown as text on the shared page", async () => {
