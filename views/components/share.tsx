@@ -148,7 +148,7 @@ function ShareItem({ share, url, withTitle }: { share: ShareSummary; url?: strin
           hx-delete={`/shares/${share.id}`}
           hx-target="closest li"
           hx-swap="outerHTML"
-          class="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
+          class="-mx-2 rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
         >
           Stop sharing
         </button>
