@@ -153,9 +153,8 @@
 
   // Copy: a message's Markdown source (an answer's is in its <template data-source>, a user
   // message's is its text), a code block's code, or the value of the field a button names (the
-  // share dialog's new link). The Clipboard API exists only in a secure
-  // context (https, or localhost/127.0.0.1); over plain http elsewhere the older select-and-copy
-  // is the only way left.
+  // share dialog's new link). The Clipboard API exists only in a secure context (https, or
+  // localhost/127.0.0.1); over plain http elsewhere the older select-and-copy is the only way left.
   const copyText = async (text) => {
     if (navigator.clipboard?.writeText) return navigator.clipboard.writeText(text);
     const area = document.createElement("textarea");
