@@ -1,3 +1,5 @@
+import { ShortcutsButton } from "./shortcuts.tsx";
+
 export type ComposerControlsProps = { chatId: string; streamingMessageId?: string; oob?: boolean };
 
 const button = "rounded-xl px-4 py-2 text-sm font-semibold shadow-sm disabled:opacity-50";
@@ -99,8 +101,9 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
           </div>
         )}
       </div>
-      <div class="mx-auto max-w-3xl">
+      <div class="mx-auto flex max-w-3xl items-start justify-between gap-2">
         <ComposerStatus text={status} />
+        <ShortcutsButton />
       </div>
     </div>
   );

@@ -58,6 +58,15 @@ export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): 
           )}
         </div>
       )}
+      {/* An answer's Markdown source for its Copy button, as escaped, inert text. A user message's
+          source is its body's text already. */}
+      {!user && copyable(message) ? (
+        <template data-source safe>
+          {message.content}
+        </template>
+      ) : (
+        ""
+      )}
       <MessageFooter message={message} />
     </article>
   );
@@ -104,6 +113,13 @@ function Waiting(): JSX.Element {
   );
 }
 
+/**
+ * Whether a message offers Copy. Not while an answer streams: its source is not on the page then
+ * (frames carry only rendered HTML, and adding the source would double every frame), and half an
+ * answer is rarely what anyone wants; the finished answer's render brings the button.
+ */
+const copyable = (m: Message) => m.status !== "streaming" && m.content !== "";
+
 function MessageFooter({ message }: { message: Message }): JSX.Element {
   const user = message.role === "user";
   const note = STATUS_NOTE[message.status] ?? (message.finishReason ? FINISH_NOTE[message.finishReason] : undefined);
@@ -117,6 +133,18 @@ function MessageFooter({ message }: { message: Message }): JSX.Element {
       <time datetime={message.createdAt.toISOString()} safe>
         {message.createdAt.toISOString().slice(0, 16).replace("T", " ")}
       </time>
+      {copyable(message) ? (
+        <button
+          type="button"
+          data-copy
+          aria-live="polite"
+          class="rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+        >
+          Copy
+        </button>
+      ) : (
+        ""
+      )}
       {!user && message.model ? <span safe>{message.model}</span> : ""}
       {message.completionTokens != null ? <span safe>{tokenSummary(message)}</span> : ""}
       {message.cost != null ? <span safe>{`$${message.cost.toFixed(5)}`}</span> : ""}

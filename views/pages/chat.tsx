@@ -4,6 +4,7 @@ import type { Model } from "../../src/llm/openrouter.ts";
 import { Composer } from "../components/composer.tsx";
 import { type LiveText, MessageArticle } from "../components/message.tsx";
 import { ShareButton } from "../components/share.tsx";
+import { ShortcutsDialog } from "../components/shortcuts.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
 import { Layout } from "../layout.tsx";
 
@@ -84,6 +85,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           </div>
           <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} />
         </main>
+        <ShortcutsDialog />
       </div>
     </Layout>
   );
