@@ -88,6 +88,39 @@ eachDriver("searching one's chats", (t) => {
     expect(bobs).not.toContain(mine.chat.id);
   });
 
+  test("a word in thousands of messages still gives the 20 most recently active chats, each at its newest match", async () => {
+    const made: { chatId: string; newest: string }[] = [];
+    for (let c = 0; c < 25; c++) {
+      const [chat] = await t.database.db
+        .insert(chats)
+        .values({
+          userId: server.user.id,
+          title: `Busy ${c}`,
+          model: "m",
+          updatedAt: new Date(Date.UTC(2030, 0, 1, 0, c)),
+        })
+        .returning();
+      const rows = Array.from({ length: 90 }, (_, i) => ({
+        id: Bun.randomUUIDv7(),
+        chatId: chat!.id,
+        role: (i % 2 ? "assistant" : "user") as "user" | "assistant",
+        // The last message does not match: the newest match is the one before it.
+        content: i === 89 ? "nothing here" : `ubiquitous word number ${i}`,
+      }));
+      await t.database.db.insert(messages).values(rows);
+      made.push({ chatId: chat!.id, newest: rows[88]!.id });
+    }
+    const html = await search(server, "ubiquitous");
+    const linked = [...html.matchAll(/href="\/chats\/([0-9a-f-]+)\?at=([0-9a-f-]+)#/g)].map((m) => [m[1], m[2]]);
+    // Newest activity first: chats 24 down to 5.
+    expect(linked).toEqual(
+      made
+        .slice(5)
+        .reverse()
+        .map((m) => [m.chatId, m.newest]),
+    );
+  });
+
   test("an answer being written is found once it has ended, not before", async () => {
     const { chat } = await chatWith(server.user.id, "Live one", ["tell me about quokkas"]);
     const [answer] = await t.database.db
