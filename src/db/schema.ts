@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -72,6 +73,23 @@ export const siteSettings = pgTable("site_settings", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** How hard a reasoning model thinks, sent as OpenRouter's `reasoning: { effort }`. */
+export const reasoningEfforts = ["low", "medium", "high"] as const;
+export type ReasoningEffort = (typeof reasoningEfforts)[number];
+
+/**
+ * How a chat's answers are asked for, shared by chats and presets; null means "the model's
+ * default" (nothing is sent). The system prompt lives here rather than as a message: it is a
+ * setting of the chat, changed at any time and applying to the next answer, not something said
+ * at one point of the conversation, so it has no place in the transcript or its branches.
+ */
+const generationSettings = () => ({
+  systemPrompt: text("system_prompt"),
+  temperature: doublePrecision("temperature"),
+  maxTokens: integer("max_tokens"),
+  reasoningEffort: text("reasoning_effort").$type<ReasoningEffort>(),
+});
+
 export const chats = pgTable(
   "chats",
   {
@@ -83,6 +101,7 @@ export const chats = pgTable(
     userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
     title: text("title").notNull().default(""),
     model: text("model").notNull(),
+    ...generationSettings(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -162,3 +181,22 @@ export type SharedMessage =
   | { role: "assistant"; html: string; status: MessageStatus; model: string | null; createdAt: string };
 
 export type Share = typeof shares.$inferSelect;
+
+/** A person's saved starting point for chats: a model, a system prompt and parameters, by name. */
+export const presets = pgTable(
+  "presets",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    model: text("model").notNull(),
+    ...generationSettings(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("presets_user_name_idx").on(t.userId, t.name)],
+);
+
+export type Preset = typeof presets.$inferSelect;

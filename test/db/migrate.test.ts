@@ -25,6 +25,7 @@ for (const driver of DRIVERS) {
           "drizzle.__drizzle_migrations",
           "public.chats",
           "public.messages",
+          "public.presets",
           "public.sessions",
           "public.shares",
           "public.site_settings",
