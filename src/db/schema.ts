@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   boolean,
   doublePrecision,
   index,
@@ -115,6 +116,10 @@ export const messages = pgTable(
     chatId: uuid("chat_id")
       .notNull()
       .references(() => chats.id, { onDelete: "cascade" }),
+    /** The message this one follows; an edit or a new answer is a sibling of what it replaces. */
+    parentId: uuid("parent_id").references((): AnyPgColumn => messages.id, { onDelete: "cascade" }),
+    /** On the branch the chat shows (see the branch notes in src/chat/repo.ts). */
+    active: boolean("active").notNull().default(true),
     role: messageRole("role").notNull(),
     content: text("content").notNull().default(""),
     /** The finished answer rendered once (Markdown to safe HTML), so opening a chat renders nothing. */
@@ -137,6 +142,7 @@ export const messages = pgTable(
   },
   (t) => [
     index("messages_chat_page_idx").on(t.chatId, t.id),
+    index("messages_parent_idx").on(t.chatId, t.parentId),
     index("messages_streaming_idx").on(t.status).where(sql`status = 'streaming'`),
   ],
 );
