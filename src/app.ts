@@ -4,6 +4,7 @@ import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
 import { chatRoutes } from "./chat/routes.ts";
 import { type ChatService, createChatService } from "./chat/service.ts";
+import { chatSettingsRoutes } from "./chat/settings-routes.ts";
 import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket.ts";
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
@@ -18,6 +19,8 @@ import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
+import { presetRoutes } from "./presets/routes.ts";
+import { createPresetService } from "./presets/service.ts";
 import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
 import { shareRoutes } from "./share/routes.ts";
@@ -99,6 +102,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls))
     .use(chatRoutes(chat, auth, upstream, assets.urls, config.defaultModel))
+    .use(chatSettingsRoutes(chat, auth))
+    .use(presetRoutes(createPresetService({ database, chat }), chat, auth, assets.urls, config.defaultModel))
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log))

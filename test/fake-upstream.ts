@@ -66,12 +66,15 @@ export const FAKE_MODELS = [
     name: "Fake Fast",
     context_length: 32768,
     pricing: { prompt: "0.0000001", completion: "0.0000002" },
+    supported_parameters: ["max_tokens", "temperature", "top_p", "stop"],
   },
   {
     id: "fake/smart",
     name: "Fake Smart",
     context_length: 200000,
     pricing: { prompt: "0.000003", completion: "0.000015" },
+    // A reasoning model that, like some real ones, takes no temperature.
+    supported_parameters: ["include_reasoning", "max_tokens", "reasoning"],
   },
 ];
 

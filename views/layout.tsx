@@ -15,10 +15,11 @@ export function Layout({ title, assets, children }: LayoutProps): JSX.Element {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="color-scheme" content="light dark" />
-          {/* Eval and inline script tags off: the CSP forbids them anyway, and htmx should not try. */}
+          {/* Eval and inline script tags off: the CSP forbids them anyway, and htmx should not try.
+              A 422 is a refused form sent back with its reason: swapped in like a success. */}
           <meta
             name="htmx-config"
-            content='{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"selfRequestsOnly":true,"historyCacheSize":0,"refreshOnHistoryMiss":true}'
+            content='{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"selfRequestsOnly":true,"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true,"error":true},{"code":"[45]..","swap":false,"error":true},{"code":"...","swap":true}]}'
           />
           <title safe>{title}</title>
           <link rel="icon" href={assets["icon.svg"]} type="image/svg+xml" />

@@ -1,7 +1,7 @@
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
-import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
+import { ChatTitle, ChatUsage, type ShownMessage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
 import type { Frame } from "../llm/generations.ts";
 
@@ -61,6 +61,21 @@ export function createBroadcast(bus: Bus) {
         chat.id,
         MessageArticle({ message, oob: true }),
         ComposerControls({ chatId: chat.id, streamingMessageId: message.id, oob: true }),
+        ComposerStatus({ oob: true }),
+      );
+    },
+
+    /**
+     * The branch shown changed from a message on (an edit, a new answer beside an old one, a
+     * switch): what left goes from every tab, wherever it was on the page, and the new branch's
+     * messages follow what stayed, which all came before them.
+     */
+    branched(chatId: string, left: string[], shown: ShownMessage[], streamingMessageId?: string) {
+      toChat(
+        chatId,
+        ...left.map((id) => `<article id="msg-${id}" hx-swap-oob="delete"></article>`),
+        `<div id="transcript-live" hx-swap-oob="beforeend">${shown.map((m) => html(MessageArticle(m))).join("")}</div>`,
+        ComposerControls({ chatId, streamingMessageId, oob: true }),
         ComposerStatus({ oob: true }),
       );
     },

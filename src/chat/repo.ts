@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
 import { preparedOnce } from "../db/prepared.ts";
 import { type Chat, chats, type Message, type MessageStatus, messages } from "../db/schema.ts";
+import { type ChatSettings, settingsOf } from "./settings.ts";
 
 export { isId };
 
@@ -24,7 +25,7 @@ const afterSaved = (column: AnyPgColumn, at: SQL, rest: SQL) => sql`left(coalesc
 
 /** A chat's messages (id, role, content, status) in order, as JSON text: the drivers would hand back JSON differently. */
 const historyOf = (chatId: SQL) =>
-  sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = ${chatId})`;
+  sql<string>`(select coalesce(json_agg(json_build_array(m.id, m.role, m.content, m.status) order by m.id), '[]')::text from messages m where m.chat_id = ${chatId} and m.active)`;
 
 const parseHistory = (json: string): Turn[] =>
   (JSON.parse(json) as [string, Turn["role"], string, Turn["status"]][]).map(([id, role, content, status]) => ({
@@ -89,10 +90,19 @@ const hot = preparedOnce((db: Db) => {
       .with(touch)
       .insert(messages)
       .values([
-        { id: p("userMessageId"), chatId: touchedId, role: "user", content: p("content"), status: "complete" },
+        {
+          id: p("userMessageId"),
+          chatId: touchedId,
+          // The end of the branch shown: the newest message on it (ids grow from parent to child).
+          parentId: sql`(select id from messages where chat_id = ${p("chatId")} and active order by id desc limit 1)`,
+          role: "user",
+          content: p("content"),
+          status: "complete",
+        },
         {
           id: p("answerId"),
           chatId: touchedId,
+          parentId: p("userMessageId"),
           role: "assistant",
           content: "",
           status: "streaming",
@@ -160,7 +170,10 @@ export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
   return chat;
 }
 
-export async function createChat(db: Db, values: { userId: string; title: string; model: string }): Promise<Chat> {
+export async function createChat(
+  db: Db,
+  values: { userId: string; title: string; model: string } & Partial<ChatSettings>,
+): Promise<Chat> {
   const [chat] = await db.insert(chats).values(values).returning();
   return chat!;
 }
@@ -178,6 +191,41 @@ export async function updateChat(
     .where(and(eq(chats.id, id), eq(chats.userId, userId)))
     .returning();
   return chat;
+}
+
+/** Sets a person's chat's system prompt and parameters; undefined when the chat is not theirs. */
+export async function updateChatSettings(
+  db: Db,
+  userId: string,
+  id: string,
+  settings: ChatSettings,
+): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db
+    .update(chats)
+    .set(settingsOf(settings))
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
+    .returning();
+  return chat;
+}
+
+const settingsQuery = preparedOnce((db: Db) =>
+  db
+    .select({
+      systemPrompt: chats.systemPrompt,
+      temperature: chats.temperature,
+      maxTokens: chats.maxTokens,
+      reasoningEffort: chats.reasoningEffort,
+    })
+    .from(chats)
+    .where(eq(chats.id, p("chatId")))
+    .prepare("chat_settings"),
+);
+
+/** A chat's system prompt and parameters, as an answer about to be written needs them. */
+export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings | undefined> {
+  const [row] = await settingsQuery(db).execute({ chatId });
+  return row;
 }
 
 export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
@@ -239,8 +287,8 @@ export async function listMessages(
   opts: { before?: string; limit: number },
 ): Promise<{ messages: Message[]; hasOlder: boolean }> {
   const where = opts.before
-    ? and(eq(messages.chatId, chatId), lt(messages.id, opts.before))
-    : eq(messages.chatId, chatId);
+    ? and(eq(messages.chatId, chatId), eq(messages.active, true), lt(messages.id, opts.before))
+    : and(eq(messages.chatId, chatId), eq(messages.active, true));
   const rows = await db
     .select()
     .from(messages)
@@ -256,20 +304,24 @@ export async function hasMessagesBefore(db: Db, chatId: string, id: string): Pro
   const [row] = await db
     .select({ id: messages.id })
     .from(messages)
-    .where(and(eq(messages.chatId, chatId), lt(messages.id, id)))
+    .where(and(eq(messages.chatId, chatId), eq(messages.active, true), lt(messages.id, id)))
     .limit(1);
   return row !== undefined;
 }
 
 /** Every message from `since` on, in reading order (what a reconnecting tab shows live). */
 export function listMessagesSince(db: Db, chatId: string, since: string, limit: number): Promise<Message[]> {
-  const where = and(eq(messages.chatId, chatId), gte(messages.id, since));
+  const where = and(eq(messages.chatId, chatId), eq(messages.active, true), gte(messages.id, since));
   return db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(limit);
 }
 
-/** The whole conversation, oldest first, for the upstream request. */
+/** The conversation on the branch shown, oldest first (what goes upstream, and what is shared). */
 export function conversation(db: Db, chatId: string): Promise<Message[]> {
-  return db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id));
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), eq(messages.active, true)))
+    .orderBy(asc(messages.id));
 }
 
 /** A message, if it is in one of this person's chats. */
@@ -390,4 +442,203 @@ export async function chatWithTotals(
     ? hot(db).chatWithTotals.execute({ chatId })
     : hot(db).ownChatWithTotals.execute({ chatId, userId }));
   return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
+}
+
+/*
+ * Branches. Every message has a parent (the one before it when it was written), so edits and
+ * regenerated answers are siblings rather than replacements. The branch shown is the messages
+ * marked active: one path from the first message to a leaf. A child is always written after its
+ * parent, and ids grow with time, so that path in id order is the conversation, and every query
+ * above reads it with a plain `active` filter. Changing branch deactivates the path from the
+ * fork on (the active messages from the fork's id on: all of them are below it) and activates
+ * another.
+ */
+
+/** Deactivates the branch shown from `fromId` on; returns the ids that left the page. */
+async function leaveBranch(tx: Db, chatId: string, fromId: string): Promise<string[]> {
+  const left = await tx
+    .update(messages)
+    .set({ active: false })
+    .where(and(eq(messages.chatId, chatId), eq(messages.active, true), gte(messages.id, fromId)))
+    .returning({ id: messages.id });
+  return left.map((m) => m.id).sort();
+}
+
+/** The conversation before `id` on the branch shown (what an answer at that point is written from). */
+async function historyBefore(tx: Db, chatId: string, id: string): Promise<Turn[]> {
+  return tx
+    .select({ id: messages.id, role: messages.role, content: messages.content, status: messages.status })
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), eq(messages.active, true), lt(messages.id, id)))
+    .orderBy(asc(messages.id));
+}
+
+/** Spelled out by the caller: drizzle leaves columns unqualified inside sql``. */
+const noStreamingIn = (chatId: SQL) =>
+  sql`not exists (select 1 from messages s where s.chat_id = ${chatId} and s.status = 'streaming')`;
+
+/**
+ * A person's message sent again with new words: a sibling of `edited` with an empty answer,
+ * shown instead of `edited` and everything after it (kept, one switch away). Undefined when the
+ * message is not a message of the person's on the branch shown, or an answer is being written.
+ */
+export async function editExchange(
+  db: Db,
+  userId: string,
+  editedId: string,
+  content: string,
+): Promise<{ left: string[]; user: Message; assistant: Message; history: Turn[] } | undefined> {
+  return db.transaction(async (tx) => {
+    const [edited] = await tx
+      .select({ message: messages })
+      .from(messages)
+      .innerJoin(chats, eq(chats.id, messages.chatId))
+      .where(
+        and(
+          eq(messages.id, editedId),
+          eq(chats.userId, userId),
+          eq(messages.role, "user"),
+          eq(messages.active, true),
+          noStreamingIn(sql`messages.chat_id`),
+        ),
+      )
+      .for("update");
+    if (!edited) return undefined;
+    const { chatId, parentId } = edited.message;
+    const [chat] = await tx.update(chats).set({ updatedAt: new Date() }).where(eq(chats.id, chatId)).returning();
+    const history = await historyBefore(tx, chatId, editedId);
+    const left = await leaveBranch(tx, chatId, editedId);
+    const userMessageId = Bun.randomUUIDv7();
+    const [user, assistant] = await tx
+      .insert(messages)
+      .values([
+        { id: userMessageId, chatId, parentId, role: "user", content, status: "complete" },
+        {
+          id: Bun.randomUUIDv7(),
+          chatId,
+          parentId: userMessageId,
+          role: "assistant",
+          content: "",
+          status: "streaming",
+          model: chat!.model,
+        },
+      ])
+      .returning();
+    return { left, user: user!, assistant: assistant!, history };
+  });
+}
+
+/**
+ * A new answer in place of a finished one, beside it: the old answer stays, one switch away.
+ * Undefined when `answerId` is not a finished answer on the branch shown, or one is being written.
+ */
+export async function regenerateAnswer(
+  db: Db,
+  chatId: string,
+  answerId: string,
+  model: string,
+): Promise<{ left: string[]; assistant: Message; history: Turn[] } | undefined> {
+  return db.transaction(async (tx) => {
+    const [old] = await tx
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, answerId),
+          eq(messages.chatId, chatId),
+          eq(messages.role, "assistant"),
+          eq(messages.active, true),
+          noStreamingIn(sql`${chatId}::uuid`),
+        ),
+      )
+      .for("update");
+    if (!old) return undefined;
+    await tx.update(chats).set({ updatedAt: new Date() }).where(eq(chats.id, chatId));
+    const history = await historyBefore(tx, chatId, answerId);
+    const left = await leaveBranch(tx, chatId, answerId);
+    const [assistant] = await tx
+      .insert(messages)
+      .values({ chatId, parentId: old.parentId, role: "assistant", content: "", status: "streaming", model })
+      .returning();
+    return { left, assistant: assistant!, history };
+  });
+}
+
+/**
+ * Shows the branch through `siblingId` instead of the one through its active sibling: from it
+ * down, each message's newest child. Undefined when it is not a hidden message of the person's
+ * chat, or an answer is being written there.
+ */
+export async function switchBranch(
+  db: Db,
+  userId: string,
+  siblingId: string,
+): Promise<{ chatId: string; left: string[]; shown: Message[] } | undefined> {
+  return db.transaction(async (tx) => {
+    const [target] = await tx
+      .select({ message: messages })
+      .from(messages)
+      .innerJoin(chats, eq(chats.id, messages.chatId))
+      .where(
+        and(
+          eq(messages.id, siblingId),
+          eq(chats.userId, userId),
+          eq(messages.active, false),
+          noStreamingIn(sql`messages.chat_id`),
+        ),
+      )
+      .for("update");
+    if (!target) return undefined;
+    const { chatId, parentId } = target.message;
+    const [current] = await tx
+      .select({ id: messages.id })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.chatId, chatId),
+          eq(messages.active, true),
+          parentId === null ? sql`${messages.parentId} is null` : eq(messages.parentId, parentId),
+        ),
+      );
+    const left = current ? await leaveBranch(tx, chatId, current.id) : [];
+    const shown = await tx
+      .update(messages)
+      .set({ active: true })
+      .where(
+        sql`${messages.id} in (
+          with recursive chain(id) as (
+            select ${siblingId}::uuid
+            union all
+            select (select c.id from messages c where c.parent_id = chain.id order by c.id desc limit 1)
+            from chain where chain.id is not null
+          )
+          select id from chain where id is not null)`,
+      )
+      .returning();
+    return { chatId, left, shown: shown.sort((a, b) => (a.id < b.id ? -1 : 1)) };
+  });
+}
+
+/** Where a message sits among its siblings (those with the same parent), for the ‹ 2 / 3 › switch. */
+export type Siblings = { index: number; count: number; previous?: string; next?: string };
+
+/** The sibling positions of the messages given that have siblings (most have none). */
+export async function siblingsOf(db: Db, chatId: string, ids: string[]): Promise<Map<string, Siblings>> {
+  const found = new Map<string, Siblings>();
+  if (!ids.length) return found;
+  const rows = await db
+    .select({
+      id: messages.id,
+      siblings: sql<string>`(select string_agg(s.id::text, ',' order by s.id) from messages s
+        where s.chat_id = ${chatId} and (s.parent_id = messages.parent_id or (s.parent_id is null and messages.parent_id is null)))`,
+    })
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), inArray(messages.id, ids)));
+  for (const { id, siblings } of rows) {
+    const all = siblings.split(",");
+    if (all.length < 2) continue;
+    const index = all.indexOf(id);
+    found.set(id, { index: index + 1, count: all.length, previous: all[index - 1], next: all[index + 1] });
+  }
+  return found;
 }

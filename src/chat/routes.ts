@@ -6,7 +6,7 @@ import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
-import { ChatError, type ChatService, MAX_MESSAGE_LENGTH } from "./service.ts";
+import { ChatError, type ChatService, MAX_MESSAGE_LENGTH, NO_SUCH_PRESET } from "./service.ts";
 
 type Form = Record<string, unknown>;
 /** Form fields, or none when the body is not an object (a hostile client may send anything). */
@@ -48,7 +48,15 @@ export function chatRoutes(
 
   return new Elysia({ name: "chat-routes" })
     .use(requireSignIn(auth))
-    .get("/", ({ me }) => page(me!.user, { messages: [], hasOlder: false }))
+    .get("/", async ({ me, query }) => {
+      // ?preset=<id>: the new chat starts from that preset (another person's is unknown here too).
+      const { presets, preset, missing } = await service.newChat(me!.user.id, query.preset);
+      if (!missing) return page(me!.user, { messages: [], hasOlder: false, presets, preset });
+      return pageWithStatus(
+        404,
+        await page(me!.user, { messages: [], hasOlder: false, presets, notice: NO_SUCH_PRESET }),
+      );
+    })
     .get("/chats/:id", async ({ me, params, query }) => {
       const opened = await service.openChat(me!.user.id, params.id, query.at);
       if (!opened) {
@@ -67,7 +75,7 @@ export function chatRoutes(
     .post("/chats", async ({ me, body, redirect }) => {
       const form = asForm(body);
       try {
-        const chat = await service.startChat(me!.user.id, form.content, form.model);
+        const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset);
         // The next new chat starts with the model this person chose last.
         if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);
         return redirect(`/chats/${chat.id}`, 303);

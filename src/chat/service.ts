@@ -16,7 +16,9 @@ import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
 import { type Bus, createBroadcast, html } from "./broadcast.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { getOwnPreset, listPresets } from "../presets/repo.ts";
 import * as repo from "./repo.ts";
+import { answerParams, parseSettings, settingsOf } from "./settings.ts";
 
 export const MAX_MESSAGE_LENGTH = 32_000;
 export const PAGE_SIZE = 50;
@@ -24,6 +26,7 @@ export const PAGE_SIZE = 50;
 const OPEN_AT_LIMIT = 1000;
 const MODELS_TTL_MS = 60 * 60 * 1000;
 const MODELS_RETRY_MS = 60 * 1000;
+export const NO_SUCH_PRESET = "There is no such preset; it may have been deleted.";
 const STILL_WRITING = "An answer is still being written: wait for it, or press Stop, then send.";
 
 /** A refusal the person can act on; shown next to the composer. */
@@ -170,8 +173,11 @@ export function createChatService({ database, upstream, bus, config, log, timing
     const sendable = (m: repo.Turn) =>
       m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
     const turns: ChatTurn[] = before.filter(sendable).map((m) => ({ role: m.role, content: m.content }));
-    const model = (await models()).find((m) => m.id === answer.model);
-    const messages = fitToContext(turns, model?.contextLength);
+    const [list, settings] = await Promise.all([models(), repo.chatSettings(db, answer.chatId)]);
+    const model = list.find((m) => m.id === answer.model);
+    // The chat's system prompt goes first; fitToContext never drops it.
+    const prompt: ChatTurn[] = settings?.systemPrompt ? [{ role: "system", content: settings.systemPrompt }] : [];
+    const messages = fitToContext([...prompt, ...turns], model?.contextLength);
     const first = before.length === 1;
     generations.start({
       userId,
@@ -181,6 +187,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
       // An answer is always stored with the model it is written by.
       model: answer.model!,
       messages,
+      params: settings ? answerParams(settings, model) : {},
     });
   }
 
@@ -332,17 +339,22 @@ export function createChatService({ database, upstream, bus, config, log, timing
     },
 
     /** Starts a chat from its first message (the new-chat page posts here). */
-    async startChat(userId: string, rawContent: unknown, rawModel: unknown) {
+    async startChat(userId: string, rawContent: unknown, rawModel: unknown, rawPreset?: unknown) {
       const content = typeof rawContent === "string" ? plainText(rawContent).trim() : "";
       if (!content) throw new ChatError("Write a message first.");
       if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
       refuseOverLimits(userId);
+      // A preset gives the chat its prompt and parameters (its model is the one the page preselected).
+      const preset = rawPreset ? await getOwnPreset(db, userId, rawPreset) : undefined;
+      if (rawPreset && !preset) throw new ChatError(NO_SUCH_PRESET);
       const model =
         typeof rawModel === "string" && plainText(rawModel).trim()
           ? plainText(rawModel).trim().slice(0, 200)
-          : config.defaultModel;
-      const chat = await repo.createChat(db, { userId, title: fallbackTitle(content), model });
+          : (preset?.model ?? config.defaultModel);
+      const settings = preset ? settingsOf(preset) : {};
+      const chat = await repo.createChat(db, { userId, title: fallbackTitle(content), model, ...settings });
+
       await this.send(userId, chat.id, content);
       return chat;
     },
@@ -400,6 +412,32 @@ export function createChatService({ database, upstream, bus, config, log, timing
       const model = typeof rawModel === "string" ? plainText(rawModel).trim().slice(0, 200) : "";
       if (!model) throw new ChatError("Choose a model.");
       return repo.updateChat(db, userId, chatId, { model });
+    },
+
+    /** A person's chat with what its settings form needs: the chat's model as the upstream lists it. */
+    async settings(userId: string, chatId: unknown) {
+      const chat = await repo.getOwnChat(db, userId, chatId);
+      if (!chat) return undefined;
+      return { chat, model: (await models()).find((m) => m.id === chat.model) };
+    },
+
+    /**
+     * Saves a chat's system prompt and parameters from its settings form, checked against its
+     * model; a bad value throws a SettingsError and saves nothing. Undefined when not their chat.
+     */
+    async saveSettings(userId: string, chatId: unknown, form: Record<string, unknown>) {
+      const found = await this.settings(userId, chatId);
+      if (!found) return undefined;
+      const settings = parseSettings(form, found.chat.model, found.model, found.chat);
+      const chat = await repo.updateChatSettings(db, userId, found.chat.id, settings);
+      return chat && { chat, model: found.model };
+    },
+
+    /** The new-chat page's presets, and the one it starts from (`missing` when that is not the person's). */
+    async newChat(userId: string, presetId: unknown) {
+      const presets = await listPresets(db, userId);
+      const preset = presetId ? presets.find((p) => p.id === presetId) : undefined;
+      return { presets, preset, missing: Boolean(presetId) && !preset };
     },
 
     /** Deletes a chat; an answer being written is aborted first (no more billing for it). */

@@ -123,6 +123,12 @@ export function chatSocket(
           case "retry":
             await service.retry(user.id, frame.message);
             return;
+          case "edit":
+            await service.edit(user.id, frame.message, frame.content);
+            return;
+          case "switch":
+            await service.switchBranch(user.id, frame.message);
+            return;
           default:
             return errorTo(ws, "That action is not known.");
         }

@@ -1,6 +1,13 @@
 import { StreamingMarkdown, tailGrowth } from "../chat/markdown.ts";
 import type { Logger } from "../log.ts";
-import { type ChatTurn, type StreamEvent, type Upstream, UpstreamError, type Usage } from "./openrouter.ts";
+import {
+  type AnswerParams,
+  type ChatTurn,
+  type StreamEvent,
+  type Upstream,
+  UpstreamError,
+  type Usage,
+} from "./openrouter.ts";
 
 export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
 
@@ -138,10 +145,11 @@ export class Generations {
     first: boolean;
     model: string;
     messages: ChatTurn[];
+    params?: AnswerParams;
   }): Generation {
     const g = new Generation(req.userId, req.chatId, req.messageId, req.first);
     this.live.set(g.messageId, g);
-    void this.run(g, req.model, req.messages);
+    void this.run(g, req.model, req.messages, req.params);
     return g;
   }
 
@@ -189,7 +197,7 @@ export class Generations {
     for (const [i, g] of batch.entries()) g.savedUpTo(progress[i]!);
   }
 
-  private async run(g: Generation, model: string, messages: ChatTurn[]) {
+  private async run(g: Generation, model: string, messages: ChatTurn[], params?: AnswerParams) {
     const { frameMs } = this.timing;
     let pending = "";
     let pendingReasoning = "";
@@ -235,7 +243,7 @@ export class Generations {
       timer ??= setTimeout(flush, frameMs);
     };
     try {
-      for await (const event of this.upstream.stream({ model, messages, signal: g.controller.signal })) {
+      for await (const event of this.upstream.stream({ model, messages, params, signal: g.controller.signal })) {
         if (event.type === "delta") {
           pending += event.content;
           arrived();

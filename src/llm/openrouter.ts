@@ -28,6 +28,18 @@ export type Model = {
   /** US dollars per million tokens, when the upstream says. */
   promptPrice?: number | null;
   completionPrice?: number | null;
+  /**
+   * The request parameters the model takes, as OpenRouter lists them (temperature, max_tokens,
+   * reasoning, ...); undefined when unknown (a model missing from the list, or no list at all).
+   */
+  supportedParameters?: string[];
+};
+
+/** How an answer is asked for beyond its messages; absent means the model's default. */
+export type AnswerParams = {
+  temperature?: number;
+  maxTokens?: number;
+  reasoningEffort?: "low" | "medium" | "high";
 };
 
 /** An upstream failure, phrased for the person reading the chat. */
@@ -47,7 +59,12 @@ export const NO_API_KEY =
 /** The OpenAI-compatible API behind OPENROUTER_BASE_URL. */
 export type Upstream = {
   readonly hasKey: boolean;
-  stream(req: { model: string; messages: ChatTurn[]; signal: AbortSignal }): AsyncIterable<StreamEvent>;
+  stream(req: {
+    model: string;
+    messages: ChatTurn[];
+    params?: AnswerParams;
+    signal: AbortSignal;
+  }): AsyncIterable<StreamEvent>;
   complete(req: { model: string; messages: ChatTurn[]; maxTokens: number; signal?: AbortSignal }): Promise<string>;
   models(): Promise<Model[]>;
 };
@@ -93,7 +110,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
 
   return {
     hasKey,
-    async *stream({ model, messages, signal }) {
+    async *stream({ model, messages, params = {}, signal }) {
       if (!hasKey) throw new UpstreamError(NO_API_KEY, "no_key");
       const stall = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -124,7 +141,10 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
           alive();
           try {
             const response = await api.chat.completions
-              .create({ model, messages, stream: true, stream_options: { include_usage: true } }, { signal: both })
+              .create(
+                { model, messages, stream: true, stream_options: { include_usage: true }, ...requestParams(params) },
+                { signal: both },
+              )
               .asResponse();
             stream = completionChunks(response);
           } catch (err) {
@@ -196,16 +216,29 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
           name?: string;
           context_length?: number;
           pricing?: { prompt?: string; completion?: string };
+          supported_parameters?: unknown;
         };
+        const supported = extra.supported_parameters;
         return {
           id: m.id,
           name: extra.name ?? m.id,
           contextLength: extra.context_length ?? null,
           promptPrice: perMillion(extra.pricing?.prompt),
           completionPrice: perMillion(extra.pricing?.completion),
+          supportedParameters: Array.isArray(supported) ? supported.map(String) : undefined,
         };
       });
     },
+  };
+}
+
+/** The request's fields for the parameters that are set, in OpenRouter's names. */
+function requestParams({ temperature, maxTokens, reasoningEffort }: AnswerParams) {
+  return {
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
+    // OpenRouter's unified reasoning setting, outside the OpenAI request type.
+    ...(reasoningEffort === undefined ? {} : ({ reasoning: { effort: reasoningEffort } } as object)),
   };
 }
 

@@ -39,8 +39,8 @@ export function toTsquery(input: string): string | undefined {
 const SPARSE = 2000;
 
 /**
- * A person's chats whose title or finished messages match, most recently active first, each
- * with its newest matching message (migration 0004 made the indexes).
+ * A person's chats whose title or finished messages (on the branch each chat shows) match, most
+ * recently active first, each with its newest matching message (migration 0004 made the indexes).
  *
  * Most words are in few messages: the GIN index finds them all, and each chat's newest is
  * picked. A word in thousands of messages would make that read most of the table (measured:
@@ -59,7 +59,7 @@ export async function searchChats(
 ): Promise<SearchHit[]> {
   const matches = await database.rows<{ chatId: string; id: string }>(sql`
     select m.chat_id as "chatId", m.id from messages m join chats c on c.id = m.chat_id
-    where c.user_id = ${userId} and m.search @@ to_tsquery('english', ${tsquery})
+    where c.user_id = ${userId} and m.active and m.search @@ to_tsquery('english', ${tsquery})
     limit ${SPARSE + 1}`);
   // UUIDv7 ids sort as they were made: the greatest is the newest.
   const newest = new Map<string, string>();
@@ -68,7 +68,7 @@ export async function searchChats(
   const common = matches.length > SPARSE;
   const walk = common
     ? sql`left join lateral (
-        select r.id from (select m.id, m.search from messages m where m.chat_id = c.id order by m.id desc limit 200) r
+        select r.id from (select m.id, m.search from messages m where m.chat_id = c.id and m.active order by m.id desc limit 200) r
         where r.search @@ q.query limit 1) walked on true`
     : sql`left join (select null::uuid as id) walked on true`;
   return database.rows<SearchHit>(sql`

@@ -1,3 +1,4 @@
+import type { Siblings } from "../../src/chat/repo.ts";
 import type { Message } from "../../src/db/schema.ts";
 import type { Frame } from "../../src/llm/generations.ts";
 
@@ -6,6 +7,8 @@ export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: stri
 
 export type MessageProps = {
   message: Message;
+  /** Its place among the messages written in its stead (edits, new answers), if there are any. */
+  siblings?: Siblings;
   /** Rendered Markdown of a finished answer (sanitized by the renderer). */
   safeHtml?: string;
   live?: LiveText;
@@ -23,7 +26,7 @@ const FINISH_NOTE: Record<string, string> = {
 };
 
 /** One message. The same component renders it in the page and in every WebSocket push. */
-export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): JSX.Element {
+export function MessageArticle({ message, siblings, safeHtml, live, oob }: MessageProps): JSX.Element {
   const id = `msg-${message.id}`;
   const user = message.role === "user";
   // Already-sanitized HTML from the Markdown renderer; named safe* so the XSS scanner knows.
@@ -58,16 +61,7 @@ export function MessageArticle({ message, safeHtml, live, oob }: MessageProps): 
           )}
         </div>
       )}
-      {/* An answer's Markdown source for its Copy button, as escaped, inert text. A user message's
-          source is its body's text already. */}
-      {!user && copyable(message) ? (
-        <template data-source safe>
-          {message.content}
-        </template>
-      ) : (
-        ""
-      )}
-      <MessageFooter message={message} />
+      <MessageFooter message={message} siblings={siblings} />
     </article>
   );
 }
@@ -120,7 +114,72 @@ function Waiting(): JSX.Element {
  */
 const copyable = (m: Message) => m.status !== "streaming" && m.content !== "";
 
-function MessageFooter({ message }: { message: Message }): JSX.Element {
+/** ‹ 2 / 3 ›: shows the branch through the previous or next of a message's siblings, in every tab. */
+function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
+  const step = (to: string | undefined, label: string, arrow: string) =>
+    to ? (
+      <form ws-send class="inline">
+        <input type="hidden" name="action" value="switch" />
+        <input type="hidden" name="message" value={to} />
+        <button
+          type="submit"
+          aria-label={label}
+          class="rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+          safe
+        >
+          {arrow}
+        </button>
+      </form>
+    ) : (
+      <span class="px-1.5 py-0.5 opacity-40" aria-hidden="true" safe>
+        {arrow}
+      </span>
+    );
+  return (
+    <span data-siblings class="inline-flex items-center tabular-nums">
+      {step(siblings.previous, "Previous version", "‹")}
+      <span safe>{`${siblings.index} / ${siblings.count}`}</span>
+      {step(siblings.next, "Next version", "›")}
+    </span>
+  );
+}
+
+/** Edit a sent message: sending the new words starts a branch from it (the old one is kept). */
+function EditMessage({ message }: { message: Message }): JSX.Element {
+  return (
+    <details data-edit class="basis-full open:mt-1 [&:not([open])]:basis-auto">
+      <summary class="inline cursor-pointer list-none rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200">
+        Edit
+      </summary>
+      <form ws-send class="mt-1 flex flex-col items-end gap-2">
+        <input type="hidden" name="action" value="edit" />
+        <input type="hidden" name="message" value={message.id} />
+        <label class="sr-only" for={`edit-${message.id}`}>
+          Edit your message
+        </label>
+        <textarea
+          id={`edit-${message.id}`}
+          name="content"
+          rows="3"
+          required
+          maxlength="32000"
+          class="w-full min-w-72 rounded-md border border-zinc-300 bg-white p-2 text-sm text-zinc-900 focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950 dark:text-zinc-100"
+          safe
+        >
+          {message.content}
+        </textarea>
+        <button
+          type="submit"
+          class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-500"
+        >
+          Send
+        </button>
+      </form>
+    </details>
+  );
+}
+
+function MessageFooter({ message, siblings }: { message: Message; siblings?: Siblings }): JSX.Element {
   const user = message.role === "user";
   const note = STATUS_NOTE[message.status] ?? (message.finishReason ? FINISH_NOTE[message.finishReason] : undefined);
   const retryable = !user && ["error", "stopped", "interrupted"].includes(message.status);
@@ -130,6 +189,7 @@ function MessageFooter({ message }: { message: Message }): JSX.Element {
     <footer
       class={`mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500 ${user ? "justify-end" : ""}`}
     >
+      {siblings ? <SiblingSwitch siblings={siblings} /> : ""}
       <time datetime={message.createdAt.toISOString()} safe>
         {message.createdAt.toISOString().slice(0, 16).replace("T", " ")}
       </time>
@@ -145,6 +205,16 @@ function MessageFooter({ message }: { message: Message }): JSX.Element {
       ) : (
         ""
       )}
+      {/* What an answer's Copy copies: its Markdown source, as escaped, inert text. A person's
+          message's source is its body's text already. */}
+      {!user && copyable(message) ? (
+        <template data-source safe>
+          {message.content}
+        </template>
+      ) : (
+        ""
+      )}
+      {user ? <EditMessage message={message} /> : ""}
       {!user && message.model ? <span safe>{message.model}</span> : ""}
       {message.completionTokens != null ? <span safe>{tokenSummary(message)}</span> : ""}
       {message.cost != null ? <span safe>{`$${message.cost.toFixed(5)}`}</span> : ""}

@@ -1,8 +1,10 @@
-import type { Chat, Message, User } from "../../src/db/schema.ts";
+import type { Chat, Message, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
+import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer } from "../components/composer.tsx";
 import { type LiveText, MessageArticle } from "../components/message.tsx";
+import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
@@ -22,6 +24,9 @@ export type ChatPageProps = {
   notice?: string;
   /** Absent on the new-chat page. */
   chat?: Chat;
+  /** The new-chat page's: the person's presets, and the one the chat starts from. */
+  presets?: Preset[];
+  preset?: Preset;
   messages: ShownMessage[];
   hasOlder: boolean;
   totals?: Totals;
@@ -58,7 +63,15 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           >
             Connection lost; reconnecting…
           </div>
-          <ChatHeader chat={chat} models={props.models} defaultModel={props.defaultModel} totals={props.totals} />
+          <ChatHeader
+            chat={chat}
+            models={props.models}
+            defaultModel={props.preset?.model ?? props.defaultModel}
+            totals={props.totals}
+            presets={props.presets}
+            preset={props.preset}
+          />
+          {chat ? <SettingsSummary chat={chat} /> : props.preset ? <PresetChosen preset={props.preset} /> : ""}
           {props.notice ? (
             <p
               role="status"
@@ -172,11 +185,15 @@ function ChatHeader({
   models,
   defaultModel,
   totals,
+  presets,
+  preset,
 }: {
   chat?: Chat;
   models: Model[];
   defaultModel: string;
   totals?: Totals;
+  presets?: Preset[];
+  preset?: Preset;
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
   const options = models.some((m) => m.id === selected)
@@ -204,8 +221,10 @@ function ChatHeader({
           </option>
         ))}
       </select>
+      {chat ? "" : <PresetMenu presets={presets ?? []} chosen={preset} />}
       {chat ? (
         <>
+          <SettingsButton chatId={chat.id} />
           <details class="relative">
             <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
               Rename
