@@ -14,9 +14,9 @@ import {
 } from "../llm/generations.ts";
 import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
+import { getOwnPreset, listPresets } from "../presets/repo.ts";
 import { type Bus, createBroadcast, html } from "./broadcast.ts";
 import { renderMarkdown } from "./markdown.ts";
-import { getOwnPreset, listPresets } from "../presets/repo.ts";
 import * as repo from "./repo.ts";
 import { answerParams, parseSettings, settingsOf } from "./settings.ts";
 
@@ -203,6 +203,27 @@ export function createChatService({ database, upstream, bus, config, log, timing
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
+  /**
+   * Why an edit or a switch was refused under the chat's lock: an answer started (a send's
+   * answer starts just after its lock), or another tab moved the chat to another branch.
+   */
+  async function refuseChange(userId: string, chatId: string, what: "edit" | "switch"): Promise<never> {
+    if ((await repo.getOwnChatForSend(db, userId, chatId))?.streaming) {
+      throw new ChatError(`An answer is still being written: wait for it, or press Stop, then ${what}.`);
+    }
+    throw new ChatError(`That changed meanwhile in another tab: look again, then ${what}.`);
+  }
+
+  /** Shown messages with their place among siblings (‹ 2 / 3 ›), for those that have any. */
+  async function siblingsFor(chatId: string, rows: Message[]): Promise<(message: Message) => ShownMessage> {
+    const siblings = await repo.siblingsOf(
+      db,
+      chatId,
+      rows.map((m) => m.id),
+    );
+    return (message) => ({ ...show(message), siblings: siblings.get(message.id) });
+  }
+
   const sidebar = (userId: string) => repo.chatList(db, userId);
 
   /**
@@ -278,16 +299,23 @@ export function createChatService({ database, upstream, bus, config, log, timing
         const since = await repo.listMessagesSince(db, found.chat.id, at, OPEN_AT_LIMIT + 1);
         // Further back than that, the newest page it is: a live page must end with the newest.
         if (since[0]?.id === at && since.length <= OPEN_AT_LIMIT) {
-          return { ...found, messages: since.map(show), hasOlder: await repo.hasMessagesBefore(db, found.chat.id, at) };
+          const shown = await siblingsFor(found.chat.id, since);
+          return {
+            ...found,
+            messages: since.map(shown),
+            hasOlder: await repo.hasMessagesBefore(db, found.chat.id, at),
+          };
         }
       }
-      return { ...found, messages: page.messages.map(show), hasOlder: page.hasOlder };
+      const shown = await siblingsFor(found.chat.id, page.messages);
+      return { ...found, messages: page.messages.map(shown), hasOlder: page.hasOlder };
     },
 
     async olderMessages(userId: string, chatId: string, before: string) {
       if (!repo.isId(before) || !(await repo.getOwnChat(db, userId, chatId))) return undefined;
       const page = await repo.listMessages(db, chatId, { before, limit: PAGE_SIZE });
-      return { messages: page.messages.map(show), hasOlder: page.hasOlder };
+      const shown = await siblingsFor(chatId, page.messages);
+      return { messages: page.messages.map(shown), hasOlder: page.hasOlder };
     },
 
     /**
@@ -306,15 +334,14 @@ export function createChatService({ database, upstream, bus, config, log, timing
           ? await repo.listMessagesSince(db, chatId, since, 1000)
           : (await repo.listMessages(db, chatId, { limit: PAGE_SIZE })).messages;
         const streaming = rows.find((m) => m.status === "streaming");
-        deliver(rows.map(show), streaming?.id);
+        const shown = await siblingsFor(chatId, rows);
+        deliver(rows.map(shown), streaming?.id);
       });
     },
 
     /** Saves the person's message, shows it everywhere, and starts the answer. */
     async send(userId: string, chatId: unknown, rawContent: unknown) {
-      const content = typeof rawContent === "string" ? plainText(rawContent).trim() : "";
-      if (!content) throw new ChatError("Write a message first.");
-      if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
+      const content = messageText(rawContent);
       if (!repo.isId(chatId)) throw new ChatError("This chat does not exist; it may have been deleted.");
       let release: (() => void) | undefined;
       try {
@@ -340,9 +367,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     /** Starts a chat from its first message (the new-chat page posts here). */
     async startChat(userId: string, rawContent: unknown, rawModel: unknown, rawPreset?: unknown) {
-      const content = typeof rawContent === "string" ? plainText(rawContent).trim() : "";
-      if (!content) throw new ChatError("Write a message first.");
-      if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
+      const content = messageText(rawContent);
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
       refuseOverLimits(userId);
       // A preset gives the chat its prompt and parameters (its model is the one the page preselected).
@@ -354,7 +379,6 @@ export function createChatService({ database, upstream, bus, config, log, timing
           : (preset?.model ?? config.defaultModel);
       const settings = preset ? settingsOf(preset) : {};
       const chat = await repo.createChat(db, { userId, title: fallbackTitle(content), model, ...settings });
-
       await this.send(userId, chat.id, content);
       return chat;
     },
@@ -384,16 +408,76 @@ export function createChatService({ database, upstream, bus, config, log, timing
             throw new ChatError("Only the newest answer can be written again.");
           }
           release = admit(userId);
+          if (message.status === "complete") {
+            // A finished answer is kept: the new one is written beside it, one switch away.
+            const branch = await repo.regenerateAnswer(db, chat.id, message.id, chat.model);
+            if (!branch) throw new ChatError("That answer is already being written.");
+            const shown = await siblingsFor(chat.id, [branch.assistant]);
+            broadcast.branched(chat.id, branch.left, [shown(branch.assistant)], branch.assistant.id);
+            refreshSidebar(userId);
+            return { fresh: branch.assistant, history: branch.history };
+          }
+          // A failed, stopped or interrupted one is written again in its place.
           const fresh = await repo.restartMessage(db, message.id, chat.model);
           if (!fresh) throw new ChatError("That answer is already being written.");
           broadcast.answerRestarted(chat, fresh);
           refreshSidebar(userId);
-          return { chat, fresh, history: found.history };
+          return { fresh, history: found.history };
         });
         await startAnswer(userId, restarted.fresh, restarted.history);
       } finally {
         release?.();
       }
+    },
+
+    /**
+     * Sends a person's message again with new words: a new branch from that point, with a new
+     * answer; the old message and what followed it stay, one switch away.
+     */
+    async edit(userId: string, messageId: unknown, rawContent: unknown) {
+      const content = messageText(rawContent);
+      const message = await repo.getOwnMessage(db, userId, messageId);
+      if (message?.role !== "user") throw new ChatError("There is no such message.");
+      if (!message.active) throw new ChatError("That message is no longer shown; it is on another branch.");
+      let release: (() => void) | undefined;
+      try {
+        const started = await withChatLock(message.chatId, async () => {
+          if (generations.inChat(message.chatId)) {
+            throw new ChatError("An answer is still being written: wait for it, or press Stop, then edit.");
+          }
+          release = admit(userId);
+          const branch = await repo.editExchange(db, userId, message.id, content);
+          if (!branch) return refuseChange(userId, message.chatId, "edit");
+          const shown = await siblingsFor(message.chatId, [branch.user, branch.assistant]);
+          broadcast.branched(
+            message.chatId,
+            branch.left,
+            [shown(branch.user), shown(branch.assistant)],
+            branch.assistant.id,
+          );
+          refreshSidebar(userId);
+          return { assistant: branch.assistant, history: [...branch.history, branch.user] };
+        });
+        await startAnswer(userId, started.assistant, started.history);
+      } finally {
+        release?.();
+      }
+    },
+
+    /** Shows another branch: the one through `messageId`, a sibling of a message shown now. */
+    async switchBranch(userId: string, messageId: unknown) {
+      const message = await repo.getOwnMessage(db, userId, messageId);
+      if (!message) throw new ChatError("There is no such message.");
+      if (message.active) return;
+      await withChatLock(message.chatId, async () => {
+        if (generations.inChat(message.chatId)) {
+          throw new ChatError("An answer is still being written: wait for it, or press Stop, then switch.");
+        }
+        const branch = await repo.switchBranch(db, userId, message.id);
+        if (!branch) return refuseChange(userId, message.chatId, "switch");
+        const shown = await siblingsFor(branch.chatId, branch.shown);
+        broadcast.branched(branch.chatId, branch.left, branch.shown.map(shown));
+      });
     },
 
     async rename(userId: string, chatId: string, rawTitle: unknown) {
@@ -492,6 +576,14 @@ export type ChatService = ReturnType<typeof createChatService>;
  */
 export function plainText(text: string): string {
   return text.replace(/\r\n?/g, "\n").replaceAll("\0", "");
+}
+
+/** A message as typed, made plain and checked: refused with a sentence when empty or too long. */
+function messageText(raw: unknown): string {
+  const content = typeof raw === "string" ? plainText(raw).trim() : "";
+  if (!content) throw new ChatError("Write a message first.");
+  if (content.length > MAX_MESSAGE_LENGTH) throw new ChatError(tooLong(content.length));
+  return content;
 }
 
 function tooLong(length: number): string {

@@ -1,3 +1,4 @@
+import type { Siblings } from "../../src/chat/repo.ts";
 import type { Chat, Message, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
@@ -11,7 +12,7 @@ import { Sidebar } from "../components/sidebar.tsx";
 import { Layout } from "../layout.tsx";
 
 /** A message as the page shows it: a finished answer's HTML, or what streamed so far. */
-export type ShownMessage = { message: Message; safeHtml?: string; live?: LiveText };
+export type ShownMessage = { message: Message; safeHtml?: string; live?: LiveText; siblings?: Siblings };
 
 export type ChatPageProps = {
   assets: AssetUrls;
@@ -109,7 +110,7 @@ export function TranscriptLive({ messages, oob }: { messages: ShownMessage[]; oo
   return (
     <div id="transcript-live" hx-swap-oob={oob ? "true" : undefined} class="flex flex-col gap-5">
       {messages.map((m) => (
-        <MessageArticle message={m.message} safeHtml={m.safeHtml} live={m.live} />
+        <MessageArticle message={m.message} siblings={m.siblings} safeHtml={m.safeHtml} live={m.live} />
       ))}
     </div>
   );
@@ -136,7 +137,7 @@ export function OlderMessages(props: { chatId: string; messages: ShownMessage[];
     <>
       {props.hasOlder && first ? <OlderSentinel chatId={props.chatId} before={first} /> : ""}
       {props.messages.map((m) => (
-        <MessageArticle message={m.message} safeHtml={m.safeHtml} />
+        <MessageArticle message={m.message} siblings={m.siblings} safeHtml={m.safeHtml} />
       ))}
     </>
   );
