@@ -155,7 +155,7 @@ function EditMessage({ message }: { message: Message }): JSX.Element {
         <input type="hidden" name="action" value="edit" />
         <input type="hidden" name="message" value={message.id} />
         <label class="sr-only" for={`edit-${message.id}`}>
-          Edit your message
+          Your edit
         </label>
         <textarea
           id={`edit-${message.id}`}
