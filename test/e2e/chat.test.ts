@@ -154,9 +154,9 @@ eachDriver("chatting in Chromium", (t) => {
       .locator(".markdown")
       .evaluate((el) => {
         const copy = el.cloneNode(true) as HTMLElement;
-        for (const box of copy.querySelectorAll(".code-block")) {
+        for (const box of Array.from(copy.querySelectorAll(".code-block"))) {
           box.querySelector("[data-copy-code]")?.remove();
-          box.replaceWith(...box.childNodes);
+          box.replaceWith(...Array.from(box.childNodes));
         }
         return copy.innerHTML;
       });

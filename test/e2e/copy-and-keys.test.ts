@@ -57,6 +57,12 @@ eachDriver("copying and keyboard shortcuts in Chromium", (t) => {
         Object.defineProperty(navigator, "userAgentData", { get: () => ({ platform: "macOS" }) });
       });
     }
+    // Counts socket messages swapped in: a page's first one (the resync) replaces its live messages.
+    await context.addInitScript(() => {
+      const w = window as unknown as { socketMessages: number };
+      w.socketMessages = 0;
+      document.addEventListener("htmx:wsAfterMessage", () => w.socketMessages++);
+    });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
@@ -108,6 +114,7 @@ eachDriver("copying and keyboard shortcuts in Chromium", (t) => {
 
     // The same chat from a page load.
     await page.reload();
+    await page.waitForFunction(() => (window as unknown as { socketMessages: number }).socketMessages > 0);
     const loaded = articles(page, "assistant").nth(1);
     expect(await copy(page, articles(page, "user").nth(1).getByRole("button", { name: "Copy" }))).toBe(QUESTION);
     expect(await copy(page, loaded.getByRole("button", { name: "Copy", exact: true }))).toBe(ANSWER);
@@ -115,7 +122,8 @@ eachDriver("copying and keyboard shortcuts in Chromium", (t) => {
     expect(await page.locator(".code-block").count()).toBe(1);
     // "Copied" is brief: every button says Copy again.
     await page.waitForFunction(
-      () => ![...document.querySelectorAll("[data-copy], [data-copy-code]")].some((b) => b.textContent === "Copied"),
+      () =>
+        !Array.from(document.querySelectorAll("[data-copy], [data-copy-code]")).some((b) => b.textContent === "Copied"),
     );
 
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {
