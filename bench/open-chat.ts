@@ -24,11 +24,16 @@ async function seed(database: Database, userId: string, count: number): Promise<
     .returning();
   const body = "A paragraph of an answer with **some** Markdown and `code`.\n\n```js\nconst x = 1;\n```";
   const html = renderMarkdown(body);
+  let parentId: string | null = null;
   for (let i = 0; i < count; i += 500) {
     const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => {
       const assistant = (i + j) % 2 === 1;
+      const id = Bun.randomUUIDv7();
+      const previous = parentId;
+      parentId = id;
       return {
-        id: Bun.randomUUIDv7(),
+        id,
+        parentId: previous,
         chatId: chat!.id,
         role: assistant ? ("assistant" as const) : ("user" as const),
         content: assistant ? body : `Question number ${i + j}?`,
