@@ -26,6 +26,9 @@ export function SettingsShell(props: {
             <a href="/account" class="hover:underline">
               Account
             </a>
+            <a href="/presets" class="hover:underline">
+              Presets
+            </a>
             <AdminAndSignOut user={props.user} itemClass="hover:underline" />
           </nav>
         </header>
@@ -114,6 +117,14 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
         ) : (
           ""
         )}
+      </Section>
+      <Section title="Presets">
+        <p class="text-sm text-zinc-600 dark:text-zinc-400">
+          A model, a system prompt and parameters under a name, to start new chats from.{" "}
+          <a href="/presets" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+            Your presets
+          </a>
+        </p>
       </Section>
       <Section title="Shared chats">
         {/* The share feature's own fragment (GET /shares), so the account routes need not know about it. */}

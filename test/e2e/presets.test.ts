@@ -1,0 +1,122 @@
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
+import { eachDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+let browser: Browser;
+let fake: FakeUpstream;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  fake = startFakeUpstream();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+
+eachDriver("chat settings and presets in Chromium", (t) => {
+  let server: TestServer;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake), { username: "captain-ann" });
+  });
+  afterAll(() => server.stop());
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await closeContext(context).catch(() => {});
+  });
+
+  // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses (a console error).
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), caret: "initial" });
+  /** Screenshots at both sizes in both colour schemes, then back to desktop light. */
+  const shots = async (page: Page, name: string, before?: () => Promise<void>) => {
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      for (const scheme of ["light", "dark"] as const) {
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme: scheme });
+        await before?.();
+        await shot(page, `${name}-${size}-${scheme}`);
+      }
+    }
+    await page.setViewportSize(SIZES.desktop);
+    await page.emulateMedia({ colorScheme: "light" });
+  };
+  const sent = (content: string) =>
+    fake.requests.find((r) => r.body.stream && r.body.messages.at(-1)?.content === content)?.body;
+  const send = async (page: Page, content: string) => {
+    const answers = await page.locator('article[data-role="assistant"][data-status="complete"]').count();
+    await page.getByLabel("Message").fill(content);
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    await page.locator('article[data-role="assistant"][data-status="complete"]').nth(answers).waitFor();
+  };
+
+  test("set a system prompt and temperature in a chat's settings, send, save them as a preset, start a new chat from it", async () => {
+    const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    page.on("pageerror", (e) => problems.push(e.message));
+
+    await page.goto(server.url);
+    await send(page, "Where is the treasure?");
+    expect(await page.locator("#chat-settings-summary").textContent()).toBe("");
+
+    // Settings → the dialog with the fields Fake Fast takes.
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Chat settings" });
+    await dialog.getByLabel("System prompt").fill("Answer like a pirate <arr>.");
+    await dialog.getByLabel("Temperature").fill("0.6");
+    await expect(dialog.getByLabel("Reasoning effort").count()).resolves.toBe(0);
+    await dialog.getByRole("button", { name: "Save", exact: true }).click();
+    await dialog.getByText("Saved: the next answer uses these settings.").waitFor();
+    const summary = page.locator("#chat-settings-summary");
+    await expect(summary.textContent()).resolves.toContain("System prompt · temperature 0.6");
+    await expect(summary.textContent()).resolves.toContain("Answer like a pirate <arr>.");
+    await shots(page, "chat-settings");
+
+    // The next message goes upstream after the prompt, with the temperature.
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await send(page, "And the map?");
+    const request = sent("And the map?")!;
+    expect(request.messages[0]).toEqual({ role: "system", content: "Answer like a pirate <arr>." });
+    expect(request.messages.filter((m) => m.role === "system")).toHaveLength(1);
+    expect(request.temperature).toBe(0.6);
+    // The prompt is not a bubble in the transcript.
+    await expect(page.locator("#transcript").textContent()).resolves.not.toContain("Answer like a pirate");
+
+    // Save as a preset from the same dialog (it loads afresh, with the saved values).
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    await expect(dialog.getByLabel("System prompt").inputValue()).resolves.toBe("Answer like a pirate <arr>.");
+    await dialog.getByLabel("Save as a preset").fill("Pirate");
+    await dialog.getByRole("button", { name: "Save preset" }).click();
+    await dialog.getByText("Saved as the preset Pirate.").waitFor();
+
+    // The presets page lists it; start a new chat from it.
+    await page.goto(`${server.url}/presets`);
+    const item = page.locator("#preset-list li", { hasText: "Pirate" });
+    await expect(item.textContent()).resolves.toContain("System prompt · temperature 0.6");
+    await shots(page, "presets-list");
+    await item.getByRole("link", { name: "Start a chat" }).click();
+    await page.waitForURL(/\/\?preset=[0-9a-f-]+$/);
+    await page.getByText("Starting from the preset Pirate").waitFor();
+    await shots(page, "new-chat-preset");
+    await send(page, "Ahoy, who are you?");
+    const first = sent("Ahoy, who are you?")!;
+    expect(first.messages).toEqual([
+      { role: "system", content: "Answer like a pirate <arr>." },
+      { role: "user", content: "Ahoy, who are you?" },
+    ]);
+    expect(first.temperature).toBe(0.6);
+    await expect(page.locator("#chat-settings-summary").textContent()).resolves.toContain(
+      "System prompt · temperature 0.6",
+    );
+    expect(problems).toEqual([]);
+  });
+});
