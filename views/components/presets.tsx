@@ -33,13 +33,15 @@ export function PresetMenu({ presets, chosen }: { presets: Preset[]; chosen?: Pr
 
 /** Under the new chat's header: the preset it starts from, which the first message sends along. */
 export function PresetChosen({ preset }: { preset: Preset }): JSX.Element {
-  const parts = describeSettings(preset);
+  const detail = describeSettings(preset)
+    .map((part) => ` · ${part}`)
+    .join("");
   return (
     <div class="flex min-w-0 items-baseline gap-2 border-b border-zinc-200 bg-zinc-50 px-3 py-1 text-xs text-zinc-600 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-400">
       <input type="hidden" name="preset" value={preset.id} form="composer" />
       <span class="min-w-0 truncate">
         Starting from the preset <strong safe>{preset.name}</strong>
-        <span safe>{parts.length ? ` · ${parts.join(" · ")}` : ""}</span>
+        <span safe>{detail}</span>
       </span>
       <a href="/" class="ml-auto shrink-0 underline">
         No preset
