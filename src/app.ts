@@ -9,6 +9,7 @@ import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
+import { bodyLimit } from "./http/body-limit.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { manifestRoutes } from "./http/manifest.ts";
@@ -25,10 +26,20 @@ import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
 import { shareRoutes } from "./share/routes.ts";
 import { createShareService } from "./share/service.ts";
+import { IMPORT_ROUTE, transferRoutes } from "./transfer/routes.ts";
+import { createTransferService } from "./transfer/service.ts";
 
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
-/** Every form and action is small; a bigger body is refused (413) before it is read. */
+/**
+ * Every form and action is small; a bigger body is refused (413) before it is read. Only the
+ * import of chats takes more, and checks its own size (see http/body-limit.ts).
+ */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Bun's own limit, one number for the whole server: a backstop far above any route's limit, so
+ * that an import too large is still answered with a sentence (an unread body is not buffered).
+ */
+const SERVER_MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 export type AppDeps = { config: Config; database: Database; log: Logger; timing?: GenerationTiming };
 
@@ -57,6 +68,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       failed: (kind) => metrics.upstreamErrors.inc({ status: kind }),
     },
   });
+  const transfer = createTransferService({ database, chat, defaultModel: config.defaultModel });
   const sockets = createSocketRegistry();
   metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size, db: database.load });
   const record = requestRecorder(log, metrics);
@@ -82,7 +94,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   // otherwise Bun buffers 16 MB and then silently drops frames, leaving that tab with a gap.
   // Closed, it reconnects and resynchronises like after any drop.
   const app = new Elysia({
-    serve: { maxRequestBodySize: MAX_BODY_BYTES },
+    serve: { maxRequestBodySize: SERVER_MAX_BODY_BYTES },
     websocket: {
       maxPayloadLength: MAX_FRAME_BYTES,
       idleTimeout: 120,
@@ -94,6 +106,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(requestLog(record))
     .use(securityHeaders())
     .use(errorHandler(log, record))
+    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE]))
     .use(sameOriginWrites(publicUrl(config)))
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
@@ -106,6 +119,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(presetRoutes(createPresetService({ database, chat }), chat, auth, assets.urls, config.defaultModel))
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
+    .use(transferRoutes(transfer, auth, assets.urls))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;

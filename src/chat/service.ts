@@ -284,6 +284,9 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     sidebar,
 
+    /** Pushes the person's chat list to their tabs (after chats were added elsewhere, such as an import). */
+    refreshSidebar,
+
     getChat: (userId: string, id: unknown) => repo.getOwnChat(db, userId, id),
 
     /** The chat page's data: the newest page of messages, live ones as they stand. */

@@ -4,6 +4,7 @@ import type { Session, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { AdminAndSignOut } from "../components/account-links.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
+import { TransferForms } from "../components/transfer.tsx";
 import { Layout } from "../layout.tsx";
 
 type Messages = { error?: string; notice?: string };
@@ -61,7 +62,7 @@ export type AccountPageProps = Messages & {
   currentSessionId: string;
 };
 
-/** A person's own settings: password, where they are signed in, sign out. */
+/** A person's own settings: password, export and import of chats, where they are signed in, sign out. */
 export function AccountPage(props: AccountPageProps): JSX.Element {
   const others = props.sessions.filter((s) => s.id !== props.currentSessionId).length;
   return (
@@ -87,6 +88,9 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
             <Button label="Change password" />
           </div>
         </form>
+      </Section>
+      <Section title="Export and import">
+        <TransferForms />
       </Section>
       <Section title="Where you are signed in">
         <ul class="flex flex-col divide-y divide-zinc-200 text-sm dark:divide-zinc-800">

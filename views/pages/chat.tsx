@@ -9,6 +9,7 @@ import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
+import { ExportMenu } from "../components/transfer.tsx";
 import { Layout } from "../layout.tsx";
 
 /** A message as the page shows it: a finished answer's HTML, or what streamed so far. */
@@ -252,6 +253,7 @@ function ChatHeader({
             </form>
           </details>
           <ShareButton chatId={chat.id} />
+          <ExportMenu chatId={chat.id} />
           <button
             type="button"
             hx-delete={`/chats/${chat.id}`}

@@ -1,0 +1,25 @@
+import { Elysia } from "elysia";
+
+/**
+ * Request bodies are bounded by their declared length, before anything reads them: at most
+ * `limit` bytes (413), except on the routes named in `ownLimit` ("POST /path"), which take larger
+ * bodies and check them themselves, so that a refusal can be a page with a sentence. Bun's
+ * `maxRequestBodySize` is one number for the whole server, so it is set high, as a backstop, and
+ * this is what holds every other route to `limit`. A body sent without a length (chunked) cannot
+ * be bounded before it is read, so it is refused (411); browsers always send the length.
+ */
+export function bodyLimit(limit: number, ownLimit: string[]) {
+  const own = new Set(ownLimit);
+  return new Elysia({ name: "body-limit" }).onRequest(({ request, set }) => {
+    if (request.method === "GET" || request.method === "HEAD") return;
+    const length = request.headers.get("content-length");
+    if (length === null) {
+      if (!request.headers.has("transfer-encoding")) return;
+      set.status = 411;
+      return "A request body needs a Content-Length.";
+    }
+    if (Number(length) <= limit || own.has(`${request.method} ${new URL(request.url).pathname}`)) return;
+    set.status = 413;
+    return "The request is too large.";
+  });
+}

@@ -1,0 +1,172 @@
+import type { Chat, Message, MessageStatus } from "../db/schema.ts";
+import {
+  boundedMessage,
+  chatLabel,
+  type Fields,
+  ImportError,
+  type ImportedChat,
+  isObject,
+  LIMITS,
+  MAX_ANSWER_LENGTH,
+  MAX_MODEL_LENGTH,
+  MAX_TITLE_LENGTH,
+  own,
+  quoted,
+  reader,
+  refuseTooManyChats,
+  tally,
+} from "./read.ts";
+
+/*
+ * Parley's export format, version 1 (the README's "Export and import" shows an example):
+ *
+ * { "format": "parley-chats", "version": 1, "exportedAt": ISO time,
+ *   "chats": [ { "title", "model", "createdAt", "updatedAt",
+ *                "messages": [ { "role": "user" | "assistant", "content" (Markdown as written),
+ *                                "reasoning", "status", "model", "error", "finishReason",
+ *                                "promptTokens", "completionTokens", "reasoningTokens",
+ *                                "cachedTokens", "cost" (US dollars), "createdAt", "finishedAt" } ] } ] }
+ *
+ * One chat or all of them, the file is the same: a list of chats. Times are ISO 8601 in UTC;
+ * absent values are null. Messages are in reading order. No ids: an import makes new ones.
+ */
+
+export const FORMAT = "parley-chats";
+export const VERSION = 1;
+
+export type ExportedMessage = {
+  role: Message["role"];
+  content: string;
+  reasoning: string | null;
+  status: MessageStatus;
+  model: string | null;
+  error: string | null;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reasoningTokens: number | null;
+  cachedTokens: number | null;
+  cost: number | null;
+  createdAt: string;
+  finishedAt: string | null;
+};
+
+export type ExportedChat = {
+  title: string;
+  model: string;
+  createdAt: string;
+  updatedAt: string;
+  messages: ExportedMessage[];
+};
+
+/** A stored chat and its messages as the file holds them: the text as saved, nothing rendered. */
+export function exportedChat(chat: Chat, messages: Message[]): ExportedChat {
+  return {
+    title: chat.title,
+    model: chat.model,
+    createdAt: chat.createdAt.toISOString(),
+    updatedAt: chat.updatedAt.toISOString(),
+    messages: messages.map((m) => ({
+      role: m.role,
+      content: m.content,
+      reasoning: m.reasoning,
+      status: m.status,
+      model: m.model,
+      error: m.error,
+      finishReason: m.finishReason,
+      promptTokens: m.promptTokens,
+      completionTokens: m.completionTokens,
+      reasoningTokens: m.reasoningTokens,
+      cachedTokens: m.cachedTokens,
+      cost: m.cost,
+      createdAt: m.createdAt.toISOString(),
+      finishedAt: m.finishedAt?.toISOString() ?? null,
+    })),
+  };
+}
+
+/**
+ * The file's text, written a chat at a time (all of a person's chats need not be in memory at
+ * once), indented for people to read.
+ */
+export async function* parleyDocument(
+  chats: Iterable<ExportedChat> | AsyncIterable<ExportedChat>,
+  exportedAt: Date,
+): AsyncGenerator<string> {
+  yield `{\n  "format": "${FORMAT}",\n  "version": ${VERSION},\n  "exportedAt": "${exportedAt.toISOString()}",\n  "chats": [`;
+  let first = true;
+  for await (const chat of chats) {
+    // JSON.stringify escapes line breaks inside strings: every "\n" here is between tokens.
+    yield `${first ? "" : ","}\n    ${JSON.stringify(chat, null, 2).replaceAll("\n", "\n    ")}`;
+    first = false;
+  }
+  yield first ? "]\n}\n" : "\n  ]\n}\n";
+}
+
+const STATUSES: readonly string[] = ["complete", "streaming", "stopped", "error", "interrupted"];
+
+/** True for a document that says it is Parley's (whether or not it is a version this reads). */
+export function looksLikeParley(doc: unknown): doc is Fields {
+  return isObject(doc) && own(doc, "format") !== undefined;
+}
+
+/** The chats of a Parley export, every field checked; throws ImportError at the first problem. */
+export function readParley(doc: Fields, defaultModel: string): ImportedChat[] {
+  const format = own(doc, "format");
+  if (format !== FORMAT) {
+    throw new ImportError(`The file says its format is ${quoted(format)}; Parley reads "${FORMAT}" files.`);
+  }
+  const version = own(doc, "version");
+  if (typeof version === "number" && Number.isInteger(version) && version > VERSION) {
+    throw new ImportError(
+      `The file is format version ${version}, from a newer Parley; this one reads version ${VERSION}.`,
+    );
+  }
+  if (version !== VERSION)
+    throw new ImportError(`The file has no valid format version (this Parley reads ${VERSION}).`);
+  const chats = own(doc, "chats");
+  if (!Array.isArray(chats)) throw new ImportError(`The file has no list of chats.`);
+  refuseTooManyChats(chats.length);
+  const seen = tally();
+  return chats.map((raw, i) => {
+    if (!isObject(raw)) throw new ImportError(`Chat ${i + 1} is not an object.`);
+    const where = chatLabel("Chat", i, own(raw, "title"));
+    const chat = reader(where, raw);
+    const title = (chat.text("title", MAX_TITLE_LENGTH) ?? "").replace(/\s+/g, " ").trim();
+    const model = chat.text("model", MAX_MODEL_LENGTH)?.trim() || defaultModel;
+    const createdAt = chat.time("createdAt", "iso") ?? new Date();
+    const list = own(raw, "messages");
+    if (!Array.isArray(list)) chat.refuse("has no list of messages");
+    const messages = (list as unknown[]).map((item, j) => {
+      seen.message();
+      const at = `${where}, message ${j + 1},`;
+      if (!isObject(item)) throw new ImportError(`${at} is not an object.`);
+      const m = reader(at, item);
+      const role = own(item, "role");
+      if (role !== "user" && role !== "assistant") {
+        return m.refuse(`has the role ${quoted(role)}; only user and assistant messages can be imported`);
+      }
+      const status = own(item, "status") ?? "complete";
+      if (typeof status !== "string" || !STATUSES.includes(status)) m.refuse(`has the status ${quoted(status)}`);
+      return boundedMessage(m, {
+        role,
+        content: m.text("content", Number.MAX_SAFE_INTEGER, { required: true })!,
+        reasoning: m.text("reasoning", MAX_ANSWER_LENGTH) || null,
+        // An answer being written when it was exported is not being written here.
+        status: status === "streaming" ? "interrupted" : (status as ImportedChat["messages"][number]["status"]),
+        model: m.text("model", MAX_MODEL_LENGTH) ?? null,
+        error: m.text("error", LIMITS.error) ?? null,
+        finishReason: m.text("finishReason", LIMITS.finishReason) ?? null,
+        promptTokens: m.count("promptTokens"),
+        completionTokens: m.count("completionTokens"),
+        reasoningTokens: m.count("reasoningTokens"),
+        cachedTokens: m.count("cachedTokens"),
+        cost: m.dollars("cost"),
+        createdAt: m.time("createdAt", "iso") ?? createdAt,
+        finishedAt: m.time("finishedAt", "iso") ?? null,
+      });
+    });
+    const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
+    return { title, model, createdAt, updatedAt, messages };
+  });
+}

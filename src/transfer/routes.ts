@@ -1,0 +1,138 @@
+import { Elysia } from "elysia";
+import { ImportPage } from "../../views/pages/import.tsx";
+import { requireSignIn } from "../auth/guard.ts";
+import type { AuthService } from "../auth/service.ts";
+import type { AssetUrls } from "../http/assets.ts";
+import { pageWithStatus } from "../http/page.ts";
+import { count, ImportError, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
+import type { ImportSummary, TransferService } from "./service.ts";
+
+/** The import route takes bodies up to its own limit (see http/body-limit.ts); every other route 1 MiB. */
+export const IMPORT_ROUTE = "POST /account/import";
+/** What a multipart body adds around the file: boundaries and part headers, a few hundred bytes. */
+const MULTIPART_ALLOWANCE = 64 * 1024;
+
+/** Downloads of one chat (Markdown, JSON) and of all chats; the import form's target and its summary. */
+export function transferRoutes(service: TransferService, auth: AuthService, assets: AssetUrls) {
+  return new Elysia({ name: "transfer-routes" })
+    .use(requireSignIn(auth))
+    .get("/chats/:id/export.md", async ({ me, params, status }) => {
+      const found = await service.markdown(me!.user.id, params.id);
+      if (!found) return status(404, "There is no such chat.");
+      return download(found.text, "text/markdown; charset=utf-8", fileName(found.chat.title, "md"));
+    })
+    .get("/chats/:id/export.json", async ({ me, params, status }) => {
+      const found = await service.json(me!.user.id, params.id);
+      if (!found) return status(404, "There is no such chat.");
+      return download(found.text, "application/json; charset=utf-8", fileName(found.chat.title, "json"));
+    })
+    .get("/account/export.json", ({ me }) => {
+      const body = byteStream(service.all(me!.user.id));
+      const day = new Date().toISOString().slice(0, 10);
+      return download(body, "application/json; charset=utf-8", { ascii: `parley-chats-${day}.json` });
+    })
+    .get("/account/import", ({ me, query }) => ImportPage({ assets, user: me!.user, notice: summary(query) }))
+    .post(
+      "/account/import",
+      async ({ me, request, redirect }) => {
+        try {
+          const imported = await service.importFile(me!.user, await uploadedFile(request));
+          // A redirect, so that reloading the summary does not import the file again.
+          const { chats, messages, skipped } = imported;
+          return redirect(`/account/import?chats=${chats}&messages=${messages}&skipped=${skipped}`, 303);
+        } catch (err) {
+          if (!(err instanceof ImportError)) throw err;
+          return pageWithStatus(err.status, await ImportPage({ assets, user: me!.user, error: err.message }));
+        }
+      },
+      // Read by the handler, after the sign-in and same-origin checks: nobody's upload is parsed.
+      { parse: "none" },
+    );
+}
+
+/** The file of the import form, refused before it is read when its request says it is too large. */
+async function uploadedFile(request: Request): Promise<Blob> {
+  const length = Number(request.headers.get("content-length"));
+  if (length > MAX_IMPORT_BYTES + MULTIPART_ALLOWANCE) throw tooLarge(length);
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new ImportError("The upload could not be read; choose the file and send the form again.");
+  }
+  const file = form.get("file");
+  if (!(file instanceof Blob) || (file.size === 0 && !(file as File).name)) {
+    throw new ImportError("Choose a file to import.");
+  }
+  return file;
+}
+
+/** The summary sentence from the redirect's numbers; nothing for anything else. */
+function summary(query: Record<string, string | undefined>): string | undefined {
+  const n = (key: keyof ImportSummary) => {
+    const value = Number(query[key]);
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  };
+  const chats = n("chats");
+  const messages = n("messages");
+  if (chats === undefined || messages === undefined) return undefined;
+  const skipped = n("skipped") ?? 0;
+  const plural = (k: number, word: string) => `${count(k)} ${word}${k === 1 ? "" : "s"}`;
+  const left = skipped
+    ? ` ${plural(skipped, "conversation")} with no text message ${skipped === 1 ? "was" : "were"} left out.`
+    : "";
+  return `Imported ${plural(chats, "chat")} with ${plural(messages, "message")}.${left}`;
+}
+
+/** Text written piece by piece, sent as it is written (a client that goes away stops the writing). */
+function byteStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    async pull(controller) {
+      const { value, done } = await pieces.next();
+      if (done) controller.close();
+      else controller.enqueue(encoder.encode(value));
+    },
+    async cancel() {
+      await pieces.return(undefined);
+    },
+  });
+}
+
+/** A file to save, never shown in place (and never cached: it is the person's own data). */
+function download(body: string | ReadableStream, contentType: string, name: { ascii: string; utf8?: string }) {
+  const utf8 = name.utf8 && name.utf8 !== name.ascii ? `; filename*=UTF-8''${rfc5987(name.utf8)}` : "";
+  return new Response(body, {
+    headers: {
+      "content-type": contentType,
+      "content-disposition": `attachment; filename="${name.ascii}"${utf8}`,
+      "cache-control": "no-store",
+    },
+  });
+}
+
+/**
+ * A file name from a chat's title: in ASCII letters, digits and dashes for every browser, and
+ * the title as written (less what file systems refuse) for those that read `filename*`.
+ */
+export function fileName(title: string, extension: string): { ascii: string; utf8: string } {
+  const words = (text: string) => text.trim().replace(/\s+/g, " ").slice(0, 80).trim() || "chat";
+  const ascii = words(
+    title
+      .normalize("NFKD")
+      .replace(/[^A-Za-z0-9 _-]+/g, " ")
+      .replace(/[ _]+/g, " "),
+  ).replaceAll(" ", "-");
+  // Control characters, path separators and what Windows forbids; a leading dot would hide the file.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const utf8 = words(title.replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, " ").replace(/^[.\s]+/, ""));
+  return { ascii: `${ascii}.${extension}`, utf8: `${utf8}.${extension}` };
+}
+
+/** RFC 5987 percent-encoding: encodeURIComponent leaves ' ( ) * as they are, which the header may not hold. */
+function rfc5987(text: string): string {
+  return encodeURIComponent(text.toWellFormed()).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}

@@ -1,0 +1,142 @@
+import { renderMarkdown } from "../chat/markdown.ts";
+import * as chatRepo from "../chat/repo.ts";
+import type { ChatService } from "../chat/service.ts";
+import type { Database } from "../db/client.ts";
+import type { Chat, User } from "../db/schema.ts";
+import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
+import { type ExportedChat, exportedChat, looksLikeParley, parleyDocument, readParley } from "./parley-format.ts";
+import { count, ImportError, type ImportedChat, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
+import * as repo from "./repo.ts";
+import { chatMarkdown } from "./to-markdown.ts";
+
+/** Chats read per query while exporting all of them. */
+const EXPORT_PAGE = 100;
+
+export type ImportSummary = { chats: number; messages: number; skipped: number };
+
+export type TransferServiceDeps = {
+  database: Database;
+  chat: Pick<ChatService, "refreshSidebar">;
+  defaultModel: string;
+};
+
+/** Export of one chat or all of a person's, and import of Parley's and ChatGPT's files. */
+export function createTransferService({ database, chat, defaultModel }: TransferServiceDeps) {
+  const { db } = database;
+  // A file is parsed whole in memory (up to MAX_IMPORT_BYTES, and several times that once
+  // parsed): one import at a time keeps the process's memory bounded.
+  let importing = false;
+
+  /** A chat of this person's with its messages; undefined for another's or an unknown one alike. */
+  async function ownChat(userId: string, chatId: string) {
+    const found = await chatRepo.getOwnChat(db, userId, chatId);
+    if (!found) return undefined;
+    return { chat: found, messages: await repo.messagesOf(db, [found.id]) };
+  }
+
+  /** The person's chats in the order they were made, with their messages, a page of chats at a time. */
+  async function* allChats(userId: string): AsyncGenerator<ExportedChat> {
+    let after: string | undefined;
+    for (;;) {
+      const page: Chat[] = await repo.ownChatsAfter(db, userId, after, EXPORT_PAGE);
+      if (!page.length) return;
+      const byChat = Map.groupBy(
+        await repo.messagesOf(
+          db,
+          page.map((c) => c.id),
+        ),
+        (m) => m.chatId,
+      );
+      for (const c of page) yield exportedChat(c, byChat.get(c.id) ?? []);
+      after = page.at(-1)!.id;
+    }
+  }
+
+  return {
+    async markdown(userId: string, chatId: string) {
+      const found = await ownChat(userId, chatId);
+      return found && { chat: found.chat, text: chatMarkdown(found.chat, found.messages) };
+    },
+
+    async json(userId: string, chatId: string) {
+      const found = await ownChat(userId, chatId);
+      if (!found) return undefined;
+      const pieces = await Array.fromAsync(parleyDocument([exportedChat(found.chat, found.messages)], new Date()));
+      return { chat: found.chat, text: pieces.join("") };
+    },
+
+    /** All of the person's chats as one Parley file, written as it is read. */
+    all(userId: string): AsyncGenerator<string> {
+      return parleyDocument(allChats(userId), new Date());
+    },
+
+    /**
+     * Reads a Parley export or ChatGPT's conversations.json and stores its chats as this
+     * person's, all of them or none. Throws ImportError, with the sentence to show, on any
+     * problem with the file.
+     */
+    async importFile(user: User, file: Blob): Promise<ImportSummary> {
+      if (file.size > MAX_IMPORT_BYTES) throw tooLarge(file.size);
+      if (file.size === 0) throw new ImportError("The file is empty.");
+      if (importing) throw new ImportError("Another import is being read; try again in a moment.", 503);
+      importing = true;
+      try {
+        const { chats, skipped } = read(await parse(file), user.model ?? defaultModel);
+        if (!chats.length) {
+          throw new ImportError(
+            skipped
+              ? `None of the file's ${count(skipped)} conversations has a message with text.`
+              : "The file holds no chats.",
+          );
+        }
+        await repo.insertChats(db, user.id, await rendered(chats));
+        chat.refreshSidebar(user.id);
+        return { chats: chats.length, messages: chats.reduce((n, c) => n + c.messages.length, 0), skipped };
+      } finally {
+        importing = false;
+      }
+    },
+  };
+}
+
+export type TransferService = ReturnType<typeof createTransferService>;
+
+/**
+ * The chats with each answer's HTML, rendered once as an answer's end renders it, so an imported
+ * chat opens as fast as any (rendering 50 answers on every opening doubled its time). Done
+ * before the import's transaction, with a turn of the event loop every few milliseconds: tens of
+ * thousands of answers take seconds, which must not stall the streams.
+ */
+async function rendered(chats: ImportedChat[]): Promise<repo.ChatToStore[]> {
+  let since = performance.now();
+  const result: repo.ChatToStore[] = [];
+  for (const chat of chats) {
+    const messages: repo.ChatToStore["messages"] = [];
+    for (const m of chat.messages) {
+      messages.push({ ...m, html: m.role === "assistant" ? renderMarkdown(m.content) : null });
+      if (performance.now() - since > 10) {
+        await repo.nextTurn();
+        since = performance.now();
+      }
+    }
+    result.push({ ...chat, messages });
+  }
+  return result;
+}
+
+async function parse(file: Blob): Promise<unknown> {
+  // A byte order mark, which some editors write, is not JSON.
+  const text = (await file.text()).replace(/^\uFEFF/, "");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ImportError("The file is not valid JSON; it may be cut short or not an export at all.");
+  }
+}
+
+/** The chats in a parsed file, whichever of the two formats it is. */
+function read(doc: unknown, model: string): { chats: ImportedChat[]; skipped: number } {
+  if (looksLikeParley(doc)) return { chats: readParley(doc, model), skipped: 0 };
+  if (looksLikeChatGpt(doc)) return readChatGpt(doc, model);
+  throw new ImportError("The file is neither a Parley export nor ChatGPT's conversations.json.");
+}
