@@ -36,7 +36,12 @@ eachDriver("export and import in Chromium", (t) => {
     ]);
     await seedChat(t, server.user.id, { title: "Trip to Porto", updatedAt: new Date("2026-01-03T09:00:00Z") }, [
       { role: "user", content: "Where to eat in Porto?" },
-      { role: "assistant", content: "Try a *francesinha*.", html: renderMarkdown("Try a *francesinha*."), model: "fake/fast" },
+      {
+        role: "assistant",
+        content: "Try a *francesinha*.",
+        html: renderMarkdown("Try a *francesinha*."),
+        model: "fake/fast",
+      },
     ]);
   });
   afterAll(async () => {
@@ -47,7 +52,8 @@ eachDriver("export and import in Chromium", (t) => {
     if (context?.pages().length) await closeContext(context).catch(() => {});
   });
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), fullPage: true });
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), fullPage: true });
   /** Every viewport and colour scheme, one screenshot each. */
   const shots = async (page: Page, name: string) => {
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {
