@@ -100,7 +100,8 @@ export function renderMarkdown(text: string): string {
   return md.render(text);
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+/** A line that opens or closes a code fence; the marker is its first group. */
+export const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const LIST_ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])\s/;
 
 /**

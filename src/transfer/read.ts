@@ -20,8 +20,8 @@ export const MAX_IMPORT_MESSAGES = 200_000;
 export const MAX_ANSWER_LENGTH = 500_000;
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_MODEL_LENGTH = 200;
-const MAX_ERROR_LENGTH = 2_000;
-const MAX_FINISH_REASON_LENGTH = 100;
+export const MAX_ERROR_LENGTH = 2_000;
+export const MAX_FINISH_REASON_LENGTH = 100;
 /** A day of clock difference between the machine that exported and this one. */
 const FUTURE_SLACK_MS = 24 * 60 * 60 * 1000;
 
@@ -161,11 +161,6 @@ export function boundedMessage(where: ReturnType<typeof reader>, m: ImportedMess
   }
   return m;
 }
-
-export const LIMITS = {
-  error: MAX_ERROR_LENGTH,
-  finishReason: MAX_FINISH_REASON_LENGTH,
-};
 
 export function refuseTooManyChats(chats: number) {
   if (chats > MAX_IMPORT_CHATS) {

@@ -1,3 +1,4 @@
+import { FENCE } from "../chat/markdown.ts";
 import type { Chat, Message } from "../db/schema.ts";
 
 const NOTE: Partial<Record<Message["status"], string>> = {
@@ -23,8 +24,6 @@ export function chatMarkdown(chat: Chat, messages: Message[]): string {
   }
   return `${parts.join("\n\n")}\n`;
 }
-
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 /**
  * The text, with a code fence it leaves open (an answer stopped mid-code) closed: otherwise

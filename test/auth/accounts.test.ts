@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { migrate, migrations } from "../../src/db/migrate.ts";
 import { chats, sessions, users } from "../../src/db/schema.ts";
 import { DRIVERS, eachDriver, freshDatabase } from "../support/db.ts";
+import { alertOf } from "../support/page-text.ts";
 import {
   type BareServer,
   startBareServer,
@@ -29,13 +30,6 @@ const closeCode = (ws: TestSocket) =>
     if (ws.socket.readyState === WebSocket.CLOSED) return resolve(-1);
     ws.socket.addEventListener("close", (event) => resolve(event.code), { once: true });
   });
-/** The text a person reads in the page's alert, if any. */
-const alertOf = (html: string) =>
-  /<p role="alert"[^>]*>([^<]*)<\/p>/
-    .exec(html)?.[1]
-    ?.replaceAll("&quot;", '"')
-    .replaceAll("&#x27;", "'")
-    .replaceAll("&amp;", "&");
 
 eachDriver("first run", (t) => {
   let server: BareServer;

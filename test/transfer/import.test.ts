@@ -4,9 +4,10 @@ import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { chats } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
+import { alertOf, noticeOf } from "../support/page-text.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
 import { chatgptExport, LISBON_EXPECTED, T0 } from "./chatgpt-fixture.ts";
-import { alertOf, chatsOf, noticeOf, rowCounts, seedChat, upload } from "./support.ts";
+import { chatsOf, rowCounts, seedChat, upload } from "./support.ts";
 
 let fake: FakeUpstream;
 beforeAll(() => {
@@ -532,6 +533,20 @@ eachDriver("importing chats", (t) => {
     expect(only!.chat.title).toBe("Real");
     expect(only!.messages.map((m) => [m.role, m.content])).toEqual([["user", "hi"]]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  test("text is stored as the app stores typed text: line ends as LF, no NUL, no lone surrogate", async () => {
+    const jo = await server.signUp("jo");
+    const file = `{"format":"parley-chats","version":1,"chats":[{"title":"Odd\\u0000 text","messages":[
+      {"role":"user","content":"line one\\r\\nline two\\u0000"},
+      {"role":"assistant","content":"half a pair: \\ud800 and a whole one: \\ud83d\\ude00"}]}]}`;
+    expect(await importOk(jo, file)).toBe("Imported 1 chat with 2 messages.");
+    const [only] = await chatsOf(t, jo.user.id);
+    expect(only!.chat.title).toBe("Odd text");
+    expect(only!.messages.map((m) => m.content)).toEqual([
+      "line one\nline two",
+      "half a pair: \ufffd and a whole one: \u{1F600}",
+    ]);
   });
 
   test("a file over the size limit is refused, with the limit in the sentence, before it is read", async () => {
