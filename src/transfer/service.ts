@@ -2,7 +2,7 @@ import { renderMarkdown } from "../chat/markdown.ts";
 import * as chatRepo from "../chat/repo.ts";
 import type { ChatService } from "../chat/service.ts";
 import type { Database } from "../db/client.ts";
-import type { Chat, User } from "../db/schema.ts";
+import type { User } from "../db/schema.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
 import { type ExportedChat, exportedChat, looksLikeParley, parleyDocument, readParley } from "./parley-format.ts";
 import { count, ImportError, type ImportedChat, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
@@ -38,15 +38,10 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
   async function* allChats(userId: string): AsyncGenerator<ExportedChat> {
     let after: string | undefined;
     for (;;) {
-      const page: Chat[] = await repo.ownChatsAfter(db, userId, after, EXPORT_PAGE);
+      const page = await repo.ownChatsAfter(db, userId, after, EXPORT_PAGE);
       if (!page.length) return;
-      const byChat = Map.groupBy(
-        await repo.messagesOf(
-          db,
-          page.map((c) => c.id),
-        ),
-        (m) => m.chatId,
-      );
+      const ids = page.map((c) => c.id);
+      const byChat = Map.groupBy(await repo.messagesOf(db, ids), (m) => m.chatId);
       for (const c of page) yield exportedChat(c, byChat.get(c.id) ?? []);
       after = page.at(-1)!.id;
     }
