@@ -32,7 +32,8 @@ export function messagesOf(db: Db, chatIds: string[]): Promise<Message[]> {
  * Rows per statement: about 256 KB of JSON. The embedded database runs each statement in this
  * thread, holding up everything else (timers, sockets) until it ends: small statements, with a
  * turn of the event loop between them, let streams go on during a long import (on PGlite a
- * statement of 1 MB of answers held it 0.2 to 0.7 s, the search index filled too; of 256 KB, at most 0.1 to 0.2 s).
+ * statement of 1 MB of answers held it 0.2 to 0.7 s, the search index filled too; one of
+ * 256 KB, at most 0.1 to 0.2 s).
  */
 const BATCH_CHARS = 256 * 1024;
 
