@@ -1,3 +1,4 @@
+import { NO_SETTINGS } from "../chat/settings.ts";
 import {
   boundedMessage,
   chatLabel,
@@ -73,7 +74,7 @@ export function readChatGpt(list: unknown[], model: string): { chats: ImportedCh
       return;
     }
     const updatedAt = conversation.time("update_time", "seconds") ?? messages.at(-1)!.createdAt;
-    chats.push({ title, model, createdAt, updatedAt, messages });
+    chats.push({ title, model, settings: NO_SETTINGS, createdAt, updatedAt, messages });
   });
   return { chats, skipped };
 }

@@ -1,3 +1,4 @@
+import { type ChatSettings, FIELDS, parseSettings, SettingsError, settingsOf } from "../chat/settings.ts";
 import type { Chat, Message, MessageStatus } from "../db/schema.ts";
 import {
   boundedMessage,
@@ -22,7 +23,8 @@ import {
  * Parley's export format, version 1 (the README's "Export and import" shows an example):
  *
  * { "format": "parley-chats", "version": 1, "exportedAt": ISO time,
- *   "chats": [ { "title", "model", "createdAt", "updatedAt",
+ *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort",
+ *                "createdAt", "updatedAt",
  *                "messages": [ { "role": "user" | "assistant", "content" (Markdown as written),
  *                                "reasoning", "status", "model", "error", "finishReason",
  *                                "promptTokens", "completionTokens", "reasoningTokens",
@@ -55,16 +57,18 @@ export type ExportedMessage = {
 export type ExportedChat = {
   title: string;
   model: string;
-  createdAt: string;
-  updatedAt: string;
-  messages: ExportedMessage[];
-};
+} & ChatSettings & {
+    createdAt: string;
+    updatedAt: string;
+    messages: ExportedMessage[];
+  };
 
 /** A stored chat and its messages as the file holds them: the text as saved, nothing rendered. */
 export function exportedChat(chat: Chat, messages: Message[]): ExportedChat {
   return {
     title: chat.title,
     model: chat.model,
+    ...settingsOf(chat),
     createdAt: chat.createdAt.toISOString(),
     updatedAt: chat.updatedAt.toISOString(),
     messages: messages.map((m) => ({
@@ -135,6 +139,7 @@ export function readParley(doc: Fields, defaultModel: string): ImportedChat[] {
     const chat = reader(where, raw);
     const title = (chat.text("title", MAX_TITLE_LENGTH) ?? "").replace(/\s+/g, " ").trim();
     const model = chat.text("model", MAX_MODEL_LENGTH)?.trim() || defaultModel;
+    const settings = readSettings(where, raw, model);
     const createdAt = chat.time("createdAt", "iso") ?? new Date();
     const list = own(raw, "messages");
     if (!Array.isArray(list)) chat.refuse("has no list of messages");
@@ -168,6 +173,28 @@ export function readParley(doc: Fields, defaultModel: string): ImportedChat[] {
       });
     });
     const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
-    return { title, model, createdAt, updatedAt, messages };
+    return { title, model, settings, createdAt, updatedAt, messages };
   });
+}
+
+/**
+ * A chat's settings, checked as the chat's Settings form checks them (same limits, same
+ * sentences), whatever model they are for: a model's list of parameters may have changed since.
+ */
+function readSettings(where: string, raw: Fields, model: string): ChatSettings {
+  const form: Record<string, string> = {};
+  const types = { systemPrompt: "string", temperature: "number", maxTokens: "number", reasoningEffort: "string" };
+  for (const [key, type] of Object.entries(types) as [keyof typeof FIELDS, string][]) {
+    const value = own(raw, key);
+    if (value === undefined || value === null) continue;
+    if (typeof value !== type)
+      throw new ImportError(`${where} has a ${key} that is not a ${type === "string" ? "text" : type}.`);
+    form[FIELDS[key]] = String(value);
+  }
+  try {
+    return parseSettings(form, model, undefined);
+  } catch (err) {
+    if (err instanceof SettingsError) throw new ImportError(`${where}: ${err.message}`);
+    throw err;
+  }
 }

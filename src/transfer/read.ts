@@ -1,4 +1,5 @@
 import { MAX_MESSAGE_LENGTH, plainText } from "../chat/service.ts";
+import type { ChatSettings } from "../chat/settings.ts";
 import type { MessageStatus } from "../db/schema.ts";
 
 /*
@@ -39,6 +40,8 @@ export class ImportError extends Error {
 export type ImportedChat = {
   title: string;
   model: string;
+  /** System prompt, temperature, max tokens, reasoning effort: null for the model's default. */
+  settings: ChatSettings;
   createdAt: Date;
   updatedAt: Date;
   messages: ImportedMessage[];

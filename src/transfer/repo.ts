@@ -48,6 +48,10 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
     id: Bun.randomUUIDv7(),
     title: c.title,
     model: c.model,
+    system_prompt: c.settings.systemPrompt,
+    temperature: c.settings.temperature,
+    max_tokens: c.settings.maxTokens,
+    reasoning_effort: c.settings.reasoningEffort,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   }));
@@ -55,10 +59,13 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
     // One JSON parameter per statement: both drivers pass it alike, and a thousand rows cost one round trip.
     for (const batch of batches(chatRows)) {
       await tx.execute(sql`
-        insert into chats (id, user_id, title, model, created_at, updated_at)
-        select v.id, ${userId}::uuid, v.title, v.model, v.created_at, v.updated_at
+        insert into chats (id, user_id, title, model, system_prompt, temperature, max_tokens, reasoning_effort,
+          created_at, updated_at)
+        select v.id, ${userId}::uuid, v.title, v.model, v.system_prompt, v.temperature, v.max_tokens,
+          v.reasoning_effort, v.created_at, v.updated_at
         from json_to_recordset(${batch}::json)
-          as v(id uuid, title text, model text, created_at timestamptz, updated_at timestamptz)`);
+          as v(id uuid, title text, model text, system_prompt text, temperature float8, max_tokens int,
+               reasoning_effort text, created_at timestamptz, updated_at timestamptz)`);
       await nextTurn();
     }
     const messageRows = imported.flatMap((c, i) => {

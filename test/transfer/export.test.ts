@@ -32,34 +32,39 @@ eachDriver("exporting chats", (t) => {
   beforeAll(async () => {
     server = await startTestServer(t, fakeEnv(fake));
     bob = await server.signUp("bob");
-    plan = await seedChat(t, server.user.id, { title: 'Plans: "Q3" / café ☕', model: "fake/smart" }, [
-      { role: "user", content: "Make me a plan\nwith <two> lines" },
-      {
-        role: "assistant",
-        content: ANSWER,
-        html: "<p>rendered</p>",
-        reasoning: "Think first.",
-        model: "fake/smart",
-        promptTokens: 12,
-        completionTokens: 34,
-        reasoningTokens: 5,
-        cachedTokens: 2,
-        cost: 0.00123,
-        finishReason: "stop",
-        finishedAt: new Date("2026-01-02T10:01:30Z"),
-      },
-      { role: "user", content: "And then?" },
-      {
-        role: "assistant",
-        content: "It failed half",
-        status: "error",
-        error: "The model is overloaded.",
-        model: "fake/smart",
-      },
-      { role: "user", content: "Try again" },
-      // Being written as the chat is exported: what is saved so far, and its status.
-      { role: "assistant", content: "```js\nconst half", status: "streaming", model: "fake/smart" },
-    ]);
+    plan = await seedChat(
+      t,
+      server.user.id,
+      { title: 'Plans: "Q3" / café ☕', model: "fake/smart", systemPrompt: "Answer in lists.", temperature: 0.3 },
+      [
+        { role: "user", content: "Make me a plan\nwith <two> lines" },
+        {
+          role: "assistant",
+          content: ANSWER,
+          html: "<p>rendered</p>",
+          reasoning: "Think first.",
+          model: "fake/smart",
+          promptTokens: 12,
+          completionTokens: 34,
+          reasoningTokens: 5,
+          cachedTokens: 2,
+          cost: 0.00123,
+          finishReason: "stop",
+          finishedAt: new Date("2026-01-02T10:01:30Z"),
+        },
+        { role: "user", content: "And then?" },
+        {
+          role: "assistant",
+          content: "It failed half",
+          status: "error",
+          error: "The model is overloaded.",
+          model: "fake/smart",
+        },
+        { role: "user", content: "Try again" },
+        // Being written as the chat is exported: what is saved so far, and its status.
+        { role: "assistant", content: "```js\nconst half", status: "streaming", model: "fake/smart" },
+      ],
+    );
     other = await seedChat(t, server.user.id, { title: "Second" }, [
       { role: "user", content: "Hello" },
       { role: "assistant", content: "Hi!", model: "fake/fast" },
@@ -116,6 +121,10 @@ eachDriver("exporting chats", (t) => {
     expect(chat).toEqual({
       title: 'Plans: "Q3" / café ☕',
       model: "fake/smart",
+      systemPrompt: "Answer in lists.",
+      temperature: 0.3,
+      maxTokens: null,
+      reasoningEffort: null,
       createdAt: "2026-01-02T10:00:00.000Z",
       updatedAt: "2026-01-02T10:05:00.000Z",
       messages: expect.any(Array),

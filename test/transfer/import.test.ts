@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { renderMarkdown } from "../../src/chat/markdown.ts";
+import { NO_SETTINGS, settingsOf } from "../../src/chat/settings.ts";
 import { chats } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
@@ -51,7 +52,13 @@ eachDriver("importing chats", (t) => {
 
   test("round trip: export all, delete every chat, import the file: the same chats and messages, the importer's, with new ids", async () => {
     const person = await server.signUp("ann");
-    await seedChat(t, person.user.id, { title: "Recipes", model: "fake/smart" }, [
+    const settings = {
+      systemPrompt: "You are a baker.",
+      temperature: 0.7,
+      maxTokens: 2000,
+      reasoningEffort: "low" as const,
+    };
+    await seedChat(t, person.user.id, { title: "Recipes", model: "fake/smart", ...settings }, [
       { role: "user", content: "Bread?" },
       {
         role: "assistant",
@@ -96,6 +103,7 @@ eachDriver("importing chats", (t) => {
 
     const after = await chatsOf(t, person.user.id);
     expect(after.map((c) => c.chat.title)).toEqual(["Recipes", "Half-written", "Failed"]);
+    expect(settingsOf(after[0]!.chat)).toEqual(settings);
     // New ids, never the file's (it has none) nor the old ones.
     const oldIds = new Set(before.flatMap((c) => [c.chat.id, ...c.messages.map((m) => m.id)]));
     for (const { chat, messages } of after) {
@@ -112,7 +120,13 @@ eachDriver("importing chats", (t) => {
     // Every stored field came back, but for the half-written answer, now interrupted.
     const strip = (rows: typeof before) =>
       rows.map(({ chat, messages }) => ({
-        chat: { title: chat.title, model: chat.model, createdAt: chat.createdAt, updatedAt: chat.updatedAt },
+        chat: {
+          title: chat.title,
+          model: chat.model,
+          ...settingsOf(chat),
+          createdAt: chat.createdAt,
+          updatedAt: chat.updatedAt,
+        },
         messages: messages.map(({ id: _, chatId: __, parentId: ___, html: ____, ...m }) => m),
       }));
     const expected = strip(before);
@@ -253,6 +267,7 @@ eachDriver("importing chats", (t) => {
     const many = Array.from({ length: 300 }, (_, i) => ({
       title: `Chat ${i}`,
       model: "fake/fast",
+      settings: NO_SETTINGS,
       createdAt: new Date(),
       updatedAt: new Date(),
       messages: Array.from({ length: 30 }, () => ({ ...message, ...fields })),
@@ -363,6 +378,31 @@ eachDriver("importing chats", (t) => {
       "has a title of 201 characters; the limit is 200",
     ],
     ["an over-long model", oneChat([], { model: "m".repeat(201) }), 400, "has a model of 201 characters"],
+    [
+      "a temperature out of range",
+      oneChat([], { temperature: 5 }),
+      400,
+      'Chat 2 ("Bad"): Temperature must be a number from 0 to 2, such as 0.7 (got “5”).',
+    ],
+    ["a temperature that is text", oneChat([], { temperature: "hot" }), 400, "has a temperature that is not a number."],
+    [
+      "max tokens that are no count",
+      oneChat([], { maxTokens: 0.5 }),
+      400,
+      "Max tokens must be a whole number of at least 1",
+    ],
+    [
+      "an unknown reasoning effort",
+      oneChat([], { reasoningEffort: "extreme" }),
+      400,
+      "Reasoning effort must be low, medium or high",
+    ],
+    [
+      "an over-long system prompt",
+      oneChat([], { systemPrompt: "p".repeat(32_001) }),
+      400,
+      "That system prompt is 32,001 characters long; the limit is 32,000.",
+    ],
     ["an unknown status", oneChat([{ role: "assistant", content: "x", status: "done" }]), 400, 'has the status "done"'],
     [
       "negative tokens",

@@ -1,4 +1,5 @@
 import { eq, inArray, sql } from "drizzle-orm";
+import type { ChatSettings } from "../../src/chat/settings.ts";
 import { type Chat, chats, type Message, messages } from "../../src/db/schema.ts";
 import type { TestDb } from "../support/db.ts";
 import type { Person } from "../support/server.ts";
@@ -7,14 +8,14 @@ import type { Person } from "../support/server.ts";
 export async function seedChat(
   t: TestDb,
   userId: string,
-  chat: { title: string; model?: string; createdAt?: Date; updatedAt?: Date },
+  chat: { title: string; model?: string; createdAt?: Date; updatedAt?: Date } & Partial<ChatSettings>,
   rows: Partial<Message>[],
 ): Promise<{ chat: Chat; messages: Message[] }> {
   const [made] = await t.database.db
     .insert(chats)
     .values({
       userId,
-      title: chat.title,
+      ...chat,
       model: chat.model ?? "fake/fast",
       createdAt: chat.createdAt ?? new Date("2026-01-02T10:00:00Z"),
       updatedAt: chat.updatedAt ?? new Date("2026-01-02T10:05:00Z"),
