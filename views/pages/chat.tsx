@@ -272,7 +272,12 @@ function ChatHeader({
 
 export function ChatTitle({ chat, oob }: { chat: Chat; oob?: boolean }): JSX.Element {
   return (
-    <h2 id="chat-title" hx-swap-oob={oob ? "true" : undefined} class="min-w-0 flex-1 basis-full truncate font-medium sm:basis-0" safe>
+    <h2
+      id="chat-title"
+      hx-swap-oob={oob ? "true" : undefined}
+      class="min-w-0 flex-1 basis-full truncate font-medium sm:basis-0"
+      safe
+    >
       {chat.title || "New chat"}
     </h2>
   );
