@@ -87,9 +87,9 @@ eachDriver("the HTTP app", (t) => {
   test("assets are served from content-hashed URLs with long cache headers, compressed on request", async () => {
     const html = await (await get("/")).text();
     const urls = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    expect(urls).toHaveLength(5);
+    expect(urls).toHaveLength(6);
     for (const url of urls) {
-      expect(url).toMatch(/^\/assets\/[\w-]+\.[0-9a-f]{12}\.(css|js|svg)$/);
+      expect(url).toMatch(/^\/assets\/[\w-]+\.[0-9a-f]{12}\.(css|js|svg|png)$/);
       const plain = await get(url, { "accept-encoding": "identity" });
       expect(plain.status).toBe(200);
       expect(plain.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");

@@ -48,7 +48,7 @@ describe("requests", () => {
     expect(req.body).toMatchObject({ model: "fake/fast", stream: true, messages: [{ role: "user", content: "hi" }] });
   });
 
-  test("the model list carries names, context lengths and prices per million tokens", async () => {
+  test("the model list carries names, context lengths, prices per million tokens and supported parameters", async () => {
     const models = await upstream().models();
     expect(models).toContainEqual({
       id: "fake/smart",
@@ -56,6 +56,7 @@ describe("requests", () => {
       contextLength: 200000,
       promptPrice: 3,
       completionPrice: 15,
+      supportedParameters: ["include_reasoning", "max_tokens", "reasoning"],
     });
   });
 });
