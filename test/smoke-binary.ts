@@ -82,16 +82,17 @@ async function runOnce(
       ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),
       base + path,
     ]);
-    const text = curl.stdout.toString();
-    const split = text.indexOf("\r\n\r\n");
-    const head = split >= 0 ? text.slice(0, split) : "";
+    // Split as bytes: a PNG's body is not text, and decoding it would change it.
+    const raw = new Uint8Array(curl.stdout);
+    const split = Buffer.from(raw).indexOf("\r\n\r\n");
+    const head = split >= 0 ? new TextDecoder().decode(raw.subarray(0, split)) : "";
     const status = Number(head.split(" ")[1] ?? 0);
     const h = new Headers();
     for (const line of head.split("\r\n").slice(1)) {
       const i = line.indexOf(":");
       if (i > 0) h.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
     }
-    return { status, headers: h, body: new TextEncoder().encode(split >= 0 ? text.slice(split + 4) : "") };
+    return { status, headers: h, body: split >= 0 ? raw.subarray(split + 4) : new Uint8Array() };
   };
   for (let i = 0; i < 400; i++) {
     const res = await fetchIn("/readyz").catch(() => undefined);
@@ -121,8 +122,8 @@ async function runOnce(
     check(`${label}: ${entry} page 200`, page.status === 200 && html.includes("<!doctype html>"));
     const assets = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     check(
-      `${label}: page links css, htmx, the ws extension, the icon and app.js`,
-      assets.length === 5,
+      `${label}: page links css, htmx, the ws extension, the icons and app.js`,
+      assets.length === 6,
       assets.join(" "),
     );
     for (const asset of assets) {
