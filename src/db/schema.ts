@@ -139,6 +139,11 @@ export const messages = pgTable(
     cost: numeric("cost", { precision: 18, scale: 10, mode: "number" }),
     createdAt: createdAt(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /**
+     * While an answer is written: until when the process writing it has vouched for it (it renews
+     * this every few seconds). Past it, any process takes the answer for dead (see chat/leases.ts).
+     */
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
   },
   (t) => [
     index("messages_chat_page_idx").on(t.chatId, t.id),
