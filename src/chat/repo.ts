@@ -385,6 +385,8 @@ export async function restartMessage(db: Db, id: string, model: string): Promise
   const [message] = await db
     .update(messages)
     .set({
+      // Written long ago: without a fresh lease it would look abandoned at once.
+      leaseUntil: sql`now() + ${LEASE}`,
       content: "",
       html: null,
       reasoning: null,
@@ -404,9 +406,45 @@ export async function restartMessage(db: Db, id: string, model: string): Promise
   return message;
 }
 
-/** Answers left `streaming` by a process that died; they become `interrupted`. */
-export function orphanedAnswers(db: Db): Promise<Message[]> {
+/** Every answer marked as being written (on the embedded database, one process writes them all). */
+export function streamingAnswers(db: Db): Promise<Message[]> {
   return db.select().from(messages).where(eq(messages.status, "streaming"));
+}
+
+/*
+ * Leases. The process writing an answer renews its `lease_until` every few seconds; an answer
+ * whose lease ran out has nobody writing it (its process was killed, froze, or lost the
+ * database), and any process may end it as interrupted. An answer not yet renewed counts from
+ * when it was written.
+ */
+export const LEASE_SECONDS = 10;
+const LEASE = sql.raw(`interval '${LEASE_SECONDS} seconds'`);
+const leaseExpired = sql`${messages.status} = 'streaming' and coalesce(${messages.leaseUntil}, ${messages.createdAt} + ${LEASE}) < now()`;
+
+/** Vouches for these answers (those still being written) for another lease. */
+export async function renewLeases(db: Db, ids: string[]): Promise<void> {
+  await db
+    .update(messages)
+    .set({ leaseUntil: sql`now() + ${LEASE}` })
+    .where(and(inArray(messages.id, ids), eq(messages.status, "streaming")));
+}
+
+/** Answers nobody has vouched for within a lease. */
+export function expiredAnswers(db: Db): Promise<Message[]> {
+  return db.select().from(messages).where(leaseExpired);
+}
+
+/**
+ * Ends an answer whose lease ran out as interrupted, with the text saved so far; undefined if
+ * another process got there first or its writer vouched for it meanwhile.
+ */
+export async function interruptExpired(db: Db, id: string, html: string): Promise<Message | undefined> {
+  const [message] = await db
+    .update(messages)
+    .set({ status: "interrupted", html, finishedAt: sql`now()` })
+    .where(and(eq(messages.id, id), leaseExpired))
+    .returning();
+  return message;
 }
 
 /** A message as the upstream request needs it. */

@@ -204,6 +204,36 @@ export function createChatService({ database, upstream, bus, config, log, timing
   }
 
   /**
+   * Every few seconds this process vouches for the answers it is writing (a lease in the
+   * database), and ends as interrupted, text kept, any answer nobody vouches for: one whose
+   * process was killed, froze or lost the database, here or in another instance sharing it.
+   */
+  async function keepLeases() {
+    const mine = generations.ids();
+    if (mine.length) await repo.renewLeases(db, mine);
+    for (const m of await repo.expiredAnswers(db)) {
+      // Ours after all (this process stalled past its lease): vouch for it again.
+      if (generations.get(m.id)) continue;
+      await withChatLock(m.chatId, async () => {
+        const safeHtml = renderMarkdown(m.content);
+        const ended = await repo.interruptExpired(db, m.id, safeHtml);
+        const found = ended && (await repo.chatWithTotals(db, m.chatId));
+        if (!ended || !found) return; // another process ended it first, or the chat is gone
+        log.warn("answer abandoned by its writer marked interrupted", { messageId: m.id });
+        broadcast.answerFinished(found.chat, ended, safeHtml, found.totals);
+        refreshSidebar(found.chat.userId);
+      });
+    }
+  }
+  const leaseTimer = setInterval(
+    () => {
+      keepLeases().catch((err) => log.warn("could not keep answer leases", { error: err }));
+    },
+    (repo.LEASE_SECONDS * 1000) / 3,
+  );
+  leaseTimer.unref();
+
+  /**
    * Why an edit or a switch was refused under the chat's lock: an answer started (a send's
    * answer starts just after its lock), or another tab moved the chat to another branch.
    */
@@ -547,9 +577,14 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     models,
 
-    /** At start: answers a dead process left `streaming` become `interrupted`, text kept. */
+    /**
+     * At start: answers a dead process left `streaming` become `interrupted`, text kept. On the
+     * embedded database that is all of them (one process at a time); on Postgres only those whose
+     * lease ran out, as other processes may be writing theirs (the rest are ended by keepLeases
+     * once theirs runs out).
+     */
     async recoverInterrupted(): Promise<number> {
-      const orphans = await repo.orphanedAnswers(db);
+      const orphans = await (database.driver === "pglite" ? repo.streamingAnswers(db) : repo.expiredAnswers(db));
       for (const m of orphans) {
         await repo.finishMessage(db, m.id, {
           ...m,
@@ -565,6 +600,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     /** At shutdown: every answer in flight is aborted and saved as `interrupted`, and tabs told. */
     async shutdown() {
+      clearInterval(leaseTimer);
       await generations.stopAll();
       await Promise.all(sidebarLanes);
     },

@@ -134,6 +134,11 @@ export class Generations {
     return n;
   }
 
+  /** The answers this process is writing now. */
+  ids(): string[] {
+    return [...this.live.keys()];
+  }
+
   get size(): number {
     return this.live.size;
   }

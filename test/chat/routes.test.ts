@@ -208,21 +208,29 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect(answer!.html).toContain("never ending");
   });
 
-  test("answers left streaming by a dead process become interrupted at start, text kept", async () => {
-    const [chat] = await t.database.db
-      .insert(chats)
-      .values({ userId: server.user.id, title: "Crashed", model: "fake/fast" })
-      .returning();
-    await t.database.db.insert(messages).values([
-      { chatId: chat!.id, role: "user", content: "hello" },
-      { chatId: chat!.id, role: "assistant", content: "half an **answ", status: "streaming" },
-    ]);
+  test("answers left streaming by a dead process become interrupted at start, text kept; on Postgres, not those another process vouches for", async () => {
+    const chatWith = async (title: string, leaseUntil: Date) => {
+      const [chat] = await t.database.db
+        .insert(chats)
+        .values({ userId: server.user.id, title, model: "fake/fast" })
+        .returning();
+      await t.database.db.insert(messages).values([
+        { chatId: chat!.id, role: "user", content: "hello" },
+        { chatId: chat!.id, role: "assistant", content: "half an **answ", status: "streaming", leaseUntil },
+      ]);
+      return chat!;
+    };
+    const crashed = await chatWith("Crashed", new Date(Date.now() - 1000));
+    const elsewhere = await chatWith("Written elsewhere", new Date(Date.now() + 60_000));
     expect(await server.app.decorator.chat.recoverInterrupted()).toBeGreaterThanOrEqual(1);
-    const [, answer] = await rowsOf(chat!.id);
+    const [, answer] = await rowsOf(crashed.id);
     expect(answer).toMatchObject({ status: "interrupted", content: "half an **answ" });
-    const page = await (await server.fetch(`/chats/${chat!.id}`)).text();
+    const page = await (await server.fetch(`/chats/${crashed.id}`)).text();
     expect(page).toContain('data-status="interrupted"');
     expect(page).toContain("Retry");
+    // The embedded database has one process: nothing it left can still be written.
+    const [, other] = await rowsOf(elsewhere.id);
+    expect(other!.status).toBe(t.driver === "pglite" ? "interrupted" : "streaming");
   });
 });
 
