@@ -61,11 +61,19 @@ async function measure(label: string, database: Database) {
     const id = await seed(database, user.id, size);
     const times: number[] = [];
     let bytes = 0;
+    let wireBytes = 0;
     for (let i = 0; i < RUNS + 3; i++) {
       const start = performance.now();
       const res = await fetch(`${base}/chats/${id}`, { headers });
       if (res.status !== 200) throw new Error(`GET /chats/${id} answered ${res.status}`);
       bytes = (await res.arrayBuffer()).byteLength;
+      if (i === 0) {
+        const raw = await fetch(`${base}/chats/${id}`, {
+          headers: { ...headers, "accept-encoding": "gzip" },
+          decompress: false,
+        } as RequestInit);
+        wireBytes = (await raw.arrayBuffer()).byteLength;
+      }
       if (i >= 3) times.push(performance.now() - start); // the first runs warm caches
     }
     times.sort((a, b) => a - b);
@@ -75,6 +83,7 @@ async function measure(label: string, database: Database) {
       medianMs: times[Math.floor(times.length / 2)]!,
       p95Ms: times[Math.floor(times.length * 0.95)]!,
       kb: bytes / 1024,
+      gzipKb: wireBytes / 1024,
     });
   }
   await app.decorator.shutdown();
@@ -100,10 +109,10 @@ if (server) {
 }
 
 console.log("Opening a chat (GET /chats/:id, full page with its newest 50 messages), 127.0.0.1:");
-console.log("driver     messages   median ms   p95 ms   page KB");
+console.log("driver     messages   median ms   p95 ms   page KB   gzip'd KB");
 for (const r of results) {
   console.log(
-    `${r.driver.padEnd(10)} ${String(r.messages).padStart(8)} ${r.medianMs.toFixed(2).padStart(11)} ${r.p95Ms.toFixed(2).padStart(8)} ${r.kb.toFixed(1).padStart(9)}`,
+    `${r.driver.padEnd(10)} ${String(r.messages).padStart(8)} ${r.medianMs.toFixed(2).padStart(11)} ${r.p95Ms.toFixed(2).padStart(8)} ${r.kb.toFixed(1).padStart(9)} ${r.gzipKb.toFixed(1).padStart(11)}`,
   );
 }
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });

@@ -10,6 +10,7 @@ import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { bodyLimit } from "./http/body-limit.ts";
+import { compressHtml } from "./http/compress.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { manifestRoutes } from "./http/manifest.ts";
@@ -108,6 +109,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(errorHandler(log, record))
     .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE]))
     .use(sameOriginWrites(publicUrl(config)))
+    .use(compressHtml())
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
     .use(manifestRoutes(assets.urls))
