@@ -1,3 +1,4 @@
+import { SettingsSummary } from "../../views/components/chat-settings.tsx";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
@@ -87,6 +88,11 @@ export function createBroadcast(bus: Bus) {
         ComposerControls({ chatId: chat.id, oob: true }),
         ChatUsage({ totals, oob: true }),
       );
+    },
+
+    /** The bar under a chat's header that shows its system prompt and parameters, in every tab on it. */
+    settingsChanged(chat: Chat) {
+      toChat(chat.id, SettingsSummary({ chat, oob: true }));
     },
 
     chatRenamed(chat: Chat) {

@@ -547,6 +547,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
       if (!found) return undefined;
       const settings = parseSettings(form, found.chat.model, found.model, found.chat);
       const chat = await repo.updateChatSettings(db, userId, found.chat.id, settings);
+      if (chat) broadcast.settingsChanged(chat);
       return chat && { chat, model: found.model };
     },
 

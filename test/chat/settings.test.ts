@@ -48,6 +48,18 @@ eachDriver("a chat's system prompt and parameters", (t) => {
     return streamed().findLast((r) => r.body.messages.at(-1)?.content === content)!.body;
   }
 
+  test("every tab on the chat sees the new settings in its header at once", async () => {
+    const chat = await newChat();
+    const other = await server.socket(`/ws?chat=${chat.id}`);
+    await other.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = other.messages.length;
+    expect((await save(chat.id, { system_prompt: "Speak <only> in haiku.", temperature: "0.4" })).status).toBe(200);
+    const pushed = await other.waitFor((m) => m.includes('id="chat-settings-summary"'), { from });
+    expect(pushed).toContain("Speak &lt;only&gt; in haiku.");
+    expect(pushed).toContain("0.4");
+    await other.close();
+  });
+
   test("saved from the settings form, they show in the chat's header, not as a message", async () => {
     const chat = await newChat();
     const form = await (await server.fetch(`/chats/${chat.id}/settings`)).text();
