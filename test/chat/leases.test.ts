@@ -77,6 +77,29 @@ describe.if(DRIVERS.includes("postgres"))("answers across processes sharing one 
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  test("a rolling restart (SIGTERM one process, then the other) loses no message and no saved text", async () => {
+    const a = await start();
+    const b = await start();
+    const first = await slowAnswer(a.url, "first answer words ".repeat(100).trim());
+    expect(await a.stop()).toBe(0);
+    // A's answer is ended at once as interrupted with what it had, not left for the lease.
+    const ended = await first.answer();
+    expect(ended).toMatchObject({ status: "interrupted" });
+    expect(ended!.content.length).toBeGreaterThan(0);
+    const a2 = await start();
+    const second = await slowAnswer(b.url, "second answer words ".repeat(100).trim());
+    expect(await b.stop()).toBe(0);
+    expect(await second.answer()).toMatchObject({ status: "interrupted" });
+    // Both chats, each question and its saved answer, are there for the restarted process.
+    for (const { chatId, answerId } of [first, second]) {
+      const page = await (await fetch(`${a2.url}/chats/${chatId}`, { headers: { cookie: first.cookie } })).text();
+      expect(page).toContain("take your time");
+      expect(page).toContain(`id="msg-${answerId}"`);
+      expect(page).toContain('data-status="interrupted"');
+    }
+    await a2.stop();
+  });
+
   test("when the writer is killed, another process ends its answer as interrupted with the saved text, and it can be retried there", async () => {
     const a = await start();
     const b = await start();
