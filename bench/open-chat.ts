@@ -4,15 +4,10 @@
  * bench/results/. Usage: bun bench/open-chat.ts
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createApp } from "../src/app.ts";
-import { SESSION_COOKIE } from "../src/auth/cookie.ts";
 import { renderMarkdown } from "../src/chat/markdown.ts";
-import { loadConfig } from "../src/config.ts";
-import { type Database, openDatabase } from "../src/db/client.ts";
-import { migrate } from "../src/db/migrate.ts";
+import type { Database } from "../src/db/client.ts";
 import { chats, messages } from "../src/db/schema.ts";
-import { silentLogger } from "../src/log.ts";
-import { createDatabase, findPostgres } from "../test/support/postgres.ts";
+import { benchApp, onBothDrivers } from "./support.ts";
 
 const SIZES = [10, 5000];
 const RUNS = 30;
@@ -46,16 +41,11 @@ async function seed(database: Database, userId: string, count: number): Promise<
 }
 
 async function measure(label: string, database: Database) {
-  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
-    port: 0,
-    hostname: "127.0.0.1",
-  });
-  const base = `http://127.0.0.1:${app.server!.port}`;
+  const app = benchApp(database);
+  const { base } = app;
   // Pages are for signed-in people: one account, one session, as a browser would hold it.
-  const { auth } = app.decorator;
-  await auth.createUser("bench", "correct horse battery staple", true);
-  const { token, user } = await auth.signIn("bench", "correct horse battery staple", "127.0.0.1", "bench");
-  const headers = { cookie: `${SESSION_COOKIE}=${token}` };
+  const { user, cookie } = await app.person("bench", true);
+  const headers = { cookie };
   const rows = [];
   for (const size of SIZES) {
     const id = await seed(database, user.id, size);
@@ -86,27 +76,11 @@ async function measure(label: string, database: Database) {
       gzipKb: wireBytes / 1024,
     });
   }
-  await app.decorator.shutdown();
-  await app.stop(true);
+  await app.stop();
   return rows;
 }
 
-const results = [];
-const pglite = await openDatabase({ url: undefined, dataDir: "memory://" });
-await migrate(pglite);
-results.push(...(await measure("pglite", pglite)));
-await pglite.close();
-
-const server = await findPostgres();
-if (server) {
-  const created = await createDatabase(server.adminUrl);
-  const pg = await openDatabase({ url: created.url, dataDir: "" });
-  await migrate(pg, created.url);
-  results.push(...(await measure("postgres", pg)));
-  await pg.close();
-  await created.drop();
-  await server.stop();
-}
+const results = (await onBothDrivers(measure)).flat();
 
 console.log("Opening a chat (GET /chats/:id, full page with its newest 50 messages), 127.0.0.1:");
 console.log("driver     messages   median ms   p95 ms   page KB   gzip'd KB");

@@ -6,14 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { SESSION_COOKIE } from "../src/auth/cookie.ts";
-import { loadConfig } from "../src/config.ts";
-import { type Database, openDatabase } from "../src/db/client.ts";
-import { migrate } from "../src/db/migrate.ts";
+import type { Database } from "../src/db/client.ts";
 import { chats, messages } from "../src/db/schema.ts";
-import { silentLogger } from "../src/log.ts";
-import { createDatabase, findPostgres } from "../test/support/postgres.ts";
+import { benchApp, onBothDrivers } from "./support.ts";
 
 const MESSAGES = Number(process.argv.find((a) => a.startsWith("--messages="))?.split("=")[1] ?? 100_000);
 const PER_CHAT = 200;
@@ -59,23 +54,17 @@ async function seedMessages(database: Database, userId: string, count: number) {
 }
 
 async function measure(label: string, database: Database) {
-  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
-    port: 0,
-    hostname: "127.0.0.1",
-  });
-  const base = `http://127.0.0.1:${app.server!.port}`;
-  const { auth } = app.decorator;
-  await auth.createUser("bench", "correct horse battery staple", true);
-  await auth.createUser("someone", "a second long passphrase", false);
-  const { token, user } = await auth.signIn("bench", "correct horse battery staple", "127.0.0.1", "bench");
-  const other = await auth.signIn("someone", "a second long passphrase", "127.0.0.1", "bench");
+  const app = benchApp(database);
+  const { base } = app;
+  const { user, cookie } = await app.person("bench", true);
+  const other = await app.person("someone");
   const seeding = performance.now();
   await seedMessages(database, user.id, MESSAGES);
   await seedMessages(database, other.user.id, MESSAGES / 5);
   const seedSeconds = (performance.now() - seeding) / 1000;
   // As autovacuum would have by now on a database that grew to this size.
   await database.rows(sql`analyze`);
-  const headers = { cookie: `${SESSION_COOKIE}=${token}`, "HX-Request": "true" };
+  const headers = { cookie, "HX-Request": "true" };
   const rows = [];
   for (const [name, q] of QUERIES) {
     const times: number[] = [];
@@ -96,28 +85,13 @@ async function measure(label: string, database: Database) {
       p95Ms: times[Math.floor(times.length * 0.95)]!,
     });
   }
-  await app.decorator.shutdown();
-  await app.stop(true);
+  await app.stop();
   return { rows, seedSeconds };
 }
 
-const results = [];
-const pglite = await openDatabase({ url: undefined, dataDir: "memory://" });
-await migrate(pglite);
-const embedded = await measure("pglite", pglite);
-results.push(...embedded.rows);
-await pglite.close();
-
-const server = await findPostgres();
-if (server) {
-  const created = await createDatabase(server.adminUrl);
-  const pg = await openDatabase({ url: created.url, dataDir: "" });
-  await migrate(pg, created.url);
-  results.push(...(await measure("postgres", pg)).rows);
-  await pg.close();
-  await created.drop();
-  await server.stop();
-}
+const measured = await onBothDrivers(measure);
+const results = measured.flatMap((m) => m.rows);
+const embedded = measured[0]!;
 
 console.log(
   `Search (GET /search, up to 20 chats with headlines) over ${MESSAGES.toLocaleString("en")} messages of one person in ${MESSAGES / PER_CHAT} chats, and ${(MESSAGES / 5).toLocaleString("en")} of another's; seeding PGlite took ${embedded.seedSeconds.toFixed(0)} s:`,

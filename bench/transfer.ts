@@ -6,13 +6,8 @@
  * exporting it all again. Usage: bun bench/transfer.ts [--conversations=N]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createApp } from "../src/app.ts";
-import { SESSION_COOKIE } from "../src/auth/cookie.ts";
-import { loadConfig } from "../src/config.ts";
-import { type Database, openDatabase } from "../src/db/client.ts";
-import { migrate } from "../src/db/migrate.ts";
-import { silentLogger } from "../src/log.ts";
-import { createDatabase, findPostgres } from "../test/support/postgres.ts";
+import type { Database } from "../src/db/client.ts";
+import { benchApp, onBothDrivers } from "./support.ts";
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -91,19 +86,13 @@ function parleyFile(chatsCount: number, perChat: number): string {
 }
 
 async function measure(label: string, database: Database) {
-  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
-    port: 0,
-    hostname: "127.0.0.1",
-  });
-  const base = `http://127.0.0.1:${app.server!.port}`;
-  const { auth } = app.decorator;
+  const app = benchApp(database);
+  const { base } = app;
   const rows: Record<string, string | number>[] = [];
   let n = 0;
   const person = async () => {
-    const name = `bench${n++}`;
-    await auth.createUser(name, "correct horse battery staple", n === 1);
-    const { token, user } = await auth.signIn(name, "correct horse battery staple", "127.0.0.1", "bench");
-    return { user, headers: { cookie: `${SESSION_COOKIE}=${token}`, origin: base } };
+    const { user, cookie } = await app.person(`bench${n}`, n++ === 0);
+    return { user, headers: { cookie, origin: base } };
   };
 
   const files: [string, string, number][] = [
@@ -157,27 +146,11 @@ async function measure(label: string, database: Database) {
     });
   }
 
-  await app.decorator.shutdown();
-  await app.stop(true);
+  await app.stop();
   return rows;
 }
 
-const results = [];
-const pglite = await openDatabase({ url: undefined, dataDir: "memory://" });
-await migrate(pglite);
-results.push(...(await measure("pglite", pglite)));
-await pglite.close();
-
-const server = await findPostgres();
-if (server) {
-  const created = await createDatabase(server.adminUrl);
-  const pg = await openDatabase({ url: created.url, dataDir: "" });
-  await migrate(pg, created.url);
-  results.push(...(await measure("postgres", pg)));
-  await pg.close();
-  await created.drop();
-  await server.stop();
-}
+const results = (await onBothDrivers(measure)).flat();
 
 console.log("Import (POST /account/import) and export of it all (GET /account/export.json), 127.0.0.1:");
 console.log(

@@ -1,0 +1,52 @@
+/** What the in-process benchmarks (open-chat, search, transfer) share: the app, people, both drivers. */
+import { createApp } from "../src/app.ts";
+import { SESSION_COOKIE } from "../src/auth/cookie.ts";
+import { loadConfig } from "../src/config.ts";
+import { type Database, openDatabase } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { silentLogger } from "../src/log.ts";
+import { createDatabase, findPostgres } from "../test/support/postgres.ts";
+
+const PASSWORD = "correct horse battery staple";
+
+/** Parley's app on `database`, listening on 127.0.0.1; `person` makes an account signed in as a browser would be. */
+export function benchApp(database: Database) {
+  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const base = `http://127.0.0.1:${app.server!.port}`;
+  const { auth } = app.decorator;
+  return {
+    base,
+    async person(name: string, admin = false) {
+      await auth.createUser(name, PASSWORD, admin);
+      const { token, user } = await auth.signIn(name, PASSWORD, "127.0.0.1", "bench");
+      return { user, cookie: `${SESSION_COOKIE}=${token}` };
+    },
+    async stop() {
+      await app.decorator.shutdown();
+      await app.stop(true);
+    },
+  };
+}
+
+/** `measure` on a fresh embedded database, then on a fresh Postgres database when one answers. */
+export async function onBothDrivers<T>(measure: (driver: string, database: Database) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  const pglite = await openDatabase({ url: undefined, dataDir: "memory://" });
+  await migrate(pglite);
+  results.push(await measure("pglite", pglite));
+  await pglite.close();
+  const server = await findPostgres();
+  if (server) {
+    const created = await createDatabase(server.adminUrl);
+    const pg = await openDatabase({ url: created.url, dataDir: "" });
+    await migrate(pg, created.url);
+    results.push(await measure("postgres", pg));
+    await pg.close();
+    await created.drop();
+    await server.stop();
+  }
+  return results;
+}
