@@ -12,6 +12,7 @@ import {
   MAX_FINISH_REASON_LENGTH,
   MAX_MODEL_LENGTH,
   MAX_TITLE_LENGTH,
+  type MessageDetails,
   own,
   quoted,
   reader,
@@ -37,19 +38,10 @@ import {
 export const FORMAT = "parley-chats";
 export const VERSION = 1;
 
-export type ExportedMessage = {
+export type ExportedMessage = MessageDetails & {
   role: Message["role"];
   content: string;
-  reasoning: string | null;
   status: MessageStatus;
-  model: string | null;
-  error: string | null;
-  finishReason: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  reasoningTokens: number | null;
-  cachedTokens: number | null;
-  cost: number | null;
   createdAt: string;
   finishedAt: string | null;
 };

@@ -1,6 +1,6 @@
 import { MAX_MESSAGE_LENGTH, plainText } from "../chat/service.ts";
 import type { ChatSettings } from "../chat/settings.ts";
-import type { MessageStatus } from "../db/schema.ts";
+import type { Message, MessageStatus } from "../db/schema.ts";
 
 /*
  * What an import may hold, and the strict readers both file formats are read with. A file is
@@ -47,19 +47,24 @@ export type ImportedChat = {
   messages: ImportedMessage[];
 };
 
-export type ImportedMessage = {
+/** What a message keeps besides its role, text, status and times: the stored columns as they are. */
+export type MessageDetails = Pick<
+  Message,
+  | "reasoning"
+  | "model"
+  | "error"
+  | "finishReason"
+  | "promptTokens"
+  | "completionTokens"
+  | "reasoningTokens"
+  | "cachedTokens"
+  | "cost"
+>;
+
+export type ImportedMessage = MessageDetails & {
   role: "user" | "assistant";
   content: string;
-  reasoning: string | null;
   status: Exclude<MessageStatus, "streaming">;
-  model: string | null;
-  error: string | null;
-  finishReason: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  reasoningTokens: number | null;
-  cachedTokens: number | null;
-  cost: number | null;
   createdAt: Date;
   finishedAt: Date | null;
 };

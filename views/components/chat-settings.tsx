@@ -7,6 +7,7 @@ import {
 } from "../../src/chat/settings.ts";
 import type { Chat, Preset } from "../../src/db/schema.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
+import { PanelButton } from "./popover.tsx";
 
 const INPUT =
   "w-full rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950";
@@ -27,26 +28,14 @@ export function describeSettings(s: ChatSettings): string[] {
 /** "Settings" in the chat's header: a native popover whose form is loaded fresh each time it opens (the model may have changed). */
 export function SettingsButton({ chatId }: { chatId: string }): JSX.Element {
   return (
-    <>
-      <button
-        type="button"
-        popovertarget="settings-dialog"
-        class="rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800"
-      >
-        Settings
-      </button>
-      <div
-        id="settings-dialog"
-        popover
-        role="dialog"
-        aria-label="Chat settings"
-        hx-get={`/chats/${chatId}/settings`}
-        hx-trigger="toggle"
-        class="m-auto max-h-[calc(100dvh-2rem)] w-[min(32rem,calc(100vw-2rem))] overflow-y-auto rounded-xl border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-zinc-950/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-      >
-        <p class="text-sm text-zinc-500">Loading…</p>
-      </div>
-    </>
+    <PanelButton
+      id="settings-dialog"
+      button="Settings"
+      label="Chat settings"
+      src={`/chats/${chatId}/settings`}
+      fresh
+      width="w-[min(32rem,calc(100vw-2rem))]"
+    />
   );
 }
 

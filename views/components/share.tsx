@@ -1,4 +1,5 @@
 import type { ShareSummary } from "../../src/share/service.ts";
+import { PanelButton } from "./popover.tsx";
 
 const BUTTON =
   "rounded-md border border-zinc-300 px-2 py-1 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800";
@@ -6,26 +7,13 @@ const BUTTON =
 /** "Share" in the chat's header: a small dialog (a native popover) that loads its panel when first opened. */
 export function ShareButton({ chatId }: { chatId: string }): JSX.Element {
   return (
-    <>
-      <button
-        type="button"
-        popovertarget="share-dialog"
-        class="rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800"
-      >
-        Share
-      </button>
-      <div
-        id="share-dialog"
-        popover
-        role="dialog"
-        aria-label="Share this chat"
-        hx-get={`/chats/${chatId}/shares`}
-        hx-trigger="toggle once"
-        class="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-xl border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-zinc-950/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-      >
-        <p class="text-sm text-zinc-500">Loading…</p>
-      </div>
-    </>
+    <PanelButton
+      id="share-dialog"
+      button="Share"
+      label="Share this chat"
+      src={`/chats/${chatId}/shares`}
+      width="w-[min(28rem,calc(100vw-2rem))]"
+    />
   );
 }
 
