@@ -2,6 +2,8 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
+import { openPeerBus } from "./bus/notify.ts";
+import type { PeerEvent } from "./chat/broadcast.ts";
 import { chatRoutes } from "./chat/routes.ts";
 import { type ChatService, createChatService } from "./chat/service.ts";
 import { chatSettingsRoutes } from "./chat/settings-routes.ts";
@@ -50,16 +52,36 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const upstream = createUpstream(config);
   // Fan-out goes through the server's pub/sub, which exists once the app listens.
   const bus = {
-    server: undefined as { publish(topic: string, data: string): unknown } | undefined,
+    server: undefined as
+      | { publish(topic: string, data: string): unknown; subscriberCount(topic: string): number }
+      | undefined,
     publish(topic: string, data: string) {
       this.server?.publish(topic, data);
     },
+    watched(topic: string) {
+      return (this.server?.subscriberCount(topic) ?? 0) > 0;
+    },
   };
+  // Instances sharing a Postgres hear each other's events; the embedded database has one instance.
+  const peers =
+    database.driver === "postgres" && database.url
+      ? openPeerBus({
+          url: database.url,
+          log,
+          receive: (events) => chat.receive(events as PeerEvent[]),
+          resync: () => {
+            // What tabs here show may lack events that were missed: they reconnect and read afresh.
+            chat.forgetMirrors();
+            sockets.closeAll("Catching up");
+          },
+        })
+      : undefined;
   const metrics = createMetrics();
   const chat: ChatService = createChatService({
     database,
     upstream,
     bus,
+    peers,
     config,
     log,
     timing,
@@ -88,8 +110,12 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const shutdown = async () => {
     clearInterval(sweeper);
     await chat.shutdown();
+    // After the answers' ends, which other instances' tabs must hear too.
+    await peers?.close();
     sockets.closeAll();
   };
+  /** Resolves once this instance hears the others (at once on the embedded database). */
+  const ready = peers?.ready ?? Promise.resolve();
   // Socket limits live on the server: Elysia hands Bun only the app-wide websocket settings.
   // A tab that stops reading (a frozen laptop, a dead link) is closed once 1 MB waits for it:
   // otherwise Bun buffers 16 MB and then silently drops frames, leaving that tab with a gap.
@@ -103,7 +129,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       closeOnBackpressureLimit: true,
     },
   })
-    .decorate({ chat, auth, sockets, metrics, shutdown })
+    .decorate({ chat, auth, sockets, metrics, shutdown, ready })
     .use(requestLog(record))
     .use(securityHeaders())
     .use(errorHandler(log, record))

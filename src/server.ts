@@ -19,6 +19,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     });
     const app = createApp({ config, database, log });
     const chat = app.decorator.chat;
+    await app.decorator.ready;
     const recovered = await chat.recoverInterrupted();
     if (recovered) log.warn("answers left unfinished by a previous run marked interrupted", { count: recovered });
     try {

@@ -81,6 +81,16 @@
     markCurrentChat();
   });
 
+  // With several instances, a tab that caught up from the database may already hold messages
+  // whose announcement from another instance arrives after: each message appears once.
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail ?? {};
+    if (target?.id !== "transcript-live" || !fragment?.children) return;
+    for (const el of [...fragment.children]) {
+      if (el.id && el.id !== target.id && document.getElementById(el.id)) el.remove();
+    }
+  });
+
   // The chat list is pushed alike to every tab; each marks the chat it shows.
   const markCurrentChat = () => {
     for (const link of document.querySelectorAll("#chat-nav a")) {

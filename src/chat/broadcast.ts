@@ -4,13 +4,28 @@ import { FrameFragment, MessageArticle } from "../../views/components/message.ts
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, type ShownMessage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
-import type { Frame } from "../llm/generations.ts";
+import type { Frame, LiveAnswer } from "../llm/generations.ts";
+import type { Delta } from "./mirrors.ts";
 
 /**
- * Carries rendered fragments to every socket subscribed to a topic. In one process it is Bun's
- * pub/sub; the scale-out issue swaps in Postgres LISTEN/NOTIFY behind the same interface.
+ * Carries rendered fragments to this process's sockets subscribed to a topic (Bun's pub/sub).
+ * `watched` says whether any is, so work only they would see can be skipped.
  */
-export type Bus = { publish(topic: string, html: string): void };
+export type Bus = { publish(topic: string, html: string): void; watched(topic: string): boolean };
+
+/**
+ * What instances sharing one Postgres tell each other (see bus/notify.ts), so a tab sees the same
+ * whichever instance it is connected to. Fragments whose HTML is the same everywhere travel as
+ * HTML; an answer's words travel as text, which each instance renders for its own tabs (see
+ * mirrors.ts); a chat list is read afresh by each instance with a tab that shows it.
+ */
+export type PeerEvent =
+  | { kind: "html"; topic: string; html: string; ended?: string }
+  | ({ kind: "delta" } & Delta)
+  | { kind: "stop"; messageId: string; userId: string }
+  | { kind: "sidebar"; userId: string };
+
+export type Peers = { send(event: PeerEvent): void };
 
 /**
  * Who hears what: a chat's events go to the tabs open on it (a socket subscribes only after the
@@ -19,6 +34,8 @@ export type Bus = { publish(topic: string, html: string): void };
 export const topics = {
   chat: (chatId: string) => `chat:${chatId}`,
   user: (userId: string) => `user:${userId}`,
+  /** The chat a topic is about, if it is a chat's. */
+  chatOf: (topic: string) => (topic.startsWith("chat:") ? topic.slice(5) : undefined),
 };
 
 /** Our components are synchronous; kitajs would hand back a Promise only for async ones. */
@@ -27,42 +44,89 @@ export function html(element: JSX.Element): string {
   return element;
 }
 
-/** The one place that decides which fragments each event sends, and to whom. */
-export function createBroadcast(bus: Bus) {
-  const toChat = (chatId: string, ...parts: JSX.Element[]) =>
-    bus.publish(topics.chat(chatId), parts.map(html).join(""));
+/** The one place that decides which fragments each event sends, and to whom, here and on other instances. */
+export function createBroadcast(bus: Bus, peers?: Peers) {
+  /** `ended`: the answer the writer is done with (finished, or about to be written again from its start). */
+  const toChat = (chatId: string, parts: JSX.Element[], ended?: string) => {
+    const topic = topics.chat(chatId);
+    const joined = parts.map(html).join("");
+    bus.publish(topic, joined);
+    peers?.send({ kind: "html", topic, html: joined, ended });
+  };
 
   return {
-    /** A person's chat list, newest activity first, with the chats being answered marked. */
+    /** A person's chat list, newest activity first, with the chats being answered marked (this instance's tabs). */
     sidebar(userId: string, chats: Chat[], generating: Set<string>) {
       bus.publish(topics.user(userId), html(ChatNav({ chats, generating, oob: true })));
     },
 
+    /** Other instances read the person's chat list again for their tabs. */
+    sidebarChanged(userId: string) {
+      peers?.send({ kind: "sidebar", userId });
+    },
+
     /** The person's message and the empty answer appear in every tab on the chat. */
     exchangeStarted(chatId: string, user: Message, assistant: Message, first: boolean) {
-      toChat(
-        chatId,
+      toChat(chatId, [
         // Only a chat with no message yet shows the empty state (htmx reports a missing target as an error).
         first ? `<div id="empty-state" hx-swap-oob="delete"></div>` : "",
         `<div id="transcript-live" hx-swap-oob="beforeend">${html(MessageArticle({ message: user }))}${html(MessageArticle({ message: assistant }))}</div>`,
         ComposerControls({ chatId, streamingMessageId: assistant.id, oob: true }),
         ComposerStatus({ oob: true }),
+      ]);
+    },
+
+    /** New words of an answer this instance writes: rendered for its tabs, as text for other instances. */
+    frame(g: LiveAnswer & { chatId: string; messageId: string }, frame: Frame) {
+      this.mirrorFrame(g.chatId, g.messageId, frame);
+      peers?.send({
+        kind: "delta",
+        chatId: g.chatId,
+        messageId: g.messageId,
+        at: g.md.text.length - frame.text.length,
+        text: frame.text,
+        reasoningAt: g.reasoning.length - frame.reasoning.length,
+        reasoning: frame.reasoning,
+        notice: frame.notice,
+      });
+    },
+
+    /** A frame for this instance's tabs only (of an answer written here, or mirrored from another instance). */
+    mirrorFrame(chatId: string, messageId: string, frame: Frame) {
+      bus.publish(
+        topics.chat(chatId),
+        html(FrameFragment({ messageId, safeBlocks: frame.newBlocks, tail: frame.tail, reasoning: frame.reasoning })),
       );
     },
 
-    frame(chatId: string, messageId: string, frame: Frame) {
-      toChat(
-        chatId,
-        FrameFragment({ messageId, safeBlocks: frame.newBlocks, tail: frame.tail, reasoning: frame.reasoning }),
+    /** An answer another instance writes, whole as it stands, for this instance's tabs (a mirror just caught up). */
+    mirrorWhole(message: Message, live: LiveAnswer) {
+      bus.publish(
+        topics.chat(message.chatId),
+        html(
+          MessageArticle({
+            message,
+            live: { safeBlocks: live.md.blocks, safeTail: live.tail, reasoning: live.reasoning },
+            oob: true,
+          }),
+        ),
       );
+    },
+
+    /** Asks the instance writing an answer to stop it. */
+    stopElsewhere(messageId: string, userId: string) {
+      peers?.send({ kind: "stop", messageId, userId });
     },
 
     answerRestarted(chat: Chat, message: Message) {
       toChat(
         chat.id,
-        MessageArticle({ message, oob: true }),
-        ComposerControls({ chatId: chat.id, streamingMessageId: message.id, oob: true }),
-        ComposerStatus({ oob: true }),
+        [
+          MessageArticle({ message, oob: true }),
+          ComposerControls({ chatId: chat.id, streamingMessageId: message.id, oob: true }),
+          ComposerStatus({ oob: true }),
+        ],
+        message.id,
       );
     },
 
@@ -72,39 +136,40 @@ export function createBroadcast(bus: Bus) {
      * messages follow what stayed, which all came before them.
      */
     branched(chatId: string, left: string[], shown: ShownMessage[], streamingMessageId?: string) {
-      toChat(
-        chatId,
+      toChat(chatId, [
         ...left.map((id) => `<article id="msg-${id}" hx-swap-oob="delete"></article>`),
         `<div id="transcript-live" hx-swap-oob="beforeend">${shown.map((m) => html(MessageArticle(m))).join("")}</div>`,
         ComposerControls({ chatId, streamingMessageId, oob: true }),
         ComposerStatus({ oob: true }),
-      );
+      ]);
     },
 
     answerFinished(chat: Chat, message: Message, safeHtml: string, totals: Totals) {
       toChat(
         chat.id,
-        MessageArticle({ message, safeHtml, oob: true }),
-        ComposerControls({ chatId: chat.id, oob: true }),
-        ChatUsage({ totals, oob: true }),
+        [
+          MessageArticle({ message, safeHtml, oob: true }),
+          ComposerControls({ chatId: chat.id, oob: true }),
+          ChatUsage({ totals, oob: true }),
+        ],
+        message.id,
       );
     },
 
     /** The bar under a chat's header that shows its system prompt and parameters, in every tab on it. */
     settingsChanged(chat: Chat) {
-      toChat(chat.id, SettingsSummary({ chat, oob: true }));
+      toChat(chat.id, [SettingsSummary({ chat, oob: true })]);
     },
 
     chatRenamed(chat: Chat) {
-      toChat(chat.id, ChatTitle({ chat, oob: true }));
+      toChat(chat.id, [ChatTitle({ chat, oob: true })]);
     },
 
     chatDeleted(chatId: string) {
-      toChat(
-        chatId,
+      toChat(chatId, [
         ComposerStatus({ text: "This chat was deleted.", kind: "error", oob: true }),
         `<div id="composer-controls" hx-swap-oob="true"></div>`,
-      );
+      ]);
     },
   };
 }

@@ -411,6 +411,21 @@ export function streamingAnswers(db: Db): Promise<Message[]> {
   return db.select().from(messages).where(eq(messages.status, "streaming"));
 }
 
+/** A message by id, whoever's it is (to follow an answer another instance writes). */
+export async function getMessage(db: Db, id: string): Promise<Message | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  return row;
+}
+
+/** The id of the answer being written in a chat, if one is. */
+export async function streamingAnswerIn(db: Db, chatId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), eq(messages.status, "streaming")));
+  return row?.id;
+}
+
 /*
  * Leases. The process writing an answer renews its `lease_until` every few seconds; an answer
  * whose lease ran out has nobody writing it (its process was killed, froze, or lost the

@@ -15,8 +15,9 @@ import {
 import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
 import { getOwnPreset, listPresets } from "../presets/repo.ts";
-import { type Bus, createBroadcast, html } from "./broadcast.ts";
+import { type Bus, createBroadcast, html, type PeerEvent, type Peers, topics } from "./broadcast.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { Mirrors } from "./mirrors.ts";
 import * as repo from "./repo.ts";
 import { answerParams, parseSettings, settingsOf } from "./settings.ts";
 
@@ -36,6 +37,8 @@ export type ChatServiceDeps = {
   database: Database;
   upstream: Upstream;
   bus: Bus;
+  /** Other instances on the same Postgres; none on the embedded database. */
+  peers?: Peers;
   config: Config;
   log: Logger;
   timing?: GenerationTiming;
@@ -43,9 +46,9 @@ export type ChatServiceDeps = {
 };
 
 /** Everything a person can do with chats; routes and the socket call this, never the repo. */
-export function createChatService({ database, upstream, bus, config, log, timing, metrics }: ChatServiceDeps) {
+export function createChatService({ database, upstream, bus, peers, config, log, timing, metrics }: ChatServiceDeps) {
   const { db } = database;
-  const broadcast = createBroadcast(bus);
+  const broadcast = createBroadcast(bus, peers);
   const sends = new RateLimit(config.sendsPerMinute, 60_000);
 
   /**
@@ -101,7 +104,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
   const generations: Generations = new Generations(
     upstream,
     {
-      frame: (g, frame) => broadcast.frame(g.chatId, g.messageId, frame),
+      frame: (g, frame) => broadcast.frame(g, frame),
       save: (batch) => repo.saveProgress(db, batch),
       end: (g, outcome) => endAnswer(g, outcome),
       retrying: (event) => html(RetryingNotice(event)),
@@ -110,6 +113,48 @@ export function createChatService({ database, upstream, bus, config, log, timing
     timing,
     metrics,
   );
+
+  /** Answers other instances are writing, followed for this instance's tabs. */
+  const mirrors = new Mirrors({
+    watched: (chatId) => bus.watched(topics.chat(chatId)),
+    read: (messageId) => repo.getMessage(db, messageId),
+    lock: (chatId, fn) => withChatLock(chatId, fn),
+    frame: (chatId, messageId, frame) => broadcast.mirrorFrame(chatId, messageId, frame),
+    whole: (message, live) => broadcast.mirrorWhole(message, live),
+  });
+
+  /**
+   * Events from other instances, in the order each sent them. A chat's go through its critical
+   * section, like this instance's own, so a tab resynchronising here gets each exactly once.
+   */
+  function receive(events: PeerEvent[]) {
+    for (const e of events) {
+      switch (e.kind) {
+        case "html": {
+          const chatId = topics.chatOf(e.topic);
+          if (!chatId) bus.publish(e.topic, e.html);
+          else {
+            void withChatLock(chatId, async () => {
+              if (e.ended) mirrors.end(e.ended);
+              bus.publish(e.topic, e.html);
+            });
+          }
+          break;
+        }
+        case "delta":
+          void withChatLock(e.chatId, async () => mirrors.apply(e));
+          break;
+        case "stop": {
+          const g = generations.get(e.messageId);
+          if (g?.userId === e.userId) generations.stop(g.messageId);
+          break;
+        }
+        case "sidebar":
+          refreshSidebarHere(e.userId);
+          break;
+      }
+    }
+  }
 
   async function endAnswer(g: Generation, outcome: Outcome) {
     const safeHtml = renderMarkdown(g.md.text);
@@ -195,7 +240,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
   function show(message: Message): ShownMessage {
     if (message.role !== "assistant") return { message };
     if (message.status === "streaming") {
-      const g = generations.get(message.id);
+      const g = generations.get(message.id) ?? mirrors.get(message.id);
       if (g) return { message, live: { safeBlocks: g.md.blocks, safeTail: g.tail, reasoning: g.reasoning } };
       const safeTail = message.content ? renderMarkdown(message.content) : "";
       return { message, live: { safeBlocks: [], safeTail, reasoning: message.reasoning ?? "" } };
@@ -209,6 +254,7 @@ export function createChatService({ database, upstream, bus, config, log, timing
    * process was killed, froze or lost the database, here or in another instance sharing it.
    */
   async function keepLeases() {
+    mirrors.sweep();
     const mine = generations.ids();
     if (mine.length) await repo.renewLeases(db, mine);
     for (const m of await repo.expiredAnswers(db)) {
@@ -266,7 +312,13 @@ export function createChatService({ database, upstream, bus, config, log, timing
   // A refresh queued and not yet started will read the newest state: a second one would repeat it.
   const sidebarWaiting = new Set<string>();
   function refreshSidebar(userId: string | null) {
-    if (!userId || sidebarWaiting.has(userId)) return;
+    if (!userId) return;
+    broadcast.sidebarChanged(userId);
+    refreshSidebarHere(userId);
+  }
+  /** The refresh for this instance's tabs; none is read when no tab here shows the person's list. */
+  function refreshSidebarHere(userId: string) {
+    if (sidebarWaiting.has(userId) || !bus.watched(topics.user(userId))) return;
     sidebarWaiting.add(userId);
     const lane = userId.charCodeAt(userId.length - 1) % sidebarLanes.length;
     sidebarLanes[lane] = sidebarLanes[lane]!.then(async () => {
@@ -316,6 +368,11 @@ export function createChatService({ database, upstream, bus, config, log, timing
 
     /** Pushes the person's chat list to their tabs (after chats were added elsewhere, such as an import). */
     refreshSidebar,
+
+    receive,
+
+    /** Events from other instances may have been missed: tabs are about to reconnect and read afresh. */
+    forgetMirrors: () => mirrors.clear(),
 
     getChat: (userId: string, id: unknown) => repo.getOwnChat(db, userId, id),
 
@@ -416,12 +473,18 @@ export function createChatService({ database, upstream, bus, config, log, timing
       return chat;
     },
 
-    /** Stop: aborts the upstream request; the answer keeps what streamed, as `stopped`. */
-    stop(userId: string, messageId: unknown) {
+    /**
+     * Stop: aborts the upstream request; the answer keeps what streamed, as `stopped`. An answer
+     * another instance writes is stopped there, asked over the bus.
+     */
+    async stop(userId: string, messageId: unknown) {
       const g = repo.isId(messageId) ? generations.get(messageId) : undefined;
-      if (!g || g.userId !== userId || !generations.stop(g.messageId)) {
-        throw new ChatError("There is no answer being written to stop.");
+      if (g?.userId === userId && generations.stop(g.messageId)) return;
+      if (!g && peers) {
+        const message = await repo.getOwnMessage(db, userId, messageId);
+        if (message?.status === "streaming") return broadcast.stopElsewhere(message.id, userId);
       }
+      throw new ChatError("There is no answer being written to stop.");
     },
 
     /** Writes the chat's newest answer again (after an error, a Stop, or to get another). */
@@ -565,6 +628,9 @@ export function createChatService({ database, upstream, bus, config, log, timing
       if (live) {
         generations.stop(live.messageId);
         await live.done;
+      } else if (peers) {
+        const writing = await repo.streamingAnswerIn(db, chatId);
+        if (writing) broadcast.stopElsewhere(writing, userId);
       }
       return withChatLock(chatId, async () => {
         const deleted = await repo.deleteChat(db, userId, chatId);

@@ -29,8 +29,8 @@ export function createSocketRegistry() {
       return open.size;
     },
     /** 1012 "service restart": htmx-ext-ws reconnects (with backoff) only after 1006/1011/1012/1013. */
-    closeAll() {
-      for (const ws of open.keys()) ws.close(1012, "Parley is restarting");
+    closeAll(reason = "Parley is restarting") {
+      for (const ws of open.keys()) ws.close(1012, reason);
       open.clear();
     },
     /** 4001: the session ended. htmx-ext-ws does not reconnect; app.js sends the tab to sign in. */
@@ -119,7 +119,8 @@ export function chatSocket(
             await service.send(user.id, frame.chat, frame.content);
             return;
           case "stop":
-            return service.stop(user.id, frame.message);
+            await service.stop(user.id, frame.message);
+            return;
           case "retry":
             await service.retry(user.id, frame.message);
             return;

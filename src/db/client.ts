@@ -30,6 +30,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type Database = {
   driver: "pglite" | "postgres";
   db: Db;
+  /** The Postgres server's URL, for connections of their own (the event bus's). */
+  url?: string;
   /** Raw SQL returning rows; hides that PGlite answers `{ rows }` and postgres.js an array. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
   close(): Promise<void>;
@@ -70,7 +72,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       `Could not connect to the database at DATABASE_URL (${redactUrl(url)}): ${describeDbError(err)}.`,
     );
   }
-  return fromPostgresClient(client, poolSize);
+  return { ...fromPostgresClient(client, poolSize), url };
 }
 
 /** Wraps a postgres.js client (the pool, or a dedicated connection) as a Database. */

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
+  bigserial,
   boolean,
   doublePrecision,
   index,
@@ -211,3 +212,14 @@ export const presets = pgTable(
 );
 
 export type Preset = typeof presets.$inferSelect;
+
+/**
+ * Live events between instances travel as Postgres notifications, which hold at most 8,000
+ * bytes. A larger one (a finished answer's HTML) is written here and notified by its id; rows
+ * are read within moments and deleted after a few minutes (see bus/notify.ts).
+ */
+export const busEvents = pgTable("bus_events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  payload: text("payload").notNull(),
+  createdAt: createdAt(),
+});

@@ -13,13 +13,47 @@ export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
 
 export type Outcome = { status: EndStatus; error?: string; usage?: Usage; finishReason?: string };
 
-/** One answer being written. Lives on the server, not in any socket: closing a tab does not stop it. */
-export class Generation {
+/**
+ * An answer's text as it grows, rendered for tabs: its blocks, its open tail and its reasoning.
+ * The process writing an answer keeps one; so does every other instance showing that answer,
+ * fed the same text (a mirror), so each renders its own frames for its own tabs.
+ */
+export class LiveAnswer {
   readonly md = new StreamingMarkdown();
   /** The model's reasoning so far (plain text, shown apart from the answer). */
   reasoning = "";
   /** The tail's HTML as last published; with `md.blocks` it is exactly what subscribers have. */
   tail = "";
+
+  /** Adds the text and reasoning that arrived since the last frame; returns what tabs need, if anything changed. */
+  advance(text: string, reasoning: string): Frame | undefined {
+    const shown = this.md.tail;
+    const { newBlocks, tail, grown } = text ? this.md.push(text) : { newBlocks: [], tail: this.tail, grown: undefined };
+    // A tail that moved into the new blocks is replaced whole, even where the text looks grown;
+    // words the renderer was spared go straight out, when the tabs have the tail they grew.
+    let change: Frame["tail"];
+    if (tail === this.tail) change = undefined;
+    else if (newBlocks.length) change = { safeHtml: tail };
+    else if (grown !== undefined && shown === this.tail) change = { safeAppend: grown, depth: 1 };
+    else {
+      const growth = tailGrowth(this.tail, tail);
+      change = growth ? { safeAppend: growth.append, depth: growth.depth } : { safeHtml: tail };
+    }
+    this.tail = tail;
+    this.reasoning += reasoning;
+    if (!change && !newBlocks.length && !reasoning) return undefined;
+    return { newBlocks, tail: change, reasoning, text };
+  }
+
+  /** Shows a status line (such as a retry's) where the answer's next words will appear. */
+  notice(safeHtml: string): Frame {
+    this.tail = safeHtml;
+    return { newBlocks: [], tail: { safeHtml }, reasoning: "", text: "", notice: safeHtml };
+  }
+}
+
+/** One answer being written. Lives on the server, not in any socket: closing a tab does not stop it. */
+export class Generation extends LiveAnswer {
   /** How much of the text and reasoning is saved: in UTF-16 units here, in characters (code points) in Postgres. */
   private readonly saved = { text: 0, textChars: 0, reasoning: 0, reasoningChars: 0 };
 
@@ -56,6 +90,7 @@ export class Generation {
     /** The chat's first answer: once complete, the chat gets a title. */
     readonly first: boolean,
   ) {
+    super();
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -72,6 +107,10 @@ export type Frame = {
   tail: { safeHtml: string } | { safeAppend: string; depth: number } | undefined;
   /** Reasoning text that arrived since the last frame (plain text). */
   reasoning: string;
+  /** The answer's text that arrived since the last frame, as the model wrote it. */
+  text: string;
+  /** The status line the tail became (a retry's), when that is what this frame shows. */
+  notice?: string;
 };
 
 /** What a progress save adds to one answer: its text and reasoning after the characters already saved. */
@@ -210,26 +249,10 @@ export class Generations {
     const flush = () => {
       timer = undefined;
       if (!pending && !pendingReasoning) return;
-      const shown = g.md.tail;
-      const { newBlocks, tail, grown } = pending
-        ? g.md.push(pending)
-        : { newBlocks: [], tail: g.tail, grown: undefined };
-      const reasoning = pendingReasoning;
+      const frame = g.advance(pending, pendingReasoning);
       pending = "";
       pendingReasoning = "";
-      // A tail that moved into the new blocks is replaced whole, even where the text looks grown;
-      // words the renderer was spared go straight out, when the tabs have the tail they grew.
-      let change: Frame["tail"];
-      if (tail === g.tail) change = undefined;
-      else if (newBlocks.length) change = { safeHtml: tail };
-      else if (grown !== undefined && shown === g.tail) change = { safeAppend: grown, depth: 1 };
-      else {
-        const growth = tailGrowth(g.tail, tail);
-        change = growth ? { safeAppend: growth.append, depth: growth.depth } : { safeHtml: tail };
-      }
-      g.tail = tail;
-      g.reasoning += reasoning;
-      if (change || newBlocks.length || reasoning) this.hooks.frame(g, { newBlocks, tail: change, reasoning });
+      if (frame) this.hooks.frame(g, frame);
       this.saveSoon(g);
     };
 
@@ -257,8 +280,7 @@ export class Generations {
           arrived();
         } else if (event.type === "retrying") {
           // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
-          g.tail = this.hooks.retrying(event);
-          this.hooks.frame(g, { newBlocks: [], tail: { safeHtml: g.tail }, reasoning: "" });
+          this.hooks.frame(g, g.notice(this.hooks.retrying(event)));
         } else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { chats, messages } from "../../src/db/schema.ts";
 import { defaultAnswer, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
+import { finalAnswerHtml, rebuildAnswer } from "../support/frames.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { finished } from "../support/ws.ts";
 
@@ -106,34 +107,12 @@ eachDriver("the chat socket", (t) => {
     const snapshot = await again.waitFor((m) => m.includes('id="transcript-live" hx-swap-oob="true"'));
     expect(snapshot).toContain(`id="msg-${id}" data-role="assistant" data-status="streaming"`);
     // Rebuild the answer from the snapshot and the frames after it, as htmx would.
-    const blocks = [/<div id="msg-[^"]+-blocks">([\s\S]*?)<\/div><div id="msg-[^"]+-tail">/.exec(snapshot)![1]!];
-    // Frames after the snapshot may grow the snapshot's own tail.
-    let tail = new RegExp(`<div id="msg-${id}-tail">([\\s\\S]*?)</div></div><footer`).exec(snapshot)![1]!;
-    let appended = 0;
     const done = await again.waitFor(finished(id));
     const rest = again.messages.slice(again.messages.indexOf(snapshot) + 1, again.messages.indexOf(done));
-    for (const frame of rest) {
-      const added = new RegExp(
-        `<div id="msg-${id}-blocks" hx-swap-oob="beforeend">([\\s\\S]*?)</div><div id="msg-${id}-tail"`,
-      ).exec(frame);
-      if (added) blocks.push(added[1]!);
-      const replaced = new RegExp(`<div id="msg-${id}-tail" hx-swap-oob="true">([\\s\\S]*?)</div>$`).exec(frame);
-      if (replaced) tail = replaced[1]!;
-      // Grown text goes inside the innermost element still open: before the tail's last `depth` closing tags.
-      const grown = new RegExp(`<div hx-swap-oob="beforeend:#msg-${id}-tail((?: > :last-child)+)">([^<]*)</div>$`).exec(
-        frame,
-      );
-      if (grown) {
-        const depth = grown[1]!.split(":last-child").length - 1;
-        const at = [...tail.matchAll(/<\/[a-z][a-z0-9]*>\s*/g)].at(-depth)!.index!;
-        tail = tail.slice(0, at) + grown[2]! + tail.slice(at);
-        appended++;
-      }
-    }
-    expect(appended).toBeGreaterThan(0);
+    const rebuilt = rebuildAnswer(id, snapshot, rest);
+    expect(rebuilt.appended).toBeGreaterThan(0);
     expect(rest.length).toBeGreaterThan(0);
-    const finalHtml = /<div data-body class="markdown min-w-0 break-words">([\s\S]*?)<\/div><footer/.exec(done)![1]!;
-    expect(blocks.join("") + tail).toBe(finalHtml);
+    expect(rebuilt.html).toBe(finalAnswerHtml(done));
     await again.close();
   });
 

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { asc, eq, sql } from "drizzle-orm";
+import { messages } from "../../src/db/schema.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { finalAnswerHtml, rebuildAnswer } from "../support/frames.ts";
+import { type Parley, runParley, startParley } from "../support/process.ts";
+import { finished, openSocket, type TestSocket } from "../support/ws.ts";
+
+const PASSWORD = "a long enough password";
+
+/**
+ * Several server processes on one Postgres, as behind a load balancer: a tab sees the same
+ * whichever process it is connected to, live, through Postgres LISTEN/NOTIFY.
+ */
+describe.if(DRIVERS.includes("postgres"))("live events across instances sharing one Postgres", () => {
+  let t: TestDb;
+  let fake: FakeUpstream;
+  let env: Record<string, string>;
+  const running: Parley[] = [];
+  let a: Parley;
+  let b: Parley;
+  let c: Parley;
+  let cookie: string;
+  beforeAll(async () => {
+    t = await freshDatabase("postgres");
+    fake = startFakeUpstream();
+    env = { DATABASE_URL: t.url!, ...fakeEnv(fake) };
+    expect((await runParley(["user", "create", "ann"], env, undefined, PASSWORD)).code).toBe(0);
+    [a, b, c] = await Promise.all([startParley(env), startParley(env), startParley(env)]);
+    running.push(a, b, c);
+    cookie = await signIn(a.url);
+  });
+  afterAll(async () => {
+    for (const p of running) if (p.proc.exitCode === null) await p.stop("SIGKILL");
+    await fake.stop();
+    await t.close();
+  });
+
+  const signIn = async (url: string) => {
+    const res = await fetch(`${url}/signin`, {
+      method: "POST",
+      headers: { Origin: url },
+      body: new URLSearchParams({ username: "ann", password: PASSWORD }),
+      redirect: "manual",
+    });
+    return res.headers.get("set-cookie")!.split(";")[0]!;
+  };
+  /** A chat with one finished exchange, made through `url`. */
+  const newChat = async (url: string) => {
+    fake.queue({ text: "Hello there." });
+    const made = await fetch(`${url}/chats`, {
+      method: "POST",
+      headers: { Origin: url, cookie },
+      body: new URLSearchParams({ content: "first words", model: "fake/fast" }),
+      redirect: "manual",
+    });
+    const chatId = /\/chats\/([0-9a-f-]+)$/.exec(made.headers.get("location")!)![1]!;
+    await until(
+      () => rows(chatId),
+      (r) => r[1]?.status === "complete",
+      "the first answer",
+    );
+    return chatId;
+  };
+  const rows = (chatId: string) =>
+    t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id));
+  const until = async <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) => {
+    for (let i = 0; i < 1200; i++) {
+      const value = await read();
+      if (done(value)) return value;
+      await Bun.sleep(25);
+    }
+    throw new Error(`${what} never happened`);
+  };
+  const tab = async (p: Parley, chatId: string, since?: string) => {
+    const ws = await openSocket(p.url, `/ws?chat=${chatId}${since ? `&since=${since}` : ""}`, { cookie });
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    return ws;
+  };
+  const assistantId = (html: string) => /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(html)?.[1];
+  /** Numbered words, so any gap or repeat in what a tab shows would be visible. */
+  const counted = (n: number) =>
+    Array.from({ length: n }, (_, i) => `w${i + 1}${i % 12 === 11 ? "\n\n" : " "}`)
+      .join("")
+      .trim();
+
+  test("an answer written by one instance streams live to tabs on two others: every word once, in order", async () => {
+    const chatId = await newChat(a.url);
+    const [onA, onB, onC] = [await tab(a, chatId), await tab(b, chatId), await tab(c, chatId)];
+    const text = counted(120);
+    fake.queue({ text, tokenDelayMs: 10 });
+    onA.send({ action: "send", chat: chatId, content: "count for me" });
+    const asked = (m: string) => m.includes("count for me") && m.includes('data-role="user"');
+    for (const ws of [onB, onC]) {
+      const started = await ws.waitFor(asked);
+      const id = assistantId(started)!;
+      const done = await ws.waitFor(finished(id), { timeoutMs: 30_000 });
+      // The question arrived once; the answer's frames, applied to the empty answer it came with, build its final render.
+      expect(ws.messages.filter(asked)).toHaveLength(1);
+      const frames = ws.messages.slice(ws.messages.indexOf(started) + 1, ws.messages.indexOf(done));
+      expect(frames.length).toBeGreaterThan(5);
+      const rebuilt = rebuildAnswer(id, started, frames);
+      expect(rebuilt.html).toBe(finalAnswerHtml(done));
+      expect(rebuilt.html).toContain("w120");
+      expect(done).toContain('data-status="complete"');
+    }
+    // The writing instance's own tab got the same final render.
+    const id = assistantId(await onA.waitFor(asked))!;
+    expect(finalAnswerHtml(await onA.waitFor(finished(id)))).toBe(finalAnswerHtml(await onB.waitFor(finished(id))));
+    await Promise.all([onA.close(), onB.close(), onC.close()]);
+  });
+
+  test("a tab opened on another instance mid-answer catches up from the saved text, then follows live", async () => {
+    const chatId = await newChat(a.url);
+    const onA = await tab(a, chatId);
+    const text = counted(200);
+    fake.queue({ text, tokenDelayMs: 15 });
+    onA.send({ action: "send", chat: chatId, content: "count slowly" });
+    const id = assistantId(await onA.waitFor((m) => m.includes("count slowly")))!;
+    await until(
+      () => rows(chatId),
+      (r) => (r[3]?.content.length ?? 0) > 40,
+      "a progress save",
+    );
+    // Half-way between saves: B must hold the words that arrive until the next save covers them.
+    await Bun.sleep(500);
+    const since = (await rows(chatId))[2]!.id;
+    const late = await tab(b, chatId, since);
+    const snapshot = late.messages.find((m) => m.includes('id="transcript-live" hx-swap-oob="true"'))!;
+    expect(snapshot).toContain(`id="msg-${id}" data-role="assistant" data-status="streaming"`);
+    const done = await late.waitFor(finished(id), { timeoutMs: 30_000 });
+    // B had no tab on the chat, so no mirror: it starts one from the saved text, shows the
+    // answer whole as it stands, and sends frames against that.
+    const whole = late.messages.find(
+      (m) => m.includes(`<article id="msg-${id}" hx-swap-oob="true"`) && m.includes('data-status="streaming"'),
+    )!;
+    expect(whole).toBeDefined();
+    const frames = late.messages.slice(late.messages.indexOf(whole) + 1, late.messages.indexOf(done));
+    expect(frames.length).toBeGreaterThan(5);
+    expect(rebuildAnswer(id, whole, frames).html).toBe(finalAnswerHtml(done));
+    expect(done).toContain("w200");
+    await Promise.all([onA.close(), late.close()]);
+  });
+
+  test("Stop pressed on a tab of another instance stops the answer where it is written", async () => {
+    const chatId = await newChat(a.url);
+    const [onA, onB] = [await tab(a, chatId), await tab(b, chatId)];
+    const text = counted(400);
+    fake.queue({ text, tokenDelayMs: 20 });
+    onA.send({ action: "send", chat: chatId, content: "count until stopped" });
+    const id = assistantId(await onB.waitFor((m) => m.includes("count until stopped")))!;
+    await onB.waitFor((m) => m.includes(`msg-${id}-tail`) && !m.includes("<article") && m.includes("w5"));
+    onB.send({ action: "stop", message: id });
+    const stopped = await onB.waitFor(finished(id));
+    expect(stopped).toContain('data-status="stopped"');
+    expect(await onA.waitFor(finished(id))).toContain('data-status="stopped"');
+    const saved = (await rows(chatId))[3]!;
+    expect(saved.status).toBe("stopped");
+    expect(saved.content.length).toBeGreaterThan(0);
+    expect(text.startsWith(saved.content)).toBe(true);
+    expect(saved.content).not.toContain("w400");
+    // Stopping what is not being written anywhere still gets its sentence.
+    onB.send({ action: "stop", message: id });
+    await onB.waitFor((m) => m.includes("There is no answer being written to stop."));
+    await Promise.all([onA.close(), onB.close()]);
+  });
+
+  test("when Postgres cuts an instance's listening connection, its tabs reconnect, catch up, and hear the others again", async () => {
+    const chatId = await newChat(a.url);
+    const [onA0, onB] = [await tab(a, chatId), await tab(b, chatId)];
+    const closedWith = (ws: TestSocket) =>
+      new Promise<number>((resolve) => ws.socket.addEventListener("close", (e) => resolve(e.code)));
+    const closed = [closedWith(onA0), closedWith(onB)];
+    // Every instance's listener: each reconnects and tells its tabs to resynchronise.
+    const [killed] = await t.database.rows<{ n: number }>(
+      sql.raw(
+        "select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = 'parley-bus-listen' and datname = current_database()",
+      ),
+    );
+    expect(killed!.n).toBe(3);
+    // 1012: htmx-ext-ws reconnects by itself after it. B sends it once it listens again.
+    expect(await Promise.all(closed)).toEqual([1012, 1012]);
+    // Meanwhile a message is sent through A; B's tab, reconnecting, reads it from the database.
+    fake.queue({ text: "said while B was deaf" });
+    const onA = await tab(a, chatId);
+    onA.send({ action: "send", chat: chatId, content: "are you there" });
+    await until(
+      () => rows(chatId),
+      (r) => r[3]?.status === "complete",
+      "the answer",
+    );
+    const since = (await rows(chatId))[1]!.id;
+    const back = await tab(b, chatId, since);
+    const snapshot = back.messages.find((m) => m.includes('id="transcript-live" hx-swap-oob="true"'))!;
+    expect(snapshot).toContain("are you there");
+    expect(snapshot).toContain("said while B was deaf");
+    // And B hears A live again.
+    fake.queue({ text: "heard live" });
+    onA.send({ action: "send", chat: chatId, content: "and now" });
+    const started = await back.waitFor((m) => m.includes("and now") && m.includes('data-role="user"'));
+    expect(await back.waitFor(finished(assistantId(started)!))).toContain("heard live");
+    await Promise.all([onA.close(), back.close()]);
+  });
+});
