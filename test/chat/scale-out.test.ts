@@ -111,6 +111,25 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
     await Promise.all([onA.close(), onB.close(), onC.close()]);
   });
 
+  test("events larger than a notification (a long answer's final render) arrive through bus_events; the chat list follows", async () => {
+    const chatId = await newChat(a.url);
+    const onB = await tab(b, chatId);
+    const text = "A long paragraph of plain words that goes on. ".repeat(400).trim();
+    const [before] = await t.database.rows<{ n: number }>(sql.raw("select count(*)::int as n from bus_events"));
+    fake.queue({ text, tokenSize: 400 });
+    const onA = await tab(a, chatId);
+    onA.send({ action: "send", chat: chatId, content: "write a lot" });
+    const started = await onB.waitFor((m) => m.includes("write a lot") && m.includes('data-role="user"'));
+    const done = await onB.waitFor(finished(assistantId(started)!), { timeoutMs: 30_000 });
+    expect(Buffer.byteLength(done)).toBeGreaterThan(8000);
+    expect(finalAnswerHtml(done)).toBe(`<p>${text}</p>\n`);
+    const [after] = await t.database.rows<{ n: number }>(sql.raw("select count(*)::int as n from bus_events"));
+    expect(after!.n).toBeGreaterThan(before!.n);
+    // B read the chat list again for its tab (A said it changed; the list is B's own render).
+    await onB.waitFor((m) => m.includes('id="chat-nav"'), { from: onB.messages.indexOf(started) });
+    await Promise.all([onA.close(), onB.close()]);
+  });
+
   test("a tab opened on another instance mid-answer catches up from the saved text, then follows live", async () => {
     const chatId = await newChat(a.url);
     const onA = await tab(a, chatId);
