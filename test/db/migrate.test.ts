@@ -23,6 +23,7 @@ for (const driver of DRIVERS) {
         expect(first).toEqual({ applied: migrations.length, total: migrations.length });
         expect(await tables(t.database)).toEqual([
           "drizzle.__drizzle_migrations",
+          "public.bus_events",
           "public.chats",
           "public.messages",
           "public.presets",
