@@ -108,6 +108,8 @@ describe.if(DRIVERS.includes("postgres"))("answers across processes sharing one 
     const watching = await openSocket(b.url, `/ws?chat=${chatId}`, { cookie });
     await watching.waitFor((m) => m.includes('id="transcript-live"'));
     await until(answer, (m) => (m?.content.length ?? 0) > 20, "a progress save");
+    // The tab on B follows A's answer live until A dies.
+    await watching.waitFor((m) => m.includes(`msg-${answerId}-tail`) && !m.includes("<article"));
     a.proc.kill("SIGKILL");
     await a.proc.exited;
     const ended = await until(answer, (m) => m?.status !== "streaming", "the dead writer's answer ending");
