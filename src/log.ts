@@ -34,8 +34,10 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; write?:
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 
+/** An error as its message, with its cause's (drizzle's "Failed query" wraps the database's reason). */
 function errorReplacer(_key: string, value: unknown) {
-  return value instanceof Error ? value.message : value;
+  if (!(value instanceof Error)) return value;
+  return value.cause instanceof Error ? `${value.message}: ${value.cause.message}` : value.message;
 }
 
 /** A logger that drops everything, for tests that do not read the log. */

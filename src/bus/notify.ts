@@ -74,20 +74,24 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
     const notifications = pack(batch.map((e) => JSON.stringify(e)));
     const first = seq + 1;
     seq += notifications.length;
+    const head = (i: number) => `{"from":"${me}","seq":${first + i}`;
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        await writer.begin(async (tx) => {
-          for (const [i, { json, big }] of notifications.entries()) {
-            const head = `{"from":"${me}","seq":${first + i}`;
-            if (!big) await tx`select pg_notify(${CHANNEL}, ${`${head},"events":${json}}`})`;
-            else {
-              await tx`
-                with row as (insert into bus_events (payload) values (${json}) returning id)
-                select pg_notify(${CHANNEL}, ${head} || ',"ref":' || id || '}') from row`;
-            }
-          }
+        // Events too large for a notification are written first (rare: a long answer's end); a
+        // crash before the notifications leaves rows nobody reads, swept later.
+        const refs = await Promise.all(
+          notifications.map(({ json, big }) =>
+            big ? writer<{ id: string }[]>`insert into bus_events (payload) values (${json}) returning id` : undefined,
+          ),
+        );
+        const payloads = notifications.map(({ json }, i) => {
+          const ref = refs[i]?.[0]?.id;
+          return ref === undefined ? `${head(i)},"events":${json}}` : `${head(i)},"ref":${ref}}`;
         });
+        // One statement, one round trip, one commit for the whole batch: Postgres delivers one
+        // transaction's notifications in the order they were made, which is the array's.
+        await writer`select pg_notify(${CHANNEL}, payload) from unnest(${payloads}::text[]) as payload`;
         return;
       } catch (err) {
         if (closed) return;
@@ -106,7 +110,9 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
   // read before the next is handled.
   const lastSeq = new Map<string, number>();
   let received: Promise<void> = Promise.resolve();
+  const mine = `{"from":"${me}"`;
   function onNotify(payload: string) {
+    if (payload.startsWith(mine)) return; // our own, heard back: not worth parsing
     let envelope: Envelope;
     try {
       envelope = JSON.parse(payload);
@@ -114,7 +120,6 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
       log.warn("a notification that is not Parley's was ignored", { bytes: payload.length });
       return;
     }
-    if (envelope.from === me) return;
     received = received.then(async () => {
       const last = lastSeq.get(envelope.from);
       lastSeq.set(envelope.from, envelope.seq);

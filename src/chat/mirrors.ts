@@ -40,12 +40,17 @@ const FORGET_AFTER_MS = 60_000;
 /**
  * Answers other instances are writing, followed here so this instance's tabs see them live. Each
  * mirror is fed the text the writer sends and renders its own frames, because the writer's frames
- * are changes to the writer's own render. A mirror started mid-answer begins from the saved text
- * and holds the deltas that arrive until a save covers the text before them: no gap and nothing
- * twice, like a tab reconnecting to the writer.
+ * are changes to the writer's own render. A mirror begins from the saved text and holds the
+ * deltas that arrive until a save covers the text before them, then shows the answer whole: no
+ * gap and nothing twice, like a tab reconnecting to the writer.
  */
 export class Mirrors {
   private readonly all = new Map<string, Mirror>();
+  /**
+   * Answers the database already shows ended while their words are still arriving (the bus runs
+   * behind the database under load): those words are dropped until the end's own event comes.
+   */
+  private readonly ended = new Map<string, number>();
 
   constructor(private readonly hooks: MirrorHooks) {}
 
@@ -62,13 +67,11 @@ export class Mirrors {
       this.all.delete(d.messageId);
       return;
     }
+    if (this.ended.has(d.messageId)) return;
     if (!m) {
-      if (d.at === 0 && d.reasoningAt === 0) {
-        // From the first words: the tabs have the empty answer the start of the exchange showed.
-        const fresh: Mirror = { answer: new LiveAnswer(), chatId: d.chatId, seen: Date.now(), ready: true };
-        this.all.set(d.messageId, fresh);
-        this.feed(fresh, d);
-      } else this.catchUp(d);
+      // Even from the first words: a tab may have read the answer from the database ahead of the
+      // bus (or after it ended), so what it shows is replaced by the mirror's whole answer.
+      this.catchUp(d);
       return;
     }
     m.seen = Date.now();
@@ -87,16 +90,19 @@ export class Mirrors {
   /** The answer ended or was written again from its start: the writer's last word on it came. */
   end(messageId: string) {
     this.all.delete(messageId);
+    this.ended.delete(messageId);
   }
 
   /** Everything is read again from the database (events may have been missed). */
   clear() {
     this.all.clear();
+    this.ended.clear();
   }
 
   /** Drops mirrors that heard nothing for a minute (their chat was deleted, or their end missed). */
   sweep(now = Date.now()) {
     for (const [id, m] of this.all) if (now - m.seen > FORGET_AFTER_MS) this.all.delete(id);
+    for (const [id, at] of this.ended) if (now - at > FORGET_AFTER_MS) this.ended.delete(id);
   }
 
   private feed(m: Mirror, d: Delta) {
@@ -119,7 +125,8 @@ export class Mirrors {
         if (this.all.get(first.messageId) !== m) return; // ended or restarted meanwhile
         const saved = await this.hooks.read(first.messageId);
         if (saved?.status !== "streaming") {
-          this.all.delete(first.messageId); // its end is on the way, with the whole answer
+          this.all.delete(first.messageId);
+          if (saved) this.ended.set(first.messageId, Date.now()); // its end is on the way, with the whole answer
           return;
         }
         if (saved.content.length >= first.at && (saved.reasoning ?? "").length >= first.reasoningAt) {

@@ -255,8 +255,10 @@ export function createChatService({ database, upstream, bus, peers, config, log,
    */
   async function keepLeases() {
     mirrors.sweep();
-    const mine = generations.ids();
-    if (mine.length) await repo.renewLeases(db, mine);
+    await generations.betweenSaves(async () => {
+      const mine = generations.ids();
+      if (mine.length) await repo.renewLeases(db, mine);
+    });
     for (const m of await repo.expiredAnswers(db)) {
       // Ours after all (this process stalled past its lease): vouch for it again.
       if (generations.get(m.id)) continue;

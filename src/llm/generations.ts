@@ -178,6 +178,16 @@ export class Generations {
     return [...this.live.keys()];
   }
 
+  /**
+   * Runs `fn` between saves, never beside one: a statement touching many of these answers (lease
+   * renewal) run beside a save that touches them too could deadlock with it in Postgres.
+   */
+  betweenSaves(fn: () => Promise<void>): Promise<void> {
+    const run = this.saving.then(fn);
+    this.saving = run.catch(() => {});
+    return run;
+  }
+
   get size(): number {
     return this.live.size;
   }

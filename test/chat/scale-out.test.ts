@@ -96,11 +96,16 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
       const started = await ws.waitFor(asked);
       const id = assistantId(started)!;
       const done = await ws.waitFor(finished(id), { timeoutMs: 30_000 });
-      // The question arrived once; the answer's frames, applied to the empty answer it came with, build its final render.
+      // The question arrived once; the answer's frames build its final render.
       expect(ws.messages.filter(asked)).toHaveLength(1);
-      const frames = ws.messages.slice(ws.messages.indexOf(started) + 1, ws.messages.indexOf(done));
+      // The mirror on B shows the answer whole when it starts following it; frames build on that.
+      const whole = ws.messages.find(
+        (m) => m.includes(`<article id="msg-${id}" hx-swap-oob="true"`) && m.includes('data-status="streaming"'),
+      )!;
+      expect(whole).toBeDefined();
+      const frames = ws.messages.slice(ws.messages.indexOf(whole) + 1, ws.messages.indexOf(done));
       expect(frames.length).toBeGreaterThan(5);
-      const rebuilt = rebuildAnswer(id, started, frames);
+      const rebuilt = rebuildAnswer(id, whole, frames);
       expect(rebuilt.html).toBe(finalAnswerHtml(done));
       expect(rebuilt.html).toContain("w120");
       expect(done).toContain('data-status="complete"');
