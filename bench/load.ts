@@ -7,6 +7,9 @@
  *   bun bench/load.ts                     1, 100, 500 and 1,000 streams, then 5,000 idle sockets
  *                                         (--idle=N); table + bench/results/
  *   bun bench/load.ts --streams=50 --check  CI: exit 1 on any error or lost text, never on a time
+ *   bun bench/load.ts --instances=2       two Parley processes on one database: the streams split
+ *                                         over both, then each with a second tab on the other
+ *   bun bench/load.ts --bin=PATH          another build of Parley (say, of an older commit)
  *
  * Uses dist/parley when it exists (else the sources) and the Postgres the tests use.
  */
@@ -27,9 +30,12 @@ const TOKENS = Number(arg("tokens") ?? 200);
 const IDLE = Number(arg("idle") ?? (CHECK ? 0 : 5000));
 const TOKEN_MS = Number(arg("token-ms") ?? 20);
 const FIRST_MS = 100;
+const INSTANCES = Number(arg("instances") ?? 1);
+if (INSTANCES !== 1 && INSTANCES !== 2) throw new Error("--instances is 1 or 2");
 const ROOT = resolve(import.meta.dir, "..");
 const PASSWORD = "correct horse battery staple";
 
+type Usage = { cpuPercent: number; peakRssMb: number };
 type Result = {
   streams: number;
   completed: number;
@@ -37,8 +43,15 @@ type Result = {
   addedFirstTokenMs: { median: number; p99: number };
   frameLatencyMs: { median: number; p99: number };
   tokensPerSecond: number;
+  /** The server processes together (percent of one core; both Parley instances when there are two). */
   cpuPercent: number;
   peakRssMb: number;
+  /** Each server process, in the order started. */
+  processes: Usage[];
+  /** The Postgres backends serving the benchmark's database (Parley's pools and its bus connections). */
+  postgresCpuPercent: number;
+  /** Every core of the machine together: the servers, Postgres, the fake upstream, this client, and anything else running. */
+  machineCpuPercent: number;
 };
 
 const quantile = (values: number[], q: number) => {
@@ -54,6 +67,26 @@ function usage(pid: number): { cpu: number; rssMb: number } {
   const cpu = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return { cpu, rssMb: Number(rss ?? 0) / 1024 };
+}
+
+/** CPU seconds used so far by each process still running, by pid. */
+function cpuOf(pids: number[]): Map<number, number> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      used.set(pid, usage(pid).cpu);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return used;
+}
+
+/** Busy CPU seconds of all the machine's cores together, from /proc/stat. */
+function machineBusy(): number {
+  const ticks = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const idle = ticks[3]! + ticks[4]!; // idle and iowait
+  return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
 }
 
 async function freePort(): Promise<number> {
@@ -86,101 +119,142 @@ type Stream = {
 };
 
 /**
- * Opens `n` sockets, makes them all send at once, and times what comes back. `parse` says, for
- * one incoming message, which stamps it carries and whether the answer ended.
+ * Opens `n` streams of `tabs` sockets each, makes each stream's first socket send (all at once),
+ * and times what comes back on every socket. `parse` says, for one incoming message, which stamps
+ * it carries and whether the answer ended.
  */
 async function drive(opts: {
   n: number;
-  open: (i: number) => WebSocket;
+  /** Sockets per stream: the first sends, the others are more tabs on the same chat. */
+  tabs?: number;
+  open: (i: number, tab: number) => WebSocket;
   /** Whether a message shows the socket is ready to send; undefined: ready once open. */
   ready?: (message: string) => boolean;
-  frame: (w: WebSocket & { answerId?: string }, message: string) => { stamps: number[]; done: boolean; error?: string };
+  frame: (
+    w: WebSocket & { answerId?: string },
+    message: string,
+    i: number,
+  ) => { stamps: number[]; done: boolean; error?: string };
   send: (ws: WebSocket, i: number) => void;
-  pid: number;
-}): Promise<{ streams: Stream[]; cpu: number; peakRssMb: number; wall: number }> {
-  const sockets: (WebSocket & { answerId?: string })[] = [];
-  const streams: Stream[] = Array.from({ length: opts.n }, () => ({ sentAt: 0, latencies: [] }));
+  /** The server processes whose CPU and memory are measured. */
+  pids: number[];
+  /** The Postgres backends whose CPU is measured (those connected when the run starts and ends). */
+  backends?: () => Promise<number[]>;
+}): Promise<{
+  tabs: Stream[][];
+  processes: Usage[];
+  postgresCpuPercent: number;
+  machineCpuPercent: number;
+  wall: number;
+}> {
+  const tabCount = opts.tabs ?? 1;
+  const total = opts.n * tabCount;
+  const senders: WebSocket[] = [];
+  const sockets: WebSocket[] = [];
+  const tabs = Array.from({ length: tabCount }, () =>
+    Array.from({ length: opts.n }, (): Stream => ({ sentAt: 0, latencies: [] })),
+  );
   let readyCount = 0;
   const allReady = Promise.withResolvers<void>();
   let doneCount = 0;
   const allDone = Promise.withResolvers<void>();
+  const finish = () => {
+    if (++doneCount === total) allDone.resolve();
+  };
   for (let i = 0; i < opts.n; i++) {
-    const ws = opts.open(i) as WebSocket & { answerId?: string };
-    let isReady = false;
-    const markReady = () => {
-      isReady = true;
-      if (++readyCount === opts.n) allReady.resolve();
-    };
-    if (!opts.ready) ws.addEventListener("open", markReady, { once: true });
-    ws.addEventListener("message", (event) => {
-      const message = String(event.data);
-      if (!isReady) {
-        if (opts.ready?.(message)) markReady();
-        return;
-      }
-      const s = streams[i]!;
-      if (s.doneAt || s.failed) return;
-      const now = nowMicros();
-      const { stamps, done, error } = opts.frame(ws, message);
-      if (stamps.length) {
-        if (s.firstAt === undefined) {
-          s.firstAt = now;
-          s.firstStamp = Math.min(...stamps);
+    for (let t = 0; t < tabCount; t++) {
+      const ws = opts.open(i, t) as WebSocket & { answerId?: string };
+      const s = tabs[t]![i]!;
+      let isReady = false;
+      const markReady = () => {
+        isReady = true;
+        if (++readyCount === total) allReady.resolve();
+      };
+      if (!opts.ready) ws.addEventListener("open", markReady, { once: true });
+      ws.addEventListener("message", (event) => {
+        const message = String(event.data);
+        if (!isReady) {
+          if (opts.ready?.(message)) markReady();
+          return;
         }
-        s.latencies.push((now - Math.max(...stamps)) / 1000);
-      }
-      if (error) s.failed = error;
-      if (done) s.doneAt = now;
-      if ((done || error) && ++doneCount === opts.n) allDone.resolve();
-    });
-    ws.addEventListener("close", () => {
-      const s = streams[i]!;
-      if (!s.doneAt && !s.failed && s.sentAt) {
-        s.failed = "socket closed";
-        if (++doneCount === opts.n) allDone.resolve();
-      }
-    });
-    sockets.push(ws);
-    if (i % 50 === 49) await Bun.sleep(10); // do not open a thousand at the same instant
+        if (s.doneAt || s.failed) return;
+        const now = nowMicros();
+        const { stamps, done, error } = opts.frame(ws, message, i);
+        if (stamps.length) {
+          if (s.firstAt === undefined) {
+            s.firstAt = now;
+            s.firstStamp = Math.min(...stamps);
+          }
+          s.latencies.push((now - Math.max(...stamps)) / 1000);
+        }
+        if (error) s.failed = error;
+        if (done) s.doneAt = now;
+        if (done || error) finish();
+      });
+      ws.addEventListener("close", () => {
+        if (!s.doneAt && !s.failed && s.sentAt) {
+          s.failed = "socket closed";
+          finish();
+        }
+      });
+      if (t === 0) senders.push(ws);
+      sockets.push(ws);
+      if (sockets.length % 50 === 0) await Bun.sleep(10); // do not open a thousand at the same instant
+    }
   }
   await Promise.race([allReady.promise, Bun.sleep(60_000).then(() => Promise.reject(new Error("sockets not ready")))]);
 
-  const before = usage(opts.pid);
-  let peak = before.rssMb;
+  const before = opts.pids.map(usage);
+  const peaks = before.map((u) => u.rssMb);
   const sampler = setInterval(() => {
-    peak = Math.max(peak, usage(opts.pid).rssMb);
+    opts.pids.forEach((pid, p) => {
+      peaks[p] = Math.max(peaks[p]!, usage(pid).rssMb);
+    });
   }, 100);
+  const backendsBefore = cpuOf((await opts.backends?.()) ?? []);
+  const busyBefore = machineBusy();
   const started = nowMicros();
   for (let i = 0; i < opts.n; i++) {
-    streams[i]!.sentAt = nowMicros();
-    opts.send(sockets[i]!, i);
+    const sentAt = nowMicros();
+    for (const tab of tabs) tab[i]!.sentAt = sentAt;
+    opts.send(senders[i]!, i);
   }
   const limit = FIRST_MS + TOKENS * TOKEN_MS * 4 + 30_000;
   await Promise.race([allDone.promise, Bun.sleep(limit)]);
   const wall = (nowMicros() - started) / 1e6;
+  const machineCpuPercent = ((machineBusy() - busyBefore) / wall) * 100;
   clearInterval(sampler);
-  const after = usage(opts.pid);
-  for (const s of streams) if (!s.doneAt && !s.failed) s.failed = "timed out";
+  const after = opts.pids.map(usage);
+  let backendSeconds = 0;
+  for (const [pid, cpu] of cpuOf((await opts.backends?.()) ?? []))
+    backendSeconds += cpu - (backendsBefore.get(pid) ?? 0);
+  for (const tab of tabs) for (const s of tab) if (!s.doneAt && !s.failed) s.failed = "timed out";
   for (const ws of sockets) ws.close();
   await Bun.sleep(200);
-  return { streams, cpu: ((after.cpu - before.cpu) / wall) * 100, peakRssMb: Math.max(peak, after.rssMb), wall };
+  const processes = after.map((u, p) => ({
+    cpuPercent: ((u.cpu - before[p]!.cpu) / wall) * 100,
+    peakRssMb: Math.max(peaks[p]!, u.rssMb),
+  }));
+  return { tabs, processes, postgresCpuPercent: (backendSeconds / wall) * 100, machineCpuPercent, wall };
 }
 
+/** One tab's figures (`streams`: the first socket of each stream, or the second...) over a run. */
 function summarise(
-  n: number,
+  streams: Stream[],
   run: Awaited<ReturnType<typeof drive>>,
   upstreamFirst: (i: number) => number | undefined,
 ): Result {
-  const ok = run.streams.filter((s) => s.doneAt && !s.failed);
-  const added = run.streams.flatMap((s, i) => {
+  const n = streams.length;
+  const ok = streams.filter((s) => s.doneAt && !s.failed);
+  const added = streams.flatMap((s, i) => {
     const received = upstreamFirst(i);
     if (s.firstAt === undefined || s.firstStamp === undefined || received === undefined) return [];
     // Client-observed time to first token, minus the upstream's own (request in → first token out).
     return [(s.firstAt - s.sentAt - (s.firstStamp - received)) / 1000];
   });
-  const latencies = run.streams.flatMap((s) => s.latencies);
+  const latencies = streams.flatMap((s) => s.latencies);
   const lastDone = Math.max(...ok.map((s) => s.doneAt!));
-  const firstSent = Math.min(...run.streams.map((s) => s.sentAt));
+  const firstSent = Math.min(...streams.map((s) => s.sentAt));
   return {
     streams: n,
     completed: ok.length,
@@ -188,8 +262,11 @@ function summarise(
     addedFirstTokenMs: { median: quantile(added, 0.5), p99: quantile(added, 0.99) },
     frameLatencyMs: { median: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
     tokensPerSecond: ok.length ? (ok.length * TOKENS) / ((lastDone - firstSent) / 1e6) : 0,
-    cpuPercent: run.cpu,
-    peakRssMb: run.peakRssMb,
+    cpuPercent: run.processes.reduce((sum, p) => sum + p.cpuPercent, 0),
+    peakRssMb: run.processes.reduce((sum, p) => sum + p.peakRssMb, 0),
+    processes: run.processes,
+    postgresCpuPercent: run.postgresCpuPercent,
+    machineCpuPercent: run.machineCpuPercent,
   };
 }
 
@@ -201,7 +278,8 @@ const fake = startFakeUpstream();
 const pg = await findPostgres();
 if (!pg) throw new Error("The load benchmark needs Postgres (TEST_DATABASE_URL or 127.0.0.1:5432).");
 const target = await createDatabase(pg.adminUrl);
-const binary = join(ROOT, "dist", "parley");
+const binary = resolve(arg("bin") ?? join(ROOT, "dist", "parley"));
+if (arg("bin") && !existsSync(binary)) throw new Error(`--bin: no file at ${binary}`);
 const useBinary = existsSync(binary) && !process.argv.includes("--source");
 // --profile: run the sources under Bun's sampling profiler; the profile (a .cpuprofile and a
 // Markdown summary) lands in bench/results/ when Parley exits.
@@ -236,25 +314,31 @@ if (!CHECK) {
   startup["PGlite, later runs (best of 2)"] = Math.min(...later);
   rmSync(dir, { recursive: true, force: true });
 }
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
+type Instance = { proc: Bun.Subprocess; port: number; base: string };
+/** A Parley process on the benchmark's database (instances on one database hear each other). */
+async function spawnParley(): Promise<Instance> {
+  const port = await freePort();
+  const proc = Bun.spawn(command, {
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: String(port),
+      DATABASE_URL: target.url,
+      OPENROUTER_BASE_URL: fake.url,
+      OPENROUTER_API_KEY: "sk-bench",
+      DEFAULT_MODEL: "fake/fast",
+      LOG_LEVEL: "warn",
+      LOG_FORMAT: "json",
+      SENDS_PER_MINUTE: "100000",
+      MAX_CONCURRENT_ANSWERS: "100000",
+    },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  return { proc, port, base: `http://127.0.0.1:${port}` };
+}
 const spawnedAt = performance.now();
-const parley = Bun.spawn(command, {
-  env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(port),
-    DATABASE_URL: target.url,
-    OPENROUTER_BASE_URL: fake.url,
-    OPENROUTER_API_KEY: "sk-bench",
-    DEFAULT_MODEL: "fake/fast",
-    LOG_LEVEL: "warn",
-    LOG_FORMAT: "json",
-    SENDS_PER_MINUTE: "100000",
-    MAX_CONCURRENT_ANSWERS: "100000",
-  },
-  stdout: "inherit",
-  stderr: "inherit",
-});
+const instances = [await spawnParley()];
+const { port, base } = instances[0]!;
 const relayPort = await freePort();
 const relay = Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
   // Bun's fetch runs at most 256 requests at once unless told otherwise at start (Parley's
@@ -269,13 +353,20 @@ const relay = Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
   stderr: "inherit",
 });
 
-const results: { parley: Result; relay: Result }[] = [];
+// One instance: { parley, relay }. Two: { split, tabOnA, tabOnB, relay }.
+const results: Record<string, Result>[] = [];
 type IdleGrowth = { firstOpening: number; reopened: number };
 let idle: { sockets: number; parley: IdleGrowth; relay: IdleGrowth } | undefined;
 let failed = false;
 try {
-  await waitReady(`${base}/readyz`, parley);
+  await waitReady(`${base}/readyz`, instances[0]!.proc);
   startup["Postgres, first run (migrates)"] = performance.now() - spawnedAt;
+  // The second starts once the first has migrated the database.
+  if (INSTANCES === 2) {
+    instances.push(await spawnParley());
+    await waitReady(`${instances[1]!.base}/readyz`, instances[1]!.proc);
+  }
+  const pids = instances.map((p) => p.proc.pid);
   if (!CHECK) {
     const later = [];
     for (let i = 0; i < 3; i++) later.push(await timeStart({ DATABASE_URL: target.url }));
@@ -285,6 +376,14 @@ try {
   for (const [what, value] of Object.entries(startup)) console.log(`${what.padEnd(32)} ${value.toFixed(1)}`);
   const form = (path: string, fields: Record<string, string>, cookie = "") => postForm(base, path, fields, cookie);
   const database = await openDatabase({ url: target.url, dataDir: "", poolSize: 2 });
+  // Postgres runs on this machine in the benchmark's setting; its backends for this database are
+  // Parley's (and this client's one connection, idle while streams run).
+  const backends = async () =>
+    (
+      await database.rows<{ pid: number }>(
+        sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      )
+    ).map((r) => r.pid);
   // One person per stream, each with one tab, as on a team. Made in the database directly: this
   // measures streaming, not argon2 (about 0.3 s per account on our machines).
   const passwordHash = await Bun.password.hash(PASSWORD, { algorithm: "argon2id" });
@@ -328,71 +427,115 @@ try {
       await Bun.sleep(100);
     }
     fake.setDefault({ stampedTokens: TOKENS, tokenDelayMs: TOKEN_MS, firstTokenDelayMs: FIRST_MS });
-    const tag = `load ${n} ${Date.now()}`;
-    const upstreamFirst = (i: number) =>
+    const firstTokenOf = (tag: string) => (i: number) =>
       fake.requests.find((r) => r.body.messages.at(-1)?.content === `${tag} ${i}`)?.receivedAt;
 
-    const parleyRun = await drive({
-      n,
-      pid: parley.pid,
-      open: (i) =>
-        new WebSocket(`ws://127.0.0.1:${port}/ws?chat=${chatIds[i]}`, {
-          headers: { Origin: base, cookie: cookies[i] },
-        } as never),
-      ready: (m) => m.includes('id="transcript-live"'),
-      send: (ws, i) => ws.send(JSON.stringify({ action: "send", chat: chatIds[i], content: `${tag} ${i}` })),
-      frame: (ws, m) => {
-        if (!ws.answerId) {
-          const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(m)?.[1];
-          if (id) ws.answerId = id;
-          const error = /data-kind="error"[^>]*>([^<]+)</.exec(m)?.[1];
-          return { stamps: [], done: false, error };
-        }
-        const done =
-          m.includes(`<article id="msg-${ws.answerId}" hx-swap-oob="true"`) && !m.includes('data-status="streaming"');
-        const failedAnswer = done && !m.includes('data-status="complete"') ? "answer did not complete" : undefined;
-        // A frame replaces the open tail (and adds blocks), or appends the words that grew it.
-        const isFrame =
-          m.startsWith(`<div id="msg-${ws.answerId}-`) ||
-          m.startsWith(`<div hx-swap-oob="beforeend:#msg-${ws.answerId}-`);
-        return { stamps: isFrame ? stampsIn(m) : [], done, error: failedAnswer };
-      },
-    });
-    const parleyResult = summarise(n, parleyRun, upstreamFirst);
+    /**
+     * Every stream sends from its first tab, on the instance `on` says; each tab's figures, once
+     * every answer is checked: complete in every tab, and stored whole (what the upstream sent).
+     */
+    const runParley = async (label: string, tabs: number, on: (i: number, tab: number) => Instance) => {
+      const tag = `${label} ${n} ${Date.now()}`;
+      const run = await drive({
+        n,
+        tabs,
+        pids,
+        backends,
+        open: (i, tab) => {
+          const p = on(i, tab);
+          return new WebSocket(`ws://127.0.0.1:${p.port}/ws?chat=${chatIds[i]}`, {
+            headers: { Origin: p.base, cookie: cookies[i] },
+          } as never);
+        },
+        ready: (m) => m.includes('id="transcript-live"'),
+        send: (ws, i) => ws.send(JSON.stringify({ action: "send", chat: chatIds[i], content: `${tag} ${i}` })),
+        frame: (ws, m, i) => {
+          if (!ws.answerId) {
+            // The answer is the one announced with this send's message: a tab on B can still hear,
+            // late, the bus's events about the chat's first answer, finished before it opened.
+            const id = m.includes(`>${tag} ${i}<`)
+              ? /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(m)?.[1]
+              : undefined;
+            if (id) ws.answerId = id;
+            const error = /data-kind="error"[^>]*>([^<]+)</.exec(m)?.[1];
+            return { stamps: [], done: false, error };
+          }
+          const done =
+            m.includes(`<article id="msg-${ws.answerId}" hx-swap-oob="true"`) && !m.includes('data-status="streaming"');
+          const failedAnswer = done && !m.includes('data-status="complete"') ? "answer did not complete" : undefined;
+          // A frame replaces the open tail (and adds blocks), or appends the words that grew it.
+          const isFrame =
+            m.startsWith(`<div id="msg-${ws.answerId}-`) ||
+            m.startsWith(`<div hx-swap-oob="beforeend:#msg-${ws.answerId}-`);
+          return { stamps: isFrame ? stampsIn(m) : [], done, error: failedAnswer };
+        },
+      });
+      const lost: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const sent = fake.requests.find((r) => r.body.messages.at(-1)?.content === `${tag} ${i}`)?.sent;
+        const [row] = await database.rows<{ content: string; status: string }>(
+          sql`select content, status from messages where chat_id = ${chatIds[i]} and role = 'assistant' order by id desc limit 1`,
+        );
+        if (!sent || row?.content !== sent || row.status !== "complete") lost.push(chatIds[i]!);
+      }
+      if (lost.length) {
+        failed = true;
+        console.log(`${n} streams (${label}): ${lost.length} answers not stored whole (first: chat ${lost[0]})`);
+      }
+      const perTab = run.tabs.map((streams) => summarise(streams, run, firstTokenOf(tag)));
+      perTab.forEach((r, tab) => {
+        if (!r.errors) return;
+        failed = true;
+        const first = run.tabs[tab]!.find((s) => s.failed)?.failed;
+        console.log(`${n} streams (${label}, tab ${tab + 1}): ${r.errors} answers not seen whole (first: ${first})`);
+      });
+      return perTab;
+    };
 
-    // Every answer must be stored whole: what the upstream sent, exactly.
-    const lost: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const sent = fake.requests.find((r) => r.body.messages.at(-1)?.content === `${tag} ${i}`)?.sent;
-      const [row] = await database.rows<{ content: string; status: string }>(
-        sql`select content, status from messages where chat_id = ${chatIds[i]} and role = 'assistant' order by id desc limit 1`,
-      );
-      if (!sent || row?.content !== sent || row.status !== "complete") lost.push(chatIds[i]!);
-    }
-    if (lost.length) {
-      failed = true;
-      console.log(`${n} streams: ${lost.length} answers not stored whole (first: chat ${lost[0]})`);
-    }
-    if (parleyResult.errors) failed = true;
+    const runRelay = async () => {
+      const tag = `relay ${n} ${Date.now()}`;
+      const run = await drive({
+        n,
+        pids: [relay.pid],
+        open: () => new WebSocket(`ws://127.0.0.1:${relayPort}/`),
+        send: (ws, i) => ws.send(JSON.stringify({ content: `${tag} ${i}` })),
+        frame: (_ws, m) => ({ stamps: m === "[done]" ? [] : stampsIn(m), done: m === "[done]" }),
+      });
+      return summarise(run.tabs[0]!, run, firstTokenOf(tag));
+    };
 
-    const relayTag = `relay ${n} ${Date.now()}`;
-    const relayRun = await drive({
-      n,
-      pid: relay.pid,
-      open: () => new WebSocket(`ws://127.0.0.1:${relayPort}/`),
-      send: (ws, i) => ws.send(JSON.stringify({ content: `${relayTag} ${i}` })),
-      frame: (_ws, m) => ({ stamps: m === "[done]" ? [] : stampsIn(m), done: m === "[done]" }),
-    });
-    const relayResult = summarise(
-      n,
-      relayRun,
-      (i) => fake.requests.find((r) => r.body.messages.at(-1)?.content === `${relayTag} ${i}`)?.receivedAt,
-    );
-    results.push({ parley: parleyResult, relay: relayResult });
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-    console.log(
-      `${String(n).padStart(5)} streams | Parley: +TTFT ${f(parleyResult.addedFirstTokenMs.median)}/${f(parleyResult.addedFirstTokenMs.p99)} ms, frame ${f(parleyResult.frameLatencyMs.median)}/${f(parleyResult.frameLatencyMs.p99)} ms, ${f(parleyResult.tokensPerSecond)} tok/s, ${parleyResult.errors} errors, CPU ${f(parleyResult.cpuPercent)}%, RSS ${f(parleyResult.peakRssMb)} MB | relay: +TTFT ${f(relayResult.addedFirstTokenMs.median)}/${f(relayResult.addedFirstTokenMs.p99)} ms, frame ${f(relayResult.frameLatencyMs.median)}/${f(relayResult.frameLatencyMs.p99)} ms, ${f(relayResult.tokensPerSecond)} tok/s, CPU ${f(relayResult.cpuPercent)}%, RSS ${f(relayResult.peakRssMb)} MB | throughput ${f((parleyResult.tokensPerSecond / relayResult.tokensPerSecond) * 100)}% of the relay`,
-    );
+    const timing = (r: Result) =>
+      `+TTFT ${f(r.addedFirstTokenMs.median)}/${f(r.addedFirstTokenMs.p99)} ms, frame ${f(r.frameLatencyMs.median)}/${f(r.frameLatencyMs.p99)} ms, ${f(r.tokensPerSecond)} tok/s`;
+    const cost = (r: Result) =>
+      `CPU ${r.processes.map((p) => `${f(p.cpuPercent)}%`).join(" + ")}, RSS ${r.processes.map((p) => f(p.peakRssMb)).join(" + ")} MB`;
+    const machine = (r: Result) => `Postgres CPU ${f(r.postgresCpuPercent)}%, machine CPU ${f(r.machineCpuPercent)}%`;
+    const share = (r: Result, relayResult: Result) => `${f((r.tokensPerSecond / relayResult.tokensPerSecond) * 100)}%`;
+    const level = String(n).padStart(5);
+    if (INSTANCES === 1) {
+      const [parleyResult] = await runParley("load", 1, () => instances[0]!);
+      const relayResult = await runRelay();
+      results.push({ parley: parleyResult!, relay: relayResult });
+      console.log(
+        `${level} streams | Parley: ${timing(parleyResult!)}, ${parleyResult!.errors} errors, ${cost(parleyResult!)}, ${machine(parleyResult!)} | relay: ${timing(relayResult)}, ${cost(relayResult)} | throughput ${share(parleyResult!, relayResult)} of the relay`,
+      );
+    } else {
+      // Half the streams on each instance, each writing its own tabs' answers; then every stream
+      // sent from a tab on A with a second tab on B, which sees the answer through the bus.
+      const [split] = await runParley("split", 1, (i) => instances[i % 2]!);
+      const [tabOnA, tabOnB] = await runParley("second tab", 2, (_i, tab) => instances[tab]!);
+      const relayResult = await runRelay();
+      results.push({ split: split!, tabOnA: tabOnA!, tabOnB: tabOnB!, relay: relayResult });
+      console.log(
+        `${level} streams | split over A and B: ${timing(split!)}, ${split!.errors} errors, ${cost(split!)}, ${machine(split!)} | throughput ${share(split!, relayResult)} of the relay`,
+      );
+      console.log(
+        `${level} streams | tab on A (writes): ${timing(tabOnA!)}, ${tabOnA!.errors} errors | second tab on B (through the bus): ${timing(tabOnB!)}, ${tabOnB!.errors} errors | ${cost(tabOnA!)}, ${machine(tabOnA!)} | B's tab: throughput ${share(tabOnB!, relayResult)} of the relay`,
+      );
+      console.log(
+        `${level} streams | relay: ${timing(relayResult)}, ${cost(relayResult)}, machine CPU ${f(relayResult.machineCpuPercent)}%`,
+      );
+    }
   }
   // Memory per idle connection: RSS growth over IDLE signed-in sockets that only listen. Twice:
   // the first round also counts what the allocator keeps from the work of opening (queries,
@@ -425,7 +568,7 @@ try {
     idle = {
       sockets: IDLE,
       parley: await growth(
-        parley.pid,
+        instances[0]!.proc.pid,
         (i) => new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Origin: base, cookie: cookies[i] } } as never),
         "message", // the chat list it is sent on opening
       ),
@@ -441,9 +584,9 @@ try {
   failed = true;
   console.error(`load benchmark failed: ${(err as Error).message}`);
 } finally {
-  parley.kill("SIGTERM");
+  for (const p of instances) p.proc.kill("SIGTERM");
   relay.kill("SIGTERM");
-  await Promise.all([parley.exited, relay.exited]);
+  await Promise.all([...instances.map((p) => p.proc.exited), relay.exited]);
   await fake.stop();
   await target.drop();
   await pg.stop();
@@ -455,7 +598,8 @@ writeFileSync(
   JSON.stringify(
     {
       machine: `${navigator.hardwareConcurrency} cores`,
-      parley: useBinary ? "dist/parley" : "sources",
+      parley: useBinary ? binary : "sources",
+      instances: INSTANCES,
       tokens: TOKENS,
       tokenMs: TOKEN_MS,
       firstTokenMs: FIRST_MS,
