@@ -16,6 +16,7 @@ import { compressHtml } from "./http/compress.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { manifestRoutes } from "./http/manifest.ts";
+import { openapiSpec, PAGES } from "./http/openapi.ts";
 import { requestLog, requestRecorder } from "./http/request-log.ts";
 import { sameOriginWrites, securityHeaders } from "./http/security.ts";
 import type { GenerationTiming } from "./llm/generations.ts";
@@ -121,6 +122,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   // otherwise Bun buffers 16 MB and then silently drops frames, leaving that tab with a gap.
   // Closed, it reconnects and resynchronises like after any drop.
   const app = new Elysia({
+    // Routes stay out of the OpenAPI spec unless they declare tags of their own (http/openapi.ts).
+    detail: { tags: [PAGES] },
     serve: { maxRequestBodySize: SERVER_MAX_BODY_BYTES },
     websocket: {
       maxPayloadLength: MAX_FRAME_BYTES,
@@ -139,6 +142,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
     .use(manifestRoutes(assets.urls))
+    .use(openapiSpec())
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls))

@@ -136,6 +136,10 @@ async function runOnce(
         `${res.body.byteLength} bytes`,
       );
     }
+    // Bundling can break a plugin that works from the sources: the spec must come out of the binary too.
+    const spec = await fetchIn("/openapi.json");
+    const paths = spec.status === 200 ? Object.keys(JSON.parse(new TextDecoder().decode(spec.body)).paths ?? {}) : [];
+    check(`${label}: /openapi.json lists the JSON routes`, paths.includes("/readyz"), paths.join(" "));
     for (const path of ["/src/cli.ts", "/assets/cli.ts", "/%24bunfs/root/parley", "/package.json"]) {
       check(`${label}: ${path} is not servable`, (await fetchIn(path)).status === 404);
     }

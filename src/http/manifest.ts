@@ -31,9 +31,24 @@ export function webManifest(urls: AssetUrls) {
 export function manifestRoutes(urls: AssetUrls) {
   const body = JSON.stringify(webManifest(urls));
   const etag = `"${new Bun.CryptoHasher("sha256").update(body).digest("hex").slice(0, 12)}"`;
-  return new Elysia({ name: "manifest" }).get("/manifest.webmanifest", ({ request }) => {
-    const headers = { "content-type": "application/manifest+json", "cache-control": "no-cache", etag };
-    if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
-    return new Response(body, { headers });
-  });
+  return new Elysia({ name: "manifest" }).get(
+    "/manifest.webmanifest",
+    ({ request }) => {
+      const headers = { "content-type": "application/manifest+json", "cache-control": "no-cache", etag };
+      if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
+      return new Response(body, { headers });
+    },
+    {
+      detail: {
+        tags: ["app"],
+        summary: "The web app manifest",
+        description:
+          "Name, colours and icons (hashed /assets/ URLs) for Add to Home Screen; 304 to a matching If-None-Match.",
+        responses: {
+          200: { description: "The manifest.", content: { "application/manifest+json": {} } },
+          304: { description: "Not changed since the ETag given." },
+        },
+      },
+    },
+  );
 }

@@ -1,5 +1,13 @@
+import { t } from "elysia";
 import { type ChatSettings, FIELDS, parseSettings, SettingsError, settingsOf } from "../chat/settings.ts";
-import type { Chat, Message, MessageStatus } from "../db/schema.ts";
+import {
+  type Chat,
+  type Message,
+  type MessageStatus,
+  messageRole,
+  messageStatus,
+  reasoningEfforts,
+} from "../db/schema.ts";
 import {
   boundedMessage,
   chatLabel,
@@ -37,6 +45,58 @@ import {
 
 export const FORMAT = "parley-chats";
 export const VERSION = 1;
+
+const time = (description: string) => t.String({ format: "date-time", description });
+const orNull = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
+const oneOf = (values: readonly string[], description?: string) =>
+  t.Union(
+    values.map((v) => t.Literal(v)),
+    { description },
+  );
+
+/** The same file as a JSON Schema, for the OpenAPI description of the export routes. */
+export const exportSchema = t.Object(
+  {
+    format: t.Literal(FORMAT),
+    version: t.Literal(VERSION),
+    exportedAt: time("When the file was made."),
+    chats: t.Array(
+      t.Object({
+        title: t.String(),
+        model: t.String(),
+        systemPrompt: orNull(t.String()),
+        temperature: orNull(t.Number()),
+        maxTokens: orNull(t.Number()),
+        reasoningEffort: orNull(oneOf(reasoningEfforts)),
+        createdAt: time("When the chat was made."),
+        updatedAt: time("Its last activity."),
+        messages: t.Array(
+          t.Object({
+            role: oneOf(messageRole.enumValues),
+            content: t.String({ description: "Markdown as written, never HTML." }),
+            reasoning: orNull(t.String()),
+            status: oneOf(
+              messageStatus.enumValues,
+              "streaming: being written when the file was made (imported as interrupted).",
+            ),
+            model: orNull(t.String()),
+            error: orNull(t.String()),
+            finishReason: orNull(t.String()),
+            promptTokens: orNull(t.Number()),
+            completionTokens: orNull(t.Number()),
+            reasoningTokens: orNull(t.Number()),
+            cachedTokens: orNull(t.Number()),
+            cost: orNull(t.Number({ description: "US dollars." })),
+            createdAt: time("When it was sent or started."),
+            finishedAt: orNull(time("When the answer ended.")),
+          }),
+          { description: "In reading order; of a chat with branches, the branch it shows." },
+        ),
+      }),
+    ),
+  },
+  { description: "Parley's export format, version 1 (the README's Export format section)." },
+);
 
 export type ExportedMessage = MessageDetails & {
   role: Message["role"];

@@ -3,7 +3,9 @@ import { ImportPage } from "../../views/pages/import.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
 import type { AssetUrls } from "../http/assets.ts";
+import { jsonContent } from "../http/openapi.ts";
 import { pageWithStatus } from "../http/page.ts";
+import { exportSchema } from "./parley-format.ts";
 import { count, ImportError, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
 import type { ImportSummary, TransferService } from "./service.ts";
 
@@ -21,16 +23,26 @@ export function transferRoutes(service: TransferService, auth: AuthService, asse
       if (!found) return status(404, "There is no such chat.");
       return download(found.text, "text/markdown; charset=utf-8", fileName(found.chat.title, "md"));
     })
-    .get("/chats/:id/export.json", async ({ me, params, status }) => {
-      const found = await service.json(me!.user.id, params.id);
-      if (!found) return status(404, "There is no such chat.");
-      return download(found.text, "application/json; charset=utf-8", fileName(found.chat.title, "json"));
-    })
-    .get("/account/export.json", ({ me }) => {
-      const body = byteStream(service.all(me!.user.id));
-      const day = new Date().toISOString().slice(0, 10);
-      return download(body, "application/json; charset=utf-8", { ascii: `parley-chats-${day}.json` });
-    })
+    .get(
+      "/chats/:id/export.json",
+      async ({ me, params, status }) => {
+        const found = await service.json(me!.user.id, params.id);
+        if (!found) return status(404, "There is no such chat.");
+        return download(found.text, "application/json; charset=utf-8", fileName(found.chat.title, "json"));
+      },
+      exportDetail("One chat as a JSON file", "A file of one chat.", {
+        404: { description: "No chat of yours has this id." },
+      }),
+    )
+    .get(
+      "/account/export.json",
+      ({ me }) => {
+        const body = byteStream(service.all(me!.user.id));
+        const day = new Date().toISOString().slice(0, 10);
+        return download(body, "application/json; charset=utf-8", { ascii: `parley-chats-${day}.json` });
+      },
+      exportDetail("All your chats as one JSON file", "Sent as it is read from the database."),
+    )
     .get("/account/import", ({ me, query }) => ImportPage({ assets, user: me!.user, notice: summary(query) }))
     .post(
       "/account/import",
@@ -48,6 +60,23 @@ export function transferRoutes(service: TransferService, auth: AuthService, asse
       // Read by the handler, after the sign-in and same-origin checks: nobody's upload is parsed.
       { parse: "none" },
     );
+}
+
+/** How an export route is described in the OpenAPI spec (see http/openapi.ts). */
+function exportDetail(summary: string, more: string, otherResponses: Record<number, { description: string }> = {}) {
+  return {
+    detail: {
+      tags: ["export"],
+      summary,
+      description: `A download (Content-Disposition: attachment) in Parley's export format, which the account page's import reads back. ${more}`,
+      security: [{ session: [] }],
+      responses: {
+        200: { description: "The file.", content: jsonContent(exportSchema) },
+        303: { description: "No session: sent to /signin." },
+        ...otherResponses,
+      },
+    },
+  };
 }
 
 /** The file of the import form, refused before it is read when its request says it is too large. */

@@ -14,11 +14,13 @@ afterAll(() => fake.stop());
 
 /**
  * Routes that need no session: health, metrics (loopback or its own token; tested apart), assets,
- * the web app manifest (browsers fetch it without cookies), the doors, and shared snapshots (the
- * link is the permission; test/share tests that a revoked or unknown one shows nothing).
+ * the web app manifest (browsers fetch it without cookies), the OpenAPI spec (it describes routes,
+ * not anyone's data), the doors, and shared snapshots (the link is the permission; test/share
+ * tests that a revoked or unknown one shows nothing).
  */
 const PUBLIC = [
   "/healthz",
+  "/openapi.json",
   "/readyz",
   "/metrics",
   "/assets/:file",
