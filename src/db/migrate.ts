@@ -49,7 +49,6 @@ async function applyMigrations(database: Database): Promise<MigrateResult> {
         "run that version (or restore a backup made for this one) instead of downgrading.",
     );
   }
-  const pending = migrations.filter((m) => !newest || m.folderMillis > newest).length;
   // drizzle's own migrator, fed the embedded files instead of reading drizzle/ from disk; it keeps
   // the same bookkeeping table that `drizzle-kit migrate` writes.
   const { dialect, session } = database.db as unknown as { dialect: PgDialect; session: PgSession };
@@ -58,7 +57,8 @@ async function applyMigrations(database: Database): Promise<MigrateResult> {
     migrationsSchema: "drizzle",
     migrationsTable: "__drizzle_migrations",
   });
-  return { applied: pending, total: migrations.length };
+  // Counted from the bookkeeping, not predicted: a migrator that skipped one would show here.
+  return { applied: (await appliedMigrations(database)).length - done.length, total: migrations.length };
 }
 
 async function appliedMigrations(database: Database): Promise<number[]> {
