@@ -78,7 +78,14 @@ eachDriver("importing chats", (t) => {
     ]);
     await seedChat(t, person.user.id, { title: "Half-written", updatedAt: new Date("2026-01-03T00:00:00Z") }, [
       { role: "user", content: "Go on" },
-      { role: "assistant", content: "Partly", status: "streaming", model: "fake/fast" },
+      // Vouched for (as by another instance still writing it), or the lease sweep would end it first.
+      {
+        role: "assistant",
+        content: "Partly",
+        status: "streaming",
+        model: "fake/fast",
+        leaseUntil: new Date(Date.now() + 3_600_000),
+      },
     ]);
     await seedChat(t, person.user.id, { title: "Failed" }, [
       { role: "user", content: "Hi" },
@@ -131,6 +138,7 @@ eachDriver("importing chats", (t) => {
       }));
     const expected = strip(before);
     expected[1]!.messages[1]!.status = "interrupted";
+    expected[1]!.messages[1]!.leaseUntil = null; // nobody is writing it
     expect(strip(after)).toEqual(expected);
     // The file read back the same, but for that status.
     expect(isoMinus(JSON.parse(await exportAll(person)))).toEqual(isoMinus(JSON.parse(file)));
