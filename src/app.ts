@@ -107,9 +107,17 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     auth.sweep().catch((err) => log.warn("could not delete expired sessions", { error: err }));
   }, SESSION_SWEEP_MS);
   sweeper.unref();
+  // Keep-alive: every open socket is pinged each interval; one that answered nothing since the last
+  // round is closed as gone (see createSocketRegistry).
+  const pinger = setInterval(() => {
+    const gone = sockets.ping();
+    if (gone > 0) log.debug("closed sockets whose peers stopped answering", { count: gone });
+  }, config.socketPingInterval);
+  pinger.unref();
   /** Before the server stops: answers in flight are saved as interrupted, then tabs are told to reconnect. */
   const shutdown = async () => {
     clearInterval(sweeper);
+    clearInterval(pinger);
     await chat.shutdown();
     // After the answers' ends, which other instances' tabs must hear too.
     await peers?.close();
@@ -121,6 +129,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   // A tab that stops reading (a frozen laptop, a dead link) is closed once 1 MB waits for it:
   // otherwise Bun buffers 16 MB and then silently drops frames, leaving that tab with a gap.
   // Closed, it reconnects and resynchronises like after any drop.
+  // idleTimeout is only a backstop: Bun counts what it sends too, so the pings every
+  // SOCKET_PING_INTERVAL_MS (at most 100 s) keep it from firing, and the pinger above reaps the dead.
   const app = new Elysia({
     // Routes stay out of the OpenAPI spec unless they declare tags of their own (http/openapi.ts).
     detail: { tags: [PAGES] },

@@ -219,6 +219,14 @@ const settings = {
     description: "Answers one person may have being written at once, across all their chats.",
     parse: integer(1, 100_000, 3),
   },
+  socketPingInterval: {
+    name: "SOCKET_PING_INTERVAL_MS",
+    default: "25000",
+    secret: false,
+    description:
+      "Each open tab's WebSocket is pinged this often, so a proxy's idle timeout above it never cuts a quiet tab; a tab that answers nothing for two intervals is closed as gone.",
+    parse: integer(500, 100_000, 25_000),
+  },
   metricsToken: {
     name: "METRICS_TOKEN",
     default: undefined,

@@ -11,6 +11,7 @@ describe("configuration", () => {
     expect(config.dataDir).toBe("./data");
     expect(config.openrouterBaseUrl).toBe("https://openrouter.ai/api/v1");
     expect(config.logLevel).toBe("info");
+    expect(config.socketPingInterval).toBe(25_000);
     expect(publicUrl(config)).toBe("http://127.0.0.1:3000");
   });
 
@@ -41,6 +42,7 @@ describe("configuration", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /LOG_LEVEL must be one of debug, info, warn, error/],
     [{ PUBLIC_URL: "chat.example.com" }, "PUBLIC_URL", /PUBLIC_URL must be an http/],
     [{ SHUTDOWN_TIMEOUT_MS: "-1" }, "SHUTDOWN_TIMEOUT_MS", /SHUTDOWN_TIMEOUT_MS must be a whole number/],
+    [{ SOCKET_PING_INTERVAL_MS: "100" }, "SOCKET_PING_INTERVAL_MS", /from 500 to 100000 \(got "100"\)/],
   ];
   for (const [env, name, message] of bad) {
     test(`a bad ${name} (${Object.values(env)[0]}) is refused with a sentence naming it`, () => {

@@ -17,16 +17,48 @@ export const MAX_FRAME_BYTES = 256 * 1024;
 
 type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown };
 
-type Closable = { close(code?: number, reason?: string): void };
+type Peer = {
+  close(code?: number, reason?: string): void;
+  /** Closes the connection at once, without a close frame: for a peer that answers nothing. */
+  terminate(): void;
+  ping(): unknown;
+};
 
-/** The open sockets and their sessions, so a shutdown or a sign-out can reach each tab. */
+/**
+ * The open sockets and their sessions, so a shutdown or a sign-out can reach each tab; and their
+ * keep-alive. `ping()` runs every SOCKET_PING_INTERVAL_MS: each socket that sent something (a
+ * pong, a message) since the previous round is pinged again; one that sent nothing is a peer gone
+ * without a close frame (a laptop asleep, a dropped link) and is terminated, which runs the close
+ * handler (out of this registry, off its topics). So a quiet tab's connection never goes longer
+ * than one interval without a frame, and a vanished one is let go within two.
+ */
 export function createSocketRegistry() {
-  const open = new Map<Closable, string>();
+  const open = new Map<Peer, { sessionId: string; heard: boolean }>();
   return {
-    add: (ws: Closable, sessionId: string) => open.set(ws, sessionId),
-    delete: (ws: Closable) => open.delete(ws),
+    add: (ws: Peer, sessionId: string) => open.set(ws, { sessionId, heard: true }),
+    delete: (ws: Peer) => open.delete(ws),
+    /** Anything received from the socket (a pong, a message) shows its peer is still there. */
+    heard(ws: Peer) {
+      const entry = open.get(ws);
+      if (entry) entry.heard = true;
+    },
     get size() {
       return open.size;
+    },
+    /** One keep-alive round; returns how many sockets were terminated as gone. */
+    ping() {
+      let gone = 0;
+      for (const [ws, entry] of open) {
+        if (entry.heard) {
+          entry.heard = false;
+          ws.ping();
+          continue;
+        }
+        open.delete(ws);
+        ws.terminate();
+        gone++;
+      }
+      return gone;
     },
     /** 1012 "service restart": htmx-ext-ws reconnects (with backoff) only after 1006/1011/1012/1013. */
     closeAll(reason = "Parley is restarting") {
@@ -36,7 +68,7 @@ export function createSocketRegistry() {
     /** 4001: the session ended. htmx-ext-ws does not reconnect; app.js sends the tab to sign in. */
     closeSessions(sessionIds: string[]) {
       const ended = new Set(sessionIds);
-      for (const [ws, sessionId] of open) {
+      for (const [ws, { sessionId }] of open) {
         if (!ended.has(sessionId)) continue;
         open.delete(ws);
         ws.close(4001, "Signed out");
@@ -70,6 +102,11 @@ export function chatSocket(
     },
     close(ws) {
       sockets.delete(ws.raw);
+    },
+    // Browsers answer the keep-alive pings by themselves (see createSocketRegistry). Elysia 1.4
+    // hands this hook Bun's own socket, though its types name its wrapper: the key is Bun's either way.
+    pong(ws) {
+      sockets.heard(((ws as { raw?: unknown }).raw ?? ws) as Peer);
     },
     async open(ws) {
       const { user, session } = signedIn(ws);
@@ -109,6 +146,7 @@ export function chatSocket(
       }
     },
     async message(ws, raw) {
+      sockets.heard(ws.raw);
       const { user } = signedIn(ws);
       const frame = parseFrame(raw);
       if (!frame) return errorTo(ws, "That message could not be read.");
