@@ -1,5 +1,6 @@
 import pkg from "../package.json" with { type: "json" };
 import { USER_HELP, userCommand } from "./auth/cli.ts";
+import { BACKUP_HELP, backupCommand, moveDataCommand, restoreCommand } from "./backup/cli.ts";
 import { type Config, ConfigError, describeSettings, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
@@ -15,6 +16,7 @@ Commands:
   migrate     Bring the database schema up to date, then exit.
   healthcheck Exit 0 if the server on this machine's PORT answers /readyz (for containers).
 ${USER_HELP}
+${BACKUP_HELP}
   help        Show this text.
   version     Print the version.
 
@@ -32,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  if (!["serve", "migrate", "healthcheck", "user"].includes(command)) {
+  if (!["serve", "migrate", "healthcheck", "user", "backup", "restore", "move-data"].includes(command)) {
     process.stderr.write(`parley: unknown command "${command}"; try "parley --help".\n`);
     return 2;
   }
@@ -40,6 +42,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === "healthcheck") return healthcheck(config);
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   if (command === "user") return userCommand(argv.slice(1), config, log);
+  if (command === "backup") return backupCommand(argv.slice(1), config);
+  if (command === "restore") return restoreCommand(argv.slice(1), config);
+  if (command === "move-data") return moveDataCommand(argv.slice(1), config);
   if (command === "migrate") {
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
     try {

@@ -1,4 +1,6 @@
+import { resolve } from "node:path";
 import { type App, createApp } from "./app.ts";
+import { serveBackups } from "./backup/live.ts";
 import { type Config, ConfigError, publicUrl, redactUrl } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
@@ -29,6 +31,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     } catch (err) {
       throw listenError(err, config);
     }
+    // The embedded database's files are locked to this process: `parley backup` asks it for them.
+    const backups = config.databaseUrl ? undefined : serveBackups(database, resolve(config.dataDir), log);
     void chat.models(); // warm the model list so the first page need not wait for it
     await app.decorator.auth.sweep();
     if (await app.decorator.auth.needsSetup()) {
@@ -47,6 +51,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       database,
       url,
       async stop() {
+        backups?.stop();
         await app.decorator.shutdown();
         const http = app.server;
         if (http) {

@@ -49,13 +49,15 @@ export type DatabaseOptions = {
   /** PGlite only: start from a data directory dump instead of running initdb (tests). */
   loadDataDir?: Blob;
   poolSize?: number;
+  /** Where the URL came from, for the sentence when it does not connect (a command's option). */
+  urlName?: string;
 };
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : openPglite(opts);
+  return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10, opts.urlName) : openPglite(opts);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, poolSize: number, urlName = "DATABASE_URL"): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
@@ -69,7 +71,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   } catch (err) {
     await client.end({ timeout: 0 }).catch(() => {});
     throw new ConfigError(
-      `Could not connect to the database at DATABASE_URL (${redactUrl(url)}): ${describeDbError(err)}.`,
+      `Could not connect to the database at ${urlName} (${redactUrl(url)}): ${describeDbError(err)}.`,
     );
   }
   return { ...fromPostgresClient(client, poolSize), url };
@@ -183,7 +185,32 @@ function trackLoad<C extends object>(client: C, methods: (keyof C & string)[], c
   };
 }
 
-const LOCK_FILE = "parley.pid";
+/** The lock file in DATA_DIR; it belongs to the running process, never to a copy of the data. */
+export const LOCK_FILE = "parley.pid";
+
+/** DATA_DIR is held by a live Parley: commands that need the files themselves say what to do. */
+export class DataDirInUse extends ConfigError {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `DATA_DIR (${dir}) is in use by another Parley (process ${pid}); the embedded database serves one process at a time. Stop that one first, or use a Postgres server (DATABASE_URL) to run several.`,
+    );
+  }
+}
+
+/** The pid of the live process holding DATA_DIR's lock, if any. */
+export function dataDirHolder(dir: string): number | undefined {
+  let holder: number;
+  try {
+    holder = Number(readFileSync(join(dir, LOCK_FILE), "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  const live = Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder);
+  return live ? holder : undefined;
+}
 
 /**
  * One process per embedded database: a second one writing the same files would corrupt them.
@@ -208,13 +235,9 @@ function lockDataDir(dir: string): () => void {
         throw new ConfigError(`Could not lock DATA_DIR (${dir}): ${describeDbError(err)}.`);
       }
     }
-    const holder = Number(readFileSync(path, "utf8").trim());
     // In a container every run is pid 1: a lock naming our own pid is a previous run's.
-    if (Number.isInteger(holder) && holder > 0 && String(holder) !== mine && isAlive(holder)) {
-      throw new ConfigError(
-        `DATA_DIR (${dir}) is in use by another Parley (process ${holder}); the embedded database serves one process at a time. Stop that one first, or use a Postgres server (DATABASE_URL) to run several.`,
-      );
-    }
+    const holder = dataDirHolder(dir);
+    if (holder) throw new DataDirInUse(dir, holder);
     rmSync(path, { force: true });
   }
   throw new ConfigError(`Could not lock DATA_DIR (${dir}): another process keeps taking it.`);
