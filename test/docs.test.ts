@@ -76,8 +76,6 @@ async function anchors(path: string): Promise<Set<string>> {
  * Sections the docs link to that are being written on another branch (backups, moving to
  * Postgres). Whoever merges that branch empties this list.
  */
-const PENDING = new Set(["README.md#backups", "README.md#moving-to-postgres"]);
-
 test("the README's and docs' links to files and headings of this repository lead somewhere", async () => {
   const broken: string[] = [];
   let checked = 0;
@@ -89,12 +87,7 @@ test("the README's and docs' links to files and headings of this repository lead
         const path = file ? relative(ROOT, resolve(dirname(join(ROOT, doc)), file)) : doc;
         checked++;
         if (!existsSync(join(ROOT, path))) broken.push(`${doc}: ${target} (no such file)`);
-        else if (
-          anchor &&
-          path.endsWith(".md") &&
-          !(await anchors(path)).has(anchor) &&
-          !PENDING.has(`${path}#${anchor}`)
-        ) {
+        else if (anchor && path.endsWith(".md") && !(await anchors(path)).has(anchor)) {
           broken.push(`${doc}: ${target} (no such heading)`);
         }
       }
