@@ -3,7 +3,7 @@ import { asc, eq } from "drizzle-orm";
 import { messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
-import { type Parley, runParley, startParley } from "../support/process.ts";
+import { type Parley, runParley, signInAt, startParley, until } from "../support/process.ts";
 import { finished, openSocket } from "../support/ws.ts";
 
 const PASSWORD = "a long enough password";
@@ -31,19 +31,10 @@ describe.if(DRIVERS.includes("postgres"))("answers across processes sharing one 
     running.push(parley);
     return parley;
   };
-  const cookieFor = async (url: string) => {
-    const res = await fetch(`${url}/signin`, {
-      method: "POST",
-      headers: { Origin: url },
-      body: new URLSearchParams({ username: "ann", password: PASSWORD }),
-      redirect: "manual",
-    });
-    return res.headers.get("set-cookie")!.split(";")[0]!;
-  };
   /** Starts a chat on `url` whose answer streams slowly; resolves with the ids once words are saved. */
   const slowAnswer = async (url: string, text: string) => {
     fake.queue({ text, tokenDelayMs: 40 });
-    const cookie = await cookieFor(url);
+    const cookie = await signInAt(url, "ann", PASSWORD);
     const made = await fetch(`${url}/chats`, {
       method: "POST",
       headers: { Origin: url, cookie },
@@ -55,14 +46,6 @@ describe.if(DRIVERS.includes("postgres"))("answers across processes sharing one 
       (await t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id)))[1];
     for (let i = 0; i < 400 && !(await answer())?.content; i++) await Bun.sleep(25);
     return { chatId, answerId: (await answer())!.id, answer, cookie };
-  };
-  const until = async <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) => {
-    for (let i = 0; i < 1200; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await Bun.sleep(25);
-    }
-    throw new Error(`${what} never happened`);
   };
 
   test("a process starting beside another leaves the other's answers alone", async () => {

@@ -4,7 +4,7 @@ import { messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { finalAnswerHtml, rebuildAnswer } from "../support/frames.ts";
-import { type Parley, runParley, startParley } from "../support/process.ts";
+import { type Parley, runParley, signInAt, startParley, until } from "../support/process.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
 
 const PASSWORD = "a long enough password";
@@ -29,7 +29,7 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
     expect((await runParley(["user", "create", "ann"], env, undefined, PASSWORD)).code).toBe(0);
     [a, b, c] = await Promise.all([startParley(env), startParley(env), startParley(env)]);
     running.push(a, b, c);
-    cookie = await signIn(a.url);
+    cookie = await signInAt(a.url, "ann", PASSWORD);
   });
   afterAll(async () => {
     for (const p of running) if (p.proc.exitCode === null) await p.stop("SIGKILL");
@@ -37,15 +37,6 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
     await t.close();
   });
 
-  const signIn = async (url: string) => {
-    const res = await fetch(`${url}/signin`, {
-      method: "POST",
-      headers: { Origin: url },
-      body: new URLSearchParams({ username: "ann", password: PASSWORD }),
-      redirect: "manual",
-    });
-    return res.headers.get("set-cookie")!.split(";")[0]!;
-  };
   /** A chat with one finished exchange, made through `url`. */
   const newChat = async (url: string) => {
     fake.queue({ text: "Hello there." });
@@ -65,14 +56,6 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
   };
   const rows = (chatId: string) =>
     t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.id));
-  const until = async <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) => {
-    for (let i = 0; i < 1200; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await Bun.sleep(25);
-    }
-    throw new Error(`${what} never happened`);
-  };
   const tab = async (p: Parley, chatId: string, since?: string) => {
     const ws = await openSocket(p.url, `/ws?chat=${chatId}${since ? `&since=${since}` : ""}`, { cookie });
     await ws.waitFor((m) => m.includes('id="transcript-live"'));

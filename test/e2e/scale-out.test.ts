@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
-import { type Parley, runParley, startParley } from "../support/process.ts";
+import { type Parley, runParley, signInAt, startParley } from "../support/process.ts";
 
 const PASSWORD = "a long enough password";
 
@@ -45,13 +45,7 @@ describe.if(DRIVERS.includes("postgres"))("in the browser, across two instances"
     const env = { DATABASE_URL: t.url!, ...fakeEnv(fake) };
     expect((await runParley(["user", "create", "ann"], env, undefined, PASSWORD)).code).toBe(0);
     [a, b] = await Promise.all([startParley(env), startParley(env)]);
-    const res = await fetch(`${a.url}/signin`, {
-      method: "POST",
-      headers: { Origin: a.url },
-      body: new URLSearchParams({ username: "ann", password: PASSWORD }),
-      redirect: "manual",
-    });
-    cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+    cookie = await signInAt(a.url, "ann", PASSWORD);
   });
   afterAll(async () => {
     for (const p of [a, b]) if (p && p.proc.exitCode === null) await p.stop();

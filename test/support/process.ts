@@ -82,3 +82,26 @@ export async function startParley(env: Record<string, string>, cwd?: string): Pr
     },
   };
 }
+
+/** Signs `username` in on a running Parley over HTTP, as a browser's form would; the session cookie. */
+export async function signInAt(url: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${url}/signin`, {
+    method: "POST",
+    headers: { Origin: url },
+    body: new URLSearchParams({ username, password }),
+    redirect: "manual",
+  });
+  const cookie = res.headers.get("set-cookie")?.split(";")[0];
+  if (!cookie) throw new Error(`signing ${username} in at ${url} failed (${res.status})`);
+  return cookie;
+}
+
+/** Reads until `done` says so (another process's work shows up in the database in its own time). */
+export async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 1200; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await Bun.sleep(25);
+  }
+  throw new Error(`${what} never happened`);
+}
