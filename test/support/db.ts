@@ -61,8 +61,9 @@ export function eachDriver(name: string, body: (t: TestDb) => void) {
     describe(`${name} [${driver}]`, () => {
       const t = { driver } as TestDb;
       beforeAll(async () => Object.assign(t, await freshDatabase(driver)));
-      afterAll(() => t.close?.());
       body(t);
+      // Registered after the body's own hooks, which bun runs first: servers stop before their database goes.
+      afterAll(() => t.close?.());
     });
   }
 }
