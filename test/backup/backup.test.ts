@@ -16,9 +16,9 @@ import { type Database, openDatabase } from "../../src/db/client.ts";
 import type { Message } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
-import { type Parley, runParley, startParley } from "../support/process.ts";
+import { type Parley, runParley, startParley, until } from "../support/process.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
-import { allMessages, client, oneSentence, PASSWORDS, pageMessages, signIn, startChat, until } from "./support.ts";
+import { allMessages, client, oneSentence, PASSWORDS, pageMessages, signIn, startChat } from "./support.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "parley-backup-"));
 const SLOW_TEXT = Array.from({ length: 600 }, (_, i) => `word${i}`).join(" ");

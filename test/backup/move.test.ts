@@ -9,9 +9,9 @@ import { type Database, fromPostgresClient, openDatabase } from "../../src/db/cl
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { createDatabase } from "../support/postgres.ts";
-import { type Parley, runParley, startParley } from "../support/process.ts";
+import { type Parley, runParley, startParley, until } from "../support/process.ts";
 import { finished, openSocket } from "../support/ws.ts";
-import { client, oneSentence, PASSWORDS, pageMessages, signIn, startChat, tableJson, until } from "./support.ts";
+import { client, oneSentence, PASSWORDS, pageMessages, signIn, startChat, tableJson } from "./support.ts";
 
 describe("what parley move-data copies", () => {
   for (const driver of DRIVERS) {

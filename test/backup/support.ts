@@ -39,15 +39,6 @@ export async function pageMessages(fetchAs: ReturnType<typeof client>, chatId: s
   );
 }
 
-export async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 1200; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await Bun.sleep(50);
-  }
-  throw new Error(`${what} never happened`);
-}
-
 /** Every message, in id order, as stored. */
 export function allMessages(database: Database) {
   return database.db.select().from(messages).orderBy(asc(messages.id));
