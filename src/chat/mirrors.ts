@@ -21,8 +21,6 @@ type Mirror = { answer: LiveAnswer; chatId: string; seen: number } & (
 );
 
 export type MirrorHooks = {
-  /** Whether any tab of this instance is on the chat: nobody watching, nothing is mirrored. */
-  watched(chatId: string): boolean;
   /** The answer as saved (its text trails the stream by up to a second of progress saves). */
   read(messageId: string): Promise<Message | undefined>;
   /** Runs `fn` in the chat's critical section, after the events already queued for it. */
@@ -63,10 +61,6 @@ export class Mirrors {
   /** Applies a delta; run in the chat's critical section, in the order the writer sent them. */
   apply(d: Delta) {
     const m = this.all.get(d.messageId);
-    if (!this.hooks.watched(d.chatId)) {
-      this.all.delete(d.messageId);
-      return;
-    }
     if (this.ended.has(d.messageId)) return;
     if (!m) {
       // Even from the first words: a tab may have read the answer from the database ahead of the
@@ -85,6 +79,11 @@ export class Mirrors {
       return;
     }
     this.feed(m, d);
+  }
+
+  /** No tab of this instance shows the answer's chat any more: nothing is mirrored for it. */
+  drop(messageId: string) {
+    this.all.delete(messageId);
   }
 
   /** The answer ended or was written again from its start: the writer's last word on it came. */

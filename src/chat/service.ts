@@ -116,7 +116,6 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 
   /** Answers other instances are writing, followed for this instance's tabs. */
   const mirrors = new Mirrors({
-    watched: (chatId) => bus.watched(topics.chat(chatId)),
     read: (messageId) => repo.getMessage(db, messageId),
     lock: (chatId, fn) => withChatLock(chatId, fn),
     frame: (chatId, messageId, frame) => broadcast.mirrorFrame(chatId, messageId, frame),
@@ -142,7 +141,9 @@ export function createChatService({ database, upstream, bus, peers, config, log,
           break;
         }
         case "delta":
-          void withChatLock(e.chatId, async () => mirrors.apply(e));
+          // Checked before the chat's lock: most words are for chats no tab here shows.
+          if (bus.watched(topics.chat(e.chatId))) void withChatLock(e.chatId, async () => mirrors.apply(e));
+          else mirrors.drop(e.messageId);
           break;
         case "stop": {
           const g = generations.get(e.messageId);
