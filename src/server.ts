@@ -97,13 +97,25 @@ export async function serveUntilSignal(config: Config, log: Logger): Promise<num
   });
   const server = await startServer(config, log);
   const signal = await signalled;
-  log.info("shutting down", { signal, answersInFlight: server.app.decorator.chat.generations.size });
-  // Answers in flight are saved as `interrupted` (their tabs are told), then sockets close.
+  const { generations } = server.app.decorator.chat;
+  log.info("shutting down", { signal, answersInFlight: generations.size });
+  // Answers in flight are saved as `interrupted` (their tabs are told), then sockets close. An
+  // end that cannot be saved is retried until the timeout: the database may be back by then.
   const timedOut = await Promise.race([
     server.stop().then(() => false),
     Bun.sleep(config.shutdownTimeout).then(() => true),
   ]);
-  if (timedOut) log.warn("shutdown timeout reached; exiting anyway");
+  if (timedOut) {
+    const unsaved = generations.size;
+    if (unsaved) {
+      log.error("shutdown timeout reached with answers not saved; what they streamed since their last save is lost", {
+        answers: unsaved,
+        messageIds: generations.ids(),
+      });
+      return 1;
+    }
+    log.warn("shutdown timeout reached; exiting anyway");
+  }
   log.info("stopped");
   return 0;
 }

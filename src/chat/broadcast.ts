@@ -144,16 +144,23 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
       ]);
     },
 
-    answerFinished(chat: Chat, message: Message, safeHtml: string, totals: Totals) {
+    /** `clearStatus`: the composer said the end was not saved yet; now it is. */
+    answerFinished(chat: Chat, message: Message, safeHtml: string, totals: Totals, clearStatus = false) {
       toChat(
         chat.id,
         [
           MessageArticle({ message, safeHtml, oob: true }),
           ComposerControls({ chatId: chat.id, oob: true }),
           ChatUsage({ totals, oob: true }),
+          clearStatus ? ComposerStatus({ oob: true }) : "",
         ],
         message.id,
       );
+    },
+
+    /** A sentence beside the composer in every tab on the chat. */
+    status(chatId: string, text: string, kind: "info" | "error" = "info") {
+      toChat(chatId, [ComposerStatus({ text, kind, oob: true })]);
     },
 
     /** The bar under a chat's header that shows its system prompt and parameters, in every tab on it. */

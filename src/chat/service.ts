@@ -29,6 +29,10 @@ const MODELS_TTL_MS = 60 * 60 * 1000;
 const MODELS_RETRY_MS = 60 * 1000;
 export const NO_SUCH_PRESET = "There is no such preset; it may have been deleted.";
 const STILL_WRITING = "An answer is still being written: wait for it, or press Stop, then send.";
+const WRITING_RETRY = "An answer is still being written: wait for it, or press Stop first.";
+/** What every action on a chat says while its last answer has ended but could not be saved yet. */
+export const END_UNSAVED =
+  "The last answer is not saved yet: the database is not answering, and Parley keeps trying. Wait a moment, then try again.";
 
 /** A refusal the person can act on; shown next to the composer. */
 export class ChatError extends Error {}
@@ -107,6 +111,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       frame: (g, frame) => broadcast.frame(g, frame),
       save: (batch) => repo.saveProgress(db, batch),
       end: (g, outcome) => endAnswer(g, outcome),
+      endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
       retrying: (event) => html(RetryingNotice(event)),
     },
     log,
@@ -157,6 +162,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     }
   }
 
+  /** Saves an answer's end and shows it; run again as a whole when it fails, so each step may repeat. */
   async function endAnswer(g: Generation, outcome: Outcome) {
     const safeHtml = renderMarkdown(g.md.text);
     const firstAnswer = await withChatLock(g.chatId, async () => {
@@ -175,7 +181,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       const found = await repo.chatWithTotals(db, g.chatId);
       generations.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile
-      broadcast.answerFinished(found.chat, message, safeHtml, found.totals);
+      broadcast.answerFinished(found.chat, message, safeHtml, found.totals, g.endFailures > 0);
       refreshSidebar(found.chat.userId);
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
@@ -249,6 +255,8 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
+  /** When this process last failed to renew its leases (it could not reach the database). */
+  let leaseTroubleAt = 0;
   /**
    * Every few seconds this process vouches for the answers it is writing (a lease in the
    * database), and ends as interrupted, text kept, any answer nobody vouches for: one whose
@@ -256,10 +264,18 @@ export function createChatService({ database, upstream, bus, peers, config, log,
    */
   async function keepLeases() {
     mirrors.sweep();
-    await generations.betweenSaves(async () => {
-      const mine = generations.ids();
-      if (mine.length) await repo.renewLeases(db, mine);
-    });
+    try {
+      await generations.betweenSaves(async () => {
+        const mine = generations.ids();
+        if (mine.length) await repo.renewLeases(db, mine);
+      });
+    } catch (err) {
+      leaseTroubleAt = Date.now();
+      throw err;
+    }
+    // After an outage every instance's leases ran out together: give their writers one lease to
+    // vouch for them again (and save their ends) before taking any as abandoned.
+    if (Date.now() - leaseTroubleAt < repo.LEASE_SECONDS * 1000) return;
     for (const m of await repo.expiredAnswers(db)) {
       // Ours after all (this process stalled past its lease): vouch for it again.
       if (generations.get(m.id)) continue;
@@ -281,6 +297,16 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     (repo.LEASE_SECONDS * 1000) / 3,
   );
   leaseTimer.unref();
+
+  /** Refuses an action while an answer in the chat is being written here, or its end is not saved yet. */
+  function refuseWhileWriting(chatId: string, then: "send" | "retry" | "edit" | "switch") {
+    const live = generations.inChat(chatId);
+    if (!live) return;
+    if (live.ending) throw new ChatError(END_UNSAVED);
+    if (then === "send") throw new ChatError(STILL_WRITING);
+    if (then === "retry") throw new ChatError(WRITING_RETRY);
+    throw new ChatError(`An answer is still being written: wait for it, or press Stop, then ${then}.`);
+  }
 
   /**
    * Why an edit or a switch was refused under the chat's lock: an answer started (a send's
@@ -440,7 +466,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       try {
         const started = await withChatLock(chatId, async () => {
           // Another person's chat is refused by the statement below, as one that does not exist.
-          if (generations.inChat(chatId)?.userId === userId) throw new ChatError(STILL_WRITING);
+          if (generations.inChat(chatId)?.userId === userId) refuseWhileWriting(chatId, "send");
           release = admit(userId);
           const exchange = await repo.insertExchange(db, userId, chatId, content);
           if (!exchange) {
@@ -482,7 +508,11 @@ export function createChatService({ database, upstream, bus, peers, config, log,
      */
     async stop(userId: string, messageId: unknown) {
       const g = repo.isId(messageId) ? generations.get(messageId) : undefined;
-      if (g?.userId === userId && generations.stop(g.messageId)) return;
+      if (g?.userId === userId) {
+        if (g.ending) throw new ChatError(END_UNSAVED);
+        generations.stop(g.messageId);
+        return;
+      }
       if (!g && peers) {
         const message = await repo.getOwnMessage(db, userId, messageId);
         if (message?.status === "streaming") return broadcast.stopElsewhere(message.id, userId);
@@ -492,6 +522,8 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 
     /** Writes the chat's newest answer again (after an error, a Stop, or to get another). */
     async retry(userId: string, messageId: unknown) {
+      if (repo.isId(messageId) && generations.get(messageId)?.userId === userId)
+        refuseWhileWriting(generations.get(messageId)!.chatId, "retry");
       const message = await repo.getOwnMessage(db, userId, messageId);
       if (message?.role !== "assistant") throw new ChatError("There is no such answer.");
       let release: (() => void) | undefined;
@@ -500,9 +532,8 @@ export function createChatService({ database, upstream, bus, peers, config, log,
           const found = await repo.getOwnChatForSend(db, userId, message.chatId);
           if (!found) throw new ChatError("This chat does not exist; it may have been deleted.");
           const { chat } = found;
-          if (found.streaming || generations.inChat(chat.id)) {
-            throw new ChatError("An answer is still being written: wait for it, or press Stop first.");
-          }
+          refuseWhileWriting(chat.id, "retry");
+          if (found.streaming) throw new ChatError(WRITING_RETRY);
           if (found.history.at(-1)?.id !== message.id) {
             throw new ChatError("Only the newest answer can be written again.");
           }
@@ -541,9 +572,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       let release: (() => void) | undefined;
       try {
         const started = await withChatLock(message.chatId, async () => {
-          if (generations.inChat(message.chatId)) {
-            throw new ChatError("An answer is still being written: wait for it, or press Stop, then edit.");
-          }
+          refuseWhileWriting(message.chatId, "edit");
           release = admit(userId);
           const branch = await repo.editExchange(db, userId, message.id, content);
           if (!branch) return refuseChange(userId, message.chatId, "edit");
@@ -569,9 +598,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       if (!message) throw new ChatError("There is no such message.");
       if (message.active) return;
       await withChatLock(message.chatId, async () => {
-        if (generations.inChat(message.chatId)) {
-          throw new ChatError("An answer is still being written: wait for it, or press Stop, then switch.");
-        }
+        refuseWhileWriting(message.chatId, "switch");
         const branch = await repo.switchBranch(db, userId, message.id);
         if (!branch) return refuseChange(userId, message.chatId, "switch");
         const shown = await siblingsFor(branch.chatId, branch.shown);

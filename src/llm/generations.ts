@@ -80,6 +80,14 @@ export class Generation extends LiveAnswer {
   }
   readonly controller = new AbortController();
   stopAs: "stopped" | "interrupted" = "stopped";
+  /**
+   * How the answer ended, once its stream is over: set while its end is being saved. Until the
+   * save succeeds the answer stays this process's (in memory, its lease renewed), so a database
+   * that is away loses none of the text its tabs already showed.
+   */
+  ending: Outcome | undefined;
+  /** Failed attempts to save the end so far. */
+  endFailures = 0;
   readonly done: Promise<void>;
   resolveDone!: () => void;
 
@@ -121,11 +129,19 @@ export type GenerationHooks = {
   /** Called about once a second with every answer that grew since, so a crash loses at most that much. */
   save(batch: Progress[]): Promise<void>;
   end(g: Generation, outcome: Outcome): Promise<void>;
+  /** The end could not be saved at the first attempt; it is being retried. */
+  endDelayed(g: Generation): void;
   /** The tail's HTML while waiting to retry. */
   retrying(event: Extract<StreamEvent, { type: "retrying" }>): string;
 };
 
-export type GenerationTiming = { frameMs: number; saveMs: number };
+export type GenerationTiming = {
+  frameMs: number;
+  saveMs: number;
+  /** The first wait before saving an answer's end again; doubled after each failure up to `endRetryMaxMs`. */
+  endRetryMs?: number;
+  endRetryMaxMs?: number;
+};
 
 /** What the generations report for /metrics. */
 export type GenerationMetrics = {
@@ -221,11 +237,19 @@ export class Generations {
     this.live.delete(messageId);
   }
 
-  /** At shutdown: every answer in flight is saved as `interrupted` with its text. */
+  /**
+   * At shutdown: every answer in flight is saved as `interrupted` with its text. Resolves once
+   * every end is saved, however long the database takes: the caller bounds the wait.
+   */
   async stopAll(): Promise<void> {
     const all = [...this.live.values()];
     for (const g of all) this.stop(g.messageId, "interrupted");
     await Promise.all(all.map((g) => g.done));
+  }
+
+  /** Answers whose stream is over but whose end is not saved yet (the database is failing). */
+  unsavedEnds(): Generation[] {
+    return [...this.live.values()].filter((g) => g.ending && g.endFailures > 0);
   }
 
   private saveSoon(g: Generation) {
@@ -303,16 +327,43 @@ export class Generations {
     clearTimeout(timer);
     flush();
     if (g.controller.signal.aborted) outcome.status = g.stopAs;
+    g.ending = outcome;
     // The end is written after any save already under way, so no save can land after it.
     this.unsaved.delete(g);
     await this.saving;
-    try {
-      await this.hooks.end(g, outcome);
-    } catch (err) {
-      this.log.error("could not save the end of an answer", { messageId: g.messageId, error: err });
-    } finally {
-      this.live.delete(g.messageId);
-      g.resolveDone();
+    await this.saveEnd(g, outcome);
+    this.live.delete(g.messageId);
+    g.resolveDone();
+  }
+
+  /**
+   * Writes an answer's end, again and again while it fails (the database is restarting, away,
+   * or its disk is full), for as long as this process lives: dropping it would leave only the
+   * last progress save, shorter than what the tabs showed. The hook is idempotent (the text is
+   * written from a character position, the status and usage are set, not added).
+   */
+  private async saveEnd(g: Generation, outcome: Outcome) {
+    const first = this.timing.endRetryMs ?? 250;
+    const most = this.timing.endRetryMaxMs ?? 5000;
+    for (;;) {
+      try {
+        await this.hooks.end(g, outcome);
+        if (g.endFailures)
+          this.log.info("saved the end of an answer", { messageId: g.messageId, attempts: g.endFailures + 1 });
+        return;
+      } catch (err) {
+        g.endFailures++;
+        // The first failure and then about one a minute: an outage must not flood the log.
+        if (g.endFailures === 1 || g.endFailures % 12 === 0) {
+          this.log.error("could not save the end of an answer; retrying", {
+            messageId: g.messageId,
+            attempts: g.endFailures,
+            error: err,
+          });
+        }
+        if (g.endFailures === 1) this.hooks.endDelayed(g);
+        await Bun.sleep(Math.min(first * 2 ** (g.endFailures - 1), most));
+      }
     }
   }
 }

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import postgres from "postgres";
+import { END_UNSAVED } from "../../src/chat/service.ts";
+import { chats, messages } from "../../src/db/schema.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { rebuildAnswer } from "../support/frames.ts";
+import { until } from "../support/process.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { finished, type TestSocket } from "../support/ws.ts";
+
+/**
+ * Nothing a person saw is lost when the database goes away as an answer ends: the end is kept in
+ * memory and written again until it is stored. The fault is real: the answer's database refuses
+ * connections and every open one is terminated (what a Postgres restart or failover does to a
+ * pool), then it accepts them again.
+ */
+describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written at once [postgres]", () => {
+  let t: TestDb;
+  let fake: FakeUpstream;
+  let server: TestServer;
+  let admin: postgres.Sql;
+  let name: string;
+  beforeAll(async () => {
+    t = await freshDatabase("postgres");
+    name = new URL(t.url!).pathname.slice(1);
+    admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+    fake = startFakeUpstream();
+    server = await startTestServer(t, fakeEnv(fake));
+  });
+  afterAll(async () => {
+    await reopen();
+    await server.stop();
+    fake.stop();
+    await admin.end();
+    await t.close();
+  });
+
+  /** The database goes away: new connections refused, open ones cut. */
+  const cut = async () => {
+    await admin.unsafe(`alter database ${name} allow_connections false`);
+    await admin.unsafe(
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+    );
+  };
+  const reopen = () => admin.unsafe(`alter database ${name} allow_connections true`);
+
+  /** The answer's text as the tab shows it: its rebuilt HTML without tags. */
+  const shownText = (ws: TestSocket, id: string, base: string, from: number) => {
+    const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
+    return rebuildAnswer(id, base, frames)
+      .html.replace(/<[^>]+>/g, "")
+      .trim();
+  };
+
+  test("the end is retried until the database is back; the answer keeps every word the tab showed, and the chat says one thing meanwhile", async () => {
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Outage", model: "fake/fast" })
+      .returning();
+    const words = Array.from({ length: 80 }, (_, i) => `w${i + 1}`);
+    fake.queue({ text: words.join(" "), tokenSize: 4, tokenDelayMs: 25 });
+    const ws = await server.socket(`/ws?chat=${chat!.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = ws.messages.length;
+    ws.send({ action: "send", chat: chat!.id, content: "count slowly" });
+    const started = await ws.waitFor((m) => m.includes('data-role="assistant"'), { from });
+    const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
+    // A few words in, before the first progress save: all the rest exists only in memory.
+    await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && m.includes("w5"), { from });
+    await cut();
+    const told = await ws.waitFor((m) => m.includes(END_UNSAVED), { from, timeoutMs: 30_000 });
+    expect(told).toContain('id="composer-status"');
+    const seen = shownText(ws, id, started, from);
+    expect(seen.endsWith("w80")).toBe(true);
+
+    // While the end waits, every action on the chat gives the same sentence.
+    const replies = ws.messages.length;
+    ws.send({ action: "stop", message: id });
+    ws.send({ action: "send", chat: chat!.id, content: "are you there?" });
+    ws.send({ action: "retry", message: id });
+    const said = async (n: number) => {
+      await ws.waitFor(() => ws.messages.slice(replies).filter((m) => m.includes(END_UNSAVED)).length >= n, {
+        from: replies,
+      });
+    };
+    await said(3);
+    // Kept past a lease (10 s): the answer is still this process's, not abandoned.
+    await Bun.sleep(11_000);
+    await reopen();
+
+    // Hearing other instances again closes the tabs' sockets (1012); they reconnect and read the chat afresh.
+    const [answer] = await until(
+      () => t.database.db.select().from(messages).where(eq(messages.id, id)),
+      ([m]) => m?.status !== "streaming",
+      "the answer's end saved",
+    );
+    expect(answer).toMatchObject({ status: "complete", content: words.join(" ") });
+    expect(answer!.content).toBe(seen);
+    const again = await server.socket(`/ws?chat=${chat!.id}`);
+    const snapshot = await again.waitFor((m) => m.includes('id="transcript-live"'));
+    expect(
+      finished(id)(snapshot.replace(`<article id="msg-${id}"`, `<article id="msg-${id}" hx-swap-oob="true"`)),
+    ).toBe(true);
+    expect(snapshot).toContain("w79 w80");
+    // The chat takes messages again.
+    fake.queue({ text: "yes" });
+    again.send({ action: "send", chat: chat!.id, content: "are you there?" });
+    await again.waitFor((m) => m.includes("are you there?") && m.includes('data-role="user"'));
+    await again.close();
+    await ws.close();
+  }, 90_000);
+});
