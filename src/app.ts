@@ -3,16 +3,18 @@ import { Elysia } from "elysia";
 import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
 import { openPeerBus } from "./bus/notify.ts";
-import type { PeerEvent } from "./chat/broadcast.ts";
+import { type PeerEvent, serviceStatus } from "./chat/broadcast.ts";
 import { chatRoutes } from "./chat/routes.ts";
 import { type ChatService, createChatService } from "./chat/service.ts";
 import { chatSettingsRoutes } from "./chat/settings-routes.ts";
 import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket.ts";
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
+import { DATABASE_UNAVAILABLE } from "./db/health.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { bodyLimit } from "./http/body-limit.ts";
 import { compressHtml } from "./http/compress.ts";
+import { databaseGate } from "./http/database-gate.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { manifestRoutes } from "./http/manifest.ts";
@@ -93,6 +95,14 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     },
   });
   const transfer = createTransferService({ database, chat, defaultModel: config.defaultModel });
+  // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
+  const unsavedEnds = database.health.require(() => {
+    const unsaved = chat.generations.unsavedEnds().length;
+    return unsaved ? `${unsaved} answer${unsaved === 1 ? "'s end is" : "s' ends are"} not saved yet` : undefined;
+  });
+  // Every tab hears when the database goes away and when it is back.
+  const impaired = () => (database.health.trouble ? DATABASE_UNAVAILABLE : undefined);
+  const banner = database.health.onChange(() => serviceStatus(bus, impaired()));
   const sockets = createSocketRegistry();
   metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size, db: database.load });
   const record = requestRecorder(log, metrics);
@@ -116,9 +126,11 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   pinger.unref();
   /** Before the server stops: answers in flight are saved as interrupted, then tabs are told to reconnect. */
   const shutdown = async () => {
+    banner();
     clearInterval(sweeper);
     clearInterval(pinger);
     await chat.shutdown();
+    unsavedEnds();
     // After the answers' ends, which other instances' tabs must hear too.
     await peers?.close();
     sockets.closeAll();
@@ -146,6 +158,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(requestLog(record))
     .use(securityHeaders())
     .use(errorHandler(log, record))
+    .use(databaseGate(database.health))
     .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE]))
     .use(sameOriginWrites(publicUrl(config)))
     .use(compressHtml())
@@ -162,7 +175,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
     .use(transferRoutes(transfer, auth, assets.urls))
-    .use(chatSocket(chat, auth, sockets, publicUrl(config), log))
+    .use(chatSocket(chat, auth, sockets, publicUrl(config), log, impaired))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;
     });

@@ -3,8 +3,9 @@ import { USER_HELP, userCommand } from "./auth/cli.ts";
 import { BACKUP_HELP, backupCommand, moveDataCommand, restoreCommand } from "./backup/cli.ts";
 import { type Config, ConfigError, describeSettings, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
+import { describeFailedQuery, isDiskFull } from "./db/errors.ts";
 import { migrate } from "./db/migrate.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, stackFrames } from "./log.ts";
 import { serveUntilSignal } from "./server.ts";
 
 const HELP = `Parley ${pkg.version}: a self-hosted AI chat server.
@@ -79,8 +80,12 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`parley: ${err.message}\n`);
   } else {
-    process.stderr.write(`parley: could not start: ${(err as Error)?.message ?? err}\n`);
-    if (process.env.LOG_LEVEL === "debug") process.stderr.write(`${(err as Error)?.stack}\n`);
+    // A failed statement's message would spell out its parameters (people's messages): say why instead.
+    const why = isDiskFull(err)
+      ? "the database's disk is full (No space left on device); free some space, then start Parley again."
+      : (describeFailedQuery(err) ?? (err as Error)?.message ?? String(err));
+    process.stderr.write(`parley: could not start: ${why}\n`);
+    if (process.env.LOG_LEVEL === "debug") process.stderr.write(`${stackFrames(err)}\n`);
   }
   process.exitCode = 1;
 }

@@ -1,4 +1,5 @@
 import type { LogFormat, LogLevel } from "./config.ts";
+import { describeFailedQuery } from "./db/errors.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const COLOR: Record<LogLevel, string> = {
@@ -34,10 +35,24 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; write?:
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 
-/** An error as its message, with its cause's (drizzle's "Failed query" wraps the database's reason). */
+/**
+ * An error as its message, with its cause's. A failed statement shows what it was and the
+ * database's reason, never its parameters: drizzle's "Failed query" spells them out, and they
+ * hold people's messages.
+ */
 function errorReplacer(_key: string, value: unknown) {
   if (!(value instanceof Error)) return value;
+  const failedQuery = describeFailedQuery(value);
+  if (failedQuery) return failedQuery;
   return value.cause instanceof Error ? `${value.message}: ${value.cause.message}` : value.message;
+}
+
+/** An error's stack frames only: a failed statement's message, repeated atop its stack, holds its parameters. */
+export function stackFrames(err: unknown): string | undefined {
+  return (err as Error)?.stack
+    ?.split("\n")
+    .filter((line) => line.trimStart().startsWith("at "))
+    .join("\n");
 }
 
 /** A logger that drops everything, for tests that do not read the log. */

@@ -1,6 +1,7 @@
 import { SettingsSummary } from "../../views/components/chat-settings.tsx";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
+import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, type ShownMessage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
@@ -34,6 +35,8 @@ export type Peers = { send(event: PeerEvent): void };
 export const topics = {
   chat: (chatId: string) => `chat:${chatId}`,
   user: (userId: string) => `user:${userId}`,
+  /** Every tab on this instance: what it says about the whole service (the database is away). */
+  site: "site",
   /** The chat a topic is about, if it is a chat's. */
   chatOf: (topic: string) => (topic.startsWith("chat:") ? topic.slice(5) : undefined),
 };
@@ -42,6 +45,11 @@ export const topics = {
 export function html(element: JSX.Element): string {
   if (typeof element !== "string") throw new Error("async components are not used in fragments");
   return element;
+}
+
+/** Tells every tab on this instance whether the service is impaired (`text`), or no longer (none). */
+export function serviceStatus(bus: Bus, text: string | undefined) {
+  bus.publish(topics.site, html(ServiceStatus({ text, oob: true })));
 }
 
 /** The one place that decides which fragments each event sends, and to whom, here and on other instances. */

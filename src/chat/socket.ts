@@ -1,9 +1,12 @@
 import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
+import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { TranscriptLive } from "../../views/pages/chat.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService, SignedIn } from "../auth/service.ts";
+import { isUnavailable } from "../db/errors.ts";
+import { DATABASE_UNAVAILABLE } from "../db/health.ts";
 import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
@@ -89,6 +92,8 @@ export function chatSocket(
   sockets: SocketRegistry,
   publicUrl: string,
   log: Logger,
+  /** What the service-wide banner says now, if anything (the database is away). */
+  impaired: () => string | undefined = () => undefined,
 ) {
   const errorTo = (ws: { send(data: string): unknown }, message: string) =>
     ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true })));
@@ -112,6 +117,9 @@ export function chatSocket(
       const { user, session } = signedIn(ws);
       sockets.add(ws.raw, session.id);
       ws.subscribe(topics.user(user.id));
+      ws.subscribe(topics.site);
+      // Also when all is well: a tab reconnecting after an outage may still show its banner.
+      ws.send(html(ServiceStatus({ text: impaired(), oob: true })));
       const query = ws.data.query as Record<string, string | undefined>;
       const chatId = query.chat;
       // A tab coming back after a drop may have missed chat-list changes.
@@ -141,6 +149,7 @@ export function chatSocket(
           );
         });
       } catch (err) {
+        if (isUnavailable(err)) return errorTo(ws, DATABASE_UNAVAILABLE);
         log.error("resync failed", { chatId, error: err });
         errorTo(ws, "Could not load this chat's latest messages; reload the page.");
       }
@@ -173,6 +182,7 @@ export function chatSocket(
         }
       } catch (err) {
         if (err instanceof ChatError) return errorTo(ws, err.message);
+        if (isUnavailable(err)) return errorTo(ws, DATABASE_UNAVAILABLE);
         log.error("socket action failed", { action: String(frame.action), error: err });
         return errorTo(ws, "Something went wrong on our side; it has been logged. Try again.");
       }

@@ -15,12 +15,14 @@ import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file
 import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
 // Embedded as files so the compiled binary carries PGlite's runtime with it.
 import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
-import { type SQL, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { ConfigError, redactUrl } from "../config.ts";
+import { describeDbError } from "./errors.ts";
+import { createDbHealth, type DbHealth } from "./health.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -37,6 +39,8 @@ export type Database = {
   close(): Promise<void>;
   /** How busy the connections are, for /metrics. */
   load: DbLoad;
+  /** Whether the database can serve now, from what its statements did (pages and /readyz fail fast). */
+  health: DbHealth;
   /** The embedded database itself, for what only PGlite can do (dumping its data directory). */
   pglite?: PGlite;
 };
@@ -80,14 +84,19 @@ async function openPostgres(url: string, poolSize: number, urlName = "DATABASE_U
 /** Wraps a postgres.js client (the pool, or a dedicated connection) as a Database. */
 export function fromPostgresClient(client: postgres.Sql, connections = 1): Database {
   // Tracked before drizzle sees the client: drizzle runs every statement through `unsafe` and every transaction through `begin`.
-  const load = trackLoad(client, ["unsafe", "begin"], connections);
+  const health = createDbHealth((ms) => within(ms, client`select 1`));
+  const load = trackLoad(client, ["unsafe", "begin"], connections, health);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     driver: "postgres",
     db,
     load,
+    health,
     rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
-    close: once(() => client.end({ timeout: 5 })),
+    close: once(() => {
+      health.close();
+      return client.end({ timeout: 5 });
+    }),
   };
 }
 
@@ -116,7 +125,9 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     throw new ConfigError(`Could not open the embedded database in DATA_DIR (${dir}): ${describeDbError(err)}.`);
   }
   // PGlite runs one statement at a time: whatever is in flight beyond one is waiting.
-  const load = trackLoad(client, ["query", "exec", "transaction"], 1);
+  // In the process itself: never unreachable, only busy (an import, a backup), and then it must be waited for.
+  const health = createDbHealth(async () => void (await client.query("select 1")));
+  const load = trackLoad(client, ["query", "exec", "transaction"], 1, health);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   // PGlite has no autovacuum, so nothing would ever gather the planner's statistics: without
   // them, a search over 100,000 messages chose to read the whole table (465 ms instead of 10).
@@ -130,9 +141,11 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     driver: "pglite",
     db,
     load,
+    health,
     pglite: client,
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     close: once(async () => {
+      health.close();
       clearTimeout(firstAnalyze);
       clearInterval(analyzer);
       await client.close();
@@ -152,14 +165,16 @@ export type DbLoad = {
 
 /**
  * Counts what is in flight by wrapping the driver's entry points, because neither driver says how
- * busy it is (postgres.js keeps its connection queues private).
+ * busy it is (postgres.js keeps its connection queues private); and tells `health` how each ended.
  */
-function trackLoad<C extends object>(client: C, methods: (keyof C & string)[], connections: number): DbLoad {
+function trackLoad<C extends object>(
+  client: C,
+  methods: (keyof C & string)[],
+  connections: number,
+  health: DbHealth,
+): DbLoad {
   let inFlight = 0;
   let peak = 0;
-  const done = () => {
-    inFlight--;
-  };
   for (const name of methods) {
     const original = client[name] as (...args: unknown[]) => PromiseLike<unknown>;
     // postgres.js returns a lazy query that drizzle still configures (`.values()`) before it runs:
@@ -168,7 +183,17 @@ function trackLoad<C extends object>(client: C, methods: (keyof C & string)[], c
       const pending = original.apply(this, args);
       inFlight++;
       if (inFlight > peak) peak = inFlight;
-      pending.then(done, done);
+      const write = typeof args[0] !== "string" || isWrite(args[0]);
+      pending.then(
+        () => {
+          inFlight--;
+          health.observe(write);
+        },
+        (err) => {
+          inFlight--;
+          health.observe(write, err ?? new Error("the statement failed"));
+        },
+      );
       return pending;
     };
   }
@@ -183,6 +208,30 @@ function trackLoad<C extends object>(client: C, methods: (keyof C & string)[], c
       return highest;
     },
   };
+}
+
+/** Whether a statement changes data (a transaction is counted as one that does). */
+function isWrite(statement: string): boolean {
+  const head = statement.trimStart().slice(0, 12).toLowerCase();
+  if (/^(insert|update|delete|create|alter|drop|copy|truncate|checkpoint)\b/.test(head)) return true;
+  // A common table expression writes when it holds a data-changing statement.
+  return head.startsWith("with") && /\b(insert|update|delete)\b/i.test(statement);
+}
+
+/** Settles like `query`, or fails once `ms` have passed without an answer. */
+async function within(ms: number, query: PromiseLike<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`it did not answer within ${ms} ms`), { code: "ETIMEDOUT" })),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([query, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The lock file in DATA_DIR; it belongs to the running process, never to a copy of the data. */
@@ -272,26 +321,5 @@ function prepareDataDir(dir: string) {
     throw new ConfigError(
       `DATA_DIR (${dir}) cannot be created or written to (${reason}); point it at a writable folder.`,
     );
-  }
-}
-
-/** A short, secret-free reason from a driver error. */
-export function describeDbError(err: unknown): string {
-  const e = err as { code?: string; message?: string; errors?: unknown[] };
-  if (e?.code === "ECONNREFUSED") return "connection refused (is Postgres running?)";
-  if (e?.code === "ENOTFOUND" || e?.code === "EAI_AGAIN") return "host not found";
-  if (e?.code === "CONNECT_TIMEOUT") return "timed out connecting";
-  if (e?.code === "3D000") return "the database does not exist";
-  if (e?.code === "28P01" || e?.code === "28000") return "authentication failed";
-  return (e?.message ?? String(err)).split("\n")[0] ?? "unknown error";
-}
-
-/** True when the database answers a trivial query. */
-export async function ping(database: Database): Promise<boolean> {
-  try {
-    await database.rows(sql`select 1 as ok`);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -3,7 +3,8 @@ import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { ConfigError, redactUrl } from "../config.ts";
-import { type Database, describeDbError, fromPostgresClient } from "./client.ts";
+import { type Database, fromPostgresClient } from "./client.ts";
+import { describeDbError } from "./errors.ts";
 import { embeddedMigrations } from "./migrations.macro.ts" with { type: "macro" };
 
 /** The migrations in drizzle/, inlined at build time. */

@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
-import type { Logger } from "../log.ts";
+import { isUnavailable } from "../db/errors.ts";
+import { DATABASE_UNAVAILABLE } from "../db/health.ts";
+import { type Logger, stackFrames } from "../log.ts";
 import type { RecordRequest } from "./request-log.ts";
 
 /**
@@ -26,11 +28,21 @@ export function errorHandler(log: Logger, record: RecordRequest) {
       case "INVALID_COOKIE_SIGNATURE":
         return answer(400, "A cookie was tampered with.");
       default: {
+        if (isUnavailable(error)) {
+          // Not a bug: the database is away or full. The health probe notices it coming back.
+          log.warn("request failed: the database is unavailable", {
+            method: request.method,
+            path: new URL(request.url).pathname,
+            error,
+          });
+          set.headers["retry-after"] = "5";
+          return answer(503, DATABASE_UNAVAILABLE);
+        }
         log.error("unhandled error", {
           method: request.method,
           path: new URL(request.url).pathname,
-          error: String(error),
-          stack: (error as Error)?.stack,
+          error,
+          stack: stackFrames(error),
         });
         return answer(500, "Something went wrong on our side; it has been logged.");
       }
@@ -38,7 +50,7 @@ export function errorHandler(log: Logger, record: RecordRequest) {
   });
 }
 
-function errorPage(status: number, message: string): string {
+export function errorPage(status: number, message: string): string {
   // No user input reaches this page: status and message are ours.
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} · Parley</title></head><body><h1>${status}</h1><p>${message}</p><p><a href="/">Back to Parley</a></p></body></html>`;
 }

@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { type Database, ping } from "../db/client.ts";
+import type { Database } from "../db/client.ts";
 
 const driver = t.Union([t.Literal("pglite"), t.Literal("postgres")], { description: "Which database Parley runs on." });
 
@@ -20,11 +20,15 @@ export function healthRoutes(database: Database) {
     .get(
       "/readyz",
       async ({ status }) => {
-        if (await ping(database)) return { status: "ready" as const, database: database.driver };
+        const trouble = await database.health.check();
+        if (!trouble) return { status: "ready" as const, database: database.driver };
         return status(503, {
           status: "unavailable" as const,
           database: database.driver,
-          error: "The database does not answer.",
+          error:
+            trouble.kind === "unreachable"
+              ? `The database does not answer: ${trouble.reason}.`
+              : `The database cannot save: ${trouble.reason}.`,
         });
       },
       {
@@ -36,7 +40,7 @@ export function healthRoutes(database: Database) {
           tags: ["health"],
           summary: "The process and its database answer",
           description:
-            "200 when the database answers a query, 503 when it does not (a readiness check: take this instance out of the load balancer meanwhile).",
+            "200 when the database answers a query within a second and its writes succeed; 503 when it does not answer, or writes fail (a full disk), or answers' ends wait to be saved (a readiness check: take this instance out of the load balancer meanwhile).",
         },
       },
     );

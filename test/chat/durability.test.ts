@@ -6,9 +6,9 @@ import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { rebuildAnswer } from "../support/frames.ts";
-import { until } from "../support/process.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-import { finished, type TestSocket } from "../support/ws.ts";
+import { runParley, signInAt, startParley, until } from "../support/process.ts";
+import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/server.ts";
+import { finished, openSocket, type TestSocket } from "../support/ws.ts";
 
 /**
  * Nothing a person saw is lost when the database goes away as an answer ends: the end is kept in
@@ -111,4 +111,58 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
     await again.close();
     await ws.close();
   }, 90_000);
+
+  /** `parley serve` on the test database, with a slow answer streaming to a tab; resolves once words are shown. */
+  const slowAnswerInProcess = async (shutdownTimeout: number) => {
+    const env = { DATABASE_URL: t.url!, SHUTDOWN_TIMEOUT_MS: String(shutdownTimeout), ...fakeEnv(fake) };
+    await runParley(["user", "create", "ann"], env, undefined, TEST_PASSWORD);
+    const parley = await startParley(env);
+    const cookie = await signInAt(parley.url, "ann", TEST_PASSWORD);
+    const made = await fetch(`${parley.url}/chats`, {
+      method: "POST",
+      headers: { Origin: parley.url, cookie },
+      body: new URLSearchParams({ content: "count slowly", model: "fake/fast" }),
+      redirect: "manual",
+    });
+    const chatId = /\/chats\/([0-9a-f-]+)$/.exec(made.headers.get("location")!)![1]!;
+    const ws = await openSocket(parley.url, `/ws?chat=${chatId}`, { cookie });
+    const snapshot = await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(snapshot)![1]!;
+    const from = ws.messages.length;
+    await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && !m.includes("<article"), { from });
+    const answer = async () => (await t.database.db.select().from(messages).where(eq(messages.id, id)))[0]!;
+    return { parley, ws, id, snapshot, from, answer };
+  };
+
+  test("SIGTERM while the database is away: shutdown keeps trying, and saves the answer whole if it comes back in time", async () => {
+    fake.queue({ text: Array.from({ length: 400 }, (_, i) => `v${i + 1}`).join(" "), tokenDelayMs: 20 });
+    const { parley, ws, id, snapshot, from, answer } = await slowAnswerInProcess(20_000);
+    await cut();
+    const exited = parley.stop("SIGTERM");
+    // The tab has had the last words it will get once the upstream is stopped.
+    await Bun.sleep(1500);
+    const seen = shownText(ws, id, snapshot, from);
+    await reopen();
+    expect(await exited).toBe(0);
+    const saved = await answer();
+    expect(saved.status).toBe("interrupted");
+    expect(seen.length).toBeGreaterThan(0);
+    expect(saved.content).toBe(seen);
+    expect(parley.logs.some((l) => l.event === "saved the end of an answer" && l.messageId === id)).toBe(true);
+    await ws.close();
+  }, 60_000);
+
+  test("SIGTERM while the database stays away: the process says which answers it could not save and exits 1", async () => {
+    fake.queue({ text: "slow ".repeat(400), tokenDelayMs: 20 });
+    const { parley, ws, id } = await slowAnswerInProcess(2000);
+    await cut();
+    try {
+      expect(await parley.stop("SIGTERM")).toBe(1);
+    } finally {
+      await reopen();
+    }
+    const said = parley.logs.find((l) => l.level === "error" && String(l.event).startsWith("shutdown timeout reached"));
+    expect(said?.messageIds).toEqual([id]);
+    await ws.close();
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx
 import { Composer } from "../components/composer.tsx";
 import { type LiveText, MessageArticle } from "../components/message.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
+import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
@@ -65,6 +66,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           >
             Connection lost; reconnecting…
           </div>
+          <ServiceStatus />
           <ChatHeader
             chat={chat}
             models={props.models}

@@ -1,0 +1,128 @@
+import { describeDbError, isDiskFull, isUnavailable } from "./errors.ts";
+
+/** Why the database cannot serve Parley now, in a sentence for operators (logs, /readyz). */
+export type Trouble = { kind: "unreachable" | "writes-failing"; reason: string };
+
+/** What every page and tab says while the database cannot serve. */
+export const DATABASE_UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
+
+/** Writes that failed this long ago, with none since, no longer count: nothing shows they still would. */
+const WRITE_TROUBLE_MS = 60_000;
+/** How often an unreachable database is tried again, and how long a try may take. */
+const PROBE_MS = 1000;
+
+/**
+ * What this process has seen of its database: every statement's outcome (the driver reports each,
+ * see client.ts), and while it is unreachable, a probe each second. It answers at once, without a
+ * query, so pages and /readyz can fail fast instead of waiting on a connection that will not come.
+ * Reads keep working on a full disk, so failed writes count until a write succeeds.
+ */
+export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: () => number = Date.now) {
+  let unreachable: { reason: string } | undefined;
+  let writes: { reason: string; at: number } | undefined;
+  let probing: ReturnType<typeof setInterval> | undefined;
+  const listeners = new Set<(trouble: Trouble | undefined) => void>();
+  /** Other reasons not to take traffic (answers whose end is not saved), asked on each check. */
+  const extra = new Set<() => string | undefined>();
+  let last: Trouble | undefined;
+
+  const current = (): Trouble | undefined => {
+    if (unreachable) return { kind: "unreachable", reason: unreachable.reason };
+    if (writes && now() - writes.at < WRITE_TROUBLE_MS) return { kind: "writes-failing", reason: writes.reason };
+    for (const check of extra) {
+      const reason = check();
+      if (reason) return { kind: "writes-failing", reason };
+    }
+    return undefined;
+  };
+  const changed = () => {
+    const trouble = current();
+    if (trouble?.kind === last?.kind && trouble?.reason === last?.reason) return;
+    last = trouble;
+    for (const listener of listeners) listener(trouble);
+  };
+  const probe = async () => {
+    try {
+      await ping(PROBE_MS);
+      reachable();
+    } catch (err) {
+      if (unreachable) unreachable.reason = describeDbError(err);
+    }
+  };
+  const reachable = () => {
+    if (!unreachable) return;
+    unreachable = undefined;
+    clearInterval(probing);
+    probing = undefined;
+    changed();
+  };
+
+  return {
+    /** A statement ended: `failed` with its error, else it succeeded. */
+    observe(write: boolean, failed?: unknown) {
+      if (failed === undefined) {
+        reachable();
+        if (write && writes) {
+          writes = undefined;
+          changed();
+        }
+        return;
+      }
+      if (!isUnavailable(failed)) return;
+      const reason = describeDbError(failed);
+      if (isDiskFull(failed) || write) {
+        writes = { reason, at: now() };
+        // A full disk answers reads: it is reachable, only unable to keep what it is given.
+        if (isDiskFull(failed)) return changed();
+      }
+      if (!isDiskFull(failed)) {
+        unreachable ??= { reason };
+        probing ??= setInterval(() => void probe(), PROBE_MS);
+        probing.unref?.();
+      }
+      changed();
+    },
+
+    /** What is wrong as far as this process knows, without asking the database. */
+    get trouble(): Trouble | undefined {
+      return current();
+    },
+
+    /** Asks the database (within `timeoutMs`), then says what is wrong, if anything: for /readyz. */
+    async check(timeoutMs = 800): Promise<Trouble | undefined> {
+      try {
+        await ping(timeoutMs);
+        reachable();
+      } catch (err) {
+        // Slow is not gone: a busy pool answers late, and pages should still wait for it.
+        if ((err as { code?: string }).code === "ETIMEDOUT")
+          return { kind: "unreachable", reason: describeDbError(err) };
+        this.observe(false, err);
+        return current() ?? { kind: "unreachable", reason: describeDbError(err) };
+      }
+      return current();
+    },
+
+    /** Adds a reason not to take traffic, asked on each check. */
+    require(check: () => string | undefined) {
+      extra.add(check);
+      return () => extra.delete(check);
+    },
+
+    /** Called when what is wrong changes (becomes wrong, changes reason, or is fixed). */
+    onChange(listener: (trouble: Trouble | undefined) => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** Re-evaluates after an extra check's answer may have changed. */
+    recheck: changed,
+
+    close() {
+      clearInterval(probing);
+      listeners.clear();
+    },
+  };
+}
+
+export type DbHealth = ReturnType<typeof createDbHealth>;

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
+import { chats } from "../../src/db/schema.ts";
+import { createLogger } from "../../src/log.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { until } from "../support/process.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
+
+/**
+ * Postgres goes away under a running server (its database refuses connections and every open one
+ * is terminated) and comes back: Parley says so at once, everywhere, in one sentence, and
+ * recovers by itself.
+ */
+describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", () => {
+  let t: TestDb;
+  let fake: FakeUpstream;
+  let server: TestServer;
+  let admin: postgres.Sql;
+  let name: string;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    t = await freshDatabase("postgres");
+    name = new URL(t.url!).pathname.slice(1);
+    admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+    fake = startFakeUpstream();
+    const log = createLogger({ level: "debug", format: "json", write: (line) => lines.push(line) });
+    server = await startTestServer(t, fakeEnv(fake), { log });
+  });
+  afterAll(async () => {
+    await reopen();
+    await server.stop();
+    fake.stop();
+    await admin.end();
+    await t.close();
+  });
+  const cut = async () => {
+    await admin.unsafe(`alter database ${name} allow_connections false`);
+    await admin.unsafe(
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+    );
+  };
+  const reopen = () => admin.unsafe(`alter database ${name} allow_connections true`);
+
+  test("pages and /readyz answer 503 with the sentence, tabs show it, the log keeps no message text, and all recovers when it is back", async () => {
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Outage", model: "fake/fast" })
+      .returning();
+    const ws = await server.socket(`/ws?chat=${chat!.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    // A long answer with a secret in it, whose progress saves fail while the database is away.
+    const secret = "zebra-umbrella-7731";
+    fake.queue({ text: `${secret} `.repeat(200), tokenDelayMs: 10, tokenSize: 20 });
+    ws.send({ action: "send", chat: chat!.id, content: `tell me about ${secret}` });
+    await ws.waitFor((m) => m.includes(`${secret} ${secret}`));
+    await cut();
+
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).error).toStartWith("The database does not answer:");
+    const page = await server.fetch(`/chats/${chat!.id}`, { headers: { accept: "text/html" } });
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain(UNAVAILABLE);
+    // A tab hears it without asking, and what it asks for gets the same sentence.
+    await ws.waitFor((m) => m.includes('id="service-status"') && m.includes(UNAVAILABLE));
+    const from = ws.messages.length;
+    ws.send({ action: "edit", message: chat!.id, content: "anything" });
+    await ws.waitFor((m) => m.includes('id="composer-status"') && m.includes(UNAVAILABLE), { from });
+    // The answer's progress saves fail meanwhile (and its end, once it ends).
+    await until(async () => lines.some((l) => l.includes('"event":"save failed"')), Boolean, "a failed progress save");
+    // A liveness check does not depend on the database.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+
+    await reopen();
+    await until(
+      async () => (await fetch(`${server.url}/readyz`)).status,
+      (status) => status === 200,
+      "ready again",
+    );
+    expect((await server.fetch(`/chats/${chat!.id}`)).status).toBe(200);
+    // Tabs are cleared (or, on Postgres, reconnect as the bus resynchronises, and are cleared then).
+    const again = await server.socket(`/ws?chat=${chat!.id}`);
+    await again.waitFor((m) =>
+      m.startsWith('<div id="service-status" role="alert" hx-swap-oob="true" class="hidden">'),
+    );
+    await again.close();
+    // Whatever failed while it was away is in the log with its reason, never with what people wrote.
+    const failures = lines.filter((l) => /"level":"(warn|error)"/.test(l));
+    expect(failures.some((l) => l.includes("not currently accepting connections"))).toBe(true);
+    for (const line of lines) expect(line).not.toContain(secret);
+    await ws.close();
+  }, 60_000);
+});
