@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { END_UNSAVED } from "../../src/chat/service.ts";
+import { type Database, openDatabase } from "../../src/db/client.ts";
+import { chats, messages } from "../../src/db/schema.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { pgliteTemplate } from "../support/db.ts";
+import { rebuildAnswer } from "../support/frames.ts";
+import { parleyCommand, until } from "../support/process.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+/** Text that does not compress: its HTML needs as much new room on disk as its length. */
+const noise = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64");
+
+/** A real full disk needs a filesystem of its own: a small tmpfs, which only root may mount. */
+const canMount = process.getuid?.() === 0;
+
+describe.if(canMount)("the embedded database's disk fills while an answer ends [pglite]", () => {
+  let root: string;
+  let database: Database;
+  let fake: FakeUpstream;
+  let server: TestServer;
+  let fillers = 0;
+  let stopped = false;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "parley-full-"));
+    const mount = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", root]);
+    if (mount.exitCode !== 0) throw new Error(`mount failed: ${mount.stderr}`);
+    mkdirSync(join(root, "data"));
+    database = await openDatabase({ url: undefined, dataDir: join(root, "data"), loadDataDir: await pgliteTemplate() });
+    fake = startFakeUpstream();
+    server = await startTestServer(
+      { driver: "pglite", database, url: undefined, close: async () => {} },
+      fakeEnv(fake),
+    );
+  });
+  afterAll(async () => {
+    free();
+    if (!stopped) await server?.stop();
+    fake?.stop();
+    await database?.close();
+    Bun.spawnSync(["umount", root]);
+    rmSync(root, { recursive: true, force: true });
+  });
+  /** Writes files beside DATA_DIR until the disk has no byte left. */
+  const fill = () => {
+    try {
+      for (;;) writeFileSync(join(root, `filler-${fillers++}`), Buffer.alloc(1024 * 1024));
+    } catch {}
+    try {
+      for (;;) writeFileSync(join(root, `filler-${fillers++}`), Buffer.alloc(1024));
+    } catch {}
+  };
+  const free = () => {
+    for (let i = 0; i < fillers; i++) rmSync(join(root, `filler-${i}`), { force: true });
+  };
+
+  test("the end waits in memory, /readyz says the disk is full, and once there is room the answer is stored as the tab showed it", async () => {
+    const [chat] = await database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Full", model: "fake/fast" })
+      .returning();
+    const words = Array.from({ length: 150 }, (_, i) => `d${i + 1}`);
+    fake.queue({ text: words.join(" "), tokenSize: 6, tokenDelayMs: 15 });
+    const ws = await server.socket(`/ws?chat=${chat!.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = ws.messages.length;
+    ws.send({ action: "send", chat: chat!.id, content: "fill it up" });
+    const started = await ws.waitFor((m) => m.includes('data-role="assistant"'), { from });
+    const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
+    await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && m.includes("d3"), { from });
+    fill();
+
+    await ws.waitFor((m) => m.includes(END_UNSAVED), { from, timeoutMs: 30_000 });
+    const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
+    const seen = rebuildAnswer(id, started, frames)
+      .html.replace(/<[^>]+>/g, "")
+      .trim();
+    expect(seen).toBe(words.join(" "));
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).error).toBe("The database cannot save: the disk is full (No space left on device).");
+
+    free();
+    const [answer] = await until(
+      () => database.db.select().from(messages).where(eq(messages.id, id)),
+      ([m]) => m?.status !== "streaming",
+      "the answer's end saved",
+    );
+    expect(answer).toMatchObject({ status: "complete", content: seen });
+    await until(
+      async () => (await fetch(`${server.url}/readyz`)).status,
+      (status) => status === 200,
+      "ready again",
+    );
+    await ws.close();
+  }, 60_000);
+
+  test("starting on a full disk says so in one sentence, and no message text", async () => {
+    const [chat] = await database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Left", model: "fake/fast" })
+      .returning();
+    // An answer a killed process left mid-stream: the next start must end it, which writes.
+    const secret = "quokka-harmonica-5521";
+    await database.db
+      .insert(messages)
+      .values({ chatId: chat!.id, role: "assistant", content: `${secret} ${noise(200_000)}`, status: "streaming" });
+    await server.stop();
+    stopped = true;
+    await database.close();
+    fill();
+    // Room for the lock file, not for the database's writes.
+    for (let i = fillers - 2; i < fillers; i++) rmSync(join(root, `filler-${i}`), { force: true });
+    const proc = Bun.spawn(parleyCommand(["serve"]), {
+      env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", DATA_DIR: join(root, "data"), PORT: "0" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    // Were it to start after all, it would serve until stopped: stopped, it fails the test below.
+    const timer = setTimeout(() => proc.kill(), 30_000);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    clearTimeout(timer);
+    free();
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      "parley: could not start: the database's disk is full (No space left on device); free some space, then start Parley again.\n",
+    );
+    expect(stdout + stderr).not.toContain(secret);
+  }, 60_000);
+});
