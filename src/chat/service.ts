@@ -522,8 +522,9 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 
     /** Writes the chat's newest answer again (after an error, a Stop, or to get another). */
     async retry(userId: string, messageId: unknown) {
-      if (repo.isId(messageId) && generations.get(messageId)?.userId === userId)
-        refuseWhileWriting(generations.get(messageId)!.chatId, "retry");
+      // An answer still written (or saved) here is refused before the database is asked, which may be away.
+      const live = repo.isId(messageId) ? generations.get(messageId) : undefined;
+      if (live?.userId === userId) refuseWhileWriting(live.chatId, "retry");
       const message = await repo.getOwnMessage(db, userId, messageId);
       if (message?.role !== "assistant") throw new ChatError("There is no such answer.");
       let release: (() => void) | undefined;
