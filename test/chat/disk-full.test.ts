@@ -84,6 +84,15 @@ describe.if(canMount)("the embedded database's disk fills while an answer ends [
     expect(ready.status).toBe(503);
     expect((await ready.json()).error).toBe("The database cannot save: the disk is full (No space left on device).");
 
+    // A long first message (text that does not compress needs new room) is refused with the sentence, not a 500.
+    const made = await server.fetch("/chats", {
+      method: "POST",
+      headers: { accept: "text/html" },
+      body: new URLSearchParams({ content: noise(23_000), model: "fake/fast" }),
+    });
+    expect(made.status).toBe(503);
+    expect(await made.text()).toContain("The database is unavailable; Parley retries on its own.");
+
     free();
     const [answer] = await until(
       () => database.db.select().from(messages).where(eq(messages.id, id)),
