@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import postgres from "postgres";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
+
+/**
+ * A person is reading an answer when Postgres goes away (its database refuses connections, its
+ * open ones cut) and comes back: the page says so in words, keeps every word it showed, and
+ * carries on by itself.
+ */
+describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and comes back [postgres]", () => {
+  let t: TestDb;
+  let fake: FakeUpstream;
+  let server: TestServer;
+  let browser: Browser;
+  let admin: postgres.Sql;
+  let name: string;
+  beforeAll(async () => {
+    t = await freshDatabase("postgres");
+    name = new URL(t.url!).pathname.slice(1);
+    admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+    fake = startFakeUpstream();
+    server = await startTestServer(t, fakeEnv(fake));
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await admin.unsafe(`alter database ${name} allow_connections true`);
+    await server.stop();
+    fake.stop();
+    await admin.end();
+    await t.close();
+  });
+
+  for (const [viewport, scheme] of [
+    ["desktop", "light"],
+    ["phone", "dark"],
+  ] as const) {
+    test(`the banner and the composer say what is going on, and the answer is whole after (${viewport}, ${scheme})`, async () => {
+      const context = await signedInContext(browser, server, server, {
+        viewport: VIEWPORTS[viewport],
+        colorScheme: scheme,
+      });
+      const page = await context.newPage();
+      try {
+        const words = Array.from({ length: 120 }, (_, i) => `word${i + 1}`);
+        fake.queue({ text: words.join(" "), tokenSize: 8, tokenDelayMs: 20 });
+        await page.goto(server.url);
+        await page.getByLabel("Message").fill("keep talking");
+        await page.getByLabel("Message").press("Enter");
+        await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+        const answer = page.locator("article[data-role=assistant]");
+        await answer.getByText("word3", { exact: false }).waitFor();
+
+        await admin.unsafe(`alter database ${name} allow_connections false`);
+        await admin.unsafe(
+          `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+        );
+        await page.locator("#service-status").getByText(UNAVAILABLE).waitFor();
+        // The answer ends while the database is away: every word stays on the page.
+        await answer.getByText("word120", { exact: false }).waitFor();
+        await page.getByRole("button", { name: "Stop" }).click();
+        await page.locator("#composer-status").getByText("The last answer is not saved yet").waitFor();
+        await page.screenshot({ path: join(ARTIFACTS, `database-away-${viewport}-${scheme}.png`) });
+
+        await admin.unsafe(`alter database ${name} allow_connections true`);
+        // The page reconnects (the instance's live events resume) and reads the chat afresh.
+        await page.locator('article[data-role=assistant][data-status="complete"]').waitFor({ timeout: 30_000 });
+        await page.locator("#service-status").waitFor({ state: "hidden", timeout: 30_000 });
+        expect((await answer.textContent())?.replace(/\s+/g, " ")).toContain(words.join(" "));
+        await page.screenshot({ path: join(ARTIFACTS, `database-back-${viewport}-${scheme}.png`) });
+      } finally {
+        await closeContext(context);
+      }
+    }, 90_000);
+  }
+});
