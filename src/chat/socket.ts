@@ -90,8 +90,11 @@ export function chatSocket(
   publicUrl: string,
   log: Logger,
 ) {
-  const errorTo = (ws: { send(data: string): unknown }, message: string) =>
+  // Returns nothing, and so do the handlers: Elysia sends whatever a handler returns as one more
+  // frame (`return ws.send(...)` used to follow each error with its byte count).
+  const errorTo = (ws: { send(data: string): unknown }, message: string): void => {
     ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true })));
+  };
 
   const signedIn = (ws: { data: unknown }) => (ws.data as { me: SignedIn }).me;
 
@@ -100,15 +103,15 @@ export function chatSocket(
       // A page on another site must not open a socket with this person's cookies.
       if (!sameOrigin(request, publicUrl)) return status(403, "Cross-origin WebSocket refused.");
     },
-    close(ws) {
+    close(ws): void {
       sockets.delete(ws.raw);
     },
     // Browsers answer the keep-alive pings by themselves (see createSocketRegistry). Elysia 1.4
     // hands this hook Bun's own socket, though its types name its wrapper: the key is Bun's either way.
-    pong(ws) {
+    pong(ws): void {
       sockets.heard(((ws as { raw?: unknown }).raw ?? ws) as Peer);
     },
-    async open(ws) {
+    async open(ws): Promise<void> {
       const { user, session } = signedIn(ws);
       sockets.add(ws.raw, session.id);
       ws.subscribe(topics.user(user.id));
@@ -145,7 +148,7 @@ export function chatSocket(
         errorTo(ws, "Could not load this chat's latest messages; reload the page.");
       }
     },
-    async message(ws, raw) {
+    async message(ws, raw): Promise<void> {
       sockets.heard(ws.raw);
       const { user } = signedIn(ws);
       const frame = parseFrame(raw);
