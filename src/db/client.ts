@@ -21,6 +21,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { ConfigError, redactUrl } from "../config.ts";
+import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -241,15 +242,6 @@ function lockDataDir(dir: string): () => void {
     rmSync(path, { force: true });
   }
   throw new ConfigError(`Could not lock DATA_DIR (${dir}): another process keeps taking it.`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Closing twice (a failed start, then shutdown) must not throw. */
