@@ -93,7 +93,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     },
   });
   const transfer = createTransferService({ database, chat, defaultModel: config.defaultModel });
-  const sockets = createSocketRegistry();
+  const sockets = createSocketRegistry({ perPerson: config.socketsPerPerson });
   metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size, db: database.load });
   const record = requestRecorder(log, metrics);
   const auth: AuthService = createAuthService({
