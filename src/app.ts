@@ -71,7 +71,10 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       ? openPeerBus({
           url: database.url,
           log,
-          receive: (events) => chat.receive(events as PeerEvent[]),
+          receive: (events) => {
+            for (const e of events as PeerEvent[]) if (e.kind === "sessions") sockets.closeSessions(e.ids);
+            chat.receive(events as PeerEvent[]);
+          },
           resync: () => {
             // What tabs here show may lack events that were missed: they reconnect and read afresh.
             chat.forgetMirrors();
@@ -103,14 +106,19 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   // Every tab hears when the database goes away and when it is back.
   const impaired = () => (database.health.trouble ? DATABASE_UNAVAILABLE : undefined);
   const banner = database.health.onChange(() => serviceStatus(bus, impaired()));
-  const sockets = createSocketRegistry();
+  const sockets = createSocketRegistry({ perPerson: config.socketsPerPerson });
   metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size, db: database.load });
   const record = requestRecorder(log, metrics);
   const auth: AuthService = createAuthService({
     database,
     config,
     log,
-    onSessionsEnded: (ids) => sockets.closeSessions(ids),
+    // Here and on the other instances: a session that ended must stop hearing the person's chats anywhere.
+    onSessionsEnded: (ids) => {
+      sockets.closeSessions(ids);
+      peers?.send({ kind: "sessions", ids });
+    },
+    stopAnswersOf: (userId) => chat.stopAnswersOf(userId),
   });
   // Sessions nobody presents again are deleted (and any socket still open on one is closed).
   const sweeper = setInterval(() => {

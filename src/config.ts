@@ -227,6 +227,14 @@ const settings = {
       "Each open tab's WebSocket is pinged this often, so a proxy's idle timeout above it never cuts a quiet tab; a tab that answers nothing for two intervals is closed as gone.",
     parse: integer(500, 100_000, 25_000),
   },
+  socketsPerPerson: {
+    name: "SOCKETS_PER_PERSON",
+    default: "50",
+    secret: false,
+    description:
+      "WebSockets (one per open tab) one person may have open at once on this instance, across their devices; one more is closed with a sentence saying why.",
+    parse: integer(1, 100_000, 50),
+  },
   metricsToken: {
     name: "METRICS_TOKEN",
     default: undefined,

@@ -113,17 +113,26 @@
 
   // Say so while the socket is down; htmx-ext-ws reconnects with backoff by itself.
   const connection = (up) => document.getElementById("connection-status")?.classList.toggle("hidden", up);
+  // The composer's status line as the server renders an error (views/components/composer.tsx).
+  const composerError = (text) => {
+    const status = document.getElementById("composer-status");
+    if (!status) return;
+    status.dataset.kind = "error";
+    status.setAttribute("role", "alert");
+    status.classList.remove("text-zinc-500", "dark:text-zinc-400");
+    status.classList.add("text-red-700", "dark:text-red-400");
+    status.textContent = text;
+  };
   document.addEventListener("htmx:wsClose", (event) => {
+    // 4029: this person has too many tabs connected (SOCKETS_PER_PERSON). htmx-ext-ws does not
+    // reconnect, so "reconnecting" would not be true; the reason says what to do.
+    if (event.detail?.event?.code === 4029) return composerError(event.detail.event.reason);
     connection(false);
     // 4001: this session ended (signed out here or elsewhere, password changed): go sign in.
     if (event.detail?.event?.code === 4001) return location.assign("/signin");
     // 1009: a frame over the server's limit (the composer's maxlength keeps typed text under it).
     if (event.detail?.event?.code === 1009) {
-      const status = document.getElementById("composer-status");
-      if (status) {
-        status.dataset.kind = "error";
-        status.textContent = "That was too large to send; shorten it, then reload the page to reconnect.";
-      }
+      composerError("That was too large to send; shorten it, then reload the page to reconnect.");
     }
     // A socket refused at the door (1006) may mean the session expired while the tab slept:
     // /signin answers 200 only to someone signed out (it redirects anyone signed in).

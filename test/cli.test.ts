@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrations } from "../src/db/migrate.ts";
 import { DRIVERS, freshDatabase } from "./support/db.ts";
-import { runParley, startParley } from "./support/process.ts";
+import { runParley, startParley, until } from "./support/process.ts";
 import { REQUIRED_SETTINGS } from "./support/settings.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "parley-cli-"));
@@ -17,6 +17,26 @@ function expectOneSentence(stderr: string, mentions: RegExp) {
   expect(lines[0]).toStartWith("parley: ");
   expect(lines[0]).toMatch(mentions);
   expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+/**
+ * A process killed with SIGKILL that stays a zombie: its parent (`sleep`, exec'd by the shell
+ * that started it) never waits for it. Killing `parent` lets init reap it.
+ */
+async function zombieProcess() {
+  const parent = Bun.spawn(["sh", "-c", "sleep 300 & echo $!; exec sleep 300"], { stdout: "pipe" });
+  const reader = parent.stdout.getReader();
+  const pid = Number(new TextDecoder().decode((await reader.read()).value).trim());
+  reader.releaseLock();
+  process.kill(pid, "SIGKILL");
+  const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+  await until(
+    async () => state(),
+    (s) => s === "Z",
+    `process ${pid} becoming a zombie`,
+  );
+  process.kill(pid, 0); // still "exists", which is what fooled the lock
+  return { pid, parent };
 }
 
 describe("the parley command", () => {
@@ -176,6 +196,22 @@ describe("parley serve on the embedded database", () => {
       "a long enough password",
     );
     expect(after).toMatchObject({ code: 0, stdout: 'created admin account "ann"\n' });
+
+    // Nor does a lock left by a process killed and not yet reaped (a zombie: `kill -0` still
+    // finds it), as right after a `kill -9` whose parent is slow to wait for it.
+    const zombie = await zombieProcess();
+    try {
+      writeFileSync(join(dataDir, "parley.pid"), String(zombie.pid));
+      const taken = await runParley(
+        ["user", "create", "bea"],
+        { DATA_DIR: dataDir },
+        undefined,
+        "a long enough password",
+      );
+      expect(taken).toMatchObject({ code: 0, stdout: 'created account "bea"\n' });
+    } finally {
+      zombie.parent.kill("SIGKILL");
+    }
   });
 
   test("parley healthcheck exits 0 while the server is ready and 1 when nothing answers", async () => {

@@ -44,6 +44,8 @@ export type AuthServiceDeps = {
   log: Logger;
   /** Told which sessions ended, so their open sockets can be closed. */
   onSessionsEnded?: (sessionIds: string[]) => void;
+  /** Stops a person's answers being written (before their account is deleted). */
+  stopAnswersOf?: (userId: string) => Promise<void>;
 };
 
 /** 32 random bytes: the cookie holds the token, the database only its SHA-256. */
@@ -57,7 +59,7 @@ function hashToken(token: string): string {
 }
 
 /** Accounts, sessions and the sign-up switch; routes, the socket and the CLI call this. */
-export function createAuthService({ database, config, log, onSessionsEnded }: AuthServiceDeps) {
+export function createAuthService({ database, config, log, onSessionsEnded, stopAnswersOf }: AuthServiceDeps) {
   const { db } = database;
   const failuresByAccount = new RateLimit(FAILURES_PER_ACCOUNT, FAILURES_WINDOW_MS);
   const failuresByAddress = new RateLimit(FAILURES_PER_ADDRESS, FAILURES_WINDOW_MS);
@@ -219,13 +221,18 @@ export function createAuthService({ database, config, log, onSessionsEnded }: Au
 
     listUsers: () => repo.listUsers(db),
 
-    /** Deletes an account with its chats and sessions. Nobody deletes themselves here. */
+    /**
+     * Deletes an account with its chats and sessions. Nobody deletes themselves here. Their tabs
+     * are closed first (no new sends), then their answers being written are stopped (an upstream
+     * left streaming for a deleted chat goes on billing until it ends).
+     */
     async deleteUser(me: User, id: unknown): Promise<void> {
       if (!isId(id)) throw new AuthError("There is no such user.", 400);
       if (id === me.id) throw new AuthError("You cannot delete your own account here.", 400);
-      const sessionIds = (await repo.userSessions(db, id)).map((s) => s.id);
+      if (!(await repo.getUser(db, id))) throw new AuthError("There is no such user.", 400);
+      await service.endSessions(id);
+      await stopAnswersOf?.(id);
       if (!(await repo.deleteUser(db, id))) throw new AuthError("There is no such user.", 400);
-      ended(sessionIds);
     },
 
     async signupOpen(): Promise<boolean> {

@@ -24,7 +24,9 @@ export type PeerEvent =
   | { kind: "html"; topic: string; html: string; ended?: string }
   | ({ kind: "delta" } & Delta)
   | { kind: "stop"; messageId: string; userId: string }
-  | { kind: "sidebar"; userId: string };
+  | { kind: "sidebar"; userId: string }
+  /** Sessions that ended (signed out, password changed, account deleted): their tabs everywhere close. */
+  | { kind: "sessions"; ids: string[] };
 
 export type Peers = { send(event: PeerEvent): void };
 

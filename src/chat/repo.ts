@@ -426,6 +426,16 @@ export async function streamingAnswerIn(db: Db, chatId: string): Promise<string 
   return row?.id;
 }
 
+/** The answers being written in a person's chats, by any instance. */
+export async function streamingAnswersOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .innerJoin(chats, eq(chats.id, messages.chatId))
+    .where(and(eq(chats.userId, userId), eq(messages.status, "streaming")));
+  return rows.map((r) => r.id);
+}
+
 /*
  * Leases. The process writing an answer renews its `lease_until` every few seconds; an answer
  * whose lease ran out has nobody writing it (its process was killed, froze, or lost the

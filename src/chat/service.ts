@@ -676,6 +676,25 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     models,
 
     /**
+     * Before a person's account is deleted: their answers being written are stopped, as a deleted
+     * chat's are (no more streaming and billing), here and, with other instances, where written.
+     */
+    async stopAnswersOf(userId: string) {
+      const here = generations.ids().flatMap((id) => {
+        const g = generations.get(id);
+        return g?.userId === userId ? [g] : [];
+      });
+      for (const g of here) generations.stop(g.messageId);
+      if (peers) {
+        const stopped = new Set(here.map((g) => g.messageId));
+        for (const id of await repo.streamingAnswersOf(db, userId)) {
+          if (!stopped.has(id)) broadcast.stopElsewhere(id, userId);
+        }
+      }
+      await Promise.all(here.map((g) => g.done));
+    },
+
+    /**
      * At start: answers a dead process left `streaming` become `interrupted`, text kept. On the
      * embedded database that is all of them (one process at a time); on Postgres only those whose
      * lease ran out, as other processes may be writing theirs (the rest are ended by keepLeases

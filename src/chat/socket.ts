@@ -18,6 +18,10 @@ import { ChatError, type ChatService } from "./service.ts";
  */
 export const MAX_FRAME_BYTES = 256 * 1024;
 
+/** Why a socket past SOCKETS_PER_PERSON is closed (a close reason holds at most 123 bytes). */
+export const TOO_MANY_SOCKETS =
+  "Too many tabs and devices are connected to your account; close some, then reload this page.";
+
 type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown };
 
 type Peer = {
@@ -34,12 +38,31 @@ type Peer = {
  * without a close frame (a laptop asleep, a dropped link) and is terminated, which runs the close
  * handler (out of this registry, off its topics). So a quiet tab's connection never goes longer
  * than one interval without a frame, and a vanished one is let go within two.
+ *
+ * It also counts each person's sockets in this process, across their sessions: past `perPerson`,
+ * `add` refuses (each socket costs memory and a share of every fan-out to that person).
  */
-export function createSocketRegistry() {
-  const open = new Map<Peer, { sessionId: string; heard: boolean }>();
+export function createSocketRegistry({ perPerson }: { perPerson: number }) {
+  const open = new Map<Peer, { sessionId: string; userId: string; heard: boolean }>();
+  const counts = new Map<string, number>();
+  const drop = (ws: Peer) => {
+    const entry = open.get(ws);
+    if (!entry) return;
+    open.delete(ws);
+    const n = (counts.get(entry.userId) ?? 1) - 1;
+    if (n > 0) counts.set(entry.userId, n);
+    else counts.delete(entry.userId);
+  };
   return {
-    add: (ws: Peer, sessionId: string) => open.set(ws, { sessionId, heard: true }),
-    delete: (ws: Peer) => open.delete(ws),
+    /** False when the person already has `perPerson` sockets open here: the socket is not added. */
+    add(ws: Peer, sessionId: string, userId: string): boolean {
+      const n = counts.get(userId) ?? 0;
+      if (n >= perPerson) return false;
+      counts.set(userId, n + 1);
+      open.set(ws, { sessionId, userId, heard: true });
+      return true;
+    },
+    delete: drop,
     /** Anything received from the socket (a pong, a message) shows its peer is still there. */
     heard(ws: Peer) {
       const entry = open.get(ws);
@@ -57,7 +80,7 @@ export function createSocketRegistry() {
           ws.ping();
           continue;
         }
-        open.delete(ws);
+        drop(ws);
         ws.terminate();
         gone++;
       }
@@ -67,13 +90,14 @@ export function createSocketRegistry() {
     closeAll(reason = "Parley is restarting") {
       for (const ws of open.keys()) ws.close(1012, reason);
       open.clear();
+      counts.clear();
     },
     /** 4001: the session ended. htmx-ext-ws does not reconnect; app.js sends the tab to sign in. */
     closeSessions(sessionIds: string[]) {
       const ended = new Set(sessionIds);
       for (const [ws, { sessionId }] of open) {
         if (!ended.has(sessionId)) continue;
-        open.delete(ws);
+        drop(ws);
         ws.close(4001, "Signed out");
       }
     },
@@ -95,8 +119,11 @@ export function chatSocket(
   /** What the service-wide banner says now, if anything (the database is away). */
   impaired: () => string | undefined = () => undefined,
 ) {
-  const errorTo = (ws: { send(data: string): unknown }, message: string) =>
+  // Returns nothing, and so do the handlers: Elysia sends whatever a handler returns as one more
+  // frame (`return ws.send(...)` used to follow each error with its byte count).
+  const errorTo = (ws: { send(data: string): unknown }, message: string): void => {
     ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true })));
+  };
 
   const signedIn = (ws: { data: unknown }) => (ws.data as { me: SignedIn }).me;
 
@@ -105,17 +132,21 @@ export function chatSocket(
       // A page on another site must not open a socket with this person's cookies.
       if (!sameOrigin(request, publicUrl)) return status(403, "Cross-origin WebSocket refused.");
     },
-    close(ws) {
+    close(ws): void {
       sockets.delete(ws.raw);
     },
     // Browsers answer the keep-alive pings by themselves (see createSocketRegistry). Elysia 1.4
     // hands this hook Bun's own socket, though its types name its wrapper: the key is Bun's either way.
-    pong(ws) {
+    pong(ws): void {
       sockets.heard(((ws as { raw?: unknown }).raw ?? ws) as Peer);
     },
-    async open(ws) {
+    async open(ws): Promise<void> {
       const { user, session } = signedIn(ws);
-      sockets.add(ws.raw, session.id);
+      if (!sockets.add(ws.raw, session.id, user.id)) {
+        // 4029 (as HTTP's 429): htmx-ext-ws does not reconnect, and app.js shows the reason.
+        ws.close(4029, TOO_MANY_SOCKETS);
+        return;
+      }
       ws.subscribe(topics.user(user.id));
       ws.subscribe(topics.site);
       // Also when all is well: a tab reconnecting after an outage may still show its banner.
@@ -154,7 +185,7 @@ export function chatSocket(
         errorTo(ws, "Could not load this chat's latest messages; reload the page.");
       }
     },
-    async message(ws, raw) {
+    async message(ws, raw): Promise<void> {
       sockets.heard(ws.raw);
       const { user } = signedIn(ws);
       const frame = parseFrame(raw);

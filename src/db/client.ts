@@ -23,6 +23,7 @@ import postgres from "postgres";
 import { ConfigError, redactUrl } from "../config.ts";
 import { describeDbError } from "./errors.ts";
 import { createDbHealth, type DbHealth } from "./health.ts";
+import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -290,15 +291,6 @@ function lockDataDir(dir: string): () => void {
     rmSync(path, { force: true });
   }
   throw new ConfigError(`Could not lock DATA_DIR (${dir}): another process keeps taking it.`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Closing twice (a failed start, then shutdown) must not throw. */

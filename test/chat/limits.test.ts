@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
+import { TOO_MANY_SOCKETS } from "../../src/chat/socket.ts";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { finished } from "../support/ws.ts";
+import { finished, type TestSocket } from "../support/ws.ts";
 
 let fake: FakeUpstream;
 beforeAll(() => {
@@ -12,12 +13,19 @@ beforeAll(() => {
 });
 afterAll(() => fake.stop());
 
+const closeOf = (ws: TestSocket) =>
+  new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason }), { once: true });
+  });
 const errorOf = (html: string) => /<p id="composer-status"[^>]*data-kind="error"[^>]*>([^<]*)</.exec(html)?.[1];
 
 eachDriver("per-person limits", (t) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake, { SENDS_PER_MINUTE: "4", MAX_CONCURRENT_ANSWERS: "2" }));
+    server = await startTestServer(
+      t,
+      fakeEnv(fake, { SENDS_PER_MINUTE: "4", MAX_CONCURRENT_ANSWERS: "2", SOCKETS_PER_PERSON: "3" }),
+    );
   });
   afterAll(() => server.stop());
 
@@ -101,5 +109,34 @@ eachDriver("per-person limits", (t) => {
     expect(await page.text()).toMatch(/You have sent 4 messages in the last minute; try again in \d+ seconds?\./);
     expect((await t.database.db.select().from(chats).where(eq(chats.userId, person.user.id))).length).toBe(before);
     await ws.close();
+  });
+
+  test("open sockets are capped per person, across sessions: one more is closed with 4029 and a sentence; the others go on", async () => {
+    const person = await server.signUp("tabby");
+    const laptop = await server.signIn("tabby");
+    const chat = await newChat(person.user.id);
+    const tabs = [await person.socket(`/ws?chat=${chat.id}`), await person.socket("/ws"), await laptop.socket("/ws")];
+    const refused = await laptop.socket(`/ws?chat=${chat.id}`);
+    // Closed before it hears anything (an accepted socket is sent the chat list at once).
+    const outcome = await Promise.race([closeOf(refused), refused.waitFor(() => true)]);
+    expect(outcome).toEqual({ code: 4029, reason: TOO_MANY_SOCKETS });
+    expect(refused.messages).toEqual([]);
+    // The tabs already open still hear and act; someone else is not counted against this person.
+    for (const tab of tabs) expect(tab.socket.readyState).toBe(WebSocket.OPEN);
+    const from = tabs[0]!.messages.length;
+    tabs[0]!.send({ action: "send", chat: chat.id, content: "still here" });
+    const started = await tabs[0]!.waitFor((m) => m.includes('data-status="streaming"'), { from });
+    await tabs[0]!.waitFor(finished(/<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!), {
+      from,
+    });
+    const other = await server.signUp("someone-else");
+    const theirs = await other.socket("/ws");
+    await theirs.waitFor((m) => m.includes('id="chat-nav"'));
+    // A tab closed frees its place.
+    await tabs[1]!.close();
+    const again = await laptop.socket("/ws");
+    await again.waitFor((m) => m.includes('id="chat-nav"'));
+    expect(again.socket.readyState).toBe(WebSocket.OPEN);
+    for (const ws of [tabs[0]!, tabs[2]!, theirs, again]) await ws.close();
   });
 });

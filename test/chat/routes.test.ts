@@ -158,6 +158,34 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     );
   });
 
+  test("deleting a person mid-answer closes the upstream connection of each of their answers, and their tabs; others' answers go on", async () => {
+    const zoe = await server.signUp("zoe");
+    // Answers that send a few words, then nothing, holding their connections open: only a stop ends them.
+    fake.queue(...Array.from({ length: 3 }, () => ({ text: "go on ".repeat(100), stallAfterTokens: 3 })));
+    const asked = (content: string) => fake.requests.findLast((r) => r.body.messages.at(-1)?.content === content);
+    const start = async (person: { fetch: typeof zoe.fetch }, content: string) => {
+      const res = await person.fetch("/chats", { method: "POST", body: new URLSearchParams({ content }) });
+      const chatId = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
+      await waitFor(async () => (asked(content)?.sent ?? "") !== "");
+      return { request: asked(content)!, chatId };
+    };
+    const theirs = [await start(zoe, "zoe's first question"), await start(zoe, "zoe's second question")];
+    const mine = await start(server, "the admin's question");
+    const tab = await zoe.socket("/ws");
+    const closed = new Promise<number>((resolve) => tab.socket.addEventListener("close", (e) => resolve(e.code)));
+
+    const del = await post(`/admin/users/${zoe.user.id}/delete`, {});
+    expect(del.headers.get("location")).toBe("/admin?done=user-deleted");
+    await Promise.all(theirs.map(({ request }) => request.disconnected));
+    expect(await closed).toBe(4001);
+    for (const { chatId } of theirs) expect(await rowsOf(chatId)).toEqual([]);
+    expect(mine.request.wasDisconnected).toBe(false);
+    const [, answer] = await rowsOf(mine.chatId);
+    expect(answer!.status).toBe("streaming");
+    await server.app.decorator.chat.stop(server.user.id, answer!.id);
+    await mine.request.disconnected;
+  });
+
   test("text is saved while it streams, so a crash loses at most about a second (every answer at once)", async () => {
     // Characters beyond one UTF-16 unit: each save adds after the characters already saved, as Postgres counts them.
     const first = "still going 🌍 ".repeat(300);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { asc, eq, sql } from "drizzle-orm";
-import { messages } from "../../src/db/schema.ts";
+import { messages, users } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { finalAnswerHtml, rebuildAnswer } from "../support/frames.ts";
@@ -171,6 +171,42 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
     onB.send({ action: "stop", message: id });
     await onB.waitFor((m) => m.includes("There is no answer being written to stop."));
     await Promise.all([onA.close(), onB.close()]);
+  });
+
+  test("deleting a person on one instance stops their answer where another writes it, and closes their tabs there", async () => {
+    const added = await fetch(`${a.url}/admin/users`, {
+      method: "POST",
+      headers: { Origin: a.url, cookie },
+      body: new URLSearchParams({ username: "zed", password: PASSWORD }),
+      redirect: "manual",
+    });
+    expect(added.headers.get("location")).toBe("/admin?done=user-added");
+    const [zed] = await t.database.db.select().from(users).where(eq(users.username, "zed"));
+    const zedCookie = await signInAt(b.url, "zed", PASSWORD);
+    const tabOnB = await openSocket(b.url, "/ws", { cookie: zedCookie });
+    const closed = new Promise<number>((resolve) => tabOnB.socket.addEventListener("close", (e) => resolve(e.code)));
+    // Written by b: a few words, then nothing, the connection held open until stopped.
+    fake.queue({ text: "go on ".repeat(100), stallAfterTokens: 3 });
+    await fetch(`${b.url}/chats`, {
+      method: "POST",
+      headers: { Origin: b.url, cookie: zedCookie },
+      body: new URLSearchParams({ content: "zed asks" }),
+      redirect: "manual",
+    });
+    const request = (await until(
+      async () => fake.requests.findLast((r) => r.body.messages.at(-1)?.content === "zed asks"),
+      (r) => (r?.sent ?? "") !== "",
+      "zed's answer streaming",
+    ))!;
+
+    const del = await fetch(`${a.url}/admin/users/${zed!.id}/delete`, {
+      method: "POST",
+      headers: { Origin: a.url, cookie },
+      redirect: "manual",
+    });
+    expect(del.headers.get("location")).toBe("/admin?done=user-deleted");
+    await request.disconnected;
+    expect(await closed).toBe(4001);
   });
 
   test("when Postgres cuts an instance's listening connection, its tabs reconnect, catch up, and hear the others again", async () => {

@@ -213,6 +213,31 @@ eachDriver("the chat socket", (t) => {
     await ws.close();
   });
 
+  test("an error reply is one frame: nothing follows it (Elysia sends a handler's return value)", async () => {
+    const chat = await newChat();
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = ws.messages.length;
+    const frames = [
+      "this is not json",
+      { action: "explode" },
+      { action: "send", content: "no chat named" },
+      { action: "send", chat: crypto.randomUUID(), content: "hi" },
+      { action: "stop", message: crypto.randomUUID() },
+    ];
+    // Each reply arrives before the next frame is read; the last is a fence for anything after it.
+    for (const [i, frame] of frames.entries()) {
+      ws.send(frame);
+      await ws.waitFor((m) => m.includes('id="composer-status"'), { from: from + i });
+    }
+    ws.send({ action: "explode" });
+    await ws.waitFor((m) => m.includes('id="composer-status"'), { from: from + frames.length });
+    const replies = ws.messages.slice(from);
+    expect(replies.filter((m) => !m.includes('id="composer-status"'))).toEqual([]);
+    expect(replies).toHaveLength(frames.length + 1);
+    await ws.close();
+  });
+
   test("a socket opened on an unknown chat is told so", async () => {
     const ws = await server.socket(`/ws?chat=${crypto.randomUUID()}`);
     expect(await ws.waitFor((m) => m.includes("composer-status"))).toMatch(/does not exist/);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
+import { TOO_MANY_SOCKETS } from "../../src/chat/socket.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
@@ -83,6 +84,34 @@ eachDriver("when the connection drops", (t) => {
       await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor({ timeout: 20_000 });
       const text = (await page.locator("article[data-role=assistant] .markdown").textContent()) ?? "";
       expect(text.trim()).toBe("keep going ".repeat(150).trim());
+    } finally {
+      await closeContext(context);
+      await server.stop();
+    }
+  });
+
+  test("a tab past SOCKETS_PER_PERSON says why, without a reconnecting banner; the tab already open goes on", async () => {
+    const server = await startTestServer(t, fakeEnv(fake, { SOCKETS_PER_PERSON: "1" }));
+    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
+    try {
+      const first = await context.newPage();
+      // Its socket counts once the server has sent it something (the chat list, on open).
+      const heard = new Promise<void>((resolve) =>
+        first.on("websocket", (ws) => ws.on("framereceived", () => resolve())),
+      );
+      await first.goto(server.url);
+      await heard;
+
+      const second = await context.newPage();
+      await second.goto(server.url);
+      const status = second.locator("#composer-status");
+      await status.getByText(TOO_MANY_SOCKETS).waitFor();
+      await expect(status.getAttribute("role")).resolves.toBe("alert");
+      // Not "reconnecting": htmx-ext-ws does not retry after 4029.
+      await expect(second.locator("#connection-status").isHidden()).resolves.toBe(true);
+      await second.screenshot({ path: join(ARTIFACTS, `too-many-tabs-${t.driver}.png`) });
+      // The first tab was not disturbed (test/chat/limits.test.ts shows it still sends and hears).
+      await expect(first.locator("#connection-status").isHidden()).resolves.toBe(true);
     } finally {
       await closeContext(context);
       await server.stop();
