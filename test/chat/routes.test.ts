@@ -162,7 +162,10 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     const zoe = await server.signUp("zoe");
     // Answers that send a few words, then nothing, holding their connections open: only a stop ends them.
     fake.queue(...Array.from({ length: 3 }, () => ({ text: "go on ".repeat(100), stallAfterTokens: 3 })));
-    const asked = (content: string) => fake.requests.findLast((r) => r.body.messages.at(-1)?.content === content);
+    // Only this run's requests: the other driver's suite asked the same questions on the same fake.
+    const from = fake.requests.length;
+    const asked = (content: string) =>
+      fake.requests.slice(from).findLast((r) => r.body.messages.at(-1)?.content === content);
     const start = async (person: { fetch: typeof zoe.fetch }, content: string) => {
       const res = await person.fetch("/chats", { method: "POST", body: new URLSearchParams({ content }) });
       const chatId = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")![1]!;
