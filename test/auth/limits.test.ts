@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, expect, spyOn, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { like, sql } from "drizzle-orm";
 import { createAuthService } from "../../src/auth/service.ts";
 import { users } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/log.ts";
-import { eachDriver } from "../support/db.ts";
+import { DRIVERS, eachDriver, freshDatabase } from "../support/db.ts";
 import { alertOf } from "../support/page-text.ts";
+import { runParley, startParley } from "../support/process.ts";
 import { type BareServer, type Person, startBareServer, TEST_PASSWORD } from "../support/server.ts";
 
 /** Every limit here is counted before the password is hashed or checked, so a burst cannot pass it. */
@@ -166,5 +167,36 @@ eachDriver("limits on sign-in, sign-up, set-up and password changes", (t) => {
       expect(alertOf(await res.text())).toBe(sentence);
     }
     expect(await t.database.db.select().from(users).where(like(users.username, "weakling"))).toEqual([]);
+  });
+});
+
+// On Postgres the server keeps running while `parley user reset-password` runs beside it (the
+// embedded database needs the server stopped first, and a restart forgets every count anyway).
+describe.if(DRIVERS.includes("postgres"))("the admin locked out of the web page", () => {
+  test("`parley user reset-password` lets them in at once, from the address that was refused, the server still running", async () => {
+    const t = await freshDatabase("postgres");
+    const env = { DATABASE_URL: t.url! };
+    try {
+      expect((await runParley(["user", "create", "boss"], env, undefined, TEST_PASSWORD)).code).toBe(0);
+      const parley = await startParley(env);
+      try {
+        const signIn = (password: string) =>
+          fetch(`${parley.url}/signin`, {
+            method: "POST",
+            headers: { Origin: parley.url },
+            body: new URLSearchParams({ username: "boss", password }),
+            redirect: "manual",
+          });
+        for (let i = 0; i < 5; i++) expect((await signIn("a forgotten password")).status).toBe(401);
+        expect((await signIn("the password at last remembered")).status).toBe(429);
+        const reset = await runParley(["user", "reset-password", "boss"], env, undefined, "a brand new admin password");
+        expect(reset.code).toBe(0);
+        expect((await signIn("a brand new admin password")).status).toBe(303);
+      } finally {
+        await parley.stop();
+      }
+    } finally {
+      await t.close();
+    }
   });
 });
