@@ -17,6 +17,7 @@ import { compressHtml } from "./http/compress.ts";
 import { databaseGate } from "./http/database-gate.ts";
 import { errorHandler } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { allowedHosts } from "./http/host.ts";
 import { manifestRoutes } from "./http/manifest.ts";
 import { openapiSpec, PAGES } from "./http/openapi.ts";
 import { requestLog, requestRecorder } from "./http/request-log.ts";
@@ -164,7 +165,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   })
     .decorate({ chat, auth, sockets, metrics, shutdown, ready })
     .use(requestLog(record))
-    .use(securityHeaders())
+    .use(securityHeaders(publicUrl(config).startsWith("https:")))
+    .use(allowedHosts(config))
     .use(errorHandler(log, record))
     .use(databaseGate(database.health))
     .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE]))

@@ -20,6 +20,28 @@ export class RateLimit {
     return Math.max(1, recent[recent.length - this.limit]! + this.windowMs - this.now());
   }
 
+  /**
+   * Counts an attempt before it is made, when `key` may act: returns 0 and records it, or the
+   * milliseconds to wait and records nothing. Checking and counting in one synchronous step is
+   * what stops a burst of concurrent requests from all passing a check made before any of them
+   * is counted.
+   */
+  take(key: string): number {
+    const wait = this.wait(key);
+    if (wait === 0) this.hit(key);
+    return wait;
+  }
+
+  /** Gives back the newest attempt counted for `key` (it turned out not to be one to count). */
+  refund(key: string): void {
+    this.hits.get(key)?.pop();
+  }
+
+  /** Attempts counted for `key` in the window, at most `limit`. */
+  count(key: string): number {
+    return this.recent(key).length;
+  }
+
   hit(key: string): void {
     const recent = this.recent(key);
     recent.push(this.now());

@@ -1,40 +1,15 @@
 /**
  * Who may be called what, and which passwords are accepted. Passwords are hashed with argon2id
- * (Bun.password, memory-hard) and checked in constant time by the same.
+ * (Bun.password, memory-hard) and checked in constant time by the same. Their strength is
+ * estimated by zxcvbn-ts: a short list of common passwords let `1234512345` and `qwertyuiop1` through.
  */
+import type { FeedbackType, ZxcvbnFactory } from "@zxcvbn-ts/core";
 
 export const MIN_PASSWORD = 10;
 // Long enough for any passphrase; short enough that hashing a hostile one costs nothing extra.
 export const MAX_PASSWORD = 256;
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,39}$/;
-
-// The few long passwords every guessing list starts with.
-const COMMON = new Set([
-  "1234567890",
-  "0123456789",
-  "12345678910",
-  "123456789a",
-  "1q2w3e4r5t",
-  "1qaz2wsx3edc",
-  "password12",
-  "password123",
-  "password1234",
-  "passw0rd123",
-  "qwertyuiop",
-  "qwerty1234",
-  "qwerty12345",
-  "asdfghjkl;",
-  "abcdefghij",
-  "abc1234567",
-  "iloveyou12",
-  "letmein123",
-  "welcome123",
-  "admin12345",
-  "administrator",
-  "changeme123",
-  "parleyparley",
-]);
 
 /** Usernames are compared and stored lowercased and trimmed. */
 export function normalizeUsername(raw: unknown): string {
@@ -50,17 +25,72 @@ export function usernameProblem(username: string): string | undefined {
 }
 
 /** Why a password is refused, or undefined when it is accepted. */
-export function passwordProblem(password: unknown, username: string): string | undefined {
+export async function passwordProblem(password: unknown, username: string): Promise<string | undefined> {
   if (typeof password !== "string" || [...password].length < MIN_PASSWORD) {
     return `Choose a password of at least ${MIN_PASSWORD} characters; a few unrelated words make one that is easy to remember.`;
   }
   if (password.length > MAX_PASSWORD) return `A password can be at most ${MAX_PASSWORD} characters long.`;
-  const lower = password.toLowerCase();
-  if (lower.includes(username) && username.length >= 3) return "The password must not contain the username.";
-  if (new Set(lower).size < 4 || COMMON.has(lower)) {
-    return "That password is among the first any attacker tries; choose a less common one.";
+  if (password.toLowerCase().includes(username) && username.length >= 3) {
+    return "The password must not contain the username.";
   }
-  return undefined;
+  const { score, feedback } = (await estimator()).check(password, [username, "parley"]);
+  return score < MIN_SCORE ? tooGuessable(feedback) : undefined;
+}
+
+/**
+ * zxcvbn's score 3 means an estimated 10^8 guesses or more: out of reach of an online attack
+ * held to the sign-in limits, while a few unrelated words still pass.
+ */
+const MIN_SCORE = 3;
+
+let zxcvbn: Promise<ZxcvbnFactory> | undefined;
+/**
+ * Loaded and built on first use, not at every start: reading its word lists took ~80 ms and
+ * indexing them ~100 ms more, and most starts never check a password.
+ */
+const estimator = () =>
+  (zxcvbn ??= Promise.all([import("@zxcvbn-ts/core"), import("@zxcvbn-ts/language-common")]).then(
+    ([{ ZxcvbnFactory }, { dictionary, adjacencyGraphs }]) =>
+      new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }),
+  ));
+
+// zxcvbn names what it found and what would help by key; these say it in our words.
+const FOUND: Record<string, string> = {
+  straightRow: "it is a row of keys on the keyboard",
+  keyPattern: "it is a keyboard pattern",
+  simpleRepeat: "it repeats one character",
+  extendedRepeat: "it repeats a pattern",
+  sequences: "it is a sequence like abc or 123",
+  recentYears: "it contains a recent year",
+  dates: "it contains a date",
+  topTen: "it is among the ten most used passwords",
+  topHundred: "it is among the hundred most used passwords",
+  common: "it is a commonly used password",
+  similarToCommon: "it is close to a commonly used password",
+  wordByItself: "a single word is easy to guess",
+  namesByThemselves: "a single name is easy to guess",
+  commonNames: "common names are easy to guess",
+  userInputs: "it contains the username or the site's name",
+};
+const MORE = "add a few less common words";
+const ADVICE: Record<string, string> = {
+  l33t: `${MORE} rather than swapping letters for look-alike symbols`,
+  reverseWords: `${MORE} rather than spelling one backwards`,
+  allUppercase: `${MORE}; capitals help little`,
+  capitalization: `${MORE}; capitals help little`,
+  dates: `leave out dates and years and ${MORE}`,
+  recentYears: `leave out years and ${MORE}`,
+  associatedYears: `leave out years and ${MORE}`,
+  sequences: `leave out sequences and ${MORE}`,
+  repeated: `leave out repetition and ${MORE}`,
+  longerKeyboardPattern: `leave out keyboard patterns and ${MORE}`,
+};
+
+/** One sentence: what makes it guessable, and what to do instead. */
+function tooGuessable(feedback: FeedbackType): string {
+  const found = (feedback.warning && FOUND[feedback.warning]) || "it follows a pattern attackers try early";
+  const advice = feedback.suggestions.map((s) => ADVICE[s]).find(Boolean) ?? MORE;
+  return `That password is too easy to guess: ${found}; ${advice}.`;
 }
 
 export function hashPassword(password: string): Promise<string> {

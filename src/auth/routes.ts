@@ -86,7 +86,9 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       if (!(await auth.needsSetup())) return redirect("/signin", 303);
       return authPage("setup");
     })
-    .post("/setup", (ctx) => enterBy("setup", ctx, (f, userAgent) => auth.setUp(f.username, f.password, userAgent)))
+    .post("/setup", (ctx) =>
+      enterBy("setup", ctx, (f, userAgent, address) => auth.setUp(f.username, f.password, address, userAgent)),
+    )
     .get("/signin", async ({ me, redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
       if (me) return redirect("/", 303);

@@ -13,16 +13,19 @@ import {
   verifyPassword,
 } from "./password.ts";
 import * as repo from "./repo.ts";
+import { signInThrottle } from "./throttle.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 // last_seen_at is written at most this often per session: idle lifetimes are in days, and a
 // write per request would cost more than the check.
 const TOUCH_EVERY_MS = 5 * 60 * 1000;
-const FAILURES_WINDOW_MS = 15 * 60 * 1000;
-const FAILURES_PER_ACCOUNT = 5;
-const FAILURES_PER_ADDRESS = 20;
+const QUARTER_HOUR = 15 * 60 * 1000;
 /** Accounts one address may make per hour when sign-up is open. */
 const SIGNUPS_PER_ADDRESS = 5;
+/** Set-up forms one address may send in a quarter of an hour. */
+const SETUPS_PER_ADDRESS = 10;
+/** Wrong current passwords a signed-in person may give in a quarter of an hour when changing it. */
+const PASSWORD_CHECKS_PER_ACCOUNT = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** A refusal with the sentence to show and the HTTP status that fits it. */
@@ -46,6 +49,8 @@ export type AuthServiceDeps = {
   onSessionsEnded?: (sessionIds: string[]) => void;
   /** Stops a person's answers being written (before their account is deleted). */
   stopAnswersOf?: (userId: string) => Promise<void>;
+  /** How a slowed sign-in waits (tests record the waits instead). */
+  pause?: (ms: number) => Promise<unknown>;
 };
 
 /** 32 random bytes: the cookie holds the token, the database only its SHA-256. */
@@ -59,24 +64,51 @@ function hashToken(token: string): string {
 }
 
 /** Accounts, sessions and the sign-up switch; routes, the socket and the CLI call this. */
-export function createAuthService({ database, config, log, onSessionsEnded, stopAnswersOf }: AuthServiceDeps) {
+export function createAuthService({
+  database,
+  config,
+  log,
+  onSessionsEnded,
+  stopAnswersOf,
+  pause = Bun.sleep,
+}: AuthServiceDeps) {
   const { db } = database;
-  const failuresByAccount = new RateLimit(FAILURES_PER_ACCOUNT, FAILURES_WINDOW_MS);
-  const failuresByAddress = new RateLimit(FAILURES_PER_ADDRESS, FAILURES_WINDOW_MS);
-  const signupsByAddress = new RateLimit(SIGNUPS_PER_ADDRESS, 60 * 60 * 1000);
+  const signIns = signInThrottle();
+  const signupsByAddress = new RateLimit(SIGNUPS_PER_ADDRESS, 4 * QUARTER_HOUR);
+  const setupsByAddress = new RateLimit(SETUPS_PER_ADDRESS, QUARTER_HOUR);
+  const passwordChecks = new RateLimit(PASSWORD_CHECKS_PER_ACCOUNT, QUARTER_HOUR);
   // Once an account exists it always will (the last admin cannot be deleted): no query needed.
   let hasUsers = false;
+  // Set-ups run one at a time: the ones sent meanwhile then find the account made and are
+  // refused before hashing anything.
+  let setUpDone: Promise<unknown> = Promise.resolve();
 
   const ended = (ids: string[]) => {
     if (ids.length) onSessionsEnded?.(ids);
     return ids.length;
   };
 
-  async function checkNewAccount(rawUsername: unknown, password: unknown): Promise<{ username: string; hash: string }> {
+  /** The username, once it and the password pass the policy (cheap checks: nothing is hashed yet). */
+  async function checkNewAccount(rawUsername: unknown, password: unknown): Promise<string> {
     const username = normalizeUsername(rawUsername);
-    const problem = usernameProblem(username) ?? passwordProblem(password, username);
+    const problem = usernameProblem(username) ?? (await passwordProblem(password, username));
     if (problem) throw new AuthError(problem);
-    return { username, hash: await hashPassword(password as string) };
+    return username;
+  }
+
+  const taken = (username: string) => new AuthError(`The username "${username}" is taken.`, 409);
+  const alreadySetUp = () => new AuthError("This Parley already has an account; sign in instead.", 409);
+
+  /** A new account; `beforeHashing` may refuse (a limit) once everything cheap has passed. */
+  async function addUser(rawUsername: unknown, password: unknown, isAdmin: boolean, beforeHashing = () => {}) {
+    const username = await checkNewAccount(rawUsername, password);
+    if (await repo.findUser(db, username)) throw taken(username);
+    beforeHashing();
+    const passwordHash = await hashPassword(password as string);
+    const user = await repo.insertUser(db, { username, passwordHash, isAdmin });
+    if (!user) throw taken(username);
+    hasUsers = true;
+    return user;
   }
 
   async function startSession(user: User, userAgent: string | null) {
@@ -97,49 +129,61 @@ export function createAuthService({ database, config, log, onSessionsEnded, stop
       return !hasUsers;
     },
 
-    /** The first account, an admin; refused once any account exists. */
-    async setUp(rawUsername: unknown, password: unknown, userAgent: string | null) {
-      const { username, hash } = await checkNewAccount(rawUsername, password);
-      const user = await repo.insertFirstUser(db, { username, passwordHash: hash });
-      if (!user) throw new AuthError("This Parley already has an account; sign in instead.", 409);
-      hasUsers = true;
+    /**
+     * The first account, an admin. Refused at once when any account exists, and limited per
+     * address, before any password is hashed: hashing is what a flood of set-up forms would cost.
+     */
+    async setUp(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
+      const wait = setupsByAddress.take(address);
+      if (wait > 0) throw new AuthError(`Too many set-up attempts; try again ${tryAgainIn(wait)}.`, 429, wait);
+      if (!(await service.needsSetup())) throw alreadySetUp();
+      const username = await checkNewAccount(rawUsername, password);
+      const made = setUpDone.then(async () => {
+        if (!(await service.needsSetup())) throw alreadySetUp();
+        const user = await repo.insertFirstUser(db, { username, passwordHash: await hashPassword(password as string) });
+        if (!user) throw alreadySetUp();
+        hasUsers = true;
+        return user;
+      });
+      setUpDone = made.catch(() => {});
+      const user = await made;
       log.info("first account created", { username });
       return startSession(user, userAgent);
     },
 
-    async createUser(rawUsername: unknown, password: unknown, isAdmin = false): Promise<User> {
-      const { username, hash } = await checkNewAccount(rawUsername, password);
-      const user = await repo.insertUser(db, { username, passwordHash: hash, isAdmin });
-      if (!user) throw new AuthError(`The username "${username}" is taken.`, 409);
-      hasUsers = true;
-      return user;
-    },
+    createUser: (rawUsername: unknown, password: unknown, isAdmin = false): Promise<User> =>
+      addUser(rawUsername, password, isAdmin),
 
     /** Self-service sign-up, when the admin has allowed it. */
     async signUp(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
       if (!(await service.signupOpen())) throw new AuthError("Sign-up is closed; ask the admin for an account.", 403);
-      const wait = signupsByAddress.wait(address);
-      if (wait > 0) {
-        throw new AuthError(`Too many new accounts from your address; try again ${tryAgainIn(wait)}.`, 429, wait);
-      }
-      const user = await service.createUser(rawUsername, password);
-      signupsByAddress.hit(address);
+      // Counted before hashing, in the same step as the check (see RateLimit.take); a form
+      // refused for a weak password or a taken name costs nothing and counts nothing.
+      const user = await addUser(rawUsername, password, false, () => {
+        const wait = signupsByAddress.take(address);
+        if (wait > 0) {
+          throw new AuthError(`Too many new accounts from your address; try again ${tryAgainIn(wait)}.`, 429, wait);
+        }
+      });
       log.info("signed up", { username: user.username, address });
       return startSession(user, userAgent);
     },
 
     /**
-     * Checks a password and starts a session with a new token. Failures are counted per account
-     * and per address; past the limit the answer says when to try again, whether or not the
-     * account exists, and the password is not even checked.
+     * Checks a password and starts a session with a new token. Attempts are limited per address
+     * and slowed per account (see throttle.ts); past a limit the answer says when to try again,
+     * whether or not the account exists, and the password is not even checked.
      */
     async signIn(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
       const username = normalizeUsername(rawUsername);
-      const wait = Math.max(failuresByAccount.wait(username), failuresByAddress.wait(address));
-      if (wait > 0) {
+      const user = username && typeof password === "string" ? await repo.findUser(db, username) : undefined;
+      // A new password (an admin's reset, `parley user reset-password`) starts the account's counts afresh.
+      const attempt = signIns.begin(`${username}\n${user?.passwordHash.slice(-16) ?? ""}`, address);
+      if ("refusedForMs" in attempt) {
+        const wait = attempt.refusedForMs;
         throw new AuthError(`Too many failed sign-ins; try again ${tryAgainIn(wait)}.`, 429, wait);
       }
-      const user = username && typeof password === "string" ? await repo.findUser(db, username) : undefined;
+      if (attempt.delayMs > 0) await pause(attempt.delayMs);
       const ok =
         typeof password === "string" && password.length <= 1024
           ? user
@@ -147,12 +191,10 @@ export function createAuthService({ database, config, log, onSessionsEnded, stop
             : await verifyAgainstNobody(password)
           : false;
       if (!user || !ok) {
-        failuresByAccount.hit(username);
-        failuresByAddress.hit(address);
         log.info("sign-in failed", { username: username.slice(0, 40), address });
         throw new AuthError("That username and password do not match an account.", 401);
       }
-      failuresByAccount.reset(username);
+      attempt.succeeded();
       log.info("signed in", { username, address });
       return startSession(user, userAgent);
     },
@@ -188,10 +230,16 @@ export function createAuthService({ database, config, log, onSessionsEnded, stop
 
     /** The person changes their own password: their other sessions end, this one stays. */
     async changePassword(me: SignedIn, current: unknown, next: unknown): Promise<void> {
+      // A stolen session must not become a way to guess the password: counted before the check.
+      const wait = passwordChecks.take(me.user.id);
+      if (wait > 0) {
+        throw new AuthError(`Too many wrong current passwords; try again ${tryAgainIn(wait)}.`, 429, wait);
+      }
       if (typeof current !== "string" || !(await verifyPassword(current, me.user.passwordHash))) {
         throw new AuthError("The current password is not right.", 400);
       }
-      const problem = passwordProblem(next, me.user.username);
+      passwordChecks.refund(me.user.id);
+      const problem = await passwordProblem(next, me.user.username);
       if (problem) throw new AuthError(problem);
       await repo.setPasswordHash(db, me.user.id, await hashPassword(next as string));
       await service.endSessions(me.user.id, me.session.id);
@@ -211,10 +259,9 @@ export function createAuthService({ database, config, log, onSessionsEnded, stop
           400,
         );
       }
-      const problem = passwordProblem(password, user.username);
+      const problem = await passwordProblem(password, user.username);
       if (problem) throw new AuthError(problem);
       await repo.setPasswordHash(db, user.id, await hashPassword(password as string));
-      failuresByAccount.reset(user.username);
       await service.endSessions(user.id);
       return user;
     },

@@ -50,6 +50,7 @@ export function errorHandler(log: Logger, record: RecordRequest) {
   });
 }
 
+/** A bare page for an error: the status and one sentence. */
 export function errorPage(status: number, message: string): string {
   // No user input reaches this page: status and message are ours.
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} · Parley</title></head><body><h1>${status}</h1><p>${message}</p><p><a href="/">Back to Parley</a></p></body></html>`;

@@ -1,7 +1,7 @@
 import { openapi } from "@elysiajs/openapi";
 import type { TSchema } from "elysia";
 import pkg from "../../package.json" with { type: "json" };
-import { SESSION_COOKIE } from "../auth/cookie.ts";
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../auth/cookie.ts";
 
 /** Where the OpenAPI description of the JSON routes is served (public: see the README). */
 export const OPENAPI_PATH = "/openapi.json";
@@ -45,7 +45,7 @@ export function openapiSpec() {
             type: "apiKey",
             in: "cookie",
             name: SESSION_COOKIE,
-            description: "Set by POST /signin. Without it a GET answers 303 to /signin.",
+            description: `Set by POST /signin; named ${SECURE_SESSION_COOKIE} when the site is served over https. Without it a GET answers 303 to /signin.`,
           },
         },
       },

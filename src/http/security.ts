@@ -15,14 +15,23 @@ const CSP = [
   "object-src 'none'",
 ].join("; ");
 
-/** Security headers on every response. */
-export function securityHeaders() {
+/**
+ * Security headers on every response. `https` (PUBLIC_URL is https) adds HSTS: browsers then
+ * refuse plain http to this host for a year, so nobody on the path can strip TLS from a later visit.
+ * Not includeSubDomains: other sites under the same domain may not be on https.
+ */
+export function securityHeaders(https: boolean) {
   return new Elysia({ name: "security-headers" }).onRequest(({ set }) => {
     set.headers["content-security-policy"] = CSP;
     set.headers["x-content-type-options"] = "nosniff";
     set.headers["referrer-policy"] = "same-origin";
     set.headers["x-frame-options"] = "DENY";
     set.headers["cross-origin-opener-policy"] = "same-origin";
+    if (https) set.headers["strict-transport-security"] = "max-age=31536000";
+    // Pages, fragments, exports and errors hold someone's chats and name: no browser or proxy
+    // cache keeps them (a shared computer's back button, a proxy serving them to another).
+    // Responses that may be cached say so themselves and win: the hashed assets for a year.
+    set.headers["cache-control"] = "no-store";
   });
 }
 

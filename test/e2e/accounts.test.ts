@@ -41,7 +41,7 @@ eachDriver("accounts in Chromium", (t) => {
     await page.getByLabel("Password").fill("1234567890");
     await page.getByRole("button", { name: "Create account" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toBe(
-      "That password is among the first any attacker tries; choose a less common one.",
+      "That password is too easy to guess: it is among the hundred most used passwords; add a few less common words.",
     );
     await page.getByLabel("Password").fill(TEST_PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();

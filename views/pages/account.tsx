@@ -82,7 +82,7 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
             autocomplete="new-password"
             minlength={MIN_PASSWORD}
             maxlength={256}
-            hint={`At least ${MIN_PASSWORD} characters. Your other devices will be signed out.`}
+            hint={`At least ${MIN_PASSWORD} characters and hard to guess. Your other devices will be signed out.`}
           />
           <div>
             <Button label="Change password" />

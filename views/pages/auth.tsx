@@ -60,7 +60,11 @@ export function AuthPage(props: AuthPageProps): JSX.Element {
               minlength={newPassword ? MIN_PASSWORD : undefined}
               maxlength={256}
               autofocus={!!props.username}
-              hint={newPassword ? `At least ${MIN_PASSWORD} characters.` : undefined}
+              hint={
+                newPassword
+                  ? `At least ${MIN_PASSWORD} characters and hard to guess: a few unrelated words make one.`
+                  : undefined
+              }
             />
             <Button label={text.button} />
           </form>
