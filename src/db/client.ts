@@ -85,7 +85,7 @@ async function openPostgres(url: string, poolSize: number, urlName = "DATABASE_U
 /** Wraps a postgres.js client (the pool, or a dedicated connection) as a Database. */
 export function fromPostgresClient(client: postgres.Sql, connections = 1): Database {
   // Tracked before drizzle sees the client: drizzle runs every statement through `unsafe` and every transaction through `begin`.
-  const health = createDbHealth((ms) => within(ms, client`select 1`));
+  const health = createDbHealth((ms) => within(ms, client`select 1`), { stallMs: STALL_MS });
   const load = trackLoad(client, ["unsafe", "begin"], connections, health);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
@@ -183,6 +183,7 @@ function trackLoad<C extends object>(
     (client as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
       const pending = original.apply(this, args);
       inFlight++;
+      health.begin();
       if (inFlight > peak) peak = inFlight;
       const write = typeof args[0] !== "string" || isWrite(args[0]);
       pending.then(
@@ -210,6 +211,12 @@ function trackLoad<C extends object>(
     },
   };
 }
+
+/**
+ * Postgres statements waiting this long with none settling mean the database is out of reach (a
+ * network that drops everything), not busy: a busy pool still finishes statements all the time.
+ */
+const STALL_MS = 5000;
 
 /** Whether a statement changes data (a transaction is counted as one that does). */
 function isWrite(statement: string): boolean {

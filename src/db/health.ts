@@ -17,8 +17,15 @@ const PROBE_MS = 1000;
  * query, so pages and /readyz can fail fast instead of waiting on a connection that will not come.
  * Reads keep working on a full disk, so failed writes count until a write succeeds.
  */
-export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: () => number = Date.now) {
+export function createDbHealth(
+  ping: (timeoutMs: number) => Promise<void>,
+  opts: { stallMs?: number; now?: () => number } = {},
+) {
+  const now = opts.now ?? Date.now;
   let unreachable: { reason: string } | undefined;
+  /** Statements sent and not settled, and when one last settled (or the first was sent). */
+  let running = 0;
+  let progressAt = now();
   let writes: { reason: string; at: number } | undefined;
   let probing: ReturnType<typeof setInterval> | undefined;
   const listeners = new Set<(trouble: Trouble | undefined) => void>();
@@ -49,6 +56,33 @@ export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: 
       if (unreachable) unreachable.reason = describeDbError(err);
     }
   };
+  const markUnreachable = (reason: string) => {
+    unreachable ??= { reason };
+    probing ??= setInterval(() => void probe(), PROBE_MS);
+    probing.unref?.();
+    changed();
+  };
+  // A network that drops everything fails nothing for minutes (TCP keeps retrying): statements
+  // that wait with none settling for `stallMs` mean the database is out of reach all the same.
+  // A long transaction is not a stall: the database is asked before it is called unreachable.
+  let asking = false;
+  const watchdog = opts.stallMs
+    ? setInterval(() => {
+        if (asking || running === 0 || unreachable || now() - progressAt <= opts.stallMs!) return;
+        asking = true;
+        ping(PROBE_MS)
+          .then(
+            () => {
+              progressAt = now();
+            },
+            () => markUnreachable(`it has not answered for ${Math.round(opts.stallMs! / 1000)} s`),
+          )
+          .finally(() => {
+            asking = false;
+          });
+      }, 1000)
+    : undefined;
+  watchdog?.unref?.();
   const reachable = () => {
     if (!unreachable) return;
     unreachable = undefined;
@@ -58,8 +92,15 @@ export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: 
   };
 
   return {
+    /** A statement was sent. */
+    begin() {
+      if (running++ === 0) progressAt = now();
+    },
+
     /** A statement ended: `failed` with its error, else it succeeded. */
     observe(write: boolean, failed?: unknown) {
+      running = Math.max(0, running - 1);
+      progressAt = now();
       if (failed === undefined) {
         reachable();
         if (write && writes) {
@@ -75,11 +116,7 @@ export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: 
         // A full disk answers reads: it is reachable, only unable to keep what it is given.
         if (isDiskFull(failed)) return changed();
       }
-      if (!isDiskFull(failed)) {
-        unreachable ??= { reason };
-        probing ??= setInterval(() => void probe(), PROBE_MS);
-        probing.unref?.();
-      }
+      if (!isDiskFull(failed)) return markUnreachable(reason);
       changed();
     },
 
@@ -97,6 +134,7 @@ export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: 
         // Slow is not gone: a busy pool answers late, and pages should still wait for it.
         if ((err as { code?: string }).code === "ETIMEDOUT")
           return { kind: "unreachable", reason: describeDbError(err) };
+        this.begin();
         this.observe(false, err);
         return current() ?? { kind: "unreachable", reason: describeDbError(err) };
       }
@@ -120,6 +158,7 @@ export function createDbHealth(ping: (timeoutMs: number) => Promise<void>, now: 
 
     close() {
       clearInterval(probing);
+      clearInterval(watchdog);
       listeners.clear();
     },
   };
