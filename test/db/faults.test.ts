@@ -63,7 +63,7 @@ describe.if(postgresBinDir() !== undefined)("fault support: a Postgres that goes
     expect(cluster.log()).toContain("database system is ready to accept connections");
   });
 
-  test("cut() resets open connections and refuses new ones until restore()", async () => {
+  test("cut() resets (or closes) open connections and refuses new ones until restore()", async () => {
     const through = client(proxy.url(cluster.adminUrl));
     try {
       expect(await outcome(through`select 1`)).toBe("ok");
@@ -71,12 +71,20 @@ describe.if(postgresBinDir() !== undefined)("fault support: a Postgres that goes
       const inFlight = outcome(through`select pg_sleep(5)`);
       await Bun.sleep(100);
       proxy.cut();
-      expect(await inFlight).toBe("CONNECTION_CLOSED");
+      expect(await inFlight).toBe("ECONNRESET");
       expect(proxy.open).toBe(0);
       expect(await outcome(through`select 1`)).toBe("ECONNREFUSED");
       proxy.restore();
       expect(await outcome(through`select 1`)).toBe("ok");
+      // Gently, as a stopping server closes them.
+      const closing = outcome(through`select pg_sleep(5)`);
+      await Bun.sleep(100);
+      proxy.cut("close");
+      expect(await closing).toBe("CONNECTION_CLOSED");
+      proxy.restore();
+      expect(await outcome(through`select 1`)).toBe("ok");
     } finally {
+      proxy.restore();
       await through.end({ timeout: 1 });
     }
   });

@@ -9,10 +9,11 @@ export type TcpProxy = {
   /** The same URL with its host and port replaced by the proxy's. */
   url(target: string): string;
   /**
-   * The server is gone, its host up: every open connection is reset (RST) and new ones are
-   * refused (ECONNREFUSED) until `restore()`.
+   * The server is gone, its host up: every open connection is reset (RST; `"close"`: closed
+   * with a FIN, as a stopping server does) and new ones are refused (ECONNREFUSED) until
+   * `restore()`.
    */
-  cut(): void;
+  cut(how?: "reset" | "close"): void;
   /**
    * The network is gone: connections stay open and new ones are accepted, but nothing gets
    * through either way. What was sent meanwhile is held and delivered on `restore()`, as TCP
@@ -135,11 +136,12 @@ export function startTcpProxy(target: string): TcpProxy {
       proxied.port = String(port);
       return proxied.toString();
     },
-    cut() {
+    cut(how = "reset") {
       mode = "cut";
+      // Before the listener goes: stopping it closes them gently (FIN) first.
+      for (const pair of [...pairs]) close(pair, how === "reset");
       listener?.stop(true);
       listener = undefined;
-      for (const pair of [...pairs]) close(pair, true);
     },
     blackhole() {
       if (mode === "cut") listen();
