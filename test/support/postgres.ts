@@ -3,10 +3,8 @@
  * else a throwaway cluster started from the installed Postgres binaries. Each test gets its own
  * fresh database on it. Where none can be had the run says so loudly; with CI=true it fails.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import postgres from "postgres";
+import { postgresBinDir, startCluster } from "./pg-cluster.ts";
 
 export type PostgresServer = { adminUrl: string; stop(): Promise<void> };
 
@@ -22,53 +20,10 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function postgresBinDir(): string | undefined {
-  const root = "/usr/lib/postgresql";
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-  for (const v of versions) if (existsSync(join(root, v, "bin", "initdb"))) return join(root, v, "bin");
-  return undefined;
-}
-
-/** Postgres refuses to run as root; the throwaway cluster runs as the `postgres` user then. */
-async function run(cmd: string[], asPostgres: boolean) {
-  const argv = asPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
-  const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
-  const code = await proc.exited;
-  if (code !== 0) throw new Error(`${cmd[0]} failed: ${await new Response(proc.stderr).text()}`);
-}
-
 async function startThrowawayCluster(): Promise<PostgresServer | undefined> {
-  const bin = postgresBinDir();
-  if (!bin) return undefined;
-  const asPostgres = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), "parley-pg-"));
-  chmodSync(dir, 0o777);
-  const data = join(dir, "data");
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  if (asPostgres) await run(["chown", "postgres", dir], false);
-  await run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"], asPostgres);
-  await run(
-    [
-      join(bin, "pg_ctl"),
-      "-D",
-      data,
-      "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-      "-w",
-      "-l",
-      join(dir, "log"),
-      "start",
-    ],
-    asPostgres,
-  );
-  return {
-    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await run([join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"], asPostgres).catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  if (!postgresBinDir()) return undefined;
+  const cluster = await startCluster();
+  return { adminUrl: cluster.adminUrl, stop: () => cluster.destroy() };
 }
 
 export async function findPostgres(): Promise<PostgresServer | undefined> {

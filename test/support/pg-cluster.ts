@@ -1,0 +1,127 @@
+/**
+ * A throwaway Postgres cluster of the installed binaries that a test may stop and start again on
+ * the same port and data: a database server that really goes away and comes back. Postgres
+ * refuses to run as root; the cluster runs as the `postgres` user then.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export type Cluster = {
+  port: number;
+  /** postgres:// URL of the cluster's `postgres` database (trust auth, user postgres). */
+  adminUrl: string;
+  /** The folder holding the data directory (`data`) and the socket. */
+  dir: string;
+  /**
+   * Stops the server. `fast` ends every session with FATAL 57P01 and checkpoints; `immediate`
+   * kills the backends at once (as a crash would), and the next start replays the WAL.
+   */
+  stop(mode?: "fast" | "immediate"): Promise<void>;
+  /** Starts it again on the same port and data; resolves once it accepts connections. */
+  start(): Promise<void>;
+  running(): boolean;
+  /** The server's log so far (what it said when a disk filled, say). */
+  log(): string;
+  /** Stops it (immediate) and removes its files. */
+  destroy(): Promise<void>;
+};
+
+export type ClusterOptions = {
+  /** Where to make the cluster's folder (a mounted small disk, say); a new temporary one if not given. */
+  parent?: string;
+  /** Where to keep the WAL (initdb -X), to put only pg_wal on a small disk. */
+  walDir?: string;
+  /** Extra server settings (`-c name=value`). */
+  settings?: Record<string, string>;
+};
+
+export function postgresBinDir(): string | undefined {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) if (existsSync(join(root, v, "bin", "initdb"))) return join(root, v, "bin");
+  return undefined;
+}
+
+const asPostgres = process.getuid?.() === 0;
+
+async function run(cmd: string[]) {
+  const argv = asPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+  const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`${cmd[0]} failed: ${await new Response(proc.stderr).text()}`);
+}
+
+/** Hands a folder to the user the cluster runs as. */
+export async function giveToPostgres(path: string) {
+  chmodSync(path, 0o777);
+  if (!asPostgres) return;
+  const proc = Bun.spawn(["chown", "postgres", path]);
+  if ((await proc.exited) !== 0) throw new Error(`chown postgres ${path} failed`);
+}
+
+/** Runs initdb and starts the server on a random free-looking port. */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error("no Postgres binaries under /usr/lib/postgresql");
+  const dir = mkdtempSync(join(opts.parent ?? tmpdir(), "parley-pg-"));
+  await giveToPostgres(dir);
+  const data = join(dir, "data");
+  // Kept off `parent`: on a full disk the server could not write what it says about it.
+  const logDir = mkdtempSync(join(tmpdir(), "parley-pg-log-"));
+  await giveToPostgres(logDir);
+  const logFile = join(logDir, "log");
+  const initdb = [join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"];
+  if (opts.walDir) {
+    // initdb wants the WAL folder absent or empty, and ours to write.
+    mkdirSync(opts.walDir, { recursive: true });
+    await giveToPostgres(opts.walDir);
+    initdb.push("-X", opts.walDir);
+  }
+  await run(initdb);
+  const settings = Object.entries(opts.settings ?? {}).map(([k, v]) => ` -c ${k}=${v}`);
+  let port = 0;
+  let running = false;
+  const pgCtl = (...args: string[]) => run([join(bin, "pg_ctl"), "-D", data, ...args]);
+  const start = async () => {
+    await pgCtl(
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settings.join("")}`,
+      "-w",
+      "-l",
+      logFile,
+      "start",
+    );
+    running = true;
+  };
+  // A port someone else took shows as a failed start: try a few.
+  for (let attempt = 0; ; attempt++) {
+    port = 20000 + Math.floor(Math.random() * 20000);
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt === 4) throw err;
+    }
+  }
+  return {
+    port,
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dir,
+    async stop(mode = "fast") {
+      await pgCtl("-m", mode, "-w", "stop");
+      running = false;
+    },
+    start,
+    running: () => running,
+    log: () => readFileSync(logFile, "utf8"),
+    async destroy() {
+      if (running) await pgCtl("-m", "immediate", "stop").catch(() => {});
+      running = false;
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(logDir, { recursive: true, force: true });
+      if (opts.walDir) rmSync(opts.walDir, { recursive: true, force: true });
+    },
+  };
+}
