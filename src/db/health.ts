@@ -132,8 +132,9 @@ export function createDbHealth(
         reachable();
       } catch (err) {
         // Slow is not gone: a busy pool answers late, and pages should still wait for it.
-        if ((err as { code?: string }).code === "ETIMEDOUT")
-          return { kind: "unreachable", reason: describeDbError(err) };
+        if ((err as { code?: string }).code === "ETIMEDOUT") {
+          return current() ?? { kind: "unreachable", reason: describeDbError(err) };
+        }
         this.begin();
         this.observe(false, err);
         return current() ?? { kind: "unreachable", reason: describeDbError(err) };

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
+import { openDatabase } from "../../src/db/client.ts";
 import { chats } from "../../src/db/schema.ts";
 import { createLogger } from "../../src/log.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { until } from "../support/process.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { startBareServer, startTestServer, type TestServer } from "../support/server.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
 
@@ -92,5 +94,40 @@ describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", 
     expect(failures.some((l) => l.includes("not currently accepting connections"))).toBe(true);
     for (const line of lines) expect(line).not.toContain(secret);
     await ws.close();
+  }, 60_000);
+
+  test("a network that drops everything: once nothing has answered for a few seconds, pages answer 503 at once, and all resumes when it heals", async () => {
+    const proxy = startTcpProxy(t.url!);
+    const behind = await openDatabase({ url: proxy.url(t.url!), dataDir: "", poolSize: 3 });
+    const app = startBareServer({ ...t, database: behind }, fakeEnv(fake));
+    try {
+      const person = await app.signIn("tester");
+      expect((await person.fetch("/")).status).toBe(200);
+      proxy.blackhole();
+      // The first request waits (nothing has failed yet); then the database is known to be out of reach.
+      const waiting = person.fetch("/", { headers: { accept: "text/html" } });
+      await until(
+        async () => (await fetch(`${app.url}/readyz`)).json(),
+        (body) => /has not answered for 5 s/.test(body.error ?? ""),
+        "the stall noticed",
+      );
+      const refused = await person.fetch("/search?q=x", { headers: { accept: "text/html" } });
+      expect(refused.status).toBe(503);
+      expect(await refused.text()).toContain(UNAVAILABLE);
+      proxy.restore();
+      // What waited is answered once the network heals, and so is everything after.
+      expect((await waiting).status).toBe(200);
+      await until(
+        async () => (await fetch(`${app.url}/readyz`)).status,
+        (status) => status === 200,
+        "ready again",
+      );
+      expect((await person.fetch("/")).status).toBe(200);
+    } finally {
+      proxy.restore();
+      await app.stop();
+      await behind.close();
+      proxy.stop();
+    }
   }, 60_000);
 });
