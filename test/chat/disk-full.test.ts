@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { END_UNSAVED } from "../../src/chat/service.ts";
@@ -11,26 +9,24 @@ import { pgliteTemplate } from "../support/db.ts";
 import { rebuildAnswer } from "../support/frames.ts";
 import { parleyCommand, until } from "../support/process.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from "../support/small-disk.ts";
 
 /** Text that does not compress: its HTML needs as much new room on disk as its length. */
 const noise = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64");
 
-/** A real full disk needs a filesystem of its own: a small tmpfs, which only root may mount. */
-const canMount = process.getuid?.() === 0;
-
-describe.if(canMount)("the embedded database's disk fills while an answer ends [pglite]", () => {
-  let root: string;
+describe.if(canMountSmallDisk())("the embedded database's disk fills while an answer ends [pglite]", () => {
+  let disk: SmallDisk;
   let database: Database;
   let fake: FakeUpstream;
   let server: TestServer;
-  let fillers = 0;
   let stopped = false;
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), "parley-full-"));
-    const mount = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", root]);
-    if (mount.exitCode !== 0) throw new Error(`mount failed: ${mount.stderr}`);
-    mkdirSync(join(root, "data"));
-    database = await openDatabase({ url: undefined, dataDir: join(root, "data"), loadDataDir: await pgliteTemplate() });
+    disk = mountSmallDisk(64);
+    database = await openDatabase({
+      url: undefined,
+      dataDir: join(disk.path, "data"),
+      loadDataDir: await pgliteTemplate(),
+    });
     fake = startFakeUpstream();
     server = await startTestServer(
       { driver: "pglite", database, url: undefined, close: async () => {} },
@@ -38,26 +34,12 @@ describe.if(canMount)("the embedded database's disk fills while an answer ends [
     );
   });
   afterAll(async () => {
-    free();
+    disk?.free();
     if (!stopped) await server?.stop();
     fake?.stop();
     await database?.close();
-    Bun.spawnSync(["umount", root]);
-    rmSync(root, { recursive: true, force: true });
+    disk?.unmount();
   });
-  /** Writes files beside DATA_DIR until the disk has no byte left. */
-  const fill = () => {
-    try {
-      for (;;) writeFileSync(join(root, `filler-${fillers++}`), Buffer.alloc(1024 * 1024));
-    } catch {}
-    try {
-      for (;;) writeFileSync(join(root, `filler-${fillers++}`), Buffer.alloc(1024));
-    } catch {}
-  };
-  const free = () => {
-    for (let i = 0; i < fillers; i++) rmSync(join(root, `filler-${i}`), { force: true });
-  };
-
   test("the end waits in memory, /readyz says the disk is full, and once there is room the answer is stored as the tab showed it", async () => {
     const [chat] = await database.db
       .insert(chats)
@@ -72,7 +54,7 @@ describe.if(canMount)("the embedded database's disk fills while an answer ends [
     const started = await ws.waitFor((m) => m.includes('data-role="assistant"'), { from });
     const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
     await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && m.includes("d3"), { from });
-    fill();
+    disk.fill();
 
     await ws.waitFor((m) => m.includes(END_UNSAVED), { from, timeoutMs: 30_000 });
     const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
@@ -93,7 +75,7 @@ describe.if(canMount)("the embedded database's disk fills while an answer ends [
     expect(made.status).toBe(503);
     expect(await made.text()).toContain("The database is unavailable; Parley retries on its own.");
 
-    free();
+    disk.free();
     const [answer] = await until(
       () => database.db.select().from(messages).where(eq(messages.id, id)),
       ([m]) => m?.status !== "streaming",
@@ -121,11 +103,10 @@ describe.if(canMount)("the embedded database's disk fills while an answer ends [
     await server.stop();
     stopped = true;
     await database.close();
-    fill();
     // Room for the lock file, not for the database's writes.
-    for (let i = fillers - 2; i < fillers; i++) rmSync(join(root, `filler-${i}`), { force: true });
+    disk.fill(8192);
     const proc = Bun.spawn(parleyCommand(["serve"]), {
-      env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", DATA_DIR: join(root, "data"), PORT: "0" },
+      env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", DATA_DIR: join(disk.path, "data"), PORT: "0" },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -137,7 +118,7 @@ describe.if(canMount)("the embedded database's disk fills while an answer ends [
       proc.exited,
     ]);
     clearTimeout(timer);
-    free();
+    disk.free();
     expect(code).toBe(1);
     expect(stderr).toBe(
       "parley: could not start: the database's disk is full (No space left on device); free some space, then start Parley again.\n",
