@@ -14,7 +14,7 @@ import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from "../support/sm
 /** Text that does not compress: its HTML needs as much new room on disk as its length. */
 const noise = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64");
 
-describe.if(canMountSmallDisk())("the embedded database's disk fills while an answer ends [pglite]", () => {
+describe.if(canMountSmallDisk())("the embedded database's disk fills while answers end [pglite]", () => {
   let disk: SmallDisk;
   let database: Database;
   let fake: FakeUpstream;
@@ -40,28 +40,37 @@ describe.if(canMountSmallDisk())("the embedded database's disk fills while an an
     await database?.close();
     disk?.unmount();
   });
-  test("the end waits in memory, /readyz says the disk is full, and once there is room the answer is stored as the tab showed it", async () => {
-    const [chat] = await database.db
-      .insert(chats)
-      .values({ userId: server.user.id, title: "Full", model: "fake/fast" })
-      .returning();
-    const words = Array.from({ length: 150 }, (_, i) => `d${i + 1}`);
-    fake.queue({ text: words.join(" "), tokenSize: 6, tokenDelayMs: 15 });
-    const ws = await server.socket(`/ws?chat=${chat!.id}`);
-    await ws.waitFor((m) => m.includes('id="transcript-live"'));
-    const from = ws.messages.length;
-    ws.send({ action: "send", chat: chat!.id, content: "fill it up" });
-    const started = await ws.waitFor((m) => m.includes('data-role="assistant"'), { from });
-    const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
-    await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && m.includes("d3"), { from });
+  test("the ends wait in memory, /readyz says the disk is full, and once there is room each answer is stored as its tab showed it", async () => {
+    /** A chat whose answer streams to a tab of its own; resolves once its first words are shown. */
+    const answering = async (n: number) => {
+      const [chat] = await database.db
+        .insert(chats)
+        .values({ userId: server.user.id, title: `Full ${n}`, model: "fake/fast" })
+        .returning();
+      const ws = await server.socket(`/ws?chat=${chat!.id}`);
+      await ws.waitFor((m) => m.includes('id="transcript-live"'));
+      const from = ws.messages.length;
+      ws.send({ action: "send", chat: chat!.id, content: `fill it up ${n}` });
+      const started = await ws.waitFor((m) => m.includes('data-role="assistant"'), { from });
+      const id = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
+      await ws.waitFor((m) => m.includes(`msg-${id}-tail`) && m.includes(`a${n}w3`), { from });
+      return { n, ws, id, started, from };
+    };
+    const words = (n: number) => Array.from({ length: 150 }, (_, i) => `a${n}w${i + 1}`).join(" ");
+    fake.queue(...[1, 2].map((n) => ({ text: words(n), tokenSize: 6, tokenDelayMs: 15 })));
+    const answers = await Promise.all([1, 2].map(answering));
     disk.fill();
 
-    await ws.waitFor((m) => m.includes(END_UNSAVED), { from, timeoutMs: 30_000 });
-    const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
-    const seen = rebuildAnswer(id, started, frames)
-      .html.replace(/<[^>]+>/g, "")
-      .trim();
-    expect(seen).toBe(words.join(" "));
+    const seen = new Map<string, string>();
+    for (const { n, ws, id, started, from } of answers) {
+      await ws.waitFor((m) => m.includes(END_UNSAVED), { from, timeoutMs: 30_000 });
+      const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
+      const shown = rebuildAnswer(id, started, frames)
+        .html.replace(/<[^>]+>/g, "")
+        .trim();
+      expect(shown).toBe(words(n));
+      seen.set(id, shown);
+    }
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((await ready.json()).error).toBe("The database cannot save: the disk is full (No space left on device).");
@@ -76,18 +85,20 @@ describe.if(canMountSmallDisk())("the embedded database's disk fills while an an
     expect(await made.text()).toContain("The database is unavailable; Parley retries on its own.");
 
     disk.free();
-    const [answer] = await until(
-      () => database.db.select().from(messages).where(eq(messages.id, id)),
-      ([m]) => m?.status !== "streaming",
-      "the answer's end saved",
-    );
-    expect(answer).toMatchObject({ status: "complete", content: seen });
+    for (const [id, shown] of seen) {
+      const [answer] = await until(
+        () => database.db.select().from(messages).where(eq(messages.id, id)),
+        ([m]) => m?.status !== "streaming",
+        "the answer's end saved",
+      );
+      expect(answer).toMatchObject({ status: "complete", content: shown });
+    }
     await until(
       async () => (await fetch(`${server.url}/readyz`)).status,
       (status) => status === 200,
       "ready again",
     );
-    await ws.close();
+    for (const { ws } of answers) await ws.close();
   }, 60_000);
 
   test("starting on a full disk says so in one sentence, and no message text", async () => {
