@@ -70,7 +70,7 @@ process.once("exit", () => {
  * handlers (SIGKILL; a PGlite spinning after a PANIC ignores SIGTERM's default only if a handler
  * is installed, so none is).
  */
-function unmountOrphans() {
+export function unmountOrphans() {
   const mounts = readFileSync("/proc/mounts", "utf8");
   for (const [, path, pid] of mounts.matchAll(/^tmpfs (\S*\/parley-disk-(\d+)-\w+) /gm)) {
     if (isAlive(pid!)) continue;
