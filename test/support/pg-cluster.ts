@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isAlive } from "./process.ts";
 
 export type Cluster = {
   port: number;
@@ -61,15 +62,31 @@ export async function giveToPostgres(path: string) {
   if ((await proc.exited) !== 0) throw new Error(`chown postgres ${path} failed`);
 }
 
+/**
+ * Stops and removes clusters whose test process is gone (killed, or timed out before its
+ * afterAll): each would keep a server running. Their folders name the process that made them.
+ */
+async function removeOrphans(bin: string) {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = /^parley-pg-(?:log-)?(\d+)-/.exec(name)?.[1];
+    if (!pid || isAlive(pid)) continue;
+    const data = join(tmpdir(), name, "data");
+    if (existsSync(join(data, "postmaster.pid")))
+      await run([join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]).catch(() => {});
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 /** Runs initdb and starts the server on a random free-looking port. */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error("no Postgres binaries under /usr/lib/postgresql");
-  const dir = mkdtempSync(join(opts.parent ?? tmpdir(), "parley-pg-"));
+  await removeOrphans(bin);
+  const dir = mkdtempSync(join(opts.parent ?? tmpdir(), `parley-pg-${process.pid}-`));
   await giveToPostgres(dir);
   const data = join(dir, "data");
   // Kept off `parent`: on a full disk the server could not write what it says about it.
-  const logDir = mkdtempSync(join(tmpdir(), "parley-pg-log-"));
+  const logDir = mkdtempSync(join(tmpdir(), `parley-pg-log-${process.pid}-`));
   await giveToPostgres(logDir);
   const logFile = join(logDir, "log");
   const initdb = [join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"];

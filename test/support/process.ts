@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -104,4 +105,13 @@ export async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, 
     await Bun.sleep(25);
   }
   throw new Error(`${what} never happened`);
+}
+
+/** Whether a process runs; a zombie (killed, not yet reaped: state Z in /proc) does not. */
+export function isAlive(pid: number | string): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,6 @@
  */
 import {
   closeSync,
-  existsSync,
   fstatSync,
   ftruncateSync,
   mkdtempSync,
@@ -18,6 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isAlive } from "./process.ts";
 
 export type SmallDisk = {
   /** Where it is mounted; put DATA_DIR (or a cluster) in a folder under it. */
@@ -70,10 +70,10 @@ process.once("exit", () => {
  * handlers (SIGKILL; a PGlite spinning after a PANIC ignores SIGTERM's default only if a handler
  * is installed, so none is).
  */
-function unmountOrphans() {
+export function unmountOrphans() {
   const mounts = readFileSync("/proc/mounts", "utf8");
   for (const [, path, pid] of mounts.matchAll(/^tmpfs (\S*\/parley-disk-(\d+)-\w+) /gm)) {
-    if (existsSync(`/proc/${pid}`)) continue;
+    if (isAlive(pid!)) continue;
     Bun.spawnSync(["umount", "-l", path!]);
     rmSync(path!, { recursive: true, force: true });
   }
