@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { dumpPglite } from "../src/backup/format.ts";
-import { openDatabase } from "../src/db/client.ts";
+import { openDatabase, postgresOptions } from "../src/db/client.ts";
 import { chats, messages, users } from "../src/db/schema.ts";
 import { pgliteTemplate } from "../test/support/db.ts";
 import { mountSmallDisk, startCluster, startTcpProxy, unmountOrphans } from "../test/support/faults.ts";
@@ -45,11 +45,11 @@ async function attempt(label: string, run: () => PromiseLike<unknown>, timeoutMs
 /** postgres.js configured as src/db/client.ts does, while the server stops, is cut off or blackholed. */
 async function postgresJs() {
   for (const fault of ["stop -m fast", "stop -m immediate", "proxy cut()", "proxy blackhole()"] as const) {
-    console.log(`postgres.js (max 10, connect_timeout 10), ${fault}:`);
+    console.log(`postgres.js (as src/db/client.ts sets it up), ${fault}:`);
     const cluster = await startCluster();
     const proxy = startTcpProxy(cluster.adminUrl);
     const url = fault.startsWith("proxy") ? proxy.url(cluster.adminUrl) : cluster.adminUrl;
-    const sql = postgres(url, { max: 10, connect_timeout: 10, onnotice: () => {} });
+    const sql = postgres(url, postgresOptions(10));
     await Promise.all(Array.from({ length: 10 }, () => sql`select pg_sleep(0.05)`));
     const inFlight = attempt("query in flight", () => sql`select pg_sleep(3)`);
     await Bun.sleep(200);

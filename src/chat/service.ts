@@ -3,6 +3,7 @@ import type { ShownMessage } from "../../views/pages/chat.tsx";
 import { RateLimit, tryAgainIn } from "../auth/limits.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
+import { withDeadline } from "../db/errors.ts";
 import type { Chat, Message } from "../db/schema.ts";
 import { fitToContext } from "../llm/context.ts";
 import {
@@ -29,6 +30,8 @@ const MODELS_TTL_MS = 60 * 60 * 1000;
 const MODELS_RETRY_MS = 60 * 1000;
 export const NO_SUCH_PRESET = "There is no such preset; it may have been deleted.";
 const STILL_WRITING = "An answer is still being written: wait for it, or press Stop, then send.";
+/** The longest an answer's own write may take before it is taken as failed and tried again. */
+const WRITE_DEADLINE_MS = 15_000;
 const WRITING_RETRY = "An answer is still being written: wait for it, or press Stop first.";
 /** What every action on a chat says while its last answer has ended but could not be saved yet. */
 export const END_UNSAVED =
@@ -109,7 +112,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     upstream,
     {
       frame: (g, frame) => broadcast.frame(g, frame),
-      save: (batch) => repo.saveProgress(db, batch),
+      save: (batch) => withDeadline(repo.saveProgress(db, batch), WRITE_DEADLINE_MS, "a progress save"),
       end: (g, outcome) => endAnswer(g, outcome),
       endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
       retrying: (event) => html(RetryingNotice(event)),
@@ -166,7 +169,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
   async function endAnswer(g: Generation, outcome: Outcome) {
     const safeHtml = renderMarkdown(g.md.text);
     const firstAnswer = await withChatLock(g.chatId, async () => {
-      const message = await repo.finishMessage(db, g.messageId, {
+      const finishing = repo.finishMessage(db, g.messageId, {
         status: outcome.status,
         ...g.unsaved(true),
         html: safeHtml,
@@ -178,7 +181,8 @@ export function createChatService({ database, upstream, bus, peers, config, log,
         cachedTokens: outcome.usage?.cachedTokens ?? null,
         cost: outcome.usage?.cost ?? null,
       });
-      const found = await repo.chatWithTotals(db, g.chatId);
+      const message = await withDeadline(finishing, WRITE_DEADLINE_MS, "saving an answer's end");
+      const found = await withDeadline(repo.chatWithTotals(db, g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
       generations.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile
       broadcast.answerFinished(found.chat, message, safeHtml, found.totals, g.endFailures > 0);
@@ -267,7 +271,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     try {
       await generations.betweenSaves(async () => {
         const mine = generations.ids();
-        if (mine.length) await repo.renewLeases(db, mine);
+        if (mine.length) await withDeadline(repo.renewLeases(db, mine), WRITE_DEADLINE_MS, "renewing leases");
       });
     } catch (err) {
       leaseTroubleAt = Date.now();

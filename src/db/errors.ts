@@ -76,3 +76,24 @@ export function describeFailedQuery(err: unknown): string | undefined {
   const statement = query.replace(/\s+/g, " ").trim().slice(0, 60);
   return `${describeDbError(err)} (in: ${statement}${query.length > 60 ? "…" : ""})`;
 }
+
+/**
+ * Settles like `work`, or fails (as the database being unavailable) once `ms` have passed. For the
+ * writes an answer cannot lose: postgres.js can leave a statement sent on a connection reset
+ * unsettled for good, and such a write holding a chat's lock, or the chain of progress saves,
+ * would hold it forever. What the statement does if it ever runs is safe to do twice.
+ */
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`${what} got no answer within ${ms / 1000} s`), { code: "ETIMEDOUT" })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
