@@ -3,7 +3,7 @@ import type { ShownMessage } from "../../views/pages/chat.tsx";
 import { RateLimit, tryAgainIn } from "../auth/limits.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
-import { withDeadline } from "../db/errors.ts";
+import { isUnavailable, withDeadline } from "../db/errors.ts";
 import type { Chat, Message } from "../db/schema.ts";
 import { fitToContext } from "../llm/context.ts";
 import {
@@ -115,6 +115,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       save: (batch) => withDeadline(repo.saveProgress(db, batch), WRITE_DEADLINE_MS, "a progress save"),
       end: (g, outcome) => endAnswer(g, outcome),
       endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
+      outage: isUnavailable,
       retrying: (event) => html(RetryingNotice(event)),
     },
     log,

@@ -131,9 +131,14 @@ export type GenerationHooks = {
   end(g: Generation, outcome: Outcome): Promise<void>;
   /** The end could not be saved at the first attempt; it is being retried. */
   endDelayed(g: Generation): void;
+  /** Whether a failed save is the database being away or full (worth retrying for as long as it takes). */
+  outage(err: unknown): boolean;
   /** The tail's HTML while waiting to retry. */
   retrying(event: Extract<StreamEvent, { type: "retrying" }>): string;
 };
+
+/** How often an end the database refuses for a reason other than an outage is tried. */
+const MAX_OTHER_END_FAILURES = 5;
 
 export type GenerationTiming = {
   frameMs: number;
@@ -345,6 +350,7 @@ export class Generations {
   private async saveEnd(g: Generation, outcome: Outcome) {
     const first = this.timing.endRetryMs ?? 250;
     const most = this.timing.endRetryMaxMs ?? 5000;
+    let otherFailures = 0;
     for (;;) {
       try {
         await this.hooks.end(g, outcome);
@@ -353,6 +359,17 @@ export class Generations {
         return;
       } catch (err) {
         g.endFailures++;
+        // A database that is away comes back; a statement it refuses for another reason will be
+        // refused again, and retrying it for ever would hold the chat for ever. After a few tries
+        // the answer is let go: the lease sweep or the next start ends it with its saved text.
+        if (!this.hooks.outage(err) && ++otherFailures >= MAX_OTHER_END_FAILURES) {
+          this.log.error("gave up saving the end of an answer: the database refused it", {
+            messageId: g.messageId,
+            attempts: g.endFailures,
+            error: err,
+          });
+          return;
+        }
         // The first failure and then about one a minute: an outage must not flood the log.
         if (g.endFailures === 1 || g.endFailures % 12 === 0) {
           this.log.error("could not save the end of an answer; retrying", {
