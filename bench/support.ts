@@ -9,9 +9,12 @@ import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 
 const PASSWORD = "correct horse battery staple";
 
-/** Parley's app on `database`, listening on 127.0.0.1; `person` makes an account signed in as a browser would be. */
-export function benchApp(database: Database) {
-  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
+/**
+ * Parley's app on `database`, listening on 127.0.0.1 (with `env` as settings, e.g. a fake upstream);
+ * `person` makes an account signed in as a browser would be.
+ */
+export function benchApp(database: Database, env: Record<string, string> = {}) {
+  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json", ...env }), database, log: silentLogger }).listen({
     port: 0,
     hostname: "127.0.0.1",
   });
