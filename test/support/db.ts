@@ -19,7 +19,7 @@ export type TestDb = {
 let migratedTemplate: Promise<Blob> | undefined;
 
 /** A migrated PGlite data directory, made once per run: initdb in WASM takes seconds, a load half a second. */
-function pgliteTemplate(): Promise<Blob> {
+export function pgliteTemplate(): Promise<Blob> {
   migratedTemplate ??= (async () => {
     const db = await openDatabase({ url: undefined, dataDir: "memory://" });
     await migrate(db);
