@@ -36,7 +36,7 @@ export function serveBackups(database: Database, dataDir: string, log: Logger): 
         const pieces = await snapshotPglite(pglite, dataDir);
         const bytes = pieces.reduce((n, p) => n + p.length, 0);
         log.info("backup dumped", { bytes, ms: Math.round(performance.now() - started) });
-        // Sent piece by piece: joining hundreds of megabytes into one buffer would be work on this thread.
+        // Sent a piece at a time: joining hundreds of megabytes into one buffer would be work on this thread.
         return new Response(piecewise(pieces), {
           headers: { "content-type": "application/x-tar", "content-length": String(bytes) },
         });
@@ -84,15 +84,24 @@ export async function fetchLiveDump(dataDir: string, pid: number): Promise<Bytes
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** The pieces as a body, one at a time, each let go once sent. */
+/**
+ * The pieces as a body, 256 KB at a time, each let go once sent. Bun writes a chunk to the socket
+ * in one go: an 87 MB table file handed over whole held the server's thread for 340 ms.
+ */
 function piecewise(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+  const CHUNK = 256 * 1024;
   let next = 0;
   return new ReadableStream({
     pull(controller) {
       const piece = pieces[next];
       if (!piece) return controller.close();
-      pieces[next++] = new Uint8Array(0);
-      controller.enqueue(piece);
+      if (piece.length > CHUNK) {
+        pieces[next] = piece.subarray(CHUNK);
+        controller.enqueue(piece.subarray(0, CHUNK));
+      } else {
+        pieces[next++] = new Uint8Array(0);
+        controller.enqueue(piece);
+      }
     },
   });
 }
