@@ -6,7 +6,8 @@
  * `--streams=N` answers (default 3) stream stamped tokens 20 ms apart to their tabs' WebSockets;
  * the table gives their frames' gaps and latency (arrival minus the stamp of the newest token),
  * `/healthz`'s latency, the longest the event loop stalled and the slowest page another person
- * loaded, for the second before the import and during it; then it exports it all again.
+ * loaded, for the second before the import and during it; then it exports it all again. The
+ * embedded database keeps its files on disk, as Parley runs it.
  * Usage: bun bench/transfer.ts [--conversations=N] [--hostile=N] [--streams=N] [--files=chatgpt,parley,hostile]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -296,7 +297,7 @@ async function measure(label: string, database: Database) {
   return rows;
 }
 
-const results = (await onBothDrivers(measure)).flat() as {
+const results = (await onBothDrivers(measure, { onDisk: true })).flat() as {
   driver: string;
   file: string;
   mb: number;

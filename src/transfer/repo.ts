@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Chat, chats, type Message, messages } from "../db/schema.ts";
-import type { ImportedChat, ImportedMessage } from "./read.ts";
+import { type ImportedChat, type ImportedMessage, nextTurn } from "./read.ts";
 
 /** An imported chat ready to store: each answer with its HTML, rendered as an answer's end renders it. */
 export type ChatToStore = Omit<ImportedChat, "messages"> & { messages: (ImportedMessage & { html: string | null })[] };
@@ -35,7 +35,7 @@ export function messagesOf(db: Db, chatIds: string[]): Promise<Message[]> {
  * statement of 1 MB of answers held it 0.2 to 0.7 s, the search index filled too; one of
  * 256 KB, at most 0.1 to 0.2 s).
  */
-const BATCH_CHARS = 256 * 1024;
+const BATCH_CHARS = 64 * 1024;
 
 /**
  * The chats to store in one transaction: whole chats, about BATCH_CHARS of rows together (a
@@ -149,12 +149,6 @@ export async function deleteChats(db: Db, userId: string, ids: string[]): Promis
     await db.delete(chats).where(and(eq(chats.userId, userId), inArray(chats.id, ids.slice(i, i + 1000))));
   }
 }
-
-/**
- * Lets timers and sockets run. The embedded database's statements resolve without ever yielding
- * to them.
- */
-export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Rows as JSON arrays of at most about BATCH_CHARS characters each. */
 function* batches(rows: object[]): Generator<string> {

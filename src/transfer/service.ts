@@ -4,7 +4,7 @@ import type { Database } from "../db/client.ts";
 import type { User } from "../db/schema.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
 import { type ExportedChat, exportedChat, looksLikeParley, parleyDocument, readParley } from "./parley-format.ts";
-import { count, ImportError, type ImportedChat, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
+import { count, ImportError, type ImportedChat, MAX_IMPORT_BYTES, nextTurn, tooLarge } from "./read.ts";
 import { type Renderer, startRenderer } from "./renderer.ts";
 import * as repo from "./repo.ts";
 import { chatMarkdown } from "./to-markdown.ts";
@@ -59,17 +59,21 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
   async function store(userId: string, chats: ImportedChat[]): Promise<void> {
     const renderer = startRenderer();
     const stored: string[] = [];
-    const groups = [...repo.chatGroups(chats)];
-    let next = withHtml(renderer, groups[0]!);
+    const groups = repo.chatGroups(chats);
+    const renderNext = () => {
+      const { value, done } = groups.next();
+      return done ? undefined : withHtml(renderer, value);
+    };
+    let next = renderNext();
     try {
-      for (let i = 0; i < groups.length; i++) {
+      while (next) {
         const group = await next;
-        if (i + 1 < groups.length) next = withHtml(renderer, groups[i + 1]!);
+        next = renderNext();
         stored.push(...(await repo.insertChats(db, userId, group)));
-        await repo.nextTurn();
+        await nextTurn();
       }
     } catch (err) {
-      next.catch(() => {}); // the group rendered ahead, never stored
+      next?.catch(() => {}); // the group rendered ahead, never stored
       // A database that failed may fail again: what would stay then is whole chats.
       await repo.deleteChats(db, userId, stored).catch(() => {});
       throw err;
@@ -108,7 +112,7 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
         const file = await upload();
         if (file.size > MAX_IMPORT_BYTES) throw tooLarge(file.size);
         if (file.size === 0) throw new ImportError("The file is empty.");
-        const { chats, skipped } = read(await parse(file), user.model ?? defaultModel);
+        const { chats, skipped } = await read(await parse(file), user.model ?? defaultModel);
         if (!chats.length) {
           throw new ImportError(
             skipped
@@ -143,8 +147,9 @@ async function withHtml(renderer: Renderer, chats: ImportedChat[]): Promise<repo
 }
 
 async function parse(file: Blob): Promise<unknown> {
+  const read = await file.text();
   // A byte order mark, which some editors write, is not JSON.
-  const text = (await file.text()).replace(/^\uFEFF/, "");
+  const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read;
   try {
     return JSON.parse(text);
   } catch {
@@ -153,8 +158,8 @@ async function parse(file: Blob): Promise<unknown> {
 }
 
 /** The chats in a parsed file, whichever of the two formats it is. */
-function read(doc: unknown, model: string): { chats: ImportedChat[]; skipped: number } {
-  if (looksLikeParley(doc)) return { chats: readParley(doc, model), skipped: 0 };
+async function read(doc: unknown, model: string): Promise<{ chats: ImportedChat[]; skipped: number }> {
+  if (looksLikeParley(doc)) return { chats: await readParley(doc, model), skipped: 0 };
   if (looksLikeChatGpt(doc)) return readChatGpt(doc, model);
   throw new ImportError("The file is neither a Parley export nor ChatGPT's conversations.json.");
 }
