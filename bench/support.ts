@@ -1,4 +1,7 @@
 /** What the in-process benchmarks (open-chat, search, transfer) share: the app, people, both drivers. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createApp } from "../src/app.ts";
 import { SESSION_COOKIE } from "../src/auth/cookie.ts";
 import { loadConfig } from "../src/config.ts";
@@ -9,9 +12,12 @@ import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 
 const PASSWORD = "correct horse battery staple";
 
-/** Parley's app on `database`, listening on 127.0.0.1; `person` makes an account signed in as a browser would be. */
-export function benchApp(database: Database) {
-  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json" }), database, log: silentLogger }).listen({
+/**
+ * Parley's app on `database`, listening on 127.0.0.1 (with `env` as settings, e.g. a fake upstream);
+ * `person` makes an account signed in as a browser would be.
+ */
+export function benchApp(database: Database, env: Record<string, string> = {}) {
+  const app = createApp({ config: loadConfig({ LOG_FORMAT: "json", ...env }), database, log: silentLogger }).listen({
     port: 0,
     hostname: "127.0.0.1",
   });
@@ -31,13 +37,21 @@ export function benchApp(database: Database) {
   };
 }
 
-/** `measure` on a fresh embedded database, then on a fresh Postgres database when one answers. */
-export async function onBothDrivers<T>(measure: (driver: string, database: Database) => Promise<T>): Promise<T[]> {
+/**
+ * `measure` on a fresh embedded database, then on a fresh Postgres database when one answers. The
+ * embedded one is in memory unless `onDisk` (as Parley runs it: writing its files costs differently).
+ */
+export async function onBothDrivers<T>(
+  measure: (driver: string, database: Database) => Promise<T>,
+  opts: { onDisk?: boolean } = {},
+): Promise<T[]> {
   const results: T[] = [];
-  const pglite = await openDatabase({ url: undefined, dataDir: "memory://" });
+  const dir = opts.onDisk ? mkdtempSync(join(tmpdir(), "parley-bench-")) : undefined;
+  const pglite = await openDatabase({ url: undefined, dataDir: dir ? join(dir, "data") : "memory://" });
   await migrate(pglite);
   results.push(await measure("pglite", pglite));
   await pglite.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
   const server = await findPostgres();
   if (server) {
     const created = await createDatabase(server.adminUrl);

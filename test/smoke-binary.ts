@@ -174,6 +174,29 @@ async function chat(label: string, base: string) {
       `${label}: a chat streams its answer to completion, highlighted`,
       done.includes('data-status="complete"') && done.includes('<span class="hljs-keyword">const</span>'),
     );
+    // An import renders its answers on a worker thread: a separate entry point of the binary.
+    const file = JSON.stringify({
+      format: "parley-chats",
+      version: 1,
+      chats: [
+        {
+          title: "Imported",
+          messages: [
+            { role: "user", content: "q" },
+            { role: "assistant", content: "**a**" },
+          ],
+        },
+      ],
+    });
+    const upload = new FormData();
+    upload.append("file", new File([file], "chats.json"));
+    const imported = await fetch(`${base}/account/import`, {
+      method: "POST",
+      headers: { Origin: base, cookie },
+      body: upload,
+      redirect: "manual",
+    });
+    check(`${label}: an import renders its answers (303, not ${imported.status})`, imported.status === 303);
   } catch (err) {
     check(`${label}: a chat streams its answer to completion`, false, String(err));
   }

@@ -47,7 +47,7 @@ export async function backupCommand(args: string[], config: Config): Promise<num
     );
   }
   const holder = dataDirHolder(dir);
-  const tar = holder ? await fetchLiveDump(dir, holder) : await withPglite(dir, (db) => dumpPglite(db.pglite!));
+  const tar = holder ? await fetchLiveDump(dir, holder) : await withPglite(dir, (db) => dumpPglite(db.pglite!, dir));
   const bytes = pgliteBackup(tar);
   await writeAtomically(file, (temp) => writePrivate(temp, bytes));
   const how = holder ? `from the running server, process ${holder}` : "the server was not running";

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { ConfigError } from "../config.ts";
 import { LOCK_FILE } from "../db/client.ts";
+import { snapshotPglite } from "./snapshot.ts";
 
 /**
  * A backup file is what the database's own tools make, so it can be read without Parley:
@@ -22,15 +23,16 @@ export function backupKind(head: Uint8Array): BackupKind | undefined {
   return undefined;
 }
 
-/**
- * A consistent copy of the embedded database's files, as a tar. PGlite runs one statement at a
- * time and dumps between statements; holding its transaction lock as well keeps the dump from
- * falling between two statements of one transaction.
- */
-export async function dumpPglite(pglite: PGlite): Promise<Bytes> {
-  await pglite.exec("checkpoint"); // the files then hold everything committed; less to replay on restore
-  const dump = await pglite._runExclusiveTransaction(() => pglite.dumpDataDir("none"));
-  return new Uint8Array(await dump.arrayBuffer());
+/** A consistent copy of the embedded database's files, as one tar (see snapshot.ts). */
+export async function dumpPglite(pglite: PGlite, dataDir: string): Promise<Bytes> {
+  const pieces = await snapshotPglite(pglite, dataDir);
+  const tar = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    tar.set(piece, at);
+    at += piece.length;
+  }
+  return tar;
 }
 
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -38,7 +40,7 @@ export type Bytes = Uint8Array<ArrayBuffer>;
 type TarEntry = { name: string; start: number; end: number };
 
 /** The entries of an uncompressed tar (PGlite writes plain ustar: names under 100 bytes, no prefix). */
-function tarEntries(tar: Uint8Array): TarEntry[] {
+export function tarEntries(tar: Uint8Array): TarEntry[] {
   const text = (from: number, to: number) => new TextDecoder().decode(tar.subarray(from, to)).replace(/\0[\s\S]*$/, "");
   const entries: TarEntry[] = [];
   let offset = 0;

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { ConfigError } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../log.ts";
-import { BACKUP_ACCESS_FILE, type Bytes, dumpPglite, writePrivate } from "./format.ts";
+import { BACKUP_ACCESS_FILE, type Bytes, writePrivate } from "./format.ts";
+import { snapshotPglite } from "./snapshot.ts";
 
 type Access = { pid: number; port: number; token: string };
 
@@ -32,9 +33,13 @@ export function serveBackups(database: Database, dataDir: string, log: Logger): 
       if (new URL(request.url).pathname !== "/backup") return new Response("Not found.", { status: 404 });
       const started = performance.now();
       try {
-        const tar = await dumpPglite(pglite);
-        log.info("backup dumped", { bytes: tar.length, ms: Math.round(performance.now() - started) });
-        return new Response(tar, { headers: { "content-type": "application/x-tar" } });
+        const pieces = await snapshotPglite(pglite, dataDir);
+        const bytes = pieces.reduce((n, p) => n + p.length, 0);
+        log.info("backup dumped", { bytes, ms: Math.round(performance.now() - started) });
+        // Sent a piece at a time: joining hundreds of megabytes into one buffer would be work on this thread.
+        return new Response(piecewise(pieces), {
+          headers: { "content-type": "application/x-tar", "content-length": String(bytes) },
+        });
       } catch (err) {
         log.error("backup failed", { error: err });
         return new Response(`the dump failed (${(err as Error).message})`, { status: 500 });
@@ -77,4 +82,26 @@ export async function fetchLiveDump(dataDir: string, pid: number): Promise<Bytes
   }
   if (!res.ok) throw new ConfigError(`The running Parley could not make the backup: ${await res.text()}.`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * The pieces as a body, 256 KB at a time, each let go once sent. Bun writes a chunk to the socket
+ * in one go: an 87 MB table file handed over whole held the server's thread for 340 ms.
+ */
+function piecewise(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+  const CHUNK = 256 * 1024;
+  let next = 0;
+  return new ReadableStream({
+    pull(controller) {
+      const piece = pieces[next];
+      if (!piece) return controller.close();
+      if (piece.length > CHUNK) {
+        pieces[next] = piece.subarray(CHUNK);
+        controller.enqueue(piece.subarray(0, CHUNK));
+      } else {
+        pieces[next++] = new Uint8Array(0);
+        controller.enqueue(piece);
+      }
+    },
+  });
 }

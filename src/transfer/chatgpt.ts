@@ -10,6 +10,7 @@ import {
   MAX_MODEL_LENGTH,
   MAX_TITLE_LENGTH,
   own,
+  pacer,
   quoted,
   reader,
   refuseTooManyChats,
@@ -41,12 +42,13 @@ export function looksLikeChatGpt(doc: unknown): doc is unknown[] {
  * The conversations as chats, each with the messages of its current branch. Conversations with
  * no text message left are skipped (and counted). Throws ImportError at the first problem.
  */
-export function readChatGpt(list: unknown[], model: string): { chats: ImportedChat[]; skipped: number } {
+export async function readChatGpt(list: unknown[], model: string): Promise<{ chats: ImportedChat[]; skipped: number }> {
   refuseTooManyChats(list.length);
   const seen = tally();
+  const pace = pacer();
   const chats: ImportedChat[] = [];
   let skipped = 0;
-  list.forEach((raw, i) => {
+  for (const [i, raw] of list.entries()) {
     if (!isObject(raw) || !isObject(own(raw, "mapping"))) {
       throw new ImportError(
         `Item ${i + 1} of the list is not a ChatGPT conversation (it has no mapping of messages); the file is neither a Parley export nor ChatGPT's conversations.json.`,
@@ -59,6 +61,7 @@ export function readChatGpt(list: unknown[], model: string): { chats: ImportedCh
     const defaultSlug = conversation.text("default_model_slug", MAX_MODEL_LENGTH) ?? null;
     const messages: ImportedMessage[] = [];
     for (const node of branch(where, raw)) {
+      if (pace.due()) await pace.turn();
       const message = own(node, "message");
       if (message === null || message === undefined) continue;
       if (!isObject(message)) conversation.refuse("has a message that is not an object");
@@ -71,11 +74,11 @@ export function readChatGpt(list: unknown[], model: string): { chats: ImportedCh
     }
     if (!messages.length) {
       skipped++;
-      return;
+      continue;
     }
     const updatedAt = conversation.time("update_time", "seconds") ?? messages.at(-1)!.createdAt;
     chats.push({ title, model, settings: NO_SETTINGS, createdAt, updatedAt, messages });
-  });
+  }
   return { chats, skipped };
 }
 

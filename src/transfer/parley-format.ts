@@ -14,6 +14,7 @@ import {
   type Fields,
   ImportError,
   type ImportedChat,
+  type ImportedMessage,
   isObject,
   MAX_ANSWER_LENGTH,
   MAX_ERROR_LENGTH,
@@ -22,6 +23,7 @@ import {
   MAX_TITLE_LENGTH,
   type MessageDetails,
   own,
+  pacer,
   quoted,
   reader,
   refuseTooManyChats,
@@ -168,7 +170,7 @@ export function looksLikeParley(doc: unknown): doc is Fields {
 }
 
 /** The chats of a Parley export, every field checked; throws ImportError at the first problem. */
-export function readParley(doc: Fields, defaultModel: string): ImportedChat[] {
+export async function readParley(doc: Fields, defaultModel: string): Promise<ImportedChat[]> {
   const format = own(doc, "format");
   if (format !== FORMAT) {
     throw new ImportError(`The file says its format is ${quoted(format)}; Parley reads "${FORMAT}" files.`);
@@ -185,7 +187,9 @@ export function readParley(doc: Fields, defaultModel: string): ImportedChat[] {
   if (!Array.isArray(chats)) throw new ImportError(`The file has no list of chats.`);
   refuseTooManyChats(chats.length);
   const seen = tally();
-  return chats.map((raw, i) => {
+  const pace = pacer();
+  const read: ImportedChat[] = [];
+  for (const [i, raw] of chats.entries()) {
     if (!isObject(raw)) throw new ImportError(`Chat ${i + 1} is not an object.`);
     const where = chatLabel("Chat", i, own(raw, "title"));
     const chat = reader(where, raw);
@@ -195,37 +199,44 @@ export function readParley(doc: Fields, defaultModel: string): ImportedChat[] {
     const createdAt = chat.time("createdAt", "iso") ?? new Date();
     const list = own(raw, "messages");
     if (!Array.isArray(list)) chat.refuse("has no list of messages");
-    const messages = (list as unknown[]).map((item, j) => {
+    const messages: ImportedMessage[] = [];
+    for (const [j, item] of (list as unknown[]).entries()) {
+      if (pace.due()) await pace.turn();
       seen.message();
-      const at = `${where}, message ${j + 1},`;
-      if (!isObject(item)) throw new ImportError(`${at} is not an object.`);
-      const m = reader(at, item);
-      const role = own(item, "role");
-      if (role !== "user" && role !== "assistant") {
-        return m.refuse(`has the role ${quoted(role)}; only user and assistant messages can be imported`);
-      }
-      const status = own(item, "status") ?? "complete";
-      if (typeof status !== "string" || !STATUSES.includes(status)) m.refuse(`has the status ${quoted(status)}`);
-      return boundedMessage(m, {
-        role,
-        content: m.text("content", Number.MAX_SAFE_INTEGER, { required: true })!,
-        reasoning: m.text("reasoning", MAX_ANSWER_LENGTH) || null,
-        // An answer being written when it was exported is not being written here.
-        status: status === "streaming" ? "interrupted" : (status as ImportedChat["messages"][number]["status"]),
-        model: m.text("model", MAX_MODEL_LENGTH) ?? null,
-        error: m.text("error", MAX_ERROR_LENGTH) ?? null,
-        finishReason: m.text("finishReason", MAX_FINISH_REASON_LENGTH) ?? null,
-        promptTokens: m.count("promptTokens"),
-        completionTokens: m.count("completionTokens"),
-        reasoningTokens: m.count("reasoningTokens"),
-        cachedTokens: m.count("cachedTokens"),
-        cost: m.dollars("cost"),
-        createdAt: m.time("createdAt", "iso") ?? createdAt,
-        finishedAt: m.time("finishedAt", "iso") ?? null,
-      });
-    });
+      messages.push(readMessage(`${where}, message ${j + 1},`, item, createdAt));
+    }
     const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
-    return { title, model, settings, createdAt, updatedAt, messages };
+    read.push({ title, model, settings, createdAt, updatedAt, messages });
+  }
+  return read;
+}
+
+/** One message of a chat; `createdAt`, the chat's, stands in for a missing time. */
+function readMessage(at: string, item: unknown, createdAt: Date): ImportedMessage {
+  if (!isObject(item)) throw new ImportError(`${at} is not an object.`);
+  const m = reader(at, item);
+  const role = own(item, "role");
+  if (role !== "user" && role !== "assistant") {
+    return m.refuse(`has the role ${quoted(role)}; only user and assistant messages can be imported`);
+  }
+  const status = own(item, "status") ?? "complete";
+  if (typeof status !== "string" || !STATUSES.includes(status)) m.refuse(`has the status ${quoted(status)}`);
+  return boundedMessage(m, {
+    role,
+    content: m.text("content", Number.MAX_SAFE_INTEGER, { required: true })!,
+    reasoning: m.text("reasoning", MAX_ANSWER_LENGTH) || null,
+    // An answer being written when it was exported is not being written here.
+    status: status === "streaming" ? "interrupted" : (status as ImportedMessage["status"]),
+    model: m.text("model", MAX_MODEL_LENGTH) ?? null,
+    error: m.text("error", MAX_ERROR_LENGTH) ?? null,
+    finishReason: m.text("finishReason", MAX_FINISH_REASON_LENGTH) ?? null,
+    promptTokens: m.count("promptTokens"),
+    completionTokens: m.count("completionTokens"),
+    reasoningTokens: m.count("reasoningTokens"),
+    cachedTokens: m.count("cachedTokens"),
+    cost: m.dollars("cost"),
+    createdAt: m.time("createdAt", "iso") ?? createdAt,
+    finishedAt: m.time("finishedAt", "iso") ?? null,
   });
 }
 

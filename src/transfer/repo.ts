@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type Chat, chats, type Message, messages } from "../db/schema.ts";
-import type { ImportedChat, ImportedMessage } from "./read.ts";
+import { type ImportedChat, type ImportedMessage, nextTurn } from "./read.ts";
 
 /** An imported chat ready to store: each answer with its HTML, rendered as an answer's end renders it. */
 export type ChatToStore = Omit<ImportedChat, "messages"> & { messages: (ImportedMessage & { html: string | null })[] };
@@ -35,15 +35,43 @@ export function messagesOf(db: Db, chatIds: string[]): Promise<Message[]> {
  * statement of 1 MB of answers held it 0.2 to 0.7 s, the search index filled too; one of
  * 256 KB, at most 0.1 to 0.2 s).
  */
-const BATCH_CHARS = 256 * 1024;
+const BATCH_CHARS = 64 * 1024;
 
 /**
- * Stores imported chats as this person's, in one transaction: all of them or, on any failure,
- * none. Every id is made here, never taken from the file: UUIDv7s made one after another, so a
- * chat's messages sort in reading order. Each chat is one branch, each message the child of the
- * one before it.
+ * The chats to store in one transaction: whole chats, about BATCH_CHARS of rows together (a
+ * larger chat alone). The embedded database has one connection, and a transaction holds it from
+ * its first statement to its commit: every page, progress save and sign-in waits meanwhile (one
+ * transaction for a 25 MB import kept them waiting 5 to 12 s). Short transactions let them in
+ * between.
  */
-export async function insertChats(db: Db, userId: string, imported: ChatToStore[]): Promise<void> {
+export function* chatGroups(chats: ImportedChat[]): Generator<ImportedChat[]> {
+  let group: ImportedChat[] = [];
+  let size = 0;
+  for (const chat of chats) {
+    // About what the rows will hold: the text, an answer's HTML (about as long again), the other columns.
+    const chars = chat.messages.reduce(
+      (n, m) => n + 400 + (m.content.length + (m.reasoning?.length ?? 0)) * (m.role === "assistant" ? 2 : 1),
+      400,
+    );
+    if (group.length && size + chars > BATCH_CHARS) {
+      yield group;
+      group = [];
+      size = 0;
+    }
+    group.push(chat);
+    size += chars;
+  }
+  if (group.length) yield group;
+}
+
+/**
+ * Stores imported chats as this person's, in one transaction: each chat whole, with all its
+ * messages, or none of them. Every id is made here, never taken from the file: UUIDv7s made one
+ * after another, so a chat's messages sort in reading order (and chats stored by later calls
+ * after these). Each chat is one branch, each message the child of the one before it. Returns
+ * the chats' ids.
+ */
+export async function insertChats(db: Db, userId: string, imported: ChatToStore[]): Promise<string[]> {
   const chatRows = imported.map((c) => ({
     id: Bun.randomUUIDv7(),
     title: c.title,
@@ -55,6 +83,35 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   }));
+  const messageRows = imported.flatMap((c, i) => {
+    // One line, each message following the one before it: the branch the chat shows.
+    let parent: string | null = null;
+    return c.messages.map((m) => {
+      const id = Bun.randomUUIDv7();
+      const row = {
+        id,
+        chat_id: chatRows[i]!.id,
+        parent_id: parent,
+        role: m.role,
+        content: m.content,
+        html: m.html,
+        reasoning: m.reasoning,
+        status: m.status,
+        model: m.model,
+        error: m.error,
+        finish_reason: m.finishReason,
+        prompt_tokens: m.promptTokens,
+        completion_tokens: m.completionTokens,
+        reasoning_tokens: m.reasoningTokens,
+        cached_tokens: m.cachedTokens,
+        cost: m.cost,
+        created_at: m.createdAt.toISOString(),
+        finished_at: m.finishedAt?.toISOString() ?? null,
+      };
+      parent = id;
+      return row;
+    });
+  });
   await db.transaction(async (tx) => {
     // One JSON parameter per statement: both drivers pass it alike, and a thousand rows cost one round trip.
     for (const batch of batches(chatRows)) {
@@ -66,37 +123,7 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
         from json_to_recordset(${batch}::json)
           as v(id uuid, title text, model text, system_prompt text, temperature float8, max_tokens int,
                reasoning_effort text, created_at timestamptz, updated_at timestamptz)`);
-      await nextTurn();
     }
-    const messageRows = imported.flatMap((c, i) => {
-      // One line, each message following the one before it: the branch the chat shows.
-      let parent: string | null = null;
-      return c.messages.map((m) => {
-        const id = Bun.randomUUIDv7();
-        const row = {
-          id,
-          chat_id: chatRows[i]!.id,
-          parent_id: parent,
-          role: m.role,
-          content: m.content,
-          html: m.html,
-          reasoning: m.reasoning,
-          status: m.status,
-          model: m.model,
-          error: m.error,
-          finish_reason: m.finishReason,
-          prompt_tokens: m.promptTokens,
-          completion_tokens: m.completionTokens,
-          reasoning_tokens: m.reasoningTokens,
-          cached_tokens: m.cachedTokens,
-          cost: m.cost,
-          created_at: m.createdAt.toISOString(),
-          finished_at: m.finishedAt?.toISOString() ?? null,
-        };
-        parent = id;
-        return row;
-      });
-    });
     for (const batch of batches(messageRows)) {
       await tx.execute(sql`
         insert into messages (id, chat_id, parent_id, role, content, html, reasoning, status, model, error,
@@ -109,16 +136,19 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
                status message_status, model text, error text, finish_reason text, prompt_tokens int,
                completion_tokens int, reasoning_tokens int, cached_tokens int, cost numeric,
                created_at timestamptz, finished_at timestamptz)`);
+      // Within a chat too large for one statement: the database is held, but timers and sockets run.
       await nextTurn();
     }
   });
+  return chatRows.map((c) => c.id);
 }
 
-/**
- * Lets timers and sockets run. The embedded database's statements resolve without ever yielding
- * to them, and long work (rendering an import's answers) awaits this between pieces.
- */
-export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Deletes these chats of this person's (their messages go with them), a thousand per statement. */
+export async function deleteChats(db: Db, userId: string, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 1000) {
+    await db.delete(chats).where(and(eq(chats.userId, userId), inArray(chats.id, ids.slice(i, i + 1000))));
+  }
+}
 
 /** Rows as JSON arrays of at most about BATCH_CHARS characters each. */
 function* batches(rows: object[]): Generator<string> {

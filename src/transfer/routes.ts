@@ -48,7 +48,9 @@ export function transferRoutes(service: TransferService, auth: AuthService, asse
       "/account/import",
       async ({ me, request, redirect }) => {
         try {
-          const imported = await service.importFile(me!.user, await uploadedFile(request));
+          refuseTooLarge(request);
+          // The upload is read only once this import has its place: a refusal comes before it.
+          const imported = await service.importFile(me!.user, () => uploadedFile(request));
           // A redirect, so that reloading the summary does not import the file again.
           const { chats, messages, skipped } = imported;
           return redirect(`/account/import?chats=${chats}&messages=${messages}&skipped=${skipped}`, 303);
@@ -79,10 +81,14 @@ function exportDetail(summary: string, more: string, otherResponses: Record<numb
   };
 }
 
-/** The file of the import form, refused before it is read when its request says it is too large. */
-async function uploadedFile(request: Request): Promise<Blob> {
+/** Refuses an upload whose request says it is too large, before any of it is read. */
+function refuseTooLarge(request: Request) {
   const length = Number(request.headers.get("content-length"));
   if (length > MAX_IMPORT_BYTES + MULTIPART_ALLOWANCE) throw tooLarge(length);
+}
+
+/** The file of the import form. */
+async function uploadedFile(request: Request): Promise<Blob> {
   let form: FormData;
   try {
     form = await request.formData();

@@ -1,11 +1,11 @@
-import { renderMarkdown } from "../chat/markdown.ts";
 import * as chatRepo from "../chat/repo.ts";
 import type { ChatService } from "../chat/service.ts";
 import type { Database } from "../db/client.ts";
 import type { User } from "../db/schema.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
 import { type ExportedChat, exportedChat, looksLikeParley, parleyDocument, readParley } from "./parley-format.ts";
-import { count, ImportError, type ImportedChat, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
+import { count, ImportError, type ImportedChat, MAX_IMPORT_BYTES, nextTurn, tooLarge } from "./read.ts";
+import { type Renderer, startRenderer } from "./renderer.ts";
 import * as repo from "./repo.ts";
 import { chatMarkdown } from "./to-markdown.ts";
 
@@ -23,8 +23,9 @@ export type TransferServiceDeps = {
 /** Export of one chat or all of a person's, and import of Parley's and ChatGPT's files. */
 export function createTransferService({ database, chat, defaultModel }: TransferServiceDeps) {
   const { db } = database;
-  // A file is parsed whole in memory (up to MAX_IMPORT_BYTES, and several times that once
-  // parsed): one import at a time keeps the process's memory bounded.
+  // A file is read and parsed whole in memory (up to MAX_IMPORT_BYTES, and several times that
+  // once parsed): one import at a time, its place taken before its upload is read, keeps the
+  // process's memory bounded (20 uploads of 45 MB read at once took it to 1.5 GB).
   let importing = false;
 
   /** A chat of this person's with its messages; undefined for another's or an unknown one alike. */
@@ -47,6 +48,40 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
     }
   }
 
+  /**
+   * Stores a file's chats a group at a time, each group in a transaction of its own, so that on
+   * the embedded database other statements (pages, progress saves) get its one connection between
+   * groups. Each chat is stored whole or not at all. The file was checked whole before, so only the
+   * database can fail here: then the chats already stored are deleted again, and the import stores
+   * nothing. Should the process die part-way, the chats stored until then stay, each whole.
+   * Answers are rendered on a worker thread, a group ahead of the one being stored.
+   */
+  async function store(userId: string, chats: ImportedChat[]): Promise<void> {
+    const renderer = startRenderer();
+    const stored: string[] = [];
+    const groups = repo.chatGroups(chats);
+    const renderNext = () => {
+      const { value, done } = groups.next();
+      return done ? undefined : withHtml(renderer, value);
+    };
+    let next = renderNext();
+    try {
+      while (next) {
+        const group = await next;
+        next = renderNext();
+        stored.push(...(await repo.insertChats(db, userId, group)));
+        await nextTurn();
+      }
+    } catch (err) {
+      next?.catch(() => {}); // the group rendered ahead, never stored
+      // A database that failed may fail again: what would stay then is whole chats.
+      await repo.deleteChats(db, userId, stored).catch(() => {});
+      throw err;
+    } finally {
+      renderer.close();
+    }
+  }
+
   return {
     async markdown(userId: string, chatId: string) {
       const found = await ownChat(userId, chatId);
@@ -66,17 +101,18 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
     },
 
     /**
-     * Reads a Parley export or ChatGPT's conversations.json and stores its chats as this
-     * person's, all of them or none. Throws ImportError, with the sentence to show, on any
-     * problem with the file.
+     * Reads a Parley export or ChatGPT's conversations.json (the upload, read only once this import
+     * has its place) and stores its chats as this person's. Throws ImportError, with the sentence
+     * to show, on any problem with the file; then nothing is stored.
      */
-    async importFile(user: User, file: Blob): Promise<ImportSummary> {
-      if (file.size > MAX_IMPORT_BYTES) throw tooLarge(file.size);
-      if (file.size === 0) throw new ImportError("The file is empty.");
+    async importFile(user: User, upload: () => Promise<Blob>): Promise<ImportSummary> {
       if (importing) throw new ImportError("Another import is being read; try again in a moment.", 503);
       importing = true;
       try {
-        const { chats, skipped } = read(await parse(file), user.model ?? defaultModel);
+        const file = await upload();
+        if (file.size > MAX_IMPORT_BYTES) throw tooLarge(file.size);
+        if (file.size === 0) throw new ImportError("The file is empty.");
+        const { chats, skipped } = await read(await parse(file), user.model ?? defaultModel);
         if (!chats.length) {
           throw new ImportError(
             skipped
@@ -84,7 +120,7 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
               : "The file holds no chats.",
           );
         }
-        await repo.insertChats(db, user.id, await rendered(chats));
+        await store(user.id, chats);
         chat.refreshSidebar(user.id);
         return { chats: chats.length, messages: chats.reduce((n, c) => n + c.messages.length, 0), skipped };
       } finally {
@@ -98,30 +134,22 @@ export type TransferService = ReturnType<typeof createTransferService>;
 
 /**
  * The chats with each answer's HTML, rendered once as an answer's end renders it, so an imported
- * chat opens as fast as any (rendering 50 answers on every opening doubled its time). Done
- * before the import's transaction, with a turn of the event loop every few milliseconds: tens of
- * thousands of answers take seconds, which must not stall the streams.
+ * chat opens as fast as any (rendering 50 answers on every opening doubled its time).
  */
-async function rendered(chats: ImportedChat[]): Promise<repo.ChatToStore[]> {
-  let since = performance.now();
-  const result: repo.ChatToStore[] = [];
-  for (const chat of chats) {
-    const messages: repo.ChatToStore["messages"] = [];
-    for (const m of chat.messages) {
-      messages.push({ ...m, html: m.role === "assistant" ? renderMarkdown(m.content) : null });
-      if (performance.now() - since > 10) {
-        await repo.nextTurn();
-        since = performance.now();
-      }
-    }
-    result.push({ ...chat, messages });
-  }
-  return result;
+async function withHtml(renderer: Renderer, chats: ImportedChat[]): Promise<repo.ChatToStore[]> {
+  const answers = chats.flatMap((c) => c.messages.filter((m) => m.role === "assistant").map((m) => m.content));
+  const html = await renderer.render(answers);
+  let next = 0;
+  return chats.map((c) => ({
+    ...c,
+    messages: c.messages.map((m) => ({ ...m, html: m.role === "assistant" ? html[next++]! : null })),
+  }));
 }
 
 async function parse(file: Blob): Promise<unknown> {
+  const read = await file.text();
   // A byte order mark, which some editors write, is not JSON.
-  const text = (await file.text()).replace(/^\uFEFF/, "");
+  const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read;
   try {
     return JSON.parse(text);
   } catch {
@@ -130,8 +158,8 @@ async function parse(file: Blob): Promise<unknown> {
 }
 
 /** The chats in a parsed file, whichever of the two formats it is. */
-function read(doc: unknown, model: string): { chats: ImportedChat[]; skipped: number } {
-  if (looksLikeParley(doc)) return { chats: readParley(doc, model), skipped: 0 };
+async function read(doc: unknown, model: string): Promise<{ chats: ImportedChat[]; skipped: number }> {
+  if (looksLikeParley(doc)) return { chats: await readParley(doc, model), skipped: 0 };
   if (looksLikeChatGpt(doc)) return readChatGpt(doc, model);
   throw new ImportError("The file is neither a Parley export nor ChatGPT's conversations.json.");
 }

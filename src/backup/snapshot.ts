@@ -1,0 +1,71 @@
+import { lstat, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+
+/**
+ * A consistent copy of the embedded database's files, as the pieces of a tar, taken while the
+ * server runs. PGlite's own dumpDataDir reads the whole folder synchronously on the server's
+ * thread: a 237 MB folder froze every stream for 2.8 s. Here the files are read from disk with
+ * async I/O instead, while PGlite's locks are held: no statement runs (so the files on disk hold
+ * every committed transaction and nothing half-written: its WAL is written at each commit) and
+ * no transaction is open (the copy never falls between two statements of one). Statements wait
+ * meanwhile; streams, timers and requests that need no database go on.
+ */
+export async function snapshotPglite(pglite: PGlite, dataDir: string): Promise<Uint8Array[]> {
+  // The files then hold everything committed, so a restore has little WAL to replay.
+  await pglite.exec("checkpoint");
+  return pglite._runExclusiveTransaction(() => pglite._runExclusiveQuery(() => tarOf(dataDir)));
+}
+
+/**
+ * A folder as a plain ustar archive (names relative to it, directories included, as PGlite's dump
+ * writes them and its loader reads them back), in pieces: each header and each file's bytes.
+ */
+async function tarOf(root: string): Promise<Uint8Array[]> {
+  const pieces: Uint8Array[] = [];
+  const walk = async (relative: string) => {
+    for (const name of (await readdir(join(root, relative))).sort()) {
+      const path = relative ? `${relative}/${name}` : name;
+      const stat = await lstat(join(root, path));
+      if (stat.isDirectory()) {
+        pieces.push(header(path, 0, stat.mode, stat.mtimeMs, DIRECTORY));
+        await walk(path);
+      } else if (stat.isFile()) {
+        // Read whole, not from the size stat saw: nothing writes meanwhile, but the header must say what follows.
+        const bytes = await readFile(join(root, path));
+        pieces.push(header(path, bytes.length, stat.mode, stat.mtimeMs, FILE), bytes);
+        const padding = (512 - (bytes.length % 512)) % 512;
+        if (padding) pieces.push(new Uint8Array(padding));
+      }
+      // Anything else (a socket, a link) is no part of a data directory PGlite made.
+    }
+  };
+  await walk("");
+  pieces.push(new Uint8Array(1024)); // the end of the archive: two empty records
+  return pieces;
+}
+
+const FILE = "0";
+const DIRECTORY = "5";
+
+/** A ustar header: name, mode, size and time in octal, the checksum over it all. */
+function header(name: string, size: number, mode: number, mtimeMs: number, type: string): Uint8Array {
+  const bytes = new Uint8Array(512);
+  const encoded = new TextEncoder().encode(name);
+  // PostgreSQL's paths are short (base/16384/2619_fsm); a longer one would need a prefix field.
+  if (encoded.length > 100) throw new Error(`a path in the data directory is too long for the archive: ${name}`);
+  const put = (text: string, at: number) => bytes.set(new TextEncoder().encode(text), at);
+  const octal = (n: number, at: number, width: number) => put(`${n.toString(8).padStart(width - 1, "0")}\0`, at);
+  bytes.set(encoded, 0);
+  octal(mode & 0o7777, 100, 8);
+  octal(0, 108, 8); // uid
+  octal(0, 116, 8); // gid
+  octal(size, 124, 12);
+  octal(Math.floor(mtimeMs / 1000), 136, 12);
+  put(type, 156);
+  put("ustar\u000000", 257);
+  put("        ", 148); // the checksum counts its own field as spaces
+  const sum = bytes.reduce((a, b) => a + b, 0);
+  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  return bytes;
+}
