@@ -132,7 +132,7 @@ async function panicChild() {
   disk.fill();
   let ticks = 0;
   setInterval(() => ticks++, 100);
-  await attempt("backup's dump (checkpoint first)", () => dumpPglite(database.pglite!), 5000);
+  await attempt("backup's dump (checkpoint first)", () => dumpPglite(database.pglite!, dataDir), 5000);
   await attempt("select the one user (drizzle)", async () => {
     const rows = await database.db.select().from(users);
     if (rows.length !== 1) throw new Error(`wrong answer: ${rows.length} rows`);
