@@ -5,7 +5,7 @@ import { ConfigError } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { BACKUP_ACCESS_FILE, type Bytes, writePrivate } from "./format.ts";
-import { snapshotPglite } from "./snapshot.ts";
+import { BackupRefused, snapshotPglite } from "./snapshot.ts";
 
 type Access = { pid: number; port: number; token: string };
 
@@ -41,6 +41,7 @@ export function serveBackups(database: Database, dataDir: string, log: Logger): 
           headers: { "content-type": "application/x-tar", "content-length": String(bytes) },
         });
       } catch (err) {
+        if (err instanceof BackupRefused) return new Response(err.message, { status: 409 });
         log.error("backup failed", { error: err });
         return new Response(`the dump failed (${(err as Error).message})`, { status: 500 });
       }
@@ -80,6 +81,7 @@ export async function fetchLiveDump(dataDir: string, pid: number): Promise<Bytes
   } catch (err) {
     throw unreachable((err as Error).message);
   }
+  if (res.status === 409) throw new ConfigError(await res.text());
   if (!res.ok) throw new ConfigError(`The running Parley could not make the backup: ${await res.text()}.`);
   return new Uint8Array(await res.arrayBuffer());
 }

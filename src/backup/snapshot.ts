@@ -1,6 +1,8 @@
+import { statfsSync } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
+import { ConfigError } from "../config.ts";
 
 /**
  * A consistent copy of the embedded database's files, as the pieces of a tar, taken while the
@@ -12,10 +14,31 @@ import type { PGlite } from "@electric-sql/pglite";
  * meanwhile; streams, timers and requests that need no database go on.
  */
 export async function snapshotPglite(pglite: PGlite, dataDir: string): Promise<Uint8Array[]> {
+  refuseOnAFullDisk(dataDir);
   // The files then hold everything committed, so a restore has little WAL to replay.
   await pglite.exec("checkpoint");
   return pglite._runExclusiveTransaction(() => pglite._runExclusiveQuery(() => tarOf(dataDir)));
 }
+
+/** Room a checkpoint may need (it writes the pages changed since the last one into their files). */
+const CHECKPOINT_ROOM = 32 * 1024 * 1024;
+
+/**
+ * A checkpoint that runs out of room PANICs inside PGlite, and the embedded database then answers
+ * wrongly, then not at all, until the process is killed (nothing committed is lost). No backup is
+ * worth that: on a nearly full disk it is refused with what to do.
+ */
+function refuseOnAFullDisk(dataDir: string) {
+  const { bavail, bsize } = statfsSync(dataDir);
+  const free = bavail * bsize;
+  if (free >= CHECKPOINT_ROOM) return;
+  throw new BackupRefused(
+    `The disk holding DATA_DIR (${dataDir}) has ${Math.floor(free / (1024 * 1024))} MB free, and a backup needs at least ${CHECKPOINT_ROOM / (1024 * 1024)} MB there to start (a checkpoint on a full disk stops the embedded database); free some space, then back up.`,
+  );
+}
+
+/** A backup that is refused before anything was done, with a sentence that says why. */
+export class BackupRefused extends ConfigError {}
 
 /**
  * A folder as a plain ustar archive (names relative to it, directories included, as PGlite's dump
