@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import postgres from "postgres";
 import { END_UNSAVED } from "../../src/chat/service.ts";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { switchableDatabase } from "../support/faults.ts";
 import { rebuildAnswer } from "../support/frames.ts";
 import { runParley, signInAt, startParley, until } from "../support/process.ts";
 import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/server.ts";
@@ -20,31 +20,22 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
   let t: TestDb;
   let fake: FakeUpstream;
   let server: TestServer;
-  let admin: postgres.Sql;
-  let name: string;
+  let db: ReturnType<typeof switchableDatabase>;
   beforeAll(async () => {
     t = await freshDatabase("postgres");
-    name = new URL(t.url!).pathname.slice(1);
-    admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+    db = switchableDatabase(t.url!);
     fake = startFakeUpstream();
     server = await startTestServer(t, fakeEnv(fake));
   });
   afterAll(async () => {
-    await reopen();
+    await db.close();
     await server.stop();
     fake.stop();
-    await admin.end();
     await t.close();
   });
 
-  /** The database goes away: new connections refused, open ones cut. */
-  const cut = async () => {
-    await admin.unsafe(`alter database ${name} allow_connections false`);
-    await admin.unsafe(
-      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
-    );
-  };
-  const reopen = () => admin.unsafe(`alter database ${name} allow_connections true`);
+  const cut = () => db.cut();
+  const reopen = () => db.reopen();
 
   /** The answer's text as the tab shows it: its rebuilt HTML without tags. */
   const shownText = (ws: TestSocket, id: string, base: string, from: number) => {

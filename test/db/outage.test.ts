@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import postgres from "postgres";
 import { openDatabase } from "../../src/db/client.ts";
 import { chats } from "../../src/db/schema.ts";
 import { createLogger } from "../../src/log.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { switchableDatabase } from "../support/faults.ts";
 import { until } from "../support/process.ts";
 import { startBareServer, startTestServer, type TestServer } from "../support/server.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
@@ -20,31 +20,23 @@ describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", 
   let t: TestDb;
   let fake: FakeUpstream;
   let server: TestServer;
-  let admin: postgres.Sql;
-  let name: string;
+  let db: ReturnType<typeof switchableDatabase>;
   const lines: string[] = [];
   beforeAll(async () => {
     t = await freshDatabase("postgres");
-    name = new URL(t.url!).pathname.slice(1);
-    admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+    db = switchableDatabase(t.url!);
     fake = startFakeUpstream();
     const log = createLogger({ level: "debug", format: "json", write: (line) => lines.push(line) });
     server = await startTestServer(t, fakeEnv(fake), { log });
   });
   afterAll(async () => {
-    await reopen();
+    await db.close();
     await server.stop();
     fake.stop();
-    await admin.end();
     await t.close();
   });
-  const cut = async () => {
-    await admin.unsafe(`alter database ${name} allow_connections false`);
-    await admin.unsafe(
-      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
-    );
-  };
-  const reopen = () => admin.unsafe(`alter database ${name} allow_connections true`);
+  const cut = () => db.cut();
+  const reopen = () => db.reopen();
 
   test("pages and /readyz answer 503 with the sentence, tabs show it, the log keeps no message text, and all recovers when it is back", async () => {
     const [chat] = await t.database.db

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import postgres from "postgres";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
+import { switchableDatabase } from "../support/faults.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
@@ -19,21 +19,18 @@ describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and c
   let fake: FakeUpstream;
   let server: TestServer;
   let browser: Browser;
-  let admin: postgres.Sql;
-  let name: string;
+  let db: ReturnType<typeof switchableDatabase>;
   beforeAll(async () => {
     t = await freshDatabase("postgres");
-    name = new URL(t.url!).pathname.slice(1);
-    admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+    db = switchableDatabase(t.url!);
     fake = startFakeUpstream();
     server = await startTestServer(t, fakeEnv(fake));
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await admin.unsafe(`alter database ${name} allow_connections true`);
+    await db.close();
     await server.stop();
     fake.stop();
-    await admin.end();
     await t.close();
   });
 
@@ -57,10 +54,7 @@ describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and c
         const answer = page.locator("article[data-role=assistant]");
         await answer.getByText("word3", { exact: false }).waitFor();
 
-        await admin.unsafe(`alter database ${name} allow_connections false`);
-        await admin.unsafe(
-          `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
-        );
+        await db.cut();
         await page.locator("#service-status").getByText(UNAVAILABLE).waitFor();
         // The answer ends while the database is away: every word stays on the page.
         await answer.getByText("word120", { exact: false }).waitFor();
@@ -68,7 +62,7 @@ describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and c
         await page.locator("#composer-status").getByText("The last answer is not saved yet").waitFor();
         await page.screenshot({ path: join(ARTIFACTS, `database-away-${viewport}-${scheme}.png`) });
 
-        await admin.unsafe(`alter database ${name} allow_connections true`);
+        await db.reopen();
         // The page reconnects (the instance's live events resume) and reads the chat afresh.
         await page.locator('article[data-role=assistant][data-status="complete"]').waitFor({ timeout: 30_000 });
         await page.locator("#service-status").waitFor({ state: "hidden", timeout: 30_000 });

@@ -72,6 +72,32 @@
  * - pg_wal alone on a 48 MB tmpfs: 96,605 small updates, then the writing backend PANICs (the
  *   same xlogtemp FATAL in recovery) and the server shuts down the same way.
  */
+import postgres from "postgres";
+
 export * from "./pg-cluster.ts";
 export * from "./small-disk.ts";
 export * from "./tcp-proxy.ts";
+
+/**
+ * One test database on the shared server that can go away and come back, as a restart or a
+ * failover looks to a pool: `cut()` refuses new connections and terminates the open ones (FATAL
+ * 57P01, then "not currently accepting connections"), `reopen()` lets them in again. Cheaper than
+ * a cluster of its own, and it leaves the other suites' databases alone.
+ */
+export function switchableDatabase(url: string) {
+  const name = new URL(url).pathname.slice(1);
+  const admin = postgres(process.env.PARLEY_TEST_PG_ADMIN!, { max: 1, onnotice: () => {} });
+  return {
+    async cut() {
+      await admin.unsafe(`alter database ${name} allow_connections false`);
+      await admin.unsafe(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+      );
+    },
+    reopen: () => admin.unsafe(`alter database ${name} allow_connections true`).then(() => {}),
+    async close() {
+      await this.reopen();
+      await admin.end();
+    },
+  };
+}
