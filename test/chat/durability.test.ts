@@ -138,7 +138,8 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
     const saved = await answer();
     expect(saved.status).toBe("interrupted");
     expect(seen.length).toBeGreaterThan(0);
-    expect(saved.content).toBe(seen);
+    // The page shows no trailing space: the stop may land just after one.
+    expect(saved.content.trimEnd()).toBe(seen);
     expect(parley.logs.some((l) => l.event === "saved the end of an answer" && l.messageId === id)).toBe(true);
     await ws.close();
   }, 60_000);
