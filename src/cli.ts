@@ -13,13 +13,14 @@ const HELP = `Parley ${pkg.version}: a self-hosted AI chat server.
 Usage: parley [command]
 
 Commands:
-  serve       Start the server (the default).
-  migrate     Bring the database schema up to date, then exit.
-  healthcheck Exit 0 if the server on this machine's PORT answers /readyz (for containers).
+  serve                        Start the server (the default).
+  migrate                      Bring the database schema up to date, then exit.
+  healthcheck                  Exit 0 if the server on this machine's PORT
+                               answers /readyz (for containers).
 ${USER_HELP}
 ${BACKUP_HELP}
-  help        Show this text.
-  version     Print the version.
+  help                         Show this text.
+  version                      Print the version.
 
 Settings (environment variables):
 ${describeSettings()}

@@ -47,8 +47,11 @@ describe("the parley command", () => {
     });
     expect(code).toBe(0);
     for (const name of REQUIRED_SETTINGS) {
-      expect(stdout).toContain(name);
+      // Each name stands apart from its description (UPSTREAM_STALL_TIMEOUT_MS once ran into it).
+      expect(stdout).toMatch(new RegExp(`^  ${name} {2,}\\S`, "m"));
     }
+    // It fits an 80-column terminal.
+    expect(stdout.split("\n").filter((line) => line.length > 80)).toEqual([]);
     expect(stdout).toContain("serve");
     expect(stdout).toContain("migrate");
     expect(stdout).not.toContain("supersecret");

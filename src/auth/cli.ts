@@ -4,11 +4,13 @@ import { migrate } from "../db/migrate.ts";
 import type { Logger } from "../log.ts";
 import { AuthError, createAuthService } from "./service.ts";
 
-export const USER_HELP = `  user create NAME [--admin]   Create an account (the first one is always an admin).
-  user reset-password NAME     Set a new password for NAME and end all their sessions.
-                               The password is read from standard input when it is piped
-                               (echo "..." | parley user create ann); on a terminal a strong
-                               one is generated and printed once.`;
+export const USER_HELP = `  user create NAME [--admin]   Create an account (the first one is always an
+                               admin).
+  user reset-password NAME     Set a new password for NAME and end all their
+                               sessions. The password is read from standard
+                               input when it is piped (echo "..." | parley user
+                               create ann); on a terminal a strong one is
+                               generated and printed once.`;
 
 /**
  * `parley user ...`, for the admin locked out of the web page. With the embedded database, stop

@@ -17,13 +17,16 @@ import { checkEmptyTarget, copyAll } from "./move.ts";
 import { runPgTool } from "./pg-tools.ts";
 import { countRows, userTables } from "./repo.ts";
 
-export const BACKUP_HELP = `  backup FILE                  Write a backup of the database to FILE, also while the server
-                               runs (the embedded database: its DATA_DIR as .tar.gz; Postgres:
-                               pg_dump's custom format, pg_dump installed).
-  restore FILE                 Restore a backup into an empty DATA_DIR, or into the empty
-                               database at DATABASE_URL; then migrate it.
-  move-data --to URL           Copy everything from the embedded database (server stopped)
-                               into the empty Postgres database at URL (postgres://...).`;
+export const BACKUP_HELP = `  backup FILE                  Write a backup of the database to FILE, also
+                               while the server runs (the embedded database: its
+                               DATA_DIR as .tar.gz; Postgres: pg_dump's custom
+                               format, pg_dump installed).
+  restore FILE                 Restore a backup into an empty DATA_DIR, or into
+                               the empty database at DATABASE_URL; then migrate
+                               it.
+  move-data --to URL           Copy everything from the embedded database
+                               (server stopped) into the empty Postgres database
+                               at URL (postgres://...).`;
 
 /** `parley backup FILE`: a consistent copy, taken while the server runs or not. */
 export async function backupCommand(args: string[], config: Config): Promise<number> {
