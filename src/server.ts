@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { type App, createApp } from "./app.ts";
 import { serveBackups } from "./backup/live.ts";
 import { type Config, ConfigError, publicUrl, redactUrl } from "./config.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import { type Database, isNewDataDir, openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import type { Logger } from "./log.ts";
 
@@ -11,7 +11,13 @@ export type RunningServer = { app: App; database: Database; url: string; stop():
 /** Opens and migrates the database, then listens. Throws ConfigError for anything the operator must fix. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const started = performance.now();
+  // Creating the embedded database takes seconds of silence otherwise: say what is happening.
+  const creating = !config.databaseUrl && isNewDataDir(config.dataDir);
+  if (creating) {
+    log.info(`Creating the embedded database in ${config.dataDir} (first start only, a few seconds)…`);
+  }
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  if (creating) log.info("embedded database created", { ms: Math.round(performance.now() - started) });
   try {
     const migrated = await migrate(database, config.databaseUrl);
     log.info("database ready", {

@@ -127,9 +127,14 @@ describe("parley serve on the embedded database", () => {
     ]);
     expect(parley.logs.find((l) => String(l.event).startsWith("no account yet"))).toBeDefined();
     for (const r of requests) expect(typeof r.ms).toBe("number");
-    expect(parley.logs.map((l) => l.event)).toEqual(
-      expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]),
-    );
+    const events = parley.logs.map((l) => String(l.event));
+    expect(events).toEqual(expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]));
+    // The first start says what the seconds of silence are, before them, and how long they took.
+    expect(events.slice(0, 2)).toEqual([
+      `Creating the embedded database in ${dataDir} (first start only, a few seconds)…`,
+      "embedded database created",
+    ]);
+    expect(parley.logs[1]?.ms).toBeGreaterThan(0);
     expect(JSON.stringify(parley.logs)).not.toContain("neverlogged");
   });
 
@@ -236,6 +241,7 @@ describe("parley serve on the embedded database", () => {
       driver: "pglite",
       migrationsApplied: 0,
     });
+    expect(parley.logs.some((l) => String(l.event).includes("embedded database"))).toBe(false);
     expect(await parley.stop("SIGINT")).toBe(0);
   });
 

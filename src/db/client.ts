@@ -315,6 +315,11 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
+/** True when opening the embedded database in this folder will create it (initdb: a few seconds). */
+export function isNewDataDir(dataDir: string): boolean {
+  return !dataDir.startsWith("memory://") && !hasFiles(resolve(dataDir));
+}
+
 function hasFiles(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir).length > 0;
 }
