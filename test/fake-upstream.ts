@@ -33,6 +33,8 @@ export type Script = {
   /** After this many tokens: destroy the connection without [DONE]. */
   dropAfterTokens?: number;
   finishReason?: "stop" | "length" | "content_filter";
+  /** The usage the last chunk reports, in place of 12 prompt tokens (4 of them cached) costing $0.000123. */
+  usage?: { promptTokens: number; cachedTokens: number; cost: number };
   /**
    * An answer of this many tokens, each "w<microseconds since the epoch> " stamped as it is sent:
    * the load benchmark reads the stamps off the frames it receives to time them.
@@ -120,7 +122,16 @@ export function fakeEnv(fake: FakeUpstream, extra: Record<string, string> = {}):
   return { OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-test", DEFAULT_MODEL: "fake/fast", ...extra };
 }
 
-export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {}): FakeUpstream {
+export type FakeOptions = {
+  port?: number;
+  defaults?: Script;
+  /** What `GET /models` lists; FAKE_MODELS unless given. */
+  models?: typeof FAKE_MODELS;
+  /** The answer to a non-streaming request (a title) from its last user message; fakeTitle unless given. */
+  title?: (prompt: string) => string;
+};
+
+export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
   const queued: Script[] = [];
   let defaults: Script = opts.defaults ?? {};
   const requests: RecordedRequest[] = [];
@@ -134,7 +145,7 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
     async fetch(req) {
       const url = new URL(req.url);
       const path = url.pathname.replace(/^\/api\/v1/, "").replace(/^\/v1/, "");
-      if (req.method === "GET" && path === "/models") return Response.json({ data: FAKE_MODELS });
+      if (req.method === "GET" && path === "/models") return Response.json({ data: opts.models ?? FAKE_MODELS });
       if (req.method !== "POST" || path !== "/chat/completions") {
         return Response.json({ error: { code: 404, message: "Not found" } }, { status: 404 });
       }
@@ -168,7 +179,7 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
         );
       }
       const lastUser = [...body.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-      const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : fakeTitle(lastUser));
+      const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : (opts.title ?? fakeTitle)(lastUser));
       const id = `gen-${crypto.randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       if (!body.stream) {
@@ -234,8 +245,14 @@ export function startFakeUpstream(opts: { port?: number; defaults?: Script } = {
             if (i % 20 === 19) send(": OPENROUTER PROCESSING\n\n");
           }
           send(chunk({}, script.finishReason ?? "stop"));
+          const { promptTokens, cachedTokens, cost } = script.usage ?? {
+            promptTokens: 12,
+            cachedTokens: 4,
+            cost: 0.000123,
+          };
+          const completionTokens = tokens.length + thoughts.length;
           send(
-            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { prompt_tokens: 12, completion_tokens: tokens.length + thoughts.length, total_tokens: 12 + tokens.length + thoughts.length, cost: 0.000123, completion_tokens_details: { reasoning_tokens: thoughts.length }, prompt_tokens_details: { cached_tokens: 4 } } })}\n\n`,
+            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, cost, completion_tokens_details: { reasoning_tokens: thoughts.length }, prompt_tokens_details: { cached_tokens: cachedTokens } } })}\n\n`,
           );
           send("data: [DONE]\n\n");
           closed = true;
