@@ -305,7 +305,7 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-/** The settings as a Markdown table, for the README (a test keeps the two identical). */
+/** The settings as a Markdown table, for docs/settings.md (a test keeps the two identical). */
 export function settingsMarkdown(): string {
   const rows = Object.values(settings as Record<string, Setting<unknown>>).map(
     (s) =>

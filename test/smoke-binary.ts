@@ -3,7 +3,7 @@
  * (no node_modules, drizzle/ or static/ beside it), started on the embedded database with no
  * network (a network namespace with only loopback, where `unshare` allows), then on Postgres.
  * Checks readiness, the page, every asset, that nothing else is servable, and a clean SIGTERM;
- * prints start-to-ready times for the README. Usage: bun test/smoke-binary.ts dist/parley
+ * prints start-to-ready times for docs/performance.md. Usage: bun test/smoke-binary.ts dist/parley
  */
 import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

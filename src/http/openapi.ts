@@ -3,12 +3,12 @@ import type { TSchema } from "elysia";
 import pkg from "../../package.json" with { type: "json" };
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../auth/cookie.ts";
 
-/** Where the OpenAPI description of the JSON routes is served (public: see the README). */
+/** Where the OpenAPI description of the JSON routes is served (public: see docs/api.md). */
 export const OPENAPI_PATH = "/openapi.json";
 
 /**
  * The tag every route gets unless it declares its own (see app.ts), and the spec leaves out:
- * pages, htmx fragments and forms are hypermedia, not an API; the README's route table has them.
+ * pages, htmx fragments and forms are hypermedia, not an API; docs/api.md lists them.
  * A JSON route joins the spec by declaring `detail.tags` (and a test keeps the two in step).
  */
 export const PAGES = "pages";
@@ -29,7 +29,7 @@ export function openapiSpec() {
         title: "Parley",
         version: pkg.version,
         description:
-          "The routes of a Parley server that answer JSON. The pages, htmx fragments and the WebSocket are listed in the README (HTTP routes and WebSocket messages).",
+          "The routes of a Parley server that answer JSON. The pages, htmx fragments and the WebSocket are listed in docs/api.md (HTTP routes and WebSocket messages).",
       },
       tags: [
         {

@@ -31,7 +31,7 @@ import {
 } from "./read.ts";
 
 /*
- * Parley's export format, version 1 (the README's "Export and import" shows an example):
+ * Parley's export format, version 1 (docs/export-format.md shows an example):
  *
  * { "format": "parley-chats", "version": 1, "exportedAt": ISO time,
  *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort",
@@ -97,7 +97,7 @@ export const exportSchema = t.Object(
       }),
     ),
   },
-  { description: "Parley's export format, version 1 (the README's Export format section)." },
+  { description: "Parley's export format, version 1 (docs/export-format.md)." },
 );
 
 export type ExportedMessage = MessageDetails & {
