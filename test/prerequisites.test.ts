@@ -48,14 +48,14 @@ describe("what `npm test` does about missing system packages", () => {
     expect(plan([caddy!, postgres!], user("password", false))).toEqual({
       kind: "stop",
       message:
-        "Caddy and the Postgres server are not installed. Run:\n  sudo apt-get install -y --no-install-recommends caddy postgresql\nthen this again.",
+        "Caddy and the Postgres server are not installed. Run:\n  sudo apt-get install -y --no-install-recommends caddy postgresql",
     });
   });
 
   test("without root or sudo it says to run the install as root", () => {
     const todo = plan([chromium!], user("none"));
     expect(todo.kind === "stop" && todo.message).toBe(
-      "Chromium is not installed. Run as root:\n  apt-get install -y --no-install-recommends chromium\nthen this again.",
+      "Chromium is not installed. Run as root:\n  apt-get install -y --no-install-recommends chromium",
     );
   });
 
@@ -95,6 +95,7 @@ describe("what `npm test` does about missing system packages", () => {
     expect(run.exitCode).toBe(1);
     expect(said).toMatch(/^\nChromium.*Caddy.* not installed\. Install them with your package manager/);
     expect(said).toContain("CHROMIUM_PATH is /nonexistent/chromium, and nothing is there");
+    expect(said).toEndWith("Then npm test again.\n\n");
     expect(said).not.toContain("Installing");
   });
 });

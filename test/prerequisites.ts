@@ -99,7 +99,7 @@ export function plan(missing: Need[], machine: Machine): Plan {
   }
   return {
     kind: "stop",
-    message: `${needed} Run${viaSudo ? "" : " as root"}:\n  ${command}\nthen this again.${after}`,
+    message: `${needed} Run${viaSudo ? "" : " as root"}:\n  ${command}${after}`,
   };
 }
 
@@ -129,8 +129,9 @@ function main() {
   const missing = needs.filter((need) => !need.found());
   if (missing.length === 0) return;
   const todo = plan(missing, machine());
+  const again = `Then ${which === "test" ? "npm test" : `npm run ${which}`} again.`;
   if (todo.kind === "stop") {
-    process.stderr.write(`\n${todo.message}\n\n`);
+    process.stderr.write(`\n${todo.message}\n${again}\n\n`);
     process.exit(1);
   }
   const started = performance.now();
@@ -139,12 +140,12 @@ function main() {
   const apt = Bun.spawnSync(todo.argv, { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
   const still = needs.filter((need) => !need.found());
   if (!apt.success || still.some((need) => todo.packages.includes(need.debian))) {
-    process.stderr.write(`\nThe install failed; run it yourself:\n  ${todo.command}\n\n`);
+    process.stderr.write(`\nThe install failed; run it yourself:\n  ${todo.command}\n${again}\n\n`);
     process.exit(1);
   }
   process.stderr.write(`Installed in ${Math.round((performance.now() - started) / 1000)} s.\n\n`);
   if (todo.note) {
-    process.stderr.write(`${todo.note}\n\n`);
+    process.stderr.write(`${todo.note}\n${again}\n\n`);
     process.exit(1);
   }
 }
