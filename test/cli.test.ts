@@ -28,6 +28,10 @@ async function zombieProcess() {
   const reader = parent.stdout.getReader();
   const pid = Number(new TextDecoder().decode((await reader.read()).value).trim());
   reader.releaseLock();
+  // Killed while the shell had not yet become `sleep`, the child was sometimes reaped by the shell
+  // (7 of 20 tries on a loaded machine): kill it only once nothing is left that would wait for it.
+  const parentIs = async () => readFileSync(`/proc/${parent.pid}/comm`, "utf8").trim();
+  await until(parentIs, (comm) => comm === "sleep", "the shell becoming sleep");
   process.kill(pid, "SIGKILL");
   const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
   await until(

@@ -69,7 +69,7 @@ describe("configuration", () => {
     expect(table).toContain("default: ./data");
     expect(table).not.toContain("sk-or-secret-value");
     expect(table).not.toContain("pw@");
-    expect(table).toMatch(/OPENROUTER_API_KEY.*\(secret\)\n.*\[set\]/);
+    expect(table).toMatch(/OPENROUTER_API_KEY [\s\S]*?\(secret\)\n +default: unset \[set\]/);
   });
 
   test("redactUrl hides a password and leaves the rest", () => {

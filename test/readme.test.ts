@@ -18,6 +18,8 @@ test("the README opens with exactly two quick-start commands: run the app, run t
   expect(commands).toEqual(["npm install && npm start", "npm test"]);
   const { scripts } = pkg;
   expect(scripts.start).toContain("src/cli.ts serve");
+  // The test command brings what it needs from the system first (Chromium, Caddy, Postgres).
+  expect(scripts.pretest).toBe("bun test/prerequisites.ts");
   expect(scripts.test).toBe("bun run check");
   expect(scripts.check).toContain("bun test");
 });

@@ -93,7 +93,7 @@ eachDriver("the API key", (t) => {
   test("--help shows that the key is set, never the key", async () => {
     const help = await runParley(["--help"], { OPENROUTER_API_KEY: KEY, DATABASE_URL: "postgres://u:hunter2@db/x" });
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/OPENROUTER_API_KEY .*\(secret\)\n\s+default: unset \[set\]/);
+    expect(help.stdout).toMatch(/OPENROUTER_API_KEY [\s\S]*?\(secret\)\n\s+default: unset \[set\]/);
     expect(help.stdout + help.stderr).not.toContain(KEY);
     expect(help.stdout + help.stderr).not.toContain("hunter2");
   });

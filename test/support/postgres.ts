@@ -27,10 +27,13 @@ async function startThrowawayCluster(): Promise<PostgresServer | undefined> {
 }
 
 export async function findPostgres(): Promise<PostgresServer | undefined> {
-  const candidates = [process.env.TEST_DATABASE_URL, "postgres://postgres@127.0.0.1:5432/postgres"];
-  for (const url of candidates) {
-    if (url && (await answers(url))) return { adminUrl: url, stop: async () => {} };
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) {
+    if (await answers(given)) return { adminUrl: given, stop: async () => {} };
+    process.stderr.write("TEST_DATABASE_URL does not answer; trying 127.0.0.1:5432, then a throwaway cluster.\n");
   }
+  const local = "postgres://postgres@127.0.0.1:5432/postgres";
+  if (await answers(local)) return { adminUrl: local, stop: async () => {} };
   return startThrowawayCluster().catch((err) => {
     process.stderr.write(`Could not start a throwaway Postgres cluster: ${err.message}\n`);
     return undefined;
