@@ -4,10 +4,7 @@
  * estimated by zxcvbn-ts: a short list of common passwords let `1234512345` and `qwertyuiop1` through.
  */
 import type { FeedbackType, ZxcvbnFactory } from "@zxcvbn-ts/core";
-
-export const MIN_PASSWORD = 10;
-// Long enough for any passphrase; short enough that hashing a hostile one costs nothing extra.
-export const MAX_PASSWORD = 256;
+import { MAX_PASSWORD, MIN_PASSWORD } from "../limits.ts";
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,39}$/;
 

@@ -1,12 +1,13 @@
 import { SettingsSummary } from "../../views/components/chat-settings.tsx";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
-import { FrameFragment, MessageArticle } from "../../views/components/message.tsx";
+import { FrameFragment, MessageArticle, RetryingNotice } from "../../views/components/message.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
-import { ChatTitle, ChatUsage, type ShownMessage, type Totals } from "../../views/pages/chat.tsx";
+import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
 import type { Frame, LiveAnswer } from "../llm/generations.ts";
 import type { Delta } from "./mirrors.ts";
+import type { ShownMessage } from "./types.ts";
 
 /**
  * Carries rendered fragments to this process's sockets subscribed to a topic (Bun's pub/sub).
@@ -47,6 +48,11 @@ export const topics = {
 export function html(element: JSX.Element): string {
   if (typeof element !== "string") throw new Error("async components are not used in fragments");
   return element;
+}
+
+/** The status line an answer's place shows while its request waits to be tried again. */
+export function retryingNotice(event: Parameters<typeof RetryingNotice>[0]): string {
+  return html(RetryingNotice(event));
 }
 
 /** Tells every tab on this instance whether the service is impaired (`text`), or no longer (none). */

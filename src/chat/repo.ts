@@ -5,6 +5,7 @@ import { isId } from "../db/ids.ts";
 import { preparedOnce } from "../db/prepared.ts";
 import { type Chat, chats, type Message, type MessageStatus, messages } from "../db/schema.ts";
 import { type ChatSettings, settingsOf } from "./settings.ts";
+import type { Siblings } from "./types.ts";
 
 export { isId };
 
@@ -681,9 +682,6 @@ export async function switchBranch(
     return { chatId, left, shown: shown.sort((a, b) => (a.id < b.id ? -1 : 1)) };
   });
 }
-
-/** Where a message sits among its siblings (those with the same parent), for the ‹ 2 / 3 › switch. */
-export type Siblings = { index: number; count: number; previous?: string; next?: string };
 
 /** The sibling positions of the messages given that have siblings (most have none). */
 export async function siblingsOf(db: Db, chatId: string, ids: string[]): Promise<Map<string, Siblings>> {

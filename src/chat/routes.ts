@@ -5,8 +5,9 @@ import type { AuthService } from "../auth/service.ts";
 import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
+import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
-import { ChatError, type ChatService, MAX_MESSAGE_LENGTH, NO_SUCH_PRESET } from "./service.ts";
+import { ChatError, type ChatService, NO_SUCH_PRESET } from "./service.ts";
 
 type Form = Record<string, unknown>;
 /** Form fields, or none when the body is not an object (a hostile client may send anything). */

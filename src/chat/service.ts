@@ -1,10 +1,9 @@
-import { RetryingNotice } from "../../views/components/message.tsx";
-import type { ShownMessage } from "../../views/pages/chat.tsx";
 import { RateLimit, tryAgainIn } from "../auth/limits.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { isUnavailable, withDeadline } from "../db/errors.ts";
 import type { Chat, Message } from "../db/schema.ts";
+import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { fitToContext } from "../llm/context.ts";
 import {
   type Generation,
@@ -16,13 +15,14 @@ import {
 import type { ChatTurn, Model, Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
 import { getOwnPreset, listPresets } from "../presets/repo.ts";
-import { type Bus, createBroadcast, html, type PeerEvent, type Peers, topics } from "./broadcast.ts";
+import { type Bus, createBroadcast, type PeerEvent, type Peers, retryingNotice, topics } from "./broadcast.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { Mirrors } from "./mirrors.ts";
+import { plainText } from "./plain-text.ts";
 import * as repo from "./repo.ts";
 import { answerParams, parseSettings, settingsOf } from "./settings.ts";
+import type { ShownMessage } from "./types.ts";
 
-export const MAX_MESSAGE_LENGTH = 32_000;
 export const PAGE_SIZE = 50;
 /** The most messages a chat page shows when opened at an older message. */
 const OPEN_AT_LIMIT = 1000;
@@ -116,7 +116,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       end: (g, outcome) => endAnswer(g, outcome),
       endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
       outage: isUnavailable,
-      retrying: (event) => html(RetryingNotice(event)),
+      retrying: retryingNotice,
     },
     log,
     timing,
@@ -730,14 +730,6 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
-
-/**
- * Text as people mean it: forms send line breaks as CRLF, stored as LF; NUL (U+0000) means
- * nothing in a message and Postgres text cannot hold it, so it is dropped.
- */
-export function plainText(text: string): string {
-  return text.replace(/\r\n?/g, "\n").replaceAll("\0", "");
-}
 
 /** A message as typed, made plain and checked: refused with a sentence when empty or too long. */
 function messageText(raw: unknown): string {

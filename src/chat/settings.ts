@@ -1,9 +1,7 @@
 import { type Chat, type ReasoningEffort, reasoningEfforts } from "../db/schema.ts";
+import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../limits.ts";
 import type { AnswerParams, Model } from "../llm/openrouter.ts";
 
-/** As long as a message may be: a long prompt is fine, a book is not. */
-export const MAX_SYSTEM_PROMPT_LENGTH = 32_000;
-export const MAX_TEMPERATURE = 2;
 /** The bound on max tokens when the model's context length is unknown (the column is a 32-bit integer). */
 const MAX_TOKENS_UNKNOWN_CONTEXT = 10_000_000;
 

@@ -1,22 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { MATCH_END, MATCH_START, type SearchHit } from "./types.ts";
 
-/** Where ts_headline marks a match; control characters, so no text can fake one. */
-export const MATCH_START = "\u0001";
-export const MATCH_END = "\u0002";
 const HEADLINE = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
 const TITLE_HEADLINE = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, HighlightAll=true`;
-
-export type SearchHit = {
-  chatId: string;
-  title: string;
-  /** The title with its matches marked (MATCH_START / MATCH_END). */
-  titleMarked: string;
-  /** The newest matching message in the chat, if the match is not only in the title. */
-  messageId: string | null;
-  /** Around the matches in that message, marked the same way. */
-  snippetMarked: string | null;
-};
 
 /**
  * The words typed so far as a tsquery: every word must match, the last as a prefix (results

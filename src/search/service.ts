@@ -1,5 +1,6 @@
 import type { Database } from "../db/client.ts";
-import { type SearchHit, searchChats, toTsquery } from "./repo.ts";
+import { searchChats, toTsquery } from "./repo.ts";
+import type { SearchHit } from "./types.ts";
 
 /** Longer input is cut: a search box holds a few words, and each one is another index lookup. */
 export const MAX_QUERY_LENGTH = 200;

@@ -2,15 +2,13 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
 import { chats, type Share, type SharedMessage, shares } from "../db/schema.ts";
+import type { ShareSummary } from "./types.ts";
 
 /*
  * A share belongs to whoever owns its chat: every query a person's request reaches matches the
  * owner through the chat in the same statement, so another person's link is not found, exactly
  * like one that never existed. Only `shareByTokenHash` has no owner: the link is the permission.
  */
-
-/** What a list of links shows: no messages, only how many. */
-export type ShareSummary = Pick<Share, "id" | "chatId" | "title" | "createdAt"> & { messageCount: number };
 
 const summary = {
   id: shares.id,

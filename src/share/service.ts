@@ -3,8 +3,7 @@ import { conversation, getOwnChat } from "../chat/repo.ts";
 import type { Database } from "../db/client.ts";
 import type { Message, Share, SharedMessage } from "../db/schema.ts";
 import * as repo from "./repo.ts";
-
-export type { ShareSummary } from "./repo.ts";
+import type { ShareSummary } from "./types.ts";
 
 /** 24 random bytes (192 bits), base64url: 32 characters in the link. */
 const TOKEN_BYTES = 24;
@@ -30,7 +29,7 @@ export function createShareService({ database }: { database: Database }) {
   const { db } = database;
   return {
     /** A new link to the chat as it is now, if the chat is this person's; the token is returned only here. */
-    async publish(userId: string, chatId: unknown): Promise<{ share: repo.ShareSummary; token: string } | undefined> {
+    async publish(userId: string, chatId: unknown): Promise<{ share: ShareSummary; token: string } | undefined> {
       const chat = await getOwnChat(db, userId, chatId);
       if (!chat) return undefined;
       const messages = (await conversation(db, chat.id)).flatMap((m) => snapshotOf(m) ?? []);
@@ -45,7 +44,7 @@ export function createShareService({ database }: { database: Database }) {
     },
 
     /** The links to one of this person's chats; undefined when the chat is not theirs. */
-    async ofChat(userId: string, chatId: unknown): Promise<repo.ShareSummary[] | undefined> {
+    async ofChat(userId: string, chatId: unknown): Promise<ShareSummary[] | undefined> {
       if (!(await getOwnChat(db, userId, chatId))) return undefined;
       return repo.ownShares(db, userId, chatId as string);
     },

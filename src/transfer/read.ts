@@ -1,6 +1,7 @@
-import { MAX_MESSAGE_LENGTH, plainText } from "../chat/service.ts";
+import { plainText } from "../chat/plain-text.ts";
 import type { ChatSettings } from "../chat/settings.ts";
 import type { Message, MessageStatus } from "../db/schema.ts";
+import { MAX_IMPORT_BYTES, MAX_MESSAGE_LENGTH, megabytes } from "../limits.ts";
 
 /*
  * What an import may hold, and the strict readers both file formats are read with. A file is
@@ -9,8 +10,6 @@ import type { Message, MessageStatus } from "../db/schema.ts";
  * unknown key: it is never looked up through the prototype chain, and nothing is copied whole).
  */
 
-/** The largest file accepted. The rest of the app takes bodies of at most 1 MiB (see app.ts). */
-export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
 export const MAX_IMPORT_CHATS = 10_000;
 /** Over all chats of one file. */
 export const MAX_IMPORT_MESSAGES = 200_000;
@@ -232,10 +231,4 @@ export function tooLarge(bytes: number): ImportError {
   const limit = megabytes(MAX_IMPORT_BYTES);
   const about = size === limit ? "" : ` (this one is about ${size})`;
   return new ImportError(`The file is larger than ${limit}, the largest file Parley imports${about}.`, 413);
-}
-
-/** "12.3 MB": sizes as people read them (MiB, called MB as most people do). */
-export function megabytes(bytes: number): string {
-  const mb = bytes / (1024 * 1024);
-  return `${mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10} MB`;
 }

@@ -5,8 +5,9 @@ import type { AuthService } from "../auth/service.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { jsonContent } from "../http/openapi.ts";
 import { pageWithStatus } from "../http/page.ts";
+import { MAX_IMPORT_BYTES } from "../limits.ts";
 import { exportSchema } from "./parley-format.ts";
-import { count, ImportError, MAX_IMPORT_BYTES, tooLarge } from "./read.ts";
+import { count, ImportError, tooLarge } from "./read.ts";
 import type { ImportSummary, TransferService } from "./service.ts";
 
 /** The import route takes bodies up to its own limit (see http/body-limit.ts); every other route 1 MiB. */

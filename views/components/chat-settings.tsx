@@ -1,11 +1,6 @@
-import {
-  type ChatSettings,
-  FIELDS,
-  MAX_SYSTEM_PROMPT_LENGTH,
-  MAX_TEMPERATURE,
-  supports,
-} from "../../src/chat/settings.ts";
+import { type ChatSettings, FIELDS, supports } from "../../src/chat/settings.ts";
 import type { Chat, Preset } from "../../src/db/schema.ts";
+import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { PanelButton } from "./popover.tsx";
 

@@ -1,9 +1,6 @@
-import type { Siblings } from "../../src/chat/repo.ts";
+import type { LiveText, Siblings } from "../../src/chat/types.ts";
 import type { Message } from "../../src/db/schema.ts";
 import type { Frame } from "../../src/llm/generations.ts";
-
-/** What streamed so far of an answer being written: finished blocks and the open tail (HTML). */
-export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: string };
 
 export type MessageProps = {
   message: Message;

@@ -1,5 +1,5 @@
 import { escapeHtml } from "@kitajs/html";
-import { MATCH_END, MATCH_START, type SearchHit } from "../../src/search/repo.ts";
+import { MATCH_END, MATCH_START, type SearchHit } from "../../src/search/types.ts";
 
 const MARKERS = new RegExp(`([${MATCH_START}${MATCH_END}])`);
 

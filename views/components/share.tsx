@@ -1,4 +1,4 @@
-import type { ShareSummary } from "../../src/share/service.ts";
+import type { ShareSummary } from "../../src/share/types.ts";
 import { PanelButton } from "./popover.tsx";
 
 const BUTTON =

@@ -1,4 +1,4 @@
-import { MAX_IMPORT_BYTES, megabytes } from "../../src/transfer/read.ts";
+import { MAX_IMPORT_BYTES, megabytes } from "../../src/limits.ts";
 import { Button } from "./form.tsx";
 
 const menuItem = "rounded px-3 py-1.5 text-sm whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800";

@@ -1,7 +1,7 @@
 import type { Children } from "@kitajs/html";
-import { MIN_PASSWORD } from "../../src/auth/password.ts";
 import type { Session, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { MIN_PASSWORD } from "../../src/limits.ts";
 import { AdminAndSignOut } from "../components/account-links.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { TransferForms } from "../components/transfer.tsx";

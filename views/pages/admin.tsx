@@ -1,6 +1,6 @@
-import { MIN_PASSWORD } from "../../src/auth/password.ts";
 import type { User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { MIN_PASSWORD } from "../../src/limits.ts";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { Section, SettingsShell } from "./account.tsx";
 

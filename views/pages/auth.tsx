@@ -1,5 +1,5 @@
-import { MIN_PASSWORD } from "../../src/auth/password.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { MIN_PASSWORD } from "../../src/limits.ts";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { Layout } from "../layout.tsx";
 

@@ -1,10 +1,10 @@
-import type { Siblings } from "../../src/chat/repo.ts";
-import type { Chat, Message, Preset, User } from "../../src/db/schema.ts";
+import type { ShownMessage } from "../../src/chat/types.ts";
+import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer } from "../components/composer.tsx";
-import { type LiveText, MessageArticle } from "../components/message.tsx";
+import { MessageArticle } from "../components/message.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
@@ -12,9 +12,6 @@ import { ShortcutsDialog } from "../components/shortcuts.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
 import { ExportMenu } from "../components/transfer.tsx";
 import { Layout } from "../layout.tsx";
-
-/** A message as the page shows it: a finished answer's HTML, or what streamed so far. */
-export type ShownMessage = { message: Message; safeHtml?: string; live?: LiveText; siblings?: Siblings };
 
 export type ChatPageProps = {
   assets: AssetUrls;

@@ -1,6 +1,7 @@
-import { FIELDS, MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/chat/settings.ts";
+import { FIELDS } from "../../src/chat/settings.ts";
 import type { Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { describeSettings, EffortSelect } from "../components/chat-settings.tsx";
 import { Button, Notice } from "../components/form.tsx";

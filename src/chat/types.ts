@@ -1,0 +1,14 @@
+/*
+ * The shapes the chat service hands to the views: here, not in a service or a view, so both can
+ * import them without importing each other.
+ */
+import type { Message } from "../db/schema.ts";
+
+/** Where a message sits among its siblings (those with the same parent), for the ‹ 2 / 3 › switch. */
+export type Siblings = { index: number; count: number; previous?: string; next?: string };
+
+/** What streamed so far of an answer being written: finished blocks and the open tail (HTML). */
+export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: string };
+
+/** A message as the page shows it: a finished answer's HTML, or what streamed so far. */
+export type ShownMessage = { message: Message; safeHtml?: string; live?: LiveText; siblings?: Siblings };

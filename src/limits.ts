@@ -1,0 +1,26 @@
+/**
+ * The limits a person meets that the pages announce (a field's maxlength, a hint) and the server
+ * enforces: one definition for both sides. It imports nothing, so views may import it without
+ * reaching a service (`npm run check` keeps it so). Rate limits live in auth/limits.ts; limits
+ * only the server needs stay beside the code that enforces them.
+ */
+
+/** The longest message a person may send. */
+export const MAX_MESSAGE_LENGTH = 32_000;
+
+/** As long as a message may be: a long prompt is fine, a book is not. */
+export const MAX_SYSTEM_PROMPT_LENGTH = 32_000;
+export const MAX_TEMPERATURE = 2;
+
+export const MIN_PASSWORD = 10;
+// Long enough for any passphrase; short enough that hashing a hostile one costs nothing extra.
+export const MAX_PASSWORD = 256;
+
+/** The largest file accepted. The rest of the app takes bodies of at most 1 MiB (see app.ts). */
+export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
+
+/** "12.3 MB": sizes as people read them (MiB, called MB as most people do). */
+export function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return `${mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10} MB`;
+}
