@@ -5,7 +5,7 @@ import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
-import type { Frame, LiveAnswer } from "../llm/generations.ts";
+import type { Frame, LiveAnswer } from "../llm/live-answer.ts";
 import type { Delta } from "./mirrors.ts";
 import type { ShownMessage } from "./types.ts";
 

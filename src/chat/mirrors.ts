@@ -1,5 +1,5 @@
 import type { Message } from "../db/schema.ts";
-import { type Frame, LiveAnswer } from "../llm/generations.ts";
+import { type Frame, LiveAnswer } from "../llm/live-answer.ts";
 
 /**
  * Text another instance's answer gained, at the offsets (UTF-16 units) where it went: `at` in

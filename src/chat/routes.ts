@@ -7,7 +7,8 @@ import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
-import { ChatError, type ChatService, NO_SUCH_PRESET } from "./service.ts";
+import { ChatError, NO_SUCH_PRESET } from "./errors.ts";
+import type { ChatService } from "./service.ts";
 
 type Form = Record<string, unknown>;
 /** Form fields, or none when the body is not an object (a hostile client may send anything). */

@@ -10,7 +10,8 @@ import { DATABASE_UNAVAILABLE } from "../db/health.ts";
 import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
-import { ChatError, type ChatService } from "./service.ts";
+import { ChatError } from "./errors.ts";
+import type { ChatService } from "./service.ts";
 
 /**
  * Largest frame a tab may send: a full message plus the form's few other fields. A bigger one

@@ -33,6 +33,9 @@ export type Model = {
    * reasoning, ...); undefined when unknown (a model missing from the list, or no list at all).
    */
   supportedParameters?: string[];
+  /** What the model reads and writes ("text", "image", "file", "audio"...); undefined when unknown. */
+  inputModalities?: string[];
+  outputModalities?: string[];
 };
 
 /** How an answer is asked for beyond its messages; absent means the model's default. */
@@ -217,6 +220,7 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
           context_length?: number;
           pricing?: { prompt?: string; completion?: string };
           supported_parameters?: unknown;
+          architecture?: { input_modalities?: unknown; output_modalities?: unknown };
         };
         const supported = extra.supported_parameters;
         return {
@@ -225,12 +229,16 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
           contextLength: extra.context_length ?? null,
           promptPrice: perMillion(extra.pricing?.prompt),
           completionPrice: perMillion(extra.pricing?.completion),
-          supportedParameters: Array.isArray(supported) ? supported.map(String) : undefined,
+          supportedParameters: strings(supported),
+          inputModalities: strings(extra.architecture?.input_modalities),
+          outputModalities: strings(extra.architecture?.output_modalities),
         };
       });
     },
   };
 }
+
+const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : undefined);
 
 /** The request's fields for the parameters that are set, in OpenRouter's names. */
 function requestParams({ temperature, maxTokens, reasoningEffort }: AnswerParams) {

@@ -1,5 +1,6 @@
 import { renderMarkdown } from "../chat/markdown.ts";
-import { conversation, getOwnChat } from "../chat/repo.ts";
+import { getOwnChat } from "../chat/repos/chats.ts";
+import { conversation } from "../chat/repos/messages.ts";
 import type { Database } from "../db/client.ts";
 import type { Message, Share, SharedMessage } from "../db/schema.ts";
 import * as repo from "./repo.ts";

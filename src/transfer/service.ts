@@ -1,4 +1,4 @@
-import * as chatRepo from "../chat/repo.ts";
+import { getOwnChat } from "../chat/repos/chats.ts";
 import type { ChatService } from "../chat/service.ts";
 import type { Database } from "../db/client.ts";
 import type { User } from "../db/schema.ts";
@@ -31,7 +31,7 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
 
   /** A chat of this person's with its messages; undefined for another's or an unknown one alike. */
   async function ownChat(userId: string, chatId: string) {
-    const found = await chatRepo.getOwnChat(db, userId, chatId);
+    const found = await getOwnChat(db, userId, chatId);
     if (!found) return undefined;
     return { chat: found, messages: await repo.messagesOf(db, [found.id]) };
   }

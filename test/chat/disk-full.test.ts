@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { END_UNSAVED } from "../../src/chat/service.ts";
+import { END_UNSAVED } from "../../src/chat/errors.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";

@@ -1,6 +1,6 @@
 import type { LiveText, Siblings } from "../../src/chat/types.ts";
 import type { Message } from "../../src/db/schema.ts";
-import type { Frame } from "../../src/llm/generations.ts";
+import type { Frame } from "../../src/llm/live-answer.ts";
 
 export type MessageProps = {
   message: Message;

@@ -1,0 +1,215 @@
+import { isUnavailable, withDeadline } from "../db/errors.ts";
+import type { Message } from "../db/schema.ts";
+import {
+  type Generation,
+  type GenerationMetrics,
+  Generations,
+  type GenerationTiming,
+  type Outcome,
+} from "../llm/generations.ts";
+import { type PeerEvent, retryingNotice, topics } from "./broadcast.ts";
+import { type ChatCore, WRITE_DEADLINE_MS } from "./core.ts";
+import { END_UNSAVED } from "./errors.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { Mirrors } from "./mirrors.ts";
+import * as answersRepo from "./repos/answers.ts";
+import { chatWithTotals } from "./repos/chats.ts";
+import { getMessage } from "./repos/messages.ts";
+import { nameChat } from "./titles.ts";
+
+/**
+ * Answers from their start upstream to their saved end: the ones this process writes
+ * (`generations`), the ones other instances write and this one follows (`mirrors`), the leases
+ * that tell a live writer from a dead one, and recovery after a crash.
+ */
+export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming; metrics?: GenerationMetrics }) {
+  const { database, db, bus, broadcast, locks, sidebar, log } = core;
+
+  const generations: Generations = new Generations(
+    core.upstream,
+    {
+      frame: (g, frame) => broadcast.frame(g, frame),
+      save: (batch) => withDeadline(answersRepo.saveProgress(db, batch), WRITE_DEADLINE_MS, "a progress save"),
+      end: (g, outcome) => endAnswer(g, outcome),
+      endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
+      outage: isUnavailable,
+      retrying: retryingNotice,
+    },
+    log,
+    opts.timing,
+    opts.metrics,
+  );
+
+  /** Answers other instances are writing, followed for this instance's tabs. */
+  const mirrors = new Mirrors({
+    read: (messageId) => getMessage(db, messageId),
+    lock: (chatId, fn) => locks.run(chatId, fn),
+    frame: (chatId, messageId, frame) => broadcast.mirrorFrame(chatId, messageId, frame),
+    whole: (message, live) => broadcast.mirrorWhole(message, live),
+  });
+
+  /** Saves an answer's end and shows it; run again as a whole when it fails, so each step may repeat. */
+  async function endAnswer(g: Generation, outcome: Outcome) {
+    const safeHtml = renderMarkdown(g.md.text);
+    const firstAnswer = await locks.run(g.chatId, async () => {
+      const finishing = answersRepo.finishMessage(db, g.messageId, {
+        status: outcome.status,
+        ...g.unsaved(true),
+        html: safeHtml,
+        error: outcome.error ?? null,
+        finishReason: outcome.finishReason ?? null,
+        promptTokens: outcome.usage?.promptTokens ?? null,
+        completionTokens: outcome.usage?.completionTokens ?? null,
+        reasoningTokens: outcome.usage?.reasoningTokens ?? null,
+        cachedTokens: outcome.usage?.cachedTokens ?? null,
+        cost: outcome.usage?.cost ?? null,
+      });
+      const message = await withDeadline(finishing, WRITE_DEADLINE_MS, "saving an answer's end");
+      const found = await withDeadline(chatWithTotals(db, g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
+      generations.forget(g.messageId);
+      if (!message || !found) return undefined; // the chat was deleted meanwhile
+      broadcast.answerFinished(found.chat, message, safeHtml, found.totals, g.endFailures > 0);
+      sidebar.refresh(found.chat.userId);
+      return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
+    });
+    if (firstAnswer) void nameChat(core, firstAnswer.chat, firstAnswer.message);
+  }
+
+  /** When this process last failed to renew its leases (it could not reach the database). */
+  let leaseTroubleAt = 0;
+  /**
+   * Every few seconds this process vouches for the answers it is writing (a lease in the
+   * database), and ends as interrupted, text kept, any answer nobody vouches for: one whose
+   * process was killed, froze or lost the database, here or in another instance sharing it.
+   */
+  async function keepLeases() {
+    mirrors.sweep();
+    try {
+      await generations.betweenSaves(async () => {
+        const mine = generations.ids();
+        if (mine.length) await withDeadline(answersRepo.renewLeases(db, mine), WRITE_DEADLINE_MS, "renewing leases");
+      });
+    } catch (err) {
+      leaseTroubleAt = Date.now();
+      throw err;
+    }
+    // After an outage every instance's leases ran out together: give their writers one lease to
+    // vouch for them again (and save their ends) before taking any as abandoned.
+    if (Date.now() - leaseTroubleAt < answersRepo.LEASE_SECONDS * 1000) return;
+    for (const m of await answersRepo.expiredAnswers(db)) {
+      // Ours after all (this process stalled past its lease): vouch for it again.
+      if (generations.get(m.id)) continue;
+      await locks.run(m.chatId, async () => {
+        const safeHtml = renderMarkdown(m.content);
+        const ended = await answersRepo.interruptExpired(db, m.id, safeHtml);
+        const found = ended && (await chatWithTotals(db, m.chatId));
+        if (!ended || !found) return; // another process ended it first, or the chat is gone
+        log.warn("answer abandoned by its writer marked interrupted", { messageId: m.id });
+        broadcast.answerFinished(found.chat, ended, safeHtml, found.totals);
+        sidebar.refresh(found.chat.userId);
+      });
+    }
+  }
+  const leaseTimer = setInterval(
+    () => {
+      keepLeases().catch((err) => log.warn("could not keep answer leases", { error: err }));
+    },
+    (answersRepo.LEASE_SECONDS * 1000) / 3,
+  );
+  leaseTimer.unref();
+
+  return {
+    generations,
+    mirrors,
+
+    /** An answer as it stands now, written here or followed from another instance. */
+    live: (messageId: string) => generations.get(messageId) ?? mirrors.get(messageId),
+
+    /**
+     * Events from other instances, in the order each sent them. A chat's go through its critical
+     * section, like this instance's own, so a tab resynchronising here gets each exactly once.
+     */
+    receive(events: PeerEvent[]) {
+      for (const e of events) {
+        switch (e.kind) {
+          case "html": {
+            const chatId = topics.chatOf(e.topic);
+            if (!chatId) bus.publish(e.topic, e.html);
+            else {
+              void locks.run(chatId, async () => {
+                if (e.ended) mirrors.end(e.ended);
+                bus.publish(e.topic, e.html);
+              });
+            }
+            break;
+          }
+          case "delta":
+            // Checked before the chat's lock: most words are for chats no tab here shows.
+            if (bus.watched(topics.chat(e.chatId))) void locks.run(e.chatId, async () => mirrors.apply(e));
+            else mirrors.drop(e.messageId);
+            break;
+          case "stop": {
+            const g = generations.get(e.messageId);
+            if (g?.userId === e.userId) generations.stop(g.messageId);
+            break;
+          }
+          case "sidebar":
+            sidebar.refreshHere(e.userId);
+            break;
+        }
+      }
+    },
+
+    /**
+     * Before a person's account is deleted: their answers being written are stopped, as a deleted
+     * chat's are (no more streaming and billing), here and, with other instances, where written.
+     */
+    async stopAnswersOf(userId: string) {
+      const here = generations.ids().flatMap((id) => {
+        const g = generations.get(id);
+        return g?.userId === userId ? [g] : [];
+      });
+      for (const g of here) generations.stop(g.messageId);
+      if (core.peers) {
+        const stopped = new Set(here.map((g) => g.messageId));
+        for (const id of await answersRepo.streamingAnswersOf(db, userId)) {
+          if (!stopped.has(id)) broadcast.stopElsewhere(id, userId);
+        }
+      }
+      await Promise.all(here.map((g) => g.done));
+    },
+
+    /**
+     * At start: answers a dead process left `streaming` become `interrupted`, text kept. On the
+     * embedded database that is all of them (one process at a time); on Postgres only those whose
+     * lease ran out, as other processes may be writing theirs (the rest are ended by keepLeases
+     * once theirs runs out).
+     */
+    async recoverInterrupted(): Promise<number> {
+      const orphans = await (database.driver === "pglite"
+        ? answersRepo.streamingAnswers(db)
+        : answersRepo.expiredAnswers(db));
+      for (const m of orphans) await interrupt(m);
+      return orphans.length;
+    },
+
+    /** At shutdown: every answer in flight is aborted and saved as `interrupted`, and tabs told. */
+    async shutdown() {
+      clearInterval(leaseTimer);
+      await generations.stopAll();
+    },
+  };
+
+  function interrupt(m: Message) {
+    return answersRepo.finishMessage(db, m.id, {
+      ...m,
+      status: "interrupted",
+      at: 0,
+      reasoningAt: 0,
+      reasoning: m.reasoning ?? "",
+      html: renderMarkdown(m.content),
+    });
+  }
+}
+
+export type Answers = ReturnType<typeof createAnswers>;

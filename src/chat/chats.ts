@@ -1,0 +1,109 @@
+import { isId } from "../db/ids.ts";
+import type { Answers } from "./answers.ts";
+import type { ChatCore } from "./core.ts";
+import { ChatError } from "./errors.ts";
+import { plainText } from "./plain-text.ts";
+import { streamingAnswerIn } from "./repos/answers.ts";
+import { chatWithTotals, deleteChat, getOwnChat, updateChat } from "./repos/chats.ts";
+import { hasMessagesBefore, listMessages, listMessagesSince } from "./repos/messages.ts";
+import type { Shown } from "./shown.ts";
+import type { ShownMessage } from "./types.ts";
+
+export const PAGE_SIZE = 50;
+/** The most messages a chat page shows when opened at an older message. */
+const OPEN_AT_LIMIT = 1000;
+
+/** A person's chats: the list, opening one (and reading back), renaming and deleting. */
+export function createChats(core: ChatCore, { answers, shown }: { answers: Answers; shown: Shown }) {
+  const { db, locks, broadcast, sidebar, peers } = core;
+  const { generations } = answers;
+
+  return {
+    getChat: (userId: string, id: unknown) => getOwnChat(db, userId, id),
+
+    /**
+     * A chat as its page shows it: the newest messages or, opened `at` a message (a search
+     * result), everything from that message on, so the live part still ends with the newest.
+     */
+    async openChat(userId: string, id: string, at?: unknown) {
+      const found = await chatWithTotals(db, id, userId);
+      if (!found) return undefined;
+      const page = await listMessages(db, found.chat.id, { limit: PAGE_SIZE });
+      if (isId(at) && page.hasOlder && at < page.messages[0]!.id) {
+        const since = await listMessagesSince(db, found.chat.id, at, OPEN_AT_LIMIT + 1);
+        // Further back than that, the newest page it is: a live page must end with the newest.
+        if (since[0]?.id === at && since.length <= OPEN_AT_LIMIT) {
+          const show = await shown.withSiblings(found.chat.id, since);
+          return {
+            ...found,
+            messages: since.map(show),
+            hasOlder: await hasMessagesBefore(db, found.chat.id, at),
+          };
+        }
+      }
+      const show = await shown.withSiblings(found.chat.id, page.messages);
+      return { ...found, messages: page.messages.map(show), hasOlder: page.hasOlder };
+    },
+
+    async olderMessages(userId: string, chatId: string, before: string) {
+      if (!isId(before) || !(await getOwnChat(db, userId, chatId))) return undefined;
+      const page = await listMessages(db, chatId, { before, limit: PAGE_SIZE });
+      const show = await shown.withSiblings(chatId, page.messages);
+      return { messages: page.messages.map(show), hasOlder: page.hasOlder };
+    },
+
+    /**
+     * What a (re)connecting tab needs: every message from `since` on, as it stands now. Taken
+     * under the chat's lock and snapshotted synchronously before `deliver`, so it fits exactly
+     * between the events the socket already got and the frames that follow.
+     */
+    resync(
+      chatId: string,
+      since: string | undefined,
+      deliver: (messages: ShownMessage[], streamingId?: string) => void,
+    ) {
+      return locks.run(chatId, async () => {
+        // Without `since` the page showed no message: send the newest page, as the page would.
+        const rows = isId(since)
+          ? await listMessagesSince(db, chatId, since, 1000)
+          : (await listMessages(db, chatId, { limit: PAGE_SIZE })).messages;
+        const streaming = rows.find((m) => m.status === "streaming");
+        const show = await shown.withSiblings(chatId, rows);
+        deliver(rows.map(show), streaming?.id);
+      });
+    },
+
+    async rename(userId: string, chatId: string, rawTitle: unknown) {
+      const title = typeof rawTitle === "string" ? plainText(rawTitle).trim().replace(/\s+/g, " ").slice(0, 200) : "";
+      if (!title) throw new ChatError("A title cannot be empty.");
+      return locks.run(chatId, async () => {
+        const chat = await updateChat(db, userId, chatId, { title });
+        if (!chat) return undefined;
+        broadcast.chatRenamed(chat);
+        sidebar.refresh(userId);
+        return chat;
+      });
+    },
+
+    /** Deletes a chat; an answer being written is aborted first (no more billing for it). */
+    async remove(userId: string, chatId: string) {
+      if (!(await getOwnChat(db, userId, chatId))) return false;
+      const live = generations.inChat(chatId);
+      if (live) {
+        generations.stop(live.messageId);
+        await live.done;
+      } else if (peers) {
+        const writing = await streamingAnswerIn(db, chatId);
+        if (writing) broadcast.stopElsewhere(writing, userId);
+      }
+      return locks.run(chatId, async () => {
+        const deleted = await deleteChat(db, userId, chatId);
+        if (deleted) {
+          broadcast.chatDeleted(chatId);
+          sidebar.refresh(userId);
+        }
+        return deleted;
+      });
+    },
+  };
+}

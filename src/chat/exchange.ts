@@ -1,0 +1,166 @@
+import { isId } from "../db/ids.ts";
+import { MAX_MESSAGE_LENGTH } from "../limits.ts";
+import { getOwnPreset } from "../presets/repo.ts";
+import type { Answers } from "./answers.ts";
+import type { ChatCore } from "./core.ts";
+import { ChatError, END_UNSAVED, NO_SUCH_CHAT, NO_SUCH_PRESET, STILL_WRITING, WRITING_RETRY } from "./errors.ts";
+import type { SendPipeline } from "./pipeline.ts";
+import { plainText } from "./plain-text.ts";
+import { restartMessage } from "./repos/answers.ts";
+import { editExchange, regenerateAnswer } from "./repos/branches.ts";
+import { createChat } from "./repos/chats.ts";
+import { getOwnChatForSend, insertExchange } from "./repos/exchange.ts";
+import { getOwnMessage } from "./repos/messages.ts";
+import type { SendLimits } from "./send-limits.ts";
+import { settingsOf } from "./settings.ts";
+import type { Shown } from "./shown.ts";
+import { fallbackTitle } from "./titles.ts";
+import { refuseChange, refuseWhileWriting } from "./writing.ts";
+
+/**
+ * What a person does to get an answer: send (in a chat, or to start one), Stop, Retry and
+ * Regenerate (the newest answer written again), and Edit (a message sent again with new words,
+ * as a new branch). Each saves under the chat's lock and hands the answer to the send pipeline.
+ */
+export function createExchange(
+  core: ChatCore,
+  { answers, pipeline, limits, shown }: { answers: Answers; pipeline: SendPipeline; limits: SendLimits; shown: Shown },
+) {
+  const { db, broadcast, sidebar, config, peers } = core;
+  const { generations } = answers;
+
+  /** Saves the person's message, shows it everywhere, and starts the answer. */
+  async function send(userId: string, chatId: unknown, rawContent: unknown) {
+    const content = messageText(rawContent);
+    if (!isId(chatId)) throw new ChatError(NO_SUCH_CHAT);
+    await pipeline.run(userId, chatId, async (admit) => {
+      // Another person's chat is refused by the statement below, as one that does not exist.
+      if (generations.inChat(chatId)?.userId === userId) refuseWhileWriting(generations, chatId, "send");
+      admit();
+      const exchange = await insertExchange(db, userId, chatId, content);
+      if (!exchange) {
+        // Refused, nothing stored: read why (rare, so not worth a read on every send).
+        if (await getOwnChatForSend(db, userId, chatId)) throw new ChatError(STILL_WRITING);
+        throw new ChatError(NO_SUCH_CHAT);
+      }
+      broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0);
+      sidebar.refresh(userId);
+      return { answer: exchange.assistant, history: [...exchange.history, exchange.user] };
+    });
+  }
+
+  return {
+    send,
+
+    /** Starts a chat from its first message (the new-chat page posts here). */
+    async startChat(userId: string, rawContent: unknown, rawModel: unknown, rawPreset?: unknown) {
+      const content = messageText(rawContent);
+      // Refused before the chat is made, so a refusal leaves no empty chat behind.
+      limits.check(userId);
+      // A preset gives the chat its prompt and parameters (its model is the one the page preselected).
+      const preset = rawPreset ? await getOwnPreset(db, userId, rawPreset) : undefined;
+      if (rawPreset && !preset) throw new ChatError(NO_SUCH_PRESET);
+      const model =
+        typeof rawModel === "string" && plainText(rawModel).trim()
+          ? plainText(rawModel).trim().slice(0, 200)
+          : (preset?.model ?? config.defaultModel);
+      const settings = preset ? settingsOf(preset) : {};
+      const chat = await createChat(db, { userId, title: fallbackTitle(content), model, ...settings });
+      await send(userId, chat.id, content);
+      return chat;
+    },
+
+    /**
+     * Stop: aborts the upstream request; the answer keeps what streamed, as `stopped`. An answer
+     * another instance writes is stopped there, asked over the bus.
+     */
+    async stop(userId: string, messageId: unknown) {
+      const g = isId(messageId) ? generations.get(messageId) : undefined;
+      if (g?.userId === userId) {
+        if (g.ending) throw new ChatError(END_UNSAVED);
+        generations.stop(g.messageId);
+        return;
+      }
+      if (!g && peers) {
+        const message = await getOwnMessage(db, userId, messageId);
+        if (message?.status === "streaming") return broadcast.stopElsewhere(message.id, userId);
+      }
+      throw new ChatError("There is no answer being written to stop.");
+    },
+
+    /**
+     * Retry and Regenerate: writes the chat's newest answer again. A finished one is kept and the
+     * new one written beside it, one switch away; a failed, stopped or interrupted one is
+     * written again in its place.
+     */
+    async retry(userId: string, messageId: unknown) {
+      // An answer still written (or saved) here is refused before the database is asked, which may be away.
+      const live = isId(messageId) ? generations.get(messageId) : undefined;
+      if (live?.userId === userId) refuseWhileWriting(generations, live.chatId, "retry");
+      const message = await getOwnMessage(db, userId, messageId);
+      if (message?.role !== "assistant") throw new ChatError("There is no such answer.");
+      await pipeline.run(userId, message.chatId, async (admit) => {
+        const found = await getOwnChatForSend(db, userId, message.chatId);
+        if (!found) throw new ChatError(NO_SUCH_CHAT);
+        const { chat } = found;
+        refuseWhileWriting(generations, chat.id, "retry");
+        if (found.streaming) throw new ChatError(WRITING_RETRY);
+        if (found.history.at(-1)?.id !== message.id) {
+          throw new ChatError("Only the newest answer can be written again.");
+        }
+        admit();
+        if (message.status === "complete") {
+          const branch = await regenerateAnswer(db, chat.id, message.id, chat.model);
+          if (!branch) throw new ChatError("That answer is already being written.");
+          const show = await shown.withSiblings(chat.id, [branch.assistant]);
+          broadcast.branched(chat.id, branch.left, [show(branch.assistant)], branch.assistant.id);
+          sidebar.refresh(userId);
+          return { answer: branch.assistant, history: branch.history };
+        }
+        const fresh = await restartMessage(db, message.id, chat.model);
+        if (!fresh) throw new ChatError("That answer is already being written.");
+        broadcast.answerRestarted(chat, fresh);
+        sidebar.refresh(userId);
+        return { answer: fresh, history: found.history };
+      });
+    },
+
+    /**
+     * Sends a person's message again with new words: a new branch from that point, with a new
+     * answer; the old message and what followed it stay, one switch away.
+     */
+    async edit(userId: string, messageId: unknown, rawContent: unknown) {
+      const content = messageText(rawContent);
+      const message = await getOwnMessage(db, userId, messageId);
+      if (message?.role !== "user") throw new ChatError("There is no such message.");
+      if (!message.active) throw new ChatError("That message is no longer shown; it is on another branch.");
+      await pipeline.run(userId, message.chatId, async (admit) => {
+        refuseWhileWriting(generations, message.chatId, "edit");
+        admit();
+        const branch = await editExchange(db, userId, message.id, content);
+        if (!branch) return refuseChange(db, userId, message.chatId, "edit");
+        const show = await shown.withSiblings(message.chatId, [branch.user, branch.assistant]);
+        broadcast.branched(
+          message.chatId,
+          branch.left,
+          [show(branch.user), show(branch.assistant)],
+          branch.assistant.id,
+        );
+        sidebar.refresh(userId);
+        return { answer: branch.assistant, history: [...branch.history, branch.user] };
+      });
+    },
+  };
+}
+
+/** A message as typed, made plain and checked: refused with a sentence when empty or too long. */
+function messageText(raw: unknown): string {
+  const content = typeof raw === "string" ? plainText(raw).trim() : "";
+  if (!content) throw new ChatError("Write a message first.");
+  if (content.length > MAX_MESSAGE_LENGTH) {
+    throw new ChatError(
+      `That message is ${content.length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`,
+    );
+  }
+  return content;
+}

@@ -1,0 +1,172 @@
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import type { Db } from "../../db/client.ts";
+import { preparedOnce } from "../../db/prepared.ts";
+import { chats, type Message, type MessageStatus, messages } from "../../db/schema.ts";
+
+/*
+ * Answers being written: their progress and end, and the leases that tell a live writer from
+ * a dead one.
+ */
+
+const p = sql.placeholder;
+
+/**
+ * A text column's first `at` characters (what earlier saves wrote) followed by `rest`: a save
+ * that reached the database yet reported a failure, done again, does not double the text.
+ */
+const afterSaved = (column: AnyPgColumn, at: SQL, rest: SQL) => sql`left(coalesce(${column}, ''), ${at}) || ${rest}`;
+
+/** The statement every answer's end runs (see preparedOnce). */
+const hot = preparedOnce((db: Db) => ({
+  finishMessage: db
+    .update(messages)
+    .set({
+      status: sql`${p("status")}`,
+      content: afterSaved(messages.content, sql`${p("at")}::int`, sql`${p("content")}`),
+      html: sql`${p("html")}`,
+      reasoning: sql`nullif(${afterSaved(messages.reasoning, sql`${p("reasoningAt")}::int`, sql`${p("reasoning")}`)}, '')`,
+      error: sql`${p("error")}`,
+      finishReason: sql`${p("finishReason")}`,
+      promptTokens: sql`${p("promptTokens")}::int`,
+      completionTokens: sql`${p("completionTokens")}::int`,
+      reasoningTokens: sql`${p("reasoningTokens")}::int`,
+      cachedTokens: sql`${p("cachedTokens")}::int`,
+      cost: sql`${p("cost")}::float8`,
+      finishedAt: sql`now()`,
+    })
+    .where(eq(messages.id, p("id")))
+    .returning()
+    .prepare("finish_message"),
+}));
+
+/**
+ * Adds what every answer being written gained since its last save, in one statement: at a
+ * thousand answers that is one write a second, not a thousand. A finished answer is never touched.
+ */
+export async function saveProgress(
+  db: Db,
+  answers: { id: string; at: number; content: string; reasoningAt: number; reasoning: string }[],
+): Promise<void> {
+  if (!answers.length) return;
+  // One JSON parameter: both drivers pass it the same way, whatever the number of answers.
+  await db.execute(sql`
+    update messages
+    set content = ${afterSaved(messages.content, sql`v.at`, sql`v.content`)},
+        reasoning = nullif(${afterSaved(messages.reasoning, sql`v."reasoningAt"`, sql`v.reasoning`)}, '')
+    from json_to_recordset(${JSON.stringify(answers)}::json)
+      as v(id uuid, at int, content text, "reasoningAt" int, reasoning text)
+    where messages.id = v.id and messages.status = 'streaming'`);
+}
+
+/**
+ * Everything an answer's end writes: each field, so one prepared statement serves every end. The
+ * text and reasoning are what follows their first `at` / `reasoningAt` characters (counted as
+ * Postgres counts them), which progress saves already wrote: an end need not send them again.
+ */
+export type Finish = {
+  status: Exclude<MessageStatus, "streaming">;
+  at: number;
+  content: string;
+  html: string;
+  reasoningAt: number;
+  reasoning: string;
+  error: string | null;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reasoningTokens: number | null;
+  cachedTokens: number | null;
+  cost: number | null;
+};
+
+export async function finishMessage(db: Db, id: string, finish: Finish): Promise<Message | undefined> {
+  const [message] = await hot(db).finishMessage.execute({ id, ...finish });
+  return message;
+}
+
+/** Empties an answer to write it again. */
+export async function restartMessage(db: Db, id: string, model: string): Promise<Message | undefined> {
+  const [message] = await db
+    .update(messages)
+    .set({
+      // Written long ago: without a fresh lease it would look abandoned at once.
+      leaseUntil: sql`now() + ${LEASE}`,
+      content: "",
+      html: null,
+      reasoning: null,
+      error: null,
+      finishReason: null,
+      reasoningTokens: null,
+      cachedTokens: null,
+      status: "streaming",
+      model,
+      promptTokens: null,
+      completionTokens: null,
+      cost: null,
+      finishedAt: null,
+    })
+    .where(and(eq(messages.id, id), sql`${messages.status} <> 'streaming'`))
+    .returning();
+  return message;
+}
+
+/** Every answer marked as being written (on the embedded database, one process writes them all). */
+export function streamingAnswers(db: Db): Promise<Message[]> {
+  return db.select().from(messages).where(eq(messages.status, "streaming"));
+}
+
+/** The id of the answer being written in a chat, if one is. */
+export async function streamingAnswerIn(db: Db, chatId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.chatId, chatId), eq(messages.status, "streaming")));
+  return row?.id;
+}
+
+/** The answers being written in a person's chats, by any instance. */
+export async function streamingAnswersOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .innerJoin(chats, eq(chats.id, messages.chatId))
+    .where(and(eq(chats.userId, userId), eq(messages.status, "streaming")));
+  return rows.map((r) => r.id);
+}
+
+/*
+ * Leases. The process writing an answer renews its `lease_until` every few seconds; an answer
+ * whose lease ran out has nobody writing it (its process was killed, froze, or lost the
+ * database), and any process may end it as interrupted. An answer not yet renewed counts from
+ * when it was written.
+ */
+export const LEASE_SECONDS = 10;
+const LEASE = sql.raw(`interval '${LEASE_SECONDS} seconds'`);
+const leaseExpired = sql`${messages.status} = 'streaming' and coalesce(${messages.leaseUntil}, ${messages.createdAt} + ${LEASE}) < now()`;
+
+/** Vouches for these answers (those still being written) for another lease. */
+export async function renewLeases(db: Db, ids: string[]): Promise<void> {
+  await db
+    .update(messages)
+    .set({ leaseUntil: sql`now() + ${LEASE}` })
+    .where(and(inArray(messages.id, ids), eq(messages.status, "streaming")));
+}
+
+/** Answers nobody has vouched for within a lease. */
+export function expiredAnswers(db: Db): Promise<Message[]> {
+  return db.select().from(messages).where(leaseExpired);
+}
+
+/**
+ * Ends an answer whose lease ran out as interrupted, with the text saved so far; undefined if
+ * another process got there first or its writer vouched for it meanwhile.
+ */
+export async function interruptExpired(db: Db, id: string, html: string): Promise<Message | undefined> {
+  const [message] = await db
+    .update(messages)
+    .set({ status: "interrupted", html, finishedAt: sql`now()` })
+    .where(and(eq(messages.id, id), leaseExpired))
+    .returning();
+  return message;
+}

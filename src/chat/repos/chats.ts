@@ -1,0 +1,162 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { isId } from "../../db/ids.ts";
+import { preparedOnce } from "../../db/prepared.ts";
+import { type Chat, chats } from "../../db/schema.ts";
+import { type ChatSettings, settingsOf } from "../settings.ts";
+
+/*
+ * Every function a person's request reaches takes their user id and matches it in the same
+ * query as the chat id: another person's chat is not found, exactly like one that never existed.
+ * Those without a user id (getChat, ...) serve the server's own work on a chat it already holds,
+ * such as finishing an answer.
+ */
+
+const p = sql.placeholder;
+
+/** The statements every answer runs (see preparedOnce): its start and its end each read these. */
+const hot = preparedOnce((db: Db) => {
+  const withTotals = (where: ReturnType<typeof eq>) =>
+    db
+      .select({
+        chat: chats,
+        tokens: sql<number>`(select coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0)::int from messages where messages.chat_id = chats.id)`,
+        cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
+      })
+      .from(chats)
+      .where(where);
+  return {
+    chatList: db
+      .select({
+        chat: chats,
+        // Spelled out (drizzle leaves columns unqualified in sql``); a hashed subplan over the
+        // partial index of streaming messages, read once per query.
+        generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
+      })
+      .from(chats)
+      .where(eq(chats.userId, p("userId")))
+      .orderBy(desc(chats.updatedAt), desc(chats.id))
+      .limit(p("limit"))
+      .prepare("chat_list"),
+    chatWithTotals: withTotals(eq(chats.id, p("chatId"))).prepare("chat_with_totals"),
+    ownChatWithTotals: withTotals(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId")))!).prepare(
+      "own_chat_with_totals",
+    ),
+  };
+});
+
+/**
+ * A person's most recently active chats first, and which of them have an answer being written:
+ * one query, run twice per answer (when it starts and when it ends).
+ */
+export async function chatList(
+  db: Db,
+  userId: string,
+  limit = 100,
+): Promise<{ chats: Chat[]; generating: Set<string> }> {
+  const rows = await hot(db).chatList.execute({ userId, limit });
+  return {
+    chats: rows.map((r) => r.chat),
+    generating: new Set(rows.filter((r) => r.generating).map((r) => r.chat.id)),
+  };
+}
+
+/** A chat, if it exists and belongs to this person. */
+export async function getOwnChat(db: Db, userId: string, id: unknown): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db
+    .select()
+    .from(chats)
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)));
+  return chat;
+}
+
+export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db.select().from(chats).where(eq(chats.id, id));
+  return chat;
+}
+
+export async function createChat(
+  db: Db,
+  values: { userId: string; title: string; model: string } & Partial<ChatSettings>,
+): Promise<Chat> {
+  const [chat] = await db.insert(chats).values(values).returning();
+  return chat!;
+}
+
+export async function updateChat(
+  db: Db,
+  userId: string,
+  id: string,
+  values: Partial<Pick<Chat, "title" | "model">>,
+): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db
+    .update(chats)
+    .set({ ...values })
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
+    .returning();
+  return chat;
+}
+
+/** Sets a person's chat's system prompt and parameters; undefined when the chat is not theirs. */
+export async function updateChatSettings(
+  db: Db,
+  userId: string,
+  id: string,
+  settings: ChatSettings,
+): Promise<Chat | undefined> {
+  if (!isId(id)) return undefined;
+  const [chat] = await db
+    .update(chats)
+    .set(settingsOf(settings))
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
+    .returning();
+  return chat;
+}
+
+const settingsQuery = preparedOnce((db: Db) =>
+  db
+    .select({
+      systemPrompt: chats.systemPrompt,
+      temperature: chats.temperature,
+      maxTokens: chats.maxTokens,
+      reasoningEffort: chats.reasoningEffort,
+    })
+    .from(chats)
+    .where(eq(chats.id, p("chatId")))
+    .prepare("chat_settings"),
+);
+
+/** A chat's system prompt and parameters, as an answer about to be written needs them. */
+export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings | undefined> {
+  const [row] = await settingsQuery(db).execute({ chatId });
+  return row;
+}
+
+export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
+  if (!isId(id)) return false;
+  const deleted = await db
+    .delete(chats)
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
+    .returning({ id: chats.id });
+  return deleted.length > 0;
+}
+
+/**
+ * A chat with what it has cost so far (tokens in and out, and dollars, over its answers), in one
+ * query. With `userId` (a person opening the chat) only if it is theirs; without, for the
+ * server's own work on a chat it holds (the end of an answer).
+ */
+export async function chatWithTotals(
+  db: Db,
+  chatId: unknown,
+  userId?: string,
+): Promise<{ chat: Chat; totals: { tokens: number; cost: number } } | undefined> {
+  if (!isId(chatId)) return undefined;
+  const [row] = await (userId === undefined
+    ? hot(db).chatWithTotals.execute({ chatId })
+    : hot(db).ownChatWithTotals.execute({ chatId, userId }));
+  return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
+}

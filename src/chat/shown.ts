@@ -1,0 +1,39 @@
+import type { Db } from "../db/client.ts";
+import type { Message } from "../db/schema.ts";
+import type { LiveAnswer } from "../llm/live-answer.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { siblingsOf } from "./repos/branches.ts";
+import type { ShownMessage } from "./types.ts";
+
+/**
+ * Messages as a page shows them: cached HTML for a finished answer, the live state for one being
+ * written (here or, followed, on another instance), and each one's place among its siblings.
+ */
+export class Shown {
+  constructor(
+    private readonly db: Db,
+    private readonly live: (messageId: string) => LiveAnswer | undefined,
+  ) {}
+
+  /** A message as shown: cached HTML for a finished answer, the live state for one being written. */
+  one(message: Message): ShownMessage {
+    if (message.role !== "assistant") return { message };
+    if (message.status === "streaming") {
+      const g = this.live(message.id);
+      if (g) return { message, live: { safeBlocks: g.md.blocks, safeTail: g.tail, reasoning: g.reasoning } };
+      const safeTail = message.content ? renderMarkdown(message.content) : "";
+      return { message, live: { safeBlocks: [], safeTail, reasoning: message.reasoning ?? "" } };
+    }
+    return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
+  }
+
+  /** Shown messages with their place among siblings (‹ 2 / 3 ›), for those that have any. */
+  async withSiblings(chatId: string, rows: Message[]): Promise<(message: Message) => ShownMessage> {
+    const siblings = await siblingsOf(
+      this.db,
+      chatId,
+      rows.map((m) => m.id),
+    );
+    return (message) => ({ ...this.one(message), siblings: siblings.get(message.id) });
+  }
+}
