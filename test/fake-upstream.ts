@@ -62,7 +62,17 @@ export type RecordedRequest = {
   wasDisconnected: boolean;
 };
 
-export const FAKE_MODELS = [
+/** A model as OpenRouter's `GET /models` lists it (the fields Parley reads). */
+export type FakeModel = {
+  id: string;
+  name: string;
+  context_length: number;
+  pricing: { prompt: string; completion: string };
+  supported_parameters: string[];
+  architecture?: { modality: string; input_modalities: string[]; output_modalities: string[]; tokenizer: string };
+};
+
+export const FAKE_MODELS: FakeModel[] = [
   {
     id: "fake/fast",
     name: "Fake Fast",
@@ -126,7 +136,7 @@ export type FakeOptions = {
   port?: number;
   defaults?: Script;
   /** What `GET /models` lists; FAKE_MODELS unless given. */
-  models?: typeof FAKE_MODELS;
+  models?: FakeModel[];
   /** The answer to a non-streaming request (a title) from its last user message; fakeTitle unless given. */
   title?: (prompt: string) => string;
 };
