@@ -3,7 +3,18 @@ import { type Config, publicUrl } from "../config.ts";
 import { completionChunks } from "./sse.ts";
 import { upstreamFetch } from "./transport.ts";
 
-export type ChatTurn = { role: "system" | "user" | "assistant"; content: string };
+/**
+ * A piece of a message as OpenRouter takes it: text, an image (a data URL: OpenRouter cannot
+ * fetch from a self-hosted server), or a file (a PDF, as a data URL, read by the file-parser plugin).
+ */
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string } }
+  | { type: "file"; file: { filename: string; file_data: string } };
+
+export type ChatTurn = { role: "system" | "user" | "assistant"; content: string | ContentPart[] };
+/** A message of text alone (a title's request). */
+export type TextTurn = ChatTurn & { content: string };
 
 export type Usage = {
   promptTokens: number;
@@ -43,7 +54,13 @@ export type AnswerParams = {
   temperature?: number;
   maxTokens?: number;
   reasoningEffort?: "low" | "medium" | "high";
+  /** How OpenRouter reads PDFs in the request (its file-parser plugin); only sent when one is attached. */
+  pdfEngine?: PdfEngine;
 };
+
+/** OpenRouter's PDF engines: text extraction (free), OCR (paid per page), or the model's own reading. */
+export const PDF_ENGINES = ["cloudflare-ai", "mistral-ocr", "native"] as const;
+export type PdfEngine = (typeof PDF_ENGINES)[number];
 
 /** An upstream failure, phrased for the person reading the chat. */
 /** A failure told to the person; `kind` (an HTTP status, or network, stall, midstream, dropped, no_key) is for metrics. */
@@ -68,7 +85,7 @@ export type Upstream = {
     params?: AnswerParams;
     signal: AbortSignal;
   }): AsyncIterable<StreamEvent>;
-  complete(req: { model: string; messages: ChatTurn[]; maxTokens: number; signal?: AbortSignal }): Promise<string>;
+  complete(req: { model: string; messages: TextTurn[]; maxTokens: number; signal?: AbortSignal }): Promise<string>;
   models(): Promise<Model[]>;
 };
 
@@ -145,7 +162,14 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
           try {
             const response = await api.chat.completions
               .create(
-                { model, messages, stream: true, stream_options: { include_usage: true }, ...requestParams(params) },
+                {
+                  model,
+                  // Parts are checked where they are made (the send pipeline): each role gets only what it takes.
+                  messages: messages as OpenAI.Chat.ChatCompletionMessageParam[],
+                  stream: true,
+                  stream_options: { include_usage: true },
+                  ...requestParams(params),
+                },
                 { signal: both },
               )
               .asResponse();
@@ -241,8 +265,10 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
 const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : undefined);
 
 /** The request's fields for the parameters that are set, in OpenRouter's names. */
-function requestParams({ temperature, maxTokens, reasoningEffort }: AnswerParams) {
+function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine }: AnswerParams) {
   return {
+    // OpenRouter's plugins, outside the OpenAI request type.
+    ...(pdfEngine === undefined ? {} : ({ plugins: [{ id: "file-parser", pdf: { engine: pdfEngine } }] } as object)),
     ...(temperature === undefined ? {} : { temperature }),
     ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
     // OpenRouter's unified reasoning setting, outside the OpenAI request type.
