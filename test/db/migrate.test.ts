@@ -25,6 +25,8 @@ for (const driver of DRIVERS) {
           "drizzle.__drizzle_migrations",
           "public.bus_events",
           "public.chats",
+          "public.files",
+          "public.message_files",
           "public.messages",
           "public.presets",
           "public.sessions",
