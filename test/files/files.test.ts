@@ -104,7 +104,7 @@ eachDriver("files: upload, download, one copy per person, owner only", (t) => {
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>';
     const sent = [
       file(png(2, 2, 5), "tiny.png"),
-      file(pdf("Headers"), "Ann's \"report\" — 2026.pdf"),
+      file(pdf("Headers"), 'Ann\'s "report" — 2026.pdf'),
       file(svg, "logo.svg", "image/svg+xml"),
       file("<!doctype html><script>alert(1)</script>", "page.html", "text/html"),
     ];

@@ -81,7 +81,8 @@ test("what is not an image, a PDF or UTF-8 text is refused with a sentence namin
       "“stub” is not a kind of file Parley takes: images (PNG, JPEG, WebP, GIF), PDFs and text files.",
     ],
   ];
-  for (const [bytes, name, sentence] of cases) expect([name, refusal(() => fileType(bytes, name))]).toEqual([name, sentence]);
+  for (const [bytes, name, sentence] of cases)
+    expect([name, refusal(() => fileType(bytes, name))]).toEqual([name, sentence]);
 });
 
 test("a PDF may end with a line break or a few bytes after %%EOF", () => {
@@ -90,7 +91,13 @@ test("a PDF may end with a line break or a few bytes after %%EOF", () => {
 });
 
 test("names are kept as given, or refused: no paths, control characters, markup, or empty names", () => {
-  const kept = ["notes.txt", "Crème brûlée — recipe (v2).txt", "ライ麦パン.png", "👩‍🍳 chef.png", "a & b's \"file\".txt"];
+  const kept = [
+    "notes.txt",
+    "Crème brûlée — recipe (v2).txt",
+    "ライ麦パン.png",
+    "👩‍🍳 chef.png",
+    'a & b\'s "file".txt',
+  ];
   for (const name of kept) expect(fileName(name)).toBe(name);
   expect(fileName("  spaced.txt  ")).toBe("spaced.txt");
   // One spelling for one name: a decomposed é is stored composed.
