@@ -11,6 +11,8 @@ import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { DATABASE_UNAVAILABLE } from "./db/health.ts";
+import { fileRoutes, UPLOAD_ROUTE } from "./files/routes.ts";
+import { createFileService, fileLimits } from "./files/service.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
 import { bodyLimit } from "./http/body-limit.ts";
 import { compressHtml } from "./http/compress.ts";
@@ -39,7 +41,7 @@ import { createTransferService } from "./transfer/service.ts";
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 /**
  * Every form and action is small; a bigger body is refused (413) before it is read. Only the
- * import of chats takes more, and checks its own size (see http/body-limit.ts).
+ * import of chats and uploads of files take more, and check their own size (see http/body-limit.ts).
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /**
@@ -98,6 +100,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       failed: (kind) => metrics.upstreamErrors.inc({ status: kind }),
     },
   });
+  const files = createFileService({ database, limits: fileLimits(config) });
   const transfer = createTransferService({ database, chat, defaultModel: config.defaultModel });
   // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
   const unsavedEnds = database.health.require(() => {
@@ -163,13 +166,13 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       closeOnBackpressureLimit: true,
     },
   })
-    .decorate({ chat, auth, sockets, metrics, shutdown, ready })
+    .decorate({ chat, auth, files, sockets, metrics, shutdown, ready })
     .use(requestLog(record))
     .use(securityHeaders(publicUrl(config).startsWith("https:")))
     .use(allowedHosts(config))
     .use(errorHandler(log, record))
     .use(databaseGate(database.health))
-    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE]))
+    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE, UPLOAD_ROUTE]))
     .use(sameOriginWrites(publicUrl(config)))
     .use(compressHtml())
     .use(html({ contentType: "text/html; charset=utf-8" }))
@@ -185,6 +188,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
     .use(transferRoutes(transfer, auth, assets.urls))
+    .use(fileRoutes(files, auth))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log, impaired))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;

@@ -235,6 +235,28 @@ const settings = {
       "WebSockets (one per open tab) one person may have open at once on this instance, across their devices; one more is closed with a sentence saying why.",
     parse: integer(1, 100_000, 50),
   },
+  maxFileMb: {
+    name: "MAX_FILE_MB",
+    default: "20",
+    secret: false,
+    description: "The largest file a person may attach, in MB (MiB); one upload may carry at most this much.",
+    parse: integer(1, 512, 20),
+  },
+  maxFilesPerMessage: {
+    name: "MAX_FILES_PER_MESSAGE",
+    default: "10",
+    secret: false,
+    description: "Files one message may carry, and one upload.",
+    parse: integer(1, 100, 10),
+  },
+  storagePerPersonMb: {
+    name: "STORAGE_PER_PERSON_MB",
+    default: "1024",
+    secret: false,
+    description:
+      "How much one person's files may take in all, in MB (MiB; 1024 is 1 GB); the same file twice counts once.",
+    parse: integer(1, 1_048_576, 1024),
+  },
   metricsToken: {
     name: "METRICS_TOKEN",
     default: undefined,

@@ -24,3 +24,12 @@ export function megabytes(bytes: number): string {
   const mb = bytes / (1024 * 1024);
   return `${mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10} MB`;
 }
+
+/** "340 bytes", "4.2 KB", "12 MB", "1.5 GB": a file's or a person's storage, as people read it (powers of 1024). */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
+  const round = (n: number) => (n >= 10 ? Math.round(n) : Math.round(n * 10) / 10);
+  if (bytes < 1024 * 1024) return `${round(bytes / 1024)} KB`;
+  if (bytes < 1024 ** 3) return megabytes(bytes);
+  return `${round(bytes / 1024 ** 3)} GB`;
+}

@@ -3,6 +3,7 @@ import { ImportPage } from "../../views/pages/import.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
 import type { AssetUrls } from "../http/assets.ts";
+import { contentDisposition } from "../http/disposition.ts";
 import { jsonContent } from "../http/openapi.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { MAX_IMPORT_BYTES } from "../limits.ts";
@@ -137,11 +138,10 @@ function byteStream(pieces: AsyncGenerator<string>): ReadableStream<Uint8Array> 
 
 /** A file to save, never shown in place (and never cached: it is the person's own data). */
 function download(body: string | ReadableStream, contentType: string, name: { ascii: string; utf8?: string }) {
-  const utf8 = name.utf8 && name.utf8 !== name.ascii ? `; filename*=UTF-8''${rfc5987(name.utf8)}` : "";
   return new Response(body, {
     headers: {
       "content-type": contentType,
-      "content-disposition": `attachment; filename="${name.ascii}"${utf8}`,
+      "content-disposition": contentDisposition("attachment", name),
       "cache-control": "no-store",
     },
   });
@@ -163,12 +163,4 @@ export function fileName(title: string, extension: string): { ascii: string; utf
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   const utf8 = words(title.replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, " ").replace(/^[.\s]+/, ""));
   return { ascii: `${ascii}.${extension}`, utf8: `${utf8}.${extension}` };
-}
-
-/** RFC 5987 percent-encoding: encodeURIComponent leaves ' ( ) * as they are, which the header may not hold. */
-function rfc5987(text: string): string {
-  return encodeURIComponent(text.toWellFormed()).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
 }

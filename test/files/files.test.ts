@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { and, eq } from "drizzle-orm";
+import { files, messageFiles, messages } from "../../src/db/schema.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { eachDriver } from "../support/db.ts";
+import { type Person, startTestServer, type TestServer } from "../support/server.ts";
+import { file, gif, jpeg, pdf, png, text, webp } from "./samples.ts";
+import { storedFiles, upload, uploaded } from "./support.ts";
+
+let fake: FakeUpstream;
+beforeAll(() => {
+  fake = startFakeUpstream();
+});
+afterAll(() => fake.stop());
+
+const UNKNOWN_ID = "01900000-0000-7000-8000-000000000000";
+
+eachDriver("files: upload, download, one copy per person, owner only", (t) => {
+  let server: TestServer;
+  let bob: Person;
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake));
+    bob = await server.signUp("bob-the-other");
+  });
+  afterAll(() => server.stop());
+
+  const download = async (who: Person, id: string) => {
+    const res = await who.fetch(`/files/${id}`);
+    return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
+  };
+
+  test("images, a PDF and a text file come back byte for byte, typed by their bytes, not by the browser's claim", async () => {
+    const sent = [
+      file(png(64, 48, 1), "oven.png", "image/png"),
+      file(jpeg(), "crust.jpg", "image/jpeg"),
+      file(gif(), "dot.gif", "text/html"),
+      file(webp(), "dot.webp"),
+      file(pdf(), "figures.pdf", "text/html"),
+      file(text(), "Notes — crème.txt", "image/png"),
+    ];
+    const res = await uploaded(await upload(server, sent));
+    expect(res.status).toBe(200);
+    expect(res.files!.map((f) => [f.name, f.size, f.type])).toEqual([
+      ["oven.png", sent[0]!.size, "image/png"],
+      ["crust.jpg", sent[1]!.size, "image/jpeg"],
+      ["dot.gif", sent[2]!.size, "image/gif"],
+      ["dot.webp", sent[3]!.size, "image/webp"],
+      ["figures.pdf", sent[4]!.size, "application/pdf"],
+      ["Notes — crème.txt", sent[5]!.size, "text/plain"],
+    ]);
+    for (const [i, stored] of res.files!.entries()) {
+      const { res: got, bytes } = await download(server, stored.id);
+      expect([stored.name, got.status]).toEqual([stored.name, 200]);
+      expect(bytes).toEqual(new Uint8Array(await sent[i]!.arrayBuffer()));
+      expect(got.headers.get("content-type")).toBe(
+        stored.type === "text/plain" ? "text/plain; charset=utf-8" : stored.type,
+      );
+    }
+    const rows = await storedFiles(t, server);
+    expect(rows.map((r) => r.id).sort()).toEqual(res.files!.map((f) => f.id).sort());
+    const hash = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+    for (const row of rows) expect(row.sha256).toBe(hash(row.bytes));
+  });
+
+  test("the same bytes twice, in two uploads or in one, are one file, stored once, under the name first given", async () => {
+    const bytes = png(8, 8, 77);
+    const first = await uploaded(await upload(server, [file(bytes, "bread.png")]));
+    const again = await uploaded(await upload(server, [file(bytes, "bread (copy).png"), file(bytes, "third.png")]));
+    expect(again.status).toBe(200);
+    const id = first.files![0]!.id;
+    expect(again.files!.map((f) => [f.id, f.name])).toEqual([
+      [id, "bread.png"],
+      [id, "bread.png"],
+    ]);
+    const copies = (await storedFiles(t, server)).filter((r) => r.size === bytes.length && r.name.startsWith("b"));
+    expect(copies.map((r) => r.id)).toEqual([id]);
+  });
+
+  test("another person's file answers exactly like one that does not exist; their own copy of the same bytes is theirs", async () => {
+    const [mine] = (await uploaded(await upload(server, [file(text("the owner's secret plan\n"), "plan.txt")]))).files!;
+    const responses = await Promise.all(
+      [mine!.id, UNKNOWN_ID, "not-an-id", `${mine!.id}x`].map((id) => download(bob, id)),
+    );
+    for (const { res, bytes } of responses) {
+      expect(res.status).toBe(404);
+      expect(new TextDecoder().decode(bytes)).toBe("There is no such file.");
+      expect(Object.keys(res.headers.toJSON()).sort()).toEqual(Object.keys(responses[1]!.res.headers.toJSON()).sort());
+    }
+    // Nobody at all is sent to sign in.
+    const nobody = await fetch(`${server.url}/files/${mine!.id}`, { redirect: "manual" });
+    expect([nobody.status, nobody.headers.get("location")]).toEqual([303, "/signin"]);
+    expect(await nobody.text()).not.toContain("secret plan");
+
+    // Bob uploading the same bytes gets a file of his own: nothing is shared between people.
+    const [his] = (await uploaded(await upload(bob, [file(text("the owner's secret plan\n"), "bobs.txt")]))).files!;
+    expect(his!.id).not.toBe(mine!.id);
+    expect((await download(bob, his!.id)).res.status).toBe(200);
+    expect((await download(server, his!.id)).res.status).toBe(404);
+    const owners = await t.database.db.select({ userId: files.userId }).from(files).where(eq(files.name, "plan.txt"));
+    expect(owners).toEqual([{ userId: server.user.id }]);
+  });
+
+  test("served safely: raster images inline, everything else a download; nosniff, a sandboxing CSP, private immutable caching", async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>';
+    const sent = [
+      file(png(2, 2, 5), "tiny.png"),
+      file(pdf("Headers"), 'Ann\'s "report" — 2026.pdf'),
+      file(svg, "logo.svg", "image/svg+xml"),
+      file("<!doctype html><script>alert(1)</script>", "page.html", "text/html"),
+    ];
+    const [image, report, logo, page] = (await uploaded(await upload(server, sent))).files!;
+    expect([logo!.type, page!.type]).toEqual(["text/plain", "text/plain"]);
+    const headersOf = async (id: string) => (await server.fetch(`/files/${id}`)).headers;
+
+    const imageHeaders = await headersOf(image!.id);
+    expect(imageHeaders.get("content-disposition")).toBe('inline; filename="tiny.png"');
+    const reportHeaders = await headersOf(report!.id);
+    expect(reportHeaders.get("content-disposition")).toBe(
+      `attachment; filename="Ann's _report_ _ 2026.pdf"; filename*=UTF-8''Ann%27s%20%22report%22%20%E2%80%94%202026.pdf`,
+    );
+    for (const [id, type] of [
+      [logo!.id, "text/plain; charset=utf-8"],
+      [page!.id, "text/plain; charset=utf-8"],
+    ] as const) {
+      const headers = await headersOf(id);
+      expect(headers.get("content-type")).toBe(type);
+      expect(headers.get("content-disposition")).toStartWith("attachment; ");
+    }
+    for (const headers of [imageHeaders, reportHeaders]) {
+      expect(headers.get("x-content-type-options")).toBe("nosniff");
+      expect(headers.get("content-security-policy")).toBe(
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'",
+      );
+      expect(headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
+      expect(headers.get("vary")).toBe("cookie");
+      expect(headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    }
+    const etag = imageHeaders.get("etag")!;
+    expect(etag).toBe(`"${(await storedFiles(t, server)).find((r) => r.id === image!.id)!.sha256}"`);
+    const revalidated = await server.fetch(`/files/${image!.id}`, { headers: { "if-none-match": etag } });
+    expect([revalidated.status, await revalidated.text()]).toEqual([304, ""]);
+    // The ETag is no way around the owner check.
+    const theirs = await bob.fetch(`/files/${image!.id}`, { headers: { "if-none-match": etag } });
+    expect(theirs.status).toBe(404);
+  });
+
+  test("a person's storage is the sum of their files' sizes, each stored file once", async () => {
+    const { files: service } = server.app.decorator;
+    const rows = await storedFiles(t, server);
+    expect(await service.storageUsed(server.user.id)).toBe(rows.reduce((sum, r) => sum + r.size, 0));
+    const before = await service.storageUsed(bob.user.id);
+    const extra = text("an extra loaf of text\n");
+    await upload(bob, [file(extra, "extra.txt")]);
+    await upload(bob, [file(extra, "extra again.txt")]);
+    expect(await service.storageUsed(bob.user.id)).toBe(before + extra.length);
+  });
+
+  test("deleting a person frees their files, also those attached to their messages", async () => {
+    const carol = await server.signUp("carol-leaves");
+    const made = await carol.fetch("/chats", {
+      method: "POST",
+      body: new URLSearchParams({ content: "Read this, please", model: "fake/fast" }),
+    });
+    const chatId = /\/chats\/([0-9a-f-]+)$/.exec(made.headers.get("location")!)![1]!;
+    const [question] = await t.database.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.chatId, chatId), eq(messages.role, "user")));
+    const [attached] = (await uploaded(await upload(carol, [file(pdf("Carol's"), "carol.pdf")]))).files!;
+    // Attaching is not wired yet: the link is made as the send will make it.
+    await t.database.db.insert(messageFiles).values({ messageId: question!.id, fileId: attached!.id, position: 0 });
+    await upload(carol, [file(png(3, 3, 9), "loose.png")]);
+    expect(await storedFiles(t, carol)).toHaveLength(2);
+
+    const res = await server.fetch(`/admin/users/${carol.user.id}/delete`, { method: "POST" });
+    expect([res.status, res.headers.get("location")]).toEqual([303, "/admin?done=user-deleted"]);
+    expect(await storedFiles(t, carol)).toEqual([]);
+    expect(await t.database.db.select().from(messageFiles).where(eq(messageFiles.fileId, attached!.id))).toEqual([]);
+  });
+});
