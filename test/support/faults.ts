@@ -72,7 +72,12 @@
  * - pg_wal alone on a 48 MB tmpfs: 96,605 small updates, then the writing backend PANICs (the
  *   same xlogtemp FATAL in recovery) and the server shuts down the same way.
  */
+import { afterAll, beforeAll } from "bun:test";
 import postgres from "postgres";
+import type { Logger } from "../../src/log.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { freshDatabase, type TestDb } from "./db.ts";
+import { startTestServer, type TestServer } from "./server.ts";
 
 export * from "./pg-cluster.ts";
 export * from "./small-disk.ts";
@@ -100,4 +105,44 @@ export function switchableDatabase(url: string) {
       await admin.end();
     },
   };
+}
+
+export type SwitchableDatabase = ReturnType<typeof switchableDatabase>;
+
+/** What an outage suite works with: its database, the switch that cuts it, the fake upstream, a server on both. */
+export type Outage = {
+  t: TestDb;
+  db: SwitchableDatabase;
+  fake: FakeUpstream;
+  server: TestServer;
+  /** The database goes away (see switchableDatabase). */
+  cut(): Promise<void>;
+  /** It comes back. */
+  reopen(): Promise<void>;
+};
+
+/**
+ * The setup of a suite in which Postgres goes away mid-answer and comes back: a fresh database on
+ * the shared server that can be cut and reopened, the fake upstream, and a test server on both.
+ * Call it inside a `describe` (Postgres only): it registers the suite's beforeAll and afterAll, and
+ * the fields of what it returns are there once beforeAll has run.
+ */
+export function outageFixture(opts: { log?: Logger } = {}): Outage {
+  const outage = {
+    cut: () => outage.db.cut(),
+    reopen: () => outage.db.reopen(),
+  } as Outage;
+  beforeAll(async () => {
+    outage.t = await freshDatabase("postgres");
+    outage.db = switchableDatabase(outage.t.url!);
+    outage.fake = startFakeUpstream();
+    outage.server = await startTestServer(outage.t, fakeEnv(outage.fake), { log: opts.log });
+  });
+  afterAll(async () => {
+    await outage.db.close();
+    await outage.server.stop();
+    outage.fake.stop();
+    await outage.t.close();
+  });
+  return outage;
 }
