@@ -73,10 +73,14 @@
  *   same xlogtemp FATAL in recovery) and the server shuts down the same way.
  */
 import { afterAll, beforeAll } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { eq } from "drizzle-orm";
 import postgres from "postgres";
+import { type Database, openDatabase } from "../../src/db/client.ts";
+import { chats, messages, users } from "../../src/db/schema.ts";
 import type { Logger } from "../../src/log.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { freshDatabase, type TestDb } from "./db.ts";
+import { freshDatabase, pgliteTemplate, type TestDb } from "./db.ts";
 import { startTestServer, type TestServer } from "./server.ts";
 
 export * from "./pg-cluster.ts";
@@ -145,4 +149,26 @@ export function outageFixture(opts: { log?: Logger } = {}): Outage {
     await outage.t.close();
   });
   return outage;
+}
+
+/** Text that does not compress: it needs as much new room on disk as its length. */
+export const noise = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64");
+
+/**
+ * PGlite in a new folder `dataDir` (on a small disk, say), migrated, with one person, a chat and
+ * an answer being written; `save(content)` writes the answer's text as a progress save does
+ * (through another instance on the same folder if given one, as after a restart).
+ */
+export async function pgliteWithAnswer(dataDir: string) {
+  mkdirSync(dataDir);
+  const database = await openDatabase({ url: undefined, dataDir, loadDataDir: await pgliteTemplate() });
+  const [user] = await database.db.insert(users).values({ username: "ann", passwordHash: "x" }).returning();
+  const [chat] = await database.db.insert(chats).values({ userId: user!.id, model: "m" }).returning();
+  const [answer] = await database.db
+    .insert(messages)
+    .values({ chatId: chat!.id, role: "assistant", status: "streaming" })
+    .returning();
+  const save = (content: string, on: Database = database) =>
+    on.db.update(messages).set({ content }).where(eq(messages.id, answer!.id));
+  return { database, chat: chat!, answer: answer!, save };
 }
