@@ -8,10 +8,10 @@ import { chats } from "../../src/db/schema.ts";
 import {
   type Cluster,
   canMountSmallDisk,
+  canStartCluster,
   mountSmallDisk,
   noise,
   pgliteWithAnswer,
-  postgresBinDir,
   type SmallDisk,
   startCluster,
   startTcpProxy,
@@ -31,7 +31,7 @@ const outcome = (query: PromiseLike<unknown>) =>
  */
 const client = (url: string) => postgres(url, { max: 3, connect_timeout: 10, backoff: () => 0, onnotice: () => {} });
 
-describe.if(postgresBinDir() !== undefined)("fault support: a Postgres that goes away and comes back", () => {
+describe.if(canStartCluster())("fault support: a Postgres that goes away and comes back", () => {
   let cluster: Cluster;
   let proxy: TcpProxy;
   let sql: postgres.Sql;
