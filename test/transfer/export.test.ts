@@ -61,8 +61,15 @@ eachDriver("exporting chats", (t) => {
           model: "fake/smart",
         },
         { role: "user", content: "Try again" },
-        // Being written as the chat is exported: what is saved so far, and its status.
-        { role: "assistant", content: "```js\nconst half", status: "streaming", model: "fake/smart" },
+        // Being written as the chat is exported: what is saved so far, and its status. Its writer
+        // vouches for it for an hour, so the server's lease check does not end it mid-suite.
+        {
+          role: "assistant",
+          content: "```js\nconst half",
+          status: "streaming",
+          model: "fake/smart",
+          leaseUntil: new Date(Date.now() + 3_600_000),
+        },
       ],
     );
     other = await seedChat(t, server.user.id, { title: "Second" }, [
