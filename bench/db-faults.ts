@@ -6,20 +6,25 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { dumpPglite } from "../src/backup/format.ts";
 import { openDatabase, postgresOptions } from "../src/db/client.ts";
-import { chats, messages, users } from "../src/db/schema.ts";
+import { messages, users } from "../src/db/schema.ts";
 import { pgliteTemplate } from "../test/support/db.ts";
-import { mountSmallDisk, startCluster, startTcpProxy, unmountOrphans } from "../test/support/faults.ts";
+import {
+  mountSmallDisk,
+  noise,
+  pgliteWithAnswer,
+  startCluster,
+  startTcpProxy,
+  unmountOrphans,
+} from "../test/support/faults.ts";
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const watchMs = arg("watch-ms", 20_000);
 const only = process.argv.slice(2).find((a) => !a.startsWith("--"));
 const since = (t: number) => `${Math.round(performance.now() - t)} ms`;
-const noise = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString("base64");
 
 /** An error as the driver gave it: class, code, severity, message, and what drizzle wrapped. */
 function describe(err: unknown): string {
@@ -82,19 +87,15 @@ async function pgliteDisk() {
   console.log("PGlite, DATA_DIR on a 64 MB tmpfs, filled:");
   const disk = mountSmallDisk(64);
   const dataDir = join(disk.path, "data");
-  mkdirSync(dataDir);
-  let database = await openDatabase({ url: undefined, dataDir, loadDataDir: await pgliteTemplate() });
-  const [user] = await database.db.insert(users).values({ username: "ann", passwordHash: "x" }).returning();
-  const [chat] = await database.db.insert(chats).values({ userId: user!.id, model: "m" }).returning();
-  const [answer] = await database.db
-    .insert(messages)
-    .values({ chatId: chat!.id, role: "assistant", status: "streaming" })
-    .returning();
-  const save = (content: string) => database.db.update(messages).set({ content }).where(eq(messages.id, answer!.id));
+  const answering = await pgliteWithAnswer(dataDir);
+  let database = answering.database;
+  const { chat } = answering;
+  // Through whichever instance is open: the last one is reopened on the same folder.
+  const save = (content: string) => answering.save(content, database);
   disk.fill();
   await attempt("progress save of 100 KB (drizzle)", () => save(noise(75_000)));
   await attempt("small insert (fits a page already there)", () =>
-    database.db.insert(messages).values({ chatId: chat!.id, role: "user", content: "hi" }),
+    database.db.insert(messages).values({ chatId: chat.id, role: "user", content: "hi" }),
   );
   await attempt("read", () => database.db.select().from(messages));
   await attempt("analyze", () => database.pglite!.exec("analyze"));

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { END_UNSAVED } from "../../src/chat/errors.ts";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
-import { switchableDatabase } from "../support/faults.ts";
+import { fakeEnv } from "../fake-upstream.ts";
+import { DRIVERS } from "../support/db.ts";
+import { outageFixture } from "../support/faults.ts";
 import { rebuildAnswer } from "../support/frames.ts";
 import { runParley, signInAt, startParley, until } from "../support/process.ts";
-import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/server.ts";
+import { TEST_PASSWORD } from "../support/server.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
 
 /**
@@ -17,25 +17,7 @@ import { finished, openSocket, type TestSocket } from "../support/ws.ts";
  * pool), then it accepts them again.
  */
 describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written at once [postgres]", () => {
-  let t: TestDb;
-  let fake: FakeUpstream;
-  let server: TestServer;
-  let db: ReturnType<typeof switchableDatabase>;
-  beforeAll(async () => {
-    t = await freshDatabase("postgres");
-    db = switchableDatabase(t.url!);
-    fake = startFakeUpstream();
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(async () => {
-    await db.close();
-    await server.stop();
-    fake.stop();
-    await t.close();
-  });
-
-  const cut = () => db.cut();
-  const reopen = () => db.reopen();
+  const outage = outageFixture();
 
   /** The answer's text as the tab shows it: its rebuilt HTML without tags. */
   const shownText = (ws: TestSocket, id: string, base: string, from: number) => {
@@ -46,6 +28,7 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
   };
 
   test("the end is retried until the database is back; the answer keeps every word the tab showed, and the chat says one thing meanwhile", async () => {
+    const { t, fake, server, cut, reopen } = outage;
     const [chat] = await t.database.db
       .insert(chats)
       .values({ userId: server.user.id, title: "Outage", model: "fake/fast" })
@@ -103,6 +86,7 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
 
   /** `parley serve` on the test database, with a slow answer streaming to a tab; resolves once words are shown. */
   const slowAnswerInProcess = async (shutdownTimeout: number) => {
+    const { t, fake } = outage;
     const env = { DATABASE_URL: t.url!, SHUTDOWN_TIMEOUT_MS: String(shutdownTimeout), ...fakeEnv(fake) };
     await runParley(["user", "create", "ann"], env, undefined, TEST_PASSWORD);
     const parley = await startParley(env);
@@ -124,6 +108,7 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
   };
 
   test("SIGTERM while the database is away: shutdown keeps trying, and saves the answer whole if it comes back in time", async () => {
+    const { fake, cut, reopen } = outage;
     fake.queue({ text: Array.from({ length: 400 }, (_, i) => `v${i + 1}`).join(" "), tokenDelayMs: 20 });
     const { parley, ws, id, snapshot, from, answer } = await slowAnswerInProcess(20_000);
     await cut();
@@ -143,6 +128,7 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
   }, 60_000);
 
   test("SIGTERM while the database stays away: the process says which answers it could not save and exits 1", async () => {
+    const { fake, cut, reopen } = outage;
     fake.queue({ text: "slow ".repeat(400), tokenDelayMs: 20 });
     const { parley, ws, id } = await slowAnswerInProcess(2000);
     await cut();

@@ -1,25 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
 import postgres from "postgres";
-import { type Database, openDatabase } from "../../src/db/client.ts";
+import type { Database } from "../../src/db/client.ts";
 import { rootDbError } from "../../src/db/errors.ts";
-import { chats, messages, users } from "../../src/db/schema.ts";
-import { pgliteTemplate } from "../support/db.ts";
+import { chats } from "../../src/db/schema.ts";
 import {
   type Cluster,
   canMountSmallDisk,
+  canStartCluster,
   mountSmallDisk,
-  postgresBinDir,
+  noise,
+  pgliteWithAnswer,
   type SmallDisk,
   startCluster,
   startTcpProxy,
   type TcpProxy,
 } from "../support/faults.ts";
-
-/** Text that does not compress: it needs as much new room on disk as its length. */
-const noise = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64");
 
 /** What a statement fails with (its driver's code), or "ok". */
 const outcome = (query: PromiseLike<unknown>) =>
@@ -34,7 +31,7 @@ const outcome = (query: PromiseLike<unknown>) =>
  */
 const client = (url: string) => postgres(url, { max: 3, connect_timeout: 10, backoff: () => 0, onnotice: () => {} });
 
-describe.if(postgresBinDir() !== undefined)("fault support: a Postgres that goes away and comes back", () => {
+describe.if(canStartCluster())("fault support: a Postgres that goes away and comes back", () => {
   let cluster: Cluster;
   let proxy: TcpProxy;
   let sql: postgres.Sql;
@@ -136,16 +133,9 @@ describe.if(canMountSmallDisk())("fault support: a full disk", () => {
   });
 
   test("PGlite on it: a write that needs room fails with 53100 (No space left on device), reads go on, and writes work again after free()", async () => {
-    const dataDir = join(disk.path, "pglite");
-    mkdirSync(dataDir);
-    database = await openDatabase({ url: undefined, dataDir, loadDataDir: await pgliteTemplate() });
-    const [user] = await database.db.insert(users).values({ username: "ann", passwordHash: "x" }).returning();
-    const [chat] = await database.db.insert(chats).values({ userId: user!.id, model: "m" }).returning();
-    const [answer] = await database.db
-      .insert(messages)
-      .values({ chatId: chat!.id, role: "assistant", status: "streaming" })
-      .returning();
-    const save = (content: string) => database!.db.update(messages).set({ content }).where(eq(messages.id, answer!.id));
+    const answering = await pgliteWithAnswer(join(disk.path, "pglite"));
+    database = answering.database;
+    const { save } = answering;
 
     disk.fill();
     const failed = await save(noise(100_000)).catch((err: unknown) => err);

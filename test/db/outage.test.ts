@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { openDatabase } from "../../src/db/client.ts";
 import { chats } from "../../src/db/schema.ts";
 import { createLogger } from "../../src/log.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
-import { switchableDatabase } from "../support/faults.ts";
+import { fakeEnv } from "../fake-upstream.ts";
+import { DRIVERS } from "../support/db.ts";
+import { outageFixture } from "../support/faults.ts";
 import { until } from "../support/process.ts";
-import { startBareServer, startTestServer, type TestServer } from "../support/server.ts";
+import { startBareServer } from "../support/server.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
@@ -17,28 +17,13 @@ const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
  * recovers by itself.
  */
 describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", () => {
-  let t: TestDb;
-  let fake: FakeUpstream;
-  let server: TestServer;
-  let db: ReturnType<typeof switchableDatabase>;
   const lines: string[] = [];
-  beforeAll(async () => {
-    t = await freshDatabase("postgres");
-    db = switchableDatabase(t.url!);
-    fake = startFakeUpstream();
-    const log = createLogger({ level: "debug", format: "json", write: (line) => lines.push(line) });
-    server = await startTestServer(t, fakeEnv(fake), { log });
+  const outage = outageFixture({
+    log: createLogger({ level: "debug", format: "json", write: (line) => lines.push(line) }),
   });
-  afterAll(async () => {
-    await db.close();
-    await server.stop();
-    fake.stop();
-    await t.close();
-  });
-  const cut = () => db.cut();
-  const reopen = () => db.reopen();
 
   test("pages and /readyz answer 503 with the sentence, tabs show it, the log keeps no message text, and all recovers when it is back", async () => {
+    const { t, fake, server, cut, reopen } = outage;
     const [chat] = await t.database.db
       .insert(chats)
       .values({ userId: server.user.id, title: "Outage", model: "fake/fast" })
@@ -89,6 +74,7 @@ describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", 
   }, 60_000);
 
   test("a network that drops everything: once nothing has answered for a few seconds, pages answer 503 at once, and all resumes when it heals", async () => {
+    const { t, fake } = outage;
     const proxy = startTcpProxy(t.url!);
     const behind = await openDatabase({ url: proxy.url(t.url!), dataDir: "", poolSize: 3 });
     const app = startBareServer({ ...t, database: behind }, fakeEnv(fake));

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
-import { switchableDatabase } from "../support/faults.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { DRIVERS } from "../support/db.ts";
+import { outageFixture } from "../support/faults.ts";
 
 const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
 
@@ -15,23 +13,10 @@ const UNAVAILABLE = "The database is unavailable; Parley retries on its own.";
  * carries on by itself.
  */
 describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and comes back [postgres]", () => {
-  let t: TestDb;
-  let fake: FakeUpstream;
-  let server: TestServer;
+  const outage = outageFixture();
   let browser: Browser;
-  let db: ReturnType<typeof switchableDatabase>;
   beforeAll(async () => {
-    t = await freshDatabase("postgres");
-    db = switchableDatabase(t.url!);
-    fake = startFakeUpstream();
-    server = await startTestServer(t, fakeEnv(fake));
     browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await db.close();
-    await server.stop();
-    fake.stop();
-    await t.close();
   });
 
   for (const [viewport, scheme] of [
@@ -39,6 +24,7 @@ describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and c
     ["phone", "dark"],
   ] as const) {
     test(`the banner and the composer say what is going on, and the answer is whole after (${viewport}, ${scheme})`, async () => {
+      const { fake, server, db } = outage;
       const context = await signedInContext(browser, server, server, {
         viewport: VIEWPORTS[viewport],
         colorScheme: scheme,

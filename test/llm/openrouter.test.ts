@@ -133,8 +133,10 @@ describe("failures before the first token", () => {
 
 describe("during the stream", () => {
   test("keep-alive comments are ignored, and keep a slow first token from counting as a stall", async () => {
-    fake.queue({ text: "slow start", firstTokenDelayMs: 900 });
-    const { text, error } = await collect(upstream({}, { stallMs: 400 }));
+    // Without the comments this stalls: the first token comes 3 s in, past the 2 s window. The fake
+    // comments every 200 ms, ten times a window, so a busy machine cannot starve them out.
+    fake.queue({ text: "slow start", firstTokenDelayMs: 3000 });
+    const { text, error } = await collect(upstream({}, { stallMs: 2000 }));
     expect(error).toBeUndefined();
     expect(text).toBe("slow start");
   });

@@ -72,7 +72,16 @@
  * - pg_wal alone on a 48 MB tmpfs: 96,605 small updates, then the writing backend PANICs (the
  *   same xlogtemp FATAL in recovery) and the server shuts down the same way.
  */
+import { afterAll, beforeAll } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { eq } from "drizzle-orm";
 import postgres from "postgres";
+import { type Database, openDatabase } from "../../src/db/client.ts";
+import { chats, messages, users } from "../../src/db/schema.ts";
+import type { Logger } from "../../src/log.ts";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { freshDatabase, pgliteTemplate, type TestDb } from "./db.ts";
+import { startTestServer, type TestServer } from "./server.ts";
 
 export * from "./pg-cluster.ts";
 export * from "./small-disk.ts";
@@ -100,4 +109,66 @@ export function switchableDatabase(url: string) {
       await admin.end();
     },
   };
+}
+
+export type SwitchableDatabase = ReturnType<typeof switchableDatabase>;
+
+/** What an outage suite works with: its database, the switch that cuts it, the fake upstream, a server on both. */
+export type Outage = {
+  t: TestDb;
+  db: SwitchableDatabase;
+  fake: FakeUpstream;
+  server: TestServer;
+  /** The database goes away (see switchableDatabase). */
+  cut(): Promise<void>;
+  /** It comes back. */
+  reopen(): Promise<void>;
+};
+
+/**
+ * The setup of a suite in which Postgres goes away mid-answer and comes back: a fresh database on
+ * the shared server that can be cut and reopened, the fake upstream, and a test server on both.
+ * Call it inside a `describe` (Postgres only): it registers the suite's beforeAll and afterAll, and
+ * the fields of what it returns are there once beforeAll has run.
+ */
+export function outageFixture(opts: { log?: Logger } = {}): Outage {
+  const outage = {
+    cut: () => outage.db.cut(),
+    reopen: () => outage.db.reopen(),
+  } as Outage;
+  beforeAll(async () => {
+    outage.t = await freshDatabase("postgres");
+    outage.db = switchableDatabase(outage.t.url!);
+    outage.fake = startFakeUpstream();
+    outage.server = await startTestServer(outage.t, fakeEnv(outage.fake), { log: opts.log });
+  });
+  afterAll(async () => {
+    await outage.db.close();
+    await outage.server.stop();
+    outage.fake.stop();
+    await outage.t.close();
+  });
+  return outage;
+}
+
+/** Text that does not compress: it needs as much new room on disk as its length. */
+export const noise = (length: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(length))).toString("base64");
+
+/**
+ * PGlite in a new folder `dataDir` (on a small disk, say), migrated, with one person, a chat and
+ * an answer being written; `save(content)` writes the answer's text as a progress save does
+ * (through another instance on the same folder if given one, as after a restart).
+ */
+export async function pgliteWithAnswer(dataDir: string) {
+  mkdirSync(dataDir);
+  const database = await openDatabase({ url: undefined, dataDir, loadDataDir: await pgliteTemplate() });
+  const [user] = await database.db.insert(users).values({ username: "ann", passwordHash: "x" }).returning();
+  const [chat] = await database.db.insert(chats).values({ userId: user!.id, model: "m" }).returning();
+  const [answer] = await database.db
+    .insert(messages)
+    .values({ chatId: chat!.id, role: "assistant", status: "streaming" })
+    .returning();
+  const save = (content: string, on: Database = database) =>
+    on.db.update(messages).set({ content }).where(eq(messages.id, answer!.id));
+  return { database, chat: chat!, answer: answer!, save };
 }

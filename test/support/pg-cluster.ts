@@ -45,6 +45,18 @@ export function postgresBinDir(): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether tests that run a Postgres cluster of their own can run here. Where they cannot it says
+ * why, loudly, rather than let them pass without having run.
+ */
+export function canStartCluster(): boolean {
+  if (postgresBinDir() !== undefined) return true;
+  const banner =
+    "NO POSTGRES PROGRAMS: no initdb under /usr/lib/postgresql (install postgresql); the tests that stop and start a Postgres of their own cannot run.";
+  process.stderr.write(`\n${"!".repeat(banner.length)}\n${banner}\n${"!".repeat(banner.length)}\n\n`);
+  return false;
+}
+
 const asPostgres = process.getuid?.() === 0;
 
 async function run(cmd: string[]) {
