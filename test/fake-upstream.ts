@@ -9,6 +9,11 @@
  * offline.
  */
 
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string } }
+  | { type: "file"; file: { filename: string; file_data: string } };
+
 export type Script = {
   /** The answer; by default derived from the last user message. */
   text?: string;
@@ -45,10 +50,15 @@ export type Script = {
 /** Microseconds since the epoch, comparable between processes on one machine. */
 export const nowMicros = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
+/** A message's text: itself, or its text parts joined. */
+const textOf = (content: string | ContentPart[]) =>
+  typeof content === "string" ? content : content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n");
+
 export type RecordedRequest = {
   body: {
     model: string;
-    messages: { role: string; content: string }[];
+    /** Text, or OpenRouter's content parts (text, image_url, file). */
+    messages: { role: string; content: string | ContentPart[] }[];
     stream?: boolean;
     [k: string]: unknown;
   };
@@ -188,7 +198,7 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
           { status: script.status, headers },
         );
       }
-      const lastUser = [...body.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+      const lastUser = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
       const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : (opts.title ?? fakeTitle)(lastUser));
       const id = `gen-${crypto.randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);

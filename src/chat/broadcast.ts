@@ -5,6 +5,7 @@ import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
+import type { FileInfo } from "../files/types.ts";
 import type { Frame, LiveAnswer } from "../llm/live-answer.ts";
 import type { Delta } from "./mirrors.ts";
 import type { ShownMessage } from "./types.ts";
@@ -82,11 +83,11 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
     },
 
     /** The person's message and the empty answer appear in every tab on the chat. */
-    exchangeStarted(chatId: string, user: Message, assistant: Message, first: boolean) {
+    exchangeStarted(chatId: string, user: Message, assistant: Message, first: boolean, attachments: FileInfo[] = []) {
       toChat(chatId, [
         // Only a chat with no message yet shows the empty state (htmx reports a missing target as an error).
         first ? `<div id="empty-state" hx-swap-oob="delete"></div>` : "",
-        `<div id="transcript-live" hx-swap-oob="beforeend">${html(MessageArticle({ message: user }))}${html(MessageArticle({ message: assistant }))}</div>`,
+        `<div id="transcript-live" hx-swap-oob="beforeend">${html(MessageArticle({ message: user, attachments }))}${html(MessageArticle({ message: assistant }))}</div>`,
         ComposerControls({ chatId, streamingMessageId: assistant.id, oob: true }),
         ComposerStatus({ oob: true }),
       ]);

@@ -1,4 +1,5 @@
 import { isId } from "../db/ids.ts";
+import type { FileInfo } from "../files/types.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { getOwnPreset } from "../presets/repo.ts";
 import type { Answers } from "./answers.ts";
@@ -7,8 +8,9 @@ import { ChatError, END_UNSAVED, NO_SUCH_CHAT, NO_SUCH_PRESET, STILL_WRITING, WR
 import type { SendPipeline } from "./pipeline.ts";
 import { plainText } from "./plain-text.ts";
 import { restartMessage } from "./repos/answers.ts";
+import { attach, ownFiles } from "./repos/attachments.ts";
 import { editExchange, regenerateAnswer } from "./repos/branches.ts";
-import { createChat } from "./repos/chats.ts";
+import { createChat, getOwnChat } from "./repos/chats.ts";
 import { getOwnChatForSend, insertExchange } from "./repos/exchange.ts";
 import { getOwnMessage } from "./repos/messages.ts";
 import type { SendLimits } from "./send-limits.ts";
@@ -26,34 +28,83 @@ export function createExchange(
   core: ChatCore,
   { answers, pipeline, limits, shown }: { answers: Answers; pipeline: SendPipeline; limits: SendLimits; shown: Shown },
 ) {
-  const { db, broadcast, sidebar, config, peers } = core;
+  const { db, broadcast, sidebar, config, peers, models } = core;
   const { generations } = answers;
 
+  /**
+   * The files a send carries, checked before anything is saved: the person's own, no more than a
+   * message may carry, and of kinds the chat's model reads. Refused with a sentence otherwise,
+   * never dropped silently.
+   */
+  async function checkAttachments(userId: string, chatId: string, ids: string[]): Promise<FileInfo[]> {
+    if (!ids.length) return [];
+    if (ids.length > config.maxFilesPerMessage) {
+      throw new ChatError(
+        `A message can carry at most ${config.maxFilesPerMessage} files; this one has ${ids.length}.`,
+      );
+    }
+    const [files, chat] = await Promise.all([ownFiles(db, userId, ids), getOwnChat(db, userId, chatId)]);
+    if (!chat) throw new ChatError(NO_SUCH_CHAT);
+    if (files.length < ids.length) {
+      throw new ChatError("One of the attached files is no longer there: remove it, attach it again, then send.");
+    }
+    if (files.some((f) => f.type.startsWith("image/"))) {
+      const model = await models.find(chat.model);
+      const reads = model?.inputModalities;
+      if (reads && !reads.includes("image")) {
+        const can = (await models.list()).filter((m) => m.inputModalities?.includes("image")).map((m) => m.name);
+        const offer = can.length
+          ? ` Models that can: ${can.slice(0, 3).join(", ")}${can.length > 3 ? `, and ${can.length - 3} more` : ""}.`
+          : "";
+        throw new ChatError(
+          `${model.name} cannot read images: choose a model that can in the model menu, or remove the image.${offer}`,
+        );
+      }
+    }
+    return files;
+  }
+
   /** Saves the person's message, shows it everywhere, and starts the answer. */
-  async function send(userId: string, chatId: unknown, rawContent: unknown) {
+  async function send(userId: string, chatId: unknown, rawContent: unknown, rawAttachments?: unknown) {
     const content = messageText(rawContent);
+    const ids = attachmentIds(rawAttachments);
     if (!isId(chatId)) throw new ChatError(NO_SUCH_CHAT);
-    await pipeline.run(userId, chatId, async (admit) => {
+    const notices = await pipeline.run(userId, chatId, async (admit) => {
       // Another person's chat is refused by the statement below, as one that does not exist.
       if (generations.inChat(chatId)?.userId === userId) refuseWhileWriting(generations, chatId, "send");
+      const files = await checkAttachments(userId, chatId, ids);
       admit();
-      const exchange = await insertExchange(db, userId, chatId, content);
+      // With files, the message and its files are stored together or not at all.
+      const exchange = files.length
+        ? await db.transaction(async (tx) => {
+            const saved = await insertExchange(tx, userId, chatId, content);
+            if (saved) await attach(tx, userId, saved.user.id, ids);
+            return saved;
+          })
+        : await insertExchange(db, userId, chatId, content);
       if (!exchange) {
         // Refused, nothing stored: read why (rare, so not worth a read on every send).
         if (await getOwnChatForSend(db, userId, chatId)) throw new ChatError(STILL_WRITING);
         throw new ChatError(NO_SUCH_CHAT);
       }
-      broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0);
+      broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0, files);
       sidebar.refresh(userId);
       return { answer: exchange.assistant, history: [...exchange.history, exchange.user] };
     });
+    if (notices.length) broadcast.status(chatId, notices.join(" "), "info");
   }
 
   return {
     send,
 
     /** Starts a chat from its first message (the new-chat page posts here). */
-    async startChat(userId: string, rawContent: unknown, rawModel: unknown, rawPreset?: unknown) {
+    async startChat(
+      userId: string,
+      rawContent: unknown,
+      rawModel: unknown,
+      rawPreset?: unknown,
+      rawAttachments?: unknown,
+    ) {
       const content = messageText(rawContent);
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
       limits.check(userId);
@@ -66,7 +117,7 @@ export function createExchange(
           : (preset?.model ?? config.defaultModel);
       const settings = preset ? settingsOf(preset) : {};
       const chat = await createChat(db, { userId, title: fallbackTitle(content), model, ...settings });
-      await send(userId, chat.id, content);
+      await send(userId, chat.id, content, rawAttachments);
       return chat;
     },
 
@@ -151,6 +202,15 @@ export function createExchange(
       });
     },
   };
+}
+
+/** The file ids a send names (one form field, or several of the same name), each once. */
+function attachmentIds(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : raw === undefined || raw === "" ? [] : [raw];
+  if (list.some((id) => !isId(id))) {
+    throw new ChatError("One of the attached files is no longer there: remove it, attach it again, then send.");
+  }
+  return [...new Set(list as string[])];
 }
 
 /** A message as typed, made plain and checked: refused with a sentence when empty or too long. */

@@ -1,8 +1,9 @@
 import type { Message } from "../db/schema.ts";
-import { fitToContext } from "../llm/context.ts";
+import { dropOlderImages, fitToContext } from "../llm/context.ts";
 import type { Generations } from "../llm/generations.ts";
-import type { AnswerParams, ChatTurn, Model } from "../llm/openrouter.ts";
+import type { AnswerParams, ChatTurn, ContentPart, Model } from "../llm/openrouter.ts";
 import type { ChatCore } from "./core.ts";
+import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
 import { chatSettings } from "./repos/chats.ts";
 import type { Turn } from "./repos/exchange.ts";
 import type { SendLimits } from "./send-limits.ts";
@@ -14,13 +15,17 @@ import { answerParams, type ChatSettings } from "./settings.ts";
  * A capability that changes the request (attachments, web search, tools) is one more step.
  *
  *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
- *   → read the chat's settings and the model → branchHistory → withInstructions → fitToModel
- *   → withParams → start the generation
+ *   → read the chat's settings, the model and the branch's attachments → branchHistory
+ *   → withAttachments → withInstructions → fitImages → fitToModel → withParams → start
  *
  * Limits come before the save so a refused send stores nothing. The instructions are added
- * before fitting so the fit counts them (it never drops them). The pipeline knows nothing of
- * sockets or HTML: the exchange announces what was saved, the generation streams the answer.
+ * before fitting so the fit counts them (it never drops them); older images go before any words
+ * do. The pipeline knows nothing of sockets or HTML: the exchange announces what was saved and
+ * tells the person the pipeline's notices; the generation streams the answer.
  */
+
+/** A message of the request, with the stored message it was made from (dropped before it is sent). */
+export type DraftTurn = ChatTurn & { messageId?: string };
 
 /** One answer's request as the steps build it. */
 export type Draft = {
@@ -32,9 +37,13 @@ export type Draft = {
   model: Model | undefined;
   /** The chat's system prompt and parameters; undefined when the chat is gone. */
   settings: ChatSettings | undefined;
+  /** The files attached to the branch's messages, by message id. */
+  files: Map<string, AttachedFile[]>;
   /** What goes upstream, built by the steps. */
-  messages: ChatTurn[];
+  messages: DraftTurn[];
   params: AnswerParams;
+  /** What the person is told about the request (an image left out, and why). */
+  notices: string[];
 };
 
 export type Step = (draft: Draft) => Draft;
@@ -43,8 +52,54 @@ export type Step = (draft: Draft) => Draft;
 export const branchHistory: Step = (draft) => {
   const sendable = (m: Turn) => m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
   const before = draft.history.filter((m) => m.id < draft.answer.id && sendable(m));
-  return { ...draft, messages: before.map((m) => ({ role: m.role, content: m.content })) };
+  return { ...draft, messages: before.map((m) => ({ role: m.role, content: m.content, messageId: m.id })) };
 };
+
+/**
+ * Each message's attachments as parts after its text: images as data URLs (OpenRouter cannot
+ * fetch from a self-hosted server) when the model sees images, PDFs as files for OpenRouter's
+ * file-parser, text files inline under their name.
+ */
+export const withAttachments: Step = (draft) => {
+  if (!draft.files.size) return draft;
+  const blind = draft.model?.inputModalities !== undefined && !draft.model.inputModalities.includes("image");
+  let unseen = 0;
+  const messages = draft.messages.map((turn) => {
+    const attached = turn.messageId ? draft.files.get(turn.messageId) : undefined;
+    if (!attached?.length || typeof turn.content !== "string") return turn;
+    const parts: ContentPart[] = [{ type: "text", text: turn.content }];
+    for (const file of attached) {
+      if (file.type.startsWith("image/") && blind) unseen++;
+      parts.push(...partsOf(file, blind));
+    }
+    return { ...turn, content: parts };
+  });
+  const notices = unseen
+    ? [
+        ...draft.notices,
+        `${draft.model?.name ?? "This model"} cannot see images: ${count(unseen, "image")} left out of this answer's request.`,
+      ]
+    : draft.notices;
+  return { ...draft, messages, notices };
+};
+
+function partsOf(file: AttachedFile, blind: boolean): ContentPart[] {
+  const dataUrl = () => `data:${file.type};base64,${Buffer.from(file.bytes).toString("base64")}`;
+  if (file.type.startsWith("image/")) {
+    if (blind)
+      return [{ type: "text", text: `(The image “${file.name}” was attached here; this model cannot see images.)` }];
+    return [
+      { type: "text", text: `Attached image “${file.name}”:` },
+      { type: "image_url", image_url: { url: dataUrl() } },
+    ];
+  }
+  if (file.type === "application/pdf") return [{ type: "file", file: { filename: file.name, file_data: dataUrl() } }];
+  const text = new TextDecoder().decode(file.bytes);
+  const fence = "`".repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+  return [{ type: "text", text: `Attached file “${file.name}”:\n${fence}\n${text}\n${fence}` }];
+}
+
+const count = (n: number, what: string) => `${n.toLocaleString("en")} ${what}${n === 1 ? " was" : "s were"}`;
 
 /** The chat's system prompt, first. */
 export const withInstructions: Step = (draft) => {
@@ -52,19 +107,38 @@ export const withInstructions: Step = (draft) => {
   return prompt ? { ...draft, messages: [{ role: "system", content: prompt }, ...draft.messages] } : draft;
 };
 
+/** Older messages' images left out, oldest first, while the request is over the model's context. */
+export const fitImages: Step = (draft) => {
+  const { turns, dropped } = dropOlderImages(draft.messages, draft.model?.contextLength);
+  if (!dropped) return draft;
+  const notice = `This conversation is long for ${draft.model?.name ?? "the model"}: ${count(dropped, "older image")} left out of this answer's request.`;
+  return { ...draft, messages: turns as DraftTurn[], notices: [...draft.notices, notice] };
+};
+
 /** The oldest turns dropped until the request fits the model's context (instructions are kept). */
 export const fitToModel: Step = (draft) => ({
   ...draft,
-  messages: fitToContext(draft.messages, draft.model?.contextLength),
+  messages: fitToContext(draft.messages, draft.model?.contextLength) as DraftTurn[],
 });
 
-/** The chat's parameters that its model takes. */
-export const withParams: Step = (draft) => ({
-  ...draft,
-  params: draft.settings ? answerParams(draft.settings, draft.model) : {},
-});
+/** The chat's parameters that its model takes, and how PDFs are read when the request has one. */
+export const withParams: Step = (draft) => {
+  const params = draft.settings ? answerParams(draft.settings, draft.model) : {};
+  const hasPdf = draft.messages.some((m) => typeof m.content !== "string" && m.content.some((p) => p.type === "file"));
+  return { ...draft, params: hasPdf ? { ...params, pdfEngine: PDF_ENGINE } : params };
+};
 
-export const STEPS: readonly Step[] = [branchHistory, withInstructions, fitToModel, withParams];
+/** OpenRouter's free text extraction: unset, it would fall back to paid OCR for a model that cannot read PDFs. */
+const PDF_ENGINE = "cloudflare-ai";
+
+export const STEPS: readonly Step[] = [
+  branchHistory,
+  withAttachments,
+  withInstructions,
+  fitImages,
+  fitToModel,
+  withParams,
+];
 
 /** Runs the steps over a draft, in order. */
 export function compose(draft: Draft, steps: readonly Step[] = STEPS): Draft {
@@ -76,12 +150,14 @@ export type Saved = { answer: Message; history: Turn[] };
 
 export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits) {
   /** The request for a saved answer, composed and started upstream. */
-  async function start(userId: string, { answer, history }: Saved) {
-    const [model, settings] = await Promise.all([
+  async function start(userId: string, { answer, history }: Saved): Promise<string[]> {
+    const asked = history.filter((m) => m.role === "user").map((m) => m.id);
+    const [model, settings, files] = await Promise.all([
       core.models.find(answer.model!),
       chatSettings(core.db, answer.chatId),
+      attachedFiles(core.db, asked),
     ]);
-    const draft = compose({ answer, history, model, settings, messages: [], params: {} });
+    const draft = compose({ answer, history, model, settings, files, messages: [], params: {}, notices: [] });
     generations.start({
       userId,
       chatId: answer.chatId,
@@ -90,18 +166,20 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       first: history.filter((m) => m.id < answer.id).length === 1,
       // An answer is always stored with the model it is written by.
       model: answer.model!,
-      messages: draft.messages,
+      messages: draft.messages.map(({ messageId: _, ...turn }) => turn),
       params: draft.params,
     });
+    return draft.notices;
   }
 
   return {
     /**
      * One send, from the person's click to the answer streaming: `save` runs under the chat's
      * lock and calls `admit` once its own checks pass (the limits then count the send), stores
-     * the message and an empty answer, and announces them; then the request is composed and started.
+     * the message and an empty answer, and announces them; then the request is composed and
+     * started. Answers what the person should be told about the request (see Draft.notices).
      */
-    async run(userId: string, chatId: string, save: (admit: () => void) => Promise<Saved>) {
+    async run(userId: string, chatId: string, save: (admit: () => void) => Promise<Saved>): Promise<string[]> {
       let release: (() => void) | undefined;
       try {
         const saved = await core.locks.run(chatId, () =>
@@ -109,7 +187,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
             release = limits.admit(userId);
           }),
         );
-        await start(userId, saved);
+        return await start(userId, saved);
       } finally {
         release?.();
       }

@@ -77,7 +77,7 @@ export function chatRoutes(
     .post("/chats", async ({ me, body, redirect }) => {
       const form = asForm(body);
       try {
-        const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset);
+        const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset, form.attachment);
         // The next new chat starts with the model this person chose last.
         if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);
         return redirect(`/chats/${chat.id}`, 303);

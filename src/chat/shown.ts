@@ -2,6 +2,7 @@ import type { Db } from "../db/client.ts";
 import type { Message } from "../db/schema.ts";
 import type { LiveAnswer } from "../llm/live-answer.ts";
 import { renderMarkdown } from "./markdown.ts";
+import { attachmentsOf } from "./repos/attachments.ts";
 import { siblingsOf } from "./repos/branches.ts";
 import type { ShownMessage } from "./types.ts";
 
@@ -27,13 +28,21 @@ export class Shown {
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
-  /** Shown messages with their place among siblings (‹ 2 / 3 ›), for those that have any. */
+  /** Shown messages with their place among siblings (‹ 2 / 3 ›) and their files, for those that have any. */
   async withSiblings(chatId: string, rows: Message[]): Promise<(message: Message) => ShownMessage> {
-    const siblings = await siblingsOf(
-      this.db,
-      chatId,
-      rows.map((m) => m.id),
-    );
-    return (message) => ({ ...this.one(message), siblings: siblings.get(message.id) });
+    const asked = rows.filter((m) => m.role === "user").map((m) => m.id);
+    const [siblings, attachments] = await Promise.all([
+      siblingsOf(
+        this.db,
+        chatId,
+        rows.map((m) => m.id),
+      ),
+      attachmentsOf(this.db, asked),
+    ]);
+    return (message) => ({
+      ...this.one(message),
+      siblings: siblings.get(message.id),
+      attachments: attachments.get(message.id),
+    });
   }
 }

@@ -23,7 +23,7 @@ export const MAX_FRAME_BYTES = 256 * 1024;
 export const TOO_MANY_SOCKETS =
   "Too many tabs and devices are connected to your account; close some, then reload this page.";
 
-type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown };
+type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown; attachment?: unknown };
 
 type Peer = {
   close(code?: number, reason?: string): void;
@@ -195,7 +195,7 @@ export function chatSocket(
         switch (frame.action) {
           case "send":
             if (typeof frame.chat !== "string") return errorTo(ws, "That message names no chat.");
-            await service.send(user.id, frame.chat, frame.content);
+            await service.send(user.id, frame.chat, frame.content, frame.attachment);
             return;
           case "stop":
             await service.stop(user.id, frame.message);

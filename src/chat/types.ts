@@ -3,6 +3,7 @@
  * import them without importing each other.
  */
 import type { Message } from "../db/schema.ts";
+import type { FileInfo } from "../files/types.ts";
 
 /** Where a message sits among its siblings (those with the same parent), for the ‹ 2 / 3 › switch. */
 export type Siblings = { index: number; count: number; previous?: string; next?: string };
@@ -11,4 +12,11 @@ export type Siblings = { index: number; count: number; previous?: string; next?:
 export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: string };
 
 /** A message as the page shows it: a finished answer's HTML, or what streamed so far. */
-export type ShownMessage = { message: Message; safeHtml?: string; live?: LiveText; siblings?: Siblings };
+export type ShownMessage = {
+  message: Message;
+  safeHtml?: string;
+  live?: LiveText;
+  siblings?: Siblings;
+  /** The files sent with it. */
+  attachments?: FileInfo[];
+};

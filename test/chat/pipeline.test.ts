@@ -27,8 +27,10 @@ const draft = (history: Turn[], over: Partial<Draft> = {}): Draft => ({
   history,
   model: undefined,
   settings: undefined,
+  files: new Map(),
   messages: [],
   params: {},
+  notices: [],
   ...over,
 });
 const model = (over: Partial<Model>): Model => ({ id: "m/x", name: "X", contextLength: null, ...over });

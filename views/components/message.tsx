@@ -1,6 +1,8 @@
 import type { LiveText, Siblings } from "../../src/chat/types.ts";
 import type { Message } from "../../src/db/schema.ts";
+import type { FileInfo } from "../../src/files/types.ts";
 import type { Frame } from "../../src/llm/live-answer.ts";
+import { MessageAttachments } from "./attachments.tsx";
 
 export type MessageProps = {
   message: Message;
@@ -9,6 +11,8 @@ export type MessageProps = {
   /** Rendered Markdown of a finished answer (sanitized by the renderer). */
   safeHtml?: string;
   live?: LiveText;
+  /** The files sent with it. */
+  attachments?: FileInfo[];
   oob?: boolean;
 };
 
@@ -23,7 +27,7 @@ const FINISH_NOTE: Record<string, string> = {
 };
 
 /** One message. The same component renders it in the page and in every WebSocket push. */
-export function MessageArticle({ message, siblings, safeHtml, live, oob }: MessageProps): JSX.Element {
+export function MessageArticle({ message, siblings, safeHtml, live, attachments, oob }: MessageProps): JSX.Element {
   const id = `msg-${message.id}`;
   const user = message.role === "user";
   // Already-sanitized HTML from the Markdown renderer; named safe* so the XSS scanner knows.
@@ -37,6 +41,7 @@ export function MessageArticle({ message, siblings, safeHtml, live, oob }: Messa
       data-status={message.status}
       class={user ? "ml-auto max-w-[85%] sm:max-w-[75%]" : "w-full"}
     >
+      {attachments?.length ? <MessageAttachments files={attachments} /> : ""}
       {user ? (
         <div data-body class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
           {message.content}

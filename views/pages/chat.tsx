@@ -110,7 +110,7 @@ export function TranscriptLive({ messages, oob }: { messages: ShownMessage[]; oo
   return (
     <div id="transcript-live" hx-swap-oob={oob ? "true" : undefined} class="flex flex-col gap-5">
       {messages.map((m) => (
-        <MessageArticle message={m.message} siblings={m.siblings} safeHtml={m.safeHtml} live={m.live} />
+        <MessageArticle {...m} />
       ))}
     </div>
   );
@@ -137,7 +137,7 @@ export function OlderMessages(props: { chatId: string; messages: ShownMessage[];
     <>
       {props.hasOlder && first ? <OlderSentinel chatId={props.chatId} before={first} /> : ""}
       {props.messages.map((m) => (
-        <MessageArticle message={m.message} siblings={m.siblings} safeHtml={m.safeHtml} />
+        <MessageArticle message={m.message} siblings={m.siblings} safeHtml={m.safeHtml} attachments={m.attachments} />
       ))}
     </>
   );

@@ -1,0 +1,60 @@
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { files, messageFiles } from "../../db/schema.ts";
+import type { FileInfo } from "../../files/types.ts";
+
+/*
+ * The files attached to messages: the chat's side of files (src/files/ stores and serves them).
+ * A person's message carries only that person's files: `attach` takes them by owner and id.
+ */
+
+const info = { id: files.id, name: files.name, size: files.size, type: files.type };
+
+/** An attached file with its bytes, as a request to the model needs it. */
+export type AttachedFile = FileInfo & { bytes: Uint8Array };
+
+/** This person's files among `ids`, in the order asked; ids not theirs (or no file) are left out. */
+export async function ownFiles(db: Db, userId: string, ids: string[]): Promise<FileInfo[]> {
+  if (!ids.length) return [];
+  const rows = await db
+    .select(info)
+    .from(files)
+    .where(and(eq(files.userId, userId), inArray(files.id, ids)));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** Attaches this person's files to a message, in order. */
+export async function attach(db: Db, userId: string, messageId: string, ids: string[]): Promise<void> {
+  const mine = await ownFiles(db, userId, ids);
+  if (!mine.length) return;
+  await db.insert(messageFiles).values(mine.map((f, position) => ({ messageId, fileId: f.id, position })));
+}
+
+/** The files attached to each of these messages, in order (no bytes): what a page shows. */
+export async function attachmentsOf(db: Db, messageIds: string[]): Promise<Map<string, FileInfo[]>> {
+  const found = new Map<string, FileInfo[]>();
+  if (!messageIds.length) return found;
+  const rows = await db
+    .select({ messageId: messageFiles.messageId, ...info })
+    .from(messageFiles)
+    .innerJoin(files, eq(files.id, messageFiles.fileId))
+    .where(inArray(messageFiles.messageId, messageIds))
+    .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
+  for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
+  return found;
+}
+
+/** The same with their bytes: what a request to the model sends. */
+export async function attachedFiles(db: Db, messageIds: string[]): Promise<Map<string, AttachedFile[]>> {
+  const found = new Map<string, AttachedFile[]>();
+  if (!messageIds.length) return found;
+  const rows = await db
+    .select({ messageId: messageFiles.messageId, ...info, bytes: files.bytes })
+    .from(messageFiles)
+    .innerJoin(files, eq(files.id, messageFiles.fileId))
+    .where(inArray(messageFiles.messageId, messageIds))
+    .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
+  for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
+  return found;
+}

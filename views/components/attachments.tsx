@@ -1,0 +1,44 @@
+import type { FileInfo } from "../../src/files/types.ts";
+import { fileSize } from "../../src/limits.ts";
+
+/**
+ * A sent message's files: images as thumbnails that open the full image, other files as links
+ * that download them. Every file is served by /files/<id> to its owner alone.
+ */
+export function MessageAttachments({ files }: { files: FileInfo[] }): JSX.Element {
+  if (!files.length) return "";
+  return (
+    <ul data-attachments class="mb-1 flex flex-wrap justify-end gap-2" aria-label="Attachments">
+      {files.map((file) =>
+        file.type.startsWith("image/") ? (
+          <li>
+            <a href={`/files/${file.id}`} target="_blank" rel="noopener" class="block" title={file.name}>
+              <img
+                src={`/files/${file.id}`}
+                alt={file.name}
+                loading="lazy"
+                class="h-28 max-w-56 rounded-xl border border-zinc-200 object-cover dark:border-zinc-700"
+              />
+            </a>
+          </li>
+        ) : (
+          <li>
+            <a
+              href={`/files/${file.id}`}
+              download={file.name}
+              class="flex max-w-64 items-center gap-2 rounded-xl border border-zinc-200 bg-white px-3 py-2 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800"
+            >
+              <span aria-hidden="true" class="font-mono text-xs text-zinc-500">
+                {file.type === "application/pdf" ? "PDF" : "TXT"}
+              </span>
+              <span class="min-w-0 truncate" safe>
+                {file.name}
+              </span>
+              <span class="shrink-0 text-xs text-zinc-500">{fileSize(file.size)}</span>
+            </a>
+          </li>
+        ),
+      )}
+    </ul>
+  );
+}
