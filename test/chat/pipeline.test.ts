@@ -3,9 +3,11 @@ import {
   branchHistory,
   compose,
   type Draft,
+  fitImages,
   fitToModel,
   STEPS,
   type Step,
+  withAttachments,
   withInstructions,
   withParams,
 } from "../../src/chat/pipeline.ts";
@@ -49,25 +51,99 @@ describe("branchHistory", () => {
       turn(9, "user", "fifth"),
     ];
     expect(branchHistory(draft(history)).messages).toEqual([
-      { role: "user", content: "first" },
-      { role: "assistant", content: "a complete answer" },
-      { role: "user", content: "second" },
-      { role: "assistant", content: "a stopped answer" },
-      { role: "user", content: "third" },
-      { role: "user", content: "fourth" },
-      { role: "user", content: "fifth" },
+      { role: "user", content: "first", messageId: "00000001" },
+      { role: "assistant", content: "a complete answer", messageId: "00000002" },
+      { role: "user", content: "second", messageId: "00000003" },
+      { role: "assistant", content: "a stopped answer", messageId: "00000004" },
+      { role: "user", content: "third", messageId: "00000005" },
+      { role: "user", content: "fourth", messageId: "00000007" },
+      { role: "user", content: "fifth", messageId: "00000009" },
     ]);
   });
 
   test("stops at the answer being written: a regenerated answer is not sent its own older sibling's words", () => {
     const history = [turn(1, "user", "question"), turn(2, "assistant", "old answer")];
     const fresh = { ...answer(2), id: "00000002" };
-    expect(branchHistory(draft(history, { answer: fresh })).messages).toEqual([{ role: "user", content: "question" }]);
+    expect(branchHistory(draft(history, { answer: fresh })).messages).toEqual([
+      { role: "user", content: "question", messageId: "00000001" },
+    ]);
   });
 
   test("leaves out empty messages", () => {
     const history = [turn(1, "user", "q"), turn(2, "assistant", "", "stopped"), turn(3, "user", "again")];
     expect(branchHistory(draft(history)).messages.map((m) => m.content)).toEqual(["q", "again"]);
+  });
+});
+
+describe("withAttachments", () => {
+  const image = { id: "f1", name: "a.png", size: 3, type: "image/png" as const, bytes: new Uint8Array([1, 2, 3]) };
+  const paper = { id: "f2", name: "b.pdf", size: 2, type: "application/pdf" as const, bytes: new Uint8Array([4, 5]) };
+  const notes = {
+    id: "f3",
+    name: "c.txt",
+    size: 5,
+    type: "text/plain" as const,
+    bytes: new TextEncoder().encode("hi ``"),
+  };
+  const history = [turn(1, "user", "look"), turn(2, "assistant", "ok"), turn(3, "user", "again")];
+  const files = new Map([["00000001", [image, paper, notes]]]);
+
+  test("puts each message's files after its text: images as data URLs, PDFs as files, text inline under its name", () => {
+    const d = withAttachments(
+      branchHistory(draft(history, { files, model: model({ inputModalities: ["text", "image"] }) })),
+    );
+    expect(d.messages[0]!.content).toEqual([
+      { type: "text", text: "look" },
+      { type: "text", text: "Attached image “a.png”:" },
+      { type: "image_url", image_url: { url: "data:image/png;base64,AQID" } },
+      { type: "file", file: { filename: "b.pdf", file_data: "data:application/pdf;base64,BAU=" } },
+      { type: "text", text: "Attached file “c.txt”:\n```\nhi ``\n```" },
+    ]);
+    expect(d.messages.slice(1).map((m) => m.content)).toEqual(["ok", "again"]);
+    expect(d.notices).toEqual([]);
+  });
+
+  test("for a model that cannot see images, says where each was and tells the person", () => {
+    const d = withAttachments(
+      branchHistory(draft(history, { files, model: model({ name: "Words", inputModalities: ["text"] }) })),
+    );
+    expect(d.messages[0]!.content).toContainEqual({
+      type: "text",
+      text: "(The image “a.png” was attached here; this model cannot see images.)",
+    });
+    expect(JSON.stringify(d.messages)).not.toContain("image_url");
+    expect(d.notices).toEqual(["Words cannot see images: 1 image was left out of this answer's request."]);
+  });
+
+  test("sends images when the model's reading is unknown", () => {
+    const d = withAttachments(branchHistory(draft(history, { files })));
+    expect(JSON.stringify(d.messages)).toContain("image_url");
+  });
+});
+
+describe("fitImages", () => {
+  const picture = { type: "image_url" as const, image_url: { url: "data:image/png;base64,AAAA" } };
+  const turns = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      role: "user" as const,
+      content: [{ type: "text" as const, text: `turn ${i}` }, picture],
+    }));
+
+  test("leaves out the oldest images first while the request is over the context, never the newest message's", () => {
+    // Four images of 1,600 tokens each; the budget (8,000 less 2,000 for the answer) holds three.
+    const d = fitImages(draft([], { messages: turns(4), model: model({ name: "Small", contextLength: 8000 }) }));
+    const kept = d.messages.map((m) => JSON.stringify(m.content).includes("image_url"));
+    expect(kept).toEqual([false, true, true, true]);
+    expect(d.messages[0]!.content).toContainEqual({ type: "text", text: "turn 0" });
+    expect(d.notices).toEqual([
+      "This conversation is long for Small: 1 older image was left out of this answer's request.",
+    ]);
+  });
+
+  test("changes nothing when the request fits, or the context is unknown", () => {
+    const messages = turns(4);
+    expect(fitImages(draft([], { messages, model: model({ contextLength: 200000 }) })).messages).toEqual(messages);
+    expect(fitImages(draft([], { messages })).notices).toEqual([]);
   });
 });
 
@@ -152,7 +228,7 @@ describe("the steps together", () => {
     // The prompt was added before fitting, so the fit counted it and kept it.
     expect(d.messages).toEqual([
       { role: "system", content: "Be brief." },
-      { role: "user", content: "now?" },
+      { role: "user", content: "now?", messageId: "00000003" },
     ]);
     expect(d.params).toEqual({ temperature: 1 });
   });
