@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { chats, messages } from "../../src/db/schema.ts";
+import { chats, files, messages } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
@@ -150,5 +150,25 @@ eachDriver("attachments in a conversation", (t) => {
       { type: "text", text: "(The image “plan.png” was attached here; this model cannot see images.)" },
     ]);
     expect(all.join("")).toContain("Fake Words cannot see images: 1 image was left out of this answer");
+  });
+
+  test("deleting a chat deletes its files, but not one another chat holds, nor an upload not sent yet", async () => {
+    const [only, shared, pending] = await store(server, [
+      file(png(2, 2, 11), "only-here.png"),
+      file(png(2, 2, 12), "in-both.png"),
+      file(png(2, 2, 13), "not-sent.png"),
+    ]);
+    const doomed = await newChat("fake/vision");
+    const kept = await newChat("fake/vision");
+    await send(doomed.id, "two files", [only!.id, shared!.id]);
+    await send(kept.id, "one file", [shared!.id]);
+    const res = await server.fetch(`/chats/${doomed.id}`, { method: "DELETE", headers: { "HX-Request": "true" } });
+    expect(res.status).toBeLessThan(400);
+    const left = (await t.database.db.select({ id: files.id }).from(files)).map((f) => f.id);
+    expect(left).not.toContain(only!.id);
+    expect(left).toContain(shared!.id);
+    expect(left).toContain(pending!.id);
+    expect((await server.fetch(`/files/${only!.id}`)).status).toBe(404);
+    expect((await server.fetch(`/files/${shared!.id}`)).status).toBe(200);
   });
 });
