@@ -74,11 +74,14 @@ async function uploads(request: Request): Promise<Upload[]> {
   return (
     form
       .getAll("file")
+      .filter((v): v is File => v instanceof File)
+      // Bun gives a part sent with `filename=""` no name at all.
+      .map((f) => ({ name: (f.name as string | undefined) ?? "", data: f }))
       // A form whose file input was left empty sends one nameless, empty part: no file.
-      .filter((v): v is File => v instanceof File && !(v.name === "" && v.size === 0))
+      .filter((f) => f.name !== "" || f.data.size > 0)
       // Browsers send a quote in a file name as %22 (HTML's form encoding; a % itself is sent
       // as it is, so this one decoding is a guess, right for names with quotes, the common case).
-      .map((f) => ({ name: f.name.replaceAll("%22", '"'), data: f }))
+      .map((f) => ({ ...f, name: f.name.replaceAll("%22", '"') }))
   );
 }
 
