@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { StorageUse } from "../../views/components/storage.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
 import type { StoredFile } from "../db/schema.ts";
@@ -40,6 +41,9 @@ export function fileRoutes(files: FileService, auth: AuthService) {
       },
       // Read by the handler, after the sign-in and same-origin checks: nobody's upload is parsed.
       { parse: "none" },
+    )
+    .get("/account/files", async ({ me }) =>
+      StorageUse({ used: await files.storageUsed(me!.user.id), limit: files.limits.perPerson }),
     )
     .get("/files/:id", async ({ me, params, request, status }) => {
       const file = await files.get(me!.user.id, params.id);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { chats, files, messages } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
+import { fileSize } from "../../src/limits.ts";
 import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
@@ -170,5 +171,16 @@ eachDriver("attachments in a conversation", (t) => {
     expect(left).toContain(pending!.id);
     expect((await server.fetch(`/files/${only!.id}`)).status).toBe(404);
     expect((await server.fetch(`/files/${shared!.id}`)).status).toBe(200);
+  });
+
+  test("the account page says how much of their file storage a person uses, and only theirs", async () => {
+    const carol = await server.signUp(`carol-${t.driver}`);
+    const empty = await (await carol.fetch("/account/files")).text();
+    expect(empty).toContain("Your files take <strong>0 bytes</strong> of the <strong>1 GB</strong>");
+    const picture = png(40, 30, 21);
+    await store(carol, [file(picture, "a.png"), file(text("x".repeat(2048)), "b.txt")]);
+    const used = await (await carol.fetch("/account/files")).text();
+    expect(used).toContain(`Your files take <strong>${fileSize(picture.length + 2048)}</strong>`);
+    expect(await (await carol.fetch("/account")).text()).toContain('hx-get="/account/files"');
   });
 });
