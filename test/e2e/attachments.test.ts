@@ -223,8 +223,11 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
         ".ts",
       ]),
     );
-    await input.focus();
+    // Reached by keyboard (just before the message box), and its label shows the focus.
+    await box(page).focus();
+    await page.keyboard.press("Shift+Tab");
     expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await input.evaluate((el) => getComputedStyle(el.closest("label")!).boxShadow)).not.toBe("none");
     expect(await page.getByRole("list", { name: "Attached files" }).getAttribute("aria-live")).toBe("polite");
 
     await watchProgress(page);
