@@ -352,7 +352,11 @@
   // Dropping files on the composer attaches them; dropped anywhere else they do nothing (the
   // browser would otherwise leave the chat to show the file).
   const dropZone = (event) => (event.target instanceof Element ? event.target.closest("[data-drop-files]") : null);
-  const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  // Only on pages with a composer, and never in the way of another file input (the import form's).
+  const carriesFiles = (event) =>
+    [...(event.dataTransfer?.types ?? [])].includes("Files") &&
+    !!document.querySelector("[data-drop-files]") &&
+    !(event.target instanceof HTMLInputElement && event.target.type === "file");
   const highlight = (zone) => {
     for (const el of document.querySelectorAll("[data-drop-files][data-dragging]")) {
       if (el !== zone) delete el.dataset.dragging;

@@ -407,6 +407,23 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     expect(problems).toEqual([]);
   });
 
+  test("where there is no composer (the account page's import form), dragged files are left to the browser", async () => {
+    const { page, problems } = await open();
+    await page.goto(`${server.url}/account`);
+    const prevented = await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["{}"], "export.json", { type: "application/json" }));
+      const input = document.getElementById("import-file")!;
+      return ["dragover", "drop"].map((type) => {
+        const event = new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true });
+        input.dispatchEvent(event);
+        return event.defaultPrevented;
+      });
+    });
+    expect(prevented).toEqual([false, false]);
+    expect(problems).toEqual([]);
+  });
+
   test("a file the server refuses shows its sentence and carries no id", async () => {
     const { page, problems } = await open();
     await page.goto(server.url);
