@@ -339,6 +339,18 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     expect(await formAttachments(page)).toEqual([]);
     expect(await box(page).inputValue()).toBe("");
     await completeAnswers(page).nth(1).waitFor();
+    // The message shows its files: the image as a thumbnail that loads, the others as downloads.
+    const message = page.locator('article[data-role="user"]', { hasText: "read these" });
+    const thumbnail = message.locator(`img[src="/files/${chips[0]!.id}"]`);
+    await page.waitForFunction((id) => {
+      const img = document.querySelector<HTMLImageElement>(`article[data-role="user"] img[src="/files/${id}"]`);
+      return Boolean(img?.complete && img.naturalWidth > 0);
+    }, chips[0]!.id);
+    expect(await thumbnail.getAttribute("alt")).toBe(chips[0]!.name);
+    for (const chip of chips.slice(1)) {
+      expect(await message.locator(`a[href="/files/${chip.id}"]`).getAttribute("download")).toBe(chip.name);
+    }
+    await shots(page, "attachments-sent");
     expect(problems).toEqual([]);
   });
 
