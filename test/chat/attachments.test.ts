@@ -176,11 +176,11 @@ eachDriver("attachments in a conversation", (t) => {
   test("the account page says how much of their file storage a person uses, and only theirs", async () => {
     const carol = await server.signUp(`carol-${t.driver}`);
     const empty = await (await carol.fetch("/account/files")).text();
-    expect(empty).toContain("Your files take <strong>0 bytes</strong> of the <strong>1 GB</strong>");
+    expect(empty).toContain("Your files take 0 bytes of the 1 GB you may keep (0%).");
     const picture = png(40, 30, 21);
     await store(carol, [file(picture, "a.png"), file(text("x".repeat(2048)), "b.txt")]);
     const used = await (await carol.fetch("/account/files")).text();
-    expect(used).toContain(`Your files take <strong>${fileSize(picture.length + 2048)}</strong>`);
+    expect(used).toContain(`Your files take ${fileSize(picture.length + 2048)} of the 1 GB`);
     expect(await (await carol.fetch("/account")).text()).toContain('hx-get="/account/files"');
   });
 });

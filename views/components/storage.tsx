@@ -5,9 +5,8 @@ export function StorageUse({ used, limit }: { used: number; limit: number }): JS
   const percent = limit > 0 ? Math.min(100, Math.round((used / limit) * 100)) : 0;
   return (
     <div id="storage-use" class="flex flex-col gap-2 text-sm">
-      <p>
-        Your files take <strong>{fileSize(used)}</strong> of the <strong>{fileSize(limit)}</strong> you may keep (
-        {String(percent)}%). Deleting a chat deletes its files.
+      <p safe>
+        {`Your files take ${fileSize(used)} of the ${fileSize(limit)} you may keep (${percent}%). Deleting a chat deletes its files.`}
       </p>
       <meter
         min="0"
