@@ -34,6 +34,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
       outage: isUnavailable,
       retrying: retryingNotice,
+      // Not kept yet.
+      image: () => {},
     },
     log,
     opts.timing,
