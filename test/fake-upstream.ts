@@ -44,8 +44,8 @@ export type Script = {
   /**
    * Images in the answer, each in a chunk of its own as OpenRouter streams them:
    * `delta.images: [{type: "image_url", image_url: {url: "data:image/png;base64,..."}, index}]`.
-   * An entry is a PNG's base64, sent as its data URL; one that starts with `data:` (or is not a
-   * string: a malformed entry) is sent as it is.
+   * An entry of base64 alone is a PNG's, sent as its data URL; any other entry (a whole `data:`
+   * URL, a malformed one, one that is not a string) is sent as it is.
    */
   images?: unknown[];
   /** Before which token the images are sent; after the text by default. */
@@ -237,7 +237,7 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
       const images = (script.images ?? []).map((image, index) => ({
         type: "image_url",
         image_url: {
-          url: typeof image === "string" && !image.startsWith("data:") ? `data:image/png;base64,${image}` : image,
+          url: typeof image === "string" && /^[A-Za-z0-9+/]+=*$/.test(image) ? `data:image/png;base64,${image}` : image,
         },
         index,
       }));
