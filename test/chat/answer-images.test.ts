@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { and, eq } from "drizzle-orm";
+import { randomBytes } from "node:crypto";
+import { and, eq, inArray } from "drizzle-orm";
 import { chats, files, messageFiles, messages } from "../../src/db/schema.ts";
 import { imageOutput } from "../../src/llm/openrouter.ts";
 import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
@@ -48,7 +49,7 @@ eachDriver("images in answers", (t) => {
   let server: TestServer;
   let bob: Person;
   beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
+    server = await startTestServer(t, fakeEnv(fake, { MAX_FILES_PER_MESSAGE: "4", STORAGE_PER_PERSON_MB: "1" }));
     bob = await server.signUp("bob");
   });
   afterAll(() => server.stop());
@@ -162,6 +163,47 @@ eachDriver("images in answers", (t) => {
     expect(status.split("The model sent an image that is not a base64 data URL; it was left out.").length - 1).toBe(2);
     const [answer] = await t.database.db.select().from(messages).where(eq(messages.id, id));
     expect(answer!.status).toBe("complete");
+    await ws.close();
+  });
+
+  test("at most MAX_FILES_PER_MESSAGE images of an answer are kept; the others are left out with a sentence", async () => {
+    const chat = await newChat();
+    const ws = await tab(chat.id);
+    const pictures = [1, 2, 3, 4, 5, 6].map((n) => png(3, 3, 50 + n));
+    fake.queue({ text: "Six.", images: pictures.map(base64) });
+    const { id, done, seen } = await ask(ws, { action: "send", chat: chat.id, content: "Six please" });
+    const links = await linksOf(id);
+    expect(links.map((l) => l.position)).toEqual([0, 1, 2, 3]);
+    const kept = await t.database.db
+      .select()
+      .from(files)
+      .where(
+        inArray(
+          files.id,
+          links.map((l) => l.fileId),
+        ),
+      );
+    const byId = new Map(kept.map((f) => [f.id, f]));
+    expect(links.map((l) => hex(byId.get(l.fileId)!.bytes))).toEqual(pictures.slice(0, 4).map(hex));
+    for (const l of links) expect(done[0]).toContain(imgOf(l.fileId));
+    const status = seen[0]!.filter((m) => m.includes('id="composer-status"')).at(-1)!;
+    expect(status).toContain("The model sent more than 4 images; the others were left out.");
+    await ws.close();
+  });
+
+  test("an image that would take the person past their storage limit is not kept, with the limit's sentence", async () => {
+    // A PNG's signature and header, then 1.1 MB: more than the 1 MB this server allows a person.
+    const large = Buffer.concat([png(2, 2, 61), randomBytes(1.1 * 1024 * 1024)]);
+    const before = (await storedFiles(t, server)).length;
+    const chat = await newChat();
+    const ws = await tab(chat.id);
+    fake.queue({ text: "Big one.", images: [base64(large)] });
+    const { id, done, seen } = await ask(ws, { action: "send", chat: chat.id, content: "Large" });
+    expect(done[0]).toContain('data-status="complete"');
+    expect(await linksOf(id)).toEqual([]);
+    expect((await storedFiles(t, server)).length).toBe(before);
+    const status = seen[0]!.filter((m) => m.includes('id="composer-status"')).at(-1)!;
+    expect(status).toContain("An image from the model was not kept. Your files may take at most 1 MB;");
     await ws.close();
   });
 
