@@ -34,7 +34,9 @@ export function MessageAttachments({ files }: { files: FileInfo[] }): JSX.Elemen
               <span class="min-w-0 truncate" safe>
                 {file.name}
               </span>
-              <span class="shrink-0 text-xs text-zinc-500">{fileSize(file.size)}</span>
+              <span class="shrink-0 text-xs text-zinc-500" safe>
+                {fileSize(file.size)}
+              </span>
             </a>
           </li>
         ),
