@@ -3,7 +3,8 @@
  * (`data:` chunks, `: OPENROUTER PROCESSING` comments, a final usage chunk, `data: [DONE]`),
  * non-streaming completions, `GET /models`, and `{error:{code,message,metadata}}` bodies. Each
  * request can be scripted: delay the first token, pace tokens, fail with a status, fail or stall
- * mid-stream, drop the connection. It records requests and client disconnects.
+ * mid-stream, drop the connection, send images as an image-output model does (`delta.images`).
+ * It records requests and client disconnects.
  *
  * Run it alone with `bun run fake-upstream` and point OPENROUTER_BASE_URL at it to try Parley
  * offline.
@@ -40,6 +41,15 @@ export type Script = {
   finishReason?: "stop" | "length" | "content_filter";
   /** The usage the last chunk reports, in place of 12 prompt tokens (4 of them cached) costing $0.000123. */
   usage?: { promptTokens: number; cachedTokens: number; cost: number };
+  /**
+   * Images in the answer, each in a chunk of its own as OpenRouter streams them:
+   * `delta.images: [{type: "image_url", image_url: {url: "data:image/png;base64,..."}, index}]`.
+   * An entry of base64 alone is a PNG's, sent as its data URL; any other entry (a whole `data:`
+   * URL, a malformed one, one that is not a string) is sent as it is.
+   */
+  images?: unknown[];
+  /** Before which token the images are sent; after the text by default. */
+  imagesAtToken?: number;
   /**
    * An answer of this many tokens, each "w<microseconds since the epoch> " stamped as it is sent:
    * the load benchmark reads the stamps off the frames it receives to time them.
@@ -224,6 +234,15 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
       const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
 
+      const images = (script.images ?? []).map((image, index) => ({
+        type: "image_url",
+        image_url: {
+          url: typeof image === "string" && /^[A-Za-z0-9+/]+=*$/.test(image) ? `data:image/png;base64,${image}` : image,
+        },
+        index,
+      }));
+      const imagesAt = Math.min(script.imagesAtToken ?? tokens.length, tokens.length);
+
       let closed = false;
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
@@ -241,8 +260,12 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
             send(chunk({ reasoning: thought, content: "" }));
             if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
           }
+          const sendImages = () => {
+            for (const image of images) send(chunk({ role: "assistant", content: "", images: [image] }));
+          };
           for (let i = 0; i < tokens.length; i++) {
             if (closed) return;
+            if (i === imagesAt) sendImages();
             if (script.errorAfterTokens === i) {
               send(
                 `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, error: { code: 502, message: script.errorMessage ?? "Provider returned error" }, choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] })}\n\n`,
@@ -264,6 +287,7 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
             if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
             if (i % 20 === 19) send(": OPENROUTER PROCESSING\n\n");
           }
+          if (imagesAt === tokens.length) sendImages();
           send(chunk({}, script.finishReason ?? "stop"));
           const { promptTokens, cachedTokens, cost } = script.usage ?? {
             promptTokens: 12,

@@ -7,12 +7,14 @@ import {
   type GenerationTiming,
   type Outcome,
 } from "../llm/generations.ts";
+import { createAnswerImages } from "./answer-images.ts";
 import { type PeerEvent, retryingNotice, topics } from "./broadcast.ts";
 import { type ChatCore, WRITE_DEADLINE_MS } from "./core.ts";
 import { END_UNSAVED } from "./errors.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { Mirrors } from "./mirrors.ts";
 import * as answersRepo from "./repos/answers.ts";
+import { attachmentsOf } from "./repos/attachments.ts";
 import { chatWithTotals } from "./repos/chats.ts";
 import { getMessage } from "./repos/messages.ts";
 import { nameChat } from "./titles.ts";
@@ -24,6 +26,9 @@ import { nameChat } from "./titles.ts";
  */
 export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming; metrics?: GenerationMetrics }) {
   const { database, db, bus, broadcast, locks, sidebar, log } = core;
+  const images = createAnswerImages(core);
+  /** An answer's images, as stored. */
+  const imagesOf = async (messageId: string) => (await attachmentsOf(db, [messageId])).get(messageId);
 
   const generations: Generations = new Generations(
     core.upstream,
@@ -34,6 +39,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
       outage: isUnavailable,
       retrying: retryingNotice,
+      image: (g, url) => images.add(g, url),
     },
     log,
     opts.timing,
@@ -51,6 +57,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   /** Saves an answer's end and shows it; run again as a whole when it fails, so each step may repeat. */
   async function endAnswer(g: Generation, outcome: Outcome) {
     const safeHtml = renderMarkdown(g.md.text);
+    // Every image that arrived is kept (or left out) before the answer is shown whole.
+    const withImages = await images.settled(g);
     const firstAnswer = await locks.run(g.chatId, async () => {
       const finishing = answersRepo.finishMessage(db, g.messageId, {
         status: outcome.status,
@@ -68,7 +76,10 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       const found = await withDeadline(chatWithTotals(db, g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
       generations.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile
-      broadcast.answerFinished(found.chat, message, safeHtml, found.totals, g.endFailures > 0);
+      const attachments = withImages
+        ? await withDeadline(imagesOf(message.id), WRITE_DEADLINE_MS, "reading an answer's images")
+        : undefined;
+      broadcast.answerFinished(found.chat, message, safeHtml, found.totals, g.endFailures > 0, attachments);
       sidebar.refresh(found.chat.userId);
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
@@ -105,7 +116,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         const found = ended && (await chatWithTotals(db, m.chatId));
         if (!ended || !found) return; // another process ended it first, or the chat is gone
         log.warn("answer abandoned by its writer marked interrupted", { messageId: m.id });
-        broadcast.answerFinished(found.chat, ended, safeHtml, found.totals);
+        broadcast.answerFinished(found.chat, ended, safeHtml, found.totals, false, await imagesOf(m.id));
         sidebar.refresh(found.chat.userId);
       });
     }

@@ -1,3 +1,4 @@
+import { AnswerImages } from "../../views/components/attachments.tsx";
 import { SettingsSummary } from "../../views/components/chat-settings.tsx";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle, RetryingNotice } from "../../views/components/message.tsx";
@@ -161,12 +162,24 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
       ]);
     },
 
-    /** `clearStatus`: the composer said the end was not saved yet; now it is. */
-    answerFinished(chat: Chat, message: Message, safeHtml: string, totals: Totals, clearStatus = false) {
+    /** An answer's images as they stand, while it is written: each new one shows in every tab. */
+    answerImages(chatId: string, messageId: string, files: FileInfo[]) {
+      toChat(chatId, [AnswerImages({ messageId, files, oob: true })]);
+    },
+
+    /** `clearStatus`: the composer said the end was not saved yet; now it is. `attachments`: the answer's images. */
+    answerFinished(
+      chat: Chat,
+      message: Message,
+      safeHtml: string,
+      totals: Totals,
+      clearStatus = false,
+      attachments?: FileInfo[],
+    ) {
       toChat(
         chat.id,
         [
-          MessageArticle({ message, safeHtml, oob: true }),
+          MessageArticle({ message, safeHtml, attachments, oob: true }),
           ComposerControls({ chatId: chat.id, oob: true }),
           ChatUsage({ totals, oob: true }),
           clearStatus ? ComposerStatus({ oob: true }) : "",

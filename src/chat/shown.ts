@@ -28,17 +28,13 @@ export class Shown {
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }
 
-  /** Shown messages with their place among siblings (‹ 2 / 3 ›) and their files, for those that have any. */
+  /**
+   * Shown messages with their place among siblings (‹ 2 / 3 ›) and their files, for those that
+   * have any: a person's attachments, an answer's images (so far, for one being written).
+   */
   async withSiblings(chatId: string, rows: Message[]): Promise<(message: Message) => ShownMessage> {
-    const asked = rows.filter((m) => m.role === "user").map((m) => m.id);
-    const [siblings, attachments] = await Promise.all([
-      siblingsOf(
-        this.db,
-        chatId,
-        rows.map((m) => m.id),
-      ),
-      attachmentsOf(this.db, asked),
-    ]);
+    const ids = rows.map((m) => m.id);
+    const [siblings, attachments] = await Promise.all([siblingsOf(this.db, chatId, ids), attachmentsOf(this.db, ids)]);
     return (message) => ({
       ...this.one(message),
       siblings: siblings.get(message.id),

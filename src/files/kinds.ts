@@ -35,6 +35,11 @@ const SIGNATURES: [FileType, (b: Uint8Array) => boolean][] = [
   ["image/webp", (b) => at(b, 0, ascii("RIFF")) && at(b, 8, ascii("WEBPVP8"))],
 ];
 
+/** The raster image type of these bytes (PNG, JPEG, WebP, GIF, by their signature), if they are one. */
+export function imageType(bytes: Uint8Array): FileType | undefined {
+  return SIGNATURES.find(([, matches]) => matches(bytes))?.[0];
+}
+
 /** Names that promise an image or a PDF: the bytes must keep that promise, or the file is refused. */
 const PROMISES: Record<string, "image" | "pdf"> = {
   png: "image",
@@ -72,7 +77,7 @@ function endsLikePdf(bytes: Uint8Array): boolean {
 export function fileType(bytes: Uint8Array, name: string): FileType {
   if (bytes.length === 0) throw new FileError(`“${name}” is empty (0 bytes).`);
   const promise = PROMISES[name.split(".").pop()!.toLowerCase()];
-  const image = SIGNATURES.find(([, matches]) => matches(bytes))?.[0];
+  const image = imageType(bytes);
   if (image) {
     if (promise === "pdf") throw new FileError(`“${name}” is not a PDF: it is an image.`);
     return image;

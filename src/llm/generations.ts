@@ -80,6 +80,11 @@ export type GenerationHooks = {
   outage(err: unknown): boolean;
   /** The tail's HTML while waiting to retry. */
   retrying(event: Extract<StreamEvent, { type: "retrying" }>): string;
+  /**
+   * An image arrived in the answer (its URL as the model sent it): kept in the background, in
+   * order; `end` is called only after this returned, and is the one to wait for what it started.
+   */
+  image(g: Generation, url: string): void;
 };
 
 /** How often an end the database refuses for a reason other than an outage is tried. */
@@ -265,7 +270,8 @@ export class Generations {
         } else if (event.type === "retrying") {
           // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
           this.hooks.frame(g, g.notice(this.hooks.retrying(event)));
-        } else if (event.type === "usage") outcome.usage = event.usage;
+        } else if (event.type === "image") this.hooks.image(g, event.url);
+        else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }
     } catch (err) {

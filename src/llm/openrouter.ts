@@ -1,5 +1,6 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import { type Config, publicUrl } from "../config.ts";
+import { type ChunkEvent, chunkEvents, type Usage } from "./chunks.ts";
 import { completionChunks } from "./sse.ts";
 import { upstreamFetch } from "./transport.ts";
 
@@ -16,21 +17,12 @@ export type ChatTurn = { role: "system" | "user" | "assistant"; content: string 
 /** A message of text alone (a title's request). */
 export type TextTurn = ChatTurn & { content: string };
 
-export type Usage = {
-  promptTokens: number;
-  completionTokens: number;
-  reasoningTokens: number | null;
-  cachedTokens: number | null;
-  cost: number | null;
-};
+export type { Usage };
 
-/** What one streamed answer yields: maybe retries first, then text and reasoning, usage, its end. */
+/** What one streamed answer yields: maybe retries first, then text, reasoning and images, usage, its end. */
 export type StreamEvent =
   | { type: "retrying"; attempt: number; attempts: number; delayMs: number; reason: string }
-  | { type: "delta"; content: string }
-  | { type: "reasoning"; content: string }
-  | { type: "usage"; usage: Usage }
-  | { type: "finish"; reason: string };
+  | Exclude<ChunkEvent, { type: "failed" }>;
 
 export type Model = {
   id: string;
@@ -56,7 +48,16 @@ export type AnswerParams = {
   reasoningEffort?: "low" | "medium" | "high";
   /** How OpenRouter reads PDFs in the request (its file-parser plugin); only sent when one is attached. */
   pdfEngine?: PdfEngine;
+  /** What the answer may hold: `["image", "text"]` asks an image-output model for pictures (see imageOutput). */
+  modalities?: Modality[];
 };
+
+export type Modality = "image" | "text";
+
+/** The parameters that ask a model for images in its answer, when its output modalities include images. */
+export function imageOutput(model: Pick<Model, "outputModalities"> | undefined): Pick<AnswerParams, "modalities"> {
+  return model?.outputModalities?.includes("image") ? { modalities: ["image", "text"] } : {};
+}
 
 /** OpenRouter's PDF engines: text extraction (free), OCR (paid per page), or the model's own reading. */
 export const PDF_ENGINES = ["cloudflare-ai", "mistral-ocr", "native"] as const;
@@ -193,24 +194,16 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
         let finished = false;
         try {
           for await (const chunk of stream) {
-            const choice = chunk.choices[0];
-            const delta = choice?.delta as { content?: string | null; reasoning?: string | null } | undefined;
-            // Postgres text cannot hold NUL; a model that emits one must not make its answer unsavable.
-            if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning.replaceAll("\0", "") };
-            if (delta?.content) yield { type: "delta", content: delta.content.replaceAll("\0", "") };
-            if (choice?.finish_reason) {
-              finished = true;
-              // OpenRouter's own finish reason, outside the OpenAI type.
-              if ((choice.finish_reason as string) === "error") {
-                const reason = (chunk as { error?: { message?: unknown } }).error?.message;
+            for (const event of chunkEvents(chunk)) {
+              if (event.type === "failed") {
                 throw new UpstreamError(
-                  `The model's provider failed mid-answer${typeof reason === "string" && reason ? `: ${reason.slice(0, 300)}` : "."}`,
+                  `The model's provider failed mid-answer${event.reason ? `: ${event.reason.slice(0, 300)}` : "."}`,
                   "midstream",
                 );
               }
-              yield { type: "finish", reason: choice.finish_reason };
+              if (event.type === "finish") finished = true;
+              yield event;
             }
-            if (chunk.usage) yield { type: "usage", usage: toUsage(chunk.usage) };
           }
         } catch (err) {
           if (signal.aborted) return;
@@ -265,8 +258,10 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
 const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : undefined);
 
 /** The request's fields for the parameters that are set, in OpenRouter's names. */
-function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine }: AnswerParams) {
+function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine, modalities }: AnswerParams) {
   return {
+    // OpenRouter's output modalities, outside the OpenAI request type (whose `modalities` is "text" | "audio").
+    ...(modalities === undefined ? {} : ({ modalities } as object)),
     // OpenRouter's plugins, outside the OpenAI request type.
     ...(pdfEngine === undefined ? {} : ({ plugins: [{ id: "file-parser", pdf: { engine: pdfEngine } }] } as object)),
     ...(temperature === undefined ? {} : { temperature }),
@@ -279,17 +274,6 @@ function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine }: A
 function perMillion(perToken: string | undefined): number | null {
   const value = Number(perToken);
   return perToken === undefined || !Number.isFinite(value) || value < 0 ? null : value * 1_000_000;
-}
-
-type RawUsage = OpenAI.CompletionUsage & { cost?: number };
-function toUsage(raw: RawUsage): Usage {
-  return {
-    promptTokens: raw.prompt_tokens,
-    completionTokens: raw.completion_tokens,
-    reasoningTokens: raw.completion_tokens_details?.reasoning_tokens ?? null,
-    cachedTokens: raw.prompt_tokens_details?.cached_tokens ?? null,
-    cost: raw.cost ?? null,
-  };
 }
 
 /**

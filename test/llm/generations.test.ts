@@ -35,6 +35,7 @@ function answerEndingAfter(failures: unknown[]) {
     endDelayed: (g) => delayed.push(g),
     outage: isUnavailable,
     retrying: () => "",
+    image() {},
   };
   const generations = new Generations(upstream, hooks, silentLogger, {
     frameMs: 10,

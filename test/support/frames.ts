@@ -5,7 +5,10 @@
  */
 export function rebuildAnswer(id: string, base: string, frames: string[]): { html: string; appended: number } {
   const blocks = [new RegExp(`<div id="msg-${id}-blocks">([\\s\\S]*?)</div><div id="msg-${id}-tail">`).exec(base)![1]!];
-  let tail = new RegExp(`<div id="msg-${id}-tail">([\\s\\S]*?)</div></div><footer`).exec(base)![1]!;
+  // An answer being written has a place for its images after its words (empty until one arrives).
+  let tail = new RegExp(
+    `<div id="msg-${id}-tail">([\\s\\S]*?)</div></div>(?:<div id="msg-${id}-images"[^>]*>[\\s\\S]*?</div>)?<footer`,
+  ).exec(base)![1]!;
   let appended = 0;
   for (const frame of frames) {
     const added = new RegExp(

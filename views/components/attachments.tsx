@@ -44,3 +44,38 @@ export function MessageAttachments({ files }: { files: FileInfo[] }): JSX.Elemen
     </ul>
   );
 }
+
+/**
+ * An answer's images, under its words, each opening the full image. While the answer is written
+ * the place is there even empty: each image kept replaces it, in every tab.
+ */
+export function AnswerImages({
+  messageId,
+  files,
+  oob,
+}: {
+  messageId: string;
+  files: FileInfo[];
+  oob?: boolean;
+}): JSX.Element {
+  const images = files.filter((file) => file.type.startsWith("image/"));
+  return (
+    <div
+      id={`msg-${messageId}-images`}
+      hx-swap-oob={oob ? "true" : undefined}
+      data-answer-images
+      class="flex flex-wrap gap-2 empty:hidden"
+    >
+      {images.map((file, i) => (
+        <a href={`/files/${file.id}`} target="_blank" rel="noopener" class="block" title={file.name}>
+          <img
+            src={`/files/${file.id}`}
+            alt={`Made by the model (${i + 1} of ${images.length})`}
+            loading="lazy"
+            class="my-2 max-h-[32rem] max-w-full rounded-xl border border-zinc-200 dark:border-zinc-700"
+          />
+        </a>
+      ))}
+    </div>
+  );
+}

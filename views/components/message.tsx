@@ -2,7 +2,7 @@ import type { LiveText, Siblings } from "../../src/chat/types.ts";
 import type { Message } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import type { Frame } from "../../src/llm/live-answer.ts";
-import { MessageAttachments } from "./attachments.tsx";
+import { AnswerImages, MessageAttachments } from "./attachments.tsx";
 
 export type MessageProps = {
   message: Message;
@@ -11,7 +11,7 @@ export type MessageProps = {
   /** Rendered Markdown of a finished answer (sanitized by the renderer). */
   safeHtml?: string;
   live?: LiveText;
-  /** The files sent with it. */
+  /** The files sent with it; an answer's images. */
   attachments?: FileInfo[];
   oob?: boolean;
 };
@@ -41,7 +41,7 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
       data-status={message.status}
       class={user ? "ml-auto max-w-[85%] sm:max-w-[75%]" : "w-full"}
     >
-      {attachments?.length ? <MessageAttachments files={attachments} /> : ""}
+      {user && attachments?.length ? <MessageAttachments files={attachments} /> : ""}
       {user ? (
         <div data-body class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
           {message.content}
@@ -62,6 +62,11 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
             safeBody
           )}
         </div>
+      )}
+      {!user && (message.status === "streaming" || attachments?.length) ? (
+        <AnswerImages messageId={message.id} files={attachments ?? []} />
+      ) : (
+        ""
       )}
       <MessageFooter message={message} siblings={siblings} />
     </article>

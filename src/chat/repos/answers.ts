@@ -2,7 +2,7 @@ import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client.ts";
 import { preparedOnce } from "../../db/prepared.ts";
-import { chats, type Message, type MessageStatus, messages } from "../../db/schema.ts";
+import { chats, type Message, type MessageStatus, messageFiles, messages } from "../../db/schema.ts";
 
 /*
  * Answers being written: their progress and end, and the leases that tell a live writer from
@@ -85,30 +85,33 @@ export async function finishMessage(db: Db, id: string, finish: Finish): Promise
   return message;
 }
 
-/** Empties an answer to write it again. */
-export async function restartMessage(db: Db, id: string, model: string): Promise<Message | undefined> {
-  const [message] = await db
-    .update(messages)
-    .set({
-      // Written long ago: without a fresh lease it would look abandoned at once.
-      leaseUntil: sql`now() + ${LEASE}`,
-      content: "",
-      html: null,
-      reasoning: null,
-      error: null,
-      finishReason: null,
-      reasoningTokens: null,
-      cachedTokens: null,
-      status: "streaming",
-      model,
-      promptTokens: null,
-      completionTokens: null,
-      cost: null,
-      finishedAt: null,
-    })
-    .where(and(eq(messages.id, id), sql`${messages.status} <> 'streaming'`))
-    .returning();
-  return message;
+/** Empties an answer to write it again: its words and the images it had. */
+export function restartMessage(db: Db, id: string, model: string): Promise<Message | undefined> {
+  return db.transaction(async (tx) => {
+    const [message] = await tx
+      .update(messages)
+      .set({
+        // Written long ago: without a fresh lease it would look abandoned at once.
+        leaseUntil: sql`now() + ${LEASE}`,
+        content: "",
+        html: null,
+        reasoning: null,
+        error: null,
+        finishReason: null,
+        reasoningTokens: null,
+        cachedTokens: null,
+        status: "streaming",
+        model,
+        promptTokens: null,
+        completionTokens: null,
+        cost: null,
+        finishedAt: null,
+      })
+      .where(and(eq(messages.id, id), sql`${messages.status} <> 'streaming'`))
+      .returning();
+    if (message) await tx.delete(messageFiles).where(eq(messageFiles.messageId, id));
+    return message;
+  });
 }
 
 /** Every answer marked as being written (on the embedded database, one process writes them all). */

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { files, messageFiles } from "../../db/schema.ts";
 import type { FileInfo } from "../../files/types.ts";
@@ -29,6 +29,12 @@ export async function attach(db: Db, userId: string, messageId: string, ids: str
   const mine = await ownFiles(db, userId, ids);
   if (!mine.length) return;
   await db.insert(messageFiles).values(mine.map((f, position) => ({ messageId, fileId: f.id, position })));
+}
+
+/** Attaches one file after the message's others (an image of an answer, as it arrives). */
+export async function attachNext(db: Db, messageId: string, fileId: string): Promise<void> {
+  const next = sql<number>`(select coalesce(max(${messageFiles.position}) + 1, 0) from ${messageFiles} where ${messageFiles.messageId} = ${messageId})`;
+  await db.insert(messageFiles).values({ messageId, fileId, position: next });
 }
 
 /** The files attached to each of these messages, in order (no bytes): what a page shows. */

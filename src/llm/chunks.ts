@@ -1,0 +1,70 @@
+import type OpenAI from "openai";
+
+/*
+ * What one chunk of OpenRouter's streamed chat completion says, as events: reasoning, text,
+ * images, the finish and the usage. The wire format is OpenAI's, plus OpenRouter's fields:
+ * `delta.reasoning`, `delta.images` (an image-output model's pictures, asked for with
+ * `modalities: ["image", "text"]`), `usage.cost`, and a finish of "error" with the chunk's `error`.
+ */
+
+export type Usage = {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number | null;
+  cachedTokens: number | null;
+  cost: number | null;
+};
+
+/**
+ * What a chunk carries. An image is its `url` as sent: a data URL
+ * (`data:image/png;base64,...`) when well formed; "" when the entry had no URL at all, so that the
+ * image is still accounted for (and the person told it was left out).
+ */
+export type ChunkEvent =
+  | { type: "delta"; content: string }
+  | { type: "reasoning"; content: string }
+  | { type: "image"; url: string }
+  | { type: "usage"; usage: Usage }
+  | { type: "finish"; reason: string }
+  /** The provider failed mid-answer (OpenRouter's finish reason "error"), with its reason when it gave one. */
+  | { type: "failed"; reason: string | undefined };
+
+type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
+/** A delta with OpenRouter's fields, outside the OpenAI type. */
+type Delta = { content?: string | null; reasoning?: string | null; images?: unknown };
+
+/** The events of one chunk, in the order they apply. */
+export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
+  const choice = chunk.choices[0];
+  const delta = choice?.delta as Delta | undefined;
+  // Postgres text cannot hold NUL; a model that emits one must not make its answer unsavable.
+  if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning.replaceAll("\0", "") };
+  if (delta?.content) yield { type: "delta", content: delta.content.replaceAll("\0", "") };
+  if (Array.isArray(delta?.images)) for (const image of delta.images) yield { type: "image", url: imageUrl(image) };
+  if (choice?.finish_reason) {
+    if ((choice.finish_reason as string) === "error") {
+      const reason = (chunk as { error?: { message?: unknown } }).error?.message;
+      yield { type: "failed", reason: typeof reason === "string" && reason ? reason : undefined };
+      return;
+    }
+    yield { type: "finish", reason: choice.finish_reason };
+  }
+  if (chunk.usage) yield { type: "usage", usage: toUsage(chunk.usage) };
+}
+
+/** `{type: "image_url", image_url: {url}}`'s URL; "" for an entry of another shape. */
+function imageUrl(image: unknown): string {
+  const url = (image as { image_url?: { url?: unknown } } | null)?.image_url?.url;
+  return typeof url === "string" ? url : "";
+}
+
+type RawUsage = OpenAI.CompletionUsage & { cost?: number };
+function toUsage(raw: RawUsage): Usage {
+  return {
+    promptTokens: raw.prompt_tokens,
+    completionTokens: raw.completion_tokens,
+    reasoningTokens: raw.completion_tokens_details?.reasoning_tokens ?? null,
+    cachedTokens: raw.prompt_tokens_details?.cached_tokens ?? null,
+    cost: raw.cost ?? null,
+  };
+}
