@@ -1,7 +1,7 @@
 import type { Message } from "../db/schema.ts";
 import { dropOlderImages, fitToContext } from "../llm/context.ts";
 import type { Generations } from "../llm/generations.ts";
-import type { AnswerParams, ChatTurn, ContentPart, Model } from "../llm/openrouter.ts";
+import { type AnswerParams, type ChatTurn, type ContentPart, imageOutput, type Model } from "../llm/openrouter.ts";
 import type { ChatCore } from "./core.ts";
 import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
 import { chatSettings } from "./repos/chats.ts";
@@ -121,9 +121,12 @@ export const fitToModel: Step = (draft) => ({
   messages: fitToContext(draft.messages, draft.model?.contextLength) as DraftTurn[],
 });
 
-/** The chat's parameters that its model takes, and how PDFs are read when the request has one. */
+/**
+ * The chat's parameters that its model takes, pictures asked of a model that draws them, and how
+ * PDFs are read when the request has one.
+ */
 export const withParams: Step = (draft) => {
-  const params = draft.settings ? answerParams(draft.settings, draft.model) : {};
+  const params = { ...(draft.settings ? answerParams(draft.settings, draft.model) : {}), ...imageOutput(draft.model) };
   const hasPdf = draft.messages.some((m) => typeof m.content !== "string" && m.content.some((p) => p.type === "file"));
   return { ...draft, params: hasPdf ? { ...params, pdfEngine: PDF_ENGINE } : params };
 };

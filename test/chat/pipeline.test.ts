@@ -209,6 +209,12 @@ describe("withParams", () => {
     });
   });
 
+  test("asks a model that draws for images as well as words, and no other", () => {
+    const draws = model({ outputModalities: ["image", "text"] });
+    expect(withParams(draft([], { model: draws })).params).toEqual({ modalities: ["image", "text"] });
+    expect(withParams(draft([], { model: model({ outputModalities: ["text"] }) })).params).toEqual({});
+  });
+
   test("sends none for a chat that is gone", () => {
     expect(withParams(draft([], { model: model({}) })).params).toEqual({});
   });
