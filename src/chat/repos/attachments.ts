@@ -38,29 +38,25 @@ export async function attachNext(db: Db, messageId: string, fileId: string): Pro
 }
 
 /** The files attached to each of these messages, in order (no bytes): what a page shows. */
-export async function attachmentsOf(db: Db, messageIds: string[]): Promise<Map<string, FileInfo[]>> {
-  const found = new Map<string, FileInfo[]>();
-  if (!messageIds.length) return found;
-  const rows = await db
-    .select({ messageId: messageFiles.messageId, ...info })
-    .from(messageFiles)
-    .innerJoin(files, eq(files.id, messageFiles.fileId))
-    .where(inArray(messageFiles.messageId, messageIds))
-    .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
-  for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
-  return found;
+export function attachmentsOf(db: Db, messageIds: string[]): Promise<Map<string, FileInfo[]>> {
+  return byMessage(db, messageIds, false);
 }
 
 /** The same with their bytes: what a request to the model sends. */
-export async function attachedFiles(db: Db, messageIds: string[]): Promise<Map<string, AttachedFile[]>> {
+export function attachedFiles(db: Db, messageIds: string[]): Promise<Map<string, AttachedFile[]>> {
+  return byMessage(db, messageIds, true);
+}
+
+/** Each message's files in order; with their bytes only when asked (a page needs none). */
+async function byMessage(db: Db, messageIds: string[], bytes: boolean): Promise<Map<string, AttachedFile[]>> {
   const found = new Map<string, AttachedFile[]>();
   if (!messageIds.length) return found;
-  const rows = await db
-    .select({ messageId: messageFiles.messageId, ...info, bytes: files.bytes })
+  const rows = (await db
+    .select({ messageId: messageFiles.messageId, ...info, ...(bytes ? { bytes: files.bytes } : {}) })
     .from(messageFiles)
     .innerJoin(files, eq(files.id, messageFiles.fileId))
     .where(inArray(messageFiles.messageId, messageIds))
-    .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
+    .orderBy(asc(messageFiles.messageId), asc(messageFiles.position))) as (AttachedFile & { messageId: string })[];
   for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
   return found;
 }
