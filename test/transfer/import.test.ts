@@ -281,7 +281,7 @@ eachDriver("importing chats", (t) => {
       400,
       'The file says its format is "openwebui"',
     ],
-    ["a newer version", parley([], { version: 2 }), 400, "format version 2, from a newer Parley"],
+    ["a newer version", parley([], { version: 3 }), 400, "format version 3, from a newer Parley"],
     ["no version", JSON.stringify({ format: "parley-chats", chats: [] }), 400, "no valid format version"],
     ["chats not a list", parley({ title: "x" }), 400, "The file has no list of chats."],
     ["no chats at all", parley([]), 400, "The file holds no chats."],
