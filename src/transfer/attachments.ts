@@ -3,7 +3,7 @@ import { FileError, fileName, fileType } from "../files/kinds.ts";
 import type { NewFile } from "../files/repo.ts";
 import type { FileLimits } from "../files/service.ts";
 import { fileSize } from "../limits.ts";
-import { count, ImportError, isObject, own, quoted, reader } from "./read.ts";
+import { count, ImportError, isObject, own, type pacer, quoted, reader } from "./read.ts";
 
 /*
  * A message's files in Parley's export (format version 2): each with what Parley knows of it and
@@ -37,7 +37,12 @@ const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(byte
  * The files of one message (`at` names it: `Chat 1 ("Title"), message 2`), checked; none when it
  * has no `attachments`. Throws ImportError at the first problem.
  */
-export function readAttachments(at: string, raw: unknown, limits: Pick<FileLimits, "fileBytes" | "perMessage">) {
+export async function readAttachments(
+  at: string,
+  raw: unknown,
+  limits: Pick<FileLimits, "fileBytes" | "perMessage">,
+  pace: ReturnType<typeof pacer>,
+): Promise<NewFile[]> {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new ImportError(`${at} has attachments that are not a list.`);
   if (raw.length > limits.perMessage) {
@@ -45,7 +50,13 @@ export function readAttachments(at: string, raw: unknown, limits: Pick<FileLimit
       `${at} has ${count(raw.length)} files; a message can carry at most ${count(limits.perMessage)}.`,
     );
   }
-  return raw.map((item, i) => readFile(`${at}, file ${i + 1}`, item, limits.fileBytes));
+  const read: NewFile[] = [];
+  for (const [i, item] of raw.entries()) {
+    // Decoding and hashing a file at the size limit holds the thread a while: a turn between files.
+    if (pace.due()) await pace.turn();
+    read.push(readFile(`${at}, file ${i + 1}`, item, limits.fileBytes));
+  }
+  return read;
 }
 
 function readFile(at: string, item: unknown, maxBytes: number): NewFile {
@@ -62,7 +73,7 @@ function readFile(at: string, item: unknown, maxBytes: number): NewFile {
   if (length > maxBytes) {
     throw new ImportError(`${at}: “${name}” is larger than ${fileSize(maxBytes)}, the most a file may be.`);
   }
-  const bytes = new Uint8Array(Buffer.from(data, "base64"));
+  const bytes: Uint8Array = Buffer.from(data, "base64");
   const type = asImportError(at, () => fileType(bytes, name));
   const said = own(item, "type");
   if (said !== undefined && said !== null && said !== type) {

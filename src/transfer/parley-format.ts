@@ -159,7 +159,12 @@ export async function readParley(
       seen.message();
       const at = `${where}, message ${j + 1}`;
       const message = readMessage(`${at},`, item, createdAt);
-      const attachments = readAttachments(at, isObject(item) ? own(item, "attachments") : undefined, limits);
+      const attachments = await readAttachments(
+        at,
+        isObject(item) ? own(item, "attachments") : undefined,
+        limits,
+        pace,
+      );
       messages.push(attachments.length ? { ...message, attachments } : message);
     }
     const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
