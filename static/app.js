@@ -113,16 +113,20 @@
 
   // Say so while the socket is down; htmx-ext-ws reconnects with backoff by itself.
   const connection = (up) => document.getElementById("connection-status")?.classList.toggle("hidden", up);
-  // The composer's status line as the server renders an error (views/components/composer.tsx).
-  const composerError = (text) => {
+  // The composer's status line as the server renders it (views/components/composer.tsx).
+  const composerStatus = (text, kind) => {
     const status = document.getElementById("composer-status");
-    if (!status) return;
-    status.dataset.kind = "error";
-    status.setAttribute("role", "alert");
-    status.classList.remove("text-zinc-500", "dark:text-zinc-400");
-    status.classList.add("text-red-700", "dark:text-red-400");
+    if (!status) return undefined;
+    const error = kind === "error";
+    status.dataset.kind = kind;
+    status.setAttribute("role", error ? "alert" : "status");
+    for (const c of ["text-zinc-500", "dark:text-zinc-400"]) status.classList.toggle(c, !error);
+    for (const c of ["text-red-700", "dark:text-red-400"]) status.classList.toggle(c, error);
     status.textContent = text;
+    delete status.dataset.uploads;
+    return status;
   };
+  const composerError = (text) => composerStatus(text, "error");
   document.addEventListener("htmx:wsClose", (event) => {
     // 4029: this person has too many tabs connected (SOCKETS_PER_PERSON). htmx-ext-ws does not
     // reconnect, so "reconnecting" would not be true; the reason says what to do.
@@ -144,6 +148,287 @@
   });
   document.addEventListener("htmx:wsError", () => connection(false));
   document.addEventListener("htmx:wsOpen", () => connection(true));
+
+  // Attachments. Files chosen with "Attach files", pasted into the message box or dropped on the
+  // composer upload at once, one request each (POST /files), and show as chips cloned from the
+  // composer's <template> and filled with text only: a file's name is never markup. A finished
+  // upload leaves a hidden `attachment` input with the file's id in its chip, inside the form,
+  // so the send carries it. Sending waits until no upload is under way.
+  const chipList = () => document.getElementById("attachments");
+  const uploadsUnderWay = () => document.querySelectorAll('#attachments > li[data-state="uploading"]').length;
+  const requests = new WeakMap();
+  // Larger images are scaled down here, before upload: the models read them at this size anyway.
+  const MAX_SIDE = 2048;
+  const SCALABLE = ["image/png", "image/jpeg", "image/webp"];
+  const IMAGES = [...SCALABLE, "image/gif"];
+  const EXTENSIONS = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };
+
+  // As fileSize in src/limits.ts, so a chip says what the server's sentences say.
+  const fileSize = (bytes) => {
+    if (bytes < 1024) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
+    const round = (n) => (n >= 10 ? Math.round(n) : Math.round(n * 10) / 10);
+    if (bytes < 1024 * 1024) return `${round(bytes / 1024)} KB`;
+    if (bytes < 1024 ** 3) return `${round(bytes / 1024 ** 2)} MB`;
+    return `${round(bytes / 1024 ** 3)} GB`;
+  };
+  const badge = (name) => {
+    const ext = name.includes(".") ? name.split(".").pop() : "";
+    return ext && ext.length <= 4 ? ext : "file";
+  };
+  const part = (chip, name) => chip.querySelector(`[data-${name}]`);
+
+  // The page's CSP allows data: images but not blob: URLs, so the preview is a small data URL.
+  const showThumbnail = (chip, src) => {
+    const img = part(chip, "thumb");
+    img.src = src;
+    img.hidden = false;
+    part(chip, "badge").hidden = true;
+  };
+  const preview = (bitmap) => {
+    const side = 80;
+    const canvas = document.createElement("canvas");
+    canvas.width = side;
+    canvas.height = side;
+    const scale = Math.max(side / bitmap.width, side / bitmap.height);
+    const [w, h] = [bitmap.width * scale, bitmap.height * scale];
+    canvas.getContext("2d")?.drawImage(bitmap, (side - w) / 2, (side - h) / 2, w, h);
+    return canvas.toDataURL("image/png");
+  };
+
+  // An image over MAX_SIDE on its longest side is redrawn smaller, in its own type (a GIF is left
+  // alone: redrawn, it would lose its animation). What the browser cannot decode goes as it is,
+  // and the server says what it is.
+  const prepare = async (file, chip) => {
+    if (!IMAGES.includes(file.type)) return file;
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch {
+      return file;
+    }
+    try {
+      showThumbnail(chip, preview(bitmap));
+      const scale = MAX_SIDE / Math.max(bitmap.width, bitmap.height);
+      if (scale >= 1 || !SCALABLE.includes(file.type)) return file;
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      canvas.getContext("2d")?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, file.type, 0.9));
+      if (!blob || blob.type !== file.type) return file;
+      return new File([blob], file.name, { type: file.type, lastModified: file.lastModified });
+    } finally {
+      bitmap.close();
+    }
+  };
+
+  const uploaded = (chip, stored) => {
+    chip.dataset.state = "done";
+    const bar = part(chip, "progress");
+    bar.value = bar.max;
+    bar.hidden = true;
+    part(chip, "name").textContent = stored.name;
+    part(chip, "name").title = stored.name;
+    part(chip, "size").textContent = fileSize(stored.size);
+    part(chip, "remove").setAttribute("aria-label", `Remove ${stored.name}`);
+    if (stored.type.startsWith("image/")) {
+      // Swapped in once loaded, so the preview does not blink.
+      const src = `/files/${encodeURIComponent(stored.id)}`;
+      const img = new Image();
+      img.onload = () => showThumbnail(chip, src);
+      img.src = src;
+    }
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "attachment";
+    input.value = stored.id;
+    chip.append(input);
+  };
+  const refused = (chip, sentence) => {
+    chip.dataset.state = "error";
+    part(chip, "progress").hidden = true;
+    const error = part(chip, "error");
+    error.textContent = sentence;
+    error.hidden = false;
+  };
+  // POST /files answers JSON ({files} or {error}); what stops a request before it (sign-in, the
+  // same-origin check, the body limit) answers a plain sentence.
+  const sentenceOf = (xhr) => {
+    try {
+      const error = JSON.parse(xhr.responseText).error;
+      if (typeof error === "string") return error;
+    } catch {}
+    const text = xhr.responseText.trim();
+    if (/^text\/plain/.test(xhr.getResponseHeader("content-type") ?? "") && text && text.length < 300) return text;
+    return `The upload failed (HTTP ${xhr.status}); remove the file and try again.`;
+  };
+  // The sentence asking to wait goes once the last upload is done.
+  const settled = () => {
+    const status = document.getElementById("composer-status");
+    if (!uploadsUnderWay() && status?.dataset.uploads !== undefined) composerStatus("", "info");
+  };
+
+  const upload = (file, chip) => {
+    const form = new FormData();
+    form.append("file", file);
+    const xhr = new XMLHttpRequest();
+    requests.set(chip, xhr);
+    const bar = part(chip, "progress");
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) bar.value = event.loaded / event.total;
+    };
+    xhr.onload = () => {
+      let stored;
+      try {
+        stored = JSON.parse(xhr.responseText).files?.[0];
+      } catch {}
+      if (xhr.status === 200 && stored) uploaded(chip, stored);
+      else refused(chip, sentenceOf(xhr));
+    };
+    xhr.onerror = () =>
+      refused(chip, "The upload failed: the connection to the server broke. Remove the file and try again.");
+    xhr.onloadend = () => {
+      requests.delete(chip);
+      settled();
+    };
+    xhr.open("POST", "/files");
+    xhr.send(form);
+  };
+
+  const attach = async (file) => {
+    const list = chipList();
+    const template = document.getElementById("attachment-chip");
+    if (!list || !(template instanceof HTMLTemplateElement)) return;
+    const chip = template.content.firstElementChild.cloneNode(true);
+    part(chip, "name").textContent = file.name;
+    part(chip, "name").title = file.name; // a long name is cut short in the chip
+    part(chip, "size").textContent = fileSize(file.size);
+    part(chip, "badge").textContent = badge(file.name);
+    part(chip, "progress").setAttribute("aria-label", `Uploading ${file.name}`);
+    part(chip, "remove").setAttribute("aria-label", `Remove ${file.name}`);
+    list.append(chip);
+    const ready = await prepare(file, chip);
+    if (!chip.isConnected) return settled(); // removed while it was being scaled
+    part(chip, "size").textContent = fileSize(ready.size);
+    upload(ready, chip);
+  };
+
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-attach")) return;
+    for (const file of input.files ?? []) attach(file);
+    input.value = ""; // so that the same file can be chosen again
+  });
+
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("#attachments [data-remove]") : null;
+    const chip = button?.closest("li");
+    if (!chip) return;
+    requests.get(chip)?.abort();
+    const next = chip.nextElementSibling ?? chip.previousElementSibling;
+    chip.remove();
+    (next ? part(next, "remove") : textarea())?.focus();
+    settled();
+  });
+
+  // A pasted image (a screenshot) has no name worth keeping: it gets one that says what it is.
+  const pastedName = (type, n) => {
+    const d = new Date();
+    const two = (v) => String(v).padStart(2, "0");
+    const time = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`;
+    return `pasted-image-${time}${n ? `-${n + 1}` : ""}.${EXTENSIONS[type]}`;
+  };
+  document.addEventListener("paste", (event) => {
+    if (!(event.target instanceof HTMLTextAreaElement) || event.target.id !== "message") return;
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (!files.length) return;
+    // Text copied along with the files (from a document) is still pasted as text.
+    if (!event.clipboardData.types.includes("text/plain")) event.preventDefault();
+    files.forEach((file, n) => {
+      attach(IMAGES.includes(file.type) ? new File([file], pastedName(file.type, n), { type: file.type }) : file);
+    });
+  });
+
+  // Dropping files on the composer attaches them; dropped anywhere else they do nothing (the
+  // browser would otherwise leave the chat to show the file).
+  const dropZone = (event) => (event.target instanceof Element ? event.target.closest("[data-drop-files]") : null);
+  // Only on pages with a composer, and never in the way of another file input (the import form's).
+  const carriesFiles = (event) =>
+    [...(event.dataTransfer?.types ?? [])].includes("Files") &&
+    !!document.querySelector("[data-drop-files]") &&
+    !(event.target instanceof HTMLInputElement && event.target.type === "file");
+  const highlight = (zone) => {
+    for (const el of document.querySelectorAll("[data-drop-files][data-dragging]")) {
+      if (el !== zone) delete el.dataset.dragging;
+    }
+    if (zone) zone.dataset.dragging = "";
+  };
+  // dragover repeats while the pointer is over the page; a drag that left it (or was cancelled)
+  // stops them, and the highlight goes soon after the last one.
+  let unhighlight;
+  document.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    const zone = dropZone(event);
+    event.dataTransfer.dropEffect = zone ? "copy" : "none";
+    clearTimeout(unhighlight);
+    highlight(zone);
+  });
+  document.addEventListener("dragleave", (event) => {
+    const zone = dropZone(event);
+    if (!zone || (event.relatedTarget instanceof Node && zone.contains(event.relatedTarget))) return;
+    clearTimeout(unhighlight);
+    unhighlight = setTimeout(() => highlight(null), 100);
+  });
+  document.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    clearTimeout(unhighlight);
+    highlight(null);
+    if (dropZone(event)) for (const file of event.dataTransfer.files) attach(file);
+  });
+
+  // No send while a file is still uploading: the send would go without it.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-composer")) return;
+      const waiting = uploadsUnderWay();
+      if (!waiting) return;
+      // Stopped on its way down, before htmx's handler on the form sends it over the socket.
+      event.preventDefault();
+      event.stopPropagation();
+      const status = composerStatus(
+        `Wait for ${waiting === 1 ? "the file" : `${waiting} files`} to finish uploading, then send.`,
+        "info",
+      );
+      if (status) status.dataset.uploads = "";
+    },
+    true,
+  );
+
+  // The chips of a send stay until the server takes it (its message appears); a refusal, which
+  // puts the text back, keeps them, so the person can send again as it was.
+  let sentChips;
+  document.addEventListener("htmx:wsAfterSend", (event) => {
+    if (event.detail?.elt instanceof HTMLFormElement && event.detail.elt.hasAttribute("data-composer")) {
+      sentChips = [...(chipList()?.children ?? [])];
+    }
+  });
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    if (!sentChips) return;
+    const message = String(event.detail?.message);
+    if (
+      message.includes('id="composer-status"') &&
+      document.getElementById("composer-status")?.dataset.kind === "error"
+    ) {
+      sentChips = undefined;
+    } else if (message.includes('data-role="user"')) {
+      for (const chip of sentChips) chip.remove();
+      sentChips = undefined;
+    }
+  });
 
   // "New chat" is a real button in a form (it works without this script); go to "/" rather
   // than the "/?" a field-less GET form would leave in the address bar.

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { StorageUse } from "../../views/components/storage.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
 import { fileSize } from "../limits.ts";
@@ -41,6 +42,9 @@ export function fileRoutes(files: FileService, auth: AuthService) {
       // Read by the handler, after the sign-in and same-origin checks: nobody's upload is parsed.
       { parse: "none" },
     )
+    .get("/account/files", async ({ me }) =>
+      StorageUse({ used: await files.storageUsed(me!.user.id), limit: files.limits.perPerson }),
+    )
     .get("/files/:id", async ({ me, params, request, status }) => {
       const file = await files.get(me!.user.id, params.id);
       if (!file) return status(404, NO_SUCH_FILE);
@@ -71,10 +75,13 @@ async function uploads(request: Request): Promise<Upload[]> {
   return (
     form
       .getAll("file")
+      .filter((v): v is File => v instanceof File)
+      // Bun gives a part sent with `filename=""` no name at all.
+      .map((f) => ({ name: (f.name as string | undefined) ?? "", data: f }))
       // A form whose file input was left empty sends one nameless, empty part: no file.
-      .filter((v): v is File => v instanceof File && !(v.name === "" && v.size === 0))
+      .filter((f) => f.name !== "" || f.data.size > 0)
       // Browsers send a quote in a file name as %22 (HTML's form encoding; a % itself is sent
       // as it is, so this one decoding is a guess, right for names with quotes, the common case).
-      .map((f) => ({ name: f.name.replaceAll("%22", '"'), data: f }))
+      .map((f) => ({ ...f, name: f.name.replaceAll("%22", '"') }))
   );
 }

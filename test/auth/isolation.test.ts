@@ -39,6 +39,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
   let chatId: string;
   let answerId: string;
   let shareId: string;
+  let fileId: string;
   const unknownId = "01900000-0000-7000-8000-000000000000";
 
   beforeAll(async () => {
@@ -64,6 +65,9 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     answerId = rows.find((m) => m.role === "assistant")!.id;
     const shared = await server.fetch(`/chats/${chatId}/shares`, { method: "POST" });
     shareId = /data-share="([0-9a-f-]+)"/.exec(await shared.text())![1]!;
+    const form = new FormData();
+    form.append("file", new File(["The owner's secret plan, as a file\n"], "plan.txt"));
+    fileId = (await (await server.fetch("/files", { method: "POST", body: form })).json()).files[0].id;
   });
   afterAll(() => server.stop());
 
@@ -115,6 +119,8 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "POST /chats/:id/shares",
         "GET /shares",
         "DELETE /shares/:id",
+        "POST /files",
+        "GET /files/:id",
         "GET /account",
         "GET /admin",
         "POST /admin/users/:id/delete",
@@ -167,6 +173,22 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     expect(await list.text()).not.toContain(shareId);
     const owners = await server.fetch(`/chats/${chatId}/shares`);
     expect(await owners.text()).toContain(`data-share="${shareId}"`);
+  });
+
+  test("another person: the owner's files answer exactly as files that do not exist", async () => {
+    const fileRoutes = everyRoute(fileId).filter((r) => r.path.startsWith(`/files/${fileId}`));
+    expect(fileRoutes.length).toBeGreaterThanOrEqual(1);
+    for (const { method, path } of fileRoutes) {
+      const theirs = await request(bob, method, path);
+      const none = await request(bob, method, path.replace(fileId, unknownId));
+      const theirsBody = await theirs.text();
+      expect([method, path, theirs.status, none.status]).toEqual([method, path, 404, 404]);
+      expect(theirsBody.replaceAll(fileId, "ID")).toBe((await none.text()).replaceAll(unknownId, "ID"));
+      expect(theirsBody).not.toContain("secret plan");
+      expect(Object.keys(theirs.headers.toJSON()).sort()).toEqual(Object.keys(none.headers.toJSON()).sort());
+    }
+    const owners = await server.fetch(`/files/${fileId}`);
+    expect(await owners.text()).toContain("secret plan");
   });
 
   test("another person who is not an admin cannot reach the admin routes", async () => {

@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { copyPlan, SKIPPED_TABLES } from "../../src/backup/move.ts";
 import { type Database, fromPostgresClient, openDatabase } from "../../src/db/client.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { file as aFile, png } from "../files/samples.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { createDatabase } from "../support/postgres.ts";
 import { type Parley, runParley, startParley, until } from "../support/process.ts";
@@ -62,7 +63,8 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
   let fake: FakeUpstream;
   let target: TestDb;
   const running: Parley[] = [];
-  const made = { chats: [] as string[], shareToken: "", annCookie: "" };
+  const made = { chats: [] as string[], shareToken: "", annCookie: "", fileId: "" };
+  const annsFile = png(16, 16, 42);
   beforeAll(async () => {
     fake = startFakeUpstream();
     target = await freshDatabase("postgres", { migrated: false });
@@ -126,6 +128,10 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
       body: new URLSearchParams({ name: "Baker", model: "fake/fast", system_prompt: "Bake." }),
     });
     expect(preset.status).toBe(303);
+    const form = new FormData();
+    form.append("file", aFile(annsFile, "starter.png"));
+    const uploaded = await ann("/files", { method: "POST", body: form });
+    made.fileId = (await uploaded.json()).files[0].id;
     expect((await ann("/admin/signup", { method: "POST", body: new URLSearchParams({ open: "true" }) })).status).toBe(
       303,
     );
@@ -162,6 +168,8 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         messages: 8,
         shares: 1,
         presets: 1,
+        files: 1,
+        message_files: 0,
       };
       for (const table of copyPlan()) {
         const rows = await tableJson(source, table.name, table.key);
@@ -192,6 +200,9 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
     const sharedPage = await fetch(`${server.url}/s/${made.shareToken}`);
     expect(sharedPage.status).toBe(200);
     expect(await sharedPage.text()).toContain("Clint Yeastwood");
+    // The bytes of a file come through the copy (as JSON) exactly.
+    const file = await ann(`/files/${made.fileId}`);
+    expect(Buffer.from(await file.arrayBuffer()).equals(annsFile)).toBe(true);
     expect(await server.stop()).toBe(0);
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { chats, messages } from "../../src/db/schema.ts";
+import { chats, files, messages } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
+import { fileSize } from "../../src/limits.ts";
 import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
@@ -150,5 +151,36 @@ eachDriver("attachments in a conversation", (t) => {
       { type: "text", text: "(The image “plan.png” was attached here; this model cannot see images.)" },
     ]);
     expect(all.join("")).toContain("Fake Words cannot see images: 1 image was left out of this answer");
+  });
+
+  test("deleting a chat deletes its files, but not one another chat holds, nor an upload not sent yet", async () => {
+    const [only, shared, pending] = await store(server, [
+      file(png(2, 2, 11), "only-here.png"),
+      file(png(2, 2, 12), "in-both.png"),
+      file(png(2, 2, 13), "not-sent.png"),
+    ]);
+    const doomed = await newChat("fake/vision");
+    const kept = await newChat("fake/vision");
+    await send(doomed.id, "two files", [only!.id, shared!.id]);
+    await send(kept.id, "one file", [shared!.id]);
+    const res = await server.fetch(`/chats/${doomed.id}`, { method: "DELETE", headers: { "HX-Request": "true" } });
+    expect(res.status).toBeLessThan(400);
+    const left = (await t.database.db.select({ id: files.id }).from(files)).map((f) => f.id);
+    expect(left).not.toContain(only!.id);
+    expect(left).toContain(shared!.id);
+    expect(left).toContain(pending!.id);
+    expect((await server.fetch(`/files/${only!.id}`)).status).toBe(404);
+    expect((await server.fetch(`/files/${shared!.id}`)).status).toBe(200);
+  });
+
+  test("the account page says how much of their file storage a person uses, and only theirs", async () => {
+    const carol = await server.signUp(`carol-${t.driver}`);
+    const empty = await (await carol.fetch("/account/files")).text();
+    expect(empty).toContain("Your files take <strong>0 bytes</strong> of the <strong>1 GB</strong>");
+    const picture = png(40, 30, 21);
+    await store(carol, [file(picture, "a.png"), file(text("x".repeat(2048)), "b.txt")]);
+    const used = await (await carol.fetch("/account/files")).text();
+    expect(used).toContain(`Your files take <strong>${fileSize(picture.length + 2048)}</strong>`);
+    expect(await (await carol.fetch("/account")).text()).toContain('hx-get="/account/files"');
   });
 });

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, getTableColumns } from "drizzle-orm";
 import { files } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import type { TestDb } from "../support/db.ts";
@@ -16,6 +16,8 @@ export async function uploaded(res: Response): Promise<{ status: number; files?:
   return { status: res.status, ...(await res.json()) };
 }
 
-/** A person's stored files as the database holds them, oldest first. */
-export const storedFiles = (t: TestDb, who: Person) =>
-  t.database.db.select().from(files).where(eq(files.userId, who.user.id)).orderBy(files.id);
+/** A person's stored files as the database holds them (but their bytes), oldest first. */
+export const storedFiles = (t: TestDb, who: Person) => {
+  const { bytes: _, ...columns } = getTableColumns(files);
+  return t.database.db.select(columns).from(files).where(eq(files.userId, who.user.id)).orderBy(files.id);
+};

@@ -59,36 +59,148 @@ export type ComposerProps = {
   status?: string;
 };
 
-export function Composer({ chatId, streamingMessageId, maxLength, status }: ComposerProps): JSX.Element {
-  const textarea = (
+/**
+ * What the file picker offers: the kinds Parley takes (the server decides by the bytes, whatever
+ * the picker let through). Text files are listed by their usual extensions, as browsers give most
+ * code files no text/* type.
+ */
+const ACCEPT = [
+  "image/png",
+  "image/jpeg",
+  "image/webp",
+  "image/gif",
+  "application/pdf",
+  "text/*",
+  ...[
+    "txt md markdown csv tsv json jsonl yaml yml toml xml ini conf cfg log html htm css scss",
+    "js mjs cjs jsx ts tsx py rb go rs java kt kts scala c h cc cpp hpp cs php pl lua r",
+    "swift sh bash zsh fish ps1 sql graphql proto tex rst org diff patch",
+  ]
+    .join(" ")
+    .split(" ")
+    .map((ext) => `.${ext}`),
+].join(",");
+
+/**
+ * The "Attach files" button: a label around the real file input, which stays focusable (only
+ * hidden from sight), so keyboards and screen readers reach it as the file picker it is.
+ */
+function AttachButton(): JSX.Element {
+  return (
+    <label
+      title="Attach files"
+      class="flex size-11 shrink-0 cursor-pointer items-center justify-center rounded-xl border border-zinc-300 bg-white text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 has-focus-visible:border-indigo-500 has-focus-visible:ring-2 has-focus-visible:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-300 dark:hover:bg-zinc-800 dark:hover:text-white"
+    >
+      <input type="file" multiple accept={ACCEPT} data-attach class="sr-only" />
+      <span class="sr-only">Attach files</span>
+      <svg
+        aria-hidden="true"
+        viewBox="0 0 24 24"
+        fill="none"
+        stroke="currentColor"
+        stroke-width="2"
+        stroke-linecap="round"
+        stroke-linejoin="round"
+        class="size-5"
+      >
+        <path d="m21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l8.57-8.57A4 4 0 1 1 18 8.84l-8.59 8.57a2 2 0 0 1-2.83-2.83l8.49-8.48" />
+      </svg>
+    </label>
+  );
+}
+
+/**
+ * The files attached to the message being written, above the text. app.js fills the list from the
+ * template (text only, never markup): a chip per file while it uploads, then with the hidden
+ * `attachment` input that carries its id when the form is sent.
+ */
+function Attachments(): JSX.Element {
+  return (
     <>
-      <label for="message" class="sr-only">
-        Message
-      </label>
-      <textarea
-        id="message"
-        name="content"
-        rows="1"
-        required
-        maxlength={String(maxLength)}
-        placeholder="Ask anything…"
-        autofocus
-        class="max-h-60 min-h-11 w-full resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
-      ></textarea>
+      <ul
+        id="attachments"
+        // biome-ignore lint/a11y/noRedundantRoles: Safari drops a list's role once its bullets are styled away
+        role="list"
+        aria-live="polite"
+        aria-label="Attached files"
+        class="col-span-2 mb-2 flex items-start gap-2 overflow-x-auto pb-1 [scrollbar-width:thin] empty:mb-0 empty:pb-0 sm:flex-wrap sm:overflow-visible sm:pb-0"
+      ></ul>
+      <template id="attachment-chip">
+        {/* On a phone the chips scroll sideways in one row; on wider screens they wrap. */}
+        <li
+          data-state="uploading"
+          class="grid w-52 max-w-full shrink-0 grid-cols-[auto_minmax(0,1fr)_auto] items-center gap-x-2 rounded-xl border border-zinc-300 bg-zinc-50 p-1.5 text-sm data-[state=error]:w-[calc(100%-1.5rem)] data-[state=error]:border-red-300 data-[state=error]:bg-red-50 sm:w-60 sm:data-[state=error]:w-full dark:border-zinc-700 dark:bg-zinc-900 dark:data-[state=error]:border-red-800 dark:data-[state=error]:bg-red-950/40"
+        >
+          <img data-thumb alt="" hidden class="size-10 rounded-lg bg-zinc-200 object-cover dark:bg-zinc-800" />
+          <span
+            data-badge
+            aria-hidden="true"
+            class="flex size-10 items-center justify-center rounded-lg bg-zinc-200 text-[0.625rem] font-semibold tracking-wide text-zinc-600 uppercase dark:bg-zinc-800 dark:text-zinc-300"
+          ></span>
+          <span class="min-w-0">
+            <span data-name class="block truncate font-medium text-zinc-900 dark:text-zinc-100"></span>
+            <span data-size class="block text-xs text-zinc-500 dark:text-zinc-400"></span>
+            <progress
+              data-progress
+              max="1"
+              value="0"
+              class="mt-1 block h-1.5 w-full appearance-none overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-700 [&::-moz-progress-bar]:bg-indigo-600 [&::-webkit-progress-bar]:bg-zinc-200 dark:[&::-webkit-progress-bar]:bg-zinc-700 [&::-webkit-progress-value]:bg-indigo-600 dark:[&::-webkit-progress-value]:bg-indigo-400"
+            ></progress>
+          </span>
+          <button
+            type="button"
+            data-remove
+            class="flex size-8 items-center justify-center self-start rounded-lg text-lg leading-none text-zinc-500 hover:bg-zinc-200 hover:text-zinc-900 focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:outline-none dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-white"
+          >
+            <span aria-hidden="true">×</span>
+          </button>
+          <span data-error hidden class="col-span-3 mt-1.5 px-0.5 text-xs text-red-700 dark:text-red-400"></span>
+        </li>
+      </template>
+    </>
+  );
+}
+
+export function Composer({ chatId, streamingMessageId, maxLength, status }: ComposerProps): JSX.Element {
+  const fields = (
+    <>
+      <Attachments />
+      <div class="flex min-w-0 items-end gap-2">
+        <AttachButton />
+        <label for="message" class="sr-only">
+          Message
+        </label>
+        <textarea
+          id="message"
+          name="content"
+          rows="1"
+          required
+          maxlength={String(maxLength)}
+          placeholder="Ask anything…"
+          autofocus
+          class="max-h-60 min-h-11 w-full min-w-0 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
+        ></textarea>
+      </div>
     </>
   );
   return (
-    <div class="border-t border-zinc-200 bg-white/90 px-3 pt-3 pb-2 dark:border-zinc-800 dark:bg-zinc-950/90">
-      <div class="mx-auto flex max-w-3xl items-end gap-2">
+    // Files dropped anywhere on the composer are attached (app.js); data-dragging shows where.
+    <div
+      data-drop-files
+      class="group relative border-t border-zinc-200 bg-white/90 px-3 pt-3 pb-2 dark:border-zinc-800 dark:bg-zinc-950/90"
+    >
+      {/* The form's box is dissolved (display: contents) so that its chips span the whole width,
+          above Send too, while its message box and Send share the row below. */}
+      <div class="mx-auto grid max-w-3xl grid-cols-[minmax(0,1fr)_auto] items-end gap-x-2">
         {chatId ? (
-          <form id="composer" ws-send class="min-w-0 flex-1" data-composer>
+          <form id="composer" ws-send class="contents" data-composer>
             <input type="hidden" name="action" value="send" />
             <input type="hidden" name="chat" value={chatId} />
-            {textarea}
+            {fields}
           </form>
         ) : (
-          <form id="composer" method="post" action="/chats" class="min-w-0 flex-1" data-composer>
-            {textarea}
+          <form id="composer" method="post" action="/chats" class="contents" data-composer>
+            {fields}
           </form>
         )}
         {chatId ? (
@@ -104,6 +216,12 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
       <div class="mx-auto flex max-w-3xl items-start justify-between gap-2">
         <ComposerStatus text={status} />
         <ShortcutsButton />
+      </div>
+      <div
+        aria-hidden="true"
+        class="pointer-events-none absolute inset-1 hidden items-center justify-center rounded-xl border-2 border-dashed border-indigo-500 bg-indigo-50/90 text-sm font-semibold text-indigo-700 group-data-dragging:flex dark:bg-indigo-950/90 dark:text-indigo-200"
+      >
+        Drop files to attach them
       </div>
     </div>
   );

@@ -135,13 +135,30 @@ export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings
   return row;
 }
 
+/**
+ * Deletes a person's chat, its messages and the files attached to them that no other chat of
+ * theirs holds, in one statement. (Every part of a statement sees the rows as they were before
+ * it: the other chats' links are told apart by chat, not by whether the cascade removed them.)
+ */
 export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
   if (!isId(id)) return false;
-  const deleted = await db
-    .delete(chats)
-    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
-    .returning({ id: chats.id });
-  return deleted.length > 0;
+  const result = await db.execute(sql`
+    with deleted as (
+      delete from chats where id = ${id} and user_id = ${userId} returning id
+    ), freed as (
+      delete from files f
+      where exists (select 1 from deleted)
+        and f.user_id = ${userId}
+        and f.id in (select mf.file_id from message_files mf join messages m on m.id = mf.message_id where m.chat_id = ${id})
+        and not exists (
+          select 1 from message_files mf join messages m on m.id = mf.message_id
+          where mf.file_id = f.id and m.chat_id <> ${id})
+      returning f.id
+    )
+    select id from deleted`);
+  // postgres.js answers the rows, PGlite an object holding them.
+  const rows = Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows;
+  return rows.length > 0;
 }
 
 /**
