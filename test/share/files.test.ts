@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { chats, files, messageFiles, messages, shareFiles, shares } from "../../src/db/schema.ts";
+import { chats, messageFiles, messages, shareFiles, shares } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
@@ -141,7 +141,7 @@ eachDriver("a shared snapshot's files", (t) => {
     expect((await bob.fetch(`/files/${mine!.id}`)).status).toBe(404);
   });
 
-  test("revoking the link, or deleting the chat, makes its files unreachable; the files stay their owner's", async () => {
+  test("revoking the link, or deleting the chat, makes its files unreachable", async () => {
     const [kept] = await store(server, [file(pdf("Soon gone"), "gone.pdf")]);
     const chatId = await chatWith(server, [kept!]);
     const revoked = await share(server, chatId);
@@ -159,10 +159,20 @@ eachDriver("a shared snapshot's files", (t) => {
     expect((await get(`/s/${deleted.token}/files/${b}`)).status).toBe(404);
     expect(await t.database.db.select().from(shares).where(eq(shares.chatId, chatId))).toEqual([]);
     expect(await t.database.db.select().from(shareFiles).where(eq(shareFiles.fileId, kept!.id))).toEqual([]);
-    // The owner's file itself is theirs to keep (freeing unattached files is not the snapshot's doing).
-    expect(await t.database.db.select({ id: files.id }).from(files).where(eq(files.id, kept!.id))).toEqual([
-      { id: kept!.id },
-    ]);
+  });
+
+  test("deleting another chat that held the same file leaves the snapshot's copy alone", async () => {
+    const [both] = await store(server, [file(png(6, 6, 21), "both.png")]);
+    const sharedChat = await chatWith(server, [both!], "Shared");
+    const { token } = await share(server, sharedChat);
+    const [id] = linkedFiles(await (await get(`/s/${token}`)).text(), token);
+    // The shared chat's message no longer holds the file (as when an answer is retried), another chat does.
+    await t.database.db.delete(messageFiles).where(eq(messageFiles.fileId, both!.id));
+    const other = await chatWith(server, [both!], "Other");
+    expect((await server.fetch(`/chats/${other}`, { method: "DELETE" })).status).toBe(204);
+    const res = await get(`/s/${token}/files/${id}`);
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(png(6, 6, 21)));
   });
 
   test("the snapshot keeps the files as published: a file attached later, or to another chat, is not in it", async () => {

@@ -137,7 +137,11 @@ eachDriver("exporting and importing chats with files", (t) => {
     expect(rows.map((r) => [r.name, r.type, r.size, r.sha256])).toEqual(
       sent.map((f, i) => [f.name, f.type, f.size, sha256(bytes[i]!)]),
     );
-    for (const [i, row] of rows.entries()) expect(new Uint8Array(row.bytes)).toEqual(new Uint8Array(bytes[i]!));
+    const stored = await t.database.db.select().from(files).where(eq(files.userId, bea.user.id)).orderBy(files.id);
+    for (const [i, row] of stored.entries()) {
+      expect([row.id, sha256(row.bytes)]).toEqual([rows[i]!.id, sha256(bytes[i]!)]);
+      expect(new Uint8Array(row.bytes)).toEqual(new Uint8Array(bytes[i]!));
+    }
     const [imported] = await chatsOf(t, bea.user.id);
     expect(links.map((l) => [l.messageId, l.fileId, l.position])).toEqual(
       rows.map((r, i) => [imported!.messages[0]!.id, r.id, i]),
