@@ -97,10 +97,13 @@ export function createTransferService({ database, chat, files, defaultModel }: T
   /**
    * Stores a file's chats a group at a time, each group in a transaction of its own, so that on
    * the embedded database other statements (pages, progress saves) get its one connection between
-   * groups. Each chat is stored whole or not at all. The file was checked whole before, so only the
-   * database can fail here: then the chats already stored are deleted again, and the import stores
-   * nothing. Should the process die part-way, the chats stored until then stay, each whole.
-   * Answers are rendered on a worker thread, a group ahead of the one being stored.
+   * groups. Each chat is stored whole or not at all. Their files are kept first, all in one
+   * transaction (or the import is refused for the person's storage). The file was checked whole
+   * before, so only the database can fail after that: then the chats already stored are deleted
+   * again, and the files new to the person too, and the import stores nothing. Should the process
+   * die part-way, the chats stored until then stay, each whole, and the files kept (those of chats
+   * not stored are held by nothing, until whatever frees such files runs). Answers are rendered on
+   * a worker thread, a group ahead of the one being stored. Answers how many files the chats hold.
    */
   async function store(userId: string, chats: ImportedChat[]): Promise<number> {
     const kept = await keepFiles(userId, chats);

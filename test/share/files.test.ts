@@ -161,6 +161,23 @@ eachDriver("a shared snapshot's files", (t) => {
     expect(await t.database.db.select().from(shareFiles).where(eq(shareFiles.fileId, kept!.id))).toEqual([]);
   });
 
+  test("an answer's files (images a model made) are shown under its words and served too", async () => {
+    const made = png(9, 9, 33);
+    const [image] = await store(server, [file(made, "drawn.png")]);
+    const chatId = await chatWith(server, [], "Drawn");
+    const answer = (
+      await t.database.db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(messages.id)
+    )[1];
+    await t.database.db.insert(messageFiles).values({ messageId: answer!.id, fileId: image!.id, position: 0 });
+    const { token } = await share(server, chatId);
+    const page = await (await get(`/s/${token}`)).text();
+    const [id] = linkedFiles(page, token);
+    expect(page.indexOf("<p>Bread.</p>")).toBeLessThan(page.indexOf(`/s/${token}/files/${id}`));
+    expect(page.indexOf('data-role="assistant"')).toBeLessThan(page.indexOf("<p>Bread.</p>"));
+    const res = await get(`/s/${token}/files/${id}`);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(made));
+  });
+
   test("deleting another chat that held the same file leaves the snapshot's copy alone", async () => {
     const [both] = await store(server, [file(png(6, 6, 21), "both.png")]);
     const sharedChat = await chatWith(server, [both!], "Shared");

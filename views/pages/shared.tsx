@@ -96,8 +96,9 @@ function SharedArticle({ message, filesAt }: { message: SharedMessage; filesAt: 
   const note = UNFINISHED[message.status];
   return (
     <article data-role="assistant" data-status={message.status} class="w-full">
-      {files}
       <div class="markdown min-w-0 break-words">{safeHtml}</div>
+      {/* An answer's files (images it made) come under its words, as in the chat. */}
+      {files}
       <footer class="mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500">
         {time}
         {message.model ? <span safe>{message.model}</span> : ""}
