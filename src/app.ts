@@ -101,7 +101,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     },
   });
   const files = createFileService({ database, limits: fileLimits(config) });
-  const transfer = createTransferService({ database, chat, defaultModel: config.defaultModel });
+  const transfer = createTransferService({ database, chat, files, defaultModel: config.defaultModel });
   // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
   const unsavedEnds = database.health.require(() => {
     const unsaved = chat.generations.unsavedEnds().length;
@@ -187,7 +187,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(presetRoutes(createPresetService({ database, chat }), chat, auth, assets.urls, config.defaultModel))
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
-    .use(transferRoutes(transfer, auth, assets.urls))
+    .use(transferRoutes(transfer, auth, assets.urls, config.publicUrl))
     .use(fileRoutes(files, auth))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log, impaired))
     .onStart(({ server }) => {

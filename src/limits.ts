@@ -16,8 +16,14 @@ export const MIN_PASSWORD = 10;
 // Long enough for any passphrase; short enough that hashing a hostile one costs nothing extra.
 export const MAX_PASSWORD = 256;
 
-/** The largest file accepted. The rest of the app takes bodies of at most 1 MiB (see app.ts). */
-export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
+/**
+ * The largest file an import takes. The rest of the app takes bodies of at most 1 MiB (see app.ts),
+ * and uploads of files their own limit (MAX_FILE_MB). An export carries its files in base64 (4/3
+ * of their size), so this holds a chat with about 70 MB of files: three at the default file limit.
+ * Not more, because the file is held in memory whole (about 2.75 times its size once parsed and
+ * decoded, one import at a time) and parsed on the server's thread (see docs/performance.md).
+ */
+export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
 
 /** "12.3 MB": sizes as people read them (MiB, called MB as most people do). */
 export function megabytes(bytes: number): string {

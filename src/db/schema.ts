@@ -191,8 +191,22 @@ export const shares = pgTable(
  * sanitized by the Markdown renderer. An answer's status says whether it was finished.
  */
 export type SharedMessage =
-  | { role: "user"; content: string; createdAt: string }
-  | { role: "assistant"; html: string; status: MessageStatus; model: string | null; createdAt: string };
+  | { role: "user"; content: string; createdAt: string; attachments?: SharedFile[] }
+  | {
+      role: "assistant";
+      html: string;
+      status: MessageStatus;
+      model: string | null;
+      createdAt: string;
+      attachments?: SharedFile[];
+    };
+
+/**
+ * A file a snapshot shows, as it was when published. `id` is its share_files row, served at
+ * /s/<token>/files/<id>: a snapshot names its own copies, never its owner's file ids. Snapshots
+ * published before files existed have no `attachments`.
+ */
+export type SharedFile = { id: string; name: string; size: number; type: FileType };
 
 export type Share = typeof shares.$inferSelect;
 
@@ -298,5 +312,30 @@ export const messageFiles = pgTable(
   (t) => [
     uniqueIndex("message_files_message_position_idx").on(t.messageId, t.position),
     index("message_files_file_idx").on(t.fileId),
+  ],
+);
+
+/**
+ * The files of a share snapshot: /s/<token>/files/<id> serves these rows' files and nothing else.
+ * A link, not a second copy of the bytes: a file's bytes never change (content-addressed), so the
+ * link shows exactly what was published, and costs its owner no storage. While the snapshot lives,
+ * the link keeps its file: whoever frees unattached files must spare the files linked here too.
+ * Revoking the link or deleting the chat deletes the snapshot and these rows (cascade): the files
+ * are unreachable through it at once. Deleting the file itself takes it out of the snapshot too.
+ */
+export const shareFiles = pgTable(
+  "share_files",
+  {
+    id: id(),
+    shareId: uuid("share_id")
+      .notNull()
+      .references(() => shares.id, { onDelete: "cascade" }),
+    fileId: uuid("file_id")
+      .notNull()
+      .references(() => files.id, { onDelete: "cascade" }),
+  },
+  (t) => [
+    uniqueIndex("share_files_share_file_idx").on(t.shareId, t.fileId),
+    index("share_files_file_idx").on(t.fileId),
   ],
 );

@@ -1,7 +1,7 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, notExists, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
-import { files, type StoredFile, users } from "../db/schema.ts";
+import { files, messageFiles, type StoredFile, shareFiles, users } from "../db/schema.ts";
 import type { FileInfo } from "./types.ts";
 
 /*
@@ -63,4 +63,19 @@ export async function insertFiles(tx: Tx, userId: string, fresh: NewFile[]): Pro
     .values(fresh.map((f) => ({ userId, ...f })))
     .returning({ ...info, sha256: files.sha256 });
   return new Map(rows.map(({ sha256, ...file }) => [sha256, file]));
+}
+
+/** Deletes these files of this person's that no message and no shared snapshot holds. */
+export async function deleteUnheld(db: Db, userId: string, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .delete(files)
+    .where(
+      and(
+        eq(files.userId, userId),
+        inArray(files.id, ids),
+        notExists(db.select({ id: messageFiles.id }).from(messageFiles).where(eq(messageFiles.fileId, files.id))),
+        notExists(db.select({ id: shareFiles.id }).from(shareFiles).where(eq(shareFiles.fileId, files.id))),
+      ),
+    );
 }

@@ -2,10 +2,9 @@ import { Elysia } from "elysia";
 import { StorageUse } from "../../views/components/storage.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
-import type { StoredFile } from "../db/schema.ts";
-import { asciiName, contentDisposition } from "../http/disposition.ts";
 import { fileSize } from "../limits.ts";
-import { FileError, RASTER_IMAGES } from "./kinds.ts";
+import { FileError } from "./kinds.ts";
+import { fileResponse } from "./serve.ts";
 import type { FileService, Upload } from "./service.ts";
 
 /** The upload route takes bodies up to a file's limit (see http/body-limit.ts); every other route 1 MiB. */
@@ -16,10 +15,11 @@ const MULTIPART_ALLOWANCE = 64 * 1024;
 const NO_SUCH_FILE = "There is no such file.";
 
 /**
- * A file is nothing but data: no script, style, frame or plugin runs from it, even when opened
- * on its own (a raster image's viewer needs its own image and inline style, nothing else).
+ * The same bytes are always at the same id, so a browser may keep a file as long as it likes; but
+ * only in this person's own browser cache (private), and only for this session's cookie (Vary),
+ * so that someone signing in next on a shared computer is asked again and gets the 404.
  */
-const FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
+const OWNER_CACHING = { "cache-control": "private, max-age=31536000, immutable", vary: "cookie" };
 
 /**
  * POST /files stores an upload (multipart, its `file` fields) and answers each file's id, name,
@@ -48,10 +48,7 @@ export function fileRoutes(files: FileService, auth: AuthService) {
     .get("/files/:id", async ({ me, params, request, status }) => {
       const file = await files.get(me!.user.id, params.id);
       if (!file) return status(404, NO_SUCH_FILE);
-      const headers = fileHeaders(file);
-      if (matches(request.headers.get("if-none-match"), headers.etag))
-        return new Response(null, { status: 304, headers });
-      return new Response(file.bytes as Uint8Array<ArrayBuffer>, { headers });
+      return fileResponse(file, request, OWNER_CACHING);
     });
 }
 
@@ -87,30 +84,4 @@ async function uploads(request: Request): Promise<Upload[]> {
       // as it is, so this one decoding is a guess, right for names with quotes, the common case).
       .map((f) => ({ ...f, name: f.name.replaceAll("%22", '"') }))
   );
-}
-
-/**
- * The same bytes are always at the same id, so a browser may keep a file as long as it likes; but
- * only in this person's own browser cache (private), and only for this session's cookie (Vary),
- * so that someone signing in next on a shared computer is asked again and gets the 404.
- */
-function fileHeaders(file: StoredFile) {
-  const inline = RASTER_IMAGES.includes(file.type);
-  return {
-    "content-type": file.type === "text/plain" ? "text/plain; charset=utf-8" : file.type,
-    "content-disposition": contentDisposition(inline ? "inline" : "attachment", {
-      ascii: asciiName(file.name),
-      utf8: file.name,
-    }),
-    "x-content-type-options": "nosniff",
-    "content-security-policy": FILE_CSP,
-    "cross-origin-resource-policy": "same-origin",
-    "cache-control": "private, max-age=31536000, immutable",
-    vary: "cookie",
-    etag: `"${file.sha256}"`,
-  };
-}
-
-function matches(ifNoneMatch: string | null, etag: string): boolean {
-  return !!ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }

@@ -48,6 +48,41 @@ export function createFileService({ database, limits }: { database: Database; li
     });
   }
 
+  /**
+   * Keeps files already checked (name, type, size, hash) as this person's, all or none: bytes they
+   * already have are that file again, the rest are stored once each if they fit in the person's
+   * storage (a FileError with the sentence otherwise). Answers each file's row, in order, and the
+   * ids of the files stored anew.
+   */
+  function keep(userId: string, checked: repo.NewFile[]): Promise<{ files: FileInfo[]; fresh: string[] }> {
+    return db.transaction(async (tx) => {
+      await repo.lockPerson(tx, userId);
+      const have = await repo.filesByHash(
+        tx,
+        userId,
+        checked.map((f) => f.sha256),
+      );
+      const fresh = [...new Map(checked.filter((f) => !have.has(f.sha256)).map((f) => [f.sha256, f])).values()];
+      const adding = fresh.reduce((sum, f) => sum + f.size, 0);
+      if (adding > 0) {
+        const used = await repo.storageUsed(tx, userId);
+        if (used + adding > limits.perPerson) {
+          throw new FileError(
+            `Your files may take at most ${fileSize(limits.perPerson)}; you have ${fileSize(used)}, and ${
+              fresh.length === 1 ? "this file" : "these files"
+            } would add ${fileSize(adding)}.`,
+            413,
+          );
+        }
+      }
+      const made = await repo.insertFiles(tx, userId, fresh);
+      return {
+        files: checked.map((f) => (have.get(f.sha256) ?? made.get(f.sha256))!),
+        fresh: [...made.values()].map((f) => f.id),
+      };
+    });
+  }
+
   return {
     limits,
 
@@ -64,30 +99,13 @@ export function createFileService({ database, limits }: { database: Database; li
         const name = names[i]!;
         checked.push({ name, bytes, size: bytes.length, type: fileType(bytes, name), sha256: sha256(bytes) });
       }
-      return db.transaction(async (tx) => {
-        await repo.lockPerson(tx, userId);
-        const have = await repo.filesByHash(
-          tx,
-          userId,
-          checked.map((f) => f.sha256),
-        );
-        const fresh = [...new Map(checked.filter((f) => !have.has(f.sha256)).map((f) => [f.sha256, f])).values()];
-        const adding = fresh.reduce((sum, f) => sum + f.size, 0);
-        if (adding > 0) {
-          const used = await repo.storageUsed(tx, userId);
-          if (used + adding > limits.perPerson) {
-            throw new FileError(
-              `Your files may take at most ${fileSize(limits.perPerson)}; you have ${fileSize(used)}, and ${
-                fresh.length === 1 ? "this file" : "these files"
-              } would add ${fileSize(adding)}.`,
-              413,
-            );
-          }
-        }
-        const made = await repo.insertFiles(tx, userId, fresh);
-        return checked.map((f) => (have.get(f.sha256) ?? made.get(f.sha256))!);
-      });
+      return (await keep(userId, checked)).files;
     },
+
+    keep,
+
+    /** Deletes these files of this person's that no message and no shared snapshot holds (an import undone). */
+    discard: (userId: string, ids: string[]) => repo.deleteUnheld(db, userId, ids),
 
     /** One of this person's files with its bytes; undefined for anyone else's and for no file. */
     get: (userId: string, id: unknown): Promise<StoredFile | undefined> => repo.getOwnFile(db, userId, id),

@@ -1,13 +1,15 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
-import { chats, type Share, type SharedMessage, shares } from "../db/schema.ts";
+import { chats, files, type Share, type SharedMessage, shareFiles, shares } from "../db/schema.ts";
+import type { ServedFile } from "../files/serve.ts";
 import type { ShareSummary } from "./types.ts";
 
 /*
  * A share belongs to whoever owns its chat: every query a person's request reaches matches the
  * owner through the chat in the same statement, so another person's link is not found, exactly
- * like one that never existed. Only `shareByTokenHash` has no owner: the link is the permission.
+ * like one that never existed. Only `shareByTokenHash` and `sharedFile` have no owner: the link is
+ * the permission.
  */
 
 const summary = {
@@ -20,15 +22,20 @@ const summary = {
 
 const FOREIGN_KEY_VIOLATION = "23503";
 
-/** Stores a snapshot; undefined when its chat was deleted meanwhile. */
+/** Stores a snapshot and links its files (see shareFiles); undefined when its chat was deleted meanwhile. */
 export async function insertShare(
   db: Db,
   values: { tokenHash: string; chatId: string; title: string; messages: SharedMessage[] },
+  links: { id: string; fileId: string }[],
 ): Promise<ShareSummary | undefined> {
   try {
-    const [row] = await db.insert(shares).values(values).returning(summary);
-    return row;
+    return await db.transaction(async (tx) => {
+      const [row] = await tx.insert(shares).values(values).returning(summary);
+      if (links.length) await tx.insert(shareFiles).values(links.map((l) => ({ ...l, shareId: row!.id })));
+      return row;
+    });
   } catch (e) {
+    // The chat, or a file of it, deleted while the snapshot was made.
     const err = e as { code?: unknown; cause?: { code?: unknown } };
     if ((err.code ?? err.cause?.code) === FOREIGN_KEY_VIOLATION) return undefined;
     throw e;
@@ -59,4 +66,16 @@ export async function deleteOwnShare(db: Db, userId: string, id: unknown): Promi
 export async function shareByTokenHash(db: Db, tokenHash: string): Promise<Share | undefined> {
   const [share] = await db.select().from(shares).where(eq(shares.tokenHash, tokenHash));
   return share;
+}
+
+/** A file of the snapshot behind this token, by its id in the snapshot; undefined for any other file. */
+export async function sharedFile(db: Db, tokenHash: string, id: unknown): Promise<ServedFile | undefined> {
+  if (!isId(id)) return undefined;
+  const [file] = await db
+    .select({ name: files.name, type: files.type, sha256: files.sha256, bytes: files.bytes })
+    .from(shareFiles)
+    .innerJoin(shares, eq(shares.id, shareFiles.shareId))
+    .innerJoin(files, eq(files.id, shareFiles.fileId))
+    .where(and(eq(shareFiles.id, id), eq(shares.tokenHash, tokenHash)));
+  return file;
 }

@@ -3,6 +3,7 @@ import { SharedLinks, SharePanel } from "../../views/components/share.tsx";
 import { SharedMissing, SharedPage } from "../../views/pages/shared.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
+import { fileResponse } from "../files/serve.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import type { ShareService } from "./service.ts";
@@ -25,13 +26,21 @@ const SHARED_HEADERS = {
  * and revoking links (fragments for the share dialog and the account page).
  */
 export function shareRoutes(service: ShareService, auth: AuthService, assets: AssetUrls, publicUrl?: string) {
-  const reading = new Elysia().get("/s/:token", async ({ params, set }) => {
-    Object.assign(set.headers, SHARED_HEADERS);
-    const share = await service.open(params.token);
-    // A revoked link, a deleted chat's and one never made answer the same page.
-    if (!share) return pageWithStatus(404, await SharedMissing({ assets }));
-    return SharedPage({ assets, share });
-  });
+  const reading = new Elysia()
+    .get("/s/:token", async ({ params, set }) => {
+      Object.assign(set.headers, SHARED_HEADERS);
+      const share = await service.open(params.token);
+      // A revoked link, a deleted chat's and one never made answer the same page.
+      if (!share) return pageWithStatus(404, await SharedMissing({ assets }));
+      return SharedPage({ assets, share, filesAt: `/s/${params.token}/files` });
+    })
+    // The snapshot's own files alone, to anyone with its link, never kept in a cache (as the page).
+    .get("/s/:token/files/:id", async ({ params, request, set, status }) => {
+      Object.assign(set.headers, SHARED_HEADERS);
+      const file = await service.file(params.token, params.id);
+      if (!file) return status(404, "There is no such file.");
+      return fileResponse(file, request, SHARED_HEADERS);
+    });
 
   const owning = new Elysia()
     .use(requireSignIn(auth))

@@ -1,8 +1,11 @@
 import { renderMarkdown } from "../chat/markdown.ts";
+import { attachmentsOf } from "../chat/repos/attachments.ts";
 import { getOwnChat } from "../chat/repos/chats.ts";
 import { conversation } from "../chat/repos/messages.ts";
 import type { Database } from "../db/client.ts";
-import type { Message, Share, SharedMessage } from "../db/schema.ts";
+import type { Message, Share, SharedFile, SharedMessage } from "../db/schema.ts";
+import type { ServedFile } from "../files/serve.ts";
+import type { FileInfo } from "../files/types.ts";
 import * as repo from "./repo.ts";
 import type { ShareSummary } from "./types.ts";
 
@@ -16,13 +19,16 @@ const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token
  * What a snapshot keeps of a message. System prompts and the model's reasoning stay private, as do
  * tokens, cost and error texts (an upstream error can say the account is out of credits). An
  * answer still being written keeps what the last progress save stored, and says it is unfinished.
+ * Its files are named by their ids in the snapshot (`linkOf`).
  */
-function snapshotOf(m: Message): SharedMessage | undefined {
+function snapshotOf(m: Message, attached: FileInfo[], linkOf: (fileId: string) => string): SharedMessage | undefined {
   const createdAt = m.createdAt.toISOString();
-  if (m.role === "user") return { role: "user", content: m.content, createdAt };
+  const files = attached.map((f): SharedFile => ({ id: linkOf(f.id), name: f.name, size: f.size, type: f.type }));
+  const attachments = files.length ? { attachments: files } : {};
+  if (m.role === "user") return { role: "user", content: m.content, createdAt, ...attachments };
   if (m.role !== "assistant") return undefined;
   const html = m.status === "streaming" || m.html === null ? renderMarkdown(m.content) : m.html;
-  return { role: "assistant", html, status: m.status, model: m.model, createdAt };
+  return { role: "assistant", html, status: m.status, model: m.model, createdAt, ...attachments };
 }
 
 /** Publishing, listing, revoking and opening read-only snapshots of chats. */
@@ -33,14 +39,21 @@ export function createShareService({ database }: { database: Database }) {
     async publish(userId: string, chatId: unknown): Promise<{ share: ShareSummary; token: string } | undefined> {
       const chat = await getOwnChat(db, userId, chatId);
       if (!chat) return undefined;
-      const messages = (await conversation(db, chat.id)).flatMap((m) => snapshotOf(m) ?? []);
+      const shown = await conversation(db, chat.id);
+      const attached = await attachmentsOf(
+        db,
+        shown.map((m) => m.id),
+      );
+      // Each file once per snapshot, however many of its messages carry it.
+      const links = new Map<string, string>();
+      const linkOf = (fileId: string) => links.get(fileId) ?? links.set(fileId, Bun.randomUUIDv7()).get(fileId)!;
+      const messages = shown.flatMap((m) => snapshotOf(m, attached.get(m.id) ?? [], linkOf) ?? []);
       const token = Buffer.from(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES))).toString("base64url");
-      const share = await repo.insertShare(db, {
-        tokenHash: hashToken(token),
-        chatId: chat.id,
-        title: chat.title,
-        messages,
-      });
+      const share = await repo.insertShare(
+        db,
+        { tokenHash: hashToken(token), chatId: chat.id, title: chat.title, messages },
+        [...links].map(([fileId, id]) => ({ id, fileId })),
+      );
       return share && { share, token };
     },
 
@@ -60,6 +73,12 @@ export function createShareService({ database }: { database: Database }) {
     async open(token: string): Promise<Share | undefined> {
       if (!TOKEN.test(token)) return undefined;
       return repo.shareByTokenHash(db, hashToken(token));
+    },
+
+    /** A file of the snapshot behind a link, by its id in that snapshot: no other file, of anyone. */
+    async file(token: string, id: string): Promise<ServedFile | undefined> {
+      if (!TOKEN.test(token)) return undefined;
+      return repo.sharedFile(db, hashToken(token), id);
     },
   };
 }

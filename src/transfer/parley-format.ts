@@ -1,13 +1,8 @@
 import { t } from "elysia";
-import { type ChatSettings, FIELDS, parseSettings, SettingsError, settingsOf } from "../chat/settings.ts";
-import {
-  type Chat,
-  type Message,
-  type MessageStatus,
-  messageRole,
-  messageStatus,
-  reasoningEfforts,
-} from "../db/schema.ts";
+import { type ChatSettings, FIELDS, parseSettings, SettingsError } from "../chat/settings.ts";
+import { fileTypes, messageRole, messageStatus, reasoningEfforts } from "../db/schema.ts";
+import type { FileLimits } from "../files/service.ts";
+import { readAttachments } from "./attachments.ts";
 import {
   boundedMessage,
   chatLabel,
@@ -21,7 +16,6 @@ import {
   MAX_FINISH_REASON_LENGTH,
   MAX_MODEL_LENGTH,
   MAX_TITLE_LENGTH,
-  type MessageDetails,
   own,
   pacer,
   quoted,
@@ -31,22 +25,27 @@ import {
 } from "./read.ts";
 
 /*
- * Parley's export format, version 1 (docs/export-format.md shows an example):
+ * Parley's export format, version 2 (docs/export-format.md shows an example):
  *
- * { "format": "parley-chats", "version": 1, "exportedAt": ISO time,
+ * { "format": "parley-chats", "version": 2, "exportedAt": ISO time,
  *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort",
  *                "createdAt", "updatedAt",
  *                "messages": [ { "role": "user" | "assistant", "content" (Markdown as written),
  *                                "reasoning", "status", "model", "error", "finishReason",
  *                                "promptTokens", "completionTokens", "reasoningTokens",
- *                                "cachedTokens", "cost" (US dollars), "createdAt", "finishedAt" } ] } ] }
+ *                                "cachedTokens", "cost" (US dollars), "createdAt", "finishedAt",
+ *                                "attachments" (only on a message with files):
+ *                                  [ { "name", "type", "size", "sha256", "data" (base64) } ] } ] } ] }
  *
  * One chat or all of them, the file is the same: a list of chats. Times are ISO 8601 in UTC;
  * absent values are null. Messages are in reading order. No ids: an import makes new ones.
+ * Version 1 is the same without attachments; both are read. parley-writer.ts writes it.
  */
 
 export const FORMAT = "parley-chats";
-export const VERSION = 1;
+export const VERSION = 2;
+/** The oldest version this Parley reads. */
+const OLDEST_VERSION = 1;
 
 const time = (description: string) => t.String({ format: "date-time", description });
 const orNull = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
@@ -91,76 +90,26 @@ export const exportSchema = t.Object(
             cost: orNull(t.Number({ description: "US dollars." })),
             createdAt: time("When it was sent or started."),
             finishedAt: orNull(time("When the answer ended.")),
+            attachments: t.Optional(
+              t.Array(
+                t.Object({
+                  name: t.String(),
+                  type: oneOf(fileTypes, "What its bytes are, as Parley found when it was uploaded."),
+                  size: t.Number({ description: "Bytes." }),
+                  sha256: t.String({ description: "Hex SHA-256 of the bytes." }),
+                  data: t.String({ description: "The bytes, in base64." }),
+                }),
+                { description: "Only on a message with files; in the order they were attached." },
+              ),
+            ),
           }),
           { description: "In reading order; of a chat with branches, the branch it shows." },
         ),
       }),
     ),
   },
-  { description: "Parley's export format, version 1 (docs/export-format.md)." },
+  { description: "Parley's export format, version 2 (docs/export-format.md)." },
 );
-
-export type ExportedMessage = MessageDetails & {
-  role: Message["role"];
-  content: string;
-  status: MessageStatus;
-  createdAt: string;
-  finishedAt: string | null;
-};
-
-export type ExportedChat = {
-  title: string;
-  model: string;
-} & ChatSettings & {
-    createdAt: string;
-    updatedAt: string;
-    messages: ExportedMessage[];
-  };
-
-/** A stored chat and its messages as the file holds them: the text as saved, nothing rendered. */
-export function exportedChat(chat: Chat, messages: Message[]): ExportedChat {
-  return {
-    title: chat.title,
-    model: chat.model,
-    ...settingsOf(chat),
-    createdAt: chat.createdAt.toISOString(),
-    updatedAt: chat.updatedAt.toISOString(),
-    messages: messages.map((m) => ({
-      role: m.role,
-      content: m.content,
-      reasoning: m.reasoning,
-      status: m.status,
-      model: m.model,
-      error: m.error,
-      finishReason: m.finishReason,
-      promptTokens: m.promptTokens,
-      completionTokens: m.completionTokens,
-      reasoningTokens: m.reasoningTokens,
-      cachedTokens: m.cachedTokens,
-      cost: m.cost,
-      createdAt: m.createdAt.toISOString(),
-      finishedAt: m.finishedAt?.toISOString() ?? null,
-    })),
-  };
-}
-
-/**
- * The file's text, written a chat at a time (all of a person's chats need not be in memory at
- * once), indented for people to read.
- */
-export async function* parleyDocument(
-  chats: Iterable<ExportedChat> | AsyncIterable<ExportedChat>,
-  exportedAt: Date,
-): AsyncGenerator<string> {
-  yield `{\n  "format": "${FORMAT}",\n  "version": ${VERSION},\n  "exportedAt": "${exportedAt.toISOString()}",\n  "chats": [`;
-  let first = true;
-  for await (const chat of chats) {
-    // JSON.stringify escapes line breaks inside strings: every "\n" here is between tokens.
-    yield `${first ? "" : ","}\n    ${JSON.stringify(chat, null, 2).replaceAll("\n", "\n    ")}`;
-    first = false;
-  }
-  yield first ? "]\n}\n" : "\n  ]\n}\n";
-}
 
 const STATUSES: readonly string[] = ["complete", "streaming", "stopped", "error", "interrupted"];
 
@@ -170,7 +119,11 @@ export function looksLikeParley(doc: unknown): doc is Fields {
 }
 
 /** The chats of a Parley export, every field checked; throws ImportError at the first problem. */
-export async function readParley(doc: Fields, defaultModel: string): Promise<ImportedChat[]> {
+export async function readParley(
+  doc: Fields,
+  defaultModel: string,
+  limits: Pick<FileLimits, "fileBytes" | "perMessage">,
+): Promise<ImportedChat[]> {
   const format = own(doc, "format");
   if (format !== FORMAT) {
     throw new ImportError(`The file says its format is ${quoted(format)}; Parley reads "${FORMAT}" files.`);
@@ -181,8 +134,9 @@ export async function readParley(doc: Fields, defaultModel: string): Promise<Imp
       `The file is format version ${version}, from a newer Parley; this one reads version ${VERSION}.`,
     );
   }
-  if (version !== VERSION)
-    throw new ImportError(`The file has no valid format version (this Parley reads ${VERSION}).`);
+  if (typeof version !== "number" || !Number.isInteger(version) || version < OLDEST_VERSION) {
+    throw new ImportError(`The file has no valid format version (this Parley reads ${OLDEST_VERSION} to ${VERSION}).`);
+  }
   const chats = own(doc, "chats");
   if (!Array.isArray(chats)) throw new ImportError(`The file has no list of chats.`);
   refuseTooManyChats(chats.length);
@@ -203,7 +157,15 @@ export async function readParley(doc: Fields, defaultModel: string): Promise<Imp
     for (const [j, item] of (list as unknown[]).entries()) {
       if (pace.due()) await pace.turn();
       seen.message();
-      messages.push(readMessage(`${where}, message ${j + 1},`, item, createdAt));
+      const at = `${where}, message ${j + 1}`;
+      const message = readMessage(`${at},`, item, createdAt);
+      const attachments = await readAttachments(
+        at,
+        isObject(item) ? own(item, "attachments") : undefined,
+        limits,
+        pace,
+      );
+      messages.push(attachments.length ? { ...message, attachments } : message);
     }
     const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
     read.push({ title, model, settings, createdAt, updatedAt, messages });

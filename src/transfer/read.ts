@@ -1,6 +1,7 @@
 import { plainText } from "../chat/plain-text.ts";
 import type { ChatSettings } from "../chat/settings.ts";
 import type { Message, MessageStatus } from "../db/schema.ts";
+import type { NewFile } from "../files/repo.ts";
 import { MAX_IMPORT_BYTES, MAX_MESSAGE_LENGTH, megabytes } from "../limits.ts";
 
 /*
@@ -66,6 +67,8 @@ export type ImportedMessage = MessageDetails & {
   status: Exclude<MessageStatus, "streaming">;
   createdAt: Date;
   finishedAt: Date | null;
+  /** Its files, checked as uploads are (Parley's format only). */
+  attachments?: NewFile[];
 };
 
 export type Fields = Record<string, unknown>;

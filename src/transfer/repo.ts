@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { type Chat, chats, type Message, messages } from "../db/schema.ts";
+import { type Chat, chats, files, type Message, messageFiles, messages, type StoredFile } from "../db/schema.ts";
 import { type ImportedChat, type ImportedMessage, nextTurn } from "./read.ts";
 
 /** An imported chat ready to store: each answer with its HTML, rendered as an answer's end renders it. */
@@ -26,6 +26,43 @@ export function messagesOf(db: Db, chatIds: string[]): Promise<Message[]> {
       and(inArray(messages.chatId, chatIds), eq(messages.active, true), inArray(messages.role, ["user", "assistant"])),
     )
     .orderBy(asc(messages.chatId), asc(messages.id));
+}
+
+/** A file of a message, as an export lists it (no bytes). */
+export type ListedFile = Pick<StoredFile, "id" | "name" | "type" | "size" | "sha256">;
+
+/**
+ * The files attached to the messages of these chats of this person's, by message, each message's
+ * in order (no bytes: an export reads them one at a time, with fileBytes).
+ */
+export async function filesOf(db: Db, userId: string, chatIds: string[]): Promise<Map<string, ListedFile[]>> {
+  const found = new Map<string, ListedFile[]>();
+  if (!chatIds.length) return found;
+  const rows = await db
+    .select({
+      messageId: messageFiles.messageId,
+      id: files.id,
+      name: files.name,
+      type: files.type,
+      size: files.size,
+      sha256: files.sha256,
+    })
+    .from(messageFiles)
+    .innerJoin(messages, eq(messages.id, messageFiles.messageId))
+    .innerJoin(files, eq(files.id, messageFiles.fileId))
+    .where(and(inArray(messages.chatId, chatIds), eq(files.userId, userId)))
+    .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
+  for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
+  return found;
+}
+
+/** The bytes of one of this person's files; undefined when it is no longer there. */
+export async function fileBytes(db: Db, userId: string, id: string): Promise<Uint8Array | undefined> {
+  const [row] = await db
+    .select({ bytes: files.bytes })
+    .from(files)
+    .where(and(eq(files.id, id), eq(files.userId, userId)));
+  return row?.bytes;
 }
 
 /**
@@ -71,7 +108,12 @@ export function* chatGroups(chats: ImportedChat[]): Generator<ImportedChat[]> {
  * after these). Each chat is one branch, each message the child of the one before it. Returns
  * the chats' ids.
  */
-export async function insertChats(db: Db, userId: string, imported: ChatToStore[]): Promise<string[]> {
+export async function insertChats(
+  db: Db,
+  userId: string,
+  imported: ChatToStore[],
+  fileIds: Map<string, string> = new Map(),
+): Promise<string[]> {
   const chatRows = imported.map((c) => ({
     id: Bun.randomUUIDv7(),
     title: c.title,
@@ -112,6 +154,17 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
       return row;
     });
   });
+  // Each message's files, in order, by their hashes: stored as this person's before the chats.
+  const fileRows = imported
+    .flatMap((c) => c.messages)
+    .flatMap((m, i) =>
+      (m.attachments ?? []).map((f, position) => ({
+        id: Bun.randomUUIDv7(),
+        message_id: messageRows[i]!.id,
+        file_id: fileIds.get(f.sha256)!,
+        position,
+      })),
+    );
   await db.transaction(async (tx) => {
     // One JSON parameter per statement: both drivers pass it alike, and a thousand rows cost one round trip.
     for (const batch of batches(chatRows)) {
@@ -138,6 +191,12 @@ export async function insertChats(db: Db, userId: string, imported: ChatToStore[
                created_at timestamptz, finished_at timestamptz)`);
       // Within a chat too large for one statement: the database is held, but timers and sockets run.
       await nextTurn();
+    }
+    for (const batch of batches(fileRows)) {
+      await tx.execute(sql`
+        insert into message_files (id, message_id, file_id, position)
+        select v.id, v.message_id, v.file_id, v.position
+        from json_to_recordset(${batch}::json) as v(id uuid, message_id uuid, file_id uuid, position int)`);
     }
   });
   return chatRows.map((c) => c.id);

@@ -16,12 +16,16 @@ export const IMPORT_ROUTE = "POST /account/import";
 /** What a multipart body adds around the file: boundaries and part headers, a few hundred bytes. */
 const MULTIPART_ALLOWANCE = 64 * 1024;
 
-/** Downloads of one chat (Markdown, JSON) and of all chats; the import form's target and its summary. */
-export function transferRoutes(service: TransferService, auth: AuthService, assets: AssetUrls) {
+/**
+ * Downloads of one chat (Markdown, JSON) and of all chats; the import form's target and its
+ * summary. The Markdown links files on this server as the person reaches it, unless PUBLIC_URL says otherwise.
+ */
+export function transferRoutes(service: TransferService, auth: AuthService, assets: AssetUrls, publicUrl?: string) {
   return new Elysia({ name: "transfer-routes" })
     .use(requireSignIn(auth))
-    .get("/chats/:id/export.md", async ({ me, params, status }) => {
-      const found = await service.markdown(me!.user.id, params.id);
+    .get("/chats/:id/export.md", async ({ me, params, request, status }) => {
+      const filesUrl = `${publicUrl ?? new URL(request.url).origin}/files`;
+      const found = await service.markdown(me!.user.id, params.id, filesUrl);
       if (!found) return status(404, "There is no such chat.");
       return download(found.text, "text/markdown; charset=utf-8", fileName(found.chat.title, "md"));
     })
@@ -30,7 +34,8 @@ export function transferRoutes(service: TransferService, auth: AuthService, asse
       async ({ me, params, status }) => {
         const found = await service.json(me!.user.id, params.id);
         if (!found) return status(404, "There is no such chat.");
-        return download(found.text, "application/json; charset=utf-8", fileName(found.chat.title, "json"));
+        const body = byteStream(found.pieces);
+        return download(body, "application/json; charset=utf-8", fileName(found.chat.title, "json"));
       },
       exportDetail("One chat as a JSON file", "A file of one chat.", {
         404: { description: "No chat of yours has this id." },
@@ -54,8 +59,8 @@ export function transferRoutes(service: TransferService, auth: AuthService, asse
           // The upload is read only once this import has its place: a refusal comes before it.
           const imported = await service.importFile(me!.user, () => uploadedFile(request));
           // A redirect, so that reloading the summary does not import the file again.
-          const { chats, messages, skipped } = imported;
-          return redirect(`/account/import?chats=${chats}&messages=${messages}&skipped=${skipped}`, 303);
+          const { chats, messages, files, skipped } = imported;
+          return redirect(`/account/import?chats=${chats}&messages=${messages}&files=${files}&skipped=${skipped}`, 303);
         } catch (err) {
           if (!(err instanceof ImportError)) throw err;
           return pageWithStatus(err.status, await ImportPage({ assets, user: me!.user, error: err.message }));
@@ -114,11 +119,13 @@ function summary(query: Record<string, string | undefined>): string | undefined 
   const messages = n("messages");
   if (chats === undefined || messages === undefined) return undefined;
   const skipped = n("skipped") ?? 0;
+  const files = n("files") ?? 0;
   const plural = (k: number, word: string) => `${count(k)} ${word}${k === 1 ? "" : "s"}`;
   const left = skipped
     ? ` ${plural(skipped, "conversation")} with no text message ${skipped === 1 ? "was" : "were"} left out.`
     : "";
-  return `Imported ${plural(chats, "chat")} with ${plural(messages, "message")}.${left}`;
+  const attached = files ? ` and ${plural(files, "file")}` : "";
+  return `Imported ${plural(chats, "chat")} with ${plural(messages, "message")}${attached}.${left}`;
 }
 
 /** Text written piece by piece, sent as it is written (a client that goes away stops the writing). */

@@ -2,9 +2,14 @@ import { getOwnChat } from "../chat/repos/chats.ts";
 import type { ChatService } from "../chat/service.ts";
 import type { Database } from "../db/client.ts";
 import type { User } from "../db/schema.ts";
+import { FileError } from "../files/kinds.ts";
+import type { NewFile } from "../files/repo.ts";
+import type { FileService } from "../files/service.ts";
 import { MAX_IMPORT_BYTES } from "../limits.ts";
+import type { FileToExport } from "./attachments.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
-import { type ExportedChat, exportedChat, looksLikeParley, parleyDocument, readParley } from "./parley-format.ts";
+import { looksLikeParley, readParley } from "./parley-format.ts";
+import { type ChatToExport, exportedChat, parleyDocument } from "./parley-writer.ts";
 import { count, ImportError, type ImportedChat, nextTurn, tooLarge } from "./read.ts";
 import { type Renderer, startRenderer } from "./renderer.ts";
 import * as repo from "./repo.ts";
@@ -13,51 +18,95 @@ import { chatMarkdown } from "./to-markdown.ts";
 /** Chats read per query while exporting all of them. */
 const EXPORT_PAGE = 100;
 
-export type ImportSummary = { chats: number; messages: number; skipped: number };
+export type ImportSummary = { chats: number; messages: number; files: number; skipped: number };
 
 export type TransferServiceDeps = {
   database: Database;
   chat: Pick<ChatService, "refreshSidebar">;
+  files: Pick<FileService, "keep" | "discard" | "limits">;
   defaultModel: string;
 };
 
 /** Export of one chat or all of a person's, and import of Parley's and ChatGPT's files. */
-export function createTransferService({ database, chat, defaultModel }: TransferServiceDeps) {
+export function createTransferService({ database, chat, files, defaultModel }: TransferServiceDeps) {
   const { db } = database;
   // A file is read and parsed whole in memory (up to MAX_IMPORT_BYTES, and several times that
   // once parsed): one import at a time, its place taken before its upload is read, keeps the
   // process's memory bounded (20 uploads of 45 MB read at once took it to 1.5 GB).
   let importing = false;
 
-  /** A chat of this person's with its messages; undefined for another's or an unknown one alike. */
+  /** A chat of this person's with its messages and their files; undefined for another's or an unknown one alike. */
   async function ownChat(userId: string, chatId: string) {
     const found = await getOwnChat(db, userId, chatId);
     if (!found) return undefined;
-    return { chat: found, messages: await repo.messagesOf(db, [found.id]) };
+    const [messages, listed] = await Promise.all([
+      repo.messagesOf(db, [found.id]),
+      repo.filesOf(db, userId, [found.id]),
+    ]);
+    return { chat: found, messages, files: listed };
+  }
+
+  /** The files of these messages as the writer takes them: each file's bytes read when it is written. */
+  function toExport(userId: string, listed: Map<string, repo.ListedFile[]>): Map<string, FileToExport[]> {
+    const bytes = async (id: string, name: string) => {
+      const found = await repo.fileBytes(db, userId, id);
+      // The export is written as it is read: a file deleted meanwhile ends it, unfinished.
+      if (!found) throw new Error(`the file “${name}” was deleted while the export was written`);
+      return found;
+    };
+    return new Map(
+      [...listed].map(([messageId, list]) => [
+        messageId,
+        list.map(({ id, ...file }) => ({ ...file, bytes: () => bytes(id, file.name) })),
+      ]),
+    );
   }
 
   /** The person's chats in the order they were made, with their messages, a page of chats at a time. */
-  async function* allChats(userId: string): AsyncGenerator<ExportedChat> {
+  async function* allChats(userId: string): AsyncGenerator<ChatToExport> {
     let after: string | undefined;
     for (;;) {
       const page = await repo.ownChatsAfter(db, userId, after, EXPORT_PAGE);
       if (!page.length) return;
       const ids = page.map((c) => c.id);
       const byChat = Map.groupBy(await repo.messagesOf(db, ids), (m) => m.chatId);
-      for (const c of page) yield exportedChat(c, byChat.get(c.id) ?? []);
+      const attached = toExport(userId, await repo.filesOf(db, userId, ids));
+      for (const c of page) yield exportedChat(c, byChat.get(c.id) ?? [], attached);
       after = page.at(-1)!.id;
+    }
+  }
+
+  /**
+   * Keeps the files of the chats read (each distinct file once) as this person's, before any chat
+   * is stored: over their storage limit, the import is refused here, with nothing stored. Answers
+   * each file's id by its hash, and the ids of the files stored anew.
+   */
+  async function keepFiles(userId: string, chats: ImportedChat[]) {
+    const byHash = new Map<string, NewFile>();
+    for (const c of chats) for (const m of c.messages) for (const f of m.attachments ?? []) byHash.set(f.sha256, f);
+    if (!byHash.size) return { ids: new Map<string, string>(), fresh: [] };
+    try {
+      const kept = await files.keep(userId, [...byHash.values()]);
+      return { ids: new Map([...byHash.keys()].map((hash, i) => [hash, kept.files[i]!.id])), fresh: kept.fresh };
+    } catch (err) {
+      if (err instanceof FileError) throw new ImportError(err.message, err.status);
+      throw err;
     }
   }
 
   /**
    * Stores a file's chats a group at a time, each group in a transaction of its own, so that on
    * the embedded database other statements (pages, progress saves) get its one connection between
-   * groups. Each chat is stored whole or not at all. The file was checked whole before, so only the
-   * database can fail here: then the chats already stored are deleted again, and the import stores
-   * nothing. Should the process die part-way, the chats stored until then stay, each whole.
-   * Answers are rendered on a worker thread, a group ahead of the one being stored.
+   * groups. Each chat is stored whole or not at all. Their files are kept first, all in one
+   * transaction (or the import is refused for the person's storage). The file was checked whole
+   * before, so only the database can fail after that: then the chats already stored are deleted
+   * again, and the files new to the person too, and the import stores nothing. Should the process
+   * die part-way, the chats stored until then stay, each whole, and the files kept (those of chats
+   * not stored are held by nothing, until whatever frees such files runs). Answers are rendered on
+   * a worker thread, a group ahead of the one being stored. Answers how many files the chats hold.
    */
-  async function store(userId: string, chats: ImportedChat[]): Promise<void> {
+  async function store(userId: string, chats: ImportedChat[]): Promise<number> {
+    const kept = await keepFiles(userId, chats);
     const renderer = startRenderer();
     const stored: string[] = [];
     const groups = repo.chatGroups(chats);
@@ -70,30 +119,34 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
       while (next) {
         const group = await next;
         next = renderNext();
-        stored.push(...(await repo.insertChats(db, userId, group)));
+        stored.push(...(await repo.insertChats(db, userId, group, kept.ids)));
         await nextTurn();
       }
     } catch (err) {
       next?.catch(() => {}); // the group rendered ahead, never stored
       // A database that failed may fail again: what would stay then is whole chats.
       await repo.deleteChats(db, userId, stored).catch(() => {});
+      await files.discard(userId, kept.fresh).catch(() => {});
       throw err;
     } finally {
       renderer.close();
     }
+    return kept.ids.size;
   }
 
   return {
-    async markdown(userId: string, chatId: string) {
+    /** One chat as Markdown, its files linked under `filesUrl` (/files on this server, as the person reaches it). */
+    async markdown(userId: string, chatId: string, filesUrl: string) {
       const found = await ownChat(userId, chatId);
-      return found && { chat: found.chat, text: chatMarkdown(found.chat, found.messages) };
+      return found && { chat: found.chat, text: chatMarkdown(found.chat, found.messages, found.files, filesUrl) };
     },
 
+    /** One chat as a Parley file, written as it is read. */
     async json(userId: string, chatId: string) {
       const found = await ownChat(userId, chatId);
       if (!found) return undefined;
-      const pieces = await Array.fromAsync(parleyDocument([exportedChat(found.chat, found.messages)], new Date()));
-      return { chat: found.chat, text: pieces.join("") };
+      const chat = exportedChat(found.chat, found.messages, toExport(userId, found.files));
+      return { chat: found.chat, pieces: parleyDocument([chat], new Date()) };
     },
 
     /** All of the person's chats as one Parley file, written as it is read. */
@@ -113,7 +166,7 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
         const file = await upload();
         if (file.size > MAX_IMPORT_BYTES) throw tooLarge(file.size);
         if (file.size === 0) throw new ImportError("The file is empty.");
-        const { chats, skipped } = await read(await parse(file), user.model ?? defaultModel);
+        const { chats, skipped } = await read(await parse(file), user.model ?? defaultModel, files.limits);
         if (!chats.length) {
           throw new ImportError(
             skipped
@@ -121,9 +174,10 @@ export function createTransferService({ database, chat, defaultModel }: Transfer
               : "The file holds no chats.",
           );
         }
-        await store(user.id, chats);
+        const stored = await store(user.id, chats);
         chat.refreshSidebar(user.id);
-        return { chats: chats.length, messages: chats.reduce((n, c) => n + c.messages.length, 0), skipped };
+        const messages = chats.reduce((n, c) => n + c.messages.length, 0);
+        return { chats: chats.length, messages, files: stored, skipped };
       } finally {
         importing = false;
       }
@@ -159,8 +213,12 @@ async function parse(file: Blob): Promise<unknown> {
 }
 
 /** The chats in a parsed file, whichever of the two formats it is. */
-async function read(doc: unknown, model: string): Promise<{ chats: ImportedChat[]; skipped: number }> {
-  if (looksLikeParley(doc)) return { chats: await readParley(doc, model), skipped: 0 };
+async function read(
+  doc: unknown,
+  model: string,
+  limits: FileService["limits"],
+): Promise<{ chats: ImportedChat[]; skipped: number }> {
+  if (looksLikeParley(doc)) return { chats: await readParley(doc, model, limits), skipped: 0 };
   if (looksLikeChatGpt(doc)) return readChatGpt(doc, model);
   throw new ImportError("The file is neither a Parley export nor ChatGPT's conversations.json.");
 }

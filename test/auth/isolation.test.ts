@@ -15,8 +15,8 @@ afterAll(() => fake.stop());
 /**
  * Routes that need no session: health, metrics (loopback or its own token; tested apart), assets,
  * the web app manifest (browsers fetch it without cookies), the OpenAPI spec (it describes routes,
- * not anyone's data), the doors, and shared snapshots (the link is the permission; test/share
- * tests that a revoked or unknown one shows nothing).
+ * not anyone's data), the doors, and shared snapshots and their files (the link is the permission;
+ * test/share tests that a revoked or unknown one shows nothing, and that a snapshot serves only its own files).
  */
 const PUBLIC = [
   "/healthz",
@@ -30,6 +30,7 @@ const PUBLIC = [
   "/signup",
   "/signout",
   "/s/:token",
+  "/s/:token/files/:id",
 ];
 
 eachDriver("one person's chats, seen by another and by nobody", (t) => {

@@ -30,6 +30,7 @@ for (const driver of DRIVERS) {
           "public.messages",
           "public.presets",
           "public.sessions",
+          "public.share_files",
           "public.shares",
           "public.site_settings",
           "public.users",

@@ -122,7 +122,7 @@ eachDriver("exporting chats", (t) => {
     expect(text).not.toContain(plan.chat.id);
     expect(text).not.toContain("rendered");
     const doc = JSON.parse(text);
-    expect(doc).toMatchObject({ format: "parley-chats", version: 1 });
+    expect(doc).toMatchObject({ format: "parley-chats", version: 2 });
     // Made while this request was answered, however long that took.
     expect(Date.parse(doc.exportedAt)).toBeGreaterThanOrEqual(asked);
     expect(Date.parse(doc.exportedAt)).toBeLessThanOrEqual(Date.now());
@@ -170,7 +170,7 @@ eachDriver("exporting chats", (t) => {
     const text = await res.text();
     expect(text).not.toContain("bob only");
     const doc = JSON.parse(text);
-    expect(doc).toMatchObject({ format: "parley-chats", version: 1 });
+    expect(doc).toMatchObject({ format: "parley-chats", version: 2 });
     expect(doc.chats.map((c: { title: string }) => c.title)).toEqual(['Plans: "Q3" / café ☕', "Second"]);
     expect(doc.chats[1].messages.map((m: { content: string }) => m.content)).toEqual(["Hello", "Hi!"]);
     // The one-chat file holds the same chat, the same way.

@@ -281,7 +281,7 @@ eachDriver("importing chats", (t) => {
       400,
       'The file says its format is "openwebui"',
     ],
-    ["a newer version", parley([], { version: 2 }), 400, "format version 2, from a newer Parley"],
+    ["a newer version", parley([], { version: 3 }), 400, "format version 3, from a newer Parley"],
     ["no version", JSON.stringify({ format: "parley-chats", chats: [] }), 400, "no valid format version"],
     ["chats not a list", parley({ title: "x" }), 400, "The file has no list of chats."],
     ["no chats at all", parley([]), 400, "The file holds no chats."],
@@ -564,18 +564,18 @@ eachDriver("importing chats", (t) => {
   test("a file over the size limit is refused, with the limit in the sentence, before it is read", async () => {
     const hal = await server.signUp("hal");
     const before = await rowCounts(t);
-    // Just over: the request is within what a 50 MB file's upload may be; the file itself is read as too large.
-    const over = new Uint8Array(50 * 1024 * 1024 + 1).fill(32);
+    // Just over: the request is within what a 100 MB file's upload may be; the file itself is read as too large.
+    const over = new Uint8Array(100 * 1024 * 1024 + 1).fill(32);
     const res = await upload(hal, over);
     expect(res.status).toBe(413);
     expect(alertOf(await res.text())).toBe(
-      "The file is larger than 50 MB, the largest file Parley imports. Nothing was imported.",
+      "The file is larger than 100 MB, the largest file Parley imports. Nothing was imported.",
     );
     // Far over: refused from the request's length, the body never read.
     const far = await upload(hal, new Uint8Array(120 * 1024 * 1024));
     expect(far.status).toBe(413);
     expect(alertOf(await far.text())).toBe(
-      "The file is larger than 50 MB, the largest file Parley imports (this one is about 120 MB). Nothing was imported.",
+      "The file is larger than 100 MB, the largest file Parley imports (this one is about 120 MB). Nothing was imported.",
     );
     expect(await rowCounts(t)).toEqual(before);
   });

@@ -3,18 +3,25 @@ import { fileSize } from "../../src/limits.ts";
 
 /**
  * A sent message's files: images as thumbnails that open the full image, other files as links
- * that download them. Every file is served by /files/<id> to its owner alone.
+ * that download them. Each is served at `<filesAt>/<id>`: by default /files/<id>, to its owner
+ * alone; a shared snapshot passes its own address.
  */
-export function MessageAttachments({ files }: { files: FileInfo[] }): JSX.Element {
+export function MessageAttachments({
+  files,
+  filesAt = "/files",
+}: {
+  files: FileInfo[];
+  filesAt?: string;
+}): JSX.Element {
   if (!files.length) return "";
   return (
     <ul data-attachments class="mb-1 flex flex-wrap justify-end gap-2" aria-label="Attachments">
       {files.map((file) =>
         file.type.startsWith("image/") ? (
           <li>
-            <a href={`/files/${file.id}`} target="_blank" rel="noopener" class="block" title={file.name}>
+            <a href={`${filesAt}/${file.id}`} target="_blank" rel="noopener" class="block" title={file.name}>
               <img
-                src={`/files/${file.id}`}
+                src={`${filesAt}/${file.id}`}
                 alt={file.name}
                 loading="lazy"
                 class="h-28 max-w-56 rounded-xl border border-zinc-200 object-cover dark:border-zinc-700"
@@ -24,7 +31,7 @@ export function MessageAttachments({ files }: { files: FileInfo[] }): JSX.Elemen
         ) : (
           <li>
             <a
-              href={`/files/${file.id}`}
+              href={`${filesAt}/${file.id}`}
               download={file.name}
               class="flex max-w-64 items-center gap-2 rounded-xl border border-zinc-200 bg-white px-3 py-2 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800"
             >

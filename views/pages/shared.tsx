@@ -1,6 +1,7 @@
 import type { Children } from "@kitajs/html";
 import type { MessageStatus, Share, SharedMessage } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { MessageAttachments } from "../components/attachments.tsx";
 import { Layout } from "../layout.tsx";
 
 /** What an answer that was not finished when the chat was shared says about itself. */
@@ -12,10 +13,19 @@ const UNFINISHED: Partial<Record<MessageStatus, string>> = {
 };
 
 /**
- * A published snapshot, for anyone with the link: the title and the messages, nothing else (no
- * other chat, no account, no composer, no socket).
+ * A published snapshot, for anyone with the link: the title and the messages with their files
+ * (served from `filesAt`, the snapshot's own address), nothing else (no other chat, no account,
+ * no composer, no socket).
  */
-export function SharedPage({ assets, share }: { assets: AssetUrls; share: Share }): JSX.Element {
+export function SharedPage({
+  assets,
+  share,
+  filesAt,
+}: {
+  assets: AssetUrls;
+  share: Share;
+  filesAt: string;
+}): JSX.Element {
   const title = share.title || "Untitled chat";
   return (
     <SharedShell assets={assets} title={`${title} · Shared from Parley`}>
@@ -28,7 +38,7 @@ export function SharedPage({ assets, share }: { assets: AssetUrls; share: Share 
       <section aria-label="Conversation" class="flex flex-col gap-5 py-6">
         {share.messages.length === 0 ? <p class="text-zinc-500">This chat had no messages yet.</p> : ""}
         {share.messages.map((m) => (
-          <SharedArticle message={m} />
+          <SharedArticle message={m} filesAt={filesAt} />
         ))}
       </section>
       <footer class="border-t border-zinc-200 pt-4 text-sm text-zinc-500 dark:border-zinc-800">
@@ -63,7 +73,8 @@ function SharedShell({ assets, title, children }: { assets: AssetUrls; title: st
 }
 
 /** One message, styled as the chat page shows it, without its actions. */
-function SharedArticle({ message }: { message: SharedMessage }): JSX.Element {
+function SharedArticle({ message, filesAt }: { message: SharedMessage; filesAt: string }): JSX.Element {
+  const files = message.attachments?.length ? <MessageAttachments files={message.attachments} filesAt={filesAt} /> : "";
   const time = (
     <time datetime={message.createdAt} safe>
       {message.createdAt.slice(0, 16).replace("T", " ")}
@@ -72,6 +83,7 @@ function SharedArticle({ message }: { message: SharedMessage }): JSX.Element {
   if (message.role === "user") {
     return (
       <article data-role="user" class="ml-auto max-w-[85%] sm:max-w-[75%]">
+        {files}
         <div class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
           {message.content}
         </div>
@@ -85,6 +97,8 @@ function SharedArticle({ message }: { message: SharedMessage }): JSX.Element {
   return (
     <article data-role="assistant" data-status={message.status} class="w-full">
       <div class="markdown min-w-0 break-words">{safeHtml}</div>
+      {/* An answer's files (images it made) come under its words, as in the chat. */}
+      {files}
       <footer class="mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500">
         {time}
         {message.model ? <span safe>{message.model}</span> : ""}

@@ -137,7 +137,7 @@ export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings
 
 /**
  * Deletes a person's chat, its messages and the files attached to them that no other chat of
- * theirs holds, in one statement. (Every part of a statement sees the rows as they were before
+ * theirs holds, nor another chat's shared snapshot, in one statement. (Every part of a statement sees the rows as they were before
  * it: the other chats' links are told apart by chat, not by whether the cascade removed them.)
  */
 export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
@@ -153,6 +153,9 @@ export async function deleteChat(db: Db, userId: string, id: string): Promise<bo
         and not exists (
           select 1 from message_files mf join messages m on m.id = mf.message_id
           where mf.file_id = f.id and m.chat_id <> ${id})
+        and not exists (
+          select 1 from share_files sf join shares s on s.id = sf.share_id
+          where sf.file_id = f.id and s.chat_id <> ${id})
       returning f.id
     )
     select id from deleted`);
