@@ -393,7 +393,9 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
   test("a send the server refuses keeps its chips and their ids; the next send it takes clears them", async () => {
     const { page, problems } = await open();
     await startChat(page, "warm up");
-    fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5 });
+    // The answer stalls after a few words, so it is still being written when the second send
+    // comes, however long the upload took (it ran out first on a slow run); Stop ends it.
+    fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5, stallAfterTokens: 5 });
     await box(page).fill("a long one");
     await box(page).press("Enter");
     const stop = page.locator("#composer-controls").getByRole("button", { name: "Stop" });
