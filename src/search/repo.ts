@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { MATCH_END, MATCH_START, type SearchHit } from "./types.ts";
 
@@ -22,12 +22,22 @@ export function toTsquery(input: string): string | undefined {
     .join(" & ");
 }
 
+/** Before the name of the attachment a result matched in, where the message's own text did not. */
+const FILE_MARK = "📎 ";
+
+/** Whether one of the message's (by id) attachments matches q.query: its name or its text. */
+const attachmentMatches = (
+  messageId: SQL,
+) => sql`exists (select 1 from message_files mf join files f on f.id = mf.file_id
+  where mf.message_id = ${messageId} and f.search @@ q.query)`;
+
 /** More matches than this and a word counts as common (see searchChats). */
 const SPARSE = 2000;
 
 /**
- * A person's chats whose title or finished messages (on the branch each chat shows) match, most
- * recently active first, each with its newest matching message (migration 0004 made the indexes).
+ * A person's chats whose title or finished messages (on the branch each chat shows) match, or a
+ * message's attachment by its name or text (migration 0012), most recently active first, each
+ * with its newest matching message (migration 0004 made the indexes).
  *
  * Most words are in few messages: the GIN index finds them all, and each chat's newest is
  * picked. A word in thousands of messages would make that read most of the table (measured:
@@ -45,9 +55,15 @@ export async function searchChats(
   limit: number,
 ): Promise<SearchHit[]> {
   const matches = await database.rows<{ chatId: string; id: string }>(sql`
-    select m.chat_id as "chatId", m.id from messages m join chats c on c.id = m.chat_id
-    where c.user_id = ${userId} and m.active and m.search @@ to_tsquery('english', ${tsquery})
-    limit ${SPARSE + 1}`);
+    with q as (select to_tsquery('english', ${tsquery}) as query)
+    (select m.chat_id as "chatId", m.id from messages m join chats c on c.id = m.chat_id, q
+    where c.user_id = ${userId} and m.active and m.search @@ q.query
+    limit ${SPARSE + 1})
+    union all
+    (select m.chat_id, m.id from files f join message_files mf on mf.file_id = f.id
+      join messages m on m.id = mf.message_id, q
+    where f.user_id = ${userId} and m.active and f.search @@ q.query
+    limit ${SPARSE + 1})`);
   // UUIDv7 ids sort as they were made: the greatest is the newest.
   const newest = new Map<string, string>();
   for (const { chatId, id } of matches) if (!(newest.get(chatId)! >= id)) newest.set(chatId, id);
@@ -56,7 +72,7 @@ export async function searchChats(
   const walk = common
     ? sql`left join lateral (
         select r.id from (select m.id, m.search from messages m where m.chat_id = c.id and m.active order by m.id desc limit 200) r
-        where r.search @@ q.query limit 1) walked on true`
+        where r.search @@ q.query or ${attachmentMatches(sql`r.id`)} limit 1) walked on true`
     : sql`left join (select null::uuid as id) walked on true`;
   return database.rows<SearchHit>(sql`
     with q as (select to_tsquery('english', ${tsquery}) as query),
@@ -73,7 +89,15 @@ export async function searchChats(
     select found.id as "chatId", found.title,
       ts_headline('english', found.title, q.query, ${TITLE_HEADLINE}) as "titleMarked",
       found.message_id as "messageId",
-      (select ts_headline('english', left(m.content, 20000), q.query, ${HEADLINE}) from messages m where m.id = found.message_id) as "snippetMarked"
+      coalesce(
+        (select ts_headline('english', left(m.content, 20000), q.query, ${HEADLINE}) from messages m
+          where m.id = found.message_id and m.search @@ q.query),
+        (select ${FILE_MARK} || f.name || case when f.type = 'text/plain'
+            then ': ' || ts_headline('english', left(file_text_head(f.bytes, 80000), 20000), q.query, ${HEADLINE}) else '' end
+          from message_files mf join files f on f.id = mf.file_id
+          where mf.message_id = found.message_id and f.search @@ q.query order by mf.position limit 1),
+        (select ts_headline('english', left(m.content, 20000), q.query, ${HEADLINE}) from messages m where m.id = found.message_id)
+      ) as "snippetMarked"
     from found, q
     order by found.updated_at desc, found.id desc`);
 }

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { chats, messages } from "../../src/db/schema.ts";
+import { chats, messageFiles, messages } from "../../src/db/schema.ts";
 import { toTsquery } from "../../src/search/repo.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { file, png, text } from "../files/samples.ts";
+import { upload, uploaded } from "../files/support.ts";
 import { eachDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
 
@@ -166,6 +168,68 @@ eachDriver("searching one's chats", (t) => {
     const stray = await (await server.fetch(`/chats/${chat.id}?at=${other.ids[0]}`)).text();
     expect(stray).not.toContain(`id="msg-${ids[3]}"`);
     expect(stray).toContain(`id="msg-${ids[129]}"`);
+  });
+
+  /** Uploads these files as `who` (POST /files) and attaches them to the message, in order. */
+  const attach = async (who: Person, messageId: string, sent: File[]) => {
+    const res = await uploaded(await upload(who, sent));
+    expect(res.status).toBe(200);
+    for (const [position, f] of res.files!.entries()) {
+      await t.database.db.insert(messageFiles).values({ messageId, fileId: f.id, position });
+    }
+    return res.files!;
+  };
+
+  test("finds a chat by an attachment's name and by the text of its text files, for their owner only", async () => {
+    const baking = await chatWith(server.user.id, "Have a look", ["What do you think?", "Looks fine."]);
+    await attach(server, baking.ids[0]!, [
+      file(text("Autolyse forty minutes, then fold the dough gently.\n"), "sourdough-schedule.txt", "text/plain"),
+    ]);
+    const house = await chatWith(server.user.id, "Moving", ["Where should the oven go?"]);
+    await attach(server, house.ids[0]!, [file(png(3, 3, 7), "kitchen-floorplan.png", "image/png")]);
+
+    // The name, split into its words: the chat opens at the message that carries the file.
+    const byName = await search(server, "floorplan");
+    expect(byName).toContain(`/chats/${house.chat.id}?at=${house.ids[0]}`);
+    expect(byName).toContain("📎 kitchen-floorplan.png");
+    expect(byName).not.toContain(baking.chat.id);
+    expect(await search(server, "schedule")).toContain(`?at=${baking.ids[0]}`);
+    // The text of a text file, its match marked in the snippet after the file's name.
+    const byText = await search(server, "autolyse");
+    expect(byText).toContain(`?at=${baking.ids[0]}`);
+    expect(byText).toContain("📎 sourdough-schedule.txt: <mark>Autolyse</mark> forty minutes");
+    expect(byText).not.toContain(house.chat.id);
+    // Where the message's own words match too, the snippet is the message's.
+    await attach(server, baking.ids[1]!, [file(text("it looks underproofed"), "looks.txt", "text/plain")]);
+    const both = await search(server, "looks");
+    expect(both).toContain("<mark>Looks</mark> fine</span>");
+    expect(both).not.toContain("looks.txt");
+
+    // Another person with the same file, attached in their own chat: neither sees the other's.
+    const bobs = await chatWith(bob.user.id, "Bob's bread", ["mine"]);
+    await attach(bob, bobs.ids[0]!, [
+      file(text("Autolyse forty minutes, then fold the dough gently.\n"), "sourdough-schedule.txt", "text/plain"),
+    ]);
+    const bobFinds = await search(bob, "autolyse");
+    expect(bobFinds).toContain(bobs.chat.id);
+    expect(bobFinds).not.toContain(baking.chat.id);
+    expect(await search(server, "autolyse")).not.toContain(bobs.chat.id);
+
+    // A file uploaded but never sent belongs to no chat, so it finds none.
+    expect(
+      (await uploaded(await upload(server, [file(text("orphaned quince"), "quince.txt", "text/plain")]))).status,
+    ).toBe(200);
+    expect(await search(server, "quince")).toContain("No chat matches");
+  });
+
+  test("a large text file is found by its text, and its snippet is cut between characters", async () => {
+    // 13 bytes a round, three-byte characters: the 80,000-byte head ends inside a "€".
+    const body = `zebra crossing ${"ライ麦€ ".repeat(7000)}`;
+    const { chat, ids } = await chatWith(server.user.id, "Big file", ["see attached"]);
+    await attach(server, ids[0]!, [file(text(body), "big.log", "text/plain")]);
+    const html = await search(server, "zebra");
+    expect(html).toContain(`/chats/${chat.id}?at=${ids[0]}`);
+    expect(html).toContain("📎 big.log: <mark>zebra</mark> crossing ライ麦€");
   });
 
   test("signed out, the search answers nothing", async () => {
