@@ -256,7 +256,16 @@ try {
       chatIds.push(id);
     }
   }
-  await Bun.sleep(2000); // the chats' first answers (a few tokens) end
+  // The chats' first answers (a few tokens) end before the measured ones start: no page shows one streaming.
+  for (let pending = chatIds.map((_, i) => i); pending.length; await Bun.sleep(200)) {
+    const streaming = await Promise.all(
+      pending.map(async (i) => {
+        const page = await fetch(`${base}/chats/${chatIds[i]}`, { headers: { cookie: cookies[i]! } });
+        return (await page.text()).includes('data-status="streaming"');
+      }),
+    );
+    pending = pending.filter((_, k) => streaming[k]);
+  }
   fake.setDefault({ stampedTokens: TOKENS, tokenDelayMs: TOKEN_MS, firstTokenDelayMs: FIRST_MS });
 
   const streamRun = async (label: Run["label"]): Promise<Run> => {
