@@ -12,7 +12,7 @@
     if (!(target instanceof HTMLTextAreaElement) || target.id !== "message") return;
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     event.preventDefault();
-    if (target.value.trim() === "") return;
+    if (target.required && target.value.trim() === "") return;
     // Sent even while an answer streams: the server then says why it cannot take it yet.
     composer()?.requestSubmit();
   });
@@ -176,6 +176,12 @@
     return ext && ext.length <= 4 ? ext : "file";
   };
   const part = (chip, name) => chip.querySelector(`[data-${name}]`);
+  // A message may be files alone (a screenshot can be the whole question): the box needs words
+  // only while no file is attached or on its way.
+  const needsWords = () => {
+    const box = textarea();
+    if (box) box.required = !document.querySelector('#attachments > li:not([data-state="error"])');
+  };
 
   // The page's CSP allows data: images but not blob: URLs, so the preview is a small data URL.
   const showThumbnail = (chip, src) => {
@@ -246,6 +252,7 @@
   };
   const refused = (chip, sentence) => {
     chip.dataset.state = "error";
+    needsWords();
     part(chip, "progress").hidden = true;
     const error = part(chip, "error");
     error.textContent = sentence;
@@ -307,6 +314,7 @@
     part(chip, "progress").setAttribute("aria-label", `Uploading ${file.name}`);
     part(chip, "remove").setAttribute("aria-label", `Remove ${file.name}`);
     list.append(chip);
+    needsWords();
     const ready = await prepare(file, chip);
     if (!chip.isConnected) return settled(); // removed while it was being scaled
     part(chip, "size").textContent = fileSize(ready.size);
@@ -327,6 +335,7 @@
     requests.get(chip)?.abort();
     const next = chip.nextElementSibling ?? chip.previousElementSibling;
     chip.remove();
+    needsWords();
     (next ? part(next, "remove") : textarea())?.focus();
     settled();
   });
@@ -427,6 +436,7 @@
     } else if (message.includes('data-role="user"')) {
       for (const chip of sentChips) chip.remove();
       sentChips = undefined;
+      needsWords();
     }
   });
 

@@ -354,6 +354,42 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     expect(problems).toEqual([]);
   });
 
+  test("a file alone is a message: with a file attached the box needs no words, and without one it does", async () => {
+    const { page, problems } = await open();
+    await page.goto(server.url);
+    // Nothing typed, nothing attached: Enter sends nothing, and the box says it needs words.
+    await box(page).press("Enter");
+    expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required && !el.validity.valid)).toBe(true);
+    expect(page.url()).toBe(`${server.url}/`);
+
+    const screenshot = png(12, 8, 5);
+    await attachInput(page).setInputFiles([{ name: "bug.png", mimeType: "image/png", buffer: screenshot }]);
+    const [chip] = await settledChips(page, 1);
+    expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required)).toBe(false);
+    const before = fake.requests.length;
+    await box(page).press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    await completeAnswers(page).first().waitFor();
+    // The model is asked with the image as the whole message (after its name): no empty text part.
+    const asked = fake.requests
+      .slice(before)
+      .find((r) => r.body.messages.some((m: { role: string }) => m.role === "user"));
+    const question = asked!.body.messages.filter((m: { role: string }) => m.role === "user").at(-1);
+    expect(question!.content).toEqual([
+      { type: "text", text: "Attached image “bug.png”:" },
+      { type: "image_url", image_url: { url: `data:image/png;base64,${screenshot.toString("base64")}` } },
+    ]);
+    const message = page.locator('article[data-role="user"]');
+    await message.locator(`img[src="/files/${chip!.id}"]`).waitFor();
+    // No empty bubble of words under the image.
+    expect(await message.locator("[data-body]").isVisible()).toBe(false);
+    // Once the chip went with the message, the next message needs words again.
+    await page.waitForFunction(() => document.querySelectorAll("#attachments > li").length === 0);
+    expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required)).toBe(true);
+    await shots(page, "attachments-file-alone");
+    expect(problems).toEqual([]);
+  });
+
   test("Send waits while a file is still uploading, and says why", async () => {
     const { page, problems } = await open();
     await startChat(page, "warm up");

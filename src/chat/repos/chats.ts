@@ -169,11 +169,9 @@ export async function deleteChat(db: Db, userId: string, id: string): Promise<bo
  * query. With `userId` (a person opening the chat) only if it is theirs; without, for the
  * server's own work on a chat it holds (the end of an answer).
  */
-export async function chatWithTotals(
-  db: Db,
-  chatId: unknown,
-  userId?: string,
-): Promise<{ chat: Chat; totals: { tokens: number; cost: number } } | undefined> {
+export type ChatWithTotals = { chat: Chat; totals: { tokens: number; cost: number } };
+
+export async function chatWithTotals(db: Db, chatId: unknown, userId?: string): Promise<ChatWithTotals | undefined> {
   if (!isId(chatId)) return undefined;
   const [row] = await (userId === undefined
     ? hot(db).chatWithTotals.execute({ chatId })
