@@ -46,7 +46,7 @@ export function createExchange(
     const [files, chat] = await Promise.all([ownFiles(db, userId, ids), getOwnChat(db, userId, chatId)]);
     if (!chat) throw new ChatError(NO_SUCH_CHAT);
     if (files.length < ids.length) {
-      throw new ChatError("One of the attached files is no longer there: remove it, attach it again, then send.");
+      throw new ChatError(FILE_GONE);
     }
     if (files.some((f) => f.type.startsWith("image/"))) {
       const model = await models.find(chat.model);
@@ -78,7 +78,8 @@ export function createExchange(
       const exchange = files.length
         ? await db.transaction(async (tx) => {
             const saved = await insertExchange(tx, userId, chatId, content);
-            if (saved) await attach(tx, userId, saved.user.id, ids);
+            // Deleted since the check (a chat deleted elsewhere took it along): nothing is kept.
+            if (saved && !(await attach(tx, userId, saved.user.id, ids))) throw new ChatError(FILE_GONE);
             return saved;
           })
         : await insertExchange(db, userId, chatId, content);
@@ -204,11 +205,13 @@ export function createExchange(
   };
 }
 
+const FILE_GONE = "One of the attached files is no longer there: remove it, attach it again, then send.";
+
 /** The file ids a send names (one form field, or several of the same name), each once. */
 function attachmentIds(raw: unknown): string[] {
   const list = Array.isArray(raw) ? raw : raw === undefined || raw === "" ? [] : [raw];
   if (list.some((id) => !isId(id))) {
-    throw new ChatError("One of the attached files is no longer there: remove it, attach it again, then send.");
+    throw new ChatError(FILE_GONE);
   }
   return [...new Set(list as string[])];
 }
