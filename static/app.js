@@ -318,8 +318,39 @@
     const ready = await prepare(file, chip);
     if (!chip.isConnected) return settled(); // removed while it was being scaled
     part(chip, "size").textContent = fileSize(ready.size);
+    if (ready !== file) offerOriginal(chip, file);
     upload(ready, chip);
   };
+
+  // A scaled image's chip offers the image as it was (the models read 2,048 px, but a person may
+  // want the photo itself kept): chosen, the original is uploaded in place of the scaled copy.
+  const originals = new WeakMap();
+  const offerOriginal = (chip, original) => {
+    originals.set(chip, original);
+    const button = part(chip, "original");
+    button.textContent = `Use original (${fileSize(original.size)})`;
+    button.setAttribute("aria-label", `Use the original of ${original.name} (${fileSize(original.size)})`);
+    button.hidden = false;
+  };
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("#attachments [data-original]") : null;
+    const chip = button?.closest("li");
+    const original = chip && originals.get(chip);
+    if (!original) return;
+    originals.delete(chip);
+    requests.get(chip)?.abort();
+    chip.querySelector('input[name="attachment"]')?.remove();
+    button.hidden = true;
+    chip.dataset.state = "uploading";
+    part(chip, "error").hidden = true;
+    const bar = part(chip, "progress");
+    bar.value = 0;
+    bar.hidden = false;
+    part(chip, "size").textContent = fileSize(original.size);
+    part(chip, "remove").focus();
+    needsWords();
+    upload(original, chip);
+  });
 
   document.addEventListener("change", (event) => {
     const input = event.target;

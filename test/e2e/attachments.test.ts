@@ -519,6 +519,26 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     const stored = await served(chip!.id!);
     expect(pngSize(stored)).toEqual({ width: 2048, height: 683 });
     expect(chip!.size).toBe(fileSize(stored.length));
+    // Asked for, the original goes instead, byte for byte; an image that was not scaled offers nothing.
+    const useOriginal = page.getByRole("button", { name: `Use the original of wide.png (${fileSize(wide.length)})` });
+    await shot(page, "attachments-scaled-desktop-light");
+    await useOriginal.click();
+    await page.waitForFunction(
+      (scaled) =>
+        !document.querySelector('#attachments > li[data-state="uploading"]') &&
+        (document.querySelector('#attachments input[name="attachment"]') as HTMLInputElement | null)?.value !== scaled,
+      chip!.id,
+    );
+    const [kept] = await readChips(page);
+    expect([kept!.state, kept!.size]).toEqual(["done", fileSize(wide.length)]);
+    expect(await served(kept!.id!)).toEqual(wide);
+    expect(await formAttachments(page)).toEqual([kept!.id!]);
+    expect(await useOriginal.count()).toBe(0);
+    await page.locator("#attachments [data-remove]").click();
+    await attachInput(page).setInputFiles({ name: "small.png", mimeType: "image/png", buffer: png(40, 30, 2) });
+    await settledChips(page, 1);
+    expect(await page.locator("#attachments [data-original]:visible").count()).toBe(0);
+    await page.locator("#attachments [data-remove]").click();
 
     // A JPEG and a WebP drawn in the page, tall and wide, dropped on the composer.
     await page.evaluate(async () => {
@@ -539,7 +559,7 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
       data.items.add(await draw("image/webp", 4096, 512, "wide.webp"));
       document.getElementById("message")!.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
     });
-    const [, jpeg, webp] = await settledChips(page, 3);
+    const [jpeg, webp] = await settledChips(page, 2);
     const dimensions = async (id: string) => {
       await thumbnailLoaded(page, id);
       return page.evaluate(async (id) => {
