@@ -339,6 +339,21 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     expect(await formAttachments(page)).toEqual([]);
     expect(await box(page).inputValue()).toBe("");
     await completeAnswers(page).nth(1).waitFor();
+    // What the model was asked: the words, then each file as the part its kind makes, in order.
+    const dataUrl = (type: string, bytes: Uint8Array) => `data:${type};base64,${Buffer.from(bytes).toString("base64")}`;
+    const asked = fake.requests.findLast((r) =>
+      r.body.messages.some((m: { content: unknown }) => JSON.stringify(m.content).includes("read these")),
+    );
+    expect(asked!.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "read these" },
+        { type: "text", text: `Attached image “${pasted!.name}”:` },
+        { type: "image_url", image_url: { url: dataUrl("image/png", screenshot) } },
+        { type: "file", file: { filename: "report.pdf", file_data: dataUrl("application/pdf", report) } },
+        { type: "text", text: `Attached file “notes.txt”:\n\`\`\`\n${notes.toString("utf8")}\n\`\`\`` },
+      ],
+    });
     // The message shows its files: the image as a thumbnail that loads, the others as downloads.
     const message = page.locator('article[data-role="user"]', { hasText: "read these" });
     const thumbnail = message.locator(`img[src="/files/${chips[0]!.id}"]`);
