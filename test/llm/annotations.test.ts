@@ -15,7 +15,7 @@ const parse = (hash: string, text = `text of ${hash}`): FileAnnotation => ({
 
 describe("fileAnnotations", () => {
   test("keeps OpenRouter's file annotations with their text and image parts, field by field", () => {
-    const image = { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
+    const image = { type: "image_url" as const, image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
     const raw = [
       {
         type: "file",
