@@ -54,7 +54,9 @@ export type Step = (draft: Draft) => Draft;
 
 /** The conversation before the answer: what was said and every answer that ended well enough to keep. */
 export const branchHistory: Step = (draft) => {
-  const sendable = (m: Turn) => m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
+  // A message of files alone (no words) still goes.
+  const sendable = (m: Turn) =>
+    (m.content || draft.files.has(m.id)) && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
   const before = draft.history.filter((m) => m.id < draft.answer.id && sendable(m));
   return { ...draft, messages: before.map((m) => ({ role: m.role, content: m.content, messageId: m.id })) };
 };
@@ -71,7 +73,7 @@ export const withAttachments: Step = (draft) => {
   const messages = draft.messages.map((turn) => {
     const attached = turn.messageId ? draft.files.get(turn.messageId) : undefined;
     if (!attached?.length || typeof turn.content !== "string") return turn;
-    const parts: ContentPart[] = [{ type: "text", text: turn.content }];
+    const parts: ContentPart[] = turn.content ? [{ type: "text", text: turn.content }] : [];
     for (const file of attached) {
       if (file.type.startsWith("image/") && blind) unseen++;
       parts.push(...partsOf(file, blind));
