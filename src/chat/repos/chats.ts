@@ -124,6 +124,7 @@ const settingsQuery = preparedOnce((db: Db) =>
       temperature: chats.temperature,
       maxTokens: chats.maxTokens,
       reasoningEffort: chats.reasoningEffort,
+      pdfEngine: chats.pdfEngine,
     })
     .from(chats)
     .where(eq(chats.id, p("chatId")))
