@@ -135,8 +135,14 @@ export const fitToModel: Step = (draft) => ({
 export const withParams: Step = (draft) => {
   const params = { ...(draft.settings ? answerParams(draft.settings, draft.model) : {}), ...imageOutput(draft.model) };
   const hasPdf = draft.messages.some((m) => typeof m.content !== "string" && m.content.some((p) => p.type === "file"));
-  const pdfEngine = draft.settings?.pdfEngine ?? "text";
-  return { ...draft, params: hasPdf ? { ...params, pdfEngine } : params };
+  if (!hasPdf) return { ...draft, params };
+  const chosen = draft.settings?.pdfEngine ?? "text";
+  // Chosen with another model: the chat's model now may not read files itself (the settings
+  // refuse "native" for such a model, but the model can change after). Extraction stands in.
+  const unread = chosen === "native" && draft.model?.inputModalities?.includes("file") === false;
+  if (!unread) return { ...draft, params: { ...params, pdfEngine: chosen } };
+  const notice = `${draft.model?.name ?? "This model"} cannot read PDFs itself: text extraction read them for this answer.`;
+  return { ...draft, params: { ...params, pdfEngine: "text" }, notices: [...draft.notices, notice] };
 };
 
 /**

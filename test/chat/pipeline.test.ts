@@ -237,6 +237,17 @@ describe("withParams", () => {
     }
   });
 
+  test("a chat set to the model's own reading, whose model now cannot read files, gets text extraction, and is told", () => {
+    const settings = { ...NO_SETTINGS, pdfEngine: "native" as const };
+    const blind = model({ name: "Words Only", inputModalities: ["text"] });
+    const done = withParams(draft([], { messages: withPdf, settings, model: blind }));
+    expect(done.params).toEqual({ pdfEngine: "text" });
+    expect(done.notices).toEqual(["Words Only cannot read PDFs itself: text extraction read them for this answer."]);
+    const reader = model({ inputModalities: ["text", "file"] });
+    const kept = withParams(draft([], { messages: withPdf, settings, model: reader }));
+    expect([kept.params, kept.notices]).toEqual([{ pdfEngine: "native" }, []]);
+  });
+
   test("a request without a PDF names no engine, whatever the chat chose", () => {
     const settings = { ...NO_SETTINGS, pdfEngine: "ocr" as const };
     const messages = [{ role: "user" as const, content: "no files" }];
