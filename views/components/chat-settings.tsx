@@ -197,13 +197,7 @@ export function SettingsPanel({ chat, model, values, error, saved }: SettingsPan
           <label for="settings-pdf-engine" class={LABEL}>
             Reading PDFs
           </label>
-          <select id="settings-pdf-engine" name={FIELDS.pdfEngine} class={INPUT}>
-            {pdfChoices.map((e) => (
-              <option value={e.value} selected={pdf === e.value} safe>
-                {e.label}
-              </option>
-            ))}
-          </select>
+          <PdfEngineSelect id="settings-pdf-engine" value={pdf} choices={pdfChoices} />
           <p class={HINT}>
             OCR reads scanned pages (OpenRouter charges per page). Text extraction and OCR read a PDF once: later
             answers reuse what they read.
@@ -263,6 +257,27 @@ export function EffortSelect({ id, value }: { id: string; value: string }): JSX.
       {(["low", "medium", "high"] as const).map((e) => (
         <option value={e} selected={value === e}>
           {e}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** How PDFs are read; text extraction is the default. `choices` leaves out what the model cannot do. */
+export function PdfEngineSelect({
+  id,
+  value,
+  choices = PDF_ENGINES,
+}: {
+  id: string;
+  value: string;
+  choices?: typeof PDF_ENGINES;
+}): JSX.Element {
+  return (
+    <select id={id} name={FIELDS.pdfEngine} class={INPUT}>
+      {choices.map((e) => (
+        <option value={e.value} selected={(value || "text") === e.value} safe>
+          {e.label}
         </option>
       ))}
     </select>
