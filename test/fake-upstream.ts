@@ -141,6 +141,21 @@ export const FAKE_MODELS: FakeModel[] = [
   },
 ];
 
+/** A model that writes text and images (output_modalities with "image"), as OpenRouter lists one; not listed unless a test adds it. */
+export const FAKE_PAINTER: FakeModel = {
+  id: "fake/painter",
+  name: "Fake Painter",
+  context_length: 32768,
+  pricing: { prompt: "0.000001", completion: "0.00003" },
+  supported_parameters: ["max_tokens"],
+  architecture: {
+    modality: "text+image->text+image",
+    input_modalities: ["text", "image"],
+    output_modalities: ["image", "text"],
+    tokenizer: "Other",
+  },
+};
+
 /** The default answer: Markdown with a highlighted code block, so rendering shows. */
 export function defaultAnswer(userText: string): string {
   const said = userText.slice(0, 200);
