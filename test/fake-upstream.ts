@@ -141,6 +141,21 @@ export const FAKE_MODELS: FakeModel[] = [
   },
 ];
 
+/** A model that reads these kinds of input (OpenRouter's input_modalities: "text", "image", "file") and writes text. */
+export const fakeReader = (id: string, name: string, inputs: string[]): FakeModel => ({
+  id,
+  name,
+  context_length: 128000,
+  pricing: { prompt: "0.000001", completion: "0.000002" },
+  supported_parameters: ["max_tokens"],
+  architecture: {
+    modality: `${inputs.join("+")}->text`,
+    input_modalities: inputs,
+    output_modalities: ["text"],
+    tokenizer: "Other",
+  },
+});
+
 /** A model that writes text and images (output_modalities with "image"), as OpenRouter lists one; not listed unless a test adds it. */
 export const FAKE_PAINTER: FakeModel = {
   id: "fake/painter",

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { chats, files, messages } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import { fileSize } from "../../src/limits.ts";
-import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { FAKE_MODELS, type FakeUpstream, fakeEnv, fakeReader, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
 import { eachDriver } from "../support/db.ts";
@@ -11,21 +11,8 @@ import { type Person, startTestServer, type TestServer } from "../support/server
 import { finished } from "../support/ws.ts";
 
 /** Models as OpenRouter lists them: one that reads images and files, one that reads text alone. */
-const model = (id: string, name: string, inputs: string[]): FakeModel => ({
-  id,
-  name,
-  context_length: 128000,
-  pricing: { prompt: "0.000001", completion: "0.000002" },
-  supported_parameters: ["max_tokens"],
-  architecture: {
-    modality: `${inputs.join("+")}->text`,
-    input_modalities: inputs,
-    output_modalities: ["text"],
-    tokenizer: "Other",
-  },
-});
-const VISION = model("fake/vision", "Fake Vision", ["text", "image", "file"]);
-const TEXT_ONLY = model("fake/words", "Fake Words", ["text"]);
+const VISION = fakeReader("fake/vision", "Fake Vision", ["text", "image", "file"]);
+const TEXT_ONLY = fakeReader("fake/words", "Fake Words", ["text"]);
 
 let fake: FakeUpstream;
 beforeAll(() => {

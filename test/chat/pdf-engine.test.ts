@@ -4,10 +4,10 @@ import { chats, messageAnnotations } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import {
   FAKE_MODELS,
-  type FakeModel,
   type FakeUpstream,
   fakeEnv,
   fakeParse,
+  fakeReader,
   type RecordedRequest,
   startFakeUpstream,
 } from "../fake-upstream.ts";
@@ -23,21 +23,8 @@ import { finished } from "../support/ws.ts";
  * fake upstream "parses" each PDF no annotation sent back covers, and records which it parsed.
  */
 
-const model = (id: string, name: string, inputs: string[]): FakeModel => ({
-  id,
-  name,
-  context_length: 128000,
-  pricing: { prompt: "0.000001", completion: "0.000002" },
-  supported_parameters: ["max_tokens"],
-  architecture: {
-    modality: `${inputs.join("+")}->text`,
-    input_modalities: inputs,
-    output_modalities: ["text"],
-    tokenizer: "Other",
-  },
-});
-const READER = model("fake/reader", "Fake Reader", ["text", "image", "file"]);
-const WORDS = model("fake/words", "Fake Words", ["text"]);
+const READER = fakeReader("fake/reader", "Fake Reader", ["text", "image", "file"]);
+const WORDS = fakeReader("fake/words", "Fake Words", ["text"]);
 
 let fake: FakeUpstream;
 beforeAll(() => {

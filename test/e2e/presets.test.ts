@@ -56,13 +56,19 @@ eachDriver("chat settings and presets in Chromium", (t) => {
     await page.locator('article[data-role="assistant"][data-status="complete"]').nth(answers).waitFor();
   };
 
-  test("set a system prompt and temperature in a chat's settings, send, save them as a preset, start a new chat from it", async () => {
+  /** A signed-in desktop page, with the console errors and page errors it will have. */
+  const open = async () => {
     const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
     contexts.push(context);
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
     page.on("pageerror", (e) => problems.push(e.message));
+    return { page, problems };
+  };
+
+  test("set a system prompt and temperature in a chat's settings, send, save them as a preset, start a new chat from it", async () => {
+    const { page, problems } = await open();
 
     await page.goto(server.url);
     await send(page, "Where is the treasure?");
@@ -122,12 +128,7 @@ eachDriver("chat settings and presets in Chromium", (t) => {
   });
 
   test("choose how the chat's PDFs are read in its settings: the next PDF goes to OpenRouter's OCR, and its parse is sent back after", async () => {
-    const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
+    const { page, problems } = await open();
 
     await page.goto(server.url);
     await send(page, "I will send a scan");
