@@ -38,7 +38,7 @@ import { createShareService } from "./share/service.ts";
 import { IMPORT_ROUTE, transferRoutes } from "./transfer/routes.ts";
 import { createTransferService } from "./transfer/service.ts";
 
-const SESSION_SWEEP_MS = 60 * 60 * 1000;
+const SWEEP_MS = 60 * 60 * 1000;
 /**
  * Every form and action is small; a bigger body is refused (413) before it is read. Only the
  * import of chats and uploads of files take more, and check their own size (see http/body-limit.ts).
@@ -125,9 +125,11 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     stopAnswersOf: (userId) => chat.stopAnswersOf(userId),
   });
   // Sessions nobody presents again are deleted (and any socket still open on one is closed).
+  // So are files uploaded but never sent.
   const sweeper = setInterval(() => {
     auth.sweep().catch((err) => log.warn("could not delete expired sessions", { error: err }));
-  }, SESSION_SWEEP_MS);
+    files.sweep().catch((err) => log.warn("could not delete unsent files", { error: err }));
+  }, SWEEP_MS);
   sweeper.unref();
   // Keep-alive: every open socket is pinged each interval; one that answered nothing since the last
   // round is closed as gone (see createSocketRegistry).

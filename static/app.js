@@ -12,7 +12,7 @@
     if (!(target instanceof HTMLTextAreaElement) || target.id !== "message") return;
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     event.preventDefault();
-    if (target.value.trim() === "") return;
+    if (target.required && target.value.trim() === "") return;
     // Sent even while an answer streams: the server then says why it cannot take it yet.
     composer()?.requestSubmit();
   });
@@ -176,6 +176,12 @@
     return ext && ext.length <= 4 ? ext : "file";
   };
   const part = (chip, name) => chip.querySelector(`[data-${name}]`);
+  // A message may be files alone (a screenshot can be the whole question): the box needs words
+  // only while no file is attached or on its way.
+  const needsWords = () => {
+    const box = textarea();
+    if (box) box.required = !document.querySelector('#attachments > li:not([data-state="error"])');
+  };
 
   // The page's CSP allows data: images but not blob: URLs, so the preview is a small data URL.
   const showThumbnail = (chip, src) => {
@@ -246,6 +252,7 @@
   };
   const refused = (chip, sentence) => {
     chip.dataset.state = "error";
+    needsWords();
     part(chip, "progress").hidden = true;
     const error = part(chip, "error");
     error.textContent = sentence;
@@ -307,11 +314,43 @@
     part(chip, "progress").setAttribute("aria-label", `Uploading ${file.name}`);
     part(chip, "remove").setAttribute("aria-label", `Remove ${file.name}`);
     list.append(chip);
+    needsWords();
     const ready = await prepare(file, chip);
     if (!chip.isConnected) return settled(); // removed while it was being scaled
     part(chip, "size").textContent = fileSize(ready.size);
+    if (ready !== file) offerOriginal(chip, file);
     upload(ready, chip);
   };
+
+  // A scaled image's chip offers the image as it was (the models read 2,048 px, but a person may
+  // want the photo itself kept): chosen, the original is uploaded in place of the scaled copy.
+  const originals = new WeakMap();
+  const offerOriginal = (chip, original) => {
+    originals.set(chip, original);
+    const button = part(chip, "original");
+    button.textContent = `Use original (${fileSize(original.size)})`;
+    button.setAttribute("aria-label", `Use the original of ${original.name} (${fileSize(original.size)})`);
+    button.hidden = false;
+  };
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("#attachments [data-original]") : null;
+    const chip = button?.closest("li");
+    const original = chip && originals.get(chip);
+    if (!original) return;
+    originals.delete(chip);
+    requests.get(chip)?.abort();
+    chip.querySelector('input[name="attachment"]')?.remove();
+    button.hidden = true;
+    chip.dataset.state = "uploading";
+    part(chip, "error").hidden = true;
+    const bar = part(chip, "progress");
+    bar.value = 0;
+    bar.hidden = false;
+    part(chip, "size").textContent = fileSize(original.size);
+    part(chip, "remove").focus();
+    needsWords();
+    upload(original, chip);
+  });
 
   document.addEventListener("change", (event) => {
     const input = event.target;
@@ -327,6 +366,7 @@
     requests.get(chip)?.abort();
     const next = chip.nextElementSibling ?? chip.previousElementSibling;
     chip.remove();
+    needsWords();
     (next ? part(next, "remove") : textarea())?.focus();
     settled();
   });
@@ -427,6 +467,7 @@
     } else if (message.includes('data-role="user"')) {
       for (const chip of sentChips) chip.remove();
       sentChips = undefined;
+      needsWords();
     }
   });
 

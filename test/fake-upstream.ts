@@ -4,7 +4,10 @@
  * non-streaming completions, `GET /models`, and `{error:{code,message,metadata}}` bodies. Each
  * request can be scripted: delay the first token, pace tokens, fail with a status, fail or stall
  * mid-stream, drop the connection, send images as an image-output model does (`delta.images`).
- * It records requests and client disconnects.
+ * PDFs (`file` parts) are "parsed" as OpenRouter's file-parser does unless its engine is "native":
+ * the answer carries `delta.annotations` of type "file" for each PDF whose parse was not sent back
+ * on an assistant message of the request. It records requests, which PDFs each had to parse, and
+ * client disconnects.
  *
  * Run it alone with `bun run fake-upstream` and point OPENROUTER_BASE_URL at it to try Parley
  * offline.
@@ -57,6 +60,32 @@ export type Script = {
   stampedTokens?: number;
 };
 
+/** What OpenRouter's file-parser returns for a PDF it read (its PDF guide's "File Annotations Schema"). */
+export type FileAnnotation = {
+  type: "file";
+  file: {
+    hash: string;
+    name?: string;
+    content: ({ type: "text"; text: string } | { type: "image_url"; image_url: { url: string } })[];
+  };
+};
+
+/** The fake's parse of a PDF part: a hash of its data, and a line of "text" naming the file and engine. */
+export function fakeParse(part: Extract<ContentPart, { type: "file" }>, engine: string): FileAnnotation {
+  const hash = new Bun.CryptoHasher("sha256").update(part.file.file_data).digest("hex");
+  return {
+    type: "file",
+    file: {
+      hash,
+      name: part.file.filename,
+      content: [
+        { type: "text", text: `<file name="${part.file.filename}">` },
+        { type: "text", text: `Text of ${part.file.filename}, read by ${engine}.` },
+      ],
+    },
+  };
+}
+
 /** Microseconds since the epoch, comparable between processes on one machine. */
 export const nowMicros = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
@@ -68,7 +97,7 @@ export type RecordedRequest = {
   body: {
     model: string;
     /** Text, or OpenRouter's content parts (text, image_url, file). */
-    messages: { role: string; content: string | ContentPart[] }[];
+    messages: { role: string; content: string | ContentPart[]; annotations?: FileAnnotation[] }[];
     stream?: boolean;
     [k: string]: unknown;
   };
@@ -77,6 +106,8 @@ export type RecordedRequest = {
   receivedAt: number;
   /** The answer text sent so far. */
   sent: string;
+  /** The PDFs (by file name) this request had parsed: those no annotation sent back covered. */
+  parsed: string[];
   /** Resolves when the client closed the connection before the answer ended. */
   disconnected: Promise<void>;
   wasDisconnected: boolean;
@@ -109,6 +140,36 @@ export const FAKE_MODELS: FakeModel[] = [
     supported_parameters: ["include_reasoning", "max_tokens", "reasoning"],
   },
 ];
+
+/** A model that reads these kinds of input (OpenRouter's input_modalities: "text", "image", "file") and writes text. */
+export const fakeReader = (id: string, name: string, inputs: string[]): FakeModel => ({
+  id,
+  name,
+  context_length: 128000,
+  pricing: { prompt: "0.000001", completion: "0.000002" },
+  supported_parameters: ["max_tokens"],
+  architecture: {
+    modality: `${inputs.join("+")}->text`,
+    input_modalities: inputs,
+    output_modalities: ["text"],
+    tokenizer: "Other",
+  },
+});
+
+/** A model that writes text and images (output_modalities with "image"), as OpenRouter lists one; not listed unless a test adds it. */
+export const FAKE_PAINTER: FakeModel = {
+  id: "fake/painter",
+  name: "Fake Painter",
+  context_length: 32768,
+  pricing: { prompt: "0.000001", completion: "0.00003" },
+  supported_parameters: ["max_tokens"],
+  architecture: {
+    modality: "text+image->text+image",
+    input_modalities: ["text", "image"],
+    output_modalities: ["image", "text"],
+    tokenizer: "Other",
+  },
+};
 
 /** The default answer: Markdown with a highlighted code block, so rendering shows. */
 export function defaultAnswer(userText: string): string {
@@ -186,6 +247,7 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
         headers: req.headers.toJSON(),
         receivedAt: nowMicros(),
         sent: "",
+        parsed: [],
         disconnected: new Promise<void>((r) => {
           markDisconnected = r;
         }),
@@ -208,6 +270,16 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
           { status: script.status, headers },
         );
       }
+      // The file-parser: every PDF not covered by a parse sent back is read now (and paid for),
+      // unless the engine is "native" (the model reads it; OpenRouter makes no annotation).
+      const plugins = Array.isArray(body.plugins) ? (body.plugins as { id?: string; pdf?: { engine?: string } }[]) : [];
+      const engine = plugins.find((p) => p.id === "file-parser")?.pdf?.engine ?? "default";
+      const reused = new Set(body.messages.flatMap((m) => (m.annotations ?? []).map((a) => a.file.hash)));
+      const parses = body.messages
+        .flatMap((m) => (typeof m.content === "string" ? [] : m.content))
+        .flatMap((p) => (p.type === "file" && engine !== "native" ? [fakeParse(p, engine)] : []))
+        .filter((a) => !reused.has(a.file.hash));
+      record.parsed = parses.map((a) => a.file.name!);
       const lastUser = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
       const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : (opts.title ?? fakeTitle)(lastUser));
       const id = `gen-${crypto.randomUUID()}`;
@@ -288,6 +360,7 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
             if (i % 20 === 19) send(": OPENROUTER PROCESSING\n\n");
           }
           if (imagesAt === tokens.length) sendImages();
+          if (parses.length) send(chunk({ role: "assistant", content: "", annotations: parses }));
           send(chunk({}, script.finishReason ?? "stop"));
           const { promptTokens, cachedTokens, cost } = script.usage ?? {
             promptTokens: 12,

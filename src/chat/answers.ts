@@ -73,6 +73,10 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         cost: outcome.usage?.cost ?? null,
       });
       const message = await withDeadline(finishing, WRITE_DEADLINE_MS, "saving an answer's end");
+      if (message && outcome.annotations) {
+        const saving = answersRepo.saveAnnotations(db, message.id, outcome.annotations);
+        await withDeadline(saving, WRITE_DEADLINE_MS, "saving an answer's PDF parses");
+      }
       const found = await withDeadline(chatWithTotals(db, g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
       generations.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile

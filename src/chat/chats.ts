@@ -4,7 +4,7 @@ import type { ChatCore } from "./core.ts";
 import { ChatError } from "./errors.ts";
 import { plainText } from "./plain-text.ts";
 import { streamingAnswerIn } from "./repos/answers.ts";
-import { chatWithTotals, deleteChat, getOwnChat, updateChat } from "./repos/chats.ts";
+import { type ChatWithTotals, chatWithTotals, deleteChat, getOwnChat, updateChat } from "./repos/chats.ts";
 import { hasMessagesBefore, listMessages, listMessagesSince } from "./repos/messages.ts";
 import type { Shown } from "./shown.ts";
 import type { ShownMessage } from "./types.ts";
@@ -53,23 +53,25 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
     },
 
     /**
-     * What a (re)connecting tab needs: every message from `since` on, as it stands now. Taken
-     * under the chat's lock and snapshotted synchronously before `deliver`, so it fits exactly
-     * between the events the socket already got and the frames that follow.
+     * What a (re)connecting tab needs: every message from `since` on, as it stands now, and the
+     * chat's title and totals (a title written, or an answer ended, before the socket was
+     * listening). Taken under the chat's lock and snapshotted synchronously before `deliver`, so
+     * it fits exactly between the events the socket already got and the frames that follow.
      */
     resync(
       chatId: string,
       since: string | undefined,
-      deliver: (messages: ShownMessage[], streamingId?: string) => void,
+      deliver: (messages: ShownMessage[], streamingId: string | undefined, chat: ChatWithTotals | undefined) => void,
     ) {
       return locks.run(chatId, async () => {
+        const chat = await chatWithTotals(db, chatId);
         // Without `since` the page showed no message: send the newest page, as the page would.
         const rows = isId(since)
           ? await listMessagesSince(db, chatId, since, 1000)
           : (await listMessages(db, chatId, { limit: PAGE_SIZE })).messages;
         const streaming = rows.find((m) => m.status === "streaming");
         const show = await shown.withSiblings(chatId, rows);
-        deliver(rows.map(show), streaming?.id);
+        deliver(rows.map(show), streaming?.id, chat);
       });
     },
 

@@ -8,7 +8,7 @@ import { ChatError, END_UNSAVED, NO_SUCH_CHAT, NO_SUCH_PRESET, STILL_WRITING, WR
 import type { SendPipeline } from "./pipeline.ts";
 import { plainText } from "./plain-text.ts";
 import { restartMessage } from "./repos/answers.ts";
-import { attach, ownFiles } from "./repos/attachments.ts";
+import { attach, attachmentsOf, ownFiles } from "./repos/attachments.ts";
 import { editExchange, regenerateAnswer } from "./repos/branches.ts";
 import { createChat, getOwnChat } from "./repos/chats.ts";
 import { getOwnChatForSend, insertExchange } from "./repos/exchange.ts";
@@ -46,7 +46,7 @@ export function createExchange(
     const [files, chat] = await Promise.all([ownFiles(db, userId, ids), getOwnChat(db, userId, chatId)]);
     if (!chat) throw new ChatError(NO_SUCH_CHAT);
     if (files.length < ids.length) {
-      throw new ChatError("One of the attached files is no longer there: remove it, attach it again, then send.");
+      throw new ChatError(FILE_GONE);
     }
     if (files.some((f) => f.type.startsWith("image/"))) {
       const model = await models.find(chat.model);
@@ -66,8 +66,8 @@ export function createExchange(
 
   /** Saves the person's message, shows it everywhere, and starts the answer. */
   async function send(userId: string, chatId: unknown, rawContent: unknown, rawAttachments?: unknown) {
-    const content = messageText(rawContent);
     const ids = attachmentIds(rawAttachments);
+    const content = messageText(rawContent, ids.length > 0);
     if (!isId(chatId)) throw new ChatError(NO_SUCH_CHAT);
     const notices = await pipeline.run(userId, chatId, async (admit) => {
       // Another person's chat is refused by the statement below, as one that does not exist.
@@ -78,7 +78,8 @@ export function createExchange(
       const exchange = files.length
         ? await db.transaction(async (tx) => {
             const saved = await insertExchange(tx, userId, chatId, content);
-            if (saved) await attach(tx, userId, saved.user.id, ids);
+            // Deleted since the check (a chat deleted elsewhere took it along): nothing is kept.
+            if (saved && !(await attach(tx, userId, saved.user.id, ids))) throw new ChatError(FILE_GONE);
             return saved;
           })
         : await insertExchange(db, userId, chatId, content);
@@ -105,7 +106,7 @@ export function createExchange(
       rawPreset?: unknown,
       rawAttachments?: unknown,
     ) {
-      const content = messageText(rawContent);
+      const content = messageText(rawContent, attachmentIds(rawAttachments).length > 0);
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
       limits.check(userId);
       // A preset gives the chat its prompt and parameters (its model is the one the page preselected).
@@ -181,9 +182,9 @@ export function createExchange(
      * answer; the old message and what followed it stay, one switch away.
      */
     async edit(userId: string, messageId: unknown, rawContent: unknown) {
-      const content = messageText(rawContent);
       const message = await getOwnMessage(db, userId, messageId);
       if (message?.role !== "user") throw new ChatError("There is no such message.");
+      const content = messageText(rawContent, (await attachmentsOf(db, [message.id])).has(message.id));
       if (!message.active) throw new ChatError("That message is no longer shown; it is on another branch.");
       await pipeline.run(userId, message.chatId, async (admit) => {
         refuseWhileWriting(generations, message.chatId, "edit");
@@ -204,19 +205,24 @@ export function createExchange(
   };
 }
 
+const FILE_GONE = "One of the attached files is no longer there: remove it, attach it again, then send.";
+
 /** The file ids a send names (one form field, or several of the same name), each once. */
 function attachmentIds(raw: unknown): string[] {
   const list = Array.isArray(raw) ? raw : raw === undefined || raw === "" ? [] : [raw];
   if (list.some((id) => !isId(id))) {
-    throw new ChatError("One of the attached files is no longer there: remove it, attach it again, then send.");
+    throw new ChatError(FILE_GONE);
   }
   return [...new Set(list as string[])];
 }
 
-/** A message as typed, made plain and checked: refused with a sentence when empty or too long. */
-function messageText(raw: unknown): string {
+/**
+ * A message as typed, made plain and checked: refused with a sentence when too long, or when
+ * empty unless files go with it (a screenshot can be the whole question).
+ */
+function messageText(raw: unknown, withFiles: boolean): string {
   const content = typeof raw === "string" ? plainText(raw).trim() : "";
-  if (!content) throw new ChatError("Write a message first.");
+  if (!content && !withFiles) throw new ChatError("Write a message first.");
   if (content.length > MAX_MESSAGE_LENGTH) {
     throw new ChatError(
       `That message is ${content.length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`,

@@ -1,8 +1,10 @@
-import type { Message } from "../db/schema.ts";
+import type { Message, PdfEngine } from "../db/schema.ts";
+import type { FileAnnotation } from "../llm/annotations.ts";
 import { dropOlderImages, fitToContext } from "../llm/context.ts";
 import type { Generations } from "../llm/generations.ts";
 import { type AnswerParams, type ChatTurn, type ContentPart, imageOutput, type Model } from "../llm/openrouter.ts";
 import type { ChatCore } from "./core.ts";
+import { annotationsOf } from "./repos/answers.ts";
 import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
 import { chatSettings } from "./repos/chats.ts";
 import type { Turn } from "./repos/exchange.ts";
@@ -16,7 +18,7 @@ import { answerParams, type ChatSettings } from "./settings.ts";
  *
  *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
  *   → read the chat's settings, the model and the branch's attachments → branchHistory
- *   → withAttachments → withInstructions → fitImages → fitToModel → withParams → start
+ *   → withAttachments → withInstructions → fitImages → fitToModel → withParams → withParses → start
  *
  * Limits come before the save so a refused send stores nothing. The instructions are added
  * before fitting so the fit counts them (it never drops them); older images go before any words
@@ -39,6 +41,8 @@ export type Draft = {
   settings: ChatSettings | undefined;
   /** The files attached to the branch's messages, by message id. */
   files: Map<string, AttachedFile[]>;
+  /** What OpenRouter's file-parser read for the branch's earlier answers, and with which engine, by answer id. */
+  parses: Map<string, { engine: PdfEngine; files: FileAnnotation[] }>;
   /** What goes upstream, built by the steps. */
   messages: DraftTurn[];
   params: AnswerParams;
@@ -50,7 +54,9 @@ export type Step = (draft: Draft) => Draft;
 
 /** The conversation before the answer: what was said and every answer that ended well enough to keep. */
 export const branchHistory: Step = (draft) => {
-  const sendable = (m: Turn) => m.content && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
+  // A message of files alone (no words) still goes.
+  const sendable = (m: Turn) =>
+    (m.content || draft.files.has(m.id)) && (m.role !== "assistant" || ["complete", "stopped"].includes(m.status));
   const before = draft.history.filter((m) => m.id < draft.answer.id && sendable(m));
   return { ...draft, messages: before.map((m) => ({ role: m.role, content: m.content, messageId: m.id })) };
 };
@@ -67,7 +73,7 @@ export const withAttachments: Step = (draft) => {
   const messages = draft.messages.map((turn) => {
     const attached = turn.messageId ? draft.files.get(turn.messageId) : undefined;
     if (!attached?.length || typeof turn.content !== "string") return turn;
-    const parts: ContentPart[] = [{ type: "text", text: turn.content }];
+    const parts: ContentPart[] = turn.content ? [{ type: "text", text: turn.content }] : [];
     for (const file of attached) {
       if (file.type.startsWith("image/") && blind) unseen++;
       parts.push(...partsOf(file, blind));
@@ -123,16 +129,38 @@ export const fitToModel: Step = (draft) => ({
 
 /**
  * The chat's parameters that its model takes, pictures asked of a model that draws them, and how
- * PDFs are read when the request has one.
+ * PDFs are read (the chat's choice; text extraction unless it chose otherwise) when the request
+ * has one.
  */
 export const withParams: Step = (draft) => {
   const params = { ...(draft.settings ? answerParams(draft.settings, draft.model) : {}), ...imageOutput(draft.model) };
   const hasPdf = draft.messages.some((m) => typeof m.content !== "string" && m.content.some((p) => p.type === "file"));
-  return { ...draft, params: hasPdf ? { ...params, pdfEngine: PDF_ENGINE } : params };
+  if (!hasPdf) return { ...draft, params };
+  const chosen = draft.settings?.pdfEngine ?? "text";
+  // Chosen with another model: the chat's model now may not read files itself (the settings
+  // refuse "native" for such a model, but the model can change after). Extraction stands in.
+  const unread = chosen === "native" && draft.model?.inputModalities?.includes("file") === false;
+  if (!unread) return { ...draft, params: { ...params, pdfEngine: chosen } };
+  const notice = `${draft.model?.name ?? "This model"} cannot read PDFs itself: text extraction read them for this answer.`;
+  return { ...draft, params: { ...params, pdfEngine: "text" }, notices: [...draft.notices, notice] };
 };
 
-/** OpenRouter's free text extraction: unset, it would fall back to paid OCR for a model that cannot read PDFs. */
-const PDF_ENGINE = "cloudflare-ai";
+/**
+ * Each earlier answer's parse annotations on it, as OpenRouter asks for them back, so the PDFs
+ * they read are not parsed (nor paid for) again. Only for a request that still carries PDFs, and
+ * only parses made by the engine it asks for: a chat switched to OCR because text extraction read
+ * nothing must get OCR, not the old extraction. After the fit, which leaves them out of its count
+ * (they stand in for the PDFs' text, which the PDFs' own estimate already counts).
+ */
+export const withParses: Step = (draft) => {
+  const engine = draft.params.pdfEngine;
+  if (!engine || !draft.parses.size) return draft;
+  const messages = draft.messages.map((turn) => {
+    const parsed = turn.role === "assistant" && turn.messageId ? draft.parses.get(turn.messageId) : undefined;
+    return parsed?.engine === engine ? { ...turn, annotations: parsed.files } : turn;
+  });
+  return { ...draft, messages };
+};
 
 export const STEPS: readonly Step[] = [
   branchHistory,
@@ -141,6 +169,7 @@ export const STEPS: readonly Step[] = [
   fitImages,
   fitToModel,
   withParams,
+  withParses,
 ];
 
 /** Runs the steps over a draft, in order. */
@@ -155,12 +184,16 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
   /** The request for a saved answer, composed and started upstream. */
   async function start(userId: string, { answer, history }: Saved): Promise<string[]> {
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
+    const answered = history.filter((m) => m.role === "assistant" && m.id < answer.id).map((m) => m.id);
     const [model, settings, files] = await Promise.all([
       core.models.find(answer.model!),
       chatSettings(core.db, answer.chatId),
       attachedFiles(core.db, asked),
     ]);
-    const draft = compose({ answer, history, model, settings, files, messages: [], params: {}, notices: [] });
+    // Parses are looked up only for a branch holding a PDF: the rest of the sends cost no query more.
+    const hasPdf = [...files.values()].some((list) => list.some((f) => f.type === "application/pdf"));
+    const parses = hasPdf ? await annotationsOf(core.db, answered) : new Map();
+    const draft = compose({ answer, history, model, settings, files, parses, messages: [], params: {}, notices: [] });
     generations.start({
       userId,
       chatId: answer.chatId,

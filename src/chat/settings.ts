@@ -1,18 +1,19 @@
-import { type Chat, type ReasoningEffort, reasoningEfforts } from "../db/schema.ts";
+import { type Chat, type PdfEngine, pdfEngines, type ReasoningEffort, reasoningEfforts } from "../db/schema.ts";
 import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../limits.ts";
 import type { AnswerParams, Model } from "../llm/openrouter.ts";
 
 /** The bound on max tokens when the model's context length is unknown (the column is a 32-bit integer). */
 const MAX_TOKENS_UNKNOWN_CONTEXT = 10_000_000;
 
-/** How a chat's (or a preset's) answers are asked for; null is the model's default. */
-export type ChatSettings = Pick<Chat, "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort">;
+/** How a chat's (or a preset's) answers are asked for; null is the model's default (for PDFs, text extraction). */
+export type ChatSettings = Pick<Chat, "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort" | "pdfEngine">;
 
 export const NO_SETTINGS: ChatSettings = {
   systemPrompt: null,
   temperature: null,
   maxTokens: null,
   reasoningEffort: null,
+  pdfEngine: null,
 };
 
 /** A value the person typed was refused; the message says which and why. */
@@ -24,6 +25,7 @@ export const FIELDS = {
   temperature: "temperature",
   maxTokens: "max_tokens",
   reasoningEffort: "reasoning_effort",
+  pdfEngine: "pdf_engine",
 } as const;
 
 /** Which parameters a model takes: all of them when its list is unknown (OpenRouter ignores the rest). */
@@ -31,6 +33,11 @@ export function supports(model: Model | undefined): { temperature: boolean; maxT
   const list = model?.supportedParameters;
   const has = (name: string) => !list || list.includes(name);
   return { temperature: has("temperature"), maxTokens: has("max_tokens"), reasoning: has("reasoning") };
+}
+
+/** Whether a model can read a PDF itself (OpenRouter's "native" engine): unknown counts as yes. */
+export function readsPdfs(model: Model | undefined): boolean {
+  return model?.inputModalities === undefined || model.inputModalities.includes("file");
 }
 
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
@@ -111,6 +118,20 @@ export function parseSettings(
     if (effort && !can.reasoning) throw unsupported("a reasoning effort");
     settings.reasoningEffort = (effort || null) as ReasoningEffort | null;
   }
+
+  const pdf = field("pdfEngine")?.trim();
+  if (pdf !== undefined) {
+    if (pdf && !pdfEngines.includes(pdf as PdfEngine)) {
+      throw new SettingsError(
+        `PDFs are read by text extraction, OCR or the model itself (“text”, “ocr” or “native”; got ${quote(pdf)}).`,
+      );
+    }
+    if (pdf === "native" && !readsPdfs(model)) {
+      throw new SettingsError(`${name} cannot read PDFs itself: choose text extraction or OCR, or another model.`);
+    }
+    // Text extraction is the default: stored as null, like every other default.
+    settings.pdfEngine = pdf && pdf !== "text" ? (pdf as PdfEngine) : null;
+  }
   return settings;
 }
 
@@ -126,6 +147,6 @@ export function answerParams(settings: ChatSettings, model: Model | undefined): 
 
 /** Just the settings of a chat or preset row. */
 export function settingsOf(row: ChatSettings): ChatSettings {
-  const { systemPrompt, temperature, maxTokens, reasoningEffort } = row;
-  return { systemPrompt, temperature, maxTokens, reasoningEffort };
+  const { systemPrompt, temperature, maxTokens, reasoningEffort, pdfEngine } = row;
+  return { systemPrompt, temperature, maxTokens, reasoningEffort, pdfEngine };
 }

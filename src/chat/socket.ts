@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
-import { TranscriptLive } from "../../views/pages/chat.tsx";
+import { ChatTitle, ChatUsage, TranscriptLive } from "../../views/pages/chat.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService, SignedIn } from "../auth/service.ts";
 import { isUnavailable } from "../db/errors.ts";
@@ -174,10 +174,14 @@ export function chatSocket(
           errorTo(ws, "This chat does not exist; it may have been deleted.");
           return;
         }
-        await service.resync(chat.id, query.since, (messages, streamingId) => {
+        await service.resync(chat.id, query.since, (messages, streamingId, found) => {
           ws.send(
             html(TranscriptLive({ messages, oob: true })) +
-              html(ComposerControls({ chatId: chat.id, streamingMessageId: streamingId, oob: true })),
+              html(ComposerControls({ chatId: chat.id, streamingMessageId: streamingId, oob: true })) +
+              (found
+                ? html(ChatTitle({ chat: found.chat, oob: true })) +
+                  html(ChatUsage({ totals: found.totals, oob: true }))
+                : ""),
           );
         });
       } catch (err) {

@@ -17,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { FileAnnotation } from "../llm/annotations.ts";
 
 /**
  * Ids are UUIDv7, made by the app: they sort by creation time, so "newest chats" and "a chat's
@@ -82,6 +83,16 @@ export const reasoningEfforts = ["low", "medium", "high"] as const;
 export type ReasoningEffort = (typeof reasoningEfforts)[number];
 
 /**
+ * How PDFs in a chat are read (OpenRouter's file-parser engines, in Parley's words, so a renamed
+ * engine upstream changes one map in src/llm/openrouter.ts, not the stored rows): "text"
+ * extraction (free), "ocr" for scanned pages (paid per page), or the model reading the PDF itself
+ * ("native", charged as input tokens). Null is text extraction: left unset, OpenRouter would fall
+ * back to paid OCR for a model that cannot read PDFs.
+ */
+export const pdfEngines = ["text", "ocr", "native"] as const;
+export type PdfEngine = (typeof pdfEngines)[number];
+
+/**
  * How a chat's answers are asked for, shared by chats and presets; null means "the model's
  * default" (nothing is sent). The system prompt lives here rather than as a message: it is a
  * setting of the chat, changed at any time and applying to the next answer, not something said
@@ -92,6 +103,7 @@ const generationSettings = () => ({
   temperature: doublePrecision("temperature"),
   maxTokens: integer("max_tokens"),
   reasoningEffort: text("reasoning_effort").$type<ReasoningEffort>(),
+  pdfEngine: text("pdf_engine").$type<PdfEngine>(),
 });
 
 export const chats = pgTable(
@@ -314,6 +326,20 @@ export const messageFiles = pgTable(
     index("message_files_file_idx").on(t.fileId),
   ],
 );
+
+/**
+ * What OpenRouter's file-parser read from the PDFs of an answer's request (see src/llm/annotations.ts),
+ * and with which engine: sent back on that answer in later requests made with the same engine, so
+ * the PDFs are not parsed (nor paid for) again. A row of its own, not a column of messages: it can
+ * run to megabytes, and nothing that shows a message reads it.
+ */
+export const messageAnnotations = pgTable("message_annotations", {
+  messageId: uuid("message_id")
+    .primaryKey()
+    .references(() => messages.id, { onDelete: "cascade" }),
+  engine: text("engine").$type<PdfEngine>().notNull(),
+  files: jsonb("files").$type<FileAnnotation[]>().notNull(),
+});
 
 /**
  * The files of a share snapshot: /s/<token>/files/<id> serves these rows' files and nothing else.

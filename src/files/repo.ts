@@ -1,5 +1,5 @@
-import { and, eq, inArray, notExists, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import { and, eq, inArray, lt, notExists, type SQL, sql } from "drizzle-orm";
+import type { Database, Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
 import { files, messageFiles, type StoredFile, shareFiles, users } from "../db/schema.ts";
 import type { FileInfo } from "./types.ts";
@@ -97,17 +97,57 @@ async function insertInParts(tx: Tx, f: NewFile & FileInfo & { userId: string })
   await tx.execute(sql`drop table file_parts`);
 }
 
+const unheld = (db: Pick<Db, "select">) =>
+  and(
+    notExists(db.select({ id: messageFiles.id }).from(messageFiles).where(eq(messageFiles.fileId, files.id))),
+    notExists(db.select({ id: shareFiles.id }).from(shareFiles).where(eq(shareFiles.fileId, files.id))),
+  );
+
+/**
+ * Deletes the files `which` picks that no message and no shared snapshot holds; answers how many.
+ * Two statements: the files are locked first, skipping any a send is attaching right now (it holds
+ * them until it commits: see lockOwnFiles), then checked and deleted under a fresh snapshot, which
+ * sees every attachment made before the lock. In one statement, an attachment committed after the
+ * statement began but before its lock would go unseen, and the file deleted from under it.
+ */
+async function deleteIfUnheld(db: Db, which: SQL | undefined, most?: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const picked = tx.select({ id: files.id }).from(files).where(which);
+    const locked = await (most === undefined ? picked : picked.limit(most)).for("update", { skipLocked: true });
+    if (!locked.length) return 0;
+    const ids = locked.map((f) => f.id);
+    const deleted = await tx
+      .delete(files)
+      .where(and(inArray(files.id, ids), unheld(tx)))
+      .returning({ id: files.id });
+    return deleted.length;
+  });
+}
+
 /** Deletes these files of this person's that no message and no shared snapshot holds. */
 export async function deleteUnheld(db: Db, userId: string, ids: string[]): Promise<void> {
   if (!ids.length) return;
-  await db
-    .delete(files)
-    .where(
-      and(
-        eq(files.userId, userId),
-        inArray(files.id, ids),
-        notExists(db.select({ id: messageFiles.id }).from(messageFiles).where(eq(messageFiles.fileId, files.id))),
-        notExists(db.select({ id: shareFiles.id }).from(shareFiles).where(eq(shareFiles.fileId, files.id))),
-      ),
-    );
+  await deleteIfUnheld(db, and(eq(files.userId, userId), inArray(files.id, ids)));
+}
+
+/**
+ * Deletes files uploaded before `before` that were never sent (nor are any longer: a message
+ * deleted with its chat while the file was being attached elsewhere), everyone's, a batch at a
+ * time so that PGlite, which runs one statement at a time, is never held long. Answers how many.
+ */
+export async function deleteUnsent(db: Db, before: Date, batch = 200): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleteIfUnheld(db, and(lt(files.createdAt, before), unheld(db)), batch);
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
+/**
+ * PGlite has no autovacuum: deleted files' bytes would keep their pages until a VACUUM makes them
+ * reusable (it does not shrink the data directory; the next uploads fill the space).
+ */
+export async function reclaimSpace(database: Database): Promise<void> {
+  if (database.driver === "pglite") await database.pglite!.exec("vacuum files");
 }

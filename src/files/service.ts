@@ -7,6 +7,7 @@ import * as repo from "./repo.ts";
 import type { FileInfo } from "./types.ts";
 
 const MB = 1024 * 1024;
+const UNSENT_GRACE_MS = 24 * 60 * 60_000;
 
 /** The limits of the settings, in bytes and files. */
 export type FileLimits = { fileBytes: number; perMessage: number; perPerson: number };
@@ -109,6 +110,17 @@ export function createFileService({ database, limits }: { database: Database; li
 
     /** One of this person's files with its bytes; undefined for anyone else's and for no file. */
     get: (userId: string, id: unknown): Promise<StoredFile | undefined> => repo.getOwnFile(db, userId, id),
+
+    /**
+     * Deletes files uploaded over a day ago and never sent (chips removed, tabs closed), or no
+     * longer held by anything; a day, so that a message written slowly still finds its files.
+     * Then, on PGlite, makes their space reusable. Answers how many were deleted.
+     */
+    async sweep(now = Date.now()): Promise<number> {
+      const deleted = await repo.deleteUnsent(db, new Date(now - UNSENT_GRACE_MS));
+      await repo.reclaimSpace(database);
+      return deleted;
+    },
 
     /** Bytes this person's files take, in all (for the account page). */
     storageUsed: (userId: string) => repo.storageUsed(db, userId),

@@ -1,10 +1,12 @@
 import type OpenAI from "openai";
+import { type FileAnnotation, fileAnnotations } from "./annotations.ts";
 
 /*
  * What one chunk of OpenRouter's streamed chat completion says, as events: reasoning, text,
  * images, the finish and the usage. The wire format is OpenAI's, plus OpenRouter's fields:
  * `delta.reasoning`, `delta.images` (an image-output model's pictures, asked for with
- * `modalities: ["image", "text"]`), `usage.cost`, and a finish of "error" with the chunk's `error`.
+ * `modalities: ["image", "text"]`), `delta.annotations` (what the file-parser read from the
+ * request's PDFs), `usage.cost`, and a finish of "error" with the chunk's `error`.
  */
 
 export type Usage = {
@@ -24,6 +26,8 @@ export type ChunkEvent =
   | { type: "delta"; content: string }
   | { type: "reasoning"; content: string }
   | { type: "image"; url: string }
+  /** OpenRouter's parse of PDFs in the request, to send back later (see annotations.ts). */
+  | { type: "annotations"; annotations: FileAnnotation[] }
   | { type: "usage"; usage: Usage }
   | { type: "finish"; reason: string }
   /** The provider failed mid-answer (OpenRouter's finish reason "error"), with its reason when it gave one. */
@@ -31,7 +35,7 @@ export type ChunkEvent =
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 /** A delta with OpenRouter's fields, outside the OpenAI type. */
-type Delta = { content?: string | null; reasoning?: string | null; images?: unknown };
+type Delta = { content?: string | null; reasoning?: string | null; images?: unknown; annotations?: unknown };
 
 /** The events of one chunk, in the order they apply. */
 export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
@@ -41,6 +45,8 @@ export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
   if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning.replaceAll("\0", "") };
   if (delta?.content) yield { type: "delta", content: delta.content.replaceAll("\0", "") };
   if (Array.isArray(delta?.images)) for (const image of delta.images) yield { type: "image", url: imageUrl(image) };
+  const annotations = fileAnnotations(delta?.annotations);
+  if (annotations.length) yield { type: "annotations", annotations };
   if (choice?.finish_reason) {
     if ((choice.finish_reason as string) === "error") {
       const reason = (chunk as { error?: { message?: unknown } }).error?.message;

@@ -1,4 +1,6 @@
+import type { PdfEngine } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
+import { type FileAnnotation, keepAnnotations } from "./annotations.ts";
 import { type Frame, LiveAnswer } from "./live-answer.ts";
 import {
   type AnswerParams,
@@ -11,7 +13,14 @@ import {
 
 export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
 
-export type Outcome = { status: EndStatus; error?: string; usage?: Usage; finishReason?: string };
+export type Outcome = {
+  status: EndStatus;
+  error?: string;
+  usage?: Usage;
+  finishReason?: string;
+  /** What OpenRouter's file-parser read from the request's PDFs, and with which engine, to send back later. */
+  annotations?: { engine: PdfEngine; files: FileAnnotation[] };
+};
 
 /** One answer being written. Lives on the server, not in any socket: closing a tab does not stop it. */
 export class Generation extends LiveAnswer {
@@ -246,6 +255,7 @@ export class Generations {
     };
 
     const outcome: Outcome = { status: "complete" };
+    let parsed: FileAnnotation[] = [];
     const sent = performance.now();
     let waitingForFirst = true;
     const arrived = () => {
@@ -271,6 +281,7 @@ export class Generations {
           // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
           this.hooks.frame(g, g.notice(this.hooks.retrying(event)));
         } else if (event.type === "image") this.hooks.image(g, event.url);
+        else if (event.type === "annotations") parsed = keepAnnotations(parsed, event.annotations);
         else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }
@@ -282,6 +293,8 @@ export class Generations {
     }
     clearTimeout(timer);
     flush();
+    // Only a request that carried PDFs (and so an engine) has parses worth keeping.
+    if (parsed.length && params?.pdfEngine) outcome.annotations = { engine: params.pdfEngine, files: parsed };
     if (g.controller.signal.aborted) outcome.status = g.stopAs;
     g.ending = outcome;
     // The end is written after any save already under way, so no save can land after it.

@@ -1,5 +1,7 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import { type Config, publicUrl } from "../config.ts";
+import type { PdfEngine } from "../db/schema.ts";
+import type { FileAnnotation } from "./annotations.ts";
 import { type ChunkEvent, chunkEvents, type Usage } from "./chunks.ts";
 import { completionChunks } from "./sse.ts";
 import { upstreamFetch } from "./transport.ts";
@@ -13,7 +15,12 @@ export type ContentPart =
   | { type: "image_url"; image_url: { url: string } }
   | { type: "file"; file: { filename: string; file_data: string } };
 
-export type ChatTurn = { role: "system" | "user" | "assistant"; content: string | ContentPart[] };
+/** A message of the request; an assistant's may carry the parse annotations of its PDFs (see annotations.ts). */
+export type ChatTurn = {
+  role: "system" | "user" | "assistant";
+  content: string | ContentPart[];
+  annotations?: FileAnnotation[];
+};
 /** A message of text alone (a title's request). */
 export type TextTurn = ChatTurn & { content: string };
 
@@ -59,9 +66,15 @@ export function imageOutput(model: Pick<Model, "outputModalities"> | undefined):
   return model?.outputModalities?.includes("image") ? { modalities: ["image", "text"] } : {};
 }
 
-/** OpenRouter's PDF engines: text extraction (free), OCR (paid per page), or the model's own reading. */
-export const PDF_ENGINES = ["cloudflare-ai", "mistral-ocr", "native"] as const;
-export type PdfEngine = (typeof PDF_ENGINES)[number];
+/**
+ * OpenRouter's names for the PDF engines: its free text extraction ("pdf-text" until it was
+ * renamed "cloudflare-ai"), Mistral's OCR (paid per page), or the model's own reading.
+ */
+export const OPENROUTER_PDF_ENGINES: Record<PdfEngine, string> = {
+  text: "cloudflare-ai",
+  ocr: "mistral-ocr",
+  native: "native",
+};
 
 /** An upstream failure, phrased for the person reading the chat. */
 /** A failure told to the person; `kind` (an HTTP status, or network, stall, midstream, dropped, no_key) is for metrics. */
@@ -263,7 +276,9 @@ function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine, mod
     // OpenRouter's output modalities, outside the OpenAI request type (whose `modalities` is "text" | "audio").
     ...(modalities === undefined ? {} : ({ modalities } as object)),
     // OpenRouter's plugins, outside the OpenAI request type.
-    ...(pdfEngine === undefined ? {} : ({ plugins: [{ id: "file-parser", pdf: { engine: pdfEngine } }] } as object)),
+    ...(pdfEngine === undefined
+      ? {}
+      : ({ plugins: [{ id: "file-parser", pdf: { engine: OPENROUTER_PDF_ENGINES[pdfEngine] } }] } as object)),
     ...(temperature === undefined ? {} : { temperature }),
     ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
     // OpenRouter's unified reasoning setting, outside the OpenAI request type.

@@ -10,7 +10,7 @@ import { type Preset, presets } from "../db/schema.ts";
 
 export type PresetValues = Pick<
   Preset,
-  "name" | "model" | "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort"
+  "name" | "model" | "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort" | "pdfEngine"
 >;
 
 const UNIQUE_VIOLATION = "23505";

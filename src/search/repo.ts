@@ -62,7 +62,7 @@ export async function searchChats(
     union all
     (select m.chat_id, m.id from files f join message_files mf on mf.file_id = f.id
       join messages m on m.id = mf.message_id, q
-    where f.user_id = ${userId} and m.active and f.search @@ q.query
+    where f.user_id = ${userId} and m.active and m.status <> 'streaming' and f.search @@ q.query
     limit ${SPARSE + 1})`);
   // UUIDv7 ids sort as they were made: the greatest is the newest.
   const newest = new Map<string, string>();

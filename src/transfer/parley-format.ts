@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { type ChatSettings, FIELDS, parseSettings, SettingsError } from "../chat/settings.ts";
-import { fileTypes, messageRole, messageStatus, reasoningEfforts } from "../db/schema.ts";
+import { fileTypes, messageRole, messageStatus, pdfEngines, reasoningEfforts } from "../db/schema.ts";
 import type { FileLimits } from "../files/service.ts";
 import { readAttachments } from "./attachments.ts";
 import {
@@ -28,7 +28,7 @@ import {
  * Parley's export format, version 2 (docs/export-format.md shows an example):
  *
  * { "format": "parley-chats", "version": 2, "exportedAt": ISO time,
- *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort",
+ *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort", "pdfEngine",
  *                "createdAt", "updatedAt",
  *                "messages": [ { "role": "user" | "assistant", "content" (Markdown as written),
  *                                "reasoning", "status", "model", "error", "finishReason",
@@ -69,6 +69,11 @@ export const exportSchema = t.Object(
         temperature: orNull(t.Number()),
         maxTokens: orNull(t.Number()),
         reasoningEffort: orNull(oneOf(reasoningEfforts)),
+        pdfEngine: t.Optional(
+          orNull(
+            oneOf(pdfEngines, "How PDFs are read: OCR, or the model itself; null (or absent) is text extraction."),
+          ),
+        ),
         createdAt: time("When the chat was made."),
         updatedAt: time("Its last activity."),
         messages: t.Array(
@@ -208,7 +213,13 @@ function readMessage(at: string, item: unknown, createdAt: Date): ImportedMessag
  */
 function readSettings(where: string, raw: Fields, model: string): ChatSettings {
   const form: Record<string, string> = {};
-  const types = { systemPrompt: "string", temperature: "number", maxTokens: "number", reasoningEffort: "string" };
+  const types = {
+    systemPrompt: "string",
+    temperature: "number",
+    maxTokens: "number",
+    reasoningEffort: "string",
+    pdfEngine: "string",
+  };
   for (const [key, type] of Object.entries(types) as [keyof typeof FIELDS, string][]) {
     const value = own(raw, key);
     if (value === undefined || value === null) continue;

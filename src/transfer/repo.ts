@@ -122,6 +122,7 @@ export async function insertChats(
     temperature: c.settings.temperature,
     max_tokens: c.settings.maxTokens,
     reasoning_effort: c.settings.reasoningEffort,
+    pdf_engine: c.settings.pdfEngine,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   }));
@@ -170,12 +171,12 @@ export async function insertChats(
     for (const batch of batches(chatRows)) {
       await tx.execute(sql`
         insert into chats (id, user_id, title, model, system_prompt, temperature, max_tokens, reasoning_effort,
-          created_at, updated_at)
+          pdf_engine, created_at, updated_at)
         select v.id, ${userId}::uuid, v.title, v.model, v.system_prompt, v.temperature, v.max_tokens,
-          v.reasoning_effort, v.created_at, v.updated_at
+          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at
         from json_to_recordset(${batch}::json)
           as v(id uuid, title text, model text, system_prompt text, temperature float8, max_tokens int,
-               reasoning_effort text, created_at timestamptz, updated_at timestamptz)`);
+               reasoning_effort text, pdf_engine text, created_at timestamptz, updated_at timestamptz)`);
     }
     for (const batch of batches(messageRows)) {
       await tx.execute(sql`

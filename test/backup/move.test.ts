@@ -178,6 +178,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         presets: 1,
         files: 1,
         message_files: 0,
+        message_annotations: 0,
         share_files: 0,
       };
       for (const table of copyPlan()) {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import { chats, files, messageFiles, messages } from "../../src/db/schema.ts";
 import { imageOutput } from "../../src/llm/openrouter.ts";
-import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { FAKE_MODELS, FAKE_PAINTER, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, png } from "../files/samples.ts";
 import { storedFiles, upload, uploaded } from "../files/support.ts";
 import { eachDriver } from "../support/db.ts";
@@ -17,24 +17,9 @@ import { finished, type TestSocket } from "../support/ws.ts";
  * /files/<id> to the owner alone. Over HTTP and WebSockets, on both drivers.
  */
 
-/** A model that writes text and images, as OpenRouter lists one. */
-const PAINTER: FakeModel = {
-  id: "fake/painter",
-  name: "Fake Painter",
-  context_length: 32768,
-  pricing: { prompt: "0.000001", completion: "0.00003" },
-  supported_parameters: ["max_tokens"],
-  architecture: {
-    modality: "text+image->text+image",
-    input_modalities: ["text", "image"],
-    output_modalities: ["image", "text"],
-    tokenizer: "Other",
-  },
-};
-
 let fake: FakeUpstream;
 beforeAll(() => {
-  fake = startFakeUpstream({ models: [...FAKE_MODELS, PAINTER] });
+  fake = startFakeUpstream({ models: [...FAKE_MODELS, FAKE_PAINTER] });
 });
 afterAll(() => fake.stop());
 
@@ -57,7 +42,7 @@ eachDriver("images in answers", (t) => {
   const newChat = async () => {
     const [chat] = await t.database.db
       .insert(chats)
-      .values({ userId: server.user.id, title: "Pictures", model: PAINTER.id })
+      .values({ userId: server.user.id, title: "Pictures", model: FAKE_PAINTER.id })
       .returning();
     return chat!;
   };
@@ -239,7 +224,7 @@ eachDriver("images in answers", (t) => {
           chatId: chat.id,
           role: "assistant",
           status: "streaming",
-          model: PAINTER.id,
+          model: FAKE_PAINTER.id,
           leaseUntil: new Date(Date.now() + 60_000),
         },
       ])
@@ -253,9 +238,9 @@ eachDriver("images in answers", (t) => {
       chatId: chat.id,
       messageId: answer!.id,
       first: false,
-      model: PAINTER.id,
+      model: FAKE_PAINTER.id,
       messages: [{ role: "user", content: "Paint" }],
-      params: imageOutput({ outputModalities: PAINTER.architecture!.output_modalities }),
+      params: imageOutput({ outputModalities: FAKE_PAINTER.architecture!.output_modalities }),
     });
     await g.done;
     expect(fake.requests.at(-1)!.body.modalities).toEqual(["image", "text"]);

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { chats, files, messages } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
 import { fileSize } from "../../src/limits.ts";
-import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { FAKE_MODELS, type FakeUpstream, fakeEnv, fakeReader, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
 import { eachDriver } from "../support/db.ts";
@@ -11,21 +11,8 @@ import { type Person, startTestServer, type TestServer } from "../support/server
 import { finished } from "../support/ws.ts";
 
 /** Models as OpenRouter lists them: one that reads images and files, one that reads text alone. */
-const model = (id: string, name: string, inputs: string[]): FakeModel => ({
-  id,
-  name,
-  context_length: 128000,
-  pricing: { prompt: "0.000001", completion: "0.000002" },
-  supported_parameters: ["max_tokens"],
-  architecture: {
-    modality: `${inputs.join("+")}->text`,
-    input_modalities: inputs,
-    output_modalities: ["text"],
-    tokenizer: "Other",
-  },
-});
-const VISION = model("fake/vision", "Fake Vision", ["text", "image", "file"]);
-const TEXT_ONLY = model("fake/words", "Fake Words", ["text"]);
+const VISION = fakeReader("fake/vision", "Fake Vision", ["text", "image", "file"]);
+const TEXT_ONLY = fakeReader("fake/words", "Fake Words", ["text"]);
 
 let fake: FakeUpstream;
 beforeAll(() => {
@@ -113,6 +100,59 @@ eachDriver("attachments in a conversation", (t) => {
     const later = fake.requests.at(-1)!.body;
     expect(later.messages[0]!.content).toEqual(request.messages.at(-1)!.content);
     expect(later.messages.at(-1)).toEqual({ role: "user", content: "And the total?" });
+  });
+
+  test("files alone are a message; no words and no files is refused", async () => {
+    const [shot] = await store(server, [file(png(5, 5, 2), "screen.png", "image/png")]);
+    const chat = await newChat("fake/vision");
+    const before = fake.requests.length;
+    const { done } = await send(chat.id, "   ", [shot!.id]);
+    expect(done).toContain('data-status="complete"');
+    expect(fake.requests.at(-1)!.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "Attached image “screen.png”:" },
+        { type: "image_url", image_url: { url: dataUrl("image/png", png(5, 5, 2)) } },
+      ],
+    });
+    // The next turn sends it again as history: a message of files alone is not left out.
+    await send(chat.id, "and now?", []);
+    expect(fake.requests.at(-1)!.body.messages[0]!.content).toHaveLength(2);
+    expect(fake.requests.length).toBe(before + 2);
+    const { first } = await send(chat.id, "", []);
+    expect(first).toContain("Write a message first.");
+    expect(await messagesOf(chat.id)).toHaveLength(4);
+  });
+
+  test("editing a message keeps its files: the new branch shows them and its request sends them", async () => {
+    const picture = png(7, 5, 4);
+    const [shot] = await store(server, [file(picture, "chart.png", "image/png")]);
+    const chat = await newChat("fake/vision");
+    const { first } = await send(chat.id, "What does this show?", [shot!.id]);
+    const original = userId(first)!;
+
+    const ws = await server.socket(`/ws?chat=${chat.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const from = ws.messages.length;
+    ws.send({ action: "edit", message: original, content: "Which month is highest?" });
+    const branched = await ws.waitFor((m) => m.includes("Which month is highest?"), { from });
+    const [, , edited, answer] = await messagesOf(chat.id);
+    expect(edited!.id).not.toBe(original);
+    expect([edited!.content, edited!.active, answer!.parentId]).toEqual(["Which month is highest?", true, edited!.id]);
+    await ws.waitFor(finished(answer!.id), { from });
+    await ws.close();
+    expect(branched).toContain(`<img src="/files/${shot!.id}" alt="chart.png"`);
+    expect(fake.requests.at(-1)!.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "Which month is highest?" },
+        { type: "text", text: "Attached image “chart.png”:" },
+        { type: "image_url", image_url: { url: dataUrl("image/png", picture) } },
+      ],
+    });
+    // Both branches hold the file; words can go, since the file is still the message.
+    const page = await (await server.fetch(`/chats/${chat.id}`)).text();
+    expect(page).toContain(`<img src="/files/${shot!.id}" alt="chart.png"`);
   });
 
   test("someone else's file cannot be attached: refused with a sentence, nothing stored or sent", async () => {

@@ -10,11 +10,13 @@ import {
   withAttachments,
   withInstructions,
   withParams,
+  withParses,
 } from "../../src/chat/pipeline.ts";
 import type { Turn } from "../../src/chat/repos/exchange.ts";
 import { NO_SETTINGS } from "../../src/chat/settings.ts";
 import type { Message } from "../../src/db/schema.ts";
-import type { Model } from "../../src/llm/openrouter.ts";
+import type { FileAnnotation } from "../../src/llm/annotations.ts";
+import type { ContentPart, Model } from "../../src/llm/openrouter.ts";
 
 // Ids sort in the order the messages were written, as UUIDv7s do.
 const turn = (n: number, role: Turn["role"], content: string, status: Turn["status"] = "complete"): Turn => ({
@@ -30,6 +32,7 @@ const draft = (history: Turn[], over: Partial<Draft> = {}): Draft => ({
   model: undefined,
   settings: undefined,
   files: new Map(),
+  parses: new Map(),
   messages: [],
   params: {},
   notices: [],
@@ -217,6 +220,72 @@ describe("withParams", () => {
 
   test("sends none for a chat that is gone", () => {
     expect(withParams(draft([], { model: model({}) })).params).toEqual({});
+  });
+
+  const pdfPart: ContentPart = {
+    type: "file",
+    file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" },
+  };
+  const withPdf = [{ role: "user" as const, content: [{ type: "text" as const, text: "read this" }, pdfPart] }];
+
+  test("a request with a PDF says how to read it: text extraction unless the chat chose otherwise", () => {
+    expect(withParams(draft([], { messages: withPdf, settings: NO_SETTINGS })).params).toEqual({ pdfEngine: "text" });
+    expect(withParams(draft([], { messages: withPdf })).params).toEqual({ pdfEngine: "text" });
+    for (const pdfEngine of ["ocr", "native"] as const) {
+      const settings = { ...NO_SETTINGS, pdfEngine };
+      expect(withParams(draft([], { messages: withPdf, settings })).params).toEqual({ pdfEngine });
+    }
+  });
+
+  test("a chat set to the model's own reading, whose model now cannot read files, gets text extraction, and is told", () => {
+    const settings = { ...NO_SETTINGS, pdfEngine: "native" as const };
+    const blind = model({ name: "Words Only", inputModalities: ["text"] });
+    const done = withParams(draft([], { messages: withPdf, settings, model: blind }));
+    expect(done.params).toEqual({ pdfEngine: "text" });
+    expect(done.notices).toEqual(["Words Only cannot read PDFs itself: text extraction read them for this answer."]);
+    const reader = model({ inputModalities: ["text", "file"] });
+    const kept = withParams(draft([], { messages: withPdf, settings, model: reader }));
+    expect([kept.params, kept.notices]).toEqual([{ pdfEngine: "native" }, []]);
+  });
+
+  test("a request without a PDF names no engine, whatever the chat chose", () => {
+    const settings = { ...NO_SETTINGS, pdfEngine: "ocr" as const };
+    const messages = [{ role: "user" as const, content: "no files" }];
+    expect(withParams(draft([], { messages, settings })).params).toEqual({});
+  });
+});
+
+describe("withParses", () => {
+  const parse = (hash: string): FileAnnotation => ({
+    type: "file",
+    file: { hash, name: "a.pdf", content: [{ type: "text", text: `parsed ${hash}` }] },
+  });
+  const messages = [
+    { role: "user" as const, content: "read a.pdf", messageId: "00000001" },
+    { role: "assistant" as const, content: "it says x", messageId: "00000002" },
+    { role: "user" as const, content: "and b.pdf?", messageId: "00000003" },
+    { role: "assistant" as const, content: "it says y", messageId: "00000004" },
+    { role: "user" as const, content: "compare them", messageId: "00000005" },
+  ];
+  const parses = new Map([
+    ["00000002", { engine: "text" as const, files: [parse("a")] }],
+    ["00000004", { engine: "ocr" as const, files: [parse("b")] }],
+  ]);
+
+  test("puts each earlier answer's parse on it when the request reads PDFs with the engine that made it", () => {
+    const d = withParses(draft([], { messages, parses, params: { pdfEngine: "text" } }));
+    expect(d.messages[1]).toEqual({ ...messages[1]!, annotations: [parse("a")] });
+    // Made by OCR: a text request does not pass it off as its own reading.
+    expect(d.messages[3]).toEqual(messages[3]!);
+    const ocr = withParses(draft([], { messages, parses, params: { pdfEngine: "ocr" } }));
+    expect(ocr.messages.map((m) => m.annotations)).toEqual([undefined, undefined, undefined, [parse("b")], undefined]);
+  });
+
+  test("sends none with a request that carries no PDF (no engine), nor on a message that is not an answer", () => {
+    expect(withParses(draft([], { messages, parses })).messages).toEqual(messages);
+    const onQuestion = new Map([["00000001", { engine: "text" as const, files: [parse("a")] }]]);
+    const d = withParses(draft([], { messages, parses: onQuestion, params: { pdfEngine: "text" } }));
+    expect(d.messages).toEqual(messages);
   });
 });
 

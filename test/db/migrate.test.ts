@@ -26,6 +26,7 @@ for (const driver of DRIVERS) {
           "public.bus_events",
           "public.chats",
           "public.files",
+          "public.message_annotations",
           "public.message_files",
           "public.messages",
           "public.presets",

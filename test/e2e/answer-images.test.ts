@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { FAKE_MODELS, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { FAKE_MODELS, FAKE_PAINTER, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { png } from "../files/samples.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
@@ -13,22 +13,7 @@ let fake: FakeUpstream;
 beforeAll(async () => {
   browser = await launchBrowser();
   fake = startFakeUpstream({
-    models: [
-      ...FAKE_MODELS,
-      {
-        id: "fake/painter",
-        name: "Fake Painter",
-        context_length: 32768,
-        pricing: { prompt: "0.000001", completion: "0.00003" },
-        supported_parameters: ["max_tokens"],
-        architecture: {
-          modality: "text+image->text+image",
-          input_modalities: ["text", "image"],
-          output_modalities: ["image", "text"],
-          tokenizer: "Other",
-        },
-      },
-    ],
+    models: [...FAKE_MODELS, FAKE_PAINTER],
   });
 });
 afterAll(async () => {

@@ -339,6 +339,21 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     expect(await formAttachments(page)).toEqual([]);
     expect(await box(page).inputValue()).toBe("");
     await completeAnswers(page).nth(1).waitFor();
+    // What the model was asked: the words, then each file as the part its kind makes, in order.
+    const dataUrl = (type: string, bytes: Uint8Array) => `data:${type};base64,${Buffer.from(bytes).toString("base64")}`;
+    const asked = fake.requests.findLast((r) =>
+      r.body.messages.some((m: { content: unknown }) => JSON.stringify(m.content).includes("read these")),
+    );
+    expect(asked!.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "read these" },
+        { type: "text", text: `Attached image “${pasted!.name}”:` },
+        { type: "image_url", image_url: { url: dataUrl("image/png", screenshot) } },
+        { type: "file", file: { filename: "report.pdf", file_data: dataUrl("application/pdf", report) } },
+        { type: "text", text: `Attached file “notes.txt”:\n\`\`\`\n${notes.toString("utf8")}\n\`\`\`` },
+      ],
+    });
     // The message shows its files: the image as a thumbnail that loads, the others as downloads.
     const message = page.locator('article[data-role="user"]', { hasText: "read these" });
     const thumbnail = message.locator(`img[src="/files/${chips[0]!.id}"]`);
@@ -351,6 +366,42 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
       expect(await message.locator(`a[href="/files/${chip.id}"]`).getAttribute("download")).toBe(chip.name);
     }
     await shots(page, "attachments-sent");
+    expect(problems).toEqual([]);
+  });
+
+  test("a file alone is a message: with a file attached the box needs no words, and without one it does", async () => {
+    const { page, problems } = await open();
+    await page.goto(server.url);
+    // Nothing typed, nothing attached: Enter sends nothing, and the box says it needs words.
+    await box(page).press("Enter");
+    expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required && !el.validity.valid)).toBe(true);
+    expect(page.url()).toBe(`${server.url}/`);
+
+    const screenshot = png(12, 8, 5);
+    await attachInput(page).setInputFiles([{ name: "bug.png", mimeType: "image/png", buffer: screenshot }]);
+    const [chip] = await settledChips(page, 1);
+    expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required)).toBe(false);
+    const before = fake.requests.length;
+    await box(page).press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    await completeAnswers(page).first().waitFor();
+    // The model is asked with the image as the whole message (after its name): no empty text part.
+    const asked = fake.requests
+      .slice(before)
+      .find((r) => r.body.messages.some((m: { role: string }) => m.role === "user"));
+    const question = asked!.body.messages.filter((m: { role: string }) => m.role === "user").at(-1);
+    expect(question!.content).toEqual([
+      { type: "text", text: "Attached image “bug.png”:" },
+      { type: "image_url", image_url: { url: `data:image/png;base64,${screenshot.toString("base64")}` } },
+    ]);
+    const message = page.locator('article[data-role="user"]');
+    await message.locator(`img[src="/files/${chip!.id}"]`).waitFor();
+    // No empty bubble of words under the image.
+    expect(await message.locator("[data-body]").isVisible()).toBe(false);
+    // Once the chip went with the message, the next message needs words again.
+    await page.waitForFunction(() => document.querySelectorAll("#attachments > li").length === 0);
+    expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required)).toBe(true);
+    await shots(page, "attachments-file-alone");
     expect(problems).toEqual([]);
   });
 
@@ -483,6 +534,26 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
     const stored = await served(chip!.id!);
     expect(pngSize(stored)).toEqual({ width: 2048, height: 683 });
     expect(chip!.size).toBe(fileSize(stored.length));
+    // Asked for, the original goes instead, byte for byte; an image that was not scaled offers nothing.
+    const useOriginal = page.getByRole("button", { name: `Use the original of wide.png (${fileSize(wide.length)})` });
+    await shot(page, "attachments-scaled-desktop-light");
+    await useOriginal.click();
+    await page.waitForFunction(
+      (scaled) =>
+        !document.querySelector('#attachments > li[data-state="uploading"]') &&
+        (document.querySelector('#attachments input[name="attachment"]') as HTMLInputElement | null)?.value !== scaled,
+      chip!.id,
+    );
+    const [kept] = await readChips(page);
+    expect([kept!.state, kept!.size]).toEqual(["done", fileSize(wide.length)]);
+    expect(await served(kept!.id!)).toEqual(wide);
+    expect(await formAttachments(page)).toEqual([kept!.id!]);
+    expect(await useOriginal.count()).toBe(0);
+    await page.locator("#attachments [data-remove]").click();
+    await attachInput(page).setInputFiles({ name: "small.png", mimeType: "image/png", buffer: png(40, 30, 2) });
+    await settledChips(page, 1);
+    expect(await page.locator("#attachments [data-original]:visible").count()).toBe(0);
+    await page.locator("#attachments [data-remove]").click();
 
     // A JPEG and a WebP drawn in the page, tall and wide, dropped on the composer.
     await page.evaluate(async () => {
@@ -503,7 +574,7 @@ eachDriver("attachments in the composer, in Chromium", (t) => {
       data.items.add(await draw("image/webp", 4096, 512, "wide.webp"));
       document.getElementById("message")!.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
     });
-    const [, jpeg, webp] = await settledChips(page, 3);
+    const [jpeg, webp] = await settledChips(page, 2);
     const dimensions = async (id: string) => {
       await thumbnailLoaded(page, id);
       return page.evaluate(async (id) => {

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { type FakeUpstream, fakeEnv, fakeParse, startFakeUpstream } from "../fake-upstream.ts";
+import { pdf } from "../files/samples.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -55,13 +56,19 @@ eachDriver("chat settings and presets in Chromium", (t) => {
     await page.locator('article[data-role="assistant"][data-status="complete"]').nth(answers).waitFor();
   };
 
-  test("set a system prompt and temperature in a chat's settings, send, save them as a preset, start a new chat from it", async () => {
+  /** A signed-in desktop page, with the console errors and page errors it will have. */
+  const open = async () => {
     const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
     contexts.push(context);
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
     page.on("pageerror", (e) => problems.push(e.message));
+    return { page, problems };
+  };
+
+  test("set a system prompt and temperature in a chat's settings, send, save them as a preset, start a new chat from it", async () => {
+    const { page, problems } = await open();
 
     await page.goto(server.url);
     await send(page, "Where is the treasure?");
@@ -117,6 +124,53 @@ eachDriver("chat settings and presets in Chromium", (t) => {
     await expect(page.locator("#chat-settings-summary").textContent()).resolves.toContain(
       "System prompt · temperature 0.6",
     );
+    expect(problems).toEqual([]);
+  });
+
+  test("choose how the chat's PDFs are read in its settings: the next PDF goes to OpenRouter's OCR, and its parse is sent back after", async () => {
+    const { page, problems } = await open();
+
+    await page.goto(server.url);
+    await send(page, "I will send a scan");
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Chat settings" });
+    const reading = dialog.getByLabel("Reading PDFs");
+    await expect(reading.inputValue()).resolves.toBe("text");
+    await expect(reading.locator("option").allTextContents()).resolves.toEqual([
+      "Text extraction (free)",
+      "OCR for scanned PDFs (paid)",
+      "The model reads the PDF itself",
+    ]);
+    await reading.selectOption({ label: "OCR for scanned PDFs (paid)" });
+    await dialog.getByRole("button", { name: "Save", exact: true }).click();
+    await dialog.getByText("Saved: the next answer uses these settings.").waitFor();
+    await expect(page.locator("#chat-settings-summary").textContent()).resolves.toContain("PDFs by OCR");
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "hidden" });
+
+    const scan = pdf("Receipt: 3 croissants");
+    await page
+      .getByLabel("Attach files")
+      .setInputFiles({ name: "scan.pdf", mimeType: "application/pdf", buffer: scan });
+    await page.locator('#attachments > li[data-state="done"]').waitFor();
+    await send(page, "What does the scan say?");
+    // With a file the question is a list of parts: its text first.
+    const asked = fake.requests.findLast((r) => r.body.stream)!.body;
+    expect(asked.messages.at(-1)!.content[0]).toEqual({ type: "text", text: "What does the scan say?" });
+    expect(asked.plugins).toEqual([{ id: "file-parser", pdf: { engine: "mistral-ocr" } }]);
+
+    // The next turn sends the OCR's parse back on the answer it came with.
+    await send(page, "And the total?");
+    const part = {
+      type: "file" as const,
+      file: { filename: "scan.pdf", file_data: `data:application/pdf;base64,${Buffer.from(scan).toString("base64")}` },
+    };
+    expect(sent("And the total?")!.messages.find((m) => m.annotations)?.annotations).toEqual([
+      fakeParse(part, "mistral-ocr"),
+    ]);
+    // Reopened, the dialog shows the choice saved.
+    await page.getByRole("button", { name: "Settings", exact: true }).click();
+    await expect(dialog.getByLabel("Reading PDFs").inputValue()).resolves.toBe("ocr");
     expect(problems).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { chats, messages } from "../../src/db/schema.ts";
+import { chats, messageFiles, messages } from "../../src/db/schema.ts";
+import { file, text } from "../files/samples.ts";
+import { upload, uploaded } from "../files/support.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -35,6 +37,15 @@ eachDriver("searching in Chromium", (t) => {
     targetId = rows[4]!.id;
     newestId = rows[89]!.id;
     await t.database.db.insert(chats).values({ userId: server.user.id, title: "Tomato soup recipe", model: "m" });
+    // A text file sent with one of the diary's messages.
+    const sent = await uploaded(
+      await upload(server, [
+        file(text("Heirloom courgette varieties: Costata Romanesco, Tromboncino.\n"), "seed-catalogue.txt"),
+      ]),
+    );
+    await t.database.db
+      .insert(messageFiles)
+      .values({ messageId: rows[10]!.id, fileId: sent.files![0]!.id, position: 0 });
   });
   afterAll(() => server.stop());
 
@@ -104,5 +115,25 @@ eachDriver("searching in Chromium", (t) => {
     await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, `search-desktop-dark-${t.driver}.png`) });
     await closeContext(context);
+  });
+
+  test("an attachment's words find its chat: the result names the file, its match marked", async () => {
+    for (const [viewport, scheme] of [
+      [VIEWPORTS.desktop, "light"],
+      [VIEWPORTS.phone, "dark"],
+    ] as const) {
+      const context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
+      const page = await context.newPage();
+      await page.goto(server.url);
+      if (viewport === VIEWPORTS.phone) await page.getByRole("button", { name: "Chats" }).click();
+      await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("courgette", { delay: 30 });
+      const results = page.getByRole("list", { name: "Search results" });
+      await results.locator("mark").first().waitFor();
+      expect(await results.textContent()).toContain("📎 seed-catalogue.txt: Heirloom courgette varieties");
+      expect(await results.locator("mark").allTextContents()).toEqual(["courgette"]);
+      const size = viewport === VIEWPORTS.phone ? "phone" : "desktop";
+      await page.screenshot({ path: join(ARTIFACTS, `search-attachment-${size}-${scheme}-${t.driver}.png`) });
+      await closeContext(context);
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { files, messageFiles, messages } from "../../src/db/schema.ts";
+import { attach } from "../../src/chat/repos/attachments.ts";
+import { chats, files, messageFiles, messages } from "../../src/db/schema.ts";
 import { PART_BYTES } from "../../src/files/repo.ts";
+import { createFileService, fileLimits } from "../../src/files/service.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
@@ -185,7 +187,7 @@ eachDriver("files: upload, download, one copy per person, owner only", (t) => {
       .from(messages)
       .where(and(eq(messages.chatId, chatId), eq(messages.role, "user")));
     const [attached] = (await uploaded(await upload(carol, [file(pdf("Carol's"), "carol.pdf")]))).files!;
-    // Attaching is not wired yet: the link is made as the send will make it.
+    // The link made directly, as a send makes it.
     await t.database.db.insert(messageFiles).values({ messageId: question!.id, fileId: attached!.id, position: 0 });
     await upload(carol, [file(png(3, 3, 9), "loose.png")]);
     expect(await storedFiles(t, carol)).toHaveLength(2);
@@ -195,4 +197,69 @@ eachDriver("files: upload, download, one copy per person, owner only", (t) => {
     expect(await storedFiles(t, carol)).toEqual([]);
     expect(await t.database.db.select().from(messageFiles).where(eq(messageFiles.fileId, attached!.id))).toEqual([]);
   });
+});
+
+eachDriver("files: uploads never sent are deleted after a day", (t) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake));
+  });
+  afterAll(() => server.stop());
+
+  const service = () =>
+    createFileService({
+      database: t.database,
+      limits: fileLimits({ maxFileMb: 20, maxFilesPerMessage: 10, storagePerPersonMb: 1024 }),
+    });
+  const store = async (name: string, bytes: Uint8Array) =>
+    (await uploaded(await upload(server, [file(bytes, name)]))).files![0]!;
+  const age = (id: string, hours: number) =>
+    t.database.db
+      .update(files)
+      .set({ createdAt: new Date(Date.now() - hours * 3_600_000) })
+      .where(eq(files.id, id));
+  const question = async () => {
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Sweep", model: "fake/fast" })
+      .returning();
+    const [m] = await t.database.db
+      .insert(messages)
+      .values({ chatId: chat!.id, role: "user", content: "see", status: "complete" })
+      .returning();
+    return m!;
+  };
+
+  test("a file uploaded over a day ago and never sent is deleted; a sent one and a recent one stay", async () => {
+    const stale = await store("forgotten.png", png(4, 4, 21));
+    const sent = await store("sent.png", png(4, 4, 22));
+    const fresh = await store("just-now.png", png(4, 4, 23));
+    await attach(t.database.db, server.user.id, (await question()).id, [sent.id]);
+    for (const f of [stale, sent]) await age(f.id, 25);
+    await age(fresh.id, 23);
+
+    expect(await service().sweep()).toBe(1);
+    const left = (await storedFiles(t, server)).map((f) => f.name);
+    expect(left).toContain("sent.png");
+    expect(left).toContain("just-now.png");
+    expect(left).not.toContain("forgotten.png");
+    expect((await server.fetch(`/files/${stale.id}`)).status).toBe(404);
+    expect(await service().sweep()).toBe(0);
+  });
+
+  if (t.driver === "postgres") {
+    test("a file being attached while the sweep runs is skipped, not deleted from under the message", async () => {
+      const late = await store("late.png", png(4, 4, 24));
+      await age(late.id, 30);
+      const m = await question();
+      // The send's transaction holds the file until it commits; the sweep meanwhile passes it by.
+      await t.database.db.transaction(async (tx) => {
+        expect(await attach(tx, server.user.id, m.id, [late.id])).toBe(true);
+        expect(await service().sweep()).toBe(0);
+      });
+      expect(await service().sweep()).toBe(0);
+      const links = await t.database.db.select().from(messageFiles).where(eq(messageFiles.fileId, late.id));
+      expect(links.map((l) => l.messageId)).toEqual([m.id]);
+    });
+  }
 });

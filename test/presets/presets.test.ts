@@ -87,11 +87,23 @@ eachDriver("presets", (t) => {
       model: "fake/smart",
       temperature: "",
       reasoning_effort: "medium",
+      pdf_engine: "ocr",
     });
     expect([changed.status, changed.headers.get("location")]).toEqual([303, "/presets?done=saved"]);
     expect(await rowsOf(server)).toMatchObject([
-      { id, name: "Thinker", model: "fake/smart", temperature: null, maxTokens: 800, reasoningEffort: "medium" },
+      {
+        id,
+        name: "Thinker",
+        model: "fake/smart",
+        temperature: null,
+        maxTokens: 800,
+        reasoningEffort: "medium",
+        pdfEngine: "ocr",
+      },
     ]);
+    // The presets page shows the preset's way of reading PDFs chosen in its form.
+    const edit = await (await server.fetch("/presets")).text();
+    expect(edit).toMatch(/<option value="ocr" selected[^>]*>OCR for scanned PDFs \(paid\)<\/option>/);
     const refused = await post(server, `/presets/${id}`, { ...tutor, temperature: "7" });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('value="7"'); // the edit shown again as typed

@@ -135,6 +135,7 @@ eachDriver("exporting chats", (t) => {
       temperature: 0.3,
       maxTokens: null,
       reasoningEffort: null,
+      pdfEngine: null,
       createdAt: "2026-01-02T10:00:00.000Z",
       updatedAt: "2026-01-02T10:05:00.000Z",
       messages: expect.any(Array),

@@ -55,6 +55,7 @@ eachDriver("importing chats", (t) => {
       temperature: 0.7,
       maxTokens: 2000,
       reasoningEffort: "low" as const,
+      pdfEngine: "ocr" as const,
     };
     await seedChat(t, person.user.id, { title: "Recipes", model: "fake/smart", ...settings }, [
       { role: "user", content: "Bread?" },

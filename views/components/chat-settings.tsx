@@ -1,5 +1,5 @@
-import { type ChatSettings, FIELDS, supports } from "../../src/chat/settings.ts";
-import type { Chat, Preset } from "../../src/db/schema.ts";
+import { type ChatSettings, FIELDS, readsPdfs, supports } from "../../src/chat/settings.ts";
+import type { Chat, PdfEngine, Preset } from "../../src/db/schema.ts";
 import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { PanelButton } from "./popover.tsx";
@@ -17,8 +17,17 @@ export function describeSettings(s: ChatSettings): string[] {
   if (s.temperature !== null) parts.push(`temperature ${s.temperature}`);
   if (s.maxTokens !== null) parts.push(`at most ${s.maxTokens.toLocaleString("en")} tokens`);
   if (s.reasoningEffort) parts.push(`reasoning effort ${s.reasoningEffort}`);
+  if (s.pdfEngine === "ocr") parts.push("PDFs by OCR");
+  if (s.pdfEngine === "native") parts.push("PDFs read by the model");
   return parts;
 }
+
+/** How PDFs can be read, as the settings offer it; text extraction is the default (stored as null). */
+const PDF_ENGINES: { value: PdfEngine; label: string }[] = [
+  { value: "text", label: "Text extraction (free)" },
+  { value: "ocr", label: "OCR for scanned PDFs (paid)" },
+  { value: "native", label: "The model reads the PDF itself" },
+];
 
 /** "Settings" in the chat's header: a native popover whose form is loaded fresh each time it opens (the model may have changed). */
 export function SettingsButton({ chatId }: { chatId: string }): JSX.Element {
@@ -85,6 +94,10 @@ export function SettingsPanel({ chat, model, values, error, saved }: SettingsPan
     return typeof typed === "string" ? typed : stored === null ? "" : String(stored);
   };
   const effort = shown("reasoningEffort", chat.reasoningEffort);
+  const pdf = shown("pdfEngine", chat.pdfEngine) || "text";
+  // A model that cannot read PDFs is not offered its own reading, unless the chat has it already
+  // (then saving says why it cannot stay, rather than the form quietly showing another choice).
+  const pdfChoices = PDF_ENGINES.filter((e) => e.value !== "native" || readsPdfs(model) || pdf === "native");
   const missing = [
     can.temperature ? "" : "temperature",
     can.maxTokens ? "" : "max tokens",
@@ -180,6 +193,16 @@ export function SettingsPanel({ chat, model, values, error, saved }: SettingsPan
             ""
           )}
         </div>
+        <div class="flex flex-col gap-1">
+          <label for="settings-pdf-engine" class={LABEL}>
+            Reading PDFs
+          </label>
+          <PdfEngineSelect id="settings-pdf-engine" value={pdf} choices={pdfChoices} />
+          <p class={HINT}>
+            OCR reads scanned pages (OpenRouter charges per page). Text extraction and OCR read a PDF once: later
+            answers reuse what they read.
+          </p>
+        </div>
         <p class={HINT} safe>
           {`Empty means the model's default. Temperature from 0 (focused) to ${MAX_TEMPERATURE} (varied).${
             missing.length ? ` ${modelName} takes no ${missing.join(" or ")}.` : ""
@@ -234,6 +257,27 @@ export function EffortSelect({ id, value }: { id: string; value: string }): JSX.
       {(["low", "medium", "high"] as const).map((e) => (
         <option value={e} selected={value === e}>
           {e}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** How PDFs are read; text extraction is the default. `choices` leaves out what the model cannot do. */
+export function PdfEngineSelect({
+  id,
+  value,
+  choices = PDF_ENGINES,
+}: {
+  id: string;
+  value: string;
+  choices?: typeof PDF_ENGINES;
+}): JSX.Element {
+  return (
+    <select id={id} name={FIELDS.pdfEngine} class={INPUT}>
+      {choices.map((e) => (
+        <option value={e.value} selected={(value || "text") === e.value} safe>
+          {e.label}
         </option>
       ))}
     </select>

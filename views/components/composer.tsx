@@ -140,6 +140,12 @@ function Attachments(): JSX.Element {
           <span class="min-w-0">
             <span data-name class="block truncate font-medium text-zinc-900 dark:text-zinc-100"></span>
             <span data-size class="block text-xs text-zinc-500 dark:text-zinc-400"></span>
+            <button
+              type="button"
+              data-original
+              hidden
+              class="block rounded text-xs font-medium text-indigo-700 hover:underline focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:outline-none dark:text-indigo-300"
+            ></button>
             <progress
               data-progress
               max="1"

@@ -43,7 +43,11 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
     >
       {user && attachments?.length ? <MessageAttachments files={attachments} /> : ""}
       {user ? (
-        <div data-body class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
+        <div
+          data-body
+          class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white empty:hidden"
+          safe
+        >
           {message.content}
         </div>
       ) : (

@@ -3,7 +3,7 @@ import type { Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
-import { describeSettings, EffortSelect } from "../components/chat-settings.tsx";
+import { describeSettings, EffortSelect, PdfEngineSelect } from "../components/chat-settings.tsx";
 import { Button, Notice } from "../components/form.tsx";
 import { Section, SettingsShell } from "./account.tsx";
 import { modelLabel } from "./chat.tsx";
@@ -125,6 +125,7 @@ function formValues(p: Preset): Record<string, unknown> {
     [FIELDS.temperature]: p.temperature === null ? "" : String(p.temperature),
     [FIELDS.maxTokens]: p.maxTokens === null ? "" : String(p.maxTokens),
     [FIELDS.reasoningEffort]: p.reasoningEffort ?? "",
+    [FIELDS.pdfEngine]: p.pdfEngine ?? "",
   };
 }
 
@@ -221,6 +222,12 @@ function PresetForm(props: {
             Reasoning effort
           </label>
           <EffortSelect id={id("reasoning-effort")} value={value(FIELDS.reasoningEffort)} />
+        </div>
+        <div class="flex flex-col gap-1 sm:col-span-3">
+          <label for={id("pdf-engine")} class={LABEL}>
+            Reading PDFs
+          </label>
+          <PdfEngineSelect id={id("pdf-engine")} value={value(FIELDS.pdfEngine)} />
         </div>
       </div>
       <p class="text-xs text-zinc-500 dark:text-zinc-400">

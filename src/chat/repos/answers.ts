@@ -2,7 +2,16 @@ import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client.ts";
 import { preparedOnce } from "../../db/prepared.ts";
-import { chats, type Message, type MessageStatus, messageFiles, messages } from "../../db/schema.ts";
+import {
+  chats,
+  type Message,
+  type MessageStatus,
+  messageAnnotations,
+  messageFiles,
+  messages,
+  type PdfEngine,
+} from "../../db/schema.ts";
+import type { FileAnnotation } from "../../llm/annotations.ts";
 
 /*
  * Answers being written: their progress and end, and the leases that tell a live writer from
@@ -85,7 +94,29 @@ export async function finishMessage(db: Db, id: string, finish: Finish): Promise
   return message;
 }
 
-/** Empties an answer to write it again: its words and the images it had. */
+/** Keeps what OpenRouter's file-parser read for an answer (an end saved again replaces it). */
+export async function saveAnnotations(
+  db: Db,
+  messageId: string,
+  parsed: { engine: PdfEngine; files: FileAnnotation[] },
+): Promise<void> {
+  await db
+    .insert(messageAnnotations)
+    .values({ messageId, ...parsed })
+    .onConflictDoUpdate({ target: messageAnnotations.messageId, set: parsed });
+}
+
+/** What the file-parser read for each of these answers that has a parse kept, by answer id. */
+export async function annotationsOf(
+  db: Db,
+  messageIds: string[],
+): Promise<Map<string, { engine: PdfEngine; files: FileAnnotation[] }>> {
+  if (!messageIds.length) return new Map();
+  const rows = await db.select().from(messageAnnotations).where(inArray(messageAnnotations.messageId, messageIds));
+  return new Map(rows.map(({ messageId, ...parsed }) => [messageId, parsed]));
+}
+
+/** Empties an answer to write it again: its words, the images it had and the parses of its request. */
 export function restartMessage(db: Db, id: string, model: string): Promise<Message | undefined> {
   return db.transaction(async (tx) => {
     const [message] = await tx
@@ -109,7 +140,10 @@ export function restartMessage(db: Db, id: string, model: string): Promise<Messa
       })
       .where(and(eq(messages.id, id), sql`${messages.status} <> 'streaming'`))
       .returning();
-    if (message) await tx.delete(messageFiles).where(eq(messageFiles.messageId, id));
+    if (message) {
+      await tx.delete(messageFiles).where(eq(messageFiles.messageId, id));
+      await tx.delete(messageAnnotations).where(eq(messageAnnotations.messageId, id));
+    }
     return message;
   });
 }

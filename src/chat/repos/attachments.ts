@@ -24,11 +24,21 @@ export async function ownFiles(db: Db, userId: string, ids: string[]): Promise<F
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-/** Attaches this person's files to a message, in order. */
-export async function attach(db: Db, userId: string, messageId: string, ids: string[]): Promise<void> {
-  const mine = await ownFiles(db, userId, ids);
-  if (!mine.length) return;
-  await db.insert(messageFiles).values(mine.map((f, position) => ({ messageId, fileId: f.id, position })));
+/**
+ * Attaches this person's files to a message, in order, inside the send's transaction; false if
+ * one is no longer theirs (then the caller undoes the send). The files are locked (key share,
+ * which only a deletion waits for) until the send commits, so the deletion of unheld files skips
+ * them rather than deleting them from under the new message (see deleteUnheld in files/repo.ts).
+ */
+export async function attach(tx: Db, userId: string, messageId: string, ids: string[]): Promise<boolean> {
+  const locked = await tx
+    .select({ id: files.id })
+    .from(files)
+    .where(and(eq(files.userId, userId), inArray(files.id, ids)))
+    .for("key share");
+  if (locked.length < ids.length) return false;
+  await tx.insert(messageFiles).values(ids.map((fileId, position) => ({ messageId, fileId, position })));
+  return true;
 }
 
 /** Attaches one file after the message's others (an image of an answer, as it arrives). */

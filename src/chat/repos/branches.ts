@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { chats, type Message, messages } from "../../db/schema.ts";
+import { chats, type Message, messageFiles, messages } from "../../db/schema.ts";
 import type { Siblings } from "../types.ts";
 import type { Turn } from "./exchange.ts";
 
@@ -84,6 +84,14 @@ export async function editExchange(
         },
       ])
       .returning();
+    // The new words go with the same files: editing a question about a screenshot keeps it.
+    const attached = await tx
+      .select({ fileId: messageFiles.fileId, position: messageFiles.position })
+      .from(messageFiles)
+      .where(eq(messageFiles.messageId, editedId));
+    if (attached.length) {
+      await tx.insert(messageFiles).values(attached.map((f) => ({ ...f, messageId: userMessageId })));
+    }
     return { left, user: user!, assistant: assistant!, history };
   });
 }

@@ -3,6 +3,7 @@ import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
 import { type Chat, chats } from "../../db/schema.ts";
+import { deleteUnheld } from "../../files/repo.ts";
 import { type ChatSettings, settingsOf } from "../settings.ts";
 
 /*
@@ -123,6 +124,7 @@ const settingsQuery = preparedOnce((db: Db) =>
       temperature: chats.temperature,
       maxTokens: chats.maxTokens,
       reasoningEffort: chats.reasoningEffort,
+      pdfEngine: chats.pdfEngine,
     })
     .from(chats)
     .where(eq(chats.id, p("chatId")))
@@ -136,32 +138,32 @@ export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings
 }
 
 /**
- * Deletes a person's chat, its messages and the files attached to them that no other chat of
- * theirs holds, nor another chat's shared snapshot, in one statement. (Every part of a statement sees the rows as they were before
- * it: the other chats' links are told apart by chat, not by whether the cascade removed them.)
+ * Deletes a person's chat, its messages and the files attached to them (or to its shared
+ * snapshots) that nothing else holds: another chat of theirs, another chat's snapshot. The files
+ * go after the chat, in statements of their own (see deleteUnheld): a file the person is
+ * attaching elsewhere at that moment is kept. Should that second step fail, the files are left
+ * unheld, and the sweep of unsent files deletes them later.
  */
 export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
   if (!isId(id)) return false;
-  const result = await db.execute(sql`
-    with deleted as (
-      delete from chats where id = ${id} and user_id = ${userId} returning id
-    ), freed as (
-      delete from files f
-      where exists (select 1 from deleted)
-        and f.user_id = ${userId}
-        and f.id in (select mf.file_id from message_files mf join messages m on m.id = mf.message_id where m.chat_id = ${id})
-        and not exists (
-          select 1 from message_files mf join messages m on m.id = mf.message_id
-          where mf.file_id = f.id and m.chat_id <> ${id})
-        and not exists (
-          select 1 from share_files sf join shares s on s.id = sf.share_id
-          where sf.file_id = f.id and s.chat_id <> ${id})
-      returning f.id
-    )
-    select id from deleted`);
+  const held = await db.execute(sql`
+    select mf.file_id as id from message_files mf join messages m on m.id = mf.message_id where m.chat_id = ${id}
+    union
+    select sf.file_id from share_files sf join shares s on s.id = sf.share_id where s.chat_id = ${id}`);
+  const deleted = await db
+    .delete(chats)
+    .where(and(eq(chats.id, id), eq(chats.userId, userId)))
+    .returning({ id: chats.id });
+  if (!deleted.length) return false;
   // postgres.js answers the rows, PGlite an object holding them.
-  const rows = Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows;
-  return rows.length > 0;
+  const rows = (Array.isArray(held) ? held : (held as unknown as { rows: unknown[] }).rows) as { id: string }[];
+  // The chat is gone whatever happens here: files left behind are the sweep's.
+  await deleteUnheld(
+    db,
+    userId,
+    rows.map((r) => r.id),
+  ).catch(() => {});
+  return true;
 }
 
 /**
@@ -169,11 +171,9 @@ export async function deleteChat(db: Db, userId: string, id: string): Promise<bo
  * query. With `userId` (a person opening the chat) only if it is theirs; without, for the
  * server's own work on a chat it holds (the end of an answer).
  */
-export async function chatWithTotals(
-  db: Db,
-  chatId: unknown,
-  userId?: string,
-): Promise<{ chat: Chat; totals: { tokens: number; cost: number } } | undefined> {
+export type ChatWithTotals = { chat: Chat; totals: { tokens: number; cost: number } };
+
+export async function chatWithTotals(db: Db, chatId: unknown, userId?: string): Promise<ChatWithTotals | undefined> {
   if (!isId(chatId)) return undefined;
   const [row] = await (userId === undefined
     ? hot(db).chatWithTotals.execute({ chatId })
