@@ -13,15 +13,27 @@
  *
  * Uses dist/parley when it exists (else the sources) and the Postgres the tests use.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../src/db/client.ts";
 import { sessions, users } from "../src/db/schema.ts";
-import { nowMicros, startFakeUpstream } from "../test/fake-upstream.ts";
+import { startFakeUpstream } from "../test/fake-upstream.ts";
 import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
+import {
+  answerFrame,
+  drive,
+  freePort,
+  isChatReady,
+  quantile,
+  type Stream,
+  stampsIn,
+  type Usage,
+  usage,
+  waitReady,
+} from "./streams.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const LEVELS = (arg("streams") ?? "1,100,500,1000").split(",").map(Number);
@@ -34,8 +46,9 @@ const INSTANCES = Number(arg("instances") ?? 1);
 if (INSTANCES !== 1 && INSTANCES !== 2) throw new Error("--instances is 1 or 2");
 const ROOT = resolve(import.meta.dir, "..");
 const PASSWORD = "correct horse battery staple";
+/** How long a run waits for every answer to end. */
+const limitMs = FIRST_MS + TOKENS * TOKEN_MS * 4 + 30_000;
 
-type Usage = { cpuPercent: number; peakRssMb: number };
 type Result = {
   streams: number;
   completed: number;
@@ -53,190 +66,6 @@ type Result = {
   /** Every core of the machine together: the servers, Postgres, the fake upstream, this client, and anything else running. */
   machineCpuPercent: number;
 };
-
-const quantile = (values: number[], q: number) => {
-  if (!values.length) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
-
-/** CPU seconds used and resident memory of a process, from /proc. */
-function usage(pid: number): { cpu: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const cpu = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return { cpu, rssMb: Number(rss ?? 0) / 1024 };
-}
-
-/** CPU seconds used so far by each process still running, by pid. */
-function cpuOf(pids: number[]): Map<number, number> {
-  const used = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      used.set(pid, usage(pid).cpu);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return used;
-}
-
-/** Busy CPU seconds of all the machine's cores together, from /proc/stat. */
-function machineBusy(): number {
-  const ticks = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  const idle = ticks[3]! + ticks[4]!; // idle and iowait
-  return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
-}
-
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  await probe.stop(true);
-  return port;
-}
-
-async function waitReady(url: string, proc: { exitCode: number | null }) {
-  for (let i = 0; i < 600; i++) {
-    if (proc.exitCode !== null) throw new Error(`exited (${proc.exitCode}) before ready`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`${url} never answered`);
-}
-
-type Stream = {
-  sentAt: number;
-  firstAt?: number;
-  firstStamp?: number;
-  doneAt?: number;
-  failed?: string;
-  latencies: number[];
-};
-
-/**
- * Opens `n` streams of `tabs` sockets each, makes each stream's first socket send (all at once),
- * and times what comes back on every socket. `parse` says, for one incoming message, which stamps
- * it carries and whether the answer ended.
- */
-async function drive(opts: {
-  n: number;
-  /** Sockets per stream: the first sends, the others are more tabs on the same chat. */
-  tabs?: number;
-  open: (i: number, tab: number) => WebSocket;
-  /** Whether a message shows the socket is ready to send; undefined: ready once open. */
-  ready?: (message: string) => boolean;
-  frame: (
-    w: WebSocket & { answerId?: string },
-    message: string,
-    i: number,
-  ) => { stamps: number[]; done: boolean; error?: string };
-  send: (ws: WebSocket, i: number) => void;
-  /** The server processes whose CPU and memory are measured. */
-  pids: number[];
-  /** The Postgres backends whose CPU is measured (those connected when the run starts and ends). */
-  backends?: () => Promise<number[]>;
-}): Promise<{
-  tabs: Stream[][];
-  processes: Usage[];
-  postgresCpuPercent: number;
-  machineCpuPercent: number;
-  wall: number;
-}> {
-  const tabCount = opts.tabs ?? 1;
-  const total = opts.n * tabCount;
-  const senders: WebSocket[] = [];
-  const sockets: WebSocket[] = [];
-  const tabs = Array.from({ length: tabCount }, () =>
-    Array.from({ length: opts.n }, (): Stream => ({ sentAt: 0, latencies: [] })),
-  );
-  let readyCount = 0;
-  const allReady = Promise.withResolvers<void>();
-  let doneCount = 0;
-  const allDone = Promise.withResolvers<void>();
-  const finish = () => {
-    if (++doneCount === total) allDone.resolve();
-  };
-  for (let i = 0; i < opts.n; i++) {
-    for (let t = 0; t < tabCount; t++) {
-      const ws = opts.open(i, t) as WebSocket & { answerId?: string };
-      const s = tabs[t]![i]!;
-      let isReady = false;
-      const markReady = () => {
-        isReady = true;
-        if (++readyCount === total) allReady.resolve();
-      };
-      if (!opts.ready) ws.addEventListener("open", markReady, { once: true });
-      ws.addEventListener("message", (event) => {
-        const message = String(event.data);
-        if (!isReady) {
-          if (opts.ready?.(message)) markReady();
-          return;
-        }
-        if (s.doneAt || s.failed) return;
-        const now = nowMicros();
-        const { stamps, done, error } = opts.frame(ws, message, i);
-        if (stamps.length) {
-          if (s.firstAt === undefined) {
-            s.firstAt = now;
-            s.firstStamp = Math.min(...stamps);
-          }
-          s.latencies.push((now - Math.max(...stamps)) / 1000);
-        }
-        if (error) s.failed = error;
-        if (done) s.doneAt = now;
-        if (done || error) finish();
-      });
-      ws.addEventListener("close", () => {
-        if (!s.doneAt && !s.failed && s.sentAt) {
-          s.failed = "socket closed";
-          finish();
-        }
-      });
-      if (t === 0) senders.push(ws);
-      sockets.push(ws);
-      if (sockets.length % 50 === 0) await Bun.sleep(10); // do not open a thousand at the same instant
-    }
-  }
-  await Promise.race([allReady.promise, Bun.sleep(60_000).then(() => Promise.reject(new Error("sockets not ready")))]);
-
-  const before = opts.pids.map(usage);
-  const peaks = before.map((u) => u.rssMb);
-  const sampler = setInterval(() => {
-    opts.pids.forEach((pid, p) => {
-      peaks[p] = Math.max(peaks[p]!, usage(pid).rssMb);
-    });
-  }, 100);
-  const backendsBefore = cpuOf((await opts.backends?.()) ?? []);
-  const busyBefore = machineBusy();
-  const started = nowMicros();
-  for (let i = 0; i < opts.n; i++) {
-    const sentAt = nowMicros();
-    for (const tab of tabs) tab[i]!.sentAt = sentAt;
-    opts.send(senders[i]!, i);
-  }
-  const limit = FIRST_MS + TOKENS * TOKEN_MS * 4 + 30_000;
-  await Promise.race([allDone.promise, Bun.sleep(limit)]);
-  const wall = (nowMicros() - started) / 1e6;
-  const machineCpuPercent = ((machineBusy() - busyBefore) / wall) * 100;
-  clearInterval(sampler);
-  const after = opts.pids.map(usage);
-  let backendSeconds = 0;
-  for (const [pid, cpu] of cpuOf((await opts.backends?.()) ?? []))
-    backendSeconds += cpu - (backendsBefore.get(pid) ?? 0);
-  for (const tab of tabs) for (const s of tab) if (!s.doneAt && !s.failed) s.failed = "timed out";
-  for (const ws of sockets) ws.close();
-  await Bun.sleep(200);
-  const processes = after.map((u, p) => ({
-    cpuPercent: ((u.cpu - before[p]!.cpu) / wall) * 100,
-    peakRssMb: Math.max(peaks[p]!, u.rssMb),
-  }));
-  return { tabs, processes, postgresCpuPercent: (backendSeconds / wall) * 100, machineCpuPercent, wall };
-}
 
 /** One tab's figures (`streams`: the first socket of each stream, or the second...) over a run. */
 function summarise(
@@ -269,8 +98,6 @@ function summarise(
     machineCpuPercent: run.machineCpuPercent,
   };
 }
-
-const stampsIn = (text: string) => [...text.matchAll(/w(\d{16})/g)].map((m) => Number(m[1]));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -441,34 +268,16 @@ try {
         tabs,
         pids,
         backends,
+        limitMs,
         open: (i, tab) => {
           const p = on(i, tab);
           return new WebSocket(`ws://127.0.0.1:${p.port}/ws?chat=${chatIds[i]}`, {
             headers: { Origin: p.base, cookie: cookies[i] },
           } as never);
         },
-        ready: (m) => m.includes('id="transcript-live"'),
+        ready: isChatReady,
         send: (ws, i) => ws.send(JSON.stringify({ action: "send", chat: chatIds[i], content: `${tag} ${i}` })),
-        frame: (ws, m, i) => {
-          if (!ws.answerId) {
-            // The answer is the one announced with this send's message: a tab on B can still hear,
-            // late, the bus's events about the chat's first answer, finished before it opened.
-            const id = m.includes(`>${tag} ${i}<`)
-              ? /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(m)?.[1]
-              : undefined;
-            if (id) ws.answerId = id;
-            const error = /data-kind="error"[^>]*>([^<]+)</.exec(m)?.[1];
-            return { stamps: [], done: false, error };
-          }
-          const done =
-            m.includes(`<article id="msg-${ws.answerId}" hx-swap-oob="true"`) && !m.includes('data-status="streaming"');
-          const failedAnswer = done && !m.includes('data-status="complete"') ? "answer did not complete" : undefined;
-          // A frame replaces the open tail (and adds blocks), or appends the words that grew it.
-          const isFrame =
-            m.startsWith(`<div id="msg-${ws.answerId}-`) ||
-            m.startsWith(`<div hx-swap-oob="beforeend:#msg-${ws.answerId}-`);
-          return { stamps: isFrame ? stampsIn(m) : [], done, error: failedAnswer };
-        },
+        frame: answerFrame(tag),
       });
       const lost: string[] = [];
       for (let i = 0; i < n; i++) {
@@ -497,6 +306,7 @@ try {
       const run = await drive({
         n,
         pids: [relay.pid],
+        limitMs,
         open: () => new WebSocket(`ws://127.0.0.1:${relayPort}/`),
         send: (ws, i) => ws.send(JSON.stringify({ content: `${tag} ${i}` })),
         frame: (_ws, m) => ({ stamps: m === "[done]" ? [] : stampsIn(m), done: m === "[done]" }),

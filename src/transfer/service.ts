@@ -201,15 +201,24 @@ async function withHtml(renderer: Renderer, chats: ImportedChat[]): Promise<repo
   }));
 }
 
+/**
+ * The file's JSON. Decoding its text, parsing it and checking what it holds each hold the server's
+ * thread (for a file with MBs of attachments, each 20-90 ms on a busy machine): a turn of the event
+ * loop after each, so that streams' frames go out between them rather than after all of them.
+ */
 async function parse(file: Blob): Promise<unknown> {
   const read = await file.text();
+  await nextTurn();
   // A byte order mark, which some editors write, is not JSON.
   const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read;
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch {
     throw new ImportError("The file is not valid JSON; it may be cut short or not an export at all.");
   }
+  await nextTurn();
+  return doc;
 }
 
 /** The chats in a parsed file, whichever of the two formats it is. */

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { attach } from "../../src/chat/repos/attachments.ts";
 import { chats, files, messageFiles, messages } from "../../src/db/schema.ts";
+import { PART_BYTES } from "../../src/files/repo.ts";
 import { createFileService, fileLimits } from "../../src/files/service.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
@@ -62,6 +64,22 @@ eachDriver("files: upload, download, one copy per person, owner only", (t) => {
     expect(rows.map((r) => r.id).sort()).toEqual(res.files!.map((f) => f.id).sort());
     const hash = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
     for (const row of rows) expect([row.name, row.sha256]).toEqual([row.name, hash(row.bytes)]);
+  });
+
+  test("files larger than a statement's part are stored whole, byte for byte, wherever their parts fall", async () => {
+    // Text whose parts split its three-byte characters, and an image of two parts and a bit.
+    const long = text("ライ麦パン, crème fraîche; ".repeat(Math.ceil((2.5 * PART_BYTES) / 40)));
+    const picture = Buffer.concat([png(4, 3, 9), randomBytes(2 * PART_BYTES + 1000)]);
+    const sent = [file(long, "long notes.txt"), file(picture, "large.png")];
+    const res = await uploaded(await upload(server, sent));
+    expect(res.status).toBe(200);
+    expect(res.files!.map((f) => [f.name, f.size, f.type])).toEqual([
+      ["long notes.txt", long.length, "text/plain"],
+      ["large.png", picture.length, "image/png"],
+    ]);
+    for (const [i, stored] of res.files!.entries()) {
+      expect((await download(server, stored.id)).bytes).toEqual(new Uint8Array(await sent[i]!.arrayBuffer()));
+    }
   });
 
   test("the same bytes twice, in two uploads or in one, are one file, stored once, under the name first given", async () => {

@@ -33,6 +33,21 @@ test("a file's type comes from its bytes, whatever its name says (when the name 
   for (const [bytes, name, type] of cases) expect([name, fileType(bytes, name)]).toEqual([name, type]);
 });
 
+test("text is UTF-8 to the letter: what Postgres would refuse to decode is not text", () => {
+  const takes = "“x.txt” is not a kind of file Parley takes: images (PNG, JPEG, WebP, GIF), PDFs and text files.";
+  const cases: [string, number[], string][] = [
+    ["four-byte characters (emoji)", [...Buffer.from("bread 🍞\n")], "accepted"],
+    ["a character cut off at the end", [...Buffer.from("ライ麦"), 0xe3, 0x83], takes],
+    ["an overlong slash", [0x61, 0xc0, 0xaf], takes],
+    ["an encoded surrogate", [0x61, 0xed, 0xa0, 0x80], takes],
+    ["a code point past U+10FFFF", [0x61, 0xf4, 0x90, 0x80, 0x80], takes],
+    ["a continuation byte alone", [0x61, 0x80, 0x62], takes],
+  ];
+  for (const [what, bytes, expected] of cases) {
+    expect([what, refusal(() => fileType(new Uint8Array(bytes), "x.txt"))]).toEqual([what, expected]);
+  }
+});
+
 test("SVG and HTML are text: stored as text/plain, never as something a browser renders", () => {
   const svg = text('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>');
   expect(fileType(svg, "logo.svg")).toBe("text/plain");
