@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver, freshDatabase, type TestDb } from "../support/db.ts";
+import { freshDatabase, oneDriver, type TestDb } from "../support/db.ts";
 import { type BareServer, startBareServer, TEST_PASSWORD } from "../support/server.ts";
 
 let browser: Browser;
@@ -22,7 +22,7 @@ function watch(page: Page): string[] {
   return problems;
 }
 
-eachDriver("accounts in Chromium", (t) => {
+oneDriver("postgres", "accounts in Chromium", (t) => {
   let server: BareServer;
   beforeAll(() => {
     server = startBareServer(t, fakeEnv(fake));

@@ -5,7 +5,7 @@ import { chats } from "../../src/db/schema.ts";
 import { FAKE_MODELS, FAKE_PAINTER, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { png } from "../files/samples.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -24,7 +24,7 @@ afterAll(async () => {
 const loaded = (img: Locator) =>
   img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth);
 
-eachDriver("images in answers, in Chromium", (t) => {
+oneDriver("pglite", "images in answers, in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
   beforeAll(async () => {

@@ -6,7 +6,7 @@ import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload } from "../files/support.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -52,7 +52,7 @@ const pngSize = (bytes: Uint8Array) => {
   return { width: view.getUint32(16), height: view.getUint32(20) };
 };
 
-eachDriver("attachments in the composer, in Chromium", (t) => {
+oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
   beforeAll(async () => {

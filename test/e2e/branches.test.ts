@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -16,7 +16,7 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-eachDriver("edits and branches in Chromium", (t) => {
+oneDriver("postgres", "edits and branches in Chromium", (t) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(t, fakeEnv(fake));

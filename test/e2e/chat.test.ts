@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -41,7 +41,7 @@ const LONG_ANSWER = [
   "Done.",
 ].join("\n");
 
-eachDriver("chatting in Chromium", (t) => {
+oneDriver("pglite", "chatting in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
   beforeAll(async () => {

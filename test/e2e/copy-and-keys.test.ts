@@ -5,7 +5,7 @@ import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -33,7 +33,7 @@ const ANSWER = [
 ].join("\n");
 const QUESTION = "Please make this **bold**:\n```py\nprint('<hi>')\n```";
 
-eachDriver("copying and keyboard shortcuts in Chromium", (t) => {
+oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -11,7 +11,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 });
 
-eachDriver("the home page in Chromium", (t) => {
+oneDriver("pglite", "the home page in Chromium", (t) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(t);

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, fakeParse, startFakeUpstream } from "../fake-upstream.ts";
 import { pdf } from "../files/samples.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
-eachDriver("chat settings and presets in Chromium", (t) => {
+oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
   let server: TestServer;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {

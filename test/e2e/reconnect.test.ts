@@ -4,7 +4,7 @@ import type { Browser } from "playwright-core";
 import { TOO_MANY_SOCKETS } from "../../src/chat/socket.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer } from "../support/server.ts";
 import { finished } from "../support/ws.ts";
 
@@ -18,7 +18,7 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-eachDriver("when the connection drops", (t) => {
+oneDriver("postgres", "when the connection drops", (t) => {
   const env = () => fakeEnv(fake);
 
   test("a server restart mid-answer: the page says so, reconnects, and shows what happened meanwhile", async () => {

@@ -5,7 +5,7 @@ import { chats, messageFiles, messages } from "../../src/db/schema.ts";
 import { file, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 let browser: Browser;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 });
 
-eachDriver("searching in Chromium", (t) => {
+oneDriver("pglite", "searching in Chromium", (t) => {
   let server: TestServer;
   let chatId: string;
   let targetId: string;

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { eachDriver } from "../support/db.ts";
+import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { seedChat } from "../transfer/support.ts";
 
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const RECIPE = ["# Bread", "", "Mix **flour** and water:", "", "```python", "knead(minutes=10)", "```"].join("\n");
 
-eachDriver("export and import in Chromium", (t) => {
+oneDriver("postgres", "export and import in Chromium", (t) => {
   let server: TestServer;
   let context: BrowserContext;
   const downloads = mkdtempSync(join(tmpdir(), "parley-downloads-"));

@@ -57,13 +57,25 @@ export async function freshDatabase(driver: Driver, opts: { migrated?: boolean }
 
 /** Declares the same suite once per driver, each with a fresh migrated database. */
 export function eachDriver(name: string, body: (t: TestDb) => void) {
-  for (const driver of DRIVERS) {
-    describe(`${name} [${driver}]`, () => {
-      const t = { driver } as TestDb;
-      beforeAll(async () => Object.assign(t, await freshDatabase(driver)));
-      body(t);
-      // Registered after the body's own hooks, which bun runs first: servers stop before their database goes.
-      afterAll(() => t.close?.());
-    });
-  }
+  for (const driver of DRIVERS) suiteOn(driver, name, body);
+}
+
+/**
+ * Declares a browser suite on one driver (PGlite where Postgres is not available). What a page
+ * shows does not depend on the driver, and what the server does is tested on both by the
+ * HTTP/WebSocket suites; running each browser suite twice doubled CI's costliest part (Chromium)
+ * for no case of its own. The suites are shared out between the drivers, so each serves pages.
+ */
+export function oneDriver(driver: Driver, name: string, body: (t: TestDb) => void) {
+  suiteOn(DRIVERS.includes(driver) ? driver : "pglite", name, body);
+}
+
+function suiteOn(driver: Driver, name: string, body: (t: TestDb) => void) {
+  describe(`${name} [${driver}]`, () => {
+    const t = { driver } as TestDb;
+    beforeAll(async () => Object.assign(t, await freshDatabase(driver)));
+    body(t);
+    // Registered after the body's own hooks, which bun runs first: servers stop before their database goes.
+    afterAll(() => t.close?.());
+  });
 }
