@@ -392,3 +392,23 @@ eachDriver("accounts and sessions", (t) => {
     expect(await t.database.db.select().from(chats).where(eq(chats.userId, ivyRow!.id))).toEqual([]);
   });
 });
+
+eachDriver("the admin page's people", (t) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(t);
+  });
+  afterAll(() => server.stop());
+
+  test("each person's count of chats is theirs, in the list and in the Delete button's words", async () => {
+    const bob = await server.signUp("bob");
+    const chat = (userId: string, title: string) => ({ userId, title, model: "m" });
+    await t.database.db
+      .insert(chats)
+      .values([chat(bob.user.id, "one"), chat(bob.user.id, "two"), chat(server.user.id, "mine")]);
+    const html = await (await server.fetch("/admin")).text();
+    expect(html).toContain("admin · 1 chat · you");
+    expect(html).toContain("2 chats");
+    expect(html).toContain("Delete bob and their 2 chats");
+  });
+});
