@@ -39,3 +39,18 @@ export function fileSize(bytes: number): string {
   if (bytes < 1024 ** 3) return megabytes(bytes);
   return `${round(bytes / 1024 ** 3)} GB`;
 }
+
+/**
+ * "$0.00005", "$0.0012", "$0.12", "$3.40": what answers cost, one rule for an answer and for a
+ * chat's total, so the two never contradict. Below a dollar, two significant digits (answers
+ * cost fractions of a cent, and a fixed number of decimals showed $0.0000 for one); from a dollar
+ * on, cents. Under a millionth of a dollar is too little to name.
+ */
+export function dollars(amount: number): string {
+  if (amount <= 0) return "$0";
+  if (amount < 0.000001) return "<$0.000001";
+  if (amount >= 1) return `$${amount.toFixed(2)}`;
+  const decimals = 1 - Math.floor(Math.log10(amount));
+  // Trailing zeros go, but not below cents: "$0.00005", "$0.50".
+  return `$${amount.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
+}

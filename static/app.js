@@ -79,7 +79,15 @@
     lastSent = "";
     localTimes(document);
     markCurrentChat();
+    followTitle();
   });
+
+  // The tab's title follows the chat's: a title the model wrote, or a Rename in this tab or another.
+  const followTitle = () => {
+    const shown = document.getElementById("chat-title")?.textContent?.trim();
+    if (shown && document.title !== `${shown} · Parley`) document.title = `${shown} · Parley`;
+  };
+  document.addEventListener("htmx:afterSettle", followTitle);
 
   // With several instances, a tab that caught up from the database may already hold messages
   // whose announcement from another instance arrives after: each message appears once.

@@ -19,7 +19,9 @@ export function listUsers(db: Db): Promise<(User & { chats: number })[]> {
       isAdmin: users.isAdmin,
       model: users.model,
       createdAt: users.createdAt,
-      chats: sql<number>`(select count(*)::int from ${chats} where ${chats.userId} = ${users.id})`,
+      // Spelled out: drizzle leaves column names unqualified here, and inside the subquery an
+      // unqualified "id" was the chat's own id, so every count was 0.
+      chats: sql<number>`(select count(*)::int from chats c where c.user_id = users.id)`,
     })
     .from(users)
     .orderBy(asc(users.username));

@@ -7,7 +7,7 @@ import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
-import { requireSignIn, signedIn } from "./guard.ts";
+import { nextPath, requireSignIn, signedIn } from "./guard.ts";
 import { AuthError, type AuthService } from "./service.ts";
 
 type Form = Record<string, unknown>;
@@ -28,8 +28,10 @@ const done = (code: unknown) =>
 
 /** Set-up, sign-in, sign-up and sign-out; the account page; the admin page. Plain forms, no script. */
 export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls) {
-  const authPage = (mode: AuthMode, extra: { error?: string; notice?: string; username?: string } = {}) =>
-    auth.signupOpen().then((signupOpen) => AuthPage({ assets, mode, signupOpen, ...extra }));
+  const authPage = (
+    mode: AuthMode,
+    extra: { error?: string; notice?: string; username?: string; next?: string } = {},
+  ) => auth.signupOpen().then((signupOpen) => AuthPage({ assets, mode, signupOpen, ...extra }));
 
   /** Signs the browser in: a fresh token in a fresh cookie, then on to the chats. */
   const enter = (request: Request, set: { headers: Record<string, unknown> }, token: string) => {
@@ -73,9 +75,9 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         const address = clientAddress(ctx.request, ctx.server, config);
         const { token } = await start(f, ctx.request.headers.get("user-agent"), address);
         enter(ctx.request, ctx.set, token);
-        return ctx.redirect("/", 303);
+        return ctx.redirect(nextPath(f.next), 303);
       },
-      (error) => authPage(mode, { error, username: String(f.username ?? "").slice(0, 40) }),
+      (error) => authPage(mode, { error, username: String(f.username ?? "").slice(0, 40), next: nextPath(f.next) }),
       ctx.set,
     );
   };
@@ -89,10 +91,10 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
     .post("/setup", (ctx) =>
       enterBy("setup", ctx, (f, userAgent, address) => auth.setUp(f.username, f.password, address, userAgent)),
     )
-    .get("/signin", async ({ me, redirect }) => {
+    .get("/signin", async ({ me, query, redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
-      if (me) return redirect("/", 303);
-      return authPage("signin");
+      if (me) return redirect(nextPath(query.next), 303);
+      return authPage("signin", { next: nextPath(query.next) });
     })
     .post("/signin", (ctx) =>
       enterBy("signin", ctx, (f, userAgent, address) => auth.signIn(f.username, f.password, address, userAgent)),

@@ -143,6 +143,48 @@ eachDriver("accounts and sessions", (t) => {
   });
   afterAll(() => server.stop());
 
+  test("a link followed signed out leads, after signing in, where it pointed; never to another site", async () => {
+    await server.signUp("dora");
+    const chatPath = "/chats/01900000-0000-7000-8000-000000000000";
+    const asked = async (path: string, headers: Record<string, string> = {}) =>
+      fetch(server.url + path, { redirect: "manual", headers });
+    expect((await asked(chatPath)).headers.get("location")).toBe(`/signin?next=${encodeURIComponent(chatPath)}`);
+    expect((await asked("/account?tab=files")).headers.get("location")).toBe("/signin?next=%2Faccount%3Ftab%3Dfiles");
+    expect((await asked("/")).headers.get("location")).toBe("/signin");
+    // A fragment asked by htmx sends the page it was on to sign in, and back to that page after.
+    const fragment = await asked("/search?q=x", { "HX-Request": "true", "HX-Current-URL": `${server.url}${chatPath}` });
+    expect(fragment.headers.get("hx-redirect")).toBe(`/signin?next=${encodeURIComponent(chatPath)}`);
+    const elsewhere = await asked("/search?q=x", { "HX-Request": "true", "HX-Current-URL": "https://evil.example/x" });
+    expect(elsewhere.headers.get("hx-redirect")).toBe("/signin");
+
+    // The form carries it; signing in goes there.
+    const page = await (await asked("/signin?next=%2Faccount")).text();
+    expect(page).toContain('<input type="hidden" name="next" value="/account"');
+    const ok = await post(server.url, "/signin", { username: "dora", password: TEST_PASSWORD, next: "/account" });
+    expect([ok.status, ok.headers.get("location")]).toEqual([303, "/account"]);
+    // Refused, the form keeps it for the next try.
+    const wrong = await post(server.url, "/signin", {
+      username: "dora",
+      password: "not the password",
+      next: "/account",
+    });
+    expect(await wrong.text()).toContain('name="next" value="/account"');
+
+    for (const next of [
+      "//evil.example/x",
+      "https://evil.example/",
+      "/\\evil.example",
+      "javascript:alert(1)",
+      " /account",
+    ]) {
+      const res = await post(server.url, "/signin", { username: "dora", password: TEST_PASSWORD, next });
+      expect([next, res.status, res.headers.get("location")]).toEqual([next, 303, "/"]);
+    }
+    // Already signed in, the sign-in page goes straight on.
+    const cookie = `${SESSION_COOKIE}=${tokenOf(ok)}`;
+    expect((await asked("/signin?next=%2Faccount", { cookie })).headers.get("location")).toBe("/account");
+  });
+
   test("sign-in: a wrong password and an unknown name get the same sentence; each success a new token, stored hashed", async () => {
     await server.signUp("carol");
     const wrong = await post(server.url, "/signin", { username: "carol", password: "not the password" });
@@ -390,5 +432,25 @@ eachDriver("accounts and sessions", (t) => {
     expect(del.headers.get("location")).toBe("/admin?done=user-deleted");
     expect(await t.database.db.select().from(users).where(eq(users.id, ivyRow!.id))).toEqual([]);
     expect(await t.database.db.select().from(chats).where(eq(chats.userId, ivyRow!.id))).toEqual([]);
+  });
+});
+
+eachDriver("the admin page's people", (t) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(t);
+  });
+  afterAll(() => server.stop());
+
+  test("each person's count of chats is theirs, in the list and in the Delete button's words", async () => {
+    const bob = await server.signUp("bob");
+    const chat = (userId: string, title: string) => ({ userId, title, model: "m" });
+    await t.database.db
+      .insert(chats)
+      .values([chat(bob.user.id, "one"), chat(bob.user.id, "two"), chat(server.user.id, "mine")]);
+    const html = await (await server.fetch("/admin")).text();
+    expect(html).toContain("admin · 1 chat · you");
+    expect(html).toContain("2 chats");
+    expect(html).toContain("Delete bob and their 2 chats");
   });
 });

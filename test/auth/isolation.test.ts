@@ -133,7 +133,9 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     for (const { method, path } of everyRoute(chatId)) {
       const res = await request(undefined, method, path);
       const body = await res.text();
-      if (method === "GET") expect([path, res.status, res.headers.get("location")]).toEqual([path, 303, "/signin"]);
+      // Pages send to sign-in, and on to the page asked for once signed in.
+      const signIn = path === "/" ? "/signin" : `/signin?next=${encodeURIComponent(path)}`;
+      if (method === "GET") expect([path, res.status, res.headers.get("location")]).toEqual([path, 303, signIn]);
       else expect([path, res.status]).toEqual([path, 401]);
       expect(body).not.toContain("secret plan");
     }

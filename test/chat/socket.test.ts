@@ -388,7 +388,9 @@ eachDriver("what the upstream reports, shown and kept", (t) => {
       finishReason: "stop",
     });
     expect(done).toContain("12 in, 4 cached · 11 out (8 thinking)");
-    expect(done).toMatch(/<span id="chat-usage" hx-swap-oob="true"[^>]*>23 tokens · \$0\.0001<\/span>/);
+    // The answer's cost and the chat's total, written by one rule: they agree.
+    expect(done).toContain("<span>$0.00012</span>");
+    expect(done).toMatch(/<span id="chat-usage" hx-swap-oob="true"[^>]*>23 tokens · \$0\.00012<\/span>/);
   });
 
   test("an answer cut off at the length limit says so", async () => {

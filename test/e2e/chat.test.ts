@@ -87,6 +87,8 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     }
     expect(await answer.getAttribute("data-status")).toBe("complete");
     expect(lengths.size).toBeGreaterThanOrEqual(3);
+    // The title the model writes after the first answer becomes the tab's title too.
+    await page.waitForFunction(() => document.title === "About Make me · Parley");
     await expect(answer.locator("h1").textContent()).resolves.toBe("Plan");
     await expect(answer.locator("table td").count()).resolves.toBe(4);
     await expect(answer.locator("pre code .hljs-keyword").first().textContent()).resolves.toBe("def");
@@ -263,6 +265,8 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     await page.getByRole("button", { name: "Save" }).click();
     await page.locator("#chat-title", { hasText: "Renamed <i>chat</i>" }).waitFor();
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor();
+    // The tab's title follows, without a reload.
+    await page.waitForFunction(() => document.title === "Renamed <i>chat</i> · Parley");
     await page.getByLabel("Model").selectOption("fake/smart");
     const chatId = page.url().split("/").pop()!;
     for (let i = 0; i < 50; i++) {

@@ -1,6 +1,7 @@
 import type { LiveText, Siblings } from "../../src/chat/types.ts";
 import type { Message } from "../../src/db/schema.ts";
 import type { FileInfo } from "../../src/files/types.ts";
+import { dollars } from "../../src/limits.ts";
 import type { Frame } from "../../src/llm/live-answer.ts";
 import { AnswerImages, MessageAttachments } from "./attachments.tsx";
 
@@ -228,7 +229,7 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
       {user ? <EditMessage message={message} /> : ""}
       {!user && message.model ? <span safe>{message.model}</span> : ""}
       {message.completionTokens != null ? <span safe>{tokenSummary(message)}</span> : ""}
-      {message.cost != null ? <span safe>{`$${message.cost.toFixed(5)}`}</span> : ""}
+      {message.cost != null ? <span safe>{dollars(message.cost)}</span> : ""}
       {note ? (
         <span class="font-medium text-amber-700 dark:text-amber-400" safe>
           {note}

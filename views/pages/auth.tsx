@@ -12,6 +12,8 @@ export type AuthPageProps = {
   notice?: string;
   username?: string;
   signupOpen?: boolean;
+  /** The page to go on to once signed in (a path of this site), carried by the form. */
+  next?: string;
 };
 
 const TEXT = {
@@ -43,6 +45,7 @@ export function AuthPage(props: AuthPageProps): JSX.Element {
             <h1 class="text-lg font-semibold">{text.title}</h1>
             {text.intro ? <p class="text-sm text-zinc-600 dark:text-zinc-400">{text.intro}</p> : ""}
             <Notice error={props.error} notice={props.notice} />
+            {props.next && props.next !== "/" ? <input type="hidden" name="next" value={props.next} /> : ""}
             <Field
               label="Username"
               name="username"

@@ -1,6 +1,7 @@
 import type { ShownMessage } from "../../src/chat/types.ts";
 import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
+import { dollars } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer } from "../components/composer.tsx";
@@ -173,7 +174,7 @@ export type Totals = { tokens: number; cost: number };
 
 /** What the chat has used so far, over all its answers. */
 export function ChatUsage({ totals, oob }: { totals?: Totals; oob?: boolean }): JSX.Element {
-  const text = totals?.tokens ? `${totals.tokens.toLocaleString("en")} tokens · $${totals.cost.toFixed(4)}` : "";
+  const text = totals?.tokens ? `${totals.tokens.toLocaleString("en")} tokens · ${dollars(totals.cost)}` : "";
   return (
     <span id="chat-usage" hx-swap-oob={oob ? "true" : undefined} class="text-xs text-zinc-500" safe>
       {text}
