@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,12 @@ import { migrations } from "../src/db/migrate.ts";
 import { DRIVERS, freshDatabase } from "./support/db.ts";
 import { runParley, startParley, until } from "./support/process.ts";
 import { REQUIRED_SETTINGS } from "./support/settings.ts";
+
+// Each test here starts processes that open the embedded database (Postgres in WASM: seconds each
+// on a busy 2-core machine, several per test); npm test's 60 s per test was their whole margin,
+// and a clean-clone run with other work on the machine went past it. A budget for the work, not
+// a wait: nothing here sleeps toward it.
+setDefaultTimeout(180_000);
 
 const scratch = mkdtempSync(join(tmpdir(), "parley-cli-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   existsSync,
   mkdirSync,
@@ -19,6 +19,12 @@ import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { type Parley, runParley, startParley, until } from "../support/process.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
 import { allMessages, client, oneSentence, PASSWORDS, pageMessages, signIn, startChat } from "./support.ts";
+
+// Each test here starts processes that open the embedded database (Postgres in WASM: seconds each
+// on a busy 2-core machine, several per test); npm test's 60 s per test was their whole margin,
+// and a clean-clone run with other work on the machine went past it. A budget for the work, not
+// a wait: nothing here sleeps toward it.
+setDefaultTimeout(180_000);
 
 const scratch = mkdtempSync(join(tmpdir(), "parley-backup-"));
 const SLOW_TEXT = Array.from({ length: 600 }, (_, i) => `word${i}`).join(" ");

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,12 @@ import { createDatabase } from "../support/postgres.ts";
 import { type Parley, runParley, startParley, until } from "../support/process.ts";
 import { finished, openSocket } from "../support/ws.ts";
 import { client, oneSentence, PASSWORDS, pageMessages, signIn, startChat, tableJson } from "./support.ts";
+
+// Each test here starts processes that open the embedded database (Postgres in WASM: seconds each
+// on a busy 2-core machine, several per test); npm test's 60 s per test was their whole margin,
+// and a clean-clone run with other work on the machine went past it. A budget for the work, not
+// a wait: nothing here sleeps toward it.
+setDefaultTimeout(180_000);
 
 describe("what parley move-data copies", () => {
   for (const driver of DRIVERS) {

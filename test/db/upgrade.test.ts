@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,12 @@ import { type Database, openDatabase } from "../../src/db/client.ts";
 import { migrations } from "../../src/db/migrate.ts";
 import { DRIVERS, type Driver, freshDatabase, type TestDb } from "../support/db.ts";
 import { parleyCommand, startParley } from "../support/process.ts";
+
+// Each test here starts processes that open the embedded database (Postgres in WASM: seconds each
+// on a busy 2-core machine, several per test); npm test's 60 s per test was their whole margin,
+// and a clean-clone run with other work on the machine went past it. A budget for the work, not
+// a wait: nothing here sleeps toward it.
+setDefaultTimeout(180_000);
 
 /**
  * Upgrades as an operator meets them: a database left by an earlier Parley, then the current one
