@@ -128,7 +128,11 @@ oneDriver("pglite", "searching in Chromium", (t) => {
       if (viewport === VIEWPORTS.phone) await page.getByRole("button", { name: "Chats" }).click();
       await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("courgette", { delay: 30 });
       const results = page.getByRole("list", { name: "Search results" });
-      await results.locator("mark").first().waitFor();
+      // Results come as the person types: those for "co" (marking "Costata") may show first.
+      await page.waitForFunction(() => {
+        const marks = Array.from(document.querySelectorAll('[aria-label="Search results"] mark'), (m) => m.textContent);
+        return marks.length > 0 && marks.every((m) => m === "courgette");
+      });
       expect(await results.textContent()).toContain("📎 seed-catalogue.txt: Heirloom courgette varieties");
       expect(await results.locator("mark").allTextContents()).toEqual(["courgette"]);
       const size = viewport === VIEWPORTS.phone ? "phone" : "desktop";
