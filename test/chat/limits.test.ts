@@ -74,16 +74,18 @@ eachDriver("per-person limits", (t) => {
       (m) => m.role === "assistant",
     )!;
     expect(stalled).toBeDefined();
+    // Its end is announced once the server has let the answer go (the row says "stopped" a moment
+    // before: a send in between is still refused, which a clean-clone run under load caught).
+    const onA = await person.socket(`/ws?chat=${a.id}`);
+    await onA.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "stop", message: answerA.id });
-    for (let i = 0; i < 200; i++) {
-      const [row] = await t.database.db.select().from(messages).where(eq(messages.id, answerA.id));
-      if (row?.status === "stopped") break;
-      await Bun.sleep(10);
-    }
+    await onA.waitFor(finished(answerA.id));
+    const onC = await person.socket(`/ws?chat=${c.id}`);
+    await onC.waitFor((m) => m.includes('id="transcript-live"'));
     ws.send({ action: "send", chat: c.id, content: "three, again" });
-    for (let i = 0; i < 200 && (await count(c.id)) < 2; i++) await Bun.sleep(10);
+    await onC.waitFor((m) => m.includes('data-role="user"') && m.includes("three, again"));
     expect(await count(c.id)).toBe(2);
-    await Promise.all([ws.close(), otherWs.close()]);
+    await Promise.all([ws.close(), otherWs.close(), onA.close(), onC.close()]);
   });
 
   test("sends per minute are capped per person, with when to try again; the new-chat form too", async () => {
