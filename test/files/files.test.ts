@@ -108,7 +108,7 @@ eachDriver("files: upload, download, one copy per person, owner only", (t) => {
     }
     // Nobody at all is sent to sign in.
     const nobody = await fetch(`${server.url}/files/${mine!.id}`, { redirect: "manual" });
-    expect([nobody.status, nobody.headers.get("location")]).toEqual([303, "/signin"]);
+    expect([nobody.status, nobody.headers.get("location")]).toEqual([303, `/signin?next=%2Ffiles%2F${mine!.id}`]);
     expect(await nobody.text()).not.toContain("secret plan");
 
     // Bob uploading the same bytes gets a file of his own: nothing is shared between people.

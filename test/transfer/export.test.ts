@@ -242,7 +242,8 @@ eachDriver("exporting chats", (t) => {
       "/account/export.json",
     ]) {
       const res = await fetch(server.url + path, { redirect: "manual" });
-      expect([path, res.status, res.headers.get("location")]).toEqual([path, 303, "/signin"]);
+      const signIn = `/signin?next=${encodeURIComponent(path)}`;
+      expect([path, res.status, res.headers.get("location")]).toEqual([path, 303, signIn]);
     }
   });
 
