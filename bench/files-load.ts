@@ -21,13 +21,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { type Database, openDatabase } from "../src/db/client.ts";
+import { openDatabase } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
-import { messages, sessions, users } from "../src/db/schema.ts";
+import { messages } from "../src/db/schema.ts";
 import { startFakeUpstream } from "../test/fake-upstream.ts";
 import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
-import { answerFrame, drive, freePort, isChatReady, quantile, waitReady } from "./streams.ts";
+import { answerFrame, drive, freePort, isChatReady, quantile, signedInPeople, waitReady } from "./streams.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const MB = 1024 * 1024;
@@ -157,7 +157,6 @@ const TOKENS = 200;
 const TOKEN_MS = 20;
 const FIRST_MS = 100;
 const ROOT = resolve(import.meta.dir, "..");
-const PASSWORD = "correct horse battery staple";
 const PROFILE = process.argv.includes("--profile");
 const binary = resolve(arg("bin") ?? join(ROOT, "dist", "parley"));
 if (arg("bin") && !existsSync(binary)) throw new Error(`--bin: no file at ${binary}`);
@@ -188,27 +187,10 @@ const target = pg ? await createDatabase(pg.adminUrl) : undefined;
 const dataDir = pg ? undefined : join(mkdtempSync(join(tmpdir(), "parley-bench-")), "data");
 const openDb = () => openDatabase({ url: target?.url, dataDir: dataDir ?? "", poolSize: 2 });
 
-/** People signed in (sessions made in the database: this measures streams, not argon2), as cookies. */
-async function addPeople(database: Database, n: number): Promise<string[]> {
-  const passwordHash = await Bun.password.hash(PASSWORD, { algorithm: "argon2id" });
-  const cookies: string[] = [];
-  while (cookies.length < n) {
-    const batch = Array.from({ length: Math.min(200, n - cookies.length) }, (_, i) => {
-      const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-      const tokenHash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
-      return { userId: Bun.randomUUIDv7(), name: `person${cookies.length + i}`, token, tokenHash };
-    });
-    await database.db.insert(users).values(batch.map((p) => ({ id: p.userId, username: p.name, passwordHash })));
-    await database.db.insert(sessions).values(batch.map((p) => ({ tokenHash: p.tokenHash, userId: p.userId })));
-    for (const p of batch) cookies.push(`parley_session=${p.token}`);
-  }
-  return cookies;
-}
-
 // The database is made and its people added before Parley starts: the embedded one has one owner at a time.
 let database = await openDb();
 await migrate(database, target?.url);
-const cookies = await addPeople(database, STREAMS + 2);
+const cookies = await signedInPeople(database, STREAMS + 2);
 const [uploader, importer] = cookies.splice(STREAMS, 2) as [string, string];
 if (dataDir) await database.close();
 

@@ -18,7 +18,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { sql } from "drizzle-orm";
 import { openDatabase } from "../src/db/client.ts";
-import { sessions, users } from "../src/db/schema.ts";
 import { startFakeUpstream } from "../test/fake-upstream.ts";
 import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
@@ -29,6 +28,7 @@ import {
   isChatReady,
   quantile,
   type Stream,
+  signedInPeople,
   stampsIn,
   type Usage,
   usage,
@@ -45,7 +45,6 @@ const FIRST_MS = 100;
 const INSTANCES = Number(arg("instances") ?? 1);
 if (INSTANCES !== 1 && INSTANCES !== 2) throw new Error("--instances is 1 or 2");
 const ROOT = resolve(import.meta.dir, "..");
-const PASSWORD = "correct horse battery staple";
 /** How long a run waits for every answer to end. */
 const limitMs = FIRST_MS + TOKENS * TOKEN_MS * 4 + 30_000;
 
@@ -211,21 +210,10 @@ try {
         sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
       )
     ).map((r) => r.pid);
-  // One person per stream, each with one tab, as on a team. Made in the database directly: this
-  // measures streaming, not argon2 (about 0.3 s per account on our machines).
-  const passwordHash = await Bun.password.hash(PASSWORD, { algorithm: "argon2id" });
+  // One person per stream, each with one tab, as on a team.
   const cookies: string[] = [];
   const addPeople = async (n: number) => {
-    while (cookies.length < n) {
-      const batch = Array.from({ length: Math.min(200, n - cookies.length) }, (_, i) => {
-        const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-        const tokenHash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
-        return { userId: Bun.randomUUIDv7(), name: `person${cookies.length + i}`, token, tokenHash };
-      });
-      await database.db.insert(users).values(batch.map((p) => ({ id: p.userId, username: p.name, passwordHash })));
-      await database.db.insert(sessions).values(batch.map((p) => ({ tokenHash: p.tokenHash, userId: p.userId })));
-      for (const p of batch) cookies.push(`parley_session=${p.token}`);
-    }
+    if (n > cookies.length) cookies.push(...(await signedInPeople(database, n - cookies.length, cookies.length)));
   };
   const chatIds: string[] = [];
 

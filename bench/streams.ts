@@ -3,6 +3,8 @@
  * once and timing the frames that come back, and the CPU and memory of the processes serving them.
  */
 import { readFileSync } from "node:fs";
+import type { Database } from "../src/db/client.ts";
+import { sessions, users } from "../src/db/schema.ts";
 import { nowMicros } from "../test/fake-upstream.ts";
 
 export type Usage = { cpuPercent: number; peakRssMb: number };
@@ -222,4 +224,24 @@ export function answerFrame(tag: string) {
       m.startsWith(`<div id="msg-${ws.answerId}-`) || m.startsWith(`<div hx-swap-oob="beforeend:#msg-${ws.answerId}-`);
     return { stamps: isFrame ? stampsIn(m) : [], done, error: failedAnswer };
   };
+}
+
+/**
+ * `n` people, each signed in, as session cookies: made in the database directly (these measure
+ * streams, not argon2, about 0.3 s per account on our machines), named person<from>, person<from+1>...
+ */
+export async function signedInPeople(database: Database, n: number, from = 0): Promise<string[]> {
+  const passwordHash = await Bun.password.hash("correct horse battery staple", { algorithm: "argon2id" });
+  const cookies: string[] = [];
+  while (cookies.length < n) {
+    const batch = Array.from({ length: Math.min(200, n - cookies.length) }, (_, i) => {
+      const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+      const tokenHash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
+      return { userId: Bun.randomUUIDv7(), name: `person${from + cookies.length + i}`, token, tokenHash };
+    });
+    await database.db.insert(users).values(batch.map((p) => ({ id: p.userId, username: p.name, passwordHash })));
+    await database.db.insert(sessions).values(batch.map((p) => ({ tokenHash: p.tokenHash, userId: p.userId })));
+    for (const p of batch) cookies.push(`parley_session=${p.token}`);
+  }
+  return cookies;
 }
