@@ -184,7 +184,9 @@ export function createExchange(
     async edit(userId: string, messageId: unknown, rawContent: unknown) {
       const message = await getOwnMessage(db, userId, messageId);
       if (message?.role !== "user") throw new ChatError("There is no such message.");
-      const content = messageText(rawContent, (await attachmentsOf(db, [message.id])).has(message.id));
+      // Its files are read only when the new words are none (a message may be files alone).
+      const content = messageText(rawContent, true);
+      if (!content && !(await attachmentsOf(db, [message.id])).has(message.id)) throw new ChatError(NO_WORDS);
       if (!message.active) throw new ChatError("That message is no longer shown; it is on another branch.");
       await pipeline.run(userId, message.chatId, async (admit) => {
         refuseWhileWriting(generations, message.chatId, "edit");
@@ -205,6 +207,7 @@ export function createExchange(
   };
 }
 
+const NO_WORDS = "Write a message first.";
 const FILE_GONE = "One of the attached files is no longer there: remove it, attach it again, then send.";
 
 /** The file ids a send names (one form field, or several of the same name), each once. */
@@ -222,7 +225,7 @@ function attachmentIds(raw: unknown): string[] {
  */
 function messageText(raw: unknown, withFiles: boolean): string {
   const content = typeof raw === "string" ? plainText(raw).trim() : "";
-  if (!content && !withFiles) throw new ChatError("Write a message first.");
+  if (!content && !withFiles) throw new ChatError(NO_WORDS);
   if (content.length > MAX_MESSAGE_LENGTH) {
     throw new ChatError(
       `That message is ${content.length.toLocaleString("en")} characters long; the limit is ${MAX_MESSAGE_LENGTH.toLocaleString("en")}.`,
