@@ -196,17 +196,17 @@ function trackLoad<C extends object>(
     (client as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
       const pending = original.apply(this, args);
       inFlight++;
-      health.begin();
+      const stamp = health.begin();
       if (inFlight > peak) peak = inFlight;
       const write = typeof args[0] !== "string" || isWrite(args[0]);
       pending.then(
         () => {
           inFlight--;
-          health.observe(write);
+          health.observe(stamp, write);
         },
         (err) => {
           inFlight--;
-          health.observe(write, err ?? new Error("the statement failed"));
+          health.observe(stamp, write, err ?? new Error("the statement failed"));
         },
       );
       return pending;

@@ -19,14 +19,20 @@ const PROBE_MS = 1000;
  */
 export function createDbHealth(
   ping: (timeoutMs: number) => Promise<void>,
-  opts: { stallMs?: number; now?: () => number } = {},
+  opts: { stallMs?: number; now?: () => number; writeTroubleMs?: number } = {},
 ) {
   const now = opts.now ?? Date.now;
+  const writeTroubleMs = opts.writeTroubleMs ?? WRITE_TROUBLE_MS;
   let unreachable: { reason: string } | undefined;
   /** Statements sent and not settled, and when one last settled (or the first was sent). */
   let running = 0;
   let progressAt = now();
   let writes: { reason: string; at: number } | undefined;
+  let writesExpire: ReturnType<typeof setTimeout> | undefined;
+  /** Statements are numbered as they are sent; these are the counter when one last succeeded. */
+  let sent = 0;
+  let succeededAt = 0;
+  let wroteAt = 0;
   let probing: ReturnType<typeof setInterval> | undefined;
   const listeners = new Set<(trouble: Trouble | undefined) => void>();
   /** Other reasons not to take traffic (answers whose end is not saved), asked on each check. */
@@ -35,7 +41,7 @@ export function createDbHealth(
 
   const current = (): Trouble | undefined => {
     if (unreachable) return { kind: "unreachable", reason: unreachable.reason };
-    if (writes && now() - writes.at < WRITE_TROUBLE_MS) return { kind: "writes-failing", reason: writes.reason };
+    if (writes && now() - writes.at < writeTroubleMs) return { kind: "writes-failing", reason: writes.reason };
     for (const check of extra) {
       const reason = check();
       if (reason) return { kind: "writes-failing", reason };
@@ -92,27 +98,39 @@ export function createDbHealth(
   };
 
   return {
-    /** A statement was sent. */
-    begin() {
+    /** A statement was sent; what it returns goes back to `observe` when it ends. */
+    begin(): number {
       if (running++ === 0) progressAt = now();
+      return ++sent;
     },
 
-    /** A statement ended: `failed` with its error, else it succeeded. */
-    observe(write: boolean, failed?: unknown) {
+    /** The statement sent as `stamp` ended: `failed` with its error, else it succeeded. */
+    observe(stamp: number, write: boolean, failed?: unknown) {
       running = Math.max(0, running - 1);
       progressAt = now();
       if (failed === undefined) {
-        reachable();
-        if (write && writes) {
+        succeededAt = sent;
+        const hadWrites = write && writes;
+        if (write) {
+          wroteAt = sent;
           writes = undefined;
-          changed();
+          clearTimeout(writesExpire);
         }
+        if (unreachable) return reachable();
+        if (hadWrites) changed();
         return;
       }
       if (!isUnavailable(failed)) return;
+      // A statement sent during an outage can fail after the database is back (a pool reconnecting,
+      // a timeout): a success of one sent later already says more about now than it does.
+      if (stamp <= (write || isDiskFull(failed) ? wroteAt : succeededAt)) return;
       const reason = describeDbError(failed);
       if (isDiskFull(failed) || write) {
         writes = { reason, at: now() };
+        // Nothing else may happen when the window passes: re-evaluate then, or the trouble stays.
+        clearTimeout(writesExpire);
+        writesExpire = setTimeout(changed, writeTroubleMs + 10);
+        writesExpire.unref?.();
         // A full disk answers reads: it is reachable, only unable to keep what it is given.
         if (isDiskFull(failed)) return changed();
       }
@@ -135,8 +153,7 @@ export function createDbHealth(
         if ((err as { code?: string }).code === "ETIMEDOUT") {
           return current() ?? { kind: "unreachable", reason: describeDbError(err) };
         }
-        this.begin();
-        this.observe(false, err);
+        this.observe(this.begin(), false, err);
         return current() ?? { kind: "unreachable", reason: describeDbError(err) };
       }
       return current();
@@ -160,6 +177,7 @@ export function createDbHealth(
     close() {
       clearInterval(probing);
       clearInterval(watchdog);
+      clearTimeout(writesExpire);
       listeners.clear();
     },
   };
