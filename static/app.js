@@ -520,13 +520,38 @@
     // A chat chosen (from the list or the search results) opens in this page: the list goes.
     else if (target?.closest("#sidebar a[href^='/chats/']")) setDrawer(false);
   });
-  // Before the other Esc handlers (which would stop an answer being written).
+  // Before the other Esc handlers (which would stop an answer being written). Tab goes round the
+  // list rather than out to the browser's own controls.
   document.addEventListener(
     "keydown",
     (event) => {
-      if (event.key !== "Escape" || event.isComposing || !drawerOpen()) return;
-      event.preventDefault();
-      setDrawer(false);
+      if (event.isComposing || !drawerOpen()) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        setDrawer(false);
+      } else if (event.key === "Tab") {
+        const stops = [...document.querySelectorAll("#sidebar :is(a[href], button, input, select, textarea)")].filter(
+          (el) => el.checkVisibility() && !el.disabled,
+        );
+        const [first, last] = [stops[0], stops[stops.length - 1]];
+        const at = document.activeElement;
+        if (event.shiftKey ? at === first || !stops.includes(at) : at === last) {
+          event.preventDefault();
+          (event.shiftKey ? last : first)?.focus();
+        }
+      }
+    },
+    true,
+  );
+  // The ⋯ button of the chat actions' menu (a popover) says whether the menu is open.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const menu = event.target;
+      if (!(menu instanceof HTMLElement) || menu.id !== "chat-actions") return;
+      document
+        .querySelector("[popovertarget=chat-actions]")
+        ?.setAttribute("aria-expanded", String(event.newState === "open"));
     },
     true,
   );

@@ -200,6 +200,7 @@ function ChatHeader({
       <button
         type="button"
         popovertarget="chat-actions"
+        aria-expanded="false"
         aria-label="Chat actions"
         class={`${SQUARE} text-xl font-semibold lg:hidden`}
       >
