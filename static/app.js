@@ -494,14 +494,70 @@
     if (details && event.detail.successful) details.open = false;
   });
 
-  // The phone layout's menu button shows and hides the chat list.
-  document.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-toggle=sidebar]") : null;
-    if (!button) return;
+  // On a phone the chat list is a drawer over the page. While it is open the rest of the page is
+  // inert (so focus stays in the list, and screen readers read only it); Esc, a tap outside it,
+  // or choosing a chat closes it, and focus goes back to the button that opened it.
+  const drawerToggle = () => document.querySelector("[data-toggle=sidebar]");
+  const drawerOpen = () => document.getElementById("sidebar")?.hasAttribute("data-open") ?? false;
+  const setDrawer = (open) => {
     const sidebar = document.getElementById("sidebar");
-    const open = sidebar?.classList.toggle("hidden") === false;
-    sidebar?.classList.toggle("flex", open);
-    button.setAttribute("aria-expanded", String(open));
+    const toggle = drawerToggle();
+    if (!sidebar || !toggle) return;
+    sidebar.toggleAttribute("data-open", open);
+    document.querySelector("[data-drawer-backdrop]")?.toggleAttribute("hidden", !open);
+    for (const el of sidebar.parentElement?.children ?? []) {
+      if (el !== sidebar && !el.hasAttribute("data-drawer-backdrop")) el.inert = open;
+    }
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) (sidebar.querySelector("a[aria-current=page]") ?? sidebar.querySelector("a[href], button"))?.focus();
+    else toggle.focus();
+  };
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target?.closest("[data-toggle=sidebar]")) return setDrawer(!drawerOpen());
+    if (!drawerOpen()) return;
+    if (target?.closest("[data-drawer-backdrop]")) setDrawer(false);
+    // A chat chosen (from the list or the search results) opens in this page: the list goes.
+    else if (target?.closest("#sidebar a[href^='/chats/']")) setDrawer(false);
+  });
+  // Before the other Esc handlers (which would stop an answer being written). Tab goes round the
+  // list rather than out to the browser's own controls.
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.isComposing || !drawerOpen()) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        setDrawer(false);
+      } else if (event.key === "Tab") {
+        const stops = [...document.querySelectorAll("#sidebar :is(a[href], button, input, select, textarea)")].filter(
+          (el) => el.checkVisibility() && !el.disabled,
+        );
+        const [first, last] = [stops[0], stops[stops.length - 1]];
+        const at = document.activeElement;
+        if (event.shiftKey ? at === first || !stops.includes(at) : at === last) {
+          event.preventDefault();
+          (event.shiftKey ? last : first)?.focus();
+        }
+      }
+    },
+    true,
+  );
+  // The ⋯ button of the chat actions' menu (a popover) says whether the menu is open.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const menu = event.target;
+      if (!(menu instanceof HTMLElement) || menu.id !== "chat-actions") return;
+      document
+        .querySelector("[popovertarget=chat-actions]")
+        ?.setAttribute("aria-expanded", String(event.newState === "open"));
+    },
+    true,
+  );
+  // Widened past the phone layout, the list is part of the page again.
+  matchMedia("(min-width: 48rem)").addEventListener("change", (event) => {
+    if (event.matches && drawerOpen()) setDrawer(false);
   });
 
   // Copy: a message's Markdown source (an answer's is in its <template data-source>, a user
@@ -626,6 +682,9 @@
   };
 
   document.addEventListener("DOMContentLoaded", () => {
+    // The message box takes focus for a mouse and keyboard; on a touch screen that would pop the
+    // on-screen keyboard up over the chat on every page load.
+    if (matchMedia("(pointer: fine)").matches && !location.hash) textarea()?.focus();
     macKeys();
     localTimes(document);
     scrollToTarget();

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { DATABASE_UNAVAILABLE, type DbHealth } from "../db/health.ts";
+import type { AssetUrls } from "./assets.ts";
 import { errorPage } from "./errors.ts";
 
 /** Served without the database: health checks, assets, the app manifest. */
@@ -10,7 +11,7 @@ const WITHOUT_DATABASE = ["/healthz", "/readyz", "/assets/", "/manifest.webmanif
  * once with a 503 and the sentence, instead of each waiting for a connection that will not come.
  * The health keeps probing each second; the first answer opens the gate again.
  */
-export function databaseGate(health: DbHealth) {
+export function databaseGate(health: DbHealth, assets: AssetUrls) {
   return new Elysia({ name: "database-gate" }).onRequest(({ request, set }) => {
     if (health.trouble?.kind !== "unreachable") return;
     const path = new URL(request.url).pathname;
@@ -20,6 +21,6 @@ export function databaseGate(health: DbHealth) {
     if (!(request.headers.get("accept") ?? "").includes("text/html"))
       return Response.json({ error: DATABASE_UNAVAILABLE }, { status: 503, headers: { "retry-after": "5" } });
     set.headers["content-type"] = "text/html; charset=utf-8";
-    return errorPage(503, DATABASE_UNAVAILABLE);
+    return errorPage(503, DATABASE_UNAVAILABLE, assets);
   });
 }

@@ -2,7 +2,8 @@ import { ShortcutsButton } from "./shortcuts.tsx";
 
 export type ComposerControlsProps = { chatId: string; streamingMessageId?: string; oob?: boolean };
 
-const button = "rounded-xl px-4 py-2 text-sm font-semibold shadow-sm disabled:opacity-50";
+// 44 px high: the main control of the page, under a thumb on a phone.
+const button = "min-h-11 rounded-xl px-4 py-2 text-sm font-semibold shadow-sm disabled:opacity-50";
 
 /** Send, or Stop while an answer is being written; every tab on the chat shows the same. */
 export function ComposerControls({ chatId, streamingMessageId, oob }: ComposerControlsProps): JSX.Element {
@@ -183,7 +184,6 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
           required
           maxlength={String(maxLength)}
           placeholder="Ask anything…"
-          autofocus
           class="max-h-60 min-h-11 w-full min-w-0 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
         ></textarea>
       </div>

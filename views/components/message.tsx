@@ -82,7 +82,7 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
 function Thinking({ id, text }: { id: string; text: string }): JSX.Element {
   return (
     <details class="mb-2 rounded-md border border-zinc-200 px-3 py-1 text-sm has-[pre:empty]:hidden dark:border-zinc-800">
-      <summary class="cursor-pointer text-zinc-500 select-none">Thinking</summary>
+      <summary class="cursor-pointer text-zinc-500 dark:text-zinc-400 select-none">Thinking</summary>
       <pre
         id={`${id}-thinking`}
         class="my-2 max-h-80 overflow-y-auto font-sans whitespace-pre-wrap text-zinc-600 dark:text-zinc-400"
@@ -111,7 +111,11 @@ export function RetryingNotice(event: {
 
 function Waiting(): JSX.Element {
   return (
-    <p class="flex items-center gap-1 py-2 text-zinc-500" role="status" aria-label="Waiting for the answer">
+    <p
+      class="flex items-center gap-1 py-2 text-zinc-500 dark:text-zinc-400"
+      role="status"
+      aria-label="Waiting for the answer"
+    >
       <span class="size-2 animate-bounce rounded-full bg-current [animation-delay:-0.3s]" />
       <span class="size-2 animate-bounce rounded-full bg-current [animation-delay:-0.15s]" />
       <span class="size-2 animate-bounce rounded-full bg-current" />
@@ -126,6 +130,9 @@ function Waiting(): JSX.Element {
  */
 const copyable = (m: Message) => m.status !== "streaming" && m.content !== "";
 
+/** The buttons under a message: at least 24 px each way (WCAG 2.2's minimum target size). */
+const TARGET = "inline-flex min-h-6 min-w-6 items-center justify-center rounded px-1.5";
+
 /** ‹ 2 / 3 ›: shows the branch through the previous or next of a message's siblings, in every tab. */
 function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
   const step = (to: string | undefined, label: string, arrow: string) =>
@@ -136,14 +143,14 @@ function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
         <button
           type="submit"
           aria-label={label}
-          class="rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+          class={`${TARGET} font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200`}
           safe
         >
           {arrow}
         </button>
       </form>
     ) : (
-      <span class="px-1.5 py-0.5 opacity-40" aria-hidden="true" safe>
+      <span class={`${TARGET} opacity-40`} aria-hidden="true" safe>
         {arrow}
       </span>
     );
@@ -160,7 +167,9 @@ function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
 function EditMessage({ message }: { message: Message }): JSX.Element {
   return (
     <details data-edit class="basis-full open:mt-1 [&:not([open])]:basis-auto">
-      <summary class="inline cursor-pointer list-none rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200">
+      <summary
+        class={`${TARGET} cursor-pointer list-none font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200`}
+      >
         Edit
       </summary>
       <form ws-send class="mt-1 flex flex-col items-end gap-2">
@@ -199,7 +208,7 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
   const regenerable = !user && message.status === "complete";
   return (
     <footer
-      class={`mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500 ${user ? "justify-end" : ""}`}
+      class={`mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500 dark:text-zinc-400 ${user ? "justify-end" : ""}`}
     >
       {siblings ? <SiblingSwitch siblings={siblings} /> : ""}
       <time datetime={message.createdAt.toISOString()} safe>
@@ -210,7 +219,7 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
           type="button"
           data-copy
           aria-live="polite"
-          class="rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+          class={`${TARGET} font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200`}
         >
           Copy
         </button>
@@ -254,7 +263,7 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
           <input type="hidden" name="message" value={message.id} />
           <button
             type="submit"
-            class="rounded border border-zinc-300 px-2 py-0.5 font-medium text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"
+            class="inline-flex min-h-6 items-center rounded border border-zinc-300 px-2 font-medium text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"
           >
             {retryable ? "Retry" : "Regenerate"}
           </button>

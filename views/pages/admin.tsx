@@ -9,6 +9,8 @@ export type AdminPageProps = {
   user: User;
   users: (User & { chats: number })[];
   signupOpen: boolean;
+  /** What was typed into "Add a person" when it was refused (never the password). */
+  adding?: { username: string; admin: boolean };
   error?: string;
   notice?: string;
 };
@@ -35,7 +37,7 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
       </Section>
       <Section title="Add a person">
         <form method="post" action="/admin/users" class="flex flex-col gap-4">
-          <Field label="Username" name="username" autocomplete="off" maxlength={40} />
+          <Field label="Username" name="username" autocomplete="off" maxlength={40} value={props.adding?.username} />
           <Field
             label="Password"
             name="password"
@@ -46,7 +48,8 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
             hint={`At least ${MIN_PASSWORD} characters; tell it to them, they can change it.`}
           />
           <label class="flex items-center gap-2 text-sm">
-            <input type="checkbox" name="admin" value="true" /> Admin (can add and remove people)
+            <input type="checkbox" name="admin" value="true" checked={props.adding?.admin} /> Admin (can add and remove
+            people)
           </label>
           <div>
             <Button label="Add user" />
