@@ -276,8 +276,11 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     }
     const [saved] = await t.database.rows<{ model: string }>(sql`select model from chats where id = ${chatId}`);
     expect(saved?.model).toBe("fake/smart");
-    page.once("dialog", (dialog) => dialog.accept());
     await page.getByRole("button", { name: "Delete" }).click();
+    await page
+      .getByRole("alertdialog", { name: "Delete this chat?" })
+      .getByRole("button", { name: "Delete chat" })
+      .click();
     await page.waitForURL(`${server.url}/`);
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
     expect((await server.fetch(`/chats/${chatId}`)).status).toBe(404);
