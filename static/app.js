@@ -6,16 +6,67 @@
   const transcript = () => document.getElementById("transcript");
   let lastSent = "";
 
-  // Enter sends, Shift+Enter makes a new line (and an IME composition is left alone).
+  // Enter sends, Shift+Enter makes a new line (and an IME composition is left alone): in the
+  // message box and in a message's edit box alike.
+  const editForm = (el) => (el instanceof HTMLTextAreaElement ? el.closest("form[data-edit-form]") : null);
   document.addEventListener("keydown", (event) => {
     const target = event.target;
-    if (!(target instanceof HTMLTextAreaElement) || target.id !== "message") return;
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    const edit = editForm(target);
+    if (!(target instanceof HTMLTextAreaElement) || (target.id !== "message" && !edit)) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
     event.preventDefault();
     if (target.required && target.value.trim() === "") return;
     // Sent even while an answer streams: the server then says why it cannot take it yet.
-    composer()?.requestSubmit();
+    (edit ?? composer())?.requestSubmit();
   });
+
+  // An edit's Cancel (a reset button: it puts the message's words back) also closes the editor,
+  // as Esc in the edit box does; focus goes back to its Edit.
+  const closeEdit = (form) => {
+    const details = form.closest("details[data-edit]");
+    if (!details) return;
+    details.open = false;
+    details.querySelector("summary")?.focus();
+  };
+  document.addEventListener("reset", (event) => {
+    if (event.target instanceof HTMLFormElement && event.target.hasAttribute("data-edit-form")) {
+      closeEdit(event.target);
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const edit = editForm(event.target);
+    if (!edit || event.key !== "Escape" || event.isComposing) return;
+    event.preventDefault();
+    edit.reset();
+  });
+  // Opening an editor puts the cursor at the end of the words.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const details = event.target;
+      if (!(details instanceof HTMLDetailsElement) || !details.open || !details.hasAttribute("data-edit")) return;
+      const box = details.querySelector("textarea");
+      box?.focus();
+      box?.setSelectionRange(box.value.length, box.value.length);
+    },
+    true,
+  );
+
+  // "Thinking… 3 s": the seconds count on from what the server measured when it sent them. The
+  // thinking collapses once the answer begins (its summary then says "Thought for N s").
+  const thinkingSince = new WeakMap();
+  const tickThinking = () => {
+    for (const el of document.querySelectorAll("[data-thinking-ms]")) {
+      if (!thinkingSince.has(el)) thinkingSince.set(el, Date.now() - Number(el.dataset.thinkingMs));
+      el.textContent = `${Math.floor((Date.now() - thinkingSince.get(el)) / 1000)} s`;
+    }
+    for (const details of document.querySelectorAll("details[data-thinking][data-live]")) {
+      if (!details.querySelector("summary[data-thought]")) continue;
+      details.open = false;
+      delete details.dataset.live;
+    }
+  };
+  setInterval(tickThinking, 1000);
 
   // The textarea grows with its text, up to its max height.
   const grow = (el) => {
@@ -38,14 +89,22 @@
     followStream = true;
   });
 
-  // Follow the stream while the reader is at the bottom; stop following once they scroll up.
+  // Follow the stream while the reader is at the bottom; stop following once they scroll up, and
+  // offer "Jump to latest" until they are back.
   let followStream = true;
+  const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  const jumpButton = () => {
+    const el = transcript();
+    const jump = document.getElementById("jump-latest");
+    if (el && jump) jump.hidden = atBottom(el);
+  };
   document.addEventListener(
     "scroll",
     (event) => {
       const el = event.target;
       if (el instanceof HTMLElement && el.id === "transcript") {
-        followStream = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        followStream = atBottom(el);
+        jumpButton();
       }
     },
     true,
@@ -53,7 +112,16 @@
   const stickToBottom = () => {
     const el = transcript();
     if (el && followStream) el.scrollTop = el.scrollHeight;
+    jumpButton();
   };
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element) || !event.target.closest("#jump-latest")) return;
+    followStream = true;
+    stickToBottom();
+    // The button goes away under the pointer: the keyboard goes on from the message box, except
+    // where focusing it would open a touch screen's keyboard.
+    if (!matchMedia("(pointer: coarse)").matches) textarea()?.focus();
+  });
   // A search result opens the chat at its message (#msg-…): show it, and do not follow the
   // stream until the reader scrolls to the bottom themselves. Done again after the socket's
   // first resync, which swaps the live part of the transcript in again.
@@ -77,6 +145,7 @@
       grow(box);
     }
     lastSent = "";
+    tickThinking();
     localTimes(document);
     markCurrentChat();
     followTitle();
@@ -107,14 +176,56 @@
     }
   };
 
-  // Times arrive in UTC; show them in the reader's locale and time zone.
+  // Times arrive in UTC; show them in the reader's locale and time zone. A message shows its time
+  // of day (its day is in the separator above it); the full date and time is in its title.
   const localTimes = (root) => {
     for (const el of root.querySelectorAll("time[datetime]:not([data-local])")) {
       const date = new Date(el.getAttribute("datetime"));
       if (Number.isNaN(date.getTime())) continue;
-      el.textContent = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-      el.title = date.toString();
+      el.textContent = el.hasAttribute("data-msg-time")
+        ? date.toLocaleTimeString(undefined, { timeStyle: "short" })
+        : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      el.title = date.toLocaleString(undefined, { dateStyle: "full", timeStyle: "short" });
       el.dataset.local = "";
+    }
+    daySeparators();
+  };
+
+  // "Today", "Yesterday" or the date before the first message of each day, in the reader's time
+  // zone (which the server does not know). Run after every change; it only mends what differs.
+  const dayLabel = (date) => {
+    const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    const days = Math.round((day(new Date()) - day(date)) / 86_400_000);
+    if (days === 0) return "Today";
+    if (days === 1) return "Yesterday";
+    return date.toLocaleDateString(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+  };
+  const daySeparators = () => {
+    const box = transcript();
+    if (!box) return;
+    for (const sep of box.querySelectorAll("[data-day]")) {
+      if (!sep.nextElementSibling?.matches("article")) sep.remove();
+    }
+    let last = "";
+    for (const article of box.querySelectorAll("article[data-role]")) {
+      const time = article.querySelector("time[data-msg-time]");
+      const date = time && new Date(time.getAttribute("datetime"));
+      if (!date || Number.isNaN(date.getTime())) continue;
+      const key = date.toDateString();
+      const before = article.previousElementSibling?.matches("[data-day]") ? article.previousElementSibling : null;
+      if (key === last) {
+        before?.remove();
+        continue;
+      }
+      last = key;
+      const label = dayLabel(date);
+      if (before?.dataset.day === key && before.textContent === label) continue;
+      const sep = before ?? document.createElement("div");
+      sep.dataset.day = key;
+      sep.setAttribute("role", "separator");
+      sep.setAttribute("aria-label", label);
+      sep.textContent = label;
+      if (!before) article.before(sep);
     }
   };
   document.addEventListener("htmx:load", (event) => localTimes(event.detail?.elt ?? document));
@@ -670,6 +781,18 @@
       help.showModal();
     }
   });
+  // A confirmation (views/components/confirm.tsx) opens with focus on Cancel, the harmless choice.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const el = event.target;
+      if (el instanceof HTMLElement && el.hasAttribute("data-confirm") && event.newState === "open") {
+        el.querySelector("[data-cancel]")?.focus();
+      }
+    },
+    true,
+  );
+
   document.addEventListener("click", (event) => {
     const help = document.getElementById("shortcuts");
     if (!(help instanceof HTMLDialogElement)) return;

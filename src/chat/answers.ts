@@ -67,7 +67,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         error: outcome.error ?? null,
         finishReason: outcome.finishReason ?? null,
         promptTokens: outcome.usage?.promptTokens ?? null,
-        completionTokens: outcome.usage?.completionTokens ?? null,
+        completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens ?? null,
         reasoningTokens: outcome.usage?.reasoningTokens ?? null,
         cachedTokens: outcome.usage?.cachedTokens ?? null,
         cost: outcome.usage?.cost ?? null,

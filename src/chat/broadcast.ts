@@ -113,7 +113,15 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
     mirrorFrame(chatId: string, messageId: string, frame: Frame) {
       bus.publish(
         topics.chat(chatId),
-        html(FrameFragment({ messageId, safeBlocks: frame.newBlocks, tail: frame.tail, reasoning: frame.reasoning })),
+        html(
+          FrameFragment({
+            messageId,
+            safeBlocks: frame.newBlocks,
+            tail: frame.tail,
+            reasoning: frame.reasoning,
+            thinkingMs: frame.thinkingMs,
+          }),
+        ),
       );
     },
 
@@ -124,7 +132,7 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
         html(
           MessageArticle({
             message,
-            live: { safeBlocks: live.md.blocks, safeTail: live.tail, reasoning: live.reasoning },
+            live: live.shown(),
             oob: true,
           }),
         ),

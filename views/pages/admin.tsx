@@ -1,6 +1,7 @@
 import type { User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MIN_PASSWORD } from "../../src/limits.ts";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { Section, SettingsShell } from "./account.tsx";
 
@@ -88,12 +89,17 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                       </div>
                       <Button kind="plain" label="Set password" />
                     </form>
-                    <form method="post" action={`/admin/users/${u.id}/delete`}>
-                      <Button
-                        kind="danger"
-                        label={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
+                    <div>
+                      <ConfirmButton
+                        id={`confirm-delete-user-${u.id}`}
+                        button={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
+                        buttonClass="rounded-md border border-red-300 px-4 py-2 text-sm font-medium text-red-700 hover:bg-red-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950"
+                        question={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}?`}
+                        detail="This cannot be undone."
+                        confirm={`Delete ${u.username}`}
+                        post={`/admin/users/${u.id}/delete`}
                       />
-                    </form>
+                    </div>
                   </div>
                 </details>
               )}

@@ -5,6 +5,7 @@ import { dollars } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer } from "../components/composer.tsx";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { MessageArticle } from "../components/message.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
@@ -87,6 +88,17 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
               {messages.length === 0 ? <EmptyState /> : ""}
               <TranscriptLive messages={messages} />
             </div>
+          </div>
+          {/* Shown by app.js while the reader is scrolled up from the newest message. */}
+          <div class="relative h-0">
+            <button
+              type="button"
+              id="jump-latest"
+              hidden
+              class="absolute bottom-3 left-1/2 z-10 -translate-x-1/2 rounded-full border border-zinc-300 bg-white px-4 py-2 text-sm font-medium text-zinc-800 shadow-md hover:bg-zinc-100 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800"
+            >
+              ↓ Jump to latest
+            </button>
           </div>
           <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} />
         </main>
@@ -261,14 +273,15 @@ function ChatHeader({
             </details>
             <ShareButton chatId={chat.id} />
             <ExportMenu chatId={chat.id} />
-            <button
-              type="button"
-              hx-delete={`/chats/${chat.id}`}
-              hx-confirm="Delete this chat and all its messages? This cannot be undone."
-              class="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
-            >
-              Delete
-            </button>
+            <ConfirmButton
+              id="confirm-delete-chat"
+              button="Delete"
+              buttonClass="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
+              question="Delete this chat?"
+              detail="All its messages and files go with it. This cannot be undone."
+              confirm="Delete chat"
+              hxDelete={`/chats/${chat.id}`}
+            />
           </>
         ) : (
           ""
