@@ -301,7 +301,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       const dialog = page.getByRole("alertdialog", { name: "Delete this chat?" });
       expect(await dialog.isVisible()).toBe(false);
       const opener = page.getByRole("button", { name: "Delete", exact: true });
-      if (look.phone && !(await opener.isVisible())) await page.getByRole("button", { name: /menu|more/i }).click();
+      if (look.phone && !(await opener.isVisible())) await page.getByRole("button", { name: "Chat actions" }).click();
       await opener.focus();
       await page.keyboard.press("Enter");
       await dialog.waitFor();
