@@ -36,6 +36,7 @@
     box.value = "";
     grow(box);
     followStream = true;
+    showTarget = false;
   });
 
   // Follow the stream while the reader is at the bottom; stop following once they scroll up.
@@ -55,8 +56,8 @@
     if (el && followStream) el.scrollTop = el.scrollHeight;
   };
   // A search result opens the chat at its message (#msg-…): show it, and do not follow the
-  // stream until the reader scrolls to the bottom themselves. Done again after the socket's
-  // first resync, which swaps the live part of the transcript in again.
+  // stream until the reader scrolls to the bottom themselves. Done again if the socket swaps the
+  // live part of the transcript in again (the page was out of date), until the person sends.
   let showTarget = location.hash.startsWith("#msg-");
   const scrollToTarget = () => {
     const el = showTarget && document.getElementById(location.hash.slice(1));
@@ -67,8 +68,12 @@
   };
 
   document.addEventListener("htmx:wsAfterMessage", (event) => {
-    scrollToTarget();
-    if (String(event.detail?.message).includes('id="transcript-live"')) showTarget = false;
+    // Only a conversation swapped in whole moves the message found out of view (a tab that
+    // already shows it all is sent nothing on connecting).
+    if (showTarget && String(event.detail?.message).includes('id="transcript-live" hx-swap-oob="true"')) {
+      scrollToTarget();
+      showTarget = false;
+    }
     stickToBottom();
     const status = document.getElementById("composer-status");
     const box = textarea();
@@ -156,6 +161,71 @@
   });
   document.addEventListener("htmx:wsError", () => connection(false));
   document.addEventListener("htmx:wsOpen", () => connection(true));
+
+  // What the page shows, told to the socket at each (re)connect so that it sends only what the
+  // page lacks (src/chat/page-state.ts). Read when the socket opens, not when the page loaded:
+  // pushes have changed the page since.
+  const pageState = () => {
+    const version = (id) => document.getElementById(id)?.dataset.version;
+    const articles = [...document.querySelectorAll("#transcript-live > article")];
+    const last = articles.at(-1);
+    const state = {
+      page: "1",
+      nav: version("chat-nav"),
+      title: version("chat-title"),
+      usage: version("chat-usage"),
+      last: last?.id.replace(/^msg-/, ""),
+      status: last?.dataset.status,
+      forks: String(
+        articles.reduce((n, a) => n + (Number(a.querySelector("[data-siblings]")?.dataset.siblings) || 1), 0),
+      ),
+      banner: document.getElementById("service-status")?.textContent.trim() ? "1" : undefined,
+    };
+    return Object.entries(state).filter(([, value]) => value !== undefined);
+  };
+  const { htmx } = window;
+  if (htmx) {
+    htmx.createWebSocket = (source) => {
+      const url = new URL(source);
+      for (const [name, value] of pageState()) url.searchParams.set(name, value);
+      const socket = new WebSocket(url, []);
+      socket.binaryType = htmx.config.wsBinaryType;
+      return socket;
+    };
+  }
+
+  // Whatever the socket sends never replaces a message whose Edit box is open or holds words
+  // being written: htmx keeps that element as it is (hx-preserve), and focus stays in it.
+  const holdsDraft = (article) =>
+    [...article.querySelectorAll("textarea")].some(
+      (box) => box === document.activeElement || box.value !== box.defaultValue || box.checkVisibility(),
+    );
+  let refocus;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail ?? {};
+    if (!(target instanceof Element) || !fragment?.querySelector) return;
+    // Only what would replace such a message (the same id, in what is swapped in) is held back;
+    // a message deleted (the person's own edit sent, a branch switched elsewhere) goes.
+    const articles = target.matches("article[id]") ? [target] : [...target.querySelectorAll("article[id]")];
+    for (const article of articles) {
+      const kept = holdsDraft(article) && fragment.querySelector(`#${CSS.escape(article.id)}`);
+      if (!kept) continue;
+      // Pushed whole itself, it is left as it is; inside what is pushed, htmx moves it over.
+      if (article === target) return event.preventDefault();
+      kept.setAttribute("hx-preserve", "");
+      const box = document.activeElement;
+      if (article.contains(box)) refocus = { box, start: box.selectionStart, end: box.selectionEnd };
+    }
+  });
+
+  // Browsers without Element.moveBefore lose focus when htmx moves the kept element: give it back.
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    const kept = refocus;
+    refocus = undefined;
+    if (!kept?.box.isConnected || document.activeElement === kept.box) return;
+    kept.box.focus();
+    kept.box.setSelectionRange(kept.start, kept.end);
+  });
 
   // Attachments. Files chosen with "Attach files", pasted into the message box or dropped on the
   // composer upload at once, one request each (POST /files), and show as chips cloned from the

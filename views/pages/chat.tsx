@@ -1,3 +1,4 @@
+import { versionOf } from "../../src/chat/page-state.ts";
 import type { ShownMessage } from "../../src/chat/types.ts";
 import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
@@ -176,7 +177,13 @@ export type Totals = { tokens: number; cost: number };
 export function ChatUsage({ totals, oob }: { totals?: Totals; oob?: boolean }): JSX.Element {
   const text = totals?.tokens ? `${totals.tokens.toLocaleString("en")} tokens · ${dollars(totals.cost)}` : "";
   return (
-    <span id="chat-usage" hx-swap-oob={oob ? "true" : undefined} class="text-xs text-zinc-500" safe>
+    <span
+      id="chat-usage"
+      hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(text)}
+      class="text-xs text-zinc-500"
+      safe
+    >
       {text}
     </span>
   );
@@ -275,6 +282,7 @@ export function ChatTitle({ chat, oob }: { chat: Chat; oob?: boolean }): JSX.Ele
     <h2
       id="chat-title"
       hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(chat.title)}
       class="min-w-0 flex-1 basis-full truncate font-medium sm:basis-0"
       safe
     >
