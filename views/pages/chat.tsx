@@ -5,7 +5,7 @@ import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
-import { Composer } from "../components/composer.tsx";
+import { Composer, QueuedMessage } from "../components/composer.tsx";
 import { MessageArticle } from "../components/message.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
@@ -97,6 +97,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
               {chat && props.hasOlder && since ? <OlderSentinel chatId={chat.id} before={since} /> : ""}
               {messages.length === 0 ? <EmptyState /> : ""}
               <TranscriptLive messages={messages} />
+              {chat ? <QueuedMessage /> : ""}
             </div>
           </div>
           <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} />
