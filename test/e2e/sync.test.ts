@@ -111,6 +111,7 @@ oneDriver("postgres", "what a tab gets from its socket", (t) => {
       await page.getByText("Answered meanwhile.").waitFor();
       // Only the missed exchange came: not the whole conversation, not the chat list.
       const got = frames.join("");
+      console.log(`bytes sent on reconnecting after a drop: ${Buffer.byteLength(got)} in ${frames.length} frames`);
       expect(got).not.toContain('id="transcript-live" hx-swap-oob="true"');
       expect(got).not.toContain(">First question</div>");
       expect(got).toContain("Sent meanwhile");
