@@ -87,6 +87,7 @@
     box.value = "";
     grow(box);
     followStream = true;
+    showTarget = false;
   });
 
   // Follow the stream while the reader is at the bottom; stop following once they scroll up, and
@@ -123,8 +124,8 @@
     if (!matchMedia("(pointer: coarse)").matches) textarea()?.focus();
   });
   // A search result opens the chat at its message (#msg-…): show it, and do not follow the
-  // stream until the reader scrolls to the bottom themselves. Done again after the socket's
-  // first resync, which swaps the live part of the transcript in again.
+  // stream until the reader scrolls to the bottom themselves. Done again if the socket swaps the
+  // live part of the transcript in again (the page was out of date), until the person sends.
   let showTarget = location.hash.startsWith("#msg-");
   const scrollToTarget = () => {
     const el = showTarget && document.getElementById(location.hash.slice(1));
@@ -135,8 +136,12 @@
   };
 
   document.addEventListener("htmx:wsAfterMessage", (event) => {
-    scrollToTarget();
-    if (String(event.detail?.message).includes('id="transcript-live"')) showTarget = false;
+    // Only a conversation swapped in whole moves the message found out of view (a tab that
+    // already shows it all is sent nothing on connecting).
+    if (showTarget && String(event.detail?.message).includes('id="transcript-live" hx-swap-oob="true"')) {
+      scrollToTarget();
+      showTarget = false;
+    }
     stickToBottom();
     const status = document.getElementById("composer-status");
     const box = textarea();
@@ -267,6 +272,170 @@
   });
   document.addEventListener("htmx:wsError", () => connection(false));
   document.addEventListener("htmx:wsOpen", () => connection(true));
+
+  // What the page shows, told to the socket at each (re)connect so that it sends only what the
+  // page lacks (src/chat/page-state.ts). Read when the socket opens, not when the page loaded:
+  // pushes have changed the page since.
+  const pageState = () => {
+    const version = (id) => document.getElementById(id)?.dataset.version;
+    const articles = [...document.querySelectorAll("#transcript-live > article")];
+    const last = articles.at(-1);
+    const state = {
+      page: "1",
+      nav: version("chat-nav"),
+      title: version("chat-title"),
+      usage: version("chat-usage"),
+      last: last?.id.replace(/^msg-/, ""),
+      status: last?.dataset.status,
+      forks: String(
+        articles.reduce((n, a) => n + (Number(a.querySelector("[data-siblings]")?.dataset.siblings) || 1), 0),
+      ),
+      banner: document.getElementById("service-status")?.textContent.trim() ? "1" : undefined,
+    };
+    return Object.entries(state).filter(([, value]) => value !== undefined);
+  };
+  const { htmx } = window;
+  if (htmx) {
+    htmx.createWebSocket = (source) => {
+      const url = new URL(source);
+      for (const [name, value] of pageState()) url.searchParams.set(name, value);
+      const socket = new WebSocket(url, []);
+      socket.binaryType = htmx.config.wsBinaryType;
+      return socket;
+    };
+    // htmx-ext-ws waits up to 2^n seconds (n ≤ 6, so up to 64 s) between tries: after a restart
+    // of ten seconds a tab came back only some 7 s after the server did. Here it tries every
+    // 0.25-2 s (jittered, so a restart's tabs do not all arrive at once): each try is one refused
+    // connection while the server is away, and a message waiting to go waits at most ~2 s more.
+    htmx.config.wsReconnectDelay = (retries) => Math.min(2000, 500 * 2 ** retries) * (0.5 + Math.random() / 2);
+  }
+
+  // Whatever the socket sends never replaces a message whose Edit box is open or holds words
+  // being written: htmx keeps that element as it is (hx-preserve), and focus stays in it.
+  const holdsDraft = (article) =>
+    [...article.querySelectorAll("textarea")].some(
+      (box) => box === document.activeElement || box.value !== box.defaultValue || box.checkVisibility(),
+    );
+  let refocus;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail ?? {};
+    if (!(target instanceof Element) || !fragment?.querySelector) return;
+    // Only what would replace such a message (the same id, in what is swapped in) is held back;
+    // a message deleted (the person's own edit sent, a branch switched elsewhere) goes.
+    const articles = target.matches("article[id]") ? [target] : [...target.querySelectorAll("article[id]")];
+    for (const article of articles) {
+      const kept = holdsDraft(article) && fragment.querySelector(`#${CSS.escape(article.id)}`);
+      if (!kept) continue;
+      // Pushed whole itself, it is left as it is; inside what is pushed, htmx moves it over.
+      if (article === target) return event.preventDefault();
+      kept.setAttribute("hx-preserve", "");
+      const box = document.activeElement;
+      if (article.contains(box)) refocus = { box, start: box.selectionStart, end: box.selectionEnd };
+    }
+  });
+
+  // Browsers without Element.moveBefore lose focus when htmx moves the kept element: give it back.
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    const kept = refocus;
+    refocus = undefined;
+    if (!kept?.box.isConnected || document.activeElement === kept.box) return;
+    kept.box.focus();
+    kept.box.setSelectionRange(kept.start, kept.end);
+  });
+
+  // Sending while the socket is down: the message waits at the end of the conversation, marked
+  // "Queued", with Cancel, and goes once (never twice) when the socket is back, saying when it
+  // went. Other actions (Stop, Edit, Retry, a branch switch) are refused with a sentence rather
+  // than held: done minutes later, they would surprise.
+  let connected = false;
+  let reconnecting = true; // until the first open: the socket is on its way
+  let waiting; // { body, text, chips } of the message queued, while it waits
+  let sentQueued; // the same, sent and not yet shown by the server
+  const queuedBox = () => document.getElementById("queued");
+  const clock = () => new Date().toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  document.addEventListener("htmx:wsClose", (event) => {
+    connected = false;
+    reconnecting = [1006, 1011, 1012, 1013].includes(event.detail?.event?.code);
+  });
+  document.addEventListener("htmx:wsConfigSend", (event) => {
+    if (connected) return;
+    event.preventDefault();
+    const form = event.target;
+    if (!reconnecting) return composerError("Not connected: reload the page to send.");
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-composer") || !queuedBox()) {
+      return composerError("Not connected: try again once the connection is back.");
+    }
+    if (waiting || sentQueued) {
+      return composerError("A message is already waiting to be sent: cancel it to change it, or wait.");
+    }
+    const box = textarea();
+    const { parameters, headers } = event.detail;
+    const chips = [...(chipList()?.children ?? [])];
+    waiting = { body: JSON.stringify({ ...parameters, HEADERS: headers }), text: box?.value ?? "", chips };
+    for (const chip of chips) chip.remove();
+    const shown = queuedBox();
+    const files = chips.length ? `\n(${chips.length} file${chips.length === 1 ? "" : "s"} attached)` : "";
+    shown.querySelector("[data-queued-text]").textContent = waiting.text + files;
+    shown.querySelector("[data-queued-state]").textContent = "Queued — will send when reconnected";
+    shown.hidden = false;
+    if (box) {
+      box.value = "";
+      grow(box);
+    }
+    needsWords();
+    composerStatus("", "info");
+    stickToBottom();
+  });
+  // Cancel: the words (and files) go back to the message box, before whatever was typed since.
+  const unqueue = (entry) => {
+    queuedBox()?.setAttribute("hidden", "");
+    const box = textarea();
+    if (box && entry.text) {
+      box.value = box.value ? `${entry.text}\n${box.value}` : entry.text;
+      grow(box);
+    }
+    chipList()?.append(...entry.chips);
+    needsWords();
+  };
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element) || !event.target.closest("[data-queued-cancel]") || !waiting) return;
+    unqueue(waiting);
+    waiting = undefined;
+    composerStatus("Not sent: your message is back in the box.", "info");
+    focusComposer();
+  });
+  document.addEventListener("htmx:wsOpen", (event) => {
+    connected = true;
+    if (!waiting) return;
+    sentQueued = waiting;
+    waiting = undefined;
+    event.detail.socketWrapper.sendImmediately(sentQueued.body);
+    queuedBox().querySelector("[data-queued-state]").textContent = "Sending…";
+  });
+  // Shown by the server (the person's message is on the page): the queued copy goes, and the
+  // composer says when it went. Refused: it goes back in the box, beside the server's reason.
+  let sentNotice;
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    if (!sentQueued) return;
+    const message = String(event.detail?.message);
+    const refused =
+      message.includes('id="composer-status"') && document.getElementById("composer-status")?.dataset.kind === "error";
+    if (refused) {
+      unqueue(sentQueued);
+      sentQueued = undefined;
+    } else if (message.includes('data-role="user"')) {
+      queuedBox()?.setAttribute("hidden", "");
+      sentQueued = undefined;
+      const status = composerStatus(
+        `Sent at ${clock()}: your queued message went once the connection was back.`,
+        "info",
+      );
+      clearTimeout(sentNotice);
+      sentNotice = setTimeout(() => {
+        if (status?.isConnected && status.textContent.startsWith("Sent at")) composerStatus("", "info");
+      }, 6000);
+    }
+  });
 
   // Attachments. Files chosen with "Attach files", pasted into the message box or dropped on the
   // composer upload at once, one request each (POST /files), and show as chips cloned from the

@@ -196,7 +196,7 @@ function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
       </span>
     );
   return (
-    <span data-siblings class="inline-flex items-center tabular-nums">
+    <span data-siblings={String(siblings.count)} class="inline-flex items-center tabular-nums">
       {step(siblings.previous, "Previous version", "‹")}
       <span safe>{`${siblings.index} / ${siblings.count}`}</span>
       {step(siblings.next, "Next version", "›")}

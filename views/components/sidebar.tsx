@@ -1,3 +1,4 @@
+import { versionOf } from "../../src/chat/page-state.ts";
 import type { Chat, User } from "../../src/db/schema.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
 import { SearchBox } from "./search.tsx";
@@ -55,6 +56,7 @@ export function ChatNav({ chats, generating, currentId, oob }: SidebarProps & { 
     <nav
       id="chat-nav"
       hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(chats.map((c) => [c.id, c.title, generating.has(c.id)]))}
       aria-label="Chats"
       class="min-h-0 flex-1 overflow-y-auto px-2 pb-4"
     >

@@ -1,10 +1,11 @@
+import { versionOf } from "../../src/chat/page-state.ts";
 import type { ShownMessage } from "../../src/chat/types.ts";
 import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
 import type { Model } from "../../src/llm/openrouter.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
-import { Composer } from "../components/composer.tsx";
+import { Composer, QueuedMessage } from "../components/composer.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { MessageArticle } from "../components/message.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
@@ -87,6 +88,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
               {chat && props.hasOlder && since ? <OlderSentinel chatId={chat.id} before={since} /> : ""}
               {messages.length === 0 ? <EmptyState /> : ""}
               <TranscriptLive messages={messages} />
+              {chat ? <QueuedMessage /> : ""}
             </div>
           </div>
           {/* Shown by app.js while the reader is scrolled up from the newest message. */}
@@ -178,7 +180,13 @@ export type Totals = { tokens: number; cost: number };
 export function ChatUsage({ totals, oob }: { totals?: Totals; oob?: boolean }): JSX.Element {
   const text = totals?.tokens ? `${totals.tokens.toLocaleString("en")} tokens · ${dollars(totals.cost)}` : "";
   return (
-    <span id="chat-usage" hx-swap-oob={oob ? "true" : undefined} class="text-xs text-zinc-500 dark:text-zinc-400" safe>
+    <span
+      id="chat-usage"
+      hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(text)}
+      class="text-xs text-zinc-500 dark:text-zinc-400"
+      safe
+    >
       {text}
     </span>
   );
@@ -324,7 +332,7 @@ function DrawerToggle(): JSX.Element {
 
 export function ChatTitle({ chat, oob }: { chat: Chat; oob?: boolean }): JSX.Element {
   return (
-    <h1 id="chat-title" hx-swap-oob={oob ? "true" : undefined} class={TITLE} safe>
+    <h1 id="chat-title" hx-swap-oob={oob ? "true" : undefined} data-version={versionOf(chat.title)} class={TITLE} safe>
       {chat.title || "New chat"}
     </h1>
   );
