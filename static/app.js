@@ -903,6 +903,106 @@
     codeButtons(event.target instanceof Element ? event.target : document),
   );
 
+  // Diagrams. A finished answer's ```mermaid block is drawn in a frame sandboxed without
+  // allow-same-origin (src/diagrams/routes.ts): Mermaid needs inline styles this page's policy
+  // refuses, and there it cannot reach the page. Mermaid loads only in such frames, so only where
+  // there is a diagram. The code stays until the drawing is there, and stays if it cannot be drawn.
+  const diagrams = new Map(); // frame → { pre, source, figure }
+  const MAX_DIAGRAM_HEIGHT = 4000;
+  const drawDiagrams = (root) => {
+    for (const frame of diagrams.keys()) if (!frame.isConnected) diagrams.delete(frame);
+    for (const code of root.querySelectorAll(
+      "article:not([data-status=streaming]) .markdown pre > code.language-mermaid",
+    )) {
+      const pre = code.parentElement;
+      if (pre.dataset.diagram !== undefined) continue;
+      pre.dataset.diagram = "";
+      const figure = document.createElement("div");
+      figure.dataset.diagramFigure = "";
+      const bar = document.createElement("div");
+      bar.hidden = true;
+      bar.className = "flex items-center gap-1 text-xs text-zinc-600 dark:text-zinc-400";
+      const label = document.createElement("span");
+      label.className = "mr-auto px-1";
+      label.textContent = "Diagram";
+      const button = (label, attr) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.dataset[attr] = "";
+        b.className =
+          "rounded px-2 py-1 font-medium hover:bg-zinc-100 hover:text-zinc-900 dark:hover:bg-zinc-800 dark:hover:text-white";
+        b.textContent = label;
+        return b;
+      };
+      const toggle = button("Show source", "diagramToggle");
+      const copy = button("Copy", "diagramCopy");
+      copy.setAttribute("aria-live", "polite");
+      copy.setAttribute("aria-label", "Copy diagram source");
+      bar.append(label, toggle, copy);
+      const frame = document.createElement("iframe");
+      frame.setAttribute("sandbox", "allow-scripts");
+      frame.title = "Diagram";
+      frame.className = "block w-full border-0";
+      // In the layout (not hidden) but of no height until drawn: Mermaid measures its text as laid out.
+      frame.style.height = "0";
+      frame.src = "/diagram-frame";
+      diagrams.set(frame, { pre, source: code.textContent.replace(/\n$/, ""), figure, bar });
+      figure.append(bar, frame);
+      (pre.closest(".code-block") ?? pre).before(figure);
+    }
+  };
+  document.addEventListener("htmx:load", (event) =>
+    drawDiagrams(event.target instanceof Element ? event.target : document),
+  );
+  // What a frame says: ready for its source, drawn (at a height), or failed. Only our frames are
+  // heard, and their origin is the sandbox's opaque one; the source goes only to the frame it is for.
+  window.addEventListener("message", (event) => {
+    if (event.origin !== "null") return;
+    const frame = [...diagrams.keys()].find((f) => f.contentWindow === event.source);
+    if (!frame) return;
+    const { pre, source, figure, bar } = diagrams.get(frame);
+    const block = pre.closest(".code-block") ?? pre;
+    const kind = event.data?.kind;
+    if (kind === "ready") {
+      frame.contentWindow.postMessage({ source }, "*");
+    } else if (kind === "drawn" && Number.isFinite(event.data.height)) {
+      frame.style.height = `${Math.min(Math.max(Math.round(event.data.height), 1), MAX_DIAGRAM_HEIGHT)}px`;
+      stickToBottom();
+      if (bar.hidden) {
+        bar.hidden = false;
+        figure.classList.add("my-3");
+        block.hidden = true;
+        pre.dataset.diagram = "drawn";
+      }
+    } else if (kind === "failed") {
+      diagrams.delete(frame);
+      figure.remove();
+      block.hidden = false;
+      pre.dataset.diagram = "failed";
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-diagram-figure] button") : null;
+    if (!button) return;
+    const figure = button.closest("[data-diagram-figure]");
+    const frame = [...diagrams.keys()].find((f) => diagrams.get(f).figure === figure);
+    if (!frame) return;
+    const { pre, source } = diagrams.get(frame);
+    if (button.hasAttribute("data-diagram-toggle")) {
+      const showSource = !frame.hidden;
+      frame.hidden = showSource;
+      (pre.closest(".code-block") ?? pre).hidden = !showSource;
+      button.textContent = showSource ? "Show diagram" : "Show source";
+      return;
+    }
+    copyText(source).then(
+      () => (button.textContent = "Copied"),
+      () => (button.textContent = "Could not copy"),
+    );
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(() => (button.textContent = "Copy"), 1500);
+  });
+
   // Keyboard shortcuts, listed in the #shortcuts dialog (which only the chat pages have). Keys that
   // type (/ and ?) wait until focus leaves a text box; Ctrl/Cmd combinations work anywhere.
   const mac = /mac|iphone|ipad/i.test(navigator.userAgentData?.platform ?? navigator.platform);

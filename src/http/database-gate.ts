@@ -4,7 +4,15 @@ import type { AssetUrls } from "./assets.ts";
 import { errorPage } from "./errors.ts";
 
 /** Served without the database: health checks, assets, the app manifest. */
-const WITHOUT_DATABASE = ["/healthz", "/readyz", "/assets/", "/manifest.webmanifest", "/openapi.json", "/metrics"];
+const WITHOUT_DATABASE = [
+  "/healthz",
+  "/readyz",
+  "/assets/",
+  "/manifest.webmanifest",
+  "/openapi.json",
+  "/metrics",
+  "/diagram-frame",
+];
 
 /**
  * While this process knows its database is unreachable, requests that need it are answered at
