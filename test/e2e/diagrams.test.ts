@@ -47,12 +47,13 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
   const open = async (viewport: { width: number; height: number }, scheme: "light" | "dark") => {
     context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    // The socket's resync rebuilds the transcript's live part (and the drawings in it) once.
+    // Drawings are looked at once the socket is open: a page that is current gets nothing on
+    // connect, so nothing rebuilds them after that.
     await context.addInitScript(() => {
-      const w = window as unknown as { resynced: boolean };
-      w.resynced = false;
-      document.addEventListener("htmx:wsAfterMessage", (event) => {
-        if (String((event as CustomEvent).detail?.message).includes('id="transcript-live"')) w.resynced = true;
+      const w = window as unknown as { connected: boolean };
+      w.connected = false;
+      document.addEventListener("htmx:wsOpen", () => {
+        w.connected = true;
       });
     });
     const page = await context.newPage();
@@ -97,7 +98,7 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await finished(page, 0).waitFor();
     await page.reload();
-    await page.waitForFunction(() => (window as unknown as { resynced: boolean }).resynced);
+    await page.waitForFunction(() => (window as unknown as { connected: boolean }).connected);
     await page.waitForLoadState("networkidle");
     expect(await page.locator("iframe").count()).toBe(0);
     expect(mermaidRequests(requested)).toEqual([]);
@@ -185,7 +186,7 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     ]);
     const { page, problems } = await open(VIEWPORTS.phone, "dark");
     await page.goto(`${server.url}/chats/${chat!.id}`);
-    await page.waitForFunction(() => (window as unknown as { resynced: boolean }).resynced);
+    await page.waitForFunction(() => (window as unknown as { connected: boolean }).connected);
     expect(await nodeLabels(page, 0)).toEqual(["Kettle on", "Pour the tea", "Water boiling?"]);
     const answer = answers(page).nth(0);
     await answer.locator('pre[data-diagram="drawn"]').waitFor({ state: "attached" });

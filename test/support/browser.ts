@@ -32,10 +32,6 @@ export function launchBrowser(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      // A diagram's sandboxed frame (static/app.js) otherwise gets a process of its own, and when a
-      // page rebuilt one while it loaded, Playwright kept a dead copy of it (empty URL) and never
-      // saw into the new one. The frame's origin stays opaque either way.
-      "--disable-features=IsolateSandboxedIframes",
     ],
   });
   return shared;
