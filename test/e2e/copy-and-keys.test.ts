@@ -57,11 +57,13 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
         Object.defineProperty(navigator, "userAgentData", { get: () => ({ platform: "macOS" }) });
       });
     }
-    // Counts socket messages swapped in: a page's first one (the resync) replaces its live messages.
+    // A loaded page is current: once its socket is open, nothing pushed replaces its messages.
     await context.addInitScript(() => {
-      const w = window as unknown as { socketMessages: number };
-      w.socketMessages = 0;
-      document.addEventListener("htmx:wsAfterMessage", () => w.socketMessages++);
+      const w = window as unknown as { connected: boolean };
+      w.connected = false;
+      document.addEventListener("htmx:wsOpen", () => {
+        w.connected = true;
+      });
     });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -114,7 +116,7 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
 
     // The same chat from a page load.
     await page.reload();
-    await page.waitForFunction(() => (window as unknown as { socketMessages: number }).socketMessages > 0);
+    await page.waitForFunction(() => (window as unknown as { connected: boolean }).connected);
     const loaded = articles(page, "assistant").nth(1);
     expect(await copy(page, articles(page, "user").nth(1).getByRole("button", { name: "Copy" }))).toBe(QUESTION);
     expect(await copy(page, loaded.getByRole("button", { name: "Copy", exact: true }))).toBe(ANSWER);
