@@ -38,6 +38,7 @@ export function Layout({ title, assets, children, readOnly }: LayoutProps): JSX.
           <script src={assets["htmx.js"]} defer></script>
           {readOnly ? "" : <script src={assets["htmx-ws.js"]} defer></script>}
           <script src={assets["app.js"]} defer></script>
+          {readOnly ? "" : <script src={assets["model-picker.js"]} defer></script>}
         </head>
         <body class="h-full bg-white text-zinc-900 antialiased dark:bg-zinc-950 dark:text-zinc-100">{children}</body>
       </html>

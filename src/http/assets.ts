@@ -11,6 +11,7 @@ import appleIconPath from "../../static/icons/apple-touch-icon.png" with { type:
 import icon192Path from "../../static/icons/icon-192.png" with { type: "file" };
 import icon512Path from "../../static/icons/icon-512.png" with { type: "file" };
 import maskableIconPath from "../../static/icons/icon-maskable-512.png" with { type: "file" };
+import pickerJsPath from "../../static/model-picker.js" with { type: "file" };
 
 type Bytes = Uint8Array<ArrayBuffer>;
 type Asset = { body: Bytes; gzip: Bytes; type: string; etag: string };
@@ -25,6 +26,7 @@ const SOURCES = {
   "icon-maskable-512.png": { path: maskableIconPath, type: "image/png" },
   "apple-touch-icon.png": { path: appleIconPath, type: "image/png" },
   "app.js": { path: appJsPath, type: "text/javascript; charset=utf-8" },
+  "model-picker.js": { path: pickerJsPath, type: "text/javascript; charset=utf-8" },
 } as const;
 
 export type AssetName = keyof typeof SOURCES;

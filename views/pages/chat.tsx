@@ -2,10 +2,11 @@ import type { ShownMessage } from "../../src/chat/types.ts";
 import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
-import type { Model } from "../../src/llm/openrouter.ts";
+import type { ModelChoices } from "../../src/picker/types.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer } from "../components/composer.tsx";
 import { MessageArticle } from "../components/message.tsx";
+import { ModelPicker } from "../components/model-picker.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
@@ -19,7 +20,7 @@ export type ChatPageProps = {
   user: User;
   chats: Chat[];
   generating: Set<string>;
-  models: Model[];
+  models: ModelChoices;
   defaultModel: string;
   maxLength: number;
   notice?: string;
@@ -155,21 +156,6 @@ function EmptyState(): JSX.Element {
   );
 }
 
-/** "Name · 200K context · $3/$15 per M tokens", as far as the upstream says. */
-export function modelLabel(m: Model): string {
-  const parts = [m.name];
-  if (m.contextLength) parts.push(`${Math.round(m.contextLength / 1000)}K context`);
-  if (m.promptPrice != null && m.completionPrice != null) {
-    const price = (n: number) => `$${n < 1 ? n.toFixed(2) : n.toFixed(n % 1 ? 2 : 0)}`;
-    parts.push(
-      m.promptPrice === 0 && m.completionPrice === 0
-        ? "free"
-        : `${price(m.promptPrice)}/${price(m.completionPrice)} per M tokens`,
-    );
-  }
-  return parts.join(" · ");
-}
-
 export type Totals = { tokens: number; cost: number };
 
 /** What the chat has used so far, over all its answers. */
@@ -191,38 +177,27 @@ function ChatHeader({
   preset,
 }: {
   chat?: Chat;
-  models: Model[];
+  models: ModelChoices;
   defaultModel: string;
   totals?: Totals;
   presets?: Preset[];
   preset?: Preset;
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
-  const options = models.some((m) => m.id === selected)
-    ? models
-    : [{ id: selected, name: selected, contextLength: null }, ...models];
   return (
     <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
       {chat ? <ChatTitle chat={chat} /> : <h2 class="min-w-0 flex-1 truncate font-medium">New chat</h2>}
       {chat ? <ChatUsage totals={totals} /> : ""}
-      <label class="sr-only" for="model">
-        Model
-      </label>
-      <select
+      <ModelPicker
         id="model"
-        name="model"
+        choices={models}
+        selected={selected}
+        labelClass="sr-only"
+        boxClass="w-full rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+        class="w-56 max-w-full sm:w-64"
         form={chat ? undefined : "composer"}
-        hx-post={chat ? `/chats/${chat.id}/model` : undefined}
-        hx-trigger={chat ? "change" : undefined}
-        hx-swap="none"
-        class="max-w-56 rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-      >
-        {options.map((m) => (
-          <option value={m.id} selected={m.id === selected} safe>
-            {modelLabel(m)}
-          </option>
-        ))}
-      </select>
+        postTo={chat ? `/chats/${chat.id}/model` : undefined}
+      />
       {chat ? "" : <PresetMenu presets={presets ?? []} chosen={preset} />}
       {chat ? (
         <>
