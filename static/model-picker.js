@@ -181,7 +181,9 @@
       input.setAttribute("aria-activedescendant", option.id);
       // Scrolls the list only (scrollIntoView would scroll the page too).
       const top = option.offsetTop; // the list is positioned: its options are measured from it
-      if (top < list.scrollTop) list.scrollTop = top;
+      // The first option shows its group's heading above it too.
+      if (active === 0) list.scrollTop = 0;
+      else if (top < list.scrollTop) list.scrollTop = top;
       else if (top + option.offsetHeight > list.scrollTop + list.clientHeight) {
         list.scrollTop = top + option.offsetHeight - list.clientHeight;
       }

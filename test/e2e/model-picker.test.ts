@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { chats } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeCatalog, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
@@ -135,6 +136,7 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
   });
 
   test("starred and recently used models come first; the star is kept for the person", async () => {
+    await t.database.db.insert(chats).values({ userId: server.user.id, title: "Earlier", model: "fake/smart" });
     const { page, problems } = await open();
     await page.goto(server.url);
     const box = picker(page);
@@ -163,7 +165,7 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
     expect((await stars()).length).toBe(2);
     expect(await page.locator("select#model").inputValue()).toBe(CATALOG.find((m) => m.name === qwq)!.id);
 
-    // After a reload: favourites first, then the models of recent chats (here fake/smart, from the first test).
+    // After a reload: favourites first, then the models of recent chats, then the rest.
     await page.reload();
     await picker(page).press("ArrowDown");
     const groups = await page
