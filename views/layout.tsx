@@ -7,12 +7,14 @@ export type LayoutProps = {
   title: string;
   assets: AssetUrls;
   children: JSX.Element;
-  /** A page that only shows (a shared chat): no socket, no model picker, so neither script. */
+  /** A page that only shows (a shared chat): it opens no socket, so no socket extension. */
   readOnly?: boolean;
+  /** The page has a model picker (views/components/model-picker.tsx): its script upgrades it. */
+  picker?: boolean;
 };
 
 /** The page shell: styles, htmx and its WebSocket extension, all from hashed same-origin URLs. */
-export function Layout({ title, assets, children, readOnly }: LayoutProps): JSX.Element {
+export function Layout({ title, assets, children, readOnly, picker }: LayoutProps): JSX.Element {
   return (
     <>
       {"<!doctype html>"}
@@ -38,7 +40,7 @@ export function Layout({ title, assets, children, readOnly }: LayoutProps): JSX.
           <script src={assets["htmx.js"]} defer></script>
           {readOnly ? "" : <script src={assets["htmx-ws.js"]} defer></script>}
           <script src={assets["app.js"]} defer></script>
-          {readOnly ? "" : <script src={assets["model-picker.js"]} defer></script>}
+          {picker ? <script src={assets["model-picker.js"]} defer></script> : ""}
         </head>
         <body class="h-full bg-white text-zinc-900 antialiased dark:bg-zinc-950 dark:text-zinc-100">{children}</body>
       </html>

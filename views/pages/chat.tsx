@@ -42,7 +42,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
   const since = messages[0]?.message.id;
   const wsUrl = chat ? `/ws?chat=${chat.id}${since ? `&since=${since}` : ""}` : "/ws";
   return (
-    <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets}>
+    <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets} picker>
       <div class="flex h-dvh flex-col md:flex-row">
         <header class="flex items-center justify-between border-b border-zinc-200 px-3 py-2 md:hidden dark:border-zinc-800">
           <button

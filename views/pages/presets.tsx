@@ -28,7 +28,7 @@ export type PresetsPageProps = {
 export function PresetsPage(props: PresetsPageProps): JSX.Element {
   const newDraft = props.draft && !props.draft.id ? props.draft.form : undefined;
   return (
-    <SettingsShell assets={props.assets} title="Presets" user={props.user}>
+    <SettingsShell assets={props.assets} title="Presets" user={props.user} picker>
       <Notice error={props.error} notice={props.notice} />
       <p class="text-sm text-zinc-600 dark:text-zinc-400">
         A preset is a model, a system prompt and parameters under a name. Start a chat from one here or from the Presets
