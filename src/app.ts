@@ -11,6 +11,7 @@ import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { DATABASE_UNAVAILABLE } from "./db/health.ts";
+import { diagramRoutes } from "./diagrams/routes.ts";
 import { fileRoutes, UPLOAD_ROUTE } from "./files/routes.ts";
 import { createFileService, fileLimits } from "./files/service.ts";
 import { assetRoutes, loadAssets } from "./http/assets.ts";
@@ -175,14 +176,15 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(requestLog(record))
     .use(securityHeaders(publicUrl(config).startsWith("https:")))
     .use(allowedHosts(config))
-    .use(errorHandler(log, record))
-    .use(databaseGate(database.health))
+    .use(errorHandler(log, record, assets.urls))
+    .use(databaseGate(database.health, assets.urls))
     .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE, UPLOAD_ROUTE]))
     .use(sameOriginWrites(publicUrl(config)))
     .use(compressHtml())
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
     .use(manifestRoutes(assets.urls))
+    .use(diagramRoutes(assets.urls))
     .use(openapiSpec())
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))

@@ -6,16 +6,67 @@
   const transcript = () => document.getElementById("transcript");
   let lastSent = "";
 
-  // Enter sends, Shift+Enter makes a new line (and an IME composition is left alone).
+  // Enter sends, Shift+Enter makes a new line (and an IME composition is left alone): in the
+  // message box and in a message's edit box alike.
+  const editForm = (el) => (el instanceof HTMLTextAreaElement ? el.closest("form[data-edit-form]") : null);
   document.addEventListener("keydown", (event) => {
     const target = event.target;
-    if (!(target instanceof HTMLTextAreaElement) || target.id !== "message") return;
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    const edit = editForm(target);
+    if (!(target instanceof HTMLTextAreaElement) || (target.id !== "message" && !edit)) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
     event.preventDefault();
     if (target.required && target.value.trim() === "") return;
     // Sent even while an answer streams: the server then says why it cannot take it yet.
-    composer()?.requestSubmit();
+    (edit ?? composer())?.requestSubmit();
   });
+
+  // An edit's Cancel (a reset button: it puts the message's words back) also closes the editor,
+  // as Esc in the edit box does; focus goes back to its Edit.
+  const closeEdit = (form) => {
+    const details = form.closest("details[data-edit]");
+    if (!details) return;
+    details.open = false;
+    details.querySelector("summary")?.focus();
+  };
+  document.addEventListener("reset", (event) => {
+    if (event.target instanceof HTMLFormElement && event.target.hasAttribute("data-edit-form")) {
+      closeEdit(event.target);
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const edit = editForm(event.target);
+    if (!edit || event.key !== "Escape" || event.isComposing) return;
+    event.preventDefault();
+    edit.reset();
+  });
+  // Opening an editor puts the cursor at the end of the words.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const details = event.target;
+      if (!(details instanceof HTMLDetailsElement) || !details.open || !details.hasAttribute("data-edit")) return;
+      const box = details.querySelector("textarea");
+      box?.focus();
+      box?.setSelectionRange(box.value.length, box.value.length);
+    },
+    true,
+  );
+
+  // "Thinking… 3 s": the seconds count on from what the server measured when it sent them. The
+  // thinking collapses once the answer begins (its summary then says "Thought for N s").
+  const thinkingSince = new WeakMap();
+  const tickThinking = () => {
+    for (const el of document.querySelectorAll("[data-thinking-ms]")) {
+      if (!thinkingSince.has(el)) thinkingSince.set(el, Date.now() - Number(el.dataset.thinkingMs));
+      el.textContent = `${Math.floor((Date.now() - thinkingSince.get(el)) / 1000)} s`;
+    }
+    for (const details of document.querySelectorAll("details[data-thinking][data-live]")) {
+      if (!details.querySelector("summary[data-thought]")) continue;
+      details.open = false;
+      delete details.dataset.live;
+    }
+  };
+  setInterval(tickThinking, 1000);
 
   // The textarea grows with its text, up to its max height.
   const grow = (el) => {
@@ -36,16 +87,25 @@
     box.value = "";
     grow(box);
     followStream = true;
+    showTarget = false;
   });
 
-  // Follow the stream while the reader is at the bottom; stop following once they scroll up.
+  // Follow the stream while the reader is at the bottom; stop following once they scroll up, and
+  // offer "Jump to latest" until they are back.
   let followStream = true;
+  const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  const jumpButton = () => {
+    const el = transcript();
+    const jump = document.getElementById("jump-latest");
+    if (el && jump) jump.hidden = atBottom(el);
+  };
   document.addEventListener(
     "scroll",
     (event) => {
       const el = event.target;
       if (el instanceof HTMLElement && el.id === "transcript") {
-        followStream = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        followStream = atBottom(el);
+        jumpButton();
       }
     },
     true,
@@ -53,10 +113,19 @@
   const stickToBottom = () => {
     const el = transcript();
     if (el && followStream) el.scrollTop = el.scrollHeight;
+    jumpButton();
   };
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element) || !event.target.closest("#jump-latest")) return;
+    followStream = true;
+    stickToBottom();
+    // The button goes away under the pointer: the keyboard goes on from the message box, except
+    // where focusing it would open a touch screen's keyboard.
+    if (!matchMedia("(pointer: coarse)").matches) textarea()?.focus();
+  });
   // A search result opens the chat at its message (#msg-…): show it, and do not follow the
-  // stream until the reader scrolls to the bottom themselves. Done again after the socket's
-  // first resync, which swaps the live part of the transcript in again.
+  // stream until the reader scrolls to the bottom themselves. Done again if the socket swaps the
+  // live part of the transcript in again (the page was out of date), until the person sends.
   let showTarget = location.hash.startsWith("#msg-");
   const scrollToTarget = () => {
     const el = showTarget && document.getElementById(location.hash.slice(1));
@@ -67,8 +136,12 @@
   };
 
   document.addEventListener("htmx:wsAfterMessage", (event) => {
-    scrollToTarget();
-    if (String(event.detail?.message).includes('id="transcript-live"')) showTarget = false;
+    // Only a conversation swapped in whole moves the message found out of view (a tab that
+    // already shows it all is sent nothing on connecting).
+    if (showTarget && String(event.detail?.message).includes('id="transcript-live" hx-swap-oob="true"')) {
+      scrollToTarget();
+      showTarget = false;
+    }
     stickToBottom();
     const status = document.getElementById("composer-status");
     const box = textarea();
@@ -77,6 +150,7 @@
       grow(box);
     }
     lastSent = "";
+    tickThinking();
     localTimes(document);
     markCurrentChat();
     followTitle();
@@ -107,14 +181,56 @@
     }
   };
 
-  // Times arrive in UTC; show them in the reader's locale and time zone.
+  // Times arrive in UTC; show them in the reader's locale and time zone. A message shows its time
+  // of day (its day is in the separator above it); the full date and time is in its title.
   const localTimes = (root) => {
     for (const el of root.querySelectorAll("time[datetime]:not([data-local])")) {
       const date = new Date(el.getAttribute("datetime"));
       if (Number.isNaN(date.getTime())) continue;
-      el.textContent = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-      el.title = date.toString();
+      el.textContent = el.hasAttribute("data-msg-time")
+        ? date.toLocaleTimeString(undefined, { timeStyle: "short" })
+        : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      el.title = date.toLocaleString(undefined, { dateStyle: "full", timeStyle: "short" });
       el.dataset.local = "";
+    }
+    daySeparators();
+  };
+
+  // "Today", "Yesterday" or the date before the first message of each day, in the reader's time
+  // zone (which the server does not know). Run after every change; it only mends what differs.
+  const dayLabel = (date) => {
+    const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    const days = Math.round((day(new Date()) - day(date)) / 86_400_000);
+    if (days === 0) return "Today";
+    if (days === 1) return "Yesterday";
+    return date.toLocaleDateString(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+  };
+  const daySeparators = () => {
+    const box = transcript();
+    if (!box) return;
+    for (const sep of box.querySelectorAll("[data-day]")) {
+      if (!sep.nextElementSibling?.matches("article")) sep.remove();
+    }
+    let last = "";
+    for (const article of box.querySelectorAll("article[data-role]")) {
+      const time = article.querySelector("time[data-msg-time]");
+      const date = time && new Date(time.getAttribute("datetime"));
+      if (!date || Number.isNaN(date.getTime())) continue;
+      const key = date.toDateString();
+      const before = article.previousElementSibling?.matches("[data-day]") ? article.previousElementSibling : null;
+      if (key === last) {
+        before?.remove();
+        continue;
+      }
+      last = key;
+      const label = dayLabel(date);
+      if (before?.dataset.day === key && before.textContent === label) continue;
+      const sep = before ?? document.createElement("div");
+      sep.dataset.day = key;
+      sep.setAttribute("role", "separator");
+      sep.setAttribute("aria-label", label);
+      sep.textContent = label;
+      if (!before) article.before(sep);
     }
   };
   document.addEventListener("htmx:load", (event) => localTimes(event.detail?.elt ?? document));
@@ -156,6 +272,170 @@
   });
   document.addEventListener("htmx:wsError", () => connection(false));
   document.addEventListener("htmx:wsOpen", () => connection(true));
+
+  // What the page shows, told to the socket at each (re)connect so that it sends only what the
+  // page lacks (src/chat/page-state.ts). Read when the socket opens, not when the page loaded:
+  // pushes have changed the page since.
+  const pageState = () => {
+    const version = (id) => document.getElementById(id)?.dataset.version;
+    const articles = [...document.querySelectorAll("#transcript-live > article")];
+    const last = articles.at(-1);
+    const state = {
+      page: "1",
+      nav: version("chat-nav"),
+      title: version("chat-title"),
+      usage: version("chat-usage"),
+      last: last?.id.replace(/^msg-/, ""),
+      status: last?.dataset.status,
+      forks: String(
+        articles.reduce((n, a) => n + (Number(a.querySelector("[data-siblings]")?.dataset.siblings) || 1), 0),
+      ),
+      banner: document.getElementById("service-status")?.textContent.trim() ? "1" : undefined,
+    };
+    return Object.entries(state).filter(([, value]) => value !== undefined);
+  };
+  const { htmx } = window;
+  if (htmx) {
+    htmx.createWebSocket = (source) => {
+      const url = new URL(source);
+      for (const [name, value] of pageState()) url.searchParams.set(name, value);
+      const socket = new WebSocket(url, []);
+      socket.binaryType = htmx.config.wsBinaryType;
+      return socket;
+    };
+    // htmx-ext-ws waits up to 2^n seconds (n ≤ 6, so up to 64 s) between tries: after a restart
+    // of ten seconds a tab came back only some 7 s after the server did. Here it tries every
+    // 0.25-2 s (jittered, so a restart's tabs do not all arrive at once): each try is one refused
+    // connection while the server is away, and a message waiting to go waits at most ~2 s more.
+    htmx.config.wsReconnectDelay = (retries) => Math.min(2000, 500 * 2 ** retries) * (0.5 + Math.random() / 2);
+  }
+
+  // Whatever the socket sends never replaces a message whose Edit box is open or holds words
+  // being written: htmx keeps that element as it is (hx-preserve), and focus stays in it.
+  const holdsDraft = (article) =>
+    [...article.querySelectorAll("textarea")].some(
+      (box) => box === document.activeElement || box.value !== box.defaultValue || box.checkVisibility(),
+    );
+  let refocus;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail ?? {};
+    if (!(target instanceof Element) || !fragment?.querySelector) return;
+    // Only what would replace such a message (the same id, in what is swapped in) is held back;
+    // a message deleted (the person's own edit sent, a branch switched elsewhere) goes.
+    const articles = target.matches("article[id]") ? [target] : [...target.querySelectorAll("article[id]")];
+    for (const article of articles) {
+      const kept = holdsDraft(article) && fragment.querySelector(`#${CSS.escape(article.id)}`);
+      if (!kept) continue;
+      // Pushed whole itself, it is left as it is; inside what is pushed, htmx moves it over.
+      if (article === target) return event.preventDefault();
+      kept.setAttribute("hx-preserve", "");
+      const box = document.activeElement;
+      if (article.contains(box)) refocus = { box, start: box.selectionStart, end: box.selectionEnd };
+    }
+  });
+
+  // Browsers without Element.moveBefore lose focus when htmx moves the kept element: give it back.
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    const kept = refocus;
+    refocus = undefined;
+    if (!kept?.box.isConnected || document.activeElement === kept.box) return;
+    kept.box.focus();
+    kept.box.setSelectionRange(kept.start, kept.end);
+  });
+
+  // Sending while the socket is down: the message waits at the end of the conversation, marked
+  // "Queued", with Cancel, and goes once (never twice) when the socket is back, saying when it
+  // went. Other actions (Stop, Edit, Retry, a branch switch) are refused with a sentence rather
+  // than held: done minutes later, they would surprise.
+  let connected = false;
+  let reconnecting = true; // until the first open: the socket is on its way
+  let waiting; // { body, text, chips } of the message queued, while it waits
+  let sentQueued; // the same, sent and not yet shown by the server
+  const queuedBox = () => document.getElementById("queued");
+  const clock = () => new Date().toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  document.addEventListener("htmx:wsClose", (event) => {
+    connected = false;
+    reconnecting = [1006, 1011, 1012, 1013].includes(event.detail?.event?.code);
+  });
+  document.addEventListener("htmx:wsConfigSend", (event) => {
+    if (connected) return;
+    event.preventDefault();
+    const form = event.target;
+    if (!reconnecting) return composerError("Not connected: reload the page to send.");
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-composer") || !queuedBox()) {
+      return composerError("Not connected: try again once the connection is back.");
+    }
+    if (waiting || sentQueued) {
+      return composerError("A message is already waiting to be sent: cancel it to change it, or wait.");
+    }
+    const box = textarea();
+    const { parameters, headers } = event.detail;
+    const chips = [...(chipList()?.children ?? [])];
+    waiting = { body: JSON.stringify({ ...parameters, HEADERS: headers }), text: box?.value ?? "", chips };
+    for (const chip of chips) chip.remove();
+    const shown = queuedBox();
+    const files = chips.length ? `\n(${chips.length} file${chips.length === 1 ? "" : "s"} attached)` : "";
+    shown.querySelector("[data-queued-text]").textContent = waiting.text + files;
+    shown.querySelector("[data-queued-state]").textContent = "Queued — will send when reconnected";
+    shown.hidden = false;
+    if (box) {
+      box.value = "";
+      grow(box);
+    }
+    needsWords();
+    composerStatus("", "info");
+    stickToBottom();
+  });
+  // Cancel: the words (and files) go back to the message box, before whatever was typed since.
+  const unqueue = (entry) => {
+    queuedBox()?.setAttribute("hidden", "");
+    const box = textarea();
+    if (box && entry.text) {
+      box.value = box.value ? `${entry.text}\n${box.value}` : entry.text;
+      grow(box);
+    }
+    chipList()?.append(...entry.chips);
+    needsWords();
+  };
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element) || !event.target.closest("[data-queued-cancel]") || !waiting) return;
+    unqueue(waiting);
+    waiting = undefined;
+    composerStatus("Not sent: your message is back in the box.", "info");
+    focusComposer();
+  });
+  document.addEventListener("htmx:wsOpen", (event) => {
+    connected = true;
+    if (!waiting) return;
+    sentQueued = waiting;
+    waiting = undefined;
+    event.detail.socketWrapper.sendImmediately(sentQueued.body);
+    queuedBox().querySelector("[data-queued-state]").textContent = "Sending…";
+  });
+  // Shown by the server (the person's message is on the page): the queued copy goes, and the
+  // composer says when it went. Refused: it goes back in the box, beside the server's reason.
+  let sentNotice;
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    if (!sentQueued) return;
+    const message = String(event.detail?.message);
+    const refused =
+      message.includes('id="composer-status"') && document.getElementById("composer-status")?.dataset.kind === "error";
+    if (refused) {
+      unqueue(sentQueued);
+      sentQueued = undefined;
+    } else if (message.includes('data-role="user"')) {
+      queuedBox()?.setAttribute("hidden", "");
+      sentQueued = undefined;
+      const status = composerStatus(
+        `Sent at ${clock()}: your queued message went once the connection was back.`,
+        "info",
+      );
+      clearTimeout(sentNotice);
+      sentNotice = setTimeout(() => {
+        if (status?.isConnected && status.textContent.startsWith("Sent at")) composerStatus("", "info");
+      }, 6000);
+    }
+  });
 
   // Attachments. Files chosen with "Attach files", pasted into the message box or dropped on the
   // composer upload at once, one request each (POST /files), and show as chips cloned from the
@@ -494,14 +774,70 @@
     if (details && event.detail.successful) details.open = false;
   });
 
-  // The phone layout's menu button shows and hides the chat list.
-  document.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-toggle=sidebar]") : null;
-    if (!button) return;
+  // On a phone the chat list is a drawer over the page. While it is open the rest of the page is
+  // inert (so focus stays in the list, and screen readers read only it); Esc, a tap outside it,
+  // or choosing a chat closes it, and focus goes back to the button that opened it.
+  const drawerToggle = () => document.querySelector("[data-toggle=sidebar]");
+  const drawerOpen = () => document.getElementById("sidebar")?.hasAttribute("data-open") ?? false;
+  const setDrawer = (open) => {
     const sidebar = document.getElementById("sidebar");
-    const open = sidebar?.classList.toggle("hidden") === false;
-    sidebar?.classList.toggle("flex", open);
-    button.setAttribute("aria-expanded", String(open));
+    const toggle = drawerToggle();
+    if (!sidebar || !toggle) return;
+    sidebar.toggleAttribute("data-open", open);
+    document.querySelector("[data-drawer-backdrop]")?.toggleAttribute("hidden", !open);
+    for (const el of sidebar.parentElement?.children ?? []) {
+      if (el !== sidebar && !el.hasAttribute("data-drawer-backdrop")) el.inert = open;
+    }
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) (sidebar.querySelector("a[aria-current=page]") ?? sidebar.querySelector("a[href], button"))?.focus();
+    else toggle.focus();
+  };
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target?.closest("[data-toggle=sidebar]")) return setDrawer(!drawerOpen());
+    if (!drawerOpen()) return;
+    if (target?.closest("[data-drawer-backdrop]")) setDrawer(false);
+    // A chat chosen (from the list or the search results) opens in this page: the list goes.
+    else if (target?.closest("#sidebar a[href^='/chats/']")) setDrawer(false);
+  });
+  // Before the other Esc handlers (which would stop an answer being written). Tab goes round the
+  // list rather than out to the browser's own controls.
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.isComposing || !drawerOpen()) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        setDrawer(false);
+      } else if (event.key === "Tab") {
+        const stops = [...document.querySelectorAll("#sidebar :is(a[href], button, input, select, textarea)")].filter(
+          (el) => el.checkVisibility() && !el.disabled,
+        );
+        const [first, last] = [stops[0], stops[stops.length - 1]];
+        const at = document.activeElement;
+        if (event.shiftKey ? at === first || !stops.includes(at) : at === last) {
+          event.preventDefault();
+          (event.shiftKey ? last : first)?.focus();
+        }
+      }
+    },
+    true,
+  );
+  // The ⋯ button of the chat actions' menu (a popover) says whether the menu is open.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const menu = event.target;
+      if (!(menu instanceof HTMLElement) || menu.id !== "chat-actions") return;
+      document
+        .querySelector("[popovertarget=chat-actions]")
+        ?.setAttribute("aria-expanded", String(event.newState === "open"));
+    },
+    true,
+  );
+  // Widened past the phone layout, the list is part of the page again.
+  matchMedia("(min-width: 48rem)").addEventListener("change", (event) => {
+    if (event.matches && drawerOpen()) setDrawer(false);
   });
 
   // Copy: a message's Markdown source (an answer's is in its <template data-source>, a user
@@ -588,6 +924,106 @@
     next.focus();
   });
 
+  // Diagrams. A finished answer's ```mermaid block is drawn in a frame sandboxed without
+  // allow-same-origin (src/diagrams/routes.ts): Mermaid needs inline styles this page's policy
+  // refuses, and there it cannot reach the page. Mermaid loads only in such frames, so only where
+  // there is a diagram. The code stays until the drawing is there, and stays if it cannot be drawn.
+  const diagrams = new Map(); // frame → { pre, source, figure }
+  const MAX_DIAGRAM_HEIGHT = 4000;
+  const drawDiagrams = (root) => {
+    for (const frame of diagrams.keys()) if (!frame.isConnected) diagrams.delete(frame);
+    for (const code of root.querySelectorAll(
+      "article:not([data-status=streaming]) .markdown pre > code.language-mermaid",
+    )) {
+      const pre = code.parentElement;
+      if (pre.dataset.diagram !== undefined) continue;
+      pre.dataset.diagram = "";
+      const figure = document.createElement("div");
+      figure.dataset.diagramFigure = "";
+      const bar = document.createElement("div");
+      bar.hidden = true;
+      bar.className = "flex items-center gap-1 text-xs text-zinc-600 dark:text-zinc-400";
+      const label = document.createElement("span");
+      label.className = "mr-auto px-1";
+      label.textContent = "Diagram";
+      const button = (label, attr) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.dataset[attr] = "";
+        b.className =
+          "rounded px-2 py-1 font-medium hover:bg-zinc-100 hover:text-zinc-900 dark:hover:bg-zinc-800 dark:hover:text-white";
+        b.textContent = label;
+        return b;
+      };
+      const toggle = button("Show source", "diagramToggle");
+      const copy = button("Copy", "diagramCopy");
+      copy.setAttribute("aria-live", "polite");
+      copy.setAttribute("aria-label", "Copy diagram source");
+      bar.append(label, toggle, copy);
+      const frame = document.createElement("iframe");
+      frame.setAttribute("sandbox", "allow-scripts");
+      frame.title = "Diagram";
+      frame.className = "block w-full border-0";
+      // In the layout (not hidden) but of no height until drawn: Mermaid measures its text as laid out.
+      frame.style.height = "0";
+      frame.src = "/diagram-frame";
+      diagrams.set(frame, { pre, source: code.textContent.replace(/\n$/, ""), figure, bar });
+      figure.append(bar, frame);
+      (pre.closest(".code-block") ?? pre).before(figure);
+    }
+  };
+  document.addEventListener("htmx:load", (event) =>
+    drawDiagrams(event.target instanceof Element ? event.target : document),
+  );
+  // What a frame says: ready for its source, drawn (at a height), or failed. Only our frames are
+  // heard, and their origin is the sandbox's opaque one; the source goes only to the frame it is for.
+  window.addEventListener("message", (event) => {
+    if (event.origin !== "null") return;
+    const frame = [...diagrams.keys()].find((f) => f.contentWindow === event.source);
+    if (!frame) return;
+    const { pre, source, figure, bar } = diagrams.get(frame);
+    const block = pre.closest(".code-block") ?? pre;
+    const kind = event.data?.kind;
+    if (kind === "ready") {
+      frame.contentWindow.postMessage({ source }, "*");
+    } else if (kind === "drawn" && Number.isFinite(event.data.height)) {
+      frame.style.height = `${Math.min(Math.max(Math.round(event.data.height), 1), MAX_DIAGRAM_HEIGHT)}px`;
+      stickToBottom();
+      if (bar.hidden) {
+        bar.hidden = false;
+        figure.classList.add("my-3");
+        block.hidden = true;
+        pre.dataset.diagram = "drawn";
+      }
+    } else if (kind === "failed") {
+      diagrams.delete(frame);
+      figure.remove();
+      block.hidden = false;
+      pre.dataset.diagram = "failed";
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-diagram-figure] button") : null;
+    if (!button) return;
+    const figure = button.closest("[data-diagram-figure]");
+    const frame = [...diagrams.keys()].find((f) => diagrams.get(f).figure === figure);
+    if (!frame) return;
+    const { pre, source } = diagrams.get(frame);
+    if (button.hasAttribute("data-diagram-toggle")) {
+      const showSource = !frame.hidden;
+      frame.hidden = showSource;
+      (pre.closest(".code-block") ?? pre).hidden = !showSource;
+      button.textContent = showSource ? "Show diagram" : "Show source";
+      return;
+    }
+    copyText(source).then(
+      () => (button.textContent = "Copied"),
+      () => (button.textContent = "Could not copy"),
+    );
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(() => (button.textContent = "Copy"), 1500);
+  });
+
   // Keyboard shortcuts, listed in the #shortcuts dialog (which only the chat pages have). Keys that
   // type (/ and ?) wait until focus leaves a text box; Ctrl/Cmd combinations work anywhere.
   const mac = /mac|iphone|ipad/i.test(navigator.userAgentData?.platform ?? navigator.platform);
@@ -635,6 +1071,18 @@
       help.showModal();
     }
   });
+  // A confirmation (views/components/confirm.tsx) opens with focus on Cancel, the harmless choice.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const el = event.target;
+      if (el instanceof HTMLElement && el.hasAttribute("data-confirm") && event.newState === "open") {
+        el.querySelector("[data-cancel]")?.focus();
+      }
+    },
+    true,
+  );
+
   document.addEventListener("click", (event) => {
     const help = document.getElementById("shortcuts");
     if (!(help instanceof HTMLDialogElement)) return;
@@ -647,6 +1095,9 @@
   };
 
   document.addEventListener("DOMContentLoaded", () => {
+    // The message box takes focus for a mouse and keyboard; on a touch screen that would pop the
+    // on-screen keyboard up over the chat on every page load.
+    if (matchMedia("(pointer: fine)").matches && !location.hash) textarea()?.focus();
     macKeys();
     localTimes(document);
     scrollToTarget();

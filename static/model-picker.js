@@ -86,12 +86,14 @@
       class:
         "flex size-8 shrink-0 items-center justify-center rounded-md text-lg leading-none text-zinc-500 hover:bg-zinc-100 aria-pressed:text-amber-500 dark:text-zinc-400 dark:hover:bg-zinc-800",
     });
+    // Narrower than lg it spans the window, fixed: there the chat header's picker sits in the
+    // actions menu (a popover, which scrolls and would clip a list hanging out of it).
     const list = el("div", {
       id: `${uid}-list`,
       role: "listbox",
       "aria-label": "Models",
       class:
-        "absolute top-full left-0 z-30 mt-1 max-h-[60vh] w-[min(32rem,calc(100vw-1rem))] overflow-y-auto rounded-md border border-zinc-200 bg-white p-1 shadow-lg max-sm:fixed max-sm:inset-x-2 max-sm:top-auto max-sm:w-auto max-sm:max-h-[50dvh] dark:border-zinc-700 dark:bg-zinc-900",
+        "absolute top-full left-0 z-30 mt-1 max-h-[60vh] w-[min(32rem,calc(100vw-1rem))] overflow-y-auto rounded-md border border-zinc-200 bg-white p-1 shadow-lg max-lg:fixed max-lg:inset-x-2 max-lg:top-auto max-lg:w-auto max-lg:max-h-[50dvh] dark:border-zinc-700 dark:bg-zinc-900",
     });
     list.hidden = true;
     const status = el("p", { class: "sr-only", role: "status" });
@@ -195,9 +197,9 @@
         input.setAttribute("aria-expanded", "true");
         render();
         // Opens leftwards where it would run off the window's right edge.
-        list.classList.remove("sm:right-0", "sm:left-auto");
+        list.classList.remove("lg:right-0", "lg:left-auto");
         if (list.getBoundingClientRect().right > document.documentElement.clientWidth - 8) {
-          list.classList.add("sm:right-0", "sm:left-auto");
+          list.classList.add("lg:right-0", "lg:left-auto");
         }
       }
       setActive(

@@ -21,8 +21,13 @@ export type ContentPart =
 export type Script = {
   /** The answer; by default derived from the last user message. */
   text?: string;
-  /** Reasoning streamed (as `delta.reasoning`) before the answer. */
+  /**
+   * Reasoning streamed before the answer as OpenRouter streams it: `delta.reasoning` with the same
+   * text in `delta.reasoning_details` (`[{type: "reasoning.text", text, format, index}]`).
+   */
   reasoning?: string;
+  /** Reasoning in `delta.reasoning_details` alone, as `reasoning.summary` entries (some providers' way). */
+  reasoningDetailsOnly?: boolean;
   /** Characters per token. */
   tokenSize?: number;
   /** Milliseconds between tokens. */
@@ -394,7 +399,13 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
           send(chunk({ role: "assistant", content: "" }));
           for (const thought of thoughts) {
             if (closed) return;
-            send(chunk({ reasoning: thought, content: "" }));
+            const details = script.reasoningDetailsOnly
+              ? { reasoning_details: [{ type: "reasoning.summary", summary: thought, format: "unknown", index: 0 }] }
+              : {
+                  reasoning: thought,
+                  reasoning_details: [{ type: "reasoning.text", text: thought, format: "unknown", index: 0 }],
+                };
+            send(chunk({ ...details, content: "" }));
             if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
           }
           const sendImages = () => {

@@ -1,10 +1,11 @@
 import { Elysia } from "elysia";
 import { AccountPage } from "../../views/pages/account.tsx";
-import { AdminPage } from "../../views/pages/admin.tsx";
+import { AdminPage, type AdminPageProps } from "../../views/pages/admin.tsx";
 import { type AuthMode, AuthPage } from "../../views/pages/auth.tsx";
 import type { Config } from "../config.ts";
 import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
+import { errorPage } from "../http/errors.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
 import { nextPath, requireSignIn, signedIn } from "./guard.ts";
@@ -23,6 +24,7 @@ const DONE = {
   "signup-opened": "Sign-up is open.",
   "signup-closed": "Sign-up is closed.",
 } as const;
+const ONLY_ADMIN = "Only an admin can do that: this page is for whoever looks after this Parley.";
 const done = (code: unknown) =>
   typeof code === "string" && code in DONE ? DONE[code as keyof typeof DONE] : undefined;
 
@@ -152,7 +154,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       return redirect("/account?done=signed-out-others", 303);
     });
 
-  const adminPage = async (me: { user: User }, extra: { error?: string; notice?: string }) =>
+  const adminPage = async (me: { user: User }, extra: Pick<AdminPageProps, "error" | "notice" | "adding">) =>
     AdminPage({
       assets,
       user: me.user,
@@ -163,8 +165,11 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
 
   const admin = new Elysia()
     .use(requireSignIn(auth))
-    .onBeforeHandle({ as: "local" }, ({ me, status }) => {
-      if (!me!.user.isAdmin) return status(403, "Only an admin can do that.");
+    .onBeforeHandle({ as: "local" }, async ({ me, request, status }) => {
+      if (me!.user.isAdmin) return;
+      // A person who followed a link here gets a page with a way back; a script, the sentence.
+      if (!(request.headers.get("accept") ?? "").includes("text/html")) return status(403, ONLY_ADMIN);
+      return pageWithStatus(403, await errorPage(403, ONLY_ADMIN, assets));
     })
     .get("/admin", ({ me, query }) => adminPage(me!, { notice: done(query.done) }))
     .post("/admin/signup", async ({ body, redirect }) => {
@@ -179,7 +184,12 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
           await auth.createUser(f.username, f.password, f.admin === "true");
           return redirect("/admin?done=user-added", 303);
         },
-        (error) => adminPage(me!, { error }),
+        // What was typed stays, so the admin fixes what was wrong; the password is never sent back.
+        (error) =>
+          adminPage(me!, {
+            error,
+            adding: { username: String(f.username ?? "").slice(0, 40), admin: f.admin === "true" },
+          }),
         set,
       );
     })

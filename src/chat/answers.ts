@@ -15,6 +15,7 @@ import { renderMarkdown } from "./markdown.ts";
 import { Mirrors } from "./mirrors.ts";
 import * as answersRepo from "./repos/answers.ts";
 import { attachmentsOf } from "./repos/attachments.ts";
+import { siblingsOf } from "./repos/branches.ts";
 import { chatWithTotals } from "./repos/chats.ts";
 import { getMessage } from "./repos/messages.ts";
 import { nameChat } from "./titles.ts";
@@ -29,6 +30,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   const images = createAnswerImages(core);
   /** An answer's images, as stored. */
   const imagesOf = async (messageId: string) => (await attachmentsOf(db, [messageId])).get(messageId);
+  /** Its place among the answers written in its stead (Regenerate), shown again when it ends. */
+  const versionsOf = async (m: Message) => (await siblingsOf(db, m.chatId, [m.id])).get(m.id);
 
   const generations: Generations = new Generations(
     core.upstream,
@@ -67,7 +70,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         error: outcome.error ?? null,
         finishReason: outcome.finishReason ?? null,
         promptTokens: outcome.usage?.promptTokens ?? null,
-        completionTokens: outcome.usage?.completionTokens ?? null,
+        completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens ?? null,
         reasoningTokens: outcome.usage?.reasoningTokens ?? null,
         cachedTokens: outcome.usage?.cachedTokens ?? null,
         cost: outcome.usage?.cost ?? null,
@@ -83,7 +86,13 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       const attachments = withImages
         ? await withDeadline(imagesOf(message.id), WRITE_DEADLINE_MS, "reading an answer's images")
         : undefined;
-      broadcast.answerFinished(found.chat, message, safeHtml, found.totals, g.endFailures > 0, attachments);
+      const siblings = await withDeadline(versionsOf(message), WRITE_DEADLINE_MS, "reading an answer's versions");
+      broadcast.answerFinished(
+        found.chat,
+        { message, safeHtml, attachments, siblings },
+        found.totals,
+        g.endFailures > 0,
+      );
       sidebar.refresh(found.chat.userId);
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
@@ -120,7 +129,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         const found = ended && (await chatWithTotals(db, m.chatId));
         if (!ended || !found) return; // another process ended it first, or the chat is gone
         log.warn("answer abandoned by its writer marked interrupted", { messageId: m.id });
-        broadcast.answerFinished(found.chat, ended, safeHtml, found.totals, false, await imagesOf(m.id));
+        const [attachments, siblings] = await Promise.all([imagesOf(m.id), versionsOf(ended)]);
+        broadcast.answerFinished(found.chat, { message: ended, safeHtml, attachments, siblings }, found.totals);
         sidebar.refresh(found.chat.userId);
       });
     }

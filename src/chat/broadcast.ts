@@ -113,7 +113,15 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
     mirrorFrame(chatId: string, messageId: string, frame: Frame) {
       bus.publish(
         topics.chat(chatId),
-        html(FrameFragment({ messageId, safeBlocks: frame.newBlocks, tail: frame.tail, reasoning: frame.reasoning })),
+        html(
+          FrameFragment({
+            messageId,
+            safeBlocks: frame.newBlocks,
+            tail: frame.tail,
+            reasoning: frame.reasoning,
+            thinkingMs: frame.thinkingMs,
+          }),
+        ),
       );
     },
 
@@ -124,7 +132,7 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
         html(
           MessageArticle({
             message,
-            live: { safeBlocks: live.md.blocks, safeTail: live.tail, reasoning: live.reasoning },
+            live: live.shown(),
             oob: true,
           }),
         ),
@@ -136,15 +144,15 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
       peers?.send({ kind: "stop", messageId, userId });
     },
 
-    answerRestarted(chat: Chat, message: Message) {
+    answerRestarted(chat: Chat, answer: ShownMessage) {
       toChat(
         chat.id,
         [
-          MessageArticle({ message, oob: true }),
-          ComposerControls({ chatId: chat.id, streamingMessageId: message.id, oob: true }),
+          MessageArticle({ ...answer, oob: true }),
+          ComposerControls({ chatId: chat.id, streamingMessageId: answer.message.id, oob: true }),
           ComposerStatus({ oob: true }),
         ],
-        message.id,
+        answer.message.id,
       );
     },
 
@@ -167,24 +175,20 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
       toChat(chatId, [AnswerImages({ messageId, files, oob: true })]);
     },
 
-    /** `clearStatus`: the composer said the end was not saved yet; now it is. `attachments`: the answer's images. */
-    answerFinished(
-      chat: Chat,
-      message: Message,
-      safeHtml: string,
-      totals: Totals,
-      clearStatus = false,
-      attachments?: FileInfo[],
-    ) {
+    /**
+     * An answer ended, shown whole with its files and its place among its versions (a regenerated
+     * answer keeps its ‹ 2 / 2 ›). `clearStatus`: the composer said the end was not saved yet; now it is.
+     */
+    answerFinished(chat: Chat, answer: ShownMessage, totals: Totals, clearStatus = false) {
       toChat(
         chat.id,
         [
-          MessageArticle({ message, safeHtml, attachments, oob: true }),
+          MessageArticle({ ...answer, oob: true }),
           ComposerControls({ chatId: chat.id, oob: true }),
           ChatUsage({ totals, oob: true }),
           clearStatus ? ComposerStatus({ oob: true }) : "",
         ],
-        message.id,
+        answer.message.id,
       );
     },
 

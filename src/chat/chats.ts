@@ -2,6 +2,7 @@ import { isId } from "../db/ids.ts";
 import type { Answers } from "./answers.ts";
 import type { ChatCore } from "./core.ts";
 import { ChatError } from "./errors.ts";
+import type { PageState } from "./page-state.ts";
 import { plainText } from "./plain-text.ts";
 import { streamingAnswerIn } from "./repos/answers.ts";
 import { type ChatWithTotals, chatWithTotals, deleteChat, getOwnChat, updateChat } from "./repos/chats.ts";
@@ -53,25 +54,22 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
     },
 
     /**
-     * What a (re)connecting tab needs: every message from `since` on, as it stands now, and the
-     * chat's title and totals (a title written, or an answer ended, before the socket was
-     * listening). Taken under the chat's lock and snapshotted synchronously before `deliver`, so
-     * it fits exactly between the events the socket already got and the frames that follow.
+     * What a (re)connecting tab needs, as of now: the chat's title and totals, and the messages
+     * from `since` on that the page lacks (all of them when it did not say what it shows). Taken
+     * under the chat's lock and snapshotted synchronously before `deliver`, so it fits exactly
+     * between the events the socket already got and the frames that follow.
      */
-    resync(
-      chatId: string,
-      since: string | undefined,
-      deliver: (messages: ShownMessage[], streamingId: string | undefined, chat: ChatWithTotals | undefined) => void,
-    ) {
+    resync(chatId: string, since: string | undefined, page: PageState | undefined, deliver: (sync: Resync) => void) {
       return locks.run(chatId, async () => {
         const chat = await chatWithTotals(db, chatId);
         // Without `since` the page showed no message: send the newest page, as the page would.
         const rows = isId(since)
           ? await listMessagesSince(db, chatId, since, 1000)
           : (await listMessages(db, chatId, { limit: PAGE_SIZE })).messages;
-        const streaming = rows.find((m) => m.status === "streaming");
+        const streamingId = rows.find((m) => m.status === "streaming")?.id;
         const show = await shown.withSiblings(chatId, rows);
-        deliver(rows.map(show), streaming?.id, chat);
+        const shownRows = rows.map(show);
+        deliver({ ...missing(shownRows, page), streamingId, chat });
       });
     },
 
@@ -108,4 +106,32 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
       });
     },
   };
+}
+
+/** What a (re)connecting page is sent of its chat (see `missing`). */
+export type Resync = {
+  /** The whole live part of the conversation: the page did not say what it shows, or shows another branch. */
+  all?: ShownMessage[];
+  /** The page's last message as it is now (an answer that went on or ended meanwhile). */
+  changed?: ShownMessage;
+  /** The messages after the page's last. */
+  after: ShownMessage[];
+  streamingId?: string;
+  chat?: ChatWithTotals;
+};
+
+/**
+ * The messages a page lacks. Ids grow along a branch and every message has one parent, so when
+ * the page's last message is still shown, so is everything the page shows before it; `forks` then
+ * says whether any of those gained a version meanwhile (edited elsewhere, then switched back).
+ */
+function missing(rows: ShownMessage[], page: PageState | undefined): Pick<Resync, "all" | "changed" | "after"> {
+  if (!page) return { all: rows, after: [] };
+  const at = page.last ? rows.findIndex((m) => m.message.id === page.last!.id) : -1;
+  const versions = (list: ShownMessage[]) => list.reduce((n, m) => n + (m.siblings?.count ?? 1), 0);
+  const kept = rows.slice(0, at + 1);
+  if ((page.last && at < 0) || versions(kept) !== page.forks) return { all: rows, after: [] };
+  const last = kept.at(-1);
+  const changed = last && (last.message.status !== page.last!.status || last.message.status === "streaming");
+  return { changed: changed ? last : undefined, after: rows.slice(at + 1) };
 }

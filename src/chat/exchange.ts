@@ -171,7 +171,8 @@ export function createExchange(
         }
         const fresh = await restartMessage(db, message.id, chat.model);
         if (!fresh) throw new ChatError("That answer is already being written.");
-        broadcast.answerRestarted(chat, fresh);
+        const show = await shown.withSiblings(chat.id, [fresh]);
+        broadcast.answerRestarted(chat, show(fresh));
         sidebar.refresh(userId);
         return { answer: fresh, history: found.history };
       });

@@ -95,6 +95,12 @@ md.renderer.rules.link_open = (...[tokens, idx, options, env, self]: Parameters<
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
 
+// A code block scrolls sideways when its lines are long: focusable, it scrolls by keyboard too.
+for (const rule of ["fence", "code_block"] as const) {
+  const plain: RenderRule = md.renderer.rules[rule]!;
+  md.renderer.rules[rule] = (...args: Parameters<RenderRule>) => plain(...args).replace(/^<pre\b/, '<pre tabindex="0"');
+}
+
 /** Markdown to safe HTML: model-written HTML is shown as text, unsafe links are dropped. */
 export function renderMarkdown(text: string): string {
   return md.render(text);

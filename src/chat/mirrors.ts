@@ -155,6 +155,8 @@ export class Mirrors {
       reasoning += d.reasoning;
       notice = d.notice ?? (d.text || d.reasoning ? undefined : notice);
     }
+    // Its thinking time as the writer measured it, when the answer has begun already.
+    if (saved.thinkingMs !== null) m.answer.thinkingMs = saved.thinkingMs;
     m.answer.advance(text, reasoning);
     if (notice) m.answer.notice(notice);
     const ready: Mirror = { answer: m.answer, chatId: m.chatId, seen: Date.now(), ready: true };

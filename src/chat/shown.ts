@@ -21,9 +21,11 @@ export class Shown {
     if (message.role !== "assistant") return { message };
     if (message.status === "streaming") {
       const g = this.live(message.id);
-      if (g) return { message, live: { safeBlocks: g.md.blocks, safeTail: g.tail, reasoning: g.reasoning } };
+      if (g) return { message, live: g.shown() };
       const safeTail = message.content ? renderMarkdown(message.content) : "";
-      return { message, live: { safeBlocks: [], safeTail, reasoning: message.reasoning ?? "" } };
+      const thinkingMs = message.thinkingMs ?? Math.max(0, Date.now() - message.createdAt.getTime());
+      const reasoning = message.reasoning ?? "";
+      return { message, live: { safeBlocks: [], safeTail, reasoning, thinkingMs, thought: message.content !== "" } };
     }
     return { message, safeHtml: message.html ?? renderMarkdown(message.content) };
   }

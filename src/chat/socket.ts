@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
+import { MessageArticle } from "../../views/components/message.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, TranscriptLive } from "../../views/pages/chat.tsx";
@@ -10,7 +11,9 @@ import { DATABASE_UNAVAILABLE } from "../db/health.ts";
 import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
+import type { Resync } from "./chats.ts";
 import { ChatError } from "./errors.ts";
+import { alreadyShown, type PageState, pageState } from "./page-state.ts";
 import type { ChatService } from "./service.ts";
 
 /**
@@ -150,14 +153,19 @@ export function chatSocket(
       }
       ws.subscribe(topics.user(user.id));
       ws.subscribe(topics.site);
-      // Also when all is well: a tab reconnecting after an outage may still show its banner.
-      ws.send(html(ServiceStatus({ text: impaired(), oob: true })));
       const query = ws.data.query as Record<string, string | undefined>;
+      const page = pageState(query);
+      // Also when all is well, to a tab that shows the banner: it may be back from an outage.
+      const trouble = impaired();
+      if (!page || page.banner || trouble) ws.send(html(ServiceStatus({ text: trouble, oob: true })));
       const chatId = query.chat;
       // A tab coming back after a drop may have missed chat-list changes.
       void service
         .sidebar(user.id)
-        .then(({ chats, generating }) => ws.send(html(ChatNav({ chats, generating, oob: true }))))
+        .then(({ chats, generating }) => {
+          const nav = html(ChatNav({ chats, generating, oob: true }));
+          if (!alreadyShown(page?.nav, nav)) ws.send(nav);
+        })
         .catch((err) => log.warn("could not send the chat list", { error: err }));
       if (!chatId) return;
       try {
@@ -174,15 +182,9 @@ export function chatSocket(
           errorTo(ws, "This chat does not exist; it may have been deleted.");
           return;
         }
-        await service.resync(chat.id, query.since, (messages, streamingId, found) => {
-          ws.send(
-            html(TranscriptLive({ messages, oob: true })) +
-              html(ComposerControls({ chatId: chat.id, streamingMessageId: streamingId, oob: true })) +
-              (found
-                ? html(ChatTitle({ chat: found.chat, oob: true })) +
-                  html(ChatUsage({ totals: found.totals, oob: true }))
-                : ""),
-          );
+        await service.resync(chat.id, query.since, page, (sync) => {
+          const frame = resyncFrame(chat.id, sync, page);
+          if (frame) ws.send(frame);
         });
       } catch (err) {
         if (isUnavailable(err)) return errorTo(ws, DATABASE_UNAVAILABLE);
@@ -224,6 +226,29 @@ export function chatSocket(
       }
     },
   });
+}
+
+/** What a (re)connecting tab lacks of its chat, as one frame; none when it lacks nothing. */
+function resyncFrame(chatId: string, sync: Resync, page: PageState | undefined): string {
+  const parts: string[] = [];
+  if (sync.all) parts.push(html(TranscriptLive({ messages: sync.all, oob: true })));
+  if (sync.changed) parts.push(html(MessageArticle({ ...sync.changed, oob: true })));
+  if (sync.after.length) {
+    // The first messages of a chat the page showed empty take the empty state's place.
+    if (page && !page.last) parts.push(`<div id="empty-state" hx-swap-oob="delete"></div>`);
+    const articles = sync.after.map((m) => html(MessageArticle(m))).join("");
+    parts.push(`<div id="transcript-live" hx-swap-oob="beforeend">${articles}</div>`);
+  }
+  if (parts.length || !page) {
+    parts.push(html(ComposerControls({ chatId, streamingMessageId: sync.streamingId, oob: true })));
+  }
+  if (sync.chat) {
+    const title = html(ChatTitle({ chat: sync.chat.chat, oob: true }));
+    const usage = html(ChatUsage({ totals: sync.chat.totals, oob: true }));
+    if (!alreadyShown(page?.title, title)) parts.push(title);
+    if (!alreadyShown(page?.usage, usage)) parts.push(usage);
+  }
+  return parts.join("");
 }
 
 /** Elysia hands over parsed JSON when it can; anything else that is not an object is refused. */

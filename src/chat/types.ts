@@ -9,7 +9,15 @@ import type { FileInfo } from "../files/types.ts";
 export type Siblings = { index: number; count: number; previous?: string; next?: string };
 
 /** What streamed so far of an answer being written: finished blocks and the open tail (HTML). */
-export type LiveText = { safeBlocks: string[]; safeTail: string; reasoning: string };
+export type LiveText = {
+  safeBlocks: string[];
+  safeTail: string;
+  reasoning: string;
+  /** How long the model has reasoned so far, in ms: until its answer began, or until now. */
+  thinkingMs: number;
+  /** Whether its answer has begun (the thinking is over). */
+  thought: boolean;
+};
 
 /** A message as the page shows it: a finished answer's HTML, or what streamed so far. */
 export type ShownMessage = {

@@ -150,6 +150,8 @@ export const messages = pgTable(
     html: text("html"),
     /** The model's reasoning ("thinking"), kept apart from the answer and not sent back upstream. */
     reasoning: text("reasoning"),
+    /** How long the model reasoned before its answer began (or ended, if it never began), in ms. */
+    thinkingMs: integer("thinking_ms"),
     status: messageStatus("status").notNull().default("complete"),
     model: text("model"),
     error: text("error"),

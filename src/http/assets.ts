@@ -1,11 +1,15 @@
 import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { Elysia } from "elysia";
 // Imported as files: real paths under `bun run`, embedded copies inside the compiled binary.
 // Only these are servable; the binary's embedded file system is never exposed as a folder.
 import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
 import wsPath from "htmx-ext-ws/dist/ws.min.js" with { type: "file" };
+import mermaidPath from "mermaid/dist/mermaid.min.js" with { type: "file" };
 import appJsPath from "../../static/app.js" with { type: "file" };
 import cssPath from "../../static/build/app.css" with { type: "file" };
+import diagramFramePath from "../../static/diagram-frame.js" with { type: "file" };
 import iconPath from "../../static/icon.svg" with { type: "file" };
 import appleIconPath from "../../static/icons/apple-touch-icon.png" with { type: "file" };
 import icon192Path from "../../static/icons/icon-192.png" with { type: "file" };
@@ -14,7 +18,9 @@ import maskableIconPath from "../../static/icons/icon-maskable-512.png" with { t
 import pickerJsPath from "../../static/model-picker.js" with { type: "file" };
 
 type Bytes = Uint8Array<ArrayBuffer>;
-type Asset = { body: Bytes; gzip: Bytes; type: string; etag: string };
+/** `gzip` compresses on first use, off the main thread: Mermaid's 5.5 MB would cost ~0.3 s at every start. */
+type Asset = { body: Bytes; gzip: () => Promise<Bytes>; type: string; etag: string };
+const gzipLater = promisify(gzip);
 
 const SOURCES = {
   "app.css": { path: cssPath, type: "text/css; charset=utf-8" },
@@ -27,6 +33,9 @@ const SOURCES = {
   "apple-touch-icon.png": { path: appleIconPath, type: "image/png" },
   "app.js": { path: appJsPath, type: "text/javascript; charset=utf-8" },
   "model-picker.js": { path: pickerJsPath, type: "text/javascript; charset=utf-8" },
+  // Loaded only by the diagram frame (src/diagrams/), so only by pages that show a diagram.
+  "mermaid.js": { path: mermaidPath, type: "text/javascript; charset=utf-8" },
+  "diagram-frame.js": { path: diagramFramePath, type: "text/javascript; charset=utf-8" },
 } as const;
 
 export type AssetName = keyof typeof SOURCES;
@@ -43,14 +52,16 @@ export function loadAssets(): { urls: AssetUrls; byFile: Map<string, Asset> } {
     const dot = name.lastIndexOf(".");
     const file = `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
     urls[name] = `/assets/${file}`;
-    byFile.set(file, { body, gzip: Bun.gzipSync(body, { level: 9 }) as Bytes, type: source.type, etag: `"${hash}"` });
+    let gzipped: Promise<Bytes> | undefined;
+    const compress = () => (gzipped ??= gzipLater(body, { level: 9 }).then((b) => new Uint8Array(b) as Bytes));
+    byFile.set(file, { body, gzip: compress, type: source.type, etag: `"${hash}"` });
   }
   return { urls, byFile };
 }
 
 /** Serves the hashed assets; a hashed URL never changes content, so browsers may keep it a year. */
 export function assetRoutes(byFile: Map<string, Asset>) {
-  return new Elysia({ name: "assets" }).get("/assets/:file", ({ params, request, status }) => {
+  return new Elysia({ name: "assets" }).get("/assets/:file", async ({ params, request, status }) => {
     const asset = byFile.get(params.file);
     if (!asset) return status(404, "Not found");
     const headers: Record<string, string> = {
@@ -61,7 +72,7 @@ export function assetRoutes(byFile: Map<string, Asset>) {
     };
     if (request.headers.get("if-none-match") === asset.etag) return new Response(null, { status: 304, headers });
     if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
-      return new Response(asset.gzip, { headers: { ...headers, "content-encoding": "gzip" } });
+      return new Response(await asset.gzip(), { headers: { ...headers, "content-encoding": "gzip" } });
     }
     return new Response(asset.body, { headers });
   });

@@ -1,16 +1,25 @@
 import { Elysia } from "elysia";
 import { DATABASE_UNAVAILABLE, type DbHealth } from "../db/health.ts";
+import type { AssetUrls } from "./assets.ts";
 import { errorPage } from "./errors.ts";
 
 /** Served without the database: health checks, assets, the app manifest. */
-const WITHOUT_DATABASE = ["/healthz", "/readyz", "/assets/", "/manifest.webmanifest", "/openapi.json", "/metrics"];
+const WITHOUT_DATABASE = [
+  "/healthz",
+  "/readyz",
+  "/assets/",
+  "/manifest.webmanifest",
+  "/openapi.json",
+  "/metrics",
+  "/diagram-frame",
+];
 
 /**
  * While this process knows its database is unreachable, requests that need it are answered at
  * once with a 503 and the sentence, instead of each waiting for a connection that will not come.
  * The health keeps probing each second; the first answer opens the gate again.
  */
-export function databaseGate(health: DbHealth) {
+export function databaseGate(health: DbHealth, assets: AssetUrls) {
   return new Elysia({ name: "database-gate" }).onRequest(({ request, set }) => {
     if (health.trouble?.kind !== "unreachable") return;
     const path = new URL(request.url).pathname;
@@ -20,6 +29,6 @@ export function databaseGate(health: DbHealth) {
     if (!(request.headers.get("accept") ?? "").includes("text/html"))
       return Response.json({ error: DATABASE_UNAVAILABLE }, { status: 503, headers: { "retry-after": "5" } });
     set.headers["content-type"] = "text/html; charset=utf-8";
-    return errorPage(503, DATABASE_UNAVAILABLE);
+    return errorPage(503, DATABASE_UNAVAILABLE, assets);
   });
 }

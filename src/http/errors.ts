@@ -1,14 +1,16 @@
 import { Elysia } from "elysia";
+import { ErrorPage } from "../../views/pages/error.tsx";
 import { isUnavailable } from "../db/errors.ts";
 import { DATABASE_UNAVAILABLE } from "../db/health.ts";
 import { type Logger, stackFrames } from "../log.ts";
+import type { AssetUrls } from "./assets.ts";
 import type { RecordRequest } from "./request-log.ts";
 
 /**
  * Turns every failure into a short answer a person can act on. Stack traces go to the log,
  * never to the client.
  */
-export function errorHandler(log: Logger, record: RecordRequest) {
+export function errorHandler(log: Logger, record: RecordRequest, assets: AssetUrls) {
   return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error, request, set, route }) => {
     const wantsJson = !(request.headers.get("accept") ?? "").includes("text/html");
     const answer = (status: number, message: string) => {
@@ -16,7 +18,7 @@ export function errorHandler(log: Logger, record: RecordRequest) {
       record(request, status, code === "NOT_FOUND" ? undefined : route);
       if (wantsJson) return Response.json({ error: message }, { status });
       set.headers["content-type"] = "text/html; charset=utf-8";
-      return errorPage(status, message);
+      return errorPage(status, message, assets);
     };
     switch (code) {
       case "NOT_FOUND":
@@ -50,8 +52,7 @@ export function errorHandler(log: Logger, record: RecordRequest) {
   });
 }
 
-/** A bare page for an error: the status and one sentence. */
-export function errorPage(status: number, message: string): string {
-  // No user input reaches this page: status and message are ours.
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} · Parley</title></head><body><h1>${status}</h1><p>${message}</p><p><a href="/">Back to Parley</a></p></body></html>`;
+/** A page for an error: the status, one sentence, and a way back to the chats (unstyled without `assets`). */
+export async function errorPage(status: number, message: string, assets?: AssetUrls): Promise<string> {
+  return await ErrorPage({ status, message, assets });
 }

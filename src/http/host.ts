@@ -39,11 +39,12 @@ export function allowedHosts(config: Config) {
   const sentence = config.publicUrl
     ? `This Parley answers at ${config.publicUrl} (its PUBLIC_URL); open it there, or if people reach it by another address, its operator sets PUBLIC_URL to that.`
     : "This Parley answers only to IP addresses and localhost until its operator sets PUBLIC_URL to the address people use (such as https://chat.example.com).";
-  return new Elysia({ name: "allowed-hosts" }).onRequest(({ request }) => {
+  return new Elysia({ name: "allowed-hosts" }).onRequest(async ({ request }) => {
     const url = new URL(request.url);
     if (allowed(url.hostname) || exempt.has(url.pathname)) return;
     const html = (request.headers.get("accept") ?? "").includes("text/html");
-    return new Response(html ? errorPage(421, Bun.escapeHTML(sentence)) : `${sentence}\n`, {
+    // Unstyled: the stylesheet, asked for at this same wrong address, would be refused too.
+    return new Response(html ? await errorPage(421, sentence) : `${sentence}\n`, {
       status: 421,
       headers: { "content-type": html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8" },
     });

@@ -4,7 +4,7 @@ import { type FileAnnotation, fileAnnotations } from "./annotations.ts";
 /*
  * What one chunk of OpenRouter's streamed chat completion says, as events: reasoning, text,
  * images, the finish and the usage. The wire format is OpenAI's, plus OpenRouter's fields:
- * `delta.reasoning`, `delta.images` (an image-output model's pictures, asked for with
+ * `delta.reasoning` (with `delta.reasoning_details`, which some providers send alone), `delta.images` (an image-output model's pictures, asked for with
  * `modalities: ["image", "text"]`), `delta.annotations` (what the file-parser read from the
  * request's PDFs), `usage.cost`, and a finish of "error" with the chunk's `error`.
  */
@@ -35,14 +35,21 @@ export type ChunkEvent =
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 /** A delta with OpenRouter's fields, outside the OpenAI type. */
-type Delta = { content?: string | null; reasoning?: string | null; images?: unknown; annotations?: unknown };
+type Delta = {
+  content?: string | null;
+  reasoning?: string | null;
+  reasoning_details?: unknown;
+  images?: unknown;
+  annotations?: unknown;
+};
 
 /** The events of one chunk, in the order they apply. */
 export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
   const choice = chunk.choices[0];
   const delta = choice?.delta as Delta | undefined;
   // Postgres text cannot hold NUL; a model that emits one must not make its answer unsavable.
-  if (delta?.reasoning) yield { type: "reasoning", content: delta.reasoning.replaceAll("\0", "") };
+  const reasoning = delta?.reasoning || detailsText(delta?.reasoning_details);
+  if (reasoning) yield { type: "reasoning", content: reasoning.replaceAll("\0", "") };
   if (delta?.content) yield { type: "delta", content: delta.content.replaceAll("\0", "") };
   if (Array.isArray(delta?.images)) for (const image of delta.images) yield { type: "image", url: imageUrl(image) };
   const annotations = fileAnnotations(delta?.annotations);
@@ -56,6 +63,23 @@ export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
     yield { type: "finish", reason: choice.finish_reason };
   }
   if (chunk.usage) yield { type: "usage", usage: toUsage(chunk.usage) };
+}
+
+/**
+ * The readable text of OpenRouter's `reasoning_details` (`reasoning.text` and `reasoning.summary`
+ * entries; `reasoning.encrypted` ones hold nothing to show), for a delta without `reasoning`.
+ */
+function detailsText(details: unknown): string {
+  if (!Array.isArray(details)) return "";
+  return details
+    .map((d: { type?: unknown; text?: unknown; summary?: unknown }) =>
+      d?.type === "reasoning.text" && typeof d.text === "string"
+        ? d.text
+        : d?.type === "reasoning.summary" && typeof d.summary === "string"
+          ? d.summary
+          : "",
+    )
+    .join("");
 }
 
 /** `{type: "image_url", image_url: {url}}`'s URL; "" for an entry of another shape. */

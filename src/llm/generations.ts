@@ -17,6 +17,11 @@ export type Outcome = {
   status: EndStatus;
   error?: string;
   usage?: Usage;
+  /**
+   * An answer stopped before the upstream reported its usage: the pieces of text and reasoning
+   * that arrived, about one token each on OpenRouter's streams.
+   */
+  estimatedTokens?: number;
   finishReason?: string;
   /** What OpenRouter's file-parser read from the request's PDFs, and with which engine, to send back later. */
   annotations?: { engine: PdfEngine; files: FileAnnotation[] };
@@ -38,6 +43,8 @@ export class Generation extends LiveAnswer {
       content: after(this.md.text, this.saved.text, whole),
       reasoningAt: this.saved.reasoningChars,
       reasoning: after(this.reasoning, this.saved.reasoning, whole),
+      // At the end, an answer that only ever reasoned thought until now.
+      thinkingMs: whole && this.reasoning ? this.thoughtSoFar() : (this.thinkingMs ?? null),
     };
   }
 
@@ -76,7 +83,15 @@ export class Generation extends LiveAnswer {
 }
 
 /** What a progress save adds to one answer: its text and reasoning after the characters already saved. */
-export type Progress = { id: string; at: number; content: string; reasoningAt: number; reasoning: string };
+export type Progress = {
+  id: string;
+  at: number;
+  content: string;
+  reasoningAt: number;
+  reasoning: string;
+  /** How long the model reasoned before its answer began, once known. */
+  thinkingMs: number | null;
+};
 
 export type GenerationHooks = {
   frame(g: Generation, frame: Frame): void;
@@ -258,7 +273,9 @@ export class Generations {
     let parsed: FileAnnotation[] = [];
     const sent = performance.now();
     let waitingForFirst = true;
+    let pieces = 0;
     const arrived = () => {
+      pieces++;
       this.metrics.relayed(1);
       if (waitingForFirst) {
         // The first words go out at once: coalescing is for the stream, not for its start.
@@ -295,7 +312,10 @@ export class Generations {
     flush();
     // Only a request that carried PDFs (and so an engine) has parses worth keeping.
     if (parsed.length && params?.pdfEngine) outcome.annotations = { engine: params.pdfEngine, files: parsed };
-    if (g.controller.signal.aborted) outcome.status = g.stopAs;
+    if (g.controller.signal.aborted) {
+      outcome.status = g.stopAs;
+      if (!outcome.usage && pieces) outcome.estimatedTokens = pieces;
+    }
     g.ending = outcome;
     // The end is written after any save already under way, so no save can land after it.
     this.unsaved.delete(g);

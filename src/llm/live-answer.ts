@@ -1,4 +1,5 @@
 import { StreamingMarkdown, tailGrowth } from "../chat/markdown.ts";
+import type { LiveText } from "../chat/types.ts";
 
 /**
  * An answer's text as it grows, rendered for tabs: its blocks, its open tail and its reasoning.
@@ -11,6 +12,10 @@ export class LiveAnswer {
   reasoning = "";
   /** The tail's HTML as last published; with `md.blocks` it is exactly what subscribers have. */
   tail = "";
+  /** When the answer was asked for (ms since the epoch): its thinking time counts from here. */
+  startedAt = Date.now();
+  /** How long the model reasoned before its first words, once they came after some reasoning. */
+  thinkingMs: number | undefined;
 
   /** Adds the text and reasoning that arrived since the last frame; returns what tabs need, if anything changed. */
   advance(text: string, reasoning: string): Frame | undefined {
@@ -28,8 +33,29 @@ export class LiveAnswer {
     }
     this.tail = tail;
     this.reasoning += reasoning;
+    // The thinking ends where the answer begins; the frame that shows its first words says so.
+    const thought = this.thinkingMs === undefined && text !== "" && this.reasoning !== "";
+    if (thought) this.thinkingMs = this.thoughtSoFar();
     if (!change && !newBlocks.length && !reasoning) return undefined;
-    return { newBlocks, tail: change, reasoning, text };
+    return { newBlocks, tail: change, reasoning, text, ...(thought ? { thinkingMs: this.thinkingMs } : {}) };
+  }
+
+  /** How long the model has been reasoning: until its first words, or until now. */
+  thoughtSoFar(now = Date.now()): number {
+    return this.thinkingMs ?? Math.max(0, now - this.startedAt);
+  }
+
+  /** What tabs show of the answer as it stands, to render it whole. */
+  shown(): LiveText {
+    const { blocks } = this.md;
+    const thought = this.thinkingMs !== undefined;
+    return {
+      safeBlocks: blocks,
+      safeTail: this.tail,
+      reasoning: this.reasoning,
+      thinkingMs: this.thoughtSoFar(),
+      thought,
+    };
   }
 
   /** Shows a status line (such as a retry's) where the answer's next words will appear. */
@@ -51,6 +77,8 @@ export type Frame = {
   reasoning: string;
   /** The answer's text that arrived since the last frame, as the model wrote it. */
   text: string;
+  /** Set on the frame with the first words after reasoning: how long the model reasoned. */
+  thinkingMs?: number;
   /** The status line the tail became (a retry's), when that is what this frame shows. */
   notice?: string;
 };

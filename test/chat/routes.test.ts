@@ -115,7 +115,7 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect((await post(`/chats/${chat!.id}/title`, { title: "x" }, { Origin: "" })).status).toBe(403);
     const page = await (await server.fetch(`/chats/${chat!.id}`)).text();
     expect(page).toContain(
-      '<h2 id="chat-title" class="min-w-0 flex-1 basis-full truncate font-medium sm:basis-0">New &lt;name&gt; &quot;x&quot; onclick=&quot;y&quot;</h2>',
+      '<h1 id="chat-title" class="min-w-0 flex-1 truncate px-2 font-medium md:px-0">New &lt;name&gt; &quot;x&quot; onclick=&quot;y&quot;</h1>',
     );
     expect(page).toContain('value="New <name> &#34;x&#34; onclick=&#34;y&#34;"');
     expect(page).not.toContain('onclick="y"');

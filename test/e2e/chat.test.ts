@@ -277,8 +277,11 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     }
     const [saved] = await t.database.rows<{ model: string }>(sql`select model from chats where id = ${chatId}`);
     expect(saved?.model).toBe("fake/smart");
-    page.once("dialog", (dialog) => dialog.accept());
     await page.getByRole("button", { name: "Delete" }).click();
+    await page
+      .getByRole("alertdialog", { name: "Delete this chat?" })
+      .getByRole("button", { name: "Delete chat" })
+      .click();
     await page.waitForURL(`${server.url}/`);
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
     expect((await server.fetch(`/chats/${chatId}`)).status).toBe(404);
@@ -320,18 +323,18 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     await closeContext(context);
   });
 
-  test("reasoning shows as a collapsed Thinking block, and only when there is some", async () => {
+  test("reasoning shows as Thinking… while it streams, then as a collapsed Thought for N s, and only when there is some", async () => {
     fake.queue({ reasoning: "Weighing the options carefully. ".repeat(8), text: "Go with **B**.", tokenDelayMs: 10 });
     const { page } = await open({ scheme: "dark" });
     await startChat(page, "A or B?");
     const answer = lastAnswer(page);
-    await answer.getByText("Thinking", { exact: true }).waitFor();
+    await answer.locator("summary", { hasText: "Thinking…" }).waitFor();
     await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     const thinking = answer.locator("details");
     expect(await thinking.isVisible()).toBe(true);
     expect(await thinking.getAttribute("open")).toBeNull();
     expect(await answer.getByText("Weighing the options").isVisible()).toBe(false);
-    await answer.getByText("Thinking", { exact: true }).click();
+    await answer.getByText(/^Thought for \d+ s$/).click();
     expect(await answer.getByText("Weighing the options").first().isVisible()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, `chat-thinking-dark-${t.driver}.png`) });
     fake.queue({ text: "No thoughts here." });

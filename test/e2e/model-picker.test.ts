@@ -199,6 +199,8 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
   test("on a phone: the list fits the screen, filters as typed, and a tap chooses", async () => {
     const { page, problems } = await open({ viewport: VIEWPORTS.phone, colorScheme: "dark", hasTouch: true });
     await page.goto(server.url);
+    // On a phone the header's actions, the picker among them, are under the ⋯ menu.
+    await page.getByRole("button", { name: "Chat actions" }).tap();
     const box = picker(page);
     await box.tap();
     const list = page.getByRole("listbox", { name: "Models" });
@@ -215,6 +217,7 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
     expect(await list.isVisible()).toBe(false);
     expect(await box.inputValue()).toBe(name);
     expect(await page.locator("select#model").inputValue()).toBe(CATALOG.find((m) => m.name === name)!.id);
+    if (!(await box.isVisible())) await page.getByRole("button", { name: "Chat actions" }).tap();
     await box.tap();
     await shot(page, "model-picker-open-phone-dark");
     expect(problems).toEqual([]);

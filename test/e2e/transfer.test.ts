@@ -91,7 +91,6 @@ oneDriver("postgres", "export and import in Chromium", (t) => {
     const problems: string[] = [];
     page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
     page.on("pageerror", (e) => problems.push(e.message));
-    page.on("dialog", (dialog) => dialog.accept());
 
     const before = await transcripts(page);
     expect(Object.keys(before)).toEqual(["Trip to Porto", "Baking bread"]);
@@ -127,6 +126,7 @@ oneDriver("postgres", "export and import in Chromium", (t) => {
       await page.locator("#chat-nav").getByRole("link", { name: title, exact: true }).click();
       await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
       await page.getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("button", { name: "Delete chat" }).click();
       await page.waitForURL(`${server.url}/`);
     }
     await expect(page.locator("#chat-nav li").count()).resolves.toBe(0);

@@ -185,6 +185,13 @@ describe("during the stream", () => {
     });
   });
 
+  test("reasoning sent only as reasoning_details summaries is read from them", async () => {
+    fake.queue({ reasoning: "Summed up.", reasoningDetailsOnly: true, text: "Answer.", tokenSize: 3 });
+    const { events, text } = await collect();
+    expect(text).toBe("Answer.");
+    expect(events.map((e) => (e.type === "reasoning" ? e.content : "")).join("")).toBe("Summed up.");
+  });
+
   test("aborting closes the upstream connection and ends quietly", async () => {
     fake.queue({ text: "x".repeat(2000), tokenDelayMs: 10, tokenSize: 1 });
     const controller = new AbortController();

@@ -35,13 +35,13 @@ export function MessageAttachments({
               download={file.name}
               class="flex max-w-64 items-center gap-2 rounded-xl border border-zinc-200 bg-white px-3 py-2 text-sm hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:bg-zinc-800"
             >
-              <span aria-hidden="true" class="font-mono text-xs text-zinc-500">
+              <span aria-hidden="true" class="font-mono text-xs text-zinc-500 dark:text-zinc-400">
                 {file.type === "application/pdf" ? "PDF" : "TXT"}
               </span>
               <span class="min-w-0 truncate" safe>
                 {file.name}
               </span>
-              <span class="shrink-0 text-xs text-zinc-500" safe>
+              <span class="shrink-0 text-xs text-zinc-500 dark:text-zinc-400" safe>
                 {fileSize(file.size)}
               </span>
             </a>

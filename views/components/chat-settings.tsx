@@ -112,7 +112,7 @@ export function SettingsPanel({ chat, model, values, error, saved }: SettingsPan
           popovertarget="settings-dialog"
           popovertargetaction="hide"
           aria-label="Close"
-          class="-mt-1 rounded-md px-2 py-0.5 text-zinc-500 hover:bg-zinc-100 dark:hover:bg-zinc-800"
+          class="-mt-1 rounded-md px-2 py-0.5 text-zinc-500 dark:text-zinc-400 hover:bg-zinc-100 dark:hover:bg-zinc-800"
         >
           ✕
         </button>

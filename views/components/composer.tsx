@@ -2,7 +2,8 @@ import { ShortcutsButton } from "./shortcuts.tsx";
 
 export type ComposerControlsProps = { chatId: string; streamingMessageId?: string; oob?: boolean };
 
-const button = "rounded-xl px-4 py-2 text-sm font-semibold shadow-sm disabled:opacity-50";
+// 44 px high: the main control of the page, under a thumb on a phone.
+const button = "min-h-11 rounded-xl px-4 py-2 text-sm font-semibold shadow-sm disabled:opacity-50";
 
 /** Send, or Stop while an answer is being written; every tab on the chat shows the same. */
 export function ComposerControls({ chatId, streamingMessageId, oob }: ComposerControlsProps): JSX.Element {
@@ -183,7 +184,6 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
           required
           maxlength={String(maxLength)}
           placeholder="Ask anything…"
-          autofocus
           class="max-h-60 min-h-11 w-full min-w-0 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
         ></textarea>
       </div>
@@ -229,6 +229,34 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
       >
         Drop files to attach them
       </div>
+    </div>
+  );
+}
+
+/**
+ * A message sent while the connection is down waits here, at the end of the conversation, until
+ * the socket is back (app.js fills it with text only, sends it once, and says when it went).
+ * Cancel puts it back in the message box.
+ */
+export function QueuedMessage(): JSX.Element {
+  return (
+    <div id="queued" hidden class="ml-auto max-w-[85%] sm:max-w-[75%]">
+      <div
+        data-queued-text
+        class="rounded-2xl border border-dashed border-indigo-400 bg-indigo-50 px-4 py-2 whitespace-pre-wrap break-words text-indigo-950 dark:border-indigo-500 dark:bg-indigo-950 dark:text-indigo-50"
+      ></div>
+      <p class="mt-1 flex flex-wrap items-center justify-end gap-x-2 text-xs text-zinc-600 dark:text-zinc-300">
+        <span data-queued-state role="status">
+          Queued — will send when reconnected
+        </span>
+        <button
+          type="button"
+          data-queued-cancel
+          class="min-h-6 rounded px-2 py-0.5 font-medium text-zinc-700 underline-offset-2 hover:bg-zinc-100 hover:underline dark:text-zinc-200 dark:hover:bg-zinc-800"
+        >
+          Cancel
+        </button>
+      </p>
     </div>
   );
 }

@@ -52,7 +52,7 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
           {message.content}
         </div>
       ) : (
-        <Thinking id={id} text={message.status === "streaming" ? (live?.reasoning ?? "") : (message.reasoning ?? "")} />
+        <Thinking id={id} message={message} live={live} />
       )}
       {user ? (
         ""
@@ -78,11 +78,30 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
   );
 }
 
-/** The model's reasoning, collapsed; hidden while there is none (CSS: a details whose pre is empty). */
-function Thinking({ id, text }: { id: string; text: string }): JSX.Element {
+/** "Thought for 12 s"; "Thought" for an answer saved before thinking times were kept. */
+const thoughtFor = (ms: number | null | undefined) =>
+  ms == null ? "Thought" : `Thought for ${Math.max(1, Math.round(ms / 1000))} s`;
+
+/**
+ * The model's reasoning: open while it streams, under "Thinking… 3 s" (app.js counts the seconds
+ * on from data-thinking-ms), then collapsed under "Thought for N s" once the answer begins. Hidden
+ * while there is none (CSS: a details whose pre is empty).
+ */
+function Thinking({ id, message, live }: { id: string; message: Message; live?: LiveText }): JSX.Element {
+  const thinking = message.status === "streaming" && live !== undefined && !live.thought;
+  const text = message.status === "streaming" ? (live?.reasoning ?? "") : (message.reasoning ?? "");
   return (
-    <details class="mb-2 rounded-md border border-zinc-200 px-3 py-1 text-sm has-[pre:empty]:hidden dark:border-zinc-800">
-      <summary class="cursor-pointer text-zinc-500 select-none">Thinking</summary>
+    <details
+      data-thinking
+      data-live={thinking ? "" : undefined}
+      open={thinking}
+      class="mb-2 rounded-md border border-zinc-200 px-3 py-1 text-sm has-[pre:empty]:hidden dark:border-zinc-800"
+    >
+      {thinking ? (
+        <ThinkingSummary id={id} thinkingMs={live.thinkingMs} />
+      ) : (
+        <ThoughtSummary id={id} ms={message.status === "streaming" ? live?.thinkingMs : message.thinkingMs} />
+      )}
       <pre
         id={`${id}-thinking`}
         class="my-2 max-h-80 overflow-y-auto font-sans whitespace-pre-wrap text-zinc-600 dark:text-zinc-400"
@@ -91,6 +110,27 @@ function Thinking({ id, text }: { id: string; text: string }): JSX.Element {
         {text}
       </pre>
     </details>
+  );
+}
+
+const SUMMARY = "cursor-pointer text-zinc-600 select-none dark:text-zinc-400";
+
+function ThinkingSummary({ id, thinkingMs }: { id: string; thinkingMs: number }): JSX.Element {
+  return (
+    <summary id={`${id}-thinking-summary`} class={SUMMARY}>
+      Thinking…{" "}
+      <span data-thinking-ms={String(thinkingMs)} class="tabular-nums" safe>
+        {`${Math.floor(thinkingMs / 1000)} s`}
+      </span>
+    </summary>
+  );
+}
+
+function ThoughtSummary({ id, ms, oob }: { id: string; ms: number | null | undefined; oob?: boolean }): JSX.Element {
+  return (
+    <summary id={`${id}-thinking-summary`} data-thought hx-swap-oob={oob ? "true" : undefined} class={SUMMARY} safe>
+      {thoughtFor(ms)}
+    </summary>
   );
 }
 
@@ -111,7 +151,12 @@ export function RetryingNotice(event: {
 
 function Waiting(): JSX.Element {
   return (
-    <p class="flex items-center gap-1 py-2 text-zinc-500" role="status" aria-label="Waiting for the answer">
+    <p
+      data-waiting
+      class="flex items-center gap-1 py-2 text-zinc-500 dark:text-zinc-400"
+      role="status"
+      aria-label="Waiting for the answer"
+    >
       <span class="size-2 animate-bounce rounded-full bg-current [animation-delay:-0.3s]" />
       <span class="size-2 animate-bounce rounded-full bg-current [animation-delay:-0.15s]" />
       <span class="size-2 animate-bounce rounded-full bg-current" />
@@ -126,6 +171,9 @@ function Waiting(): JSX.Element {
  */
 const copyable = (m: Message) => m.status !== "streaming" && m.content !== "";
 
+/** The buttons under a message: at least 24 px each way (WCAG 2.2's minimum target size). */
+const TARGET = "inline-flex min-h-6 min-w-6 items-center justify-center rounded px-1.5";
+
 /** ‹ 2 / 3 ›: shows the branch through the previous or next of a message's siblings, in every tab. */
 function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
   const step = (to: string | undefined, label: string, arrow: string) =>
@@ -136,19 +184,19 @@ function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
         <button
           type="submit"
           aria-label={label}
-          class="rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+          class={`${TARGET} font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200`}
           safe
         >
           {arrow}
         </button>
       </form>
     ) : (
-      <span class="px-1.5 py-0.5 opacity-40" aria-hidden="true" safe>
+      <span class={`${TARGET} opacity-40`} aria-hidden="true" safe>
         {arrow}
       </span>
     );
   return (
-    <span data-siblings class="inline-flex items-center tabular-nums">
+    <span data-siblings={String(siblings.count)} class="inline-flex items-center tabular-nums">
       {step(siblings.previous, "Previous version", "‹")}
       <span safe>{`${siblings.index} / ${siblings.count}`}</span>
       {step(siblings.next, "Next version", "›")}
@@ -156,14 +204,20 @@ function SiblingSwitch({ siblings }: { siblings: Siblings }): JSX.Element {
   );
 }
 
-/** Edit a sent message: sending the new words starts a branch from it (the old one is kept). */
+/**
+ * Edit a sent message: sending the new words starts a branch from it (the old one is kept). While
+ * it is open the message itself is hidden (app.css). Enter sends and Esc cancels (app.js); Cancel
+ * is a reset button, so even without the script it puts the message's words back.
+ */
 function EditMessage({ message }: { message: Message }): JSX.Element {
   return (
     <details data-edit class="basis-full open:mt-1 [&:not([open])]:basis-auto">
-      <summary class="inline cursor-pointer list-none rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200">
+      <summary
+        class={`${TARGET} cursor-pointer list-none font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200`}
+      >
         Edit
       </summary>
-      <form ws-send class="mt-1 flex flex-col items-end gap-2">
+      <form ws-send data-edit-form class="mt-1 flex flex-col items-end gap-2">
         <input type="hidden" name="action" value="edit" />
         <input type="hidden" name="message" value={message.id} />
         <label class="sr-only" for={`edit-${message.id}`}>
@@ -175,17 +229,29 @@ function EditMessage({ message }: { message: Message }): JSX.Element {
           rows="3"
           required
           maxlength="32000"
+          aria-describedby={`edit-${message.id}-keys`}
           class="w-full min-w-72 rounded-md border border-zinc-300 bg-white p-2 text-sm text-zinc-900 focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-950 dark:text-zinc-100"
           safe
         >
           {message.content}
         </textarea>
-        <button
-          type="submit"
-          class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-500"
-        >
-          Send
-        </button>
+        <div class="flex items-center gap-2">
+          <span id={`edit-${message.id}-keys`} class="sr-only">
+            Enter sends, Shift+Enter starts a new line, Escape cancels.
+          </span>
+          <button
+            type="reset"
+            class="rounded-md border border-zinc-300 px-3 py-1 text-sm font-medium text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"
+          >
+            Cancel
+          </button>
+          <button
+            type="submit"
+            class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-500"
+          >
+            Send
+          </button>
+        </div>
       </form>
     </details>
   );
@@ -199,10 +265,12 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
   const regenerable = !user && message.status === "complete";
   return (
     <footer
-      class={`mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500 ${user ? "justify-end" : ""}`}
+      class={`mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500 dark:text-zinc-400 ${user ? "justify-end" : ""}`}
     >
       {siblings ? <SiblingSwitch siblings={siblings} /> : ""}
-      <time datetime={message.createdAt.toISOString()} safe>
+      {/* The reader's local time, shown on hover or focus where there is hover (app.js, app.css);
+          its day is in the separator above (app.js). */}
+      <time data-msg-time datetime={message.createdAt.toISOString()} safe>
         {message.createdAt.toISOString().slice(0, 16).replace("T", " ")}
       </time>
       {copyable(message) ? (
@@ -210,7 +278,7 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
           type="button"
           data-copy
           aria-live="polite"
-          class="rounded px-1.5 py-0.5 font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200"
+          class={`${TARGET} font-medium hover:bg-zinc-100 hover:text-zinc-800 dark:hover:bg-zinc-800 dark:hover:text-zinc-200`}
         >
           Copy
         </button>
@@ -254,7 +322,7 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
           <input type="hidden" name="message" value={message.id} />
           <button
             type="submit"
-            class="rounded border border-zinc-300 px-2 py-0.5 font-medium text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"
+            class="inline-flex min-h-6 items-center rounded border border-zinc-300 px-2 font-medium text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"
           >
             {retryable ? "Retry" : "Regenerate"}
           </button>
@@ -267,6 +335,8 @@ function MessageFooter({ message, siblings }: { message: Message; siblings?: Sib
 }
 
 function tokenSummary(m: Message): string {
+  // A stopped answer's count is Parley's own (the upstream reports usage only at a full end).
+  if (m.promptTokens === null) return `about ${m.completionTokens} out`;
   const cached = m.cachedTokens ? `, ${m.cachedTokens} cached` : "";
   const reasoning = m.reasoningTokens ? ` (${m.reasoningTokens} thinking)` : "";
   return `${m.promptTokens ?? 0} in${cached} · ${m.completionTokens} out${reasoning}`;
@@ -278,13 +348,15 @@ export type FrameProps = {
   /** The open tail: its new HTML, or sanitized text to append `depth` elements down, or unchanged. */
   tail: Frame["tail"];
   reasoning?: string;
+  /** Set on the frame that brings the answer's first words after its reasoning. */
+  thinkingMs?: number;
 };
 
 /**
  * One streaming frame: append new reasoning and the blocks that finished, then replace the open
  * tail or append text to its innermost open element (the last child at each level, see tailGrowth).
  */
-export function FrameFragment({ messageId, safeBlocks, tail, reasoning }: FrameProps): JSX.Element {
+export function FrameFragment({ messageId, safeBlocks, tail, reasoning, thinkingMs }: FrameProps): JSX.Element {
   const tailId = `msg-${messageId}-tail`;
   const safeTailHtml = tail && "safeHtml" in tail ? tail.safeHtml : undefined;
   const safeAppend = tail && "safeAppend" in tail ? tail.safeAppend : undefined;
@@ -298,6 +370,7 @@ export function FrameFragment({ messageId, safeBlocks, tail, reasoning }: FrameP
       ) : (
         ""
       )}
+      {thinkingMs !== undefined ? <ThoughtSummary id={`msg-${messageId}`} ms={thinkingMs} oob /> : ""}
       {safeBlocks.length ? (
         <div id={`msg-${messageId}-blocks`} hx-swap-oob="beforeend">
           {safeBlocks.join("")}

@@ -19,7 +19,11 @@ export function PresetMenu({ presets, chosen }: { presets: Preset[]; chosen?: Pr
             </span>
           </a>
         ))}
-        {presets.length ? "" : <p class="px-3 py-1.5 text-sm text-zinc-500">You have no presets yet.</p>}
+        {presets.length ? (
+          ""
+        ) : (
+          <p class="px-3 py-1.5 text-sm text-zinc-500 dark:text-zinc-400">You have no presets yet.</p>
+        )}
         <a
           href="/presets"
           class={`${menuItem} border-t border-zinc-200 text-indigo-700 dark:border-zinc-700 dark:text-indigo-400`}

@@ -35,7 +35,7 @@ export function SharePanel({ chatId, shares, fresh }: SharePanelProps): JSX.Elem
           popovertarget="share-dialog"
           popovertargetaction="hide"
           aria-label="Close"
-          class="-mt-1 rounded-md px-2 py-0.5 text-zinc-500 hover:bg-zinc-100 dark:hover:bg-zinc-800"
+          class="-mt-1 rounded-md px-2 py-0.5 text-zinc-500 dark:text-zinc-400 hover:bg-zinc-100 dark:hover:bg-zinc-800"
         >
           ✕
         </button>
@@ -101,7 +101,7 @@ function ShareItem({ share, url, withTitle }: { share: ShareSummary; url?: strin
               Copy
             </button>
           </div>
-          <p class="text-xs text-zinc-500">
+          <p class="text-xs text-zinc-500 dark:text-zinc-400">
             Copy it now: Parley keeps only a fingerprint of the link, so it cannot show it again.
           </p>
         </div>

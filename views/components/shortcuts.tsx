@@ -39,7 +39,7 @@ export function ShortcutsDialog(): JSX.Element {
               <dt class="text-zinc-700 dark:text-zinc-300" safe>
                 {s.what}
               </dt>
-              <dd class="flex shrink-0 items-center gap-1 text-zinc-500">
+              <dd class="flex shrink-0 items-center gap-1 text-zinc-500 dark:text-zinc-400">
                 {s.keys.map((combo, i) => (
                   <>
                     {i > 0 ? <span class="px-1">or</span> : ""}

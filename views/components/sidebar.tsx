@@ -1,3 +1,4 @@
+import { versionOf } from "../../src/chat/page-state.ts";
 import type { Chat, User } from "../../src/db/schema.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
 import { SearchBox } from "./search.tsx";
@@ -6,13 +7,14 @@ export type SidebarProps = { chats: Chat[]; generating: Set<string>; currentId?:
 
 /**
  * The person's chats, newest activity first; a dot marks those whose answer is being written.
- * At the bottom: who is signed in, their account, the admin page, sign out.
+ * At the bottom: who is signed in, their account, the admin page, sign out. On a phone it is a
+ * drawer over the page, opened by the header's Chats button (app.js).
  */
 export function Sidebar({ chats, generating, currentId, user }: SidebarProps & { user: User }): JSX.Element {
   return (
     <aside
       id="sidebar"
-      class="hidden w-full shrink-0 flex-col border-zinc-200 bg-zinc-50 md:flex md:w-72 md:border-r dark:border-zinc-800 dark:bg-zinc-900"
+      class="fixed inset-y-0 left-0 z-40 hidden w-[min(20rem,85vw)] shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 shadow-xl data-open:flex md:static md:z-auto md:flex md:w-72 md:shadow-none dark:border-zinc-800 dark:bg-zinc-900"
     >
       <div class="flex items-center justify-between gap-2 p-3">
         <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight">
@@ -21,7 +23,7 @@ export function Sidebar({ chats, generating, currentId, user }: SidebarProps & {
         <form method="get" action="/" data-new-chat>
           <button
             type="submit"
-            class="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-200 dark:border-zinc-700 dark:hover:bg-zinc-800"
+            class="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-200 max-md:min-h-11 dark:border-zinc-700 dark:hover:bg-zinc-800"
           >
             New chat
           </button>
@@ -54,6 +56,7 @@ export function ChatNav({ chats, generating, currentId, oob }: SidebarProps & { 
     <nav
       id="chat-nav"
       hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(chats.map((c) => [c.id, c.title, generating.has(c.id)]))}
       aria-label="Chats"
       class="min-h-0 flex-1 overflow-y-auto px-2 pb-4"
     >
@@ -79,7 +82,7 @@ export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX
       <a
         href={`/chats/${chat.id}`}
         aria-current={current ? "page" : undefined}
-        class="flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 aria-[current=page]:bg-zinc-200 dark:hover:bg-zinc-800 dark:aria-[current=page]:bg-zinc-800"
+        class="flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 max-md:min-h-11 aria-[current=page]:bg-zinc-200 dark:hover:bg-zinc-800 dark:aria-[current=page]:bg-zinc-800"
       >
         <span class="min-w-0 flex-1 truncate" safe>
           {chat.title || "New chat"}

@@ -135,13 +135,13 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
       <Section title="Files">
         {/* The files feature's own fragment (GET /account/files), as for shared chats below. */}
         <div hx-get="/account/files" hx-trigger="load" hx-swap="outerHTML">
-          <p class="text-sm text-zinc-500">Loading…</p>
+          <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
         </div>
       </Section>
       <Section title="Shared chats">
         {/* The share feature's own fragment (GET /shares), so the account routes need not know about it. */}
         <div hx-get="/shares" hx-trigger="load" hx-swap="outerHTML">
-          <p class="text-sm text-zinc-500">Loading…</p>
+          <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
         </div>
       </Section>
     </SettingsShell>

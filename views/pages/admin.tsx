@@ -1,6 +1,7 @@
 import type { User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MIN_PASSWORD } from "../../src/limits.ts";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { Section, SettingsShell } from "./account.tsx";
 
@@ -9,6 +10,8 @@ export type AdminPageProps = {
   user: User;
   users: (User & { chats: number })[];
   signupOpen: boolean;
+  /** What was typed into "Add a person" when it was refused (never the password). */
+  adding?: { username: string; admin: boolean };
   error?: string;
   notice?: string;
 };
@@ -35,7 +38,7 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
       </Section>
       <Section title="Add a person">
         <form method="post" action="/admin/users" class="flex flex-col gap-4">
-          <Field label="Username" name="username" autocomplete="off" maxlength={40} />
+          <Field label="Username" name="username" autocomplete="off" maxlength={40} value={props.adding?.username} />
           <Field
             label="Password"
             name="password"
@@ -46,7 +49,8 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
             hint={`At least ${MIN_PASSWORD} characters; tell it to them, they can change it.`}
           />
           <label class="flex items-center gap-2 text-sm">
-            <input type="checkbox" name="admin" value="true" /> Admin (can add and remove people)
+            <input type="checkbox" name="admin" value="true" checked={props.adding?.admin} /> Admin (can add and remove
+            people)
           </label>
           <div>
             <Button label="Add user" />
@@ -85,12 +89,17 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                       </div>
                       <Button kind="plain" label="Set password" />
                     </form>
-                    <form method="post" action={`/admin/users/${u.id}/delete`}>
-                      <Button
-                        kind="danger"
-                        label={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
+                    <div>
+                      <ConfirmButton
+                        id={`confirm-delete-user-${u.id}`}
+                        button={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}`}
+                        buttonClass="rounded-md border border-red-300 px-4 py-2 text-sm font-medium text-red-700 hover:bg-red-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950"
+                        question={`Delete ${u.username} and their ${u.chats} ${u.chats === 1 ? "chat" : "chats"}?`}
+                        detail="This cannot be undone."
+                        confirm={`Delete ${u.username}`}
+                        post={`/admin/users/${u.id}/delete`}
                       />
-                    </form>
+                    </div>
                   </div>
                 </details>
               )}

@@ -1,10 +1,12 @@
+import { versionOf } from "../../src/chat/page-state.ts";
 import type { ShownMessage } from "../../src/chat/types.ts";
 import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
 import type { ModelChoices } from "../../src/picker/types.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
-import { Composer } from "../components/composer.tsx";
+import { Composer, QueuedMessage } from "../components/composer.tsx";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { MessageArticle } from "../components/message.tsx";
 import { ModelPicker } from "../components/model-picker.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
@@ -44,19 +46,9 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
   return (
     <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets} picker>
       <div class="flex h-dvh flex-col md:flex-row">
-        <header class="flex items-center justify-between border-b border-zinc-200 px-3 py-2 md:hidden dark:border-zinc-800">
-          <button
-            type="button"
-            data-toggle="sidebar"
-            aria-controls="sidebar"
-            aria-expanded="false"
-            class="rounded-md px-2 py-1 text-sm font-medium hover:bg-zinc-100 dark:hover:bg-zinc-800"
-          >
-            ☰ Chats
-          </button>
-          <span class="font-semibold">Parley</span>
-        </header>
         <Sidebar chats={props.chats} generating={props.generating} currentId={chat?.id} user={props.user} />
+        {/* Behind the chat list while it is open over the page on a phone; a tap on it closes the list. */}
+        <div data-drawer-backdrop hidden class="fixed inset-0 z-30 bg-zinc-950/40 md:hidden"></div>
         <main hx-ext="ws" ws-connect={wsUrl} class="flex min-h-0 min-w-0 flex-1 flex-col">
           <div
             id="connection-status"
@@ -97,7 +89,19 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
               {chat && props.hasOlder && since ? <OlderSentinel chatId={chat.id} before={since} /> : ""}
               {messages.length === 0 ? <EmptyState /> : ""}
               <TranscriptLive messages={messages} />
+              {chat ? <QueuedMessage /> : ""}
             </div>
+          </div>
+          {/* Shown by app.js while the reader is scrolled up from the newest message. */}
+          <div class="relative h-0">
+            <button
+              type="button"
+              id="jump-latest"
+              hidden
+              class="absolute bottom-3 left-1/2 z-10 -translate-x-1/2 rounded-full border border-zinc-300 bg-white px-4 py-2 text-sm font-medium text-zinc-800 shadow-md hover:bg-zinc-100 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800"
+            >
+              ↓ Jump to latest
+            </button>
           </div>
           <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} />
         </main>
@@ -125,7 +129,7 @@ export function OlderSentinel({ chatId, before }: { chatId: string; before: stri
       hx-get={`/chats/${chatId}/messages?before=${before}`}
       hx-trigger="intersect once"
       hx-swap="outerHTML"
-      class="py-2 text-center text-sm text-zinc-500"
+      class="py-2 text-center text-sm text-zinc-500 dark:text-zinc-400"
     >
       Loading earlier messages…
     </div>
@@ -148,7 +152,7 @@ export function OlderMessages(props: { chatId: string; messages: ShownMessage[];
 function EmptyState(): JSX.Element {
   return (
     <div id="empty-state" class="flex flex-col items-center gap-2 py-16 text-center">
-      <h1 class="text-2xl font-semibold">What shall we talk about?</h1>
+      <h2 class="text-2xl font-semibold">What shall we talk about?</h2>
       <p class="max-w-md text-zinc-600 dark:text-zinc-400">
         Write your first message below. Answers stream in as they are written, and keep going if you close the tab.
       </p>
@@ -162,7 +166,13 @@ export type Totals = { tokens: number; cost: number };
 export function ChatUsage({ totals, oob }: { totals?: Totals; oob?: boolean }): JSX.Element {
   const text = totals?.tokens ? `${totals.tokens.toLocaleString("en")} tokens · ${dollars(totals.cost)}` : "";
   return (
-    <span id="chat-usage" hx-swap-oob={oob ? "true" : undefined} class="text-xs text-zinc-500" safe>
+    <span
+      id="chat-usage"
+      hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(text)}
+      class="text-xs text-zinc-500 dark:text-zinc-400"
+      safe
+    >
       {text}
     </span>
   );
@@ -185,75 +195,120 @@ function ChatHeader({
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
   return (
-    <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
-      {chat ? <ChatTitle chat={chat} /> : <h2 class="min-w-0 flex-1 truncate font-medium">New chat</h2>}
-      {chat ? <ChatUsage totals={totals} /> : ""}
-      <ModelPicker
-        id="model"
-        choices={models}
-        selected={selected}
-        labelClass="sr-only"
-        boxClass="w-full rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-        class="w-56 max-w-full sm:w-64"
-        form={chat ? undefined : "composer"}
-        postTo={chat ? `/chats/${chat.id}/model` : undefined}
-      />
-      {chat ? "" : <PresetMenu presets={presets ?? []} chosen={preset} />}
-      {chat ? (
-        <>
-          <SettingsButton chatId={chat.id} />
-          <details class="relative">
-            <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
-              Rename
-            </summary>
-            <form
-              hx-post={`/chats/${chat.id}/title`}
-              hx-swap="none"
-              class="absolute right-0 z-10 mt-1 flex gap-1 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900"
-            >
-              <label class="sr-only" for="title">
-                Title
-              </label>
-              <input
-                id="title"
-                name="title"
-                value={chat.title}
-                maxlength="200"
-                required
-                class="w-56 rounded border border-zinc-300 px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950"
-              />
-              <button type="submit" class="rounded bg-indigo-600 px-2 py-1 text-sm text-white">
-                Save
-              </button>
-            </form>
-          </details>
-          <ShareButton chatId={chat.id} />
-          <ExportMenu chatId={chat.id} />
-          <button
-            type="button"
-            hx-delete={`/chats/${chat.id}`}
-            hx-confirm="Delete this chat and all its messages? This cannot be undone."
-            class="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
-          >
-            Delete
-          </button>
-        </>
-      ) : (
-        ""
-      )}
+    <div class="flex items-center gap-1 border-b border-zinc-200 px-1 py-1 md:px-3 md:py-2 lg:gap-2 dark:border-zinc-800">
+      <DrawerToggle />
+      {chat ? <ChatTitle chat={chat} /> : <h1 class={TITLE}>New chat</h1>}
+      {/* Below lg the actions are a menu under the ⋯ button (a native popover: Esc and a tap
+          outside close it, and focus goes back to the button); wider, they sit in the row. */}
+      <button
+        type="button"
+        popovertarget="chat-actions"
+        aria-expanded="false"
+        aria-label="Chat actions"
+        class={`${SQUARE} text-xl font-semibold lg:hidden`}
+      >
+        <span aria-hidden="true">⋯</span>
+      </button>
+      <div
+        id="chat-actions"
+        popover
+        class="w-64 flex-col items-stretch gap-1 rounded-xl border border-zinc-200 bg-white p-2 text-zinc-900 shadow-xl open:flex lg:static lg:m-0 lg:flex lg:w-auto lg:flex-row lg:items-center lg:gap-2 lg:overflow-visible lg:border-0 lg:bg-transparent lg:p-0 lg:text-inherit lg:shadow-none dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 lg:dark:bg-transparent lg:dark:text-inherit"
+      >
+        {chat ? <ChatUsage totals={totals} /> : ""}
+        <ModelPicker
+          id="model"
+          choices={models}
+          selected={selected}
+          labelClass="sr-only"
+          boxClass="w-full rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          class="w-full lg:w-64"
+          form={chat ? undefined : "composer"}
+          postTo={chat ? `/chats/${chat.id}/model` : undefined}
+        />
+        {chat ? "" : <PresetMenu presets={presets ?? []} chosen={preset} />}
+        {chat ? (
+          <>
+            <SettingsButton chatId={chat.id} />
+            <details class="relative">
+              <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
+                Rename
+              </summary>
+              <form
+                hx-post={`/chats/${chat.id}/title`}
+                hx-swap="none"
+                class="absolute right-0 z-10 mt-1 flex gap-1 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900"
+              >
+                <label class="sr-only" for="title">
+                  Title
+                </label>
+                <input
+                  id="title"
+                  name="title"
+                  value={chat.title}
+                  maxlength="200"
+                  required
+                  class="w-56 rounded border border-zinc-300 px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950"
+                />
+                <button type="submit" class="rounded bg-indigo-600 px-2 py-1 text-sm text-white">
+                  Save
+                </button>
+              </form>
+            </details>
+            <ShareButton chatId={chat.id} />
+            <ExportMenu chatId={chat.id} />
+            <ConfirmButton
+              id="confirm-delete-chat"
+              button="Delete"
+              buttonClass="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
+              question="Delete this chat?"
+              detail="All its messages and files go with it. This cannot be undone."
+              confirm="Delete chat"
+              hxDelete={`/chats/${chat.id}`}
+            />
+          </>
+        ) : (
+          ""
+        )}
+      </div>
     </div>
+  );
+}
+
+/** Header buttons a thumb must hit: 44 px square (WCAG 2.2's enhanced target size). */
+const SQUARE = "flex size-11 shrink-0 items-center justify-center rounded-md hover:bg-zinc-100 dark:hover:bg-zinc-800";
+/** The chat's title is the page's one h1. */
+const TITLE = "min-w-0 flex-1 truncate px-2 font-medium md:px-0";
+
+/** On a phone, opens the chat list as a drawer over the page (app.js); wider, the list is always there. */
+function DrawerToggle(): JSX.Element {
+  return (
+    <button
+      type="button"
+      data-toggle="sidebar"
+      aria-controls="sidebar"
+      aria-expanded="false"
+      aria-label="Chats"
+      class={`${SQUARE} md:hidden`}
+    >
+      <svg
+        aria-hidden="true"
+        viewBox="0 0 24 24"
+        fill="none"
+        stroke="currentColor"
+        stroke-width="2"
+        stroke-linecap="round"
+        class="size-6"
+      >
+        <path d="M4 6h16M4 12h16M4 18h16" />
+      </svg>
+    </button>
   );
 }
 
 export function ChatTitle({ chat, oob }: { chat: Chat; oob?: boolean }): JSX.Element {
   return (
-    <h2
-      id="chat-title"
-      hx-swap-oob={oob ? "true" : undefined}
-      class="min-w-0 flex-1 basis-full truncate font-medium sm:basis-0"
-      safe
-    >
+    <h1 id="chat-title" hx-swap-oob={oob ? "true" : undefined} data-version={versionOf(chat.title)} class={TITLE} safe>
       {chat.title || "New chat"}
-    </h2>
+    </h1>
   );
 }

@@ -4,6 +4,7 @@ import type { AssetUrls } from "../../src/http/assets.ts";
 import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
 import type { ModelChoices } from "../../src/picker/types.ts";
 import { describeSettings, EffortSelect, PdfEngineSelect } from "../components/chat-settings.tsx";
+import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Notice } from "../components/form.tsx";
 import { ModelPicker, modelLabel } from "../components/model-picker.tsx";
 import { Section, SettingsShell } from "./account.tsx";
@@ -104,14 +105,15 @@ function PresetItem(props: { preset: Preset; models: ModelChoices; draft?: Recor
             />
           </div>
         </details>
-        <form method="post" action={`/presets/${preset.id}/delete`}>
-          <button
-            type="submit"
-            class="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
-          >
-            Delete
-          </button>
-        </form>
+        <ConfirmButton
+          id={`confirm-delete-preset-${preset.id}`}
+          button="Delete"
+          buttonClass="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
+          question={`Delete the preset “${preset.name}”?`}
+          detail="This cannot be undone."
+          confirm="Delete preset"
+          post={`/presets/${preset.id}/delete`}
+        />
       </div>
     </li>
   );

@@ -36,12 +36,16 @@ export function SharedPage({
         </h1>
       </header>
       <section aria-label="Conversation" class="flex flex-col gap-5 py-6">
-        {share.messages.length === 0 ? <p class="text-zinc-500">This chat had no messages yet.</p> : ""}
+        {share.messages.length === 0 ? (
+          <p class="text-zinc-500 dark:text-zinc-400">This chat had no messages yet.</p>
+        ) : (
+          ""
+        )}
         {share.messages.map((m) => (
           <SharedArticle message={m} filesAt={filesAt} />
         ))}
       </section>
-      <footer class="border-t border-zinc-200 pt-4 text-sm text-zinc-500 dark:border-zinc-800">
+      <footer class="border-t border-zinc-200 pt-4 text-sm text-zinc-500 dark:text-zinc-400 dark:border-zinc-800">
         A read-only snapshot shared from Parley on{" "}
         <time datetime={share.createdAt.toISOString()} safe>
           {share.createdAt.toISOString().slice(0, 16).replace("T", " ")}
@@ -87,7 +91,7 @@ function SharedArticle({ message, filesAt }: { message: SharedMessage; filesAt: 
         <div class="rounded-2xl bg-indigo-600 px-4 py-2 whitespace-pre-wrap break-words text-white" safe>
           {message.content}
         </div>
-        <footer class="mt-1 flex justify-end text-xs text-zinc-500">{time}</footer>
+        <footer class="mt-1 flex justify-end text-xs text-zinc-500 dark:text-zinc-400">{time}</footer>
       </article>
     );
   }
@@ -99,7 +103,7 @@ function SharedArticle({ message, filesAt }: { message: SharedMessage; filesAt: 
       <div class="markdown min-w-0 break-words">{safeHtml}</div>
       {/* An answer's files (images it made) come under its words, as in the chat. */}
       {files}
-      <footer class="mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500">
+      <footer class="mt-1 flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500 dark:text-zinc-400">
         {time}
         {message.model ? <span safe>{message.model}</span> : ""}
         {note ? (

@@ -35,6 +35,7 @@ const hot = preparedOnce((db: Db) => ({
       content: afterSaved(messages.content, sql`${p("at")}::int`, sql`${p("content")}`),
       html: sql`${p("html")}`,
       reasoning: sql`nullif(${afterSaved(messages.reasoning, sql`${p("reasoningAt")}::int`, sql`${p("reasoning")}`)}, '')`,
+      thinkingMs: sql`${p("thinkingMs")}::int`,
       error: sql`${p("error")}`,
       finishReason: sql`${p("finishReason")}`,
       promptTokens: sql`${p("promptTokens")}::int`,
@@ -55,16 +56,24 @@ const hot = preparedOnce((db: Db) => ({
  */
 export async function saveProgress(
   db: Db,
-  answers: { id: string; at: number; content: string; reasoningAt: number; reasoning: string }[],
+  answers: {
+    id: string;
+    at: number;
+    content: string;
+    reasoningAt: number;
+    reasoning: string;
+    thinkingMs: number | null;
+  }[],
 ): Promise<void> {
   if (!answers.length) return;
   // One JSON parameter: both drivers pass it the same way, whatever the number of answers.
   await db.execute(sql`
     update messages
     set content = ${afterSaved(messages.content, sql`v.at`, sql`v.content`)},
-        reasoning = nullif(${afterSaved(messages.reasoning, sql`v."reasoningAt"`, sql`v.reasoning`)}, '')
+        reasoning = nullif(${afterSaved(messages.reasoning, sql`v."reasoningAt"`, sql`v.reasoning`)}, ''),
+        thinking_ms = coalesce(v."thinkingMs", messages.thinking_ms)
     from json_to_recordset(${JSON.stringify(answers)}::json)
-      as v(id uuid, at int, content text, "reasoningAt" int, reasoning text)
+      as v(id uuid, at int, content text, "reasoningAt" int, reasoning text, "thinkingMs" int)
     where messages.id = v.id and messages.status = 'streaming'`);
 }
 
@@ -80,6 +89,7 @@ export type Finish = {
   html: string;
   reasoningAt: number;
   reasoning: string;
+  thinkingMs: number | null;
   error: string | null;
   finishReason: string | null;
   promptTokens: number | null;
@@ -127,6 +137,7 @@ export function restartMessage(db: Db, id: string, model: string): Promise<Messa
         content: "",
         html: null,
         reasoning: null,
+        thinkingMs: null,
         error: null,
         finishReason: null,
         reasoningTokens: null,

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { oneDriver } from "../support/db.ts";
+import { type Person, startTestServer, type TestServer } from "../support/server.ts";
+
+// axe-core's own build, evaluated in the page: page.addScriptTag would add an inline <script>,
+// which the page's CSP (script-src 'self') rightly refuses; evaluate is not governed by the CSP.
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/** An answer with what models write: code, a table, links, a list, a quote. */
+const RICH_ANSWER = [
+  "Here is **the plan**, with [the docs](https://example.com/docs) and <https://example.org>:",
+  "",
+  "| Crop | Sow | Harvest |",
+  "| --- | --- | --- |",
+  "| Tomato | March | August |",
+  "| Bean | May | July |",
+  "",
+  "```python",
+  "def water(plants, litres=2):",
+  '    """Water every plant."""',
+  "    return [p.water(litres) for p in plants if p.dry]",
+  "```",
+  "",
+  "1. Sow `seeds` indoors.",
+  "2. Plant out after frost.",
+  "",
+  "> Patience is a gardener's tool.",
+].join("\n");
+
+type Violation = { id: string; impact: string; help: string; targets: string[] };
+
+/**
+ * axe's serious and critical violations on the page as it is now, and a missing h1 (only a
+ * "moderate" rule in axe, but every page here must have one).
+ */
+async function seriousViolations(page: Page): Promise<Violation[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
+    type AxeResults = {
+      violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+    };
+    const results = await axe.run(document, { resultTypes: ["violations"] });
+    return results.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "page-has-heading-one")
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact ?? "",
+        help: v.help,
+        targets: v.nodes.map((n) => n.target.map(String).join(" ")),
+      }));
+  });
+}
+
+let browser: Browser;
+let fake: FakeUpstream;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  fake = startFakeUpstream();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+oneDriver("pglite", "accessibility of every page (axe-core)", (t) => {
+  let server: TestServer;
+  let member: Person;
+  const urls: Record<string, string> = {};
+  const SHOTS = join(ARTIFACTS, "a11y");
+
+  /** Sends a message from the new-chat page and waits for its answer to end. */
+  const converse = async (page: Page, text: string, ended: string) => {
+    await page.goto(server.url);
+    await page.getByLabel("Message").fill(text);
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    await page.locator(`article[data-role="assistant"]${ended}`).last().waitFor();
+    return page.url();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer(t, fakeEnv(fake), { username: "gardener-ann" });
+    member = await server.signUp("bob");
+    await server.app.decorator.auth.setSignupOpen(true);
+    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+
+    fake.queue({ text: RICH_ANSWER, tokenDelayMs: 2, tokenSize: 20 });
+    urls.chat = await converse(page, "How do I grow tomatoes?", '[data-status="complete"]');
+    fake.queue({ errorAfterTokens: 6, tokenDelayMs: 5 });
+    urls.failed = await converse(page, "Tell me about beans", '[data-status="error"]');
+    // Stopped, in the same chat: one page shows a failed answer and a stopped one.
+    fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5, stallAfterTokens: 5 });
+    await page.getByLabel("Message").fill("And peas?");
+    await page.getByLabel("Message").press("Enter");
+    await page.locator("#composer-controls").getByRole("button", { name: "Stop" }).click();
+    await page.locator('article[data-role="assistant"][data-status="stopped"]').waitFor();
+
+    const chatId = urls.chat.split("/").pop()!;
+    const html = await (await server.fetch(`/chats/${chatId}/shares`, { method: "POST" })).text();
+    urls.share = html.match(/\/s\/[A-Za-z0-9_-]+/)![0];
+    await closeContext(context);
+  });
+  afterAll(() => server.stop());
+
+  type Visit = {
+    name: string;
+    path: () => string;
+    who?: "admin" | "member" | "nobody";
+    prepare?: (page: Page) => Promise<void>;
+  };
+  const VISITS: Visit[] = [
+    { name: "sign-in", path: () => "/signin", who: "nobody" },
+    { name: "sign-up", path: () => "/signup", who: "nobody" },
+    { name: "new-chat", path: () => "/" },
+    { name: "chat", path: () => new URL(urls.chat!).pathname },
+    { name: "stopped-and-failed", path: () => new URL(urls.failed!).pathname },
+    {
+      name: "search",
+      path: () => "/",
+      prepare: async (page) => {
+        const phone = (page.viewportSize()?.width ?? 0) < 768;
+        if (phone) await page.getByRole("button", { name: "Chats" }).click();
+        await page.getByLabel("Search chats").fill("tomatoes");
+        await page.getByRole("list", { name: "Search results" }).waitFor();
+      },
+    },
+    { name: "account", path: () => "/account" },
+    { name: "admin", path: () => "/admin" },
+    { name: "presets", path: () => "/presets" },
+    { name: "import", path: () => "/account/import" },
+    { name: "share", path: () => urls.share!, who: "nobody" },
+    { name: "forbidden", path: () => "/admin", who: "member" },
+    { name: "not-found", path: () => "/nowhere" },
+    { name: "no-such-chat", path: () => "/chats/00000000-0000-7000-8000-000000000000" },
+  ];
+
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    for (const colorScheme of ["light", "dark"] as const) {
+      test(`no serious or critical violation on any page (${size}, ${colorScheme})`, async () => {
+        const contexts: Record<string, BrowserContext> = {
+          admin: await signedInContext(browser, server, server, { viewport, colorScheme }),
+          member: await signedInContext(browser, server, member, { viewport, colorScheme }),
+          nobody: await browser.newContext({ viewport, colorScheme }),
+        };
+        const found: string[] = [];
+        for (const visit of VISITS) {
+          const page = await contexts[visit.who ?? "admin"]!.newPage();
+          await page.goto(server.url + visit.path(), { waitUntil: "load" });
+          await visit.prepare?.(page);
+          for (const v of await seriousViolations(page)) {
+            found.push(`${visit.name}: ${v.id} (${v.impact}) ${v.help}\n    ${v.targets.join("\n    ")}`);
+          }
+          await page.screenshot({ path: join(SHOTS, `${visit.name}-${size}-${colorScheme}.png`), fullPage: true });
+          await page.close();
+        }
+        for (const context of Object.values(contexts)) await closeContext(context);
+        expect(found.join("\n")).toBe("");
+      });
+    }
+  }
+});
