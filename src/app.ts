@@ -30,6 +30,8 @@ import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
+import { pickerRoutes } from "./picker/routes.ts";
+import { createPickerService } from "./picker/service.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { createPresetService } from "./presets/service.ts";
 import { searchRoutes } from "./search/routes.ts";
@@ -101,6 +103,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
       failed: (kind) => metrics.upstreamErrors.inc({ status: kind }),
     },
   });
+  const picker = createPickerService({ database, models: () => chat.models() });
   const files = createFileService({ database, limits: fileLimits(config) });
   const transfer = createTransferService({ database, chat, files, defaultModel: config.defaultModel });
   // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
@@ -186,9 +189,10 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls))
-    .use(chatRoutes(chat, auth, upstream, assets.urls, config.defaultModel))
+    .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
-    .use(presetRoutes(createPresetService({ database, chat }), chat, auth, assets.urls, config.defaultModel))
+    .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))
+    .use(pickerRoutes(picker, auth))
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
     .use(transferRoutes(transfer, auth, assets.urls, config.publicUrl))

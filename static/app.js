@@ -903,6 +903,27 @@
     codeButtons(event.target instanceof Element ? event.target : document),
   );
 
+  // The search box and its results: Arrow-Down from the box enters the results, Up and Down move
+  // between them (Up from the first goes back to the box), Esc goes back to the box. The results
+  // stay links, so Tab and Enter work as on any list of links.
+  document.addEventListener("keydown", (event) => {
+    if (event.isComposing || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const box = document.getElementById("search");
+    const results = document.getElementById("search-results");
+    if (!box || !results || !(event.target instanceof Element)) return;
+    const links = [...results.querySelectorAll("a[href]")];
+    const at = links.indexOf(event.target.closest("a[href]"));
+    const inResults = at >= 0 && results.contains(event.target);
+    if (event.target !== box && !inResults) return;
+    let next;
+    if (event.key === "ArrowDown") next = inResults ? links[Math.min(at + 1, links.length - 1)] : links[0];
+    else if (event.key === "ArrowUp" && inResults) next = at === 0 ? box : links[at - 1];
+    else if (event.key === "Escape" && inResults) next = box;
+    if (!next) return;
+    event.preventDefault();
+    next.focus();
+  });
+
   // Diagrams. A finished answer's ```mermaid block is drawn in a frame sandboxed without
   // allow-same-origin (src/diagrams/routes.ts): Mermaid needs inline styles this page's policy
   // refuses, and there it cannot reach the page. Mermaid loads only in such frames, so only where

@@ -176,6 +176,71 @@ export const FAKE_PAINTER: FakeModel = {
   },
 };
 
+/**
+ * A list like OpenRouter's: FAKE_MODELS, then `count` more made up from real providers' naming
+ * (providers, families, sizes, variants), with their spread of contexts, prices, image and file
+ * input, reasoning and free variants. The same list every time. Not listed unless a test passes it.
+ */
+export function fakeCatalog(count = 320): FakeModel[] {
+  const providers: [string, string, string[]][] = [
+    ["openai", "OpenAI", ["GPT-5", "GPT-4.1", "GPT-4o", "o4", "o3"]],
+    ["anthropic", "Anthropic", ["Claude Opus 4", "Claude Sonnet 4.5", "Claude Haiku 4.5"]],
+    ["google", "Google", ["Gemini 2.5 Pro", "Gemini 2.5 Flash", "Gemma 3"]],
+    ["meta-llama", "Meta", ["Llama 4 Maverick", "Llama 4 Scout", "Llama 3.3"]],
+    ["mistralai", "Mistral", ["Mistral Large", "Mistral Medium", "Codestral", "Pixtral", "Ministral"]],
+    ["qwen", "Qwen", ["Qwen3", "Qwen3 Coder", "QwQ", "Qwen2.5 VL"]],
+    ["deepseek", "DeepSeek", ["DeepSeek V3.2", "DeepSeek R1", "DeepSeek Prover"]],
+    ["x-ai", "xAI", ["Grok 4", "Grok 3 Mini", "Grok Code Fast"]],
+    ["cohere", "Cohere", ["Command A", "Command R+"]],
+    ["microsoft", "Microsoft", ["Phi-4", "Phi-4 Multimodal"]],
+    ["nvidia", "NVIDIA", ["Nemotron Ultra", "Nemotron Nano"]],
+    ["amazon", "Amazon", ["Nova Pro", "Nova Lite", "Nova Micro"]],
+    ["moonshotai", "MoonshotAI", ["Kimi K2"]],
+    ["z-ai", "Z.AI", ["GLM 4.6", "GLM 4.5 Air"]],
+    ["perplexity", "Perplexity", ["Sonar", "Sonar Reasoning Pro"]],
+  ];
+  const sizes = ["", " 8B", " 70B", " Mini", " Nano", " Turbo"];
+  const variants = ["", " (thinking)", " Preview", " (free)", " Instruct", " Vision"];
+  const contexts = [8192, 32768, 65536, 128000, 131072, 200000, 262144, 1000000, 1048576];
+  const out: FakeModel[] = [...FAKE_MODELS];
+  const seen = new Set(out.map((m) => m.id));
+  for (let i = 0; out.length < FAKE_MODELS.length + count; i++) {
+    const [slug, label, families] = providers[i % providers.length]!;
+    const family = families[Math.floor(i / providers.length) % families.length]!;
+    const size = sizes[Math.floor(i / 7) % sizes.length]!;
+    const variant = variants[Math.floor(i / 11) % variants.length]!;
+    const name = `${label}: ${family}${size}${variant}`;
+    const id = `${slug}/${`${family}${size}${variant}`
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, "-")
+      .replace(/^-|-$/g, "")}${variant === " (free)" ? ":free" : ""}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const free = variant === " (free)";
+    const prompt = free ? 0 : [0.05, 0.1, 0.15, 0.4, 1.25, 3, 15][i % 7]!;
+    const reasons = variant === " (thinking)" || /^(o3|o4|QwQ|DeepSeek R1|Grok 4)/.test(family) || i % 5 === 0;
+    const inputs = [
+      "text",
+      ...(i % 3 === 0 || variant === " Vision" ? ["image"] : []),
+      ...(i % 4 === 0 ? ["file"] : []),
+    ];
+    out.push({
+      id,
+      name,
+      context_length: contexts[(i * 7) % contexts.length]!,
+      pricing: { prompt: (prompt / 1e6).toString(), completion: ((prompt * 4) / 1e6).toString() },
+      supported_parameters: ["max_tokens", "temperature", ...(reasons ? ["reasoning", "include_reasoning"] : [])],
+      architecture: {
+        modality: `${inputs.join("+")}->text`,
+        input_modalities: inputs,
+        output_modalities: ["text"],
+        tokenizer: "Other",
+      },
+    });
+  }
+  return out;
+}
+
 /** The default answer: Markdown with a highlighted code block, so rendering shows. */
 export function defaultAnswer(userText: string): string {
   const said = userText.slice(0, 200);

@@ -3,10 +3,18 @@ import type { AssetUrls } from "../src/http/assets.ts";
 /** The page background, light and dark (Tailwind's white and zinc-950): the browser's chrome matches it. */
 export const THEME_COLORS = { light: "#ffffff", dark: "#09090b" } as const;
 
-export type LayoutProps = { title: string; assets: AssetUrls; children: JSX.Element };
+export type LayoutProps = {
+  title: string;
+  assets: AssetUrls;
+  children: JSX.Element;
+  /** A page that only shows (a shared chat): it opens no socket, so no socket extension. */
+  readOnly?: boolean;
+  /** The page has a model picker (views/components/model-picker.tsx): its script upgrades it. */
+  picker?: boolean;
+};
 
 /** The page shell: styles, htmx and its WebSocket extension, all from hashed same-origin URLs. */
-export function Layout({ title, assets, children }: LayoutProps): JSX.Element {
+export function Layout({ title, assets, children, readOnly, picker }: LayoutProps): JSX.Element {
   return (
     <>
       {"<!doctype html>"}
@@ -30,8 +38,9 @@ export function Layout({ title, assets, children }: LayoutProps): JSX.Element {
           <meta name="theme-color" content={THEME_COLORS.dark} media="(prefers-color-scheme: dark)" />
           <link rel="stylesheet" href={assets["app.css"]} />
           <script src={assets["htmx.js"]} defer></script>
-          <script src={assets["htmx-ws.js"]} defer></script>
+          {readOnly ? "" : <script src={assets["htmx-ws.js"]} defer></script>}
           <script src={assets["app.js"]} defer></script>
+          {picker ? <script src={assets["model-picker.js"]} defer></script> : ""}
         </head>
         <body class="h-full bg-white text-zinc-900 antialiased dark:bg-zinc-950 dark:text-zinc-100">{children}</body>
       </html>

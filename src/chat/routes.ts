@@ -7,6 +7,7 @@ import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
+import type { PickerService } from "../picker/service.ts";
 import { ChatError, NO_SUCH_PRESET } from "./errors.ts";
 import type { ChatService } from "./service.ts";
 
@@ -28,13 +29,14 @@ async function refusable(action: () => Promise<unknown>): Promise<unknown> {
 /** The pages and the few HTTP actions; sending, stopping and retrying go over the socket. */
 export function chatRoutes(
   service: ChatService,
+  picker: PickerService,
   auth: AuthService,
   upstream: Upstream,
   assets: AssetUrls,
   defaultModel: string,
 ) {
   async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ chats, generating }, models] = await Promise.all([service.sidebar(user.id), service.models()]);
+    const [{ chats, generating }, models] = await Promise.all([service.sidebar(user.id), picker.choices(user.id)]);
     return ChatPage({
       assets,
       user,

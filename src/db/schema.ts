@@ -120,8 +120,17 @@ export const chats = pgTable(
     ...generationSettings(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * For an imported chat, a hash of the chat as the file held it (src/transfer/read.ts,
+     * chatHash): importing the same file again skips the chats already here. Null for chats
+     * written here.
+     */
+    importHash: text("import_hash"),
   },
-  (t) => [index("chats_user_recent_idx").on(t.userId, t.updatedAt.desc(), t.id.desc())],
+  (t) => [
+    index("chats_user_recent_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
+    index("chats_user_import_idx").on(t.userId, t.importHash).where(sql`${t.importHash} is not null`),
+  ],
 );
 
 export const messages = pgTable(
@@ -242,6 +251,20 @@ export const presets = pgTable(
 );
 
 export type Preset = typeof presets.$inferSelect;
+
+/** The models a person starred in the model picker: offered first. */
+export const favouriteModels = pgTable(
+  "favourite_models",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    model: text("model").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("favourite_models_user_model_idx").on(t.userId, t.model)],
+);
 
 /**
  * Live events between instances travel as Postgres notifications, which hold at most 8,000

@@ -15,6 +15,7 @@ import appleIconPath from "../../static/icons/apple-touch-icon.png" with { type:
 import icon192Path from "../../static/icons/icon-192.png" with { type: "file" };
 import icon512Path from "../../static/icons/icon-512.png" with { type: "file" };
 import maskableIconPath from "../../static/icons/icon-maskable-512.png" with { type: "file" };
+import pickerJsPath from "../../static/model-picker.js" with { type: "file" };
 
 type Bytes = Uint8Array<ArrayBuffer>;
 /** `gzip` compresses on first use, off the main thread: Mermaid's 5.5 MB would cost ~0.3 s at every start. */
@@ -31,6 +32,7 @@ const SOURCES = {
   "icon-maskable-512.png": { path: maskableIconPath, type: "image/png" },
   "apple-touch-icon.png": { path: appleIconPath, type: "image/png" },
   "app.js": { path: appJsPath, type: "text/javascript; charset=utf-8" },
+  "model-picker.js": { path: pickerJsPath, type: "text/javascript; charset=utf-8" },
   // Loaded only by the diagram frame (src/diagrams/), so only by pages that show a diagram.
   "mermaid.js": { path: mermaidPath, type: "text/javascript; charset=utf-8" },
   "diagram-frame.js": { path: diagramFramePath, type: "text/javascript; charset=utf-8" },

@@ -3,11 +3,11 @@ import { PresetStatus } from "../../views/components/chat-settings.tsx";
 import { PresetsPage, type PresetsPageProps } from "../../views/pages/presets.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
-import type { ChatService } from "../chat/service.ts";
 import { SettingsError } from "../chat/settings.ts";
 import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
+import type { PickerService } from "../picker/service.ts";
 import type { PresetService } from "./service.ts";
 
 const NO_SUCH_PRESET = "There is no such preset.";
@@ -26,13 +26,13 @@ const done = (code: unknown) =>
 /** The presets page (plain forms, redirect after each change) and "Save as a preset" in a chat's settings. */
 export function presetRoutes(
   presets: PresetService,
-  chat: ChatService,
+  picker: PickerService,
   auth: AuthService,
   assets: AssetUrls,
   defaultModel: string,
 ) {
   const page = async (user: User, extra: Partial<PresetsPageProps> = {}) => {
-    const [list, models] = await Promise.all([presets.list(user.id), chat.models()]);
+    const [list, models] = await Promise.all([presets.list(user.id), picker.choices(user.id)]);
     return PresetsPage({ assets, user, presets: list, models, defaultModel: user.model ?? defaultModel, ...extra });
   };
   /** Runs a change; a refused value shows the page again with the form as sent and the reason. */

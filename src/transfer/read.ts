@@ -47,6 +47,17 @@ export type ImportedChat = {
   messages: ImportedMessage[];
 };
 
+/**
+ * A chat as the file held it, hashed: its title and every message's role, text and files. Not its
+ * times nor its model: a file without them gets the time of the import and the importer's model,
+ * which would make the same file hash differently each time. The same chat read again, from the
+ * same file or from a fresh export of the same source, hashes the same.
+ */
+export function chatHash(chat: ImportedChat): string {
+  const messages = chat.messages.map((m) => [m.role, m.content, (m.attachments ?? []).map((f) => f.sha256)]);
+  return new Bun.CryptoHasher("sha256").update(JSON.stringify([chat.title, messages])).digest("hex");
+}
+
 /** What a message keeps besides its role, text, status and times: the stored columns as they are. */
 export type MessageDetails = Pick<
   Message,

@@ -4,7 +4,25 @@ import { type Chat, chats, files, type Message, messageFiles, messages, type Sto
 import { type ImportedChat, type ImportedMessage, nextTurn } from "./read.ts";
 
 /** An imported chat ready to store: each answer with its HTML, rendered as an answer's end renders it. */
-export type ChatToStore = Omit<ImportedChat, "messages"> & { messages: (ImportedMessage & { html: string | null })[] };
+export type ChatToStore = Omit<ImportedChat, "messages"> & {
+  messages: (ImportedMessage & { html: string | null })[];
+  /** See chats.importHash. */
+  importHash?: string;
+};
+
+/** Which of these import hashes this person's chats carry already: chats an earlier import brought. */
+export async function importedHashes(db: Db, userId: string, hashes: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  // In slices: a file may hold thousands of chats, and a statement has a bound on its parameters.
+  for (let i = 0; i < hashes.length; i += 1000) {
+    const rows = await db
+      .select({ hash: chats.importHash })
+      .from(chats)
+      .where(and(eq(chats.userId, userId), inArray(chats.importHash, hashes.slice(i, i + 1000))));
+    for (const r of rows) if (r.hash) found.add(r.hash);
+  }
+  return found;
+}
 
 /** A page of a person's chats in the order they were made, after the chat `after` (or from the first). */
 export function ownChatsAfter(db: Db, userId: string, after: string | undefined, limit: number): Promise<Chat[]> {
@@ -125,6 +143,7 @@ export async function insertChats(
     pdf_engine: c.settings.pdfEngine,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
+    import_hash: c.importHash ?? null,
   }));
   const messageRows = imported.flatMap((c, i) => {
     // One line, each message following the one before it: the branch the chat shows.
@@ -171,12 +190,13 @@ export async function insertChats(
     for (const batch of batches(chatRows)) {
       await tx.execute(sql`
         insert into chats (id, user_id, title, model, system_prompt, temperature, max_tokens, reasoning_effort,
-          pdf_engine, created_at, updated_at)
+          pdf_engine, created_at, updated_at, import_hash)
         select v.id, ${userId}::uuid, v.title, v.model, v.system_prompt, v.temperature, v.max_tokens,
-          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at
+          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at, v.import_hash
         from json_to_recordset(${batch}::json)
           as v(id uuid, title text, model text, system_prompt text, temperature float8, max_tokens int,
-               reasoning_effort text, pdf_engine text, created_at timestamptz, updated_at timestamptz)`);
+               reasoning_effort text, pdf_engine text, created_at timestamptz, updated_at timestamptz,
+               import_hash text)`);
     }
     for (const batch of batches(messageRows)) {
       await tx.execute(sql`

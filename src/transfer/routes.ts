@@ -59,8 +59,8 @@ export function transferRoutes(service: TransferService, auth: AuthService, asse
           // The upload is read only once this import has its place: a refusal comes before it.
           const imported = await service.importFile(me!.user, () => uploadedFile(request));
           // A redirect, so that reloading the summary does not import the file again.
-          const { chats, messages, files, skipped } = imported;
-          return redirect(`/account/import?chats=${chats}&messages=${messages}&files=${files}&skipped=${skipped}`, 303);
+          const query = new URLSearchParams(Object.entries(imported).map(([k, v]) => [k, String(v)]));
+          return redirect(`/account/import?${query}`, 303);
         } catch (err) {
           if (!(err instanceof ImportError)) throw err;
           return pageWithStatus(err.status, await ImportPage({ assets, user: me!.user, error: err.message }));
@@ -120,12 +120,20 @@ function summary(query: Record<string, string | undefined>): string | undefined 
   if (chats === undefined || messages === undefined) return undefined;
   const skipped = n("skipped") ?? 0;
   const files = n("files") ?? 0;
+  const alreadyHere = n("alreadyHere") ?? 0;
   const plural = (k: number, word: string) => `${count(k)} ${word}${k === 1 ? "" : "s"}`;
   const left = skipped
     ? ` ${plural(skipped, "conversation")} with no text message ${skipped === 1 ? "was" : "were"} left out.`
     : "";
+  const here = alreadyHere
+    ? ` ${plural(alreadyHere, "chat")} ${alreadyHere === 1 ? "was" : "were"} already here from an earlier import, and skipped.`
+    : "";
   const attached = files ? ` and ${plural(files, "file")}` : "";
-  return `Imported ${plural(chats, "chat")} with ${plural(messages, "message")}${attached}.${left}`;
+  const imported =
+    chats || !alreadyHere
+      ? `Imported ${plural(chats, "chat")} with ${plural(messages, "message")}${attached}.`
+      : "Nothing new to import.";
+  return `${imported}${here}${left}`;
 }
 
 /** Text written piece by piece, sent as it is written (a client that goes away stops the writing). */

@@ -10,7 +10,7 @@ import type { FileToExport } from "./attachments.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
 import { looksLikeParley, readParley } from "./parley-format.ts";
 import { type ChatToExport, exportedChat, parleyDocument } from "./parley-writer.ts";
-import { count, ImportError, type ImportedChat, nextTurn, tooLarge } from "./read.ts";
+import { chatHash, count, ImportError, type ImportedChat, nextTurn, tooLarge } from "./read.ts";
 import { type Renderer, startRenderer } from "./renderer.ts";
 import * as repo from "./repo.ts";
 import { chatMarkdown } from "./to-markdown.ts";
@@ -18,7 +18,8 @@ import { chatMarkdown } from "./to-markdown.ts";
 /** Chats read per query while exporting all of them. */
 const EXPORT_PAGE = 100;
 
-export type ImportSummary = { chats: number; messages: number; files: number; skipped: number };
+/** `skipped`: conversations with no text message; `alreadyHere`: chats an earlier import brought. */
+export type ImportSummary = { chats: number; messages: number; files: number; skipped: number; alreadyHere: number };
 
 export type TransferServiceDeps = {
   database: Database;
@@ -105,7 +106,7 @@ export function createTransferService({ database, chat, files, defaultModel }: T
    * not stored are held by nothing, until whatever frees such files runs). Answers are rendered on
    * a worker thread, a group ahead of the one being stored. Answers how many files the chats hold.
    */
-  async function store(userId: string, chats: ImportedChat[]): Promise<number> {
+  async function store(userId: string, chats: (ImportedChat & { importHash: string })[]): Promise<number> {
     const kept = await keepFiles(userId, chats);
     const renderer = startRenderer();
     const stored: string[] = [];
@@ -132,6 +133,21 @@ export function createTransferService({ database, chat, files, defaultModel }: T
       renderer.close();
     }
     return kept.ids.size;
+  }
+
+  /**
+   * The chats no earlier import of this person's brought, each with its hash: importing the same
+   * file again brings nothing new. Chats deleted since are brought back; two alike in one file
+   * are both brought.
+   */
+  async function notYetImported(userId: string, chats: ImportedChat[]) {
+    const hashed = chats.map((c) => ({ ...c, importHash: chatHash(c) }));
+    const here = await repo.importedHashes(
+      db,
+      userId,
+      hashed.map((c) => c.importHash),
+    );
+    return hashed.filter((c) => !here.has(c.importHash));
   }
 
   return {
@@ -174,10 +190,13 @@ export function createTransferService({ database, chat, files, defaultModel }: T
               : "The file holds no chats.",
           );
         }
-        const stored = await store(user.id, chats);
+        const fresh = await notYetImported(user.id, chats);
+        const alreadyHere = chats.length - fresh.length;
+        if (!fresh.length) return { chats: 0, messages: 0, files: 0, skipped, alreadyHere };
+        const stored = await store(user.id, fresh);
         chat.refreshSidebar(user.id);
-        const messages = chats.reduce((n, c) => n + c.messages.length, 0);
-        return { chats: chats.length, messages, files: stored, skipped };
+        const messages = fresh.reduce((n, c) => n + c.messages.length, 0);
+        return { chats: fresh.length, messages, files: stored, skipped, alreadyHere };
       } finally {
         importing = false;
       }

@@ -115,6 +115,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "POST /presets",
         "POST /presets/:id",
         "POST /presets/:id/delete",
+        "POST /models/favourites",
         "GET /chats/:id/shares",
         "POST /chats/:id/shares",
         "GET /shares",

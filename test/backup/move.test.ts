@@ -95,7 +95,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
     return parley;
   };
 
-  test("builds an embedded database the way people do: accounts, sessions, chats with branches, settings, a share, a preset, sign-up opened", async () => {
+  test("builds an embedded database the way people do: accounts, sessions, chats with branches, settings, a share, a preset, a starred model, sign-up opened", async () => {
     const env = { DATA_DIR: dataDir };
     expect((await runParley(["user", "create", "ann"], env, undefined, PASSWORDS.ann)).code).toBe(0);
     expect((await runParley(["user", "create", "bob"], env, undefined, PASSWORDS.bob)).code).toBe(0);
@@ -142,6 +142,11 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
       body: new URLSearchParams({ name: "Baker", model: "fake/fast", system_prompt: "Bake." }),
     });
     expect(preset.status).toBe(303);
+    const starred = await bob("/models/favourites", {
+      method: "POST",
+      body: new URLSearchParams({ model: "fake/fast", favourite: "true" }),
+    });
+    expect(starred.status).toBe(204);
     const form = new FormData();
     form.append("file", aFile(annsFile, "starter.png"));
     const uploaded = await ann("/files", { method: "POST", body: form });
@@ -182,6 +187,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         messages: 8,
         shares: 1,
         presets: 1,
+        favourite_models: 1,
         files: 1,
         message_files: 0,
         message_annotations: 0,

@@ -124,18 +124,24 @@ eachDriver("chat pages and actions over HTTP", (t) => {
   test("the model picker lists the upstream's models; a new chat starts with DEFAULT_MODEL, then with the person's last choice", async () => {
     const newcomer = await server.signUp("newcomer");
     const home = await (await newcomer.fetch("/")).text();
+    // Each option says what the searchable picker shows: context, prices per M tokens, reasoning.
     expect(home).toContain(
-      '<option value="fake/smart" selected>Fake Smart · 200K context · $3/$15 per M tokens</option>',
+      '<option value="fake/smart" selected data-name="Fake Smart" data-context="200000" data-prompt-price="3" data-completion-price="15" data-reasons="">Fake Smart · 200K context · $3/$15 per M tokens</option>',
     );
-    expect(home).toContain('<option value="fake/fast">Fake Fast · 33K context · $0.10/$0.20 per M tokens</option>');
+    expect(home).toContain(
+      '<option value="fake/fast" data-name="Fake Fast" data-context="32768" data-prompt-price="0.1" data-completion-price="0.2">Fake Fast · 33K context · $0.10/$0.20 per M tokens</option>',
+    );
+    // No chats yet, nothing starred: one plain list.
+    expect(home).not.toContain("<optgroup");
     const started = await newcomer.fetch("/chats", {
       method: "POST",
       body: new URLSearchParams({ content: "hello", model: "fake/fast" }),
     });
     expect(started.status).toBe(303);
     const next = await (await newcomer.fetch("/")).text();
-    expect(next).toContain('<option value="fake/fast" selected>');
-    expect(next).not.toContain('<option value="fake/smart" selected>');
+    // The model used lately comes first, chosen; the rest follow.
+    expect(next).toContain('<optgroup label="Recently used"><option value="fake/fast" selected ');
+    expect(next).toContain('<optgroup label="All models"><option value="fake/smart" data-name');
   });
 
   test("deleting a chat mid-answer closes the upstream connection and removes its messages", async () => {
@@ -274,7 +280,7 @@ eachDriver("an upstream that is down", (t) => {
       for (let i = 0; i < 3; i++) {
         const home = await (await server.fetch("/")).text();
         expect([...home.matchAll(/<option /g)]).toHaveLength(1);
-        expect(home).toContain('<option value="some/model" selected>some/model</option>');
+        expect(home).toContain('<option value="some/model" selected data-name="some/model">some/model</option>');
       }
     } finally {
       await server.stop();

@@ -25,6 +25,7 @@ for (const driver of DRIVERS) {
           "drizzle.__drizzle_migrations",
           "public.bus_events",
           "public.chats",
+          "public.favourite_models",
           "public.files",
           "public.message_annotations",
           "public.message_files",

@@ -220,7 +220,7 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     await page.keyboard.type("a/b? c");
     expect(await box.inputValue()).toBe("a/b? c");
     expect(await page.locator("#shortcuts").isVisible()).toBe(false);
-    await page.locator("#model").focus();
+    await page.getByRole("combobox", { name: "Model" }).focus();
     await page.keyboard.press("Shift+Escape");
     expect(await focused()).toBe("message");
     expect(problems).toEqual([]);

@@ -89,6 +89,43 @@ oneDriver("pglite", "searching in Chromium", (t) => {
     await closeContext(context);
   });
 
+  test("the keyboard walks the results: Arrow-Down from the box enters them, Up and Down move, Esc goes back", async () => {
+    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    const box = page.getByRole("searchbox", { name: "Search chats" });
+    await box.pressSequentially("tomat", { delay: 30 });
+    const results = page.getByRole("list", { name: "Search results" });
+    await results.getByRole("link").nth(1).waitFor();
+    const links = results.getByRole("link");
+    const focused = () =>
+      page.evaluate(() => document.activeElement?.textContent?.trim() ?? document.activeElement?.id);
+    const first = (await links.nth(0).textContent())!.trim();
+    const second = (await links.nth(1).textContent())!.trim();
+    const isFocused = (locator: typeof box) => locator.evaluate((el) => el === document.activeElement);
+
+    await box.press("ArrowDown");
+    expect(await focused()).toBe(first);
+    await page.keyboard.press("ArrowDown");
+    expect(await focused()).toBe(second);
+    await page.keyboard.press("ArrowDown"); // the last stays
+    expect(await focused()).toBe(second);
+    await page.keyboard.press("ArrowUp");
+    expect(await focused()).toBe(first);
+    await page.keyboard.press("ArrowUp"); // from the first, back to the box
+    expect(await isFocused(box)).toBe(true);
+    await box.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Escape");
+    expect(await isFocused(box)).toBe(true);
+    expect(await box.inputValue()).toBe("tomat");
+    // Enter on a result opens it, as on any link.
+    await box.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/chats/**`);
+    await closeContext(context);
+  });
+
   test("the results look right on a phone and in the dark", async () => {
     for (const scheme of ["light", "dark"] as const) {
       const context = await signedInContext(browser, server, server, {

@@ -85,6 +85,7 @@ eachDriver("sharing a read-only snapshot of a chat", (t) => {
       "owner-ann", // the username
       "ws-connect", // no socket
       'hx-ext="ws"',
+      "/assets/htmx-ws.", // nor the script of the socket it never opens
       'id="message"', // no composer
       "data-composer",
       'id="sidebar"',

@@ -185,6 +185,39 @@ eachDriver("exporting chats", (t) => {
     expect((await (await carol.fetch("/account/export.json")).json()).chats).toEqual([]);
   });
 
+  test("an answer's own headings sit below the heading that names who wrote it; # in code and prose stays", async () => {
+    const answer = [
+      "# Summary",
+      "Text with a # in it.",
+      "## Detail",
+      "> # Quoted",
+      "```md\n# a comment in code\n```",
+      "Underlined\n===",
+      "##### Five",
+    ].join("\n\n");
+    const { chat } = await seedChat(t, server.user.id, { title: "Headings" }, [
+      { role: "user", content: "# My own title" },
+      { role: "assistant", content: answer, model: "fake/fast" },
+    ]);
+    const text = await (await server.fetch(`/chats/${chat.id}/export.md`)).text();
+    expect(text).toBe(
+      `${[
+        "# Headings",
+        "*fake/fast · 2026-01-02*",
+        "## You",
+        "### My own title",
+        "## Assistant (fake/fast)",
+        "### Summary",
+        "Text with a # in it.",
+        "#### Detail",
+        "> ### Quoted",
+        "```md\n# a comment in code\n```",
+        "### Underlined",
+        "###### Five",
+      ].join("\n\n")}\n`,
+    );
+  });
+
   test("more chats than a page of the export's reads: all of them, in order", async () => {
     const dave = await server.signUp("dave");
     for (let i = 0; i < 230; i++) await seedChat(t, dave.user.id, { title: `Chat ${i}` }, [{ content: `hello ${i}` }]);

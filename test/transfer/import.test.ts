@@ -163,6 +163,41 @@ eachDriver("importing chats", (t) => {
     for (const { chat } of bobs) await bob.fetch(`/chats/${chat.id}`, { method: "DELETE" });
   });
 
+  test("the same file imported twice: the second time brings nothing and says the chats are already here", async () => {
+    const eve = await server.signUp("eve");
+    const chat = (title: string) => ({
+      title,
+      model: "fake/fast",
+      messages: [
+        { role: "user", content: `About ${title}` },
+        { role: "assistant", content: "Sure." },
+      ],
+    });
+    // No times in the file: each read stands in the time of the import, and still the chats are known.
+    const file = JSON.stringify({ format: "parley-chats", version: 1, chats: [chat("One"), chat("Two")] });
+    expect(await importOk(eve, file)).toBe("Imported 2 chats with 4 messages.");
+    expect(await importOk(eve, file)).toBe(
+      "Nothing new to import. 2 chats were already here from an earlier import, and skipped.",
+    );
+    expect((await chatsOf(t, eve.user.id)).map((c) => c.chat.title)).toEqual(["One", "Two"]);
+
+    // A file with one chat more brings that one; a chat deleted since comes back.
+    const [one] = await chatsOf(t, eve.user.id);
+    await eve.fetch(`/chats/${one!.chat.id}`, { method: "DELETE" });
+    const more = JSON.stringify({
+      format: "parley-chats",
+      version: 1,
+      chats: [chat("One"), chat("Two"), chat("Three")],
+    });
+    expect(await importOk(eve, more)).toBe(
+      "Imported 2 chats with 4 messages. 1 chat was already here from an earlier import, and skipped.",
+    );
+    expect((await chatsOf(t, eve.user.id)).map((c) => c.chat.title).sort()).toEqual(["One", "Three", "Two"]);
+    // Someone else's import of the same file is theirs: nothing of eve's counts as already there.
+    expect(await importOk(bob, file)).toBe("Imported 2 chats with 4 messages.");
+    for (const { chat } of await chatsOf(t, bob.user.id)) await bob.fetch(`/chats/${chat.id}`, { method: "DELETE" });
+  });
+
   test("an import is the importer's alone: another person does not see it, open it, or export it", async () => {
     const ann = await server.signUp("ann2");
     const file = JSON.stringify({

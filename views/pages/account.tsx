@@ -15,9 +15,11 @@ export function SettingsShell(props: {
   title: string;
   user: User;
   children: Children;
+  /** See Layout. */
+  picker?: boolean;
 }): JSX.Element {
   return (
-    <Layout title={`${props.title} · Parley`} assets={props.assets}>
+    <Layout title={`${props.title} · Parley`} assets={props.assets} picker={props.picker}>
       <div class="min-h-dvh">
         <header class="flex items-center justify-between gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
           <a href="/" class="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-400">

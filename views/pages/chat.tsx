@@ -3,11 +3,12 @@ import type { ShownMessage } from "../../src/chat/types.ts";
 import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
-import type { Model } from "../../src/llm/openrouter.ts";
+import type { ModelChoices } from "../../src/picker/types.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer, QueuedMessage } from "../components/composer.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { MessageArticle } from "../components/message.tsx";
+import { ModelPicker } from "../components/model-picker.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
@@ -21,7 +22,7 @@ export type ChatPageProps = {
   user: User;
   chats: Chat[];
   generating: Set<string>;
-  models: Model[];
+  models: ModelChoices;
   defaultModel: string;
   maxLength: number;
   notice?: string;
@@ -43,7 +44,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
   const since = messages[0]?.message.id;
   const wsUrl = chat ? `/ws?chat=${chat.id}${since ? `&since=${since}` : ""}` : "/ws";
   return (
-    <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets}>
+    <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets} picker>
       <div class="flex h-dvh flex-col md:flex-row">
         <Sidebar chats={props.chats} generating={props.generating} currentId={chat?.id} user={props.user} />
         {/* Behind the chat list while it is open over the page on a phone; a tap on it closes the list. */}
@@ -159,21 +160,6 @@ function EmptyState(): JSX.Element {
   );
 }
 
-/** "Name · 200K context · $3/$15 per M tokens", as far as the upstream says. */
-export function modelLabel(m: Model): string {
-  const parts = [m.name];
-  if (m.contextLength) parts.push(`${Math.round(m.contextLength / 1000)}K context`);
-  if (m.promptPrice != null && m.completionPrice != null) {
-    const price = (n: number) => `$${n < 1 ? n.toFixed(2) : n.toFixed(n % 1 ? 2 : 0)}`;
-    parts.push(
-      m.promptPrice === 0 && m.completionPrice === 0
-        ? "free"
-        : `${price(m.promptPrice)}/${price(m.completionPrice)} per M tokens`,
-    );
-  }
-  return parts.join(" · ");
-}
-
 export type Totals = { tokens: number; cost: number };
 
 /** What the chat has used so far, over all its answers. */
@@ -201,16 +187,13 @@ function ChatHeader({
   preset,
 }: {
   chat?: Chat;
-  models: Model[];
+  models: ModelChoices;
   defaultModel: string;
   totals?: Totals;
   presets?: Preset[];
   preset?: Preset;
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
-  const options = models.some((m) => m.id === selected)
-    ? models
-    : [{ id: selected, name: selected, contextLength: null }, ...models];
   return (
     <div class="flex items-center gap-1 border-b border-zinc-200 px-1 py-1 md:px-3 md:py-2 lg:gap-2 dark:border-zinc-800">
       <DrawerToggle />
@@ -232,24 +215,16 @@ function ChatHeader({
         class="w-64 flex-col items-stretch gap-1 rounded-xl border border-zinc-200 bg-white p-2 text-zinc-900 shadow-xl open:flex lg:static lg:m-0 lg:flex lg:w-auto lg:flex-row lg:items-center lg:gap-2 lg:overflow-visible lg:border-0 lg:bg-transparent lg:p-0 lg:text-inherit lg:shadow-none dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 lg:dark:bg-transparent lg:dark:text-inherit"
       >
         {chat ? <ChatUsage totals={totals} /> : ""}
-        <label class="sr-only" for="model">
-          Model
-        </label>
-        <select
+        <ModelPicker
           id="model"
-          name="model"
+          choices={models}
+          selected={selected}
+          labelClass="sr-only"
+          boxClass="w-full rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          class="w-full lg:w-64"
           form={chat ? undefined : "composer"}
-          hx-post={chat ? `/chats/${chat.id}/model` : undefined}
-          hx-trigger={chat ? "change" : undefined}
-          hx-swap="none"
-          class="rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm lg:max-w-56 dark:border-zinc-700 dark:bg-zinc-900"
-        >
-          {options.map((m) => (
-            <option value={m.id} selected={m.id === selected} safe>
-              {modelLabel(m)}
-            </option>
-          ))}
-        </select>
+          postTo={chat ? `/chats/${chat.id}/model` : undefined}
+        />
         {chat ? "" : <PresetMenu presets={presets ?? []} chosen={preset} />}
         {chat ? (
           <>

@@ -2,12 +2,12 @@ import { FIELDS } from "../../src/chat/settings.ts";
 import type { Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
-import type { Model } from "../../src/llm/openrouter.ts";
+import type { ModelChoices } from "../../src/picker/types.ts";
 import { describeSettings, EffortSelect, PdfEngineSelect } from "../components/chat-settings.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Notice } from "../components/form.tsx";
+import { ModelPicker, modelLabel } from "../components/model-picker.tsx";
 import { Section, SettingsShell } from "./account.tsx";
-import { modelLabel } from "./chat.tsx";
 
 const INPUT =
   "w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900";
@@ -17,7 +17,7 @@ export type PresetsPageProps = {
   assets: AssetUrls;
   user: User;
   presets: Preset[];
-  models: Model[];
+  models: ModelChoices;
   defaultModel: string;
   error?: string;
   notice?: string;
@@ -29,7 +29,7 @@ export type PresetsPageProps = {
 export function PresetsPage(props: PresetsPageProps): JSX.Element {
   const newDraft = props.draft && !props.draft.id ? props.draft.form : undefined;
   return (
-    <SettingsShell assets={props.assets} title="Presets" user={props.user}>
+    <SettingsShell assets={props.assets} title="Presets" user={props.user} picker>
       <Notice error={props.error} notice={props.notice} />
       <p class="text-sm text-zinc-600 dark:text-zinc-400">
         A preset is a model, a system prompt and parameters under a name. Start a chat from one here or from the Presets
@@ -63,8 +63,9 @@ export function PresetsPage(props: PresetsPageProps): JSX.Element {
   );
 }
 
-function PresetItem({ preset, models, draft }: { preset: Preset; models: Model[]; draft?: Record<string, unknown> }) {
-  const model = models.find((m) => m.id === preset.model);
+function PresetItem(props: { preset: Preset; models: ModelChoices; draft?: Record<string, unknown> }) {
+  const { preset, models, draft } = props;
+  const model = models.models.find((m) => m.id === preset.model);
   const parts = describeSettings(preset);
   return (
     <li data-preset={preset.id} class="flex flex-col gap-2 py-3">
@@ -134,7 +135,7 @@ function formValues(p: Preset): Record<string, unknown> {
 function PresetForm(props: {
   action: string;
   idPrefix: string;
-  models: Model[];
+  models: ModelChoices;
   values: Record<string, unknown>;
   submit: string;
 }): JSX.Element {
@@ -144,10 +145,6 @@ function PresetForm(props: {
   };
   const id = (name: string) => `${props.idPrefix}-${name}`;
   const selected = value("model");
-  const options =
-    selected && !props.models.some((m) => m.id === selected)
-      ? [{ id: selected, name: selected, contextLength: null }, ...props.models]
-      : props.models;
   return (
     <form method="post" action={props.action} class="flex flex-col gap-3">
       <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
@@ -157,18 +154,14 @@ function PresetForm(props: {
           </label>
           <input id={id("name")} name="name" required maxlength="100" value={value("name")} class={INPUT} />
         </div>
-        <div class="flex flex-col gap-1">
-          <label for={id("model")} class={LABEL}>
-            Model
-          </label>
-          <select id={id("model")} name="model" class={INPUT}>
-            {options.map((m) => (
-              <option value={m.id} selected={m.id === selected} safe>
-                {modelLabel(m)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ModelPicker
+          id={id("model")}
+          choices={props.models}
+          selected={selected}
+          labelClass={LABEL}
+          boxClass={INPUT}
+          class="flex flex-col gap-1"
+        />
       </div>
       <div class="flex flex-col gap-1">
         <label for={id("system-prompt")} class={LABEL}>

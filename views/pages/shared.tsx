@@ -70,7 +70,7 @@ export function SharedMissing({ assets }: { assets: AssetUrls }): JSX.Element {
 
 function SharedShell({ assets, title, children }: { assets: AssetUrls; title: string; children: Children }) {
   return (
-    <Layout title={title} assets={assets}>
+    <Layout title={title} assets={assets} readOnly>
       <main class="mx-auto max-w-3xl px-4 py-8">{children}</main>
     </Layout>
   );
