@@ -114,9 +114,7 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     expect((await post(`/chats/${crypto.randomUUID()}/title`, { title: "x" })).status).toBe(404);
     expect((await post(`/chats/${chat!.id}/title`, { title: "x" }, { Origin: "" })).status).toBe(403);
     const page = await (await server.fetch(`/chats/${chat!.id}`)).text();
-    expect(page).toContain(
-      '<h1 id="chat-title" class="min-w-0 flex-1 truncate px-2 font-medium md:px-0">New &lt;name&gt; &quot;x&quot; onclick=&quot;y&quot;</h1>',
-    );
+    expect(page).toMatch(/<h1 id="chat-title"[^>]*>New &lt;name&gt; &quot;x&quot; onclick=&quot;y&quot;<\/h1>/);
     expect(page).toContain('value="New <name> &#34;x&#34; onclick=&#34;y&#34;"');
     expect(page).not.toContain('onclick="y"');
   });
