@@ -152,8 +152,13 @@ eachDriver("exporting and importing chats with files", (t) => {
     const page = await (await bea.fetch(`/chats/${imported!.chat.id}`)).text();
     expect(page).toContain(`href="/files/${rows[1]!.id}" download="figures.pdf"`);
 
-    // Imported again: the same chats again, but the same bytes are the same files, stored once.
-    expect((await importing(bea, body)).notice).toBe("Imported 2 chats with 3 messages and 3 files.");
+    // The same file again brings nothing; the same chats retitled are new chats, but the same
+    // bytes are the same files, stored once.
+    expect((await importing(bea, body)).notice).toStartWith("Nothing new to import.");
+    const retitled = { ...doc, chats: doc.chats.map((c) => ({ ...c, title: `${c.title} (again)` })) };
+    expect((await importing(bea, JSON.stringify(retitled))).notice).toBe(
+      "Imported 2 chats with 3 messages and 3 files.",
+    );
     const again = await filesOf(bea);
     expect(again.rows.map((r) => r.id)).toEqual(rows.map((r) => r.id));
     expect(again.links).toHaveLength(6);
