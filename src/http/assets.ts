@@ -11,9 +11,10 @@ import appleIconPath from "../../static/icons/apple-touch-icon.png" with { type:
 import icon192Path from "../../static/icons/icon-192.png" with { type: "file" };
 import icon512Path from "../../static/icons/icon-512.png" with { type: "file" };
 import maskableIconPath from "../../static/icons/icon-maskable-512.png" with { type: "file" };
+import { KATEX_CSS, KATEX_FONTS, katexCss } from "./katex-assets.ts";
 
 type Bytes = Uint8Array<ArrayBuffer>;
-type Asset = { body: Bytes; gzip: Bytes; type: string; etag: string };
+type Asset = { body: Bytes; gzip?: Bytes; type: string; etag: string };
 
 const SOURCES = {
   "app.css": { path: cssPath, type: "text/css; charset=utf-8" },
@@ -27,22 +28,36 @@ const SOURCES = {
   "app.js": { path: appJsPath, type: "text/javascript; charset=utf-8" },
 } as const;
 
-export type AssetName = keyof typeof SOURCES;
+/** Assets linked from pages; KaTeX's fonts are served too, named only by its stylesheet. */
+export type AssetName = keyof typeof SOURCES | "katex.css";
 /** Content-hashed URLs by logical name, for the layout's <link> and <script> tags. */
 export type AssetUrls = Record<AssetName, string>;
 
 /** Reads, hashes and compresses the embedded assets once, at start. */
 export function loadAssets(): { urls: AssetUrls; byFile: Map<string, Asset> } {
-  const urls = {} as AssetUrls;
   const byFile = new Map<string, Asset>();
-  for (const [name, source] of Object.entries(SOURCES) as [AssetName, (typeof SOURCES)[AssetName]][]) {
-    const body = new Uint8Array(readFileSync(source.path)) as Bytes;
+  const add = (name: string, body: Bytes, type: string, compress = true) => {
     const hash = new Bun.CryptoHasher("sha256").update(body).digest("hex").slice(0, 12);
     const dot = name.lastIndexOf(".");
     const file = `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
-    urls[name] = `/assets/${file}`;
-    byFile.set(file, { body, gzip: Bun.gzipSync(body, { level: 9 }) as Bytes, type: source.type, etag: `"${hash}"` });
+    const gzip = compress ? (Bun.gzipSync(body, { level: 9 }) as Bytes) : undefined;
+    byFile.set(file, { body, gzip, type, etag: `"${hash}"` });
+    return `/assets/${file}`;
+  };
+  const read = (path: string) => new Uint8Array(readFileSync(path)) as Bytes;
+  const urls = {} as AssetUrls;
+  for (const [name, source] of Object.entries(SOURCES) as [
+    keyof typeof SOURCES,
+    (typeof SOURCES)[keyof typeof SOURCES],
+  ][]) {
+    urls[name] = add(name, read(source.path), source.type);
   }
+  // woff2 is compressed already: gzip would gain nothing.
+  const fontUrls = Object.fromEntries(
+    Object.entries(KATEX_FONTS).map(([file, path]) => [file, add(file, read(path), "font/woff2", false)]),
+  );
+  const css = katexCss(readFileSync(KATEX_CSS, "utf8"), fontUrls);
+  urls["katex.css"] = add("katex.css", new TextEncoder().encode(css) as Bytes, "text/css; charset=utf-8");
   return { urls, byFile };
 }
 
@@ -58,7 +73,7 @@ export function assetRoutes(byFile: Map<string, Asset>) {
       vary: "accept-encoding",
     };
     if (request.headers.get("if-none-match") === asset.etag) return new Response(null, { status: 304, headers });
-    if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
+    if (asset.gzip && /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
       return new Response(asset.gzip, { headers: { ...headers, "content-encoding": "gzip" } });
     }
     return new Response(asset.body, { headers });
