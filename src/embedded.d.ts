@@ -24,3 +24,7 @@ declare module "*.png" {
   const path: string;
   export default path;
 }
+declare module "*.woff2" {
+  const path: string;
+  export default path;
+}

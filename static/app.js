@@ -867,7 +867,7 @@
     const text = field
       ? (field.value ?? "")
       : button.hasAttribute("data-copy-code")
-        ? (button.parentElement?.querySelector("pre")?.textContent ?? "").replace(/\n$/, "")
+        ? (button.closest(".code-block")?.querySelector("pre")?.textContent ?? "").replace(/\n$/, "")
         : (article?.querySelector("template[data-source]")?.content.textContent ??
           article?.querySelector("[data-body]")?.textContent ??
           "");
@@ -881,26 +881,42 @@
     button.copyTimer = setTimeout(() => (button.textContent = label), 1500);
   });
 
-  // Each code block of a finished answer gets its own Copy button. Added here rather than in the
-  // stored HTML; not while an answer streams, as frames append into its last block.
-  const codeButtons = (root) => {
+  // The renderer gives each code block a bar with its language and Copy (src/chat/markdown.ts).
+  // Answers stored before it did get the same bar here.
+  const codeBars = (root) => {
     for (const pre of root.querySelectorAll("article:not([data-status=streaming]) .markdown pre")) {
       if (pre.parentElement?.classList.contains("code-block")) continue;
       const box = document.createElement("div");
-      box.className = "code-block relative";
+      box.className = "code-block";
+      const bar = document.createElement("div");
+      bar.className = "code-bar";
+      const language = document.createElement("span");
+      language.textContent = /\blanguage-(\S+)/.exec(pre.querySelector("code")?.className ?? "")?.[1] ?? "";
       const button = document.createElement("button");
       button.type = "button";
+      button.className = "copy-code";
       button.dataset.copyCode = "";
       button.setAttribute("aria-live", "polite");
-      button.className =
-        "absolute top-1.5 right-1.5 rounded border border-zinc-300 bg-white/90 px-1.5 py-0.5 text-xs text-zinc-600 hover:text-zinc-900 dark:border-zinc-700 dark:bg-zinc-800/90 dark:text-zinc-300 dark:hover:text-white";
       button.textContent = "Copy code";
+      bar.append(language, button);
       pre.replaceWith(box);
-      box.append(pre, button);
+      box.append(bar, pre);
     }
   };
   document.addEventListener("htmx:load", (event) =>
-    codeButtons(event.target instanceof Element ? event.target : document),
+    codeBars(event.target instanceof Element ? event.target : document),
+  );
+
+  // KaTeX lays formulas out with style attributes, which the CSP (style-src 'self') refuses; the
+  // renderer moves them to data-katex-style and they are set here through the CSSOM, which it allows.
+  const mathStyles = (root) => {
+    for (const el of root.querySelectorAll("[data-katex-style]")) {
+      el.style.cssText = el.dataset.katexStyle;
+      el.removeAttribute("data-katex-style");
+    }
+  };
+  document.addEventListener("htmx:load", (event) =>
+    mathStyles(event.target instanceof Element ? event.target : document),
   );
 
   // The search box and its results: Arrow-Down from the box enters the results, Up and Down move

@@ -122,8 +122,8 @@ async function runOnce(
     check(`${label}: ${entry} page 200`, page.status === 200 && html.includes("<!doctype html>"));
     const assets = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     check(
-      `${label}: page links css, htmx, the ws extension, the icons and app.js`,
-      assets.length === 6,
+      `${label}: page links css, KaTeX's css, htmx, the ws extension, the icons and app.js`,
+      assets.length === 7,
       assets.join(" "),
     );
     for (const asset of assets) {
@@ -136,6 +136,18 @@ async function runOnce(
         `${res.body.byteLength} bytes`,
       );
     }
+    // KaTeX's fonts are embedded too, under the URLs its stylesheet was rewritten to name.
+    const katexCss = assets.find((a) => a.includes("/katex."));
+    const css = katexCss ? new TextDecoder().decode((await fetchIn(katexCss)).body) : "";
+    const fonts = [...css.matchAll(/url\((\/assets\/[^)]+\.woff2)\)/g)].map((m) => m[1]!);
+    const served = await Promise.all(
+      fonts.map(async (f) => new TextDecoder().decode((await fetchIn(f)).body.slice(0, 4))),
+    );
+    check(
+      `${label}: KaTeX's fonts come out of the binary`,
+      fonts.length > 15 && served.every((magic) => magic === "wOF2"),
+      `${fonts.length} fonts`,
+    );
     // Bundling can break a plugin that works from the sources: the spec must come out of the binary too.
     const spec = await fetchIn("/openapi.json");
     const paths = spec.status === 200 ? Object.keys(JSON.parse(new TextDecoder().decode(spec.body)).paths ?? {}) : [];

@@ -37,6 +37,8 @@ export function Layout({ title, assets, children, readOnly, picker }: LayoutProp
           <meta name="theme-color" content={THEME_COLORS.light} media="(prefers-color-scheme: light)" />
           <meta name="theme-color" content={THEME_COLORS.dark} media="(prefers-color-scheme: dark)" />
           <link rel="stylesheet" href={assets["app.css"]} />
+          {/* Typeset math in answers; its fonts load only when a formula uses them. */}
+          <link rel="stylesheet" href={assets["katex.css"]} />
           <script src={assets["htmx.js"]} defer></script>
           {readOnly ? "" : <script src={assets["htmx-ws.js"]} defer></script>}
           <script src={assets["app.js"]} defer></script>

@@ -21,6 +21,7 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import MarkdownIt from "markdown-it";
+import { math } from "./math.ts";
 
 const languages = {
   bash,
@@ -69,6 +70,20 @@ const md = new MarkdownIt({
   },
 });
 
+md.use(math);
+
+// A code block gets a bar above it: the language it is in, and a Copy button (static/app.js copies;
+// without scripts the button is hidden by app.css). The bar goes before the <pre>, which stays the
+// block's last child: streamed code is appended to the innermost last element (see tailGrowth).
+type RenderRule = NonNullable<typeof md.renderer.rules.fence>;
+const defaultFence = md.renderer.rules.fence!;
+md.renderer.rules.fence = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {
+  const language = tokens[idx]!.info.trim().split(/\s+/)[0] ?? "";
+  const label = language ? `<span class="code-language">${md.utils.escapeHtml(language)}</span>` : "<span></span>";
+  const copy = '<button type="button" class="copy-code" data-copy-code aria-live="polite">Copy code</button>';
+  return `<div class="code-block"><div class="code-bar">${label}${copy}</div>${defaultFence(tokens, idx, options, env, self)}</div>\n`;
+};
+
 // Links may go to web pages, mail addresses and places on this site; nothing else (no
 // javascript:, data:, file:, or any scheme a browser might hand to another program).
 const SAFE_LINK = /^(https?:\/\/|mailto:|\/(?!\/)|#)/i;
@@ -85,7 +100,6 @@ md.renderer.rules.image = (tokens, idx) => {
 };
 
 // Links the model writes open in a new tab and cannot reach back into this one.
-type RenderRule = NonNullable<typeof md.renderer.rules.link_open>;
 const defaultLinkOpen: RenderRule =
   md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
 md.renderer.rules.link_open = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {

@@ -16,10 +16,14 @@ import icon192Path from "../../static/icons/icon-192.png" with { type: "file" };
 import icon512Path from "../../static/icons/icon-512.png" with { type: "file" };
 import maskableIconPath from "../../static/icons/icon-maskable-512.png" with { type: "file" };
 import pickerJsPath from "../../static/model-picker.js" with { type: "file" };
+import { KATEX_CSS, KATEX_FONTS, katexCss } from "./katex-assets.ts";
 
 type Bytes = Uint8Array<ArrayBuffer>;
-/** `gzip` compresses on first use, off the main thread: Mermaid's 5.5 MB would cost ~0.3 s at every start. */
-type Asset = { body: Bytes; gzip: () => Promise<Bytes>; type: string; etag: string };
+/**
+ * `gzip` compresses on first use, off the main thread: Mermaid's 5.5 MB would cost ~0.3 s at every
+ * start. None for woff2, compressed already.
+ */
+type Asset = { body: Bytes; gzip?: () => Promise<Bytes>; type: string; etag: string };
 const gzipLater = promisify(gzip);
 
 const SOURCES = {
@@ -38,24 +42,37 @@ const SOURCES = {
   "diagram-frame.js": { path: diagramFramePath, type: "text/javascript; charset=utf-8" },
 } as const;
 
-export type AssetName = keyof typeof SOURCES;
+/** Assets linked from pages; KaTeX's fonts are served too, named only by its stylesheet. */
+export type AssetName = keyof typeof SOURCES | "katex.css";
 /** Content-hashed URLs by logical name, for the layout's <link> and <script> tags. */
 export type AssetUrls = Record<AssetName, string>;
 
 /** Reads, hashes and compresses the embedded assets once, at start. */
 export function loadAssets(): { urls: AssetUrls; byFile: Map<string, Asset> } {
-  const urls = {} as AssetUrls;
   const byFile = new Map<string, Asset>();
-  for (const [name, source] of Object.entries(SOURCES) as [AssetName, (typeof SOURCES)[AssetName]][]) {
-    const body = new Uint8Array(readFileSync(source.path)) as Bytes;
+  const add = (name: string, body: Bytes, type: string, compress = true) => {
     const hash = new Bun.CryptoHasher("sha256").update(body).digest("hex").slice(0, 12);
     const dot = name.lastIndexOf(".");
     const file = `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
-    urls[name] = `/assets/${file}`;
     let gzipped: Promise<Bytes> | undefined;
-    const compress = () => (gzipped ??= gzipLater(body, { level: 9 }).then((b) => new Uint8Array(b) as Bytes));
-    byFile.set(file, { body, gzip: compress, type: source.type, etag: `"${hash}"` });
+    const later = () => (gzipped ??= gzipLater(body, { level: 9 }).then((b) => new Uint8Array(b) as Bytes));
+    byFile.set(file, { body, gzip: compress ? later : undefined, type, etag: `"${hash}"` });
+    return `/assets/${file}`;
+  };
+  const read = (path: string) => new Uint8Array(readFileSync(path)) as Bytes;
+  const urls = {} as AssetUrls;
+  for (const [name, source] of Object.entries(SOURCES) as [
+    keyof typeof SOURCES,
+    (typeof SOURCES)[keyof typeof SOURCES],
+  ][]) {
+    urls[name] = add(name, read(source.path), source.type);
   }
+  // woff2 is compressed already: gzip would gain nothing.
+  const fontUrls = Object.fromEntries(
+    Object.entries(KATEX_FONTS).map(([file, path]) => [file, add(file, read(path), "font/woff2", false)]),
+  );
+  const css = katexCss(readFileSync(KATEX_CSS, "utf8"), fontUrls);
+  urls["katex.css"] = add("katex.css", new TextEncoder().encode(css) as Bytes, "text/css; charset=utf-8");
   return { urls, byFile };
 }
 
@@ -71,7 +88,7 @@ export function assetRoutes(byFile: Map<string, Asset>) {
       vary: "accept-encoding",
     };
     if (request.headers.get("if-none-match") === asset.etag) return new Response(null, { status: 304, headers });
-    if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
+    if (asset.gzip && /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
       return new Response(await asset.gzip(), { headers: { ...headers, "content-encoding": "gzip" } });
     }
     return new Response(asset.body, { headers });

@@ -13,6 +13,9 @@ const DOCUMENTS: Record<string, string> = {
   table: "| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n\nBelow the table.",
   tildeFence: "~~~\n``` not a close\n\n~~~\n\ntext",
   unclosedFence: "Start\n\n```js\nconst x = 1;\n\nconst y = 2;",
+  mathInline: "Euler: $e^{i\\pi} + 1 = 0$ and \\(a^2+b^2=c^2\\), for $5 and $10.\n\nThen $x$5 and $y$.",
+  mathDisplay: "Sum:\n$$\n\\sum_{n=1}^\\infty \\frac{1}{n^2}\n$$\n\nAnd \\[\n\\int_0^1 x\\,dx\n\\]\n\nend $$ open",
+  mathInList: "1. first $a$\n\n   $$\n   b\n   $$\n\n2. second \\(c\\)\n\nDone.",
 };
 
 describe("Markdown while streaming", () => {

@@ -87,8 +87,8 @@ eachDriver("the HTTP app", (t) => {
   test("assets are served from content-hashed URLs with long cache headers, compressed on request", async () => {
     const html = await (await get("/")).text();
     const urls = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    // css, htmx, the ws extension, app.js, the model picker's script, the icons.
-    expect(urls).toHaveLength(7);
+    // css, KaTeX's css, htmx, the ws extension, app.js, the model picker's script, the icons.
+    expect(urls).toHaveLength(8);
     for (const url of urls) {
       expect(url).toMatch(/^\/assets\/[\w-]+\.[0-9a-f]{12}\.(css|js|svg|png)$/);
       const plain = await get(url, { "accept-encoding": "identity" });
@@ -108,6 +108,25 @@ eachDriver("the HTTP app", (t) => {
     }
     const htmx = urls.find((u) => u.includes("/htmx."))!;
     expect(await (await get(htmx)).text()).toContain('version:"2.');
+  });
+
+  test("KaTeX's stylesheet names its fonts by their hashed URLs, each served as woff2", async () => {
+    const html = await (await get("/")).text();
+    const cssUrl = html.match(/href="(\/assets\/katex\.[0-9a-f]{12}\.css)"/)?.[1];
+    expect(cssUrl).toBeDefined();
+    const css = await (await get(cssUrl!)).text();
+    const fonts = [...css.matchAll(/url\(([^)]*)\)/g)].map((m) => m[1]!);
+    // Every @font-face has one source: the embedded woff2.
+    expect(fonts).toHaveLength((css.match(/@font-face/g) ?? []).length);
+    expect(fonts.length).toBeGreaterThan(15);
+    for (const url of fonts) {
+      expect(url).toMatch(/^\/assets\/KaTeX_[\w-]+\.[0-9a-f]{12}\.woff2$/);
+      const font = await get(url, { "accept-encoding": "gzip" });
+      expect(font.status).toBe(200);
+      expect(font.headers.get("content-type")).toBe("font/woff2");
+      expect(font.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(new TextDecoder().decode((await font.arrayBuffer()).slice(0, 4))).toBe("wOF2");
+    }
   });
 
   test("nothing but the hashed assets is servable", async () => {
