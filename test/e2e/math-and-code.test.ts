@@ -1,0 +1,208 @@
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
+import { oneDriver } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+
+let browser: Browser;
+let fake: FakeUpstream;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  fake = startFakeUpstream();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+
+const CODE = 'def area(r):\n    return 3.14159 * r ** 2  # "<b>"';
+/** Math first, then code, then a long paragraph: the answer is still streaming while both are checked. */
+const ANSWER = [
+  "The area of a circle is $A = \\pi r^2$, and a half is $\\frac{1}{2}$. It costs $5 and $10.",
+  "",
+  "$$",
+  "x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a}",
+  "$$",
+  "",
+  "\\[ M = \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} \\]",
+  "",
+  "```python",
+  CODE,
+  "```",
+  "",
+  `That is all. ${"More words to stream while the page is checked. ".repeat(40)}`,
+].join("\n");
+
+type Box = { top: number; bottom: number; left: number; right: number; height: number; width: number };
+const box = async (locator: Locator): Promise<Box> => {
+  const b = (await locator.boundingBox())!;
+  return { top: b.y, bottom: b.y + b.height, left: b.x, right: b.x + b.width, height: b.height, width: b.width };
+};
+
+oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
+  let server: TestServer;
+  let context: BrowserContext;
+  const shots = join(ARTIFACTS, "math-and-code");
+  beforeAll(async () => {
+    server = await startTestServer(t, fakeEnv(fake));
+    mkdirSync(shots, { recursive: true });
+  });
+  afterAll(() => server.stop());
+  afterEach(async () => {
+    if (context?.pages().length) await closeContext(context).catch(() => {});
+  });
+
+  const open = async (viewport: (typeof VIEWPORTS)[keyof typeof VIEWPORTS], scheme: "light" | "dark") => {
+    context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    // Everything the page's CSP refused: KaTeX's inline styles would be, were they sent as such.
+    await context.addInitScript(() => {
+      const w = window as unknown as { refused: string[] };
+      w.refused = [];
+      document.addEventListener("securitypolicyviolation", (e) => w.refused.push(`${e.violatedDirective} ${e.sample}`));
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    page.on("pageerror", (e) => problems.push(e.message));
+    return { page, problems };
+  };
+  const refused = (page: Page) => page.evaluate(() => (window as unknown as { refused: string[] }).refused);
+
+  /**
+   * Checks the formulas are laid out as math, not as letters run together or piled on each other:
+   * what KaTeX's style attributes do, which the page's CSP would refuse if they were sent as such.
+   * KaTeX stacks the parts of a fraction, a script or a matrix column in a `.vlist`, each part
+   * a span holding a strut and the part itself.
+   */
+  const expectLaidOut = async (answer: Locator) => {
+    const part = (vlist: Locator, n: number) =>
+      box(vlist.locator(":scope > span").nth(n).locator(":scope > span:not(.pstrut)"));
+    // A fraction: the numerator above the bar, the denominator below it, neither empty.
+    const frac = answer.locator(".katex-html .mfrac").first().locator(".vlist").first();
+    const [denominator, line, numerator] = [await part(frac, 0), await part(frac, 1), await part(frac, 2)];
+    expect(Math.min(numerator.height, denominator.height)).toBeGreaterThan(5);
+    expect(numerator.top + numerator.height / 2).toBeLessThan(line.top);
+    expect(denominator.top + denominator.height / 2).toBeGreaterThan(line.bottom);
+    expect(denominator.top - numerator.top).toBeGreaterThan(numerator.height * 0.8);
+    // A superscript: raised, its middle well above its base's.
+    const power = answer.locator(".katex-html .msupsub").first();
+    const base = await box(power.locator("xpath=preceding-sibling::*[1]"));
+    const raised = await part(power.locator(".vlist").first(), 0);
+    expect(raised.top + raised.height / 2).toBeLessThan(base.top + base.height / 2 - base.height / 5);
+    // A square root draws its sign (an SVG) over the radicand.
+    expect((await box(answer.locator(".katex-html .sqrt svg").first())).width).toBeGreaterThan(20);
+    // A matrix column: its two entries one above the other.
+    const column = answer.locator(".katex-display .mtable .col-align-c").first().locator(".vlist").first();
+    const [top, bottom] = [await part(column, 0), await part(column, 1)];
+    expect(top.height).toBeGreaterThan(5);
+    expect(bottom.top - top.top).toBeGreaterThan(top.height * 0.8);
+    // A displayed formula is centred.
+    const display = answer.locator(".katex-display").first();
+    const [outer, inner] = [await box(display), await box(display.locator(".katex-html"))];
+    expect(Math.abs(inner.left - outer.left - (outer.right - inner.right))).toBeLessThan(4);
+    // Screen readers get MathML for every formula: two inline, two displayed, and no more.
+    expect(await answer.locator(".katex-mathml math").count()).toBe(4);
+    expect(await answer.locator(".katex-mathml annotation").first().textContent()).toBe("A = \\pi r^2");
+    await expect(answer.textContent()).resolves.toContain("It costs $5 and $10.");
+    expect(await answer.locator("[data-katex-style]").count()).toBe(0);
+  };
+
+  /** Copies the code block's code with its bar's button, checks the button says so, returns the clipboard. */
+  const copyCode = async (page: Page, answer: Locator) => {
+    const bar = answer.locator(".code-bar");
+    const button = bar.getByRole("button", { name: "Copy code" });
+    await page.evaluate(() => navigator.clipboard.writeText("(nothing copied)"));
+    const held = (await button.elementHandle())!;
+    expect(await held.getAttribute("aria-live")).toBe("polite");
+    await held.focus();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((el) => el.textContent === "Copied", held);
+    return page.evaluate(() => navigator.clipboard.readText());
+  };
+
+  test("a streamed answer's math is typeset as it closes and its code has a bar with Copy (desktop, light)", async () => {
+    const { page, problems } = await open(VIEWPORTS.desktop, "light");
+    await page.goto(server.url);
+    fake.queue({ text: ANSWER, tokenDelayMs: 20, tokenSize: 6 });
+    await page.getByLabel("Message").fill("Math and code, please");
+    await page.getByLabel("Message").press("Enter");
+    const answer = page.locator('article[data-role="assistant"]');
+
+    // While it streams: typeset math and the code's bar are already there, laid out.
+    const streaming = answer.and(page.locator('[data-status="streaming"]'));
+    await streaming.locator(".code-bar").waitFor();
+    await streaming.locator(".katex-display .mtable").waitFor();
+    expect(await streaming.count()).toBe(1);
+    await expectLaidOut(streaming);
+    expect(await answer.locator(".code-bar .code-language").textContent()).toBe("python");
+    await page.screenshot({ path: join(shots, "streaming-desktop-light.png") });
+    // A half-written formula never shows KaTeX's error box.
+    expect(await answer.locator(".katex-error").count()).toBe(0);
+
+    await answer.and(page.locator('[data-status="complete"]')).waitFor();
+    await expectLaidOut(answer);
+    // The bar sits above the code, not over its first line.
+    const pre = answer.locator(".code-block pre");
+    expect((await box(answer.locator(".code-bar"))).bottom).toBeLessThanOrEqual((await box(pre)).top + 1);
+    expect(await copyCode(page, answer)).toBe(CODE);
+    expect(await answer.locator("pre code").textContent()).toBe(`${CODE}\n`);
+    await answer.locator(".code-bar").getByRole("button", { name: "Copy code" }).waitFor();
+    await answer.locator(".katex-display").first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "complete-desktop-light.png") });
+
+    expect(await refused(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  test("on a phone in dark mode the chat, reloaded, lays out the same math and copies the code", async () => {
+    const { page, problems } = await open(VIEWPORTS.phone, "dark");
+    fake.queue({ text: ANSWER, tokenDelayMs: 1, tokenSize: 40 });
+    await page.goto(server.url);
+    await page.getByLabel("Message").fill("Math and code, on a phone");
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    await page.reload();
+    const answer = page.locator('article[data-role="assistant"]');
+    await answer.locator(".katex").first().waitFor();
+    await expectLaidOut(answer);
+    // The bar's Copy is a proper touch target, and the bar fits the phone's width.
+    const button = await box(answer.locator(".code-bar button"));
+    expect(button.height).toBeGreaterThanOrEqual(24);
+    expect((await box(answer.locator(".code-bar"))).right).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+    expect(await copyCode(page, answer)).toBe(CODE);
+    await answer.locator(".katex-display").first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "complete-phone-dark.png") });
+    await answer.locator(".code-block").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "code-phone-dark.png") });
+
+    // The read-only share page shows the same typeset math (its page has the same CSP).
+    await page.getByRole("button", { name: "Chat actions" }).click(); // the phone's ⋯ menu
+    await page.getByRole("button", { name: "Share", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Share this chat" });
+    await dialog.getByRole("button", { name: "Create a link" }).click();
+    const link = await dialog.getByLabel("Your new link").inputValue();
+    const reader = await (await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme: "light" })).newPage();
+    try {
+      const readerRefused: string[] = [];
+      reader.on("console", (m) => m.type() === "error" && readerRefused.push(m.text()));
+      await reader.goto(link);
+      const shared = reader.locator('article[data-role="assistant"]');
+      await expectLaidOut(shared);
+      expect(await shared.locator(".code-bar .code-language").textContent()).toBe("python");
+      await shared.locator(".katex-display").first().scrollIntoViewIfNeeded();
+      await reader.screenshot({ path: join(shots, "shared-desktop-light.png") });
+      expect(readerRefused).toEqual([]);
+    } finally {
+      await closeContext(reader.context());
+    }
+
+    expect(await refused(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
