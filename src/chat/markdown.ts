@@ -112,7 +112,8 @@ md.renderer.rules.link_open = (...[tokens, idx, options, env, self]: Parameters<
 // A code block scrolls sideways when its lines are long: focusable, it scrolls by keyboard too.
 for (const rule of ["fence", "code_block"] as const) {
   const plain: RenderRule = md.renderer.rules[rule]!;
-  md.renderer.rules[rule] = (...args: Parameters<RenderRule>) => plain(...args).replace(/^<pre\b/, '<pre tabindex="0"');
+  // The first <pre> is the block's own (a fence's sits under its bar); the code inside is escaped.
+  md.renderer.rules[rule] = (...args: Parameters<RenderRule>) => plain(...args).replace(/<pre\b/, '<pre tabindex="0"');
 }
 
 /** Markdown to safe HTML: model-written HTML is shown as text, unsafe links are dropped. */

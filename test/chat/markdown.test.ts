@@ -161,3 +161,8 @@ describe("Markdown is safe", () => {
     expect(renderMarkdown("```nolang\n<b>x</b>\n```")).toContain("&lt;b&gt;x&lt;/b&gt;");
   });
 });
+
+test("every code block, fenced under its bar or indented, can take focus to scroll by keyboard", () => {
+  const html = renderMarkdown("```js\nlet x = 1;\n```\n\n    indented\n");
+  expect(html.match(/<pre tabindex="0">/g)).toHaveLength(2);
+});
