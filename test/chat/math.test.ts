@@ -126,7 +126,7 @@ describe("Code blocks", () => {
     expect(renderMarkdown("```py\nprint(1)\n```")).toBe(
       '<div class="code-block"><div class="code-bar"><span class="code-language">py</span>' +
         '<button type="button" class="copy-code" data-copy-code aria-live="polite">Copy code</button></div>' +
-        '<pre><code class="language-py"><span class="hljs-built_in">print</span>(<span class="hljs-number">1</span>)\n</code></pre>\n</div>\n',
+        '<pre tabindex="0"><code class="language-py"><span class="hljs-built_in">print</span>(<span class="hljs-number">1</span>)\n</code></pre>\n</div>\n',
     );
     expect(renderMarkdown("```\nplain\n```")).toStartWith(
       '<div class="code-block"><div class="code-bar"><span></span>',

@@ -215,8 +215,18 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
     }
   });
 
+  test("the chat's total cost and its answer's cost follow one rounding rule", async () => {
+    const page = await open(`/chats/${chatIds[0]}`);
+    await page.getByRole("button", { name: "Chat actions" }).click();
+    expect(await page.locator("#chat-usage").textContent()).toBe("32 tokens · $0.00012");
+    expect(await page.locator('article[data-role="assistant"] footer').textContent()).toContain("$0.00012");
+  });
+
   test("a refused Add person keeps the username (never the password); a non-admin at /admin gets a page with a way back", async () => {
     const page = await open("/admin");
+    // Each person's chats are counted (the page once said "0 chats" of everyone).
+    expect(await page.locator(`#user-${server.user.id}`).textContent()).toContain("admin · 2 chats · you");
+    expect(await page.locator(`#user-${member.user.id}`).textContent()).toContain("0 chats");
     await page.getByLabel("Username").fill("tester");
     await page.locator("#field-password").fill("a long enough password");
     await page.getByLabel("Admin (can add and remove people)").check();
