@@ -16,7 +16,8 @@ afterAll(() => fake.stop());
  * Routes that need no session: health, metrics (loopback or its own token; tested apart), assets,
  * the web app manifest (browsers fetch it without cookies), the OpenAPI spec (it describes routes,
  * not anyone's data), the doors, and shared snapshots and their files (the link is the permission;
- * test/share tests that a revoked or unknown one shows nothing, and that a snapshot serves only its own files).
+ * test/share tests that a revoked or unknown one shows nothing, and that a snapshot serves only its own files),
+ * and the frame diagrams are drawn in (the same page for everyone, holding nothing; shared pages use it).
  */
 const PUBLIC = [
   "/healthz",
@@ -31,6 +32,7 @@ const PUBLIC = [
   "/signout",
   "/s/:token",
   "/s/:token/files/:id",
+  "/diagram-frame",
 ];
 
 eachDriver("one person's chats, seen by another and by nobody", (t) => {

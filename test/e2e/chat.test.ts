@@ -150,19 +150,23 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
       () => (window as unknown as { seen: { appended: number; streamed: string } }).seen,
     );
     expect(seen.appended).toBeGreaterThan(5);
-    // The final render as the server sent it: app.js has since put each code block in a box with
-    // its Copy button.
-    const rendered = await lastAnswer(page)
+    // The final render against what streamed, both without their code blocks' boxes and bars
+    // (app.js gives a bar to indented code too, once an answer is finished).
+    const [streamed, rendered] = await lastAnswer(page)
       .locator(".markdown")
-      .evaluate((el) => {
-        const copy = el.cloneNode(true) as HTMLElement;
-        for (const box of Array.from(copy.querySelectorAll(".code-block"))) {
-          box.querySelector("[data-copy-code]")?.remove();
-          box.replaceWith(...Array.from(box.childNodes));
-        }
-        return copy.innerHTML;
-      });
-    expect(seen.streamed).toBe(rendered);
+      .evaluate((el, streamedHtml) => {
+        const bare = (html: string) => {
+          const copy = document.createElement("div");
+          copy.innerHTML = html;
+          for (const box of Array.from(copy.querySelectorAll(".code-block"))) {
+            box.querySelector(".code-bar")?.remove();
+            box.replaceWith(...Array.from(box.childNodes));
+          }
+          return copy.innerHTML;
+        };
+        return [bare(streamedHtml), bare(el.innerHTML)];
+      }, seen.streamed);
+    expect(streamed).toBe(rendered);
     expect(seen.streamed).toContain("&amp; and &lt;tags&gt; stay text");
     expect(problems).toEqual([]);
     await closeContext(context);
