@@ -1,4 +1,5 @@
-import katex, { type KatexOptions } from "katex";
+import type Katex from "katex";
+import type { KatexOptions } from "katex";
 import type { MarkdownIt, StateBlock, StateInline } from "markdown-it";
 
 /**
@@ -113,6 +114,10 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
   return true;
 }
 
+let katex: typeof Katex | undefined;
+/** KaTeX, loaded at the first formula rather than at start: loading it took longer than starting does. */
+const loadKatex = (): typeof Katex => (katex ??= require("katex") as typeof Katex);
+
 const OPTIONS: KatexOptions = {
   output: "htmlAndMathml",
   throwOnError: true,
@@ -152,7 +157,7 @@ function typeset(tex: string, display: boolean): string | undefined {
   }
   let html: string;
   try {
-    html = katex.renderToString(tex, { ...OPTIONS, displayMode: display });
+    html = loadKatex().renderToString(tex, { ...OPTIONS, displayMode: display });
   } catch {
     return undefined; // a parse error, too many expansions, or nesting deep enough to exhaust the stack
   }

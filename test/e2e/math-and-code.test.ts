@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { chats, messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
@@ -178,8 +179,16 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
     expect(await copyCode(page, answer)).toBe(CODE);
     await answer.locator(".katex-display").first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, "complete-phone-dark.png") });
-    await answer.locator(".code-block").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shots, "code-phone-dark.png") });
+    // The other pairings, for people to look at.
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      for (const scheme of ["light", "dark"] as const) {
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme: scheme });
+        await answer.locator(".code-block").scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(shots, `code-${size}-${scheme}.png`) });
+      }
+    }
+    await page.setViewportSize(VIEWPORTS.phone);
 
     // The read-only share page shows the same typeset math (its page has the same CSP).
     await page.getByRole("button", { name: "Chat actions" }).click(); // the phone's ⋯ menu
@@ -203,6 +212,36 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
     }
 
     expect(await refused(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  test("an answer stored before code blocks had their bar gets the same bar on the page", async () => {
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Stored earlier", model: "fake/fast" })
+      .returning();
+    // The HTML the renderer stored before: the code block bare.
+    const html = '<p>Old:</p>\n<pre><code class="language-js">const old = 1;\n</code></pre>\n';
+    const question = Bun.randomUUIDv7();
+    await t.database.db.insert(messages).values([
+      { id: question, chatId: chat!.id, role: "user", content: "old question" },
+      {
+        id: Bun.randomUUIDv7(),
+        chatId: chat!.id,
+        parentId: question,
+        role: "assistant",
+        content: "Old:\n```js\nconst old = 1;\n```",
+        html,
+      },
+    ]);
+    const { page, problems } = await open(VIEWPORTS.phone, "light");
+    await page.goto(`${server.url}/chats/${chat!.id}`);
+    const answer = page.locator('article[data-role="assistant"]');
+    await answer.locator(".code-bar").waitFor();
+    expect(await answer.locator(".code-bar span").textContent()).toBe("js");
+    expect(await answer.locator(".code-block").count()).toBe(1);
+    expect(await copyCode(page, answer)).toBe("const old = 1;");
+    await page.screenshot({ path: join(shots, "stored-earlier-phone-light.png") });
     expect(problems).toEqual([]);
   });
 });
