@@ -1087,18 +1087,6 @@
       help.showModal();
     }
   });
-  // A confirmation (views/components/confirm.tsx) opens with focus on Cancel, the harmless choice.
-  document.addEventListener(
-    "toggle",
-    (event) => {
-      const el = event.target;
-      if (el instanceof HTMLElement && el.hasAttribute("data-confirm") && event.newState === "open") {
-        el.querySelector("[data-cancel]")?.focus();
-      }
-    },
-    true,
-  );
-
   document.addEventListener("click", (event) => {
     const help = document.getElementById("shortcuts");
     if (!(help instanceof HTMLDialogElement)) return;

@@ -1,8 +1,10 @@
 /**
  * A destructive action asked twice, in the page: its button opens a native popover that names
  * what will go and offers the action and Cancel. The popover needs no script (Esc and a click
- * outside close it too), so a plain form posts only once confirmed; app.js only moves focus to
- * Cancel when it opens.
+ * outside close it too), so a plain form posts only once confirmed. Cancel, the harmless choice,
+ * has `autofocus`: the browser focuses it as the popover opens, in the same task as the click or
+ * key, so a Tab pressed at once already starts from Cancel (a `toggle` listener ran a task later
+ * and pulled focus back from wherever that Tab had gone).
  */
 export function ConfirmButton(props: {
   /** The popover's id, unique in the page. */
@@ -49,7 +51,7 @@ export function ConfirmButton(props: {
         <div class="mt-4 flex flex-wrap justify-end gap-2">
           <button
             type="button"
-            data-cancel
+            autofocus
             popovertarget={props.id}
             popovertargetaction="hide"
             class="rounded-md border border-zinc-300 px-4 py-2 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
