@@ -18,6 +18,9 @@ export function listUsers(db: Db): Promise<(User & { chats: number })[]> {
       passwordHash: users.passwordHash,
       isAdmin: users.isAdmin,
       model: users.model,
+      dailyLimit: users.dailyLimit,
+      monthlyLimit: users.monthlyLimit,
+      disabledAt: users.disabledAt,
       createdAt: users.createdAt,
       // Spelled out: drizzle leaves column names unqualified here, and inside the subquery an
       // unqualified "id" was the chat's own id, so every count was 0.

@@ -192,6 +192,11 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         message_files: 0,
         message_annotations: 0,
         share_files: 0,
+        groups: 0,
+        group_members: 0,
+        api_keys: 0,
+        usage: 0,
+        audit_log: 0,
       };
       for (const table of copyPlan()) {
         const rows = await tableJson(source, table.name, table.key);
