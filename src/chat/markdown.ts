@@ -75,14 +75,18 @@ md.use(math);
 // A code block gets a bar above it: the language it is in, and a Copy button (static/app.js copies;
 // without scripts the button is hidden by app.css). The bar goes before the <pre>, which stays the
 // block's last child: streamed code is appended to the innermost last element (see tailGrowth).
+// Indented code (code_block) gets one too, without a language: it is code all the same.
 type RenderRule = NonNullable<typeof md.renderer.rules.fence>;
-const defaultFence = md.renderer.rules.fence!;
-md.renderer.rules.fence = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {
-  const language = tokens[idx]!.info.trim().split(/\s+/)[0] ?? "";
-  const label = language ? `<span class="code-language">${md.utils.escapeHtml(language)}</span>` : "<span></span>";
-  const copy = '<button type="button" class="copy-code" data-copy-code aria-live="polite">Copy code</button>';
-  return `<div class="code-block"><div class="code-bar">${label}${copy}</div>${defaultFence(tokens, idx, options, env, self)}</div>\n`;
-};
+for (const rule of ["fence", "code_block"] as const) {
+  const plain: RenderRule = md.renderer.rules[rule]!;
+  md.renderer.rules[rule] = (...args: Parameters<RenderRule>) => {
+    const [tokens, idx] = args;
+    const language = rule === "fence" ? (tokens[idx]!.info.trim().split(/\s+/)[0] ?? "") : "";
+    const label = language ? `<span class="code-language">${md.utils.escapeHtml(language)}</span>` : "<span></span>";
+    const copy = '<button type="button" class="copy-code" data-copy-code aria-live="polite">Copy code</button>';
+    return `<div class="code-block"><div class="code-bar">${label}${copy}</div>${plain(...args)}</div>\n`;
+  };
+}
 
 // Links may go to web pages, mail addresses and places on this site; nothing else (no
 // javascript:, data:, file:, or any scheme a browser might hand to another program).

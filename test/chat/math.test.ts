@@ -133,6 +133,15 @@ describe("Code blocks", () => {
     );
   });
 
+  test("indented code gets the same bar, without a language, from the server (not only from app.js once shown)", () => {
+    expect(renderMarkdown("Run:\n\n    make all\n")).toBe(
+      "<p>Run:</p>\n" +
+        '<div class="code-block"><div class="code-bar"><span></span>' +
+        '<button type="button" class="copy-code" data-copy-code aria-live="polite">Copy code</button></div>' +
+        '<pre tabindex="0"><code>make all\n</code></pre>\n</div>\n',
+    );
+  });
+
   test("a language name is escaped like the rest", () => {
     const html = renderMarkdown('```"><img/src=x/onerror=alert(1)>\ncode\n```');
     expect(html).toContain('<span class="code-language">&quot;&gt;&lt;img/src=x/onerror=alert(1)&gt;</span>');
