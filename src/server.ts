@@ -11,6 +11,7 @@ export type RunningServer = { app: App; database: Database; url: string; stop():
 /** Opens and migrates the database, then listens. Throws ConfigError for anything the operator must fix. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const started = performance.now();
+  probePort(config);
   // Creating the embedded database takes seconds of silence otherwise: say what is happening.
   const creating = !config.databaseUrl && isNewDataDir(config.dataDir);
   if (creating) {
@@ -71,6 +72,21 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   } catch (err) {
     await database.close().catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Fails at once on a port that is taken or not ours to bind, before the database is opened: a
+ * first start would otherwise create and migrate a whole embedded database (seconds) only to stop
+ * on the port. The server binds for real later, after migrating; the port could be taken in
+ * between, which listen() still reports the same way.
+ */
+function probePort(config: Config): void {
+  if (config.port === 0) return;
+  try {
+    Bun.serve({ port: config.port, hostname: config.host, reusePort: false, fetch: () => new Response() }).stop(true);
+  } catch (err) {
+    throw listenError(err, config);
   }
 }
 

@@ -110,6 +110,8 @@ describe("the parley command", () => {
       const { code, stderr } = await runParley(["serve"], { PORT: port, DATA_DIR: join(scratch, "second") });
       expect(code).toBe(1);
       expectOneSentence(stderr, new RegExp(`PORT ${port} is already in use`));
+      // Refused before the database: no embedded database was made (and migrated) for nothing.
+      expect(existsSync(join(scratch, "second"))).toBe(false);
     } finally {
       expect(await first.stop()).toBe(0);
     }
