@@ -339,6 +339,23 @@ eachDriver("the OpenAI-compatible API, through the openai SDK", (t) => {
     for (const row of rows) expect(row.cost).toBeGreaterThan(0);
   });
 
+  test("a client that stops reading mid-stream closes the upstream request, and what ran is settled", async () => {
+    const { id, openai } = await keyOf(server, "impatient script");
+    fake.queue({ text: "word ".repeat(200), tokenSize: 5, tokenDelayMs: 10 });
+    const stream = await openai.chat.completions.create({
+      model: "fake/fast",
+      messages: [{ role: "user", content: "Go on and on" }],
+      stream: true,
+    });
+    let pieces = 0;
+    for await (const _ of stream) if (++pieces === 5) break;
+    const sent = fake.requests.at(-1)!;
+    await sent.disconnected;
+    expect(sent.wasDisconnected).toBe(true);
+    const [row] = await settledUsage(id, 1);
+    expect(row!.cost).toBeGreaterThan(0);
+  });
+
   test("none of it was stored as a chat", async () => {
     const own = await t.database.db.select().from(chats).where(eq(chats.userId, server.user.id));
     expect(own).toEqual([]);
