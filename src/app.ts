@@ -1,5 +1,7 @@
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
+import { API_PREFIX, apiRoutes, COMPLETIONS_ROUTE } from "./api/routes.ts";
+import { createApiService } from "./api/service.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
 import { openPeerBus } from "./bus/notify.ts";
@@ -25,6 +27,8 @@ import { manifestRoutes } from "./http/manifest.ts";
 import { openapiSpec, PAGES } from "./http/openapi.ts";
 import { requestLog, requestRecorder } from "./http/request-log.ts";
 import { sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { keyRoutes } from "./keys/routes.ts";
+import { createKeyService } from "./keys/service.ts";
 import type { GenerationTiming } from "./llm/generations.ts";
 import { createUpstream } from "./llm/openrouter.ts";
 import type { Logger } from "./log.ts";
@@ -105,6 +109,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   });
   const picker = createPickerService({ database, models: () => chat.models() });
   const files = createFileService({ database, limits: fileLimits(config) });
+  const keys = createKeyService({ database });
   const transfer = createTransferService({ database, chat, files, defaultModel: config.defaultModel });
   // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
   const unsavedEnds = database.health.require(() => {
@@ -178,8 +183,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(allowedHosts(config))
     .use(errorHandler(log, record, assets.urls))
     .use(databaseGate(database.health, assets.urls))
-    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE, UPLOAD_ROUTE]))
-    .use(sameOriginWrites(publicUrl(config)))
+    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE, UPLOAD_ROUTE, COMPLETIONS_ROUTE]))
+    .use(sameOriginWrites(publicUrl(config), [API_PREFIX]))
     .use(compressHtml())
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .use(assetRoutes(assets.byFile))
@@ -197,6 +202,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
     .use(transferRoutes(transfer, auth, assets.urls, config.publicUrl))
     .use(fileRoutes(files, auth))
+    .use(keyRoutes(keys, auth, config))
+    .use(apiRoutes(createApiService({ database, upstream, models: () => chat.models(), log }), keys, config))
     .use(chatSocket(chat, auth, sockets, publicUrl(config), log, impaired))
     .onStart(({ server }) => {
       bus.server = server ?? undefined;

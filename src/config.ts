@@ -212,6 +212,13 @@ const settings = {
     description: "Messages one person may send (or answers retry) per minute.",
     parse: integer(1, 100_000, 20),
   },
+  apiRequestsPerMinute: {
+    name: "API_REQUESTS_PER_MINUTE",
+    default: "60",
+    secret: false,
+    description: "Requests one personal API key may make to the OpenAI-compatible API (/v1) per minute.",
+    parse: integer(1, 100_000, 60),
+  },
   maxConcurrentAnswers: {
     name: "MAX_CONCURRENT_ANSWERS",
     default: "3",

@@ -54,3 +54,7 @@ export function dollars(amount: number): string {
   // Trailing zeros go, but not below cents: "$0.00005", "$0.50".
   return `$${amount.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
 }
+
+/** A personal API key's name, at most; and how many live keys one person may have. */
+export const MAX_KEY_NAME = 60;
+export const MAX_KEYS_PER_PERSON = 20;

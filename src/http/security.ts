@@ -35,10 +35,16 @@ export function securityHeaders(https: boolean) {
   });
 }
 
-/** State-changing requests are accepted only from this site's own pages. */
-export function sameOriginWrites(publicUrl: string) {
+/**
+ * State-changing requests are accepted only from this site's own pages. Except under the
+ * `bearerOnly` path prefixes (the OpenAI-compatible API, /v1/): routes there read no cookie and
+ * accept only an `Authorization: Bearer` key, which a page elsewhere cannot make a browser send
+ * for someone, so there is no forged request to refuse; editors and scripts send no Origin at all.
+ */
+export function sameOriginWrites(publicUrl: string, bearerOnly: string[] = []) {
   return new Elysia({ name: "same-origin-writes" }).onBeforeHandle({ as: "global" }, ({ request, status }) => {
     if (["GET", "HEAD", "OPTIONS"].includes(request.method)) return;
+    if (bearerOnly.length && bearerOnly.some((prefix) => new URL(request.url).pathname.startsWith(prefix))) return;
     if (!sameOrigin(request, publicUrl)) return status(403, "Cross-origin request refused.");
   });
 }

@@ -101,6 +101,12 @@ export type Upstream = {
   }): AsyncIterable<StreamEvent>;
   complete(req: { model: string; messages: TextTurn[]; maxTokens: number; signal?: AbortSignal }): Promise<string>;
   models(): Promise<Model[]>;
+  /**
+   * A client's own chat completion request sent on as it is (the /v1 API): the raw response, a
+   * JSON body or an SSE stream to read with `completionChunks`. Throws the SDK's APIError for an
+   * error status, its message cleared of the key.
+   */
+  passThrough(body: Record<string, unknown>, signal: AbortSignal): Promise<Response>;
 };
 
 export type UpstreamTiming = {
@@ -139,6 +145,8 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
   const key = config.openrouterApiKey;
   const scrub = <E extends Error>(err: E): E => {
     if (key && err.message.includes(key)) err.message = err.message.replaceAll(key, "[API key]");
+    const body = err instanceof APIError ? (err.error as { message?: unknown } | undefined) : undefined;
+    if (key && typeof body?.message === "string") body.message = body.message.replaceAll(key, "[API key]");
     return err;
   };
 
@@ -238,6 +246,16 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
         return res.choices[0]?.message?.content ?? "";
       } catch (err) {
         throw scrub(toUpstreamError(err));
+      }
+    },
+    async passThrough(body, signal) {
+      if (!hasKey) throw new UpstreamError(NO_API_KEY, "no_key");
+      try {
+        return await plain.chat.completions
+          .create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, { signal })
+          .asResponse();
+      } catch (err) {
+        throw scrub(err instanceof Error ? err : new Error(String(err)));
       }
     },
     async models() {

@@ -138,6 +138,12 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
           <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
         </div>
       </Section>
+      <Section title="API keys">
+        {/* The keys feature's own fragment (GET /account/keys), as for shared chats below. */}
+        <div hx-get="/account/keys" hx-trigger="load" hx-swap="outerHTML">
+          <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
+        </div>
+      </Section>
       <Section title="Shared chats">
         {/* The share feature's own fragment (GET /shares), so the account routes need not know about it. */}
         <div hx-get="/shares" hx-trigger="load" hx-swap="outerHTML">
