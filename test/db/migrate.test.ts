@@ -23,10 +23,14 @@ for (const driver of DRIVERS) {
         expect(first).toEqual({ applied: migrations.length, total: migrations.length });
         expect(await tables(t.database)).toEqual([
           "drizzle.__drizzle_migrations",
+          "public.api_keys",
+          "public.audit_log",
           "public.bus_events",
           "public.chats",
           "public.favourite_models",
           "public.files",
+          "public.group_members",
+          "public.groups",
           "public.message_annotations",
           "public.message_files",
           "public.messages",
@@ -35,6 +39,7 @@ for (const driver of DRIVERS) {
           "public.share_files",
           "public.shares",
           "public.site_settings",
+          "public.usage",
           "public.users",
         ]);
         const second = await migrate(t.database, t.url);
