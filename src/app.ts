@@ -42,6 +42,7 @@ import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
 import { shareRoutes } from "./share/routes.ts";
 import { createShareService } from "./share/service.ts";
+import { createLimitsService } from "./teams/limits-service.ts";
 import { IMPORT_ROUTE, transferRoutes } from "./transfer/routes.ts";
 import { createTransferService } from "./transfer/service.ts";
 
@@ -193,7 +194,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(openapiSpec())
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
-    .use(authRoutes(auth, config, assets.urls))
+    .use(authRoutes(auth, config, assets.urls, createLimitsService(database.db)))
     .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
     .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))

@@ -7,6 +7,8 @@ import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { errorPage } from "../http/errors.ts";
 import { pageWithStatus } from "../http/page.ts";
+import type { LimitsService } from "../teams/limits-service.ts";
+import { LimitError } from "../teams/limits-words.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
 import { nextPath, requireSignIn, signedIn } from "./guard.ts";
 import { AuthError, type AuthService } from "./service.ts";
@@ -23,13 +25,19 @@ const DONE = {
   "password-set": "The password is set; that person's sessions have ended.",
   "signup-opened": "Sign-up is open.",
   "signup-closed": "Sign-up is closed.",
+  "limits-saved": "The spending limits are saved.",
+  "person-limits-saved": "That person's spending limits are saved.",
 } as const;
 const ONLY_ADMIN = "Only an admin can do that: this page is for whoever looks after this Parley.";
 const done = (code: unknown) =>
   typeof code === "string" && code in DONE ? DONE[code as keyof typeof DONE] : undefined;
 
+/** The limit fields of a refused form, as typed (short, text only). */
+const typedLimits = (f: Form) =>
+  Object.fromEntries(["day", "month", "siteMonth"].map((k) => [k, typeof f[k] === "string" ? f[k].slice(0, 40) : ""]));
+
 /** Set-up, sign-in, sign-up and sign-out; the account page; the admin page. Plain forms, no script. */
-export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls) {
+export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls, limits: LimitsService) {
   const authPage = (
     mode: AuthMode,
     extra: { error?: string; notice?: string; username?: string; next?: string } = {},
@@ -50,6 +58,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
     try {
       return await action();
     } catch (err) {
+      if (err instanceof LimitError) return pageWithStatus(400, await page(err.message));
       if (!(err instanceof AuthError)) throw err;
       if (err.retryAfterMs) set.headers["retry-after"] = String(Math.ceil(err.retryAfterMs / 1000));
       return pageWithStatus(err.status, await page(err.message));
@@ -128,6 +137,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         user: me!.user,
         sessions: await auth.sessions(me!.user.id),
         currentSessionId: me!.session.id,
+        allowances: await limits.allowances(me!.user.id),
         notice: done(query.done),
       }),
     )
@@ -144,6 +154,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
             user: me!.user,
             sessions: await auth.sessions(me!.user.id),
             currentSessionId: me!.session.id,
+            allowances: await limits.allowances(me!.user.id),
             error,
           }),
         set,
@@ -154,12 +165,17 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
       return redirect("/account?done=signed-out-others", 303);
     });
 
-  const adminPage = async (me: { user: User }, extra: Pick<AdminPageProps, "error" | "notice" | "adding">) =>
+  const adminPage = async (
+    me: { user: User },
+    extra: Pick<AdminPageProps, "error" | "notice" | "adding" | "typedLimits">,
+  ) =>
     AdminPage({
       assets,
       user: me.user,
       users: await auth.listUsers(),
       signupOpen: await auth.signupOpen(),
+      limits: await limits.site(),
+      siteSpent: await limits.siteSpent(),
       ...extra,
     });
 
@@ -198,6 +214,28 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         async () => {
           await auth.resetPassword({ id: params.id }, form(body).password);
           return redirect("/admin?done=password-set", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+      ),
+    )
+    .post("/admin/limits", ({ me, body, redirect, set }) => {
+      const f = form(body);
+      return refusal(
+        async () => {
+          await limits.saveSite(f);
+          return redirect("/admin?done=limits-saved", 303);
+        },
+        // What was typed stays, so the admin fixes the one field that was wrong.
+        (error) => adminPage(me!, { error, typedLimits: typedLimits(f) }),
+        set,
+      );
+    })
+    .post("/admin/users/:id/limits", ({ me, params, body, redirect, set }) =>
+      refusal(
+        async () => {
+          if (!(await limits.savePerson(params.id, form(body)))) throw new AuthError("There is no such person.");
+          return redirect("/admin?done=person-limits-saved", 303);
         },
         (error) => adminPage(me!, { error }),
         set,

@@ -7,6 +7,8 @@ import {
   type GenerationTiming,
   type Outcome,
 } from "../llm/generations.ts";
+import { allowances } from "../teams/limits-repo.ts";
+import { settle } from "../teams/spending.ts";
 import { createAnswerImages } from "./answer-images.ts";
 import { type PeerEvent, retryingNotice, topics } from "./broadcast.ts";
 import { type ChatCore, WRITE_DEADLINE_MS } from "./core.ts";
@@ -62,6 +64,11 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
     const safeHtml = renderMarkdown(g.md.text);
     // Every image that arrived is kept (or left out) before the answer is shown whole.
     const withImages = await images.settled(g);
+    // What the answer cost replaces its estimate (kept when nothing was reported; see settle).
+    if (g.usageId) {
+      const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
+      await withDeadline(settle(db, g.usageId, used), WRITE_DEADLINE_MS, "settling an answer's cost");
+    }
     const firstAnswer = await locks.run(g.chatId, async () => {
       const finishing = answersRepo.finishMessage(db, g.messageId, {
         status: outcome.status,
@@ -97,6 +104,16 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
     if (firstAnswer) void nameChat(core, firstAnswer.chat, firstAnswer.message);
+    void spendingNotice(g);
+  }
+
+  /** After an answer: what is left of the person's limits, shown near the composer (a failure here is only logged). */
+  async function spendingNotice(g: Generation) {
+    try {
+      broadcast.spending(g.userId, await allowances(db, g.userId));
+    } catch (err) {
+      log.debug("could not read what is left of a person's limits", { error: err });
+    }
   }
 
   /** When this process last failed to renew its leases (it could not reach the database). */

@@ -4,10 +4,12 @@ import { ComposerControls, ComposerStatus } from "../../views/components/compose
 import { FrameFragment, MessageArticle, RetryingNotice } from "../../views/components/message.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
+import { SpendingNotice } from "../../views/components/spending.tsx";
 import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message } from "../db/schema.ts";
 import type { FileInfo } from "../files/types.ts";
 import type { Frame, LiveAnswer } from "../llm/live-answer.ts";
+import type { Allowance } from "../teams/limits-words.ts";
 import type { Delta } from "./mirrors.ts";
 import type { ShownMessage } from "./types.ts";
 
@@ -190,6 +192,14 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
         ],
         answer.message.id,
       );
+    },
+
+    /** What is left of the person's spending limits, near the composer in all their tabs (here and elsewhere). */
+    spending(userId: string, allowances: Allowance[]) {
+      const topic = topics.user(userId);
+      const fragment = html(SpendingNotice({ allowances, oob: true }));
+      bus.publish(topic, fragment);
+      peers?.send({ kind: "html", topic, html: fragment });
     },
 
     /** A sentence beside the composer in every tab on the chat. */

@@ -3,6 +3,7 @@ import type { FileAnnotation } from "../llm/annotations.ts";
 import { dropOlderImages, fitToContext } from "../llm/context.ts";
 import type { Generations } from "../llm/generations.ts";
 import { type AnswerParams, type ChatTurn, type ContentPart, imageOutput, type Model } from "../llm/openrouter.ts";
+import { estimateCost, reserve, SpendingRefused } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
 import { annotationsOf } from "./repos/answers.ts";
 import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
@@ -18,9 +19,13 @@ import { answerParams, type ChatSettings } from "./settings.ts";
  *
  *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
  *   → read the chat's settings, the model and the branch's attachments → branchHistory
- *   → withAttachments → withInstructions → fitImages → fitToModel → withParams → withParses → start
+ *   → withAttachments → withInstructions → fitImages → fitToModel → withParams → withParses
+ *   → spend (the spending limits: the request's estimate reserved) → start
  *
- * Limits come before the save so a refused send stores nothing. The instructions are added
+ * Limits come before the save so a refused send stores nothing. Spending limits are the
+ * exception: they need the composed request to estimate its cost, and a message the person
+ * wrote is kept either way, so a refused request saves the question with its answer failed with
+ * the refusal's sentence (Retry writes it once the limit allows). The instructions are added
  * before fitting so the fit counts them (it never drops them); older images go before any words
  * do. The pipeline knows nothing of sockets or HTML: the exchange announces what was saved and
  * tells the person the pipeline's notices; the generation streams the answer.
@@ -194,7 +199,11 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     const hasPdf = [...files.values()].some((list) => list.some((f) => f.type === "application/pdf"));
     const parses = hasPdf ? await annotationsOf(core.db, answered) : new Map();
     const draft = compose({ answer, history, model, settings, files, parses, messages: [], params: {}, notices: [] });
+    const spend = await spendFor(userId, draft);
+    // Said beside the composer too, where a refused send is told.
+    if (spend.refused) core.broadcast.status(answer.chatId, spend.refused, "error");
     generations.start({
+      ...spend,
       userId,
       chatId: answer.chatId,
       messageId: answer.id,
@@ -206,6 +215,24 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       params: draft.params,
     });
     return draft.notices;
+  }
+
+  /** The request's usage reserved against the person's spending limits, or why it may not go. */
+  async function spendFor(userId: string, draft: Draft): Promise<{ usageId?: string; refused?: string }> {
+    const estimate = estimateCost(draft.model, draft.messages, draft.params.maxTokens);
+    try {
+      const usageId = await reserve(core.db, {
+        userId,
+        kind: "answer",
+        model: draft.answer.model!,
+        estimate,
+        messageId: draft.answer.id,
+      });
+      return { usageId };
+    } catch (err) {
+      if (err instanceof SpendingRefused) return { refused: err.message };
+      throw err;
+    }
   }
 
   return {

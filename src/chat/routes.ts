@@ -36,7 +36,11 @@ export function chatRoutes(
   defaultModel: string,
 ) {
   async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ chats, generating }, models] = await Promise.all([service.sidebar(user.id), picker.choices(user.id)]);
+    const [{ chats, generating }, models, spending] = await Promise.all([
+      service.sidebar(user.id),
+      picker.choices(user.id),
+      service.allowances(user.id),
+    ]);
     return ChatPage({
       assets,
       user,
@@ -45,6 +49,7 @@ export function chatRoutes(
       models,
       defaultModel: user.model ?? defaultModel,
       maxLength: MAX_MESSAGE_LENGTH,
+      spending,
       notice: upstream.hasKey ? undefined : NO_API_KEY.replace(" Your message is saved.", ""),
       ...extra,
     });

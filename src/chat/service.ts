@@ -4,6 +4,7 @@ import type { GenerationMetrics, GenerationTiming } from "../llm/generations.ts"
 import { ModelCatalog } from "../llm/models.ts";
 import type { Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
+import { allowances } from "../teams/limits-repo.ts";
 import { createAnswers } from "./answers.ts";
 import { createBranches } from "./branches.ts";
 import { type Bus, createBroadcast, type Peers } from "./broadcast.ts";
@@ -73,6 +74,8 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     sidebar: (userId: string) => core.sidebar.read(userId),
     /** Pushes the person's chat list to their tabs (after chats were added elsewhere, such as an import). */
     refreshSidebar: (userId: string | null) => core.sidebar.refresh(userId),
+    /** What is left of the person's spending limits (see teams/limits-repo.ts). */
+    allowances: (userId: string) => allowances(core.db, userId),
     /** The upstream's models (see llm/models.ts). */
     models: () => core.models.list(),
 

@@ -1,26 +1,44 @@
 import type { Chat, Message } from "../db/schema.ts";
+import { estimateCost, reserve, SpendingRefused, settle } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
 import { getChat, updateChat } from "./repos/chats.ts";
 import { conversation } from "./repos/messages.ts";
 
-/** After the first exchange, asks the model for a short title, keeping the fallback on failure. */
+const TITLE_TOKENS = 24;
+
+/**
+ * After the first exchange, asks the model for a short title, keeping the fallback on failure.
+ * A title costs money too: it is counted against the person's spending limits, and skipped
+ * (the fallback stays) once one is reached.
+ */
 export async function nameChat(core: ChatCore, chat: Chat, answer: Message) {
   const { db, upstream, locks, broadcast, sidebar, log } = core;
   const turns = await conversation(db, chat.id);
   if (turns.length !== 2 || chat.title !== fallbackTitle(turns[0]!.content)) return;
+  const messages = [
+    {
+      role: "system" as const,
+      content: "Write a title of at most six words for this conversation. Answer with the title only.",
+    },
+    {
+      role: "user" as const,
+      content: `${turns[0]!.content.slice(0, 1500)}\n\n---\n\n${answer.content.slice(0, 1500)}`,
+    },
+  ];
+  let usageId: string | undefined;
   try {
-    const raw = await upstream.complete({
+    if (chat.userId) {
+      const estimate = estimateCost(await core.models.find(chat.model), messages, TITLE_TOKENS);
+      usageId = await reserve(db, { userId: chat.userId, kind: "title", model: chat.model, estimate });
+    }
+    const { text: raw, usage } = await upstream.complete({
       model: chat.model,
-      maxTokens: 24,
+      maxTokens: TITLE_TOKENS,
       signal: AbortSignal.timeout(20_000),
-      messages: [
-        {
-          role: "system",
-          content: "Write a title of at most six words for this conversation. Answer with the title only.",
-        },
-        { role: "user", content: `${turns[0]!.content.slice(0, 1500)}\n\n---\n\n${answer.content.slice(0, 1500)}` },
-      ],
+      messages,
     });
+    if (usageId) await settle(db, usageId, usage ?? {});
+    usageId = undefined;
     const title = cleanTitle(raw);
     if (!title) return;
     await locks.run(chat.id, async () => {
@@ -31,7 +49,10 @@ export async function nameChat(core: ChatCore, chat: Chat, answer: Message) {
       sidebar.refresh(current.userId);
     });
   } catch (err) {
+    if (err instanceof SpendingRefused) return; // over a limit: the fallback title stays
     log.debug("title generation failed", { chatId: chat.id, error: err });
+    // Failed after it was reserved: its estimate keeps counting (see settle).
+    if (usageId) await settle(db, usageId, {}).catch(() => {});
   }
 }
 

@@ -74,6 +74,8 @@ export class Generation extends LiveAnswer {
     readonly messageId: string,
     /** The chat's first answer: once complete, the chat gets a title. */
     readonly first: boolean,
+    /** The usage row reserved for this answer's request (src/teams/spending.ts), settled at its end. */
+    readonly usageId?: string,
   ) {
     super();
     this.done = new Promise((resolve) => {
@@ -195,10 +197,16 @@ export class Generations {
     model: string;
     messages: ChatTurn[];
     params?: AnswerParams;
+    usageId?: string;
+    /**
+     * Why the request may not go (a spending limit reached): the answer ends at once as failed
+     * with this sentence, through the same end as any failure, and can be retried later.
+     */
+    refused?: string;
   }): Generation {
-    const g = new Generation(req.userId, req.chatId, req.messageId, req.first);
+    const g = new Generation(req.userId, req.chatId, req.messageId, req.first, req.usageId);
     this.live.set(g.messageId, g);
-    void this.run(g, req.model, req.messages, req.params);
+    void this.run(g, req.model, req.messages, req.params, req.refused);
     return g;
   }
 
@@ -254,7 +262,7 @@ export class Generations {
     for (const [i, g] of batch.entries()) g.savedUpTo(progress[i]!);
   }
 
-  private async run(g: Generation, model: string, messages: ChatTurn[], params?: AnswerParams) {
+  private async run(g: Generation, model: string, messages: ChatTurn[], params?: AnswerParams, refused?: string) {
     const { frameMs } = this.timing;
     let pending = "";
     let pendingReasoning = "";
@@ -286,8 +294,11 @@ export class Generations {
       }
       timer ??= setTimeout(flush, frameMs);
     };
+    // A refused request never goes upstream (and is no upstream failure for the metrics).
+    const events = refused ? [] : this.upstream.stream({ model, messages, params, signal: g.controller.signal });
+    if (refused) Object.assign(outcome, { status: "error", error: refused });
     try {
-      for await (const event of this.upstream.stream({ model, messages, params, signal: g.controller.signal })) {
+      for await (const event of events) {
         if (event.type === "delta") {
           pending += event.content;
           arrived();

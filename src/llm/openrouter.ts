@@ -99,7 +99,13 @@ export type Upstream = {
     params?: AnswerParams;
     signal: AbortSignal;
   }): AsyncIterable<StreamEvent>;
-  complete(req: { model: string; messages: TextTurn[]; maxTokens: number; signal?: AbortSignal }): Promise<string>;
+  /** A short answer, not streamed (a chat's title), with what it used when the upstream says. */
+  complete(req: {
+    model: string;
+    messages: TextTurn[];
+    maxTokens: number;
+    signal?: AbortSignal;
+  }): Promise<{ text: string; usage?: Usage }>;
   models(): Promise<Model[]>;
   /**
    * A client's own chat completion request sent on as it is (the /v1 API): the raw response, a
@@ -243,7 +249,15 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
       if (!hasKey) throw new UpstreamError(NO_API_KEY, "no_key");
       try {
         const res = await plain.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
-        return res.choices[0]?.message?.content ?? "";
+        const used = res.usage as (typeof res.usage & { cost?: number }) | undefined;
+        const usage = used && {
+          promptTokens: used.prompt_tokens,
+          completionTokens: used.completion_tokens,
+          reasoningTokens: null,
+          cachedTokens: null,
+          cost: used.cost ?? null,
+        };
+        return { text: res.choices[0]?.message?.content ?? "", usage };
       } catch (err) {
         throw scrub(toUpstreamError(err));
       }

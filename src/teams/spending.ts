@@ -1,11 +1,19 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type UsageKind, usage } from "../db/schema.ts";
+import { limitsFor, spentBy, spentBySite } from "./limits-repo.ts";
+import { type Period, periods, refusalSentence } from "./limits-words.ts";
 
 /**
  * The contract every path that spends money upstream follows (answers, retries, regenerations,
  * titles, /v1): reserve before the request goes, settle when its usage arrives.
- * STUB (issue 22): reserve counts nothing yet; the limits work replaces the body, not the signatures.
+ *
+ * The database is the only counter, so several instances sharing one Postgres count the same:
+ * reserve reads what was spent and writes the request's row in one transaction, under an advisory
+ * lock per person (and one for the whole site while a site cap is set). Two requests for one
+ * person take turns, and the second sees the first's estimate. A request is refused only once
+ * the spending has reached the limit, so at most one answer in flight crosses it; that answer
+ * finishes (no text is lost) and the next is refused.
  */
 
 /** A refusal a person reads: which limit, how much, and when it resets. */
@@ -21,13 +29,47 @@ export type Spend = {
   apiKeyId?: string;
 };
 
+// Advisory lock keys: a class of our own (the first number), then the person (or 0 for the site).
+const PERSON_LOCK = 7_240_022;
+const SITE_LOCK = 7_240_023;
+
 /** Writes the request's usage row, counted from now on; throws SpendingRefused when over a limit. Returns the row's id. */
 export async function reserve(db: Db, spend: Spend): Promise<string> {
-  const [row] = await db.insert(usage).values(spend).returning({ id: usage.id });
-  return row!.id;
+  const row = { ...spend, estimate: Math.max(0, spend.estimate) };
+  return db.transaction(async (tx) => {
+    const limits = await limitsFor(tx, spend.userId);
+    const own = limits?.own;
+    const cap = limits?.site.siteMonth ?? null;
+    // Nobody limits this person: no lock, no sum, only the row (which later checks count).
+    if (own && (own.day !== null || own.month !== null || cap !== null)) {
+      await tx.execute(sql`select pg_advisory_xact_lock(${PERSON_LOCK}, hashtext(${spend.userId}))`);
+      if (cap !== null) await tx.execute(sql`select pg_advisory_xact_lock(${SITE_LOCK}, 0)`);
+      const now = new Date();
+      const span = periods(now);
+      const refuse = (which: Period | "site", limit: number, used: number) => {
+        const resetsAt = which === "day" ? span.day.end : span.month.end;
+        throw new SpendingRefused(refusalSentence(which, limit, used, resetsAt, now));
+      };
+      const spent = await spentBy(tx, spend.userId, now);
+      // The monthly limit first: when both are reached, the day's reset would not help.
+      if (own.month !== null && spent.month >= own.month) refuse("month", own.month, spent.month);
+      if (cap !== null) {
+        const all = await spentBySite(tx, now);
+        if (all >= cap) refuse("site", cap, all);
+      }
+      if (own.day !== null && spent.day >= own.day) refuse("day", own.day, spent.day);
+    }
+    const [inserted] = await tx.insert(usage).values(row).returning({ id: usage.id });
+    return inserted!.id;
+  });
 }
 
-/** Records what the request really used; its cost replaces the estimate in every count. */
+/**
+ * Records what the request really used; its cost replaces the estimate in every count. Without a
+ * reported cost (an answer that failed, was stopped or interrupted before the usage arrived) the
+ * estimate keeps counting: the provider may well have charged for the prompt and the words that
+ * streamed, and counting nothing would let a person past their limit by stopping every answer.
+ */
 export async function settle(
   db: Db,
   usageId: string,
@@ -38,8 +80,42 @@ export async function settle(
     .set({
       promptTokens: used.promptTokens ?? null,
       completionTokens: used.completionTokens ?? null,
-      cost: used.cost ?? 0,
+      cost: used.cost ?? null,
       settledAt: new Date(),
     })
     .where(eq(usage.id, usageId));
+}
+
+/** Completion tokens counted for a request that names no maximum: a long answer, not the model's whole output. */
+export const DEFAULT_COMPLETION_TOKENS = 1_000;
+/** What an image or a file in the request is counted as (their bytes say little about their tokens). */
+const TOKENS_PER_ATTACHMENT = 1_000;
+
+type Priced = { promptPrice?: number | null; completionPrice?: number | null } | undefined;
+type Part = { type: string; text?: string };
+
+/**
+ * What a request should cost at most, in US dollars: its prompt (about four characters a token,
+ * attachments at a flat count) and its completion (the request's max_tokens, or a default) at the
+ * model's prices per million tokens. Zero for a model whose prices are unknown.
+ */
+export function estimateCost(
+  model: Priced,
+  messages: { content: string | Part[] }[],
+  maxTokens: number | undefined,
+): number {
+  let chars = 0;
+  let attachments = 0;
+  for (const m of messages) {
+    if (typeof m.content === "string") chars += m.content.length;
+    else
+      for (const p of m.content) {
+        if (p.type === "text") chars += p.text?.length ?? 0;
+        else attachments++;
+      }
+  }
+  const promptTokens = Math.ceil(chars / 4) + attachments * TOKENS_PER_ATTACHMENT;
+  const completionTokens = maxTokens ?? DEFAULT_COMPLETION_TOKENS;
+  const perToken = (price: number | null | undefined) => (price && price > 0 ? price / 1_000_000 : 0);
+  return promptTokens * perToken(model?.promptPrice) + completionTokens * perToken(model?.completionPrice);
 }

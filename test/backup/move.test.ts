@@ -195,7 +195,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         groups: 0,
         group_members: 0,
         api_keys: 0,
-        usage: 0,
+        usage: 7, // 4 answers (3 chats and an edit) and 3 titles, each reserved and settled
         audit_log: 0,
       };
       for (const table of copyPlan()) {

@@ -1,4 +1,6 @@
+import type { Allowance } from "../../src/teams/limits-words.ts";
 import { ShortcutsButton } from "./shortcuts.tsx";
+import { SpendingNotice } from "./spending.tsx";
 
 export type ComposerControlsProps = { chatId: string; streamingMessageId?: string; oob?: boolean };
 
@@ -58,6 +60,8 @@ export type ComposerProps = {
   streamingMessageId?: string;
   maxLength: number;
   status?: string;
+  /** The person's spending limits that apply, for the notice when little is left. */
+  spending?: Allowance[];
 };
 
 /**
@@ -168,7 +172,7 @@ function Attachments(): JSX.Element {
   );
 }
 
-export function Composer({ chatId, streamingMessageId, maxLength, status }: ComposerProps): JSX.Element {
+export function Composer({ chatId, streamingMessageId, maxLength, status, spending }: ComposerProps): JSX.Element {
   const fields = (
     <>
       <Attachments />
@@ -195,6 +199,7 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
       data-drop-files
       class="group relative border-t border-zinc-200 bg-white/90 px-3 pt-3 pb-2 dark:border-zinc-800 dark:bg-zinc-950/90"
     >
+      <SpendingNotice allowances={spending ?? []} />
       {/* The form's box is dissolved (display: contents) so that its chips span the whole width,
           above Send too, while its message box and Send share the row below. */}
       <div class="mx-auto grid max-w-3xl grid-cols-[minmax(0,1fr)_auto] items-end gap-x-2">

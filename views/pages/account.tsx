@@ -2,8 +2,10 @@ import type { Children } from "@kitajs/html";
 import type { Session, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MIN_PASSWORD } from "../../src/limits.ts";
+import type { Allowance } from "../../src/teams/limits-words.ts";
 import { AdminAndSignOut } from "../components/account-links.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
+import { Allowances } from "../components/spending.tsx";
 import { TransferForms } from "../components/transfer.tsx";
 import { Layout } from "../layout.tsx";
 
@@ -62,6 +64,8 @@ export type AccountPageProps = Messages & {
   user: User;
   sessions: Session[];
   currentSessionId: string;
+  /** The spending limits that apply to the person, and what is left of each. */
+  allowances: Allowance[];
 };
 
 /** A person's own settings: password, export and import of chats, where they are signed in, sign out. */
@@ -74,6 +78,9 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
         Signed in as <strong safe>{props.user.username}</strong>
         {props.user.isAdmin ? " (admin)" : ""}.
       </p>
+      <Section title="Spending">
+        <Allowances allowances={props.allowances} />
+      </Section>
       <Section title="Change password">
         <form method="post" action="/account/password" class="flex flex-col gap-4">
           <Field label="Current password" name="current" type="password" autocomplete="current-password" />

@@ -1,8 +1,10 @@
 import type { User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
-import { MIN_PASSWORD } from "../../src/limits.ts";
+import { dollars, MIN_PASSWORD } from "../../src/limits.ts";
+import type { SiteLimits } from "../../src/teams/limits-words.ts";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
+import { PersonLimitsForm, SiteLimitsForm } from "../components/spending.tsx";
 import { Section, SettingsShell } from "./account.tsx";
 
 export type AdminPageProps = {
@@ -10,6 +12,11 @@ export type AdminPageProps = {
   user: User;
   users: (User & { chats: number })[];
   signupOpen: boolean;
+  /** The default spending limits and the site's cap; what everyone spent this month. */
+  limits: SiteLimits;
+  siteSpent: number;
+  /** What was typed into the limits form when it was refused. */
+  typedLimits?: Record<string, string>;
   /** What was typed into "Add a person" when it was refused (never the password). */
   adding?: { username: string; admin: boolean };
   error?: string;
@@ -35,6 +42,9 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
             label={props.signupOpen ? "Close sign-up" : "Open sign-up"}
           />
         </form>
+      </Section>
+      <Section title="Spending limits">
+        <SiteLimitsForm limits={props.limits} siteSpent={props.siteSpent} typed={props.typedLimits} />
       </Section>
       <Section title="Add a person">
         <form method="post" action="/admin/users" class="flex flex-col gap-4">
@@ -66,7 +76,7 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                   {u.username}
                 </span>
                 <span class="text-sm text-zinc-500 dark:text-zinc-400" safe>
-                  {`${u.isAdmin ? "admin · " : ""}${u.chats} ${u.chats === 1 ? "chat" : "chats"}${u.id === props.user.id ? " · you" : ""}`}
+                  {`${u.isAdmin ? "admin · " : ""}${u.chats} ${u.chats === 1 ? "chat" : "chats"}${u.id === props.user.id ? " · you" : ""}${limitsNote(u)}`}
                 </span>
               </div>
               {u.id === props.user.id ? (
@@ -75,6 +85,11 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                 <details class="text-sm">
                   <summary class="cursor-pointer text-zinc-600 dark:text-zinc-400">Manage</summary>
                   <div class="mt-3 flex flex-col gap-3">
+                    <PersonLimitsForm
+                      userId={u.id}
+                      username={u.username}
+                      limits={{ day: u.dailyLimit, month: u.monthlyLimit }}
+                    />
                     <form method="post" action={`/admin/users/${u.id}/password`} class="flex flex-wrap items-end gap-2">
                       <div class="min-w-48 flex-1">
                         <Field
@@ -109,4 +124,13 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
       </Section>
     </SettingsShell>
   );
+}
+
+/** " · limits $5.00 a day, $50.00 a month": a person's own limits, when set. */
+function limitsNote(u: User): string {
+  const set = [
+    u.dailyLimit === null ? "" : `${dollars(u.dailyLimit)} a day`,
+    u.monthlyLimit === null ? "" : `${dollars(u.monthlyLimit)} a month`,
+  ].filter(Boolean);
+  return set.length ? ` · own limit ${set.join(", ")}` : "";
 }

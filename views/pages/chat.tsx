@@ -4,6 +4,7 @@ import type { Chat, Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
 import type { ModelChoices } from "../../src/picker/types.ts";
+import type { Allowance } from "../../src/teams/limits-words.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer, QueuedMessage } from "../components/composer.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
@@ -34,6 +35,8 @@ export type ChatPageProps = {
   messages: ShownMessage[];
   hasOlder: boolean;
   totals?: Totals;
+  /** The person's spending limits that apply (the composer says when little is left). */
+  spending?: Allowance[];
 };
 
 /** The app: sidebar, the open chat (or a new one), and the composer. */
@@ -103,7 +106,12 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
               ↓ Jump to latest
             </button>
           </div>
-          <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} />
+          <Composer
+            chatId={chat?.id}
+            streamingMessageId={streaming}
+            maxLength={props.maxLength}
+            spending={props.spending}
+          />
         </main>
         <ShortcutsDialog />
       </div>
