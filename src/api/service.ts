@@ -4,7 +4,7 @@ import type { Model, Upstream } from "../llm/openrouter.ts";
 import { completionChunks } from "../llm/sse.ts";
 import type { Logger } from "../log.ts";
 import { allowedModels } from "../teams/access.ts";
-import { reserve, SpendingRefused, settle } from "../teams/spending.ts";
+import { CHARS_PER_TOKEN, costOf, reserve, SpendingRefused, settle } from "../teams/spending.ts";
 import { type ApiErrorBody, apiError, upstreamFailure } from "./errors.ts";
 import type { ApiRequest } from "./request.ts";
 
@@ -13,26 +13,23 @@ export type Caller = { userId: string; keyId: string };
 
 /**
  * The answer counted before its usage is known, when the client sets no max_tokens: enough for a
- * long answer, not the model's whole context (which would refuse anyone near a limit).
+ * long answer (editors ask for long ones), not the model's whole context (which would refuse
+ * anyone near a limit).
  */
 const ASSUMED_ANSWER_TOKENS = 4_096;
-/** Characters per token, roughly, for text of most languages (an over- rather than an underestimate for code). */
-const CHARS_PER_TOKEN = 4;
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 type RawUsage = { prompt_tokens?: number; completion_tokens?: number; cost?: number };
 
 /** In US dollars: the most a request is expected to cost, from the model's prices and its size. */
 export function estimateCost(model: Model | undefined, size: number, maxTokens: number | undefined): number {
-  const prompt = Math.ceil(size / CHARS_PER_TOKEN);
   const answer = Math.min(maxTokens ?? ASSUMED_ANSWER_TOKENS, model?.contextLength ?? Number.POSITIVE_INFINITY);
-  return ((model?.promptPrice ?? 0) * prompt + (model?.completionPrice ?? 0) * answer) / 1_000_000;
+  return costOf(model, Math.ceil(size / CHARS_PER_TOKEN), answer);
 }
 
 /** What a request that ended without a usage report probably cost: its prompt and the pieces that came. */
 function spentWithoutUsage(model: Model | undefined, size: number, pieces: number): number {
-  const prompt = Math.ceil(size / CHARS_PER_TOKEN);
-  return ((model?.promptPrice ?? 0) * prompt + (model?.completionPrice ?? 0) * pieces) / 1_000_000;
+  return costOf(model, Math.ceil(size / CHARS_PER_TOKEN), pieces);
 }
 
 const encoder = new TextEncoder();

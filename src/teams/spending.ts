@@ -114,8 +114,18 @@ export function estimateCost(
         else attachments++;
       }
   }
-  const promptTokens = Math.ceil(chars / 4) + attachments * TOKENS_PER_ATTACHMENT;
-  const completionTokens = maxTokens ?? DEFAULT_COMPLETION_TOKENS;
+  return costOf(
+    model,
+    Math.ceil(chars / CHARS_PER_TOKEN) + attachments * TOKENS_PER_ATTACHMENT,
+    maxTokens ?? DEFAULT_COMPLETION_TOKENS,
+  );
+}
+
+/** Characters per token, roughly, for text of most languages (an over- rather than an underestimate for code). */
+export const CHARS_PER_TOKEN = 4;
+
+/** In US dollars: so many prompt and completion tokens at the model's prices per million (zero where unknown). */
+export function costOf(model: Priced, promptTokens: number, completionTokens: number): number {
   const perToken = (price: number | null | undefined) => (price && price > 0 ? price / 1_000_000 : 0);
   return promptTokens * perToken(model?.promptPrice) + completionTokens * perToken(model?.completionPrice);
 }
