@@ -23,6 +23,8 @@ const DONE = {
   "password-set": "The password is set; that person's sessions have ended.",
   "signup-opened": "Sign-up is open.",
   "signup-closed": "Sign-up is closed.",
+  "user-disabled": "The account is disabled: that person is signed out everywhere and cannot sign in.",
+  "user-enabled": "The account is enabled: that person can sign in again.",
 } as const;
 const ONLY_ADMIN = "Only an admin can do that: this page is for whoever looks after this Parley.";
 const done = (code: unknown) =>
@@ -198,6 +200,26 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls)
         async () => {
           await auth.resetPassword({ id: params.id }, form(body).password);
           return redirect("/admin?done=password-set", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+      ),
+    )
+    .post("/admin/users/:id/disable", ({ me, params, redirect, set }) =>
+      refusal(
+        async () => {
+          await auth.setDisabled(me!.user, params.id, true);
+          return redirect("/admin?done=user-disabled", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+      ),
+    )
+    .post("/admin/users/:id/enable", ({ me, params, redirect, set }) =>
+      refusal(
+        async () => {
+          await auth.setDisabled(me!.user, params.id, false);
+          return redirect("/admin?done=user-enabled", 303);
         },
         (error) => adminPage(me!, { error }),
         set,

@@ -58,6 +58,8 @@ export type ComposerProps = {
   streamingMessageId?: string;
   maxLength: number;
   status?: string;
+  /** What was typed, when a first message was refused and the new-chat page came back. */
+  draft?: string;
 };
 
 /**
@@ -168,7 +170,7 @@ function Attachments(): JSX.Element {
   );
 }
 
-export function Composer({ chatId, streamingMessageId, maxLength, status }: ComposerProps): JSX.Element {
+export function Composer({ chatId, streamingMessageId, maxLength, status, draft }: ComposerProps): JSX.Element {
   const fields = (
     <>
       <Attachments />
@@ -185,7 +187,10 @@ export function Composer({ chatId, streamingMessageId, maxLength, status }: Comp
           maxlength={String(maxLength)}
           placeholder="Ask anything…"
           class="max-h-60 min-h-11 w-full min-w-0 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
-        ></textarea>
+          safe
+        >
+          {draft ?? ""}
+        </textarea>
       </div>
     </>
   );

@@ -34,6 +34,8 @@ export type ChatPageProps = {
   messages: ShownMessage[];
   hasOlder: boolean;
   totals?: Totals;
+  /** The new-chat page's message as typed, when sending it was refused. */
+  draft?: string;
 };
 
 /** The app: sidebar, the open chat (or a new one), and the composer. */
@@ -103,7 +105,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
               ↓ Jump to latest
             </button>
           </div>
-          <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} />
+          <Composer chatId={chat?.id} streamingMessageId={streaming} maxLength={props.maxLength} draft={props.draft} />
         </main>
         <ShortcutsDialog />
       </div>
