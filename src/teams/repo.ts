@@ -15,7 +15,8 @@ export function listGroups(db: Db): Promise<GroupSummary[]> {
       dailyLimit: groups.dailyLimit,
       monthlyLimit: groups.monthlyLimit,
       createdAt: groups.createdAt,
-      members: sql<number>`(select count(*)::int from ${groupMembers} m where m.group_id = ${groups.id})`,
+      // Spelled out: drizzle leaves column names unqualified in a select list, and "id" here would be m.id.
+      members: sql<number>`(select count(*)::int from group_members m where m.group_id = "groups"."id")`,
     })
     .from(groups)
     .orderBy(sql`lower(${groups.name})`, asc(groups.id));

@@ -117,6 +117,7 @@ eachDriver("groups", (t) => {
     // Twice is still once.
     await post(server, `${base}/members`, { user: ann.user.id });
     expect(await t.database.db.select().from(groupMembers).where(eq(groupMembers.groupId, id))).toHaveLength(1);
+    expect(await (await server.fetch("/admin/groups")).text()).toMatch(/>Interns<\/a><span[^>]*>1 person<\/span>/);
     const nobody = await post(server, `${base}/members`, { user: crypto.randomUUID() });
     expect(alertOf(await nobody.text())).toBe("There is no such person.");
 
