@@ -43,6 +43,8 @@ import { createSearchService } from "./search/service.ts";
 import { shareRoutes } from "./share/routes.ts";
 import { createShareService } from "./share/service.ts";
 import { createLimitsService } from "./teams/limits-service.ts";
+import { groupRoutes } from "./teams/routes.ts";
+import { createGroupService } from "./teams/service.ts";
 import { IMPORT_ROUTE, transferRoutes } from "./transfer/routes.ts";
 import { createTransferService } from "./transfer/service.ts";
 
@@ -195,6 +197,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls, createLimitsService(database.db)))
+    .use(groupRoutes(createGroupService({ database }), auth, assets.urls))
     .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
     .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))

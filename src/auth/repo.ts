@@ -76,6 +76,21 @@ export async function setUserModel(db: Db, userId: string, model: string): Promi
   await db.update(users).set({ model }).where(eq(users.id, userId));
 }
 
+/** Disables an account (a time) or enables it again (null). */
+export async function setDisabled(db: Db, id: string, at: Date | null): Promise<User | undefined> {
+  const [row] = await db.update(users).set({ disabledAt: at }).where(eq(users.id, id)).returning();
+  return row;
+}
+
+/** How many admins other than this one can still sign in. */
+export function otherEnabledAdmins(db: Db, id: string): Promise<number> {
+  return db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(users)
+    .where(and(eq(users.isAdmin, true), isNull(users.disabledAt), ne(users.id, id)))
+    .then(([row]) => Number(row?.n ?? 0));
+}
+
 export async function deleteUser(db: Db, id: string): Promise<boolean> {
   const rows = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
   return rows.length > 0;

@@ -27,6 +27,8 @@ const DONE = {
   "signup-closed": "Sign-up is closed.",
   "limits-saved": "The spending limits are saved.",
   "person-limits-saved": "That person's spending limits are saved.",
+  "user-disabled": "The account is disabled: that person is signed out everywhere and cannot sign in.",
+  "user-enabled": "The account is enabled: that person can sign in again.",
 } as const;
 const ONLY_ADMIN = "Only an admin can do that: this page is for whoever looks after this Parley.";
 const done = (code: unknown) =>
@@ -236,6 +238,26 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
         async () => {
           if (!(await limits.savePerson(params.id, form(body)))) throw new AuthError("There is no such person.");
           return redirect("/admin?done=person-limits-saved", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+      ),
+    )
+    .post("/admin/users/:id/disable", ({ me, params, redirect, set }) =>
+      refusal(
+        async () => {
+          await auth.setDisabled(me!.user, params.id, true);
+          return redirect("/admin?done=user-disabled", 303);
+        },
+        (error) => adminPage(me!, { error }),
+        set,
+      ),
+    )
+    .post("/admin/users/:id/enable", ({ me, params, redirect, set }) =>
+      refusal(
+        async () => {
+          await auth.setDisabled(me!.user, params.id, false);
+          return redirect("/admin?done=user-enabled", 303);
         },
         (error) => adminPage(me!, { error }),
         set,

@@ -1,3 +1,4 @@
+import { audit } from "../audit/log.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
@@ -27,6 +28,7 @@ const SETUPS_PER_ADDRESS = 10;
 /** Wrong current passwords a signed-in person may give in a quarter of an hour when changing it. */
 const PASSWORD_CHECKS_PER_ACCOUNT = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+export const DISABLED = "This account is disabled; ask your admin.";
 
 /** A refusal with the sentence to show and the HTTP status that fits it. */
 export class AuthError extends Error {
@@ -195,6 +197,11 @@ export function createAuthService({
         throw new AuthError("That username and password do not match an account.", 401);
       }
       attempt.succeeded();
+      // Told only once the password matched: a guesser learns nothing about the account.
+      if (user.disabledAt) {
+        log.info("sign-in refused: account disabled", { username, address });
+        throw new AuthError(DISABLED, 403);
+      }
       log.info("signed in", { username, address });
       return startSession(user, userAgent);
     },
@@ -206,6 +213,11 @@ export function createAuthService({
       if (!found) return undefined;
       const now = Date.now();
       const { session } = found;
+      // Disabling ends the sessions; one started meanwhile (a sign-in checking its password then) ends here.
+      if (found.user.disabledAt) {
+        ended(await repo.deleteSessions(db, { ids: [session.id] }));
+        return undefined;
+      }
       if (
         now - session.lastSeenAt.getTime() > config.sessionIdleDays * DAY ||
         now - session.createdAt.getTime() > config.sessionMaxDays * DAY
@@ -280,6 +292,38 @@ export function createAuthService({
       await service.endSessions(id);
       await stopAnswersOf?.(id);
       if (!(await repo.deleteUser(db, id))) throw new AuthError("There is no such user.", 400);
+    },
+
+    /**
+     * An admin disables an account (or enables it again). Disabled, the person is out everywhere:
+     * their sessions end (their tabs close, here and on other instances) and their answers being
+     * written stop, keeping what streamed. Their chats and files are kept. Nobody disables
+     * themselves, nor the last admin who can sign in.
+     */
+    async setDisabled(me: User, id: unknown, disabled: boolean): Promise<User> {
+      const user = isId(id) ? await repo.getUser(db, id) : undefined;
+      if (!user) throw new AuthError("There is no such user.", 400);
+      if (disabled) {
+        if (user.id === me.id) throw new AuthError("You cannot disable your own account.", 400);
+        if (user.isAdmin && (await repo.otherEnabledAdmins(db, user.id)) === 0) {
+          throw new AuthError(`${user.username} is the last admin who can sign in; they cannot be disabled.`, 400);
+        }
+      }
+      if (Boolean(user.disabledAt) === disabled) return user;
+      const saved = await repo.setDisabled(db, user.id, disabled ? new Date() : null);
+      if (!saved) throw new AuthError("There is no such user.", 400);
+      if (disabled) {
+        await service.endSessions(user.id);
+        await stopAnswersOf?.(user.id);
+      }
+      log.info(disabled ? "account disabled" : "account enabled", { username: user.username, by: me.username });
+      await audit(db, {
+        actorId: me.id,
+        actorName: me.username,
+        action: disabled ? "user.disable" : "user.enable",
+        target: user.username,
+      });
+      return saved;
     },
 
     async signupOpen(): Promise<boolean> {

@@ -2,6 +2,7 @@ import { isId } from "../db/ids.ts";
 import type { FileInfo } from "../files/types.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { getOwnPreset } from "../presets/repo.ts";
+import { modelRefusal } from "../teams/access.ts";
 import type { Answers } from "./answers.ts";
 import type { ChatCore } from "./core.ts";
 import { ChatError, END_UNSAVED, NO_SUCH_CHAT, NO_SUCH_PRESET, STILL_WRITING, WRITING_RETRY } from "./errors.ts";
@@ -30,6 +31,23 @@ export function createExchange(
 ) {
   const { db, broadcast, sidebar, config, peers, models } = core;
   const { generations } = answers;
+
+  /**
+   * Refuses, before anything is saved, a model the person's groups do not allow (whatever the
+   * form said: the picker offers only allowed ones). The composer keeps the typed text.
+   */
+  async function refuseForbidden(userId: string, model: string): Promise<void> {
+    const refusal = await modelRefusal(db, userId, model);
+    if (refusal) throw new ChatError(refusal);
+  }
+
+  /** A person's chat, checked that its model is allowed to them. */
+  async function allowedChat(userId: string, chatId: string) {
+    const chat = await getOwnChat(db, userId, chatId);
+    if (!chat) throw new ChatError(NO_SUCH_CHAT);
+    await refuseForbidden(userId, chat.model);
+    return chat;
+  }
 
   /**
    * The files a send carries, checked before anything is saved: the person's own, no more than a
@@ -72,6 +90,7 @@ export function createExchange(
     const notices = await pipeline.run(userId, chatId, async (admit) => {
       // Another person's chat is refused by the statement below, as one that does not exist.
       if (generations.inChat(chatId)?.userId === userId) refuseWhileWriting(generations, chatId, "send");
+      await allowedChat(userId, chatId);
       const files = await checkAttachments(userId, chatId, ids);
       admit();
       // With files, the message and its files are stored together or not at all.
@@ -116,6 +135,7 @@ export function createExchange(
         typeof rawModel === "string" && plainText(rawModel).trim()
           ? plainText(rawModel).trim().slice(0, 200)
           : (preset?.model ?? config.defaultModel);
+      await refuseForbidden(userId, model);
       const settings = preset ? settingsOf(preset) : {};
       const chat = await createChat(db, { userId, title: fallbackTitle(content), model, ...settings });
       await send(userId, chat.id, content, rawAttachments);
@@ -160,6 +180,7 @@ export function createExchange(
         if (found.history.at(-1)?.id !== message.id) {
           throw new ChatError("Only the newest answer can be written again.");
         }
+        await refuseForbidden(userId, chat.model);
         admit();
         if (message.status === "complete") {
           const branch = await regenerateAnswer(db, chat.id, message.id, chat.model);
@@ -191,6 +212,7 @@ export function createExchange(
       if (!message.active) throw new ChatError("That message is no longer shown; it is on another branch.");
       await pipeline.run(userId, message.chatId, async (admit) => {
         refuseWhileWriting(generations, message.chatId, "edit");
+        await allowedChat(userId, message.chatId);
         admit();
         const branch = await editExchange(db, userId, message.id, content);
         if (!branch) return refuseChange(db, userId, message.chatId, "edit");

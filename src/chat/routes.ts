@@ -41,13 +41,19 @@ export function chatRoutes(
       picker.choices(user.id),
       service.allowances(user.id),
     ]);
+    // A new chat starts on the model chosen last, unless the person's groups no longer allow it.
+    const preferred = user.model ?? defaultModel;
+    const start =
+      models.restricted && models.models.length && !models.models.some((m) => m.id === preferred)
+        ? models.models[0]!.id
+        : preferred;
     return ChatPage({
       assets,
       user,
       chats,
       generating,
       models,
-      defaultModel: user.model ?? defaultModel,
+      defaultModel: start,
       maxLength: MAX_MESSAGE_LENGTH,
       spending,
       notice: upstream.hasKey ? undefined : NO_API_KEY.replace(" Your message is saved.", ""),
@@ -90,7 +96,8 @@ export function chatRoutes(
         return redirect(`/chats/${chat.id}`, 303);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
-        return pageWithStatus(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message }));
+        const draft = typeof form.content === "string" ? form.content : undefined;
+        return pageWithStatus(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft }));
       }
     })
     .post("/chats/:id/title", ({ me, params, body, status }) =>

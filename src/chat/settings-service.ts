@@ -1,4 +1,5 @@
 import { listPresets } from "../presets/repo.ts";
+import { modelRefusal } from "../teams/access.ts";
 import type { ChatCore } from "./core.ts";
 import { ChatError } from "./errors.ts";
 import { plainText } from "./plain-text.ts";
@@ -22,6 +23,8 @@ export function createChatSettings(core: ChatCore) {
     async setModel(userId: string, chatId: string, rawModel: unknown) {
       const model = typeof rawModel === "string" ? plainText(rawModel).trim().slice(0, 200) : "";
       if (!model) throw new ChatError("Choose a model.");
+      const refusal = await modelRefusal(db, userId, model);
+      if (refusal) throw new ChatError(refusal);
       return updateChat(db, userId, chatId, { model });
     },
 

@@ -1,5 +1,6 @@
 import type { Database } from "../db/client.ts";
 import type { Model } from "../llm/openrouter.ts";
+import { allowedModels } from "../teams/access.ts";
 import * as repo from "./repo.ts";
 import type { ModelChoices } from "./types.ts";
 
@@ -10,13 +11,21 @@ const RECENT = 5;
 export function createPickerService({ database, models }: { database: Database; models: () => Promise<Model[]> }) {
   const { db } = database;
   return {
+    /** Only the models the person's groups allow (teams/access.ts); the server refuses the rest anyway. */
     async choices(userId: string): Promise<ModelChoices> {
-      const [list, favourites, recent] = await Promise.all([
+      const [list, favourites, recent, allowed] = await Promise.all([
         models(),
         repo.favourites(db, userId),
         repo.recentModels(db, userId, RECENT),
+        allowedModels(db, userId),
       ]);
-      return { models: list, favourites, recent };
+      const shown = list.filter((m) => allowed(m.id));
+      return {
+        models: shown,
+        restricted: shown.length < list.length,
+        favourites: favourites.filter(allowed),
+        recent: recent.filter(allowed),
+      };
     },
 
     /** Stars a model the upstream lists (or takes its star away); false for a model it does not list. */

@@ -7,4 +7,6 @@ export type ModelChoices = {
   favourites: string[];
   /** Model ids of the person's most recently active chats, newest first. */
   recent: string[];
+  /** Whether the person's groups limit which models they may use (`models` holds only those). */
+  restricted?: boolean;
 };

@@ -2,6 +2,7 @@ import type { ChatService } from "../chat/service.ts";
 import { parseSettings, SettingsError, settingsOf } from "../chat/settings.ts";
 import type { Database } from "../db/client.ts";
 import type { Preset } from "../db/schema.ts";
+import { modelRefusal } from "../teams/access.ts";
 import * as repo from "./repo.ts";
 
 export const MAX_PRESET_NAME_LENGTH = 100;
@@ -27,10 +28,17 @@ export function createPresetService({ database, chat }: { database: Database; ch
   const { db } = database;
 
   /** A preset's values from its form, checked against the model chosen; throws a SettingsError. */
-  async function fromForm(form: Record<string, unknown>, current?: Preset): Promise<repo.PresetValues> {
+  /** A preset's model must be one the person's groups allow (see teams/access.ts). */
+  async function refuseForbidden(userId: string, model: string): Promise<void> {
+    const refusal = await modelRefusal(db, userId, model);
+    if (refusal) throw new SettingsError(refusal);
+  }
+
+  async function fromForm(userId: string, form: Record<string, unknown>, current?: Preset): Promise<repo.PresetValues> {
     const name = presetName(form.name);
     const model = oneLine(form.model).slice(0, MAX_MODEL_LENGTH);
     if (!model) throw new SettingsError("Choose a model for the preset.");
+    await refuseForbidden(userId, model);
     const known = (await chat.models()).find((m) => m.id === model);
     return { name, model, ...parseSettings(form, model, known, current && settingsOf(current)) };
   }
@@ -47,7 +55,7 @@ export function createPresetService({ database, chat }: { database: Database; ch
 
     /** A new preset from the presets page's form; a bad value throws a SettingsError and saves nothing. */
     async create(userId: string, form: Record<string, unknown>): Promise<Preset> {
-      const values = await fromForm(form);
+      const values = await fromForm(userId, form);
       return (await saved(await repo.insertPreset(db, userId, values), values.name))!;
     },
 
@@ -55,7 +63,7 @@ export function createPresetService({ database, chat }: { database: Database; ch
     async update(userId: string, id: unknown, form: Record<string, unknown>): Promise<Preset | undefined> {
       const current = await repo.getOwnPreset(db, userId, id);
       if (!current) return undefined;
-      const values = await fromForm(form, current);
+      const values = await fromForm(userId, form, current);
       return saved(await repo.updatePreset(db, userId, current.id, values), values.name);
     },
 
@@ -66,6 +74,7 @@ export function createPresetService({ database, chat }: { database: Database; ch
       const found = await chat.getChat(userId, chatId);
       if (!found) return undefined;
       const name = presetName(rawName);
+      await refuseForbidden(userId, found.model);
       const values = { name, model: found.model, ...settingsOf(found) };
       return saved(await repo.insertPreset(db, userId, values), name);
     },

@@ -62,6 +62,8 @@ export type ComposerProps = {
   status?: string;
   /** The person's spending limits that apply, for the notice when little is left. */
   spending?: Allowance[];
+  /** What was typed, when a first message was refused and the new-chat page came back. */
+  draft?: string;
 };
 
 /**
@@ -172,7 +174,14 @@ function Attachments(): JSX.Element {
   );
 }
 
-export function Composer({ chatId, streamingMessageId, maxLength, status, spending }: ComposerProps): JSX.Element {
+export function Composer({
+  chatId,
+  streamingMessageId,
+  maxLength,
+  status,
+  spending,
+  draft,
+}: ComposerProps): JSX.Element {
   const fields = (
     <>
       <Attachments />
@@ -189,7 +198,10 @@ export function Composer({ chatId, streamingMessageId, maxLength, status, spendi
           maxlength={String(maxLength)}
           placeholder="Ask anything…"
           class="max-h-60 min-h-11 w-full min-w-0 resize-none rounded-xl border border-zinc-300 bg-white px-3 py-2.5 focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/30 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
-        ></textarea>
+          safe
+        >
+          {draft ?? ""}
+        </textarea>
       </div>
     </>
   );

@@ -28,6 +28,12 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
   return (
     <SettingsShell assets={props.assets} title="Admin" user={props.user}>
       <Notice error={props.error} notice={props.notice} />
+      <p class="text-sm">
+        <a href="/admin/groups" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+          Groups
+        </a>
+        : which models people may use, and their spending limits.
+      </p>
       <Section title="Sign-up">
         <form method="post" action="/admin/signup" class="flex flex-wrap items-center justify-between gap-3">
           <p class="text-sm" id="signup-state">
@@ -75,10 +81,22 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                 <span class="font-medium" safe>
                   {u.username}
                 </span>
-                <span class="text-sm text-zinc-500 dark:text-zinc-400" safe>
+                {u.disabledAt ? (
+                  <span class="rounded bg-zinc-200 px-1.5 py-0.5 text-xs font-medium dark:bg-zinc-800">Disabled</span>
+                ) : (
+                  ""
+                )}
+                <span class="ml-auto text-sm text-zinc-500 dark:text-zinc-400" safe>
                   {`${u.isAdmin ? "admin · " : ""}${u.chats} ${u.chats === 1 ? "chat" : "chats"}${u.id === props.user.id ? " · you" : ""}${limitsNote(u)}`}
                 </span>
               </div>
+              {u.disabledAt ? (
+                <form method="post" action={`/admin/users/${u.id}/enable`}>
+                  <Button kind="plain" label={`Enable ${u.username}`} />
+                </form>
+              ) : (
+                ""
+              )}
               {u.id === props.user.id ? (
                 ""
               ) : (
@@ -104,6 +122,18 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                       </div>
                       <Button kind="plain" label="Set password" />
                     </form>
+                    {u.disabledAt ? (
+                      ""
+                    ) : (
+                      <form method="post" action={`/admin/users/${u.id}/disable`} class="flex flex-col gap-1">
+                        <p class="text-zinc-600 dark:text-zinc-400">
+                          Disabling signs them out everywhere and stops their answers; their chats are kept.
+                        </p>
+                        <div>
+                          <Button kind="plain" label={`Disable ${u.username}`} />
+                        </div>
+                      </form>
+                    )}
                     <div>
                       <ConfirmButton
                         id={`confirm-delete-user-${u.id}`}

@@ -37,6 +37,8 @@ export type ChatPageProps = {
   totals?: Totals;
   /** The person's spending limits that apply (the composer says when little is left). */
   spending?: Allowance[];
+  /** The new-chat page's message as typed, when sending it was refused. */
+  draft?: string;
 };
 
 /** The app: sidebar, the open chat (or a new one), and the composer. */
@@ -111,6 +113,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
             streamingMessageId={streaming}
             maxLength={props.maxLength}
             spending={props.spending}
+            draft={props.draft}
           />
         </main>
         <ShortcutsDialog />
