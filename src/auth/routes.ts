@@ -225,7 +225,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
       const f = form(body);
       return refusal(
         async () => {
-          await limits.saveSite(f);
+          await limits.saveSite(me!.user, f);
           return redirect("/admin?done=limits-saved", 303);
         },
         // What was typed stays, so the admin fixes the one field that was wrong.
@@ -236,7 +236,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
     .post("/admin/users/:id/limits", ({ me, params, body, redirect, set }) =>
       refusal(
         async () => {
-          if (!(await limits.savePerson(params.id, form(body)))) throw new AuthError("There is no such person.");
+          if (!(await limits.savePerson(me!.user, params.id, form(body)))) throw new AuthError("There is no such person.");
           return redirect("/admin?done=person-limits-saved", 303);
         },
         (error) => adminPage(me!, { error }),

@@ -31,13 +31,14 @@ export async function setSiteLimits(db: Db, limits: SiteLimits): Promise<void> {
 }
 
 /** A person's own limits (null: not set for them); false when there is no such person. */
-export async function setPersonLimits(db: Db, userId: string, limits: Limits): Promise<boolean> {
-  const rows = await db
+/** The person's username, or undefined when there is no such person. */
+export async function setPersonLimits(db: Db, userId: string, limits: Limits): Promise<string | undefined> {
+  const [row] = await db
     .update(users)
     .set({ dailyLimit: limits.day, monthlyLimit: limits.month })
     .where(eq(users.id, userId))
-    .returning({ id: users.id });
-  return rows.length > 0;
+    .returning({ username: users.username });
+  return row?.username;
 }
 
 function parseSiteLimits(value: unknown): SiteLimits {

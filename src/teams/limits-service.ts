@@ -1,4 +1,6 @@
+import { audit } from "../audit/log.ts";
 import type { Db } from "../db/client.ts";
+import type { User } from "../db/schema.ts";
 import { isId } from "../db/ids.ts";
 import { allowances, setPersonLimits, setSiteLimits, siteLimits, spentBySite } from "./limits-repo.ts";
 import { type Allowance, type Limits, parseLimit, type SiteLimits } from "./limits-words.ts";
@@ -17,24 +19,40 @@ export function createLimitsService(db: Db) {
     siteSpent: (): Promise<number> => spentBySite(db),
 
     /** The default limits and the site's cap, as the admin typed them; a LimitError says what is wrong. */
-    async saveSite(form: Form): Promise<SiteLimits> {
+    async saveSite(actor: User, form: Form): Promise<SiteLimits> {
       const limits = {
         day: parseLimit(form.day, "The default daily limit"),
         month: parseLimit(form.month, "The default monthly limit"),
         siteMonth: parseLimit(form.siteMonth, "The site-wide monthly cap"),
       };
       await setSiteLimits(db, limits);
+      await audit(db, {
+        actorId: actor.id,
+        actorName: actor.username,
+        action: "limits.site",
+        target: "the site's default limits and cap",
+        detail: limits,
+      });
       return limits;
     },
 
     /** One person's own limits (empty: their groups' or the default apply); false when there is no such person. */
-    async savePerson(userId: string, form: Form): Promise<Limits | undefined> {
+    async savePerson(actor: User, userId: string, form: Form): Promise<Limits | undefined> {
       if (!isId(userId)) return undefined;
       const limits = {
         day: parseLimit(form.day, "The daily limit"),
         month: parseLimit(form.month, "The monthly limit"),
       };
-      return (await setPersonLimits(db, userId, limits)) ? limits : undefined;
+      const username = await setPersonLimits(db, userId, limits);
+      if (username === undefined) return undefined;
+      await audit(db, {
+        actorId: actor.id,
+        actorName: actor.username,
+        action: "limits.person",
+        target: username,
+        detail: limits,
+      });
+      return limits;
     },
   };
 }

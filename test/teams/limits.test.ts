@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { type Database, openDatabase } from "../../src/db/client.ts";
-import { chats, groupMembers, groups, messages, siteSettings, usage, users } from "../../src/db/schema.ts";
+import { auditLog, chats, groupMembers, groups, messages, siteSettings, usage, users } from "../../src/db/schema.ts";
 import { limitsFor } from "../../src/teams/limits-repo.ts";
 import { periods, refusalSentence } from "../../src/teams/limits-words.ts";
 import { estimateCost, reserve, SpendingRefused, settle } from "../../src/teams/spending.ts";
@@ -331,6 +331,29 @@ eachDriver("spending limits", (t) => {
     const refused = await other.fetch("/admin/limits", { method: "POST", body: new URLSearchParams({ day: "999" }) });
     expect(refused.status).toBe(403);
     await post("/admin/limits", { day: "", month: "", siteMonth: "" });
+
+    // Each change that was saved is in the audit log, with who made it; refusals are not.
+    const entries = await db()
+      .select({ actor: auditLog.actorName, action: auditLog.action, target: auditLog.target, detail: auditLog.detail })
+      .from(auditLog)
+      .where(inArray(auditLog.action, ["limits.site", "limits.person"]))
+      .orderBy(asc(auditLog.id));
+    const me = server.user.username;
+    expect(entries).toEqual([
+      {
+        actor: me,
+        action: "limits.site",
+        target: "the site's default limits and cap",
+        detail: { day: 2.5, month: 40, siteMonth: 1000 },
+      },
+      { actor: me, action: "limits.person", target: "overridden", detail: { day: 0.75, month: null } },
+      {
+        actor: me,
+        action: "limits.site",
+        target: "the site's default limits and cap",
+        detail: { day: null, month: null, siteMonth: null },
+      },
+    ]);
   });
 
   test("the site-wide cap counts everyone's spending", async () => {
