@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import OpenAI, { APIError } from "openai";
-import { apiKeys, chats, usage, users } from "../../src/db/schema.ts";
+import { apiKeys, chats, groupMembers, groups, usage, users } from "../../src/db/schema.ts";
 import {
   defaultAnswer,
   FAKE_MODELS,
@@ -354,6 +354,47 @@ eachDriver("the OpenAI-compatible API, through the openai SDK", (t) => {
     expect(sent.wasDisconnected).toBe(true);
     const [row] = await settledUsage(id, 1);
     expect(row!.cost).toBeGreaterThan(0);
+  });
+
+  test("a person's groups and limits hold on /v1: only allowed models are listed, a forbidden one gets 403, spending over the limit 402, and neither goes upstream", async () => {
+    const bea = await server.signUp("api-bea");
+    const [group] = await t.database.db
+      .insert(groups)
+      .values({ name: "Only fast", allowedModels: ["fake/fast"] })
+      .returning();
+    await t.database.db.insert(groupMembers).values({ groupId: group!.id, userId: bea.user.id });
+    const { openai } = await keyOf(bea, "bea's editor");
+    const listed = [];
+    for await (const model of openai.models.list()) listed.push(model.id);
+    expect(listed).toEqual(["fake/fast"]);
+
+    const before = fake.requests.length;
+    const forbidden = await raised(() =>
+      openai.chat.completions.create({ model: "fake/smart", messages: [{ role: "user", content: "hi" }] }),
+    );
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.message).toContain("fake/smart");
+
+    // A dollar a day, already spent today.
+    await t.database.db.update(users).set({ dailyLimit: 1 }).where(eq(users.id, bea.user.id));
+    await t.database.db
+      .insert(usage)
+      .values({
+        userId: bea.user.id,
+        kind: "answer",
+        model: "fake/fast",
+        estimate: 1.2,
+        cost: 1.2,
+        settledAt: new Date(),
+      });
+    const over = await raised(() =>
+      openai.chat.completions.create({ model: "fake/fast", messages: [{ role: "user", content: "hi" }] }),
+    );
+    expect(over.status).toBe(402);
+    expect(over.message).toMatch(
+      /You have reached your daily limit of \$1\.00 \(spent \$1\.20\); it resets at 00:00 UTC/,
+    );
+    expect(fake.requests.length).toBe(before);
   });
 
   test("none of it was stored as a chat", async () => {
