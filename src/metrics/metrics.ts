@@ -1,6 +1,15 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DbLoad } from "../db/client.ts";
 
+/** Settled cost and tokens per model, summed from the usage table (see usage/repo.ts). */
+export type ModelUsage = { model: string; cost: number; promptTokens: number; completionTokens: number };
+
+/**
+ * Scrapes within this long of the last reuse its sums: Prometheus scrapes every 15 s or more, and
+ * the sums read the whole usage table.
+ */
+const USAGE_CACHE_MS = 10_000;
+
 /**
  * What Parley counts while it runs, in Prometheus's format. One registry per app (tests build
  * many apps in one process). Process CPU and memory come from prom-client's defaults.
@@ -9,7 +18,24 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "parley_" });
   const idle: DbLoad = { connections: 0, inFlight: 0, takePeak: () => 0 };
-  const sources = { sockets: () => 0, generations: () => 0, db: idle };
+  const sources = {
+    sockets: () => 0,
+    generations: () => 0,
+    db: idle,
+    usage: async (): Promise<ModelUsage[]> => [],
+  };
+  // One read serves both usage counters of a scrape (and any scrape within USAGE_CACHE_MS).
+  let usageRead: { at: number; rows: Promise<ModelUsage[]> } | undefined;
+  const usageRows = () => {
+    const now = Date.now();
+    if (!usageRead || now - usageRead.at > USAGE_CACHE_MS) {
+      usageRead = { at: now, rows: sources.usage() };
+      usageRead.rows.catch(() => {
+        usageRead = undefined;
+      });
+    }
+    return usageRead.rows;
+  };
 
   const metrics = {
     registry,
@@ -55,6 +81,40 @@ export function createMetrics() {
       registers: [registry],
       collect() {
         this.set(sources.db.takePeak());
+      },
+    }),
+    /*
+     * Per model, never per person. Read from the database at scrape time: the usage rows are the
+     * record, so the counters survive restarts and agree across instances. Only settled rows
+     * count (their cost and tokens are final), so the counters never go down.
+     */
+    usageCost: new Counter({
+      name: "parley_usage_cost_dollars_total",
+      help: "US dollars spent upstream, as OpenRouter reported them (settled requests), by model.",
+      labelNames: ["model"] as const,
+      registers: [registry],
+      async collect() {
+        // The database away: the last values stand, and the rest of the scrape still answers.
+        const rows = await usageRows().catch(() => undefined);
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) this.inc({ model: r.model }, r.cost);
+      },
+    }),
+    usageTokens: new Counter({
+      name: "parley_usage_tokens_total",
+      help: "Tokens of settled requests, by model and direction (prompt or completion).",
+      labelNames: ["model", "direction"] as const,
+      registers: [registry],
+      async collect() {
+        // The database away: the last values stand, and the rest of the scrape still answers.
+        const rows = await usageRows().catch(() => undefined);
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) {
+          this.inc({ model: r.model, direction: "prompt" }, r.promptTokens);
+          this.inc({ model: r.model, direction: "completion" }, r.completionTokens);
+        }
       },
     }),
     tokensRelayed: new Counter({

@@ -1,6 +1,7 @@
 import type { User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MIN_PASSWORD } from "../../src/limits.ts";
+import { AdminReports } from "../components/admin-reports.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { Section, SettingsShell } from "./account.tsx";
@@ -21,6 +22,7 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
   return (
     <SettingsShell assets={props.assets} title="Admin" user={props.user}>
       <Notice error={props.error} notice={props.notice} />
+      <AdminReports />
       <Section title="Sign-up">
         <form method="post" action="/admin/signup" class="flex flex-wrap items-center justify-between gap-3">
           <p class="text-sm" id="signup-state">
