@@ -5,15 +5,16 @@ import type { DbLoad } from "../db/client.ts";
 export type ModelUsage = { model: string; cost: number; promptTokens: number; completionTokens: number };
 
 /**
- * Scrapes within this long of the last reuse its sums: Prometheus scrapes every 15 s or more, and
- * the sums read the whole usage table.
+ * Scrapes within this long of the last read reuse its sums: Prometheus scrapes every 15 s or more,
+ * and the sums read the whole usage table.
  */
 const USAGE_CACHE_MS = 10_000;
-
 /**
- * What Parley counts while it runs, in Prometheus's format. One registry per app (tests build
- * many apps in one process). Process CPU and memory come from prom-client's defaults.
+ * How long a scrape waits for the usage sums before answering with the last ones: /metrics must
+ * answer when the database is slow or locked (it is how one finds out).
  */
+const USAGE_WAIT_MS = 250;
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "parley_" });
@@ -24,17 +25,28 @@ export function createMetrics() {
     db: idle,
     usage: async (): Promise<ModelUsage[]> => [],
   };
-  // One read serves both usage counters of a scrape (and any scrape within USAGE_CACHE_MS).
-  let usageRead: { at: number; rows: Promise<ModelUsage[]> } | undefined;
-  const usageRows = () => {
+  // One read serves both usage counters of a scrape, and any scrape within USAGE_CACHE_MS. A read
+  // that takes longer than USAGE_WAIT_MS goes on; the scrape answers with the sums before it.
+  let usageLast: ModelUsage[] | undefined;
+  let usageRead: { at: number; done: Promise<void> } | undefined;
+  const usageRows = async (): Promise<ModelUsage[] | undefined> => {
     const now = Date.now();
     if (!usageRead || now - usageRead.at > USAGE_CACHE_MS) {
-      usageRead = { at: now, rows: sources.usage() };
-      usageRead.rows.catch(() => {
-        usageRead = undefined;
-      });
+      const read = {
+        at: now,
+        done: sources.usage().then(
+          (rows) => {
+            usageLast = rows;
+          },
+          () => {
+            if (usageRead === read) usageRead = undefined;
+          },
+        ),
+      };
+      usageRead = read;
     }
-    return usageRead.rows;
+    await Promise.race([usageRead.done, Bun.sleep(USAGE_WAIT_MS)]);
+    return usageLast;
   };
 
   const metrics = {
@@ -94,8 +106,8 @@ export function createMetrics() {
       labelNames: ["model"] as const,
       registers: [registry],
       async collect() {
-        // The database away: the last values stand, and the rest of the scrape still answers.
-        const rows = await usageRows().catch(() => undefined);
+        // Nothing read yet (the database slow or away): the counters stay as they were.
+        const rows = await usageRows();
         if (!rows) return;
         this.reset();
         for (const r of rows) this.inc({ model: r.model }, r.cost);
@@ -107,8 +119,8 @@ export function createMetrics() {
       labelNames: ["model", "direction"] as const,
       registers: [registry],
       async collect() {
-        // The database away: the last values stand, and the rest of the scrape still answers.
-        const rows = await usageRows().catch(() => undefined);
+        // Nothing read yet (the database slow or away): the counters stay as they were.
+        const rows = await usageRows();
         if (!rows) return;
         this.reset();
         for (const r of rows) {

@@ -265,8 +265,12 @@ eachDriver("the usage pages", (t) => {
   });
 
   test("/metrics has settled cost and tokens per model, and no person", async () => {
-    const res = await fetch(`${server.url}/metrics`);
-    const text = await res.text();
+    // A scrape waits only briefly for the sums (a slow database must not hold /metrics up): ask until they are in.
+    let text = "";
+    for (let i = 0; i < 200 && !text.includes("parley_usage_cost_dollars_total{"); i++) {
+      if (i) await Bun.sleep(25);
+      text = await (await fetch(`${server.url}/metrics`)).text();
+    }
     const value = (series: string) => {
       const line = text.split("\n").find((l) => l.startsWith(`${series} `));
       return line === undefined ? undefined : Number(line.slice(series.length + 1));
