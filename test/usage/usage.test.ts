@@ -89,10 +89,10 @@ eachDriver("the usage pages", (t) => {
 
   const cellsOf = (s: Sums, label: string) => [
     label,
+    dollars(s.cost),
     count(s.requests),
     count(s.prompt),
     count(s.completion),
-    dollars(s.cost),
   ];
   const sorted = (rows: string[][]) => [...rows].sort((a, b) => a[0]!.localeCompare(b[0]!));
 
@@ -135,7 +135,7 @@ eachDriver("the usage pages", (t) => {
     // The chart: one image with a title and a summary, one bar per day that spent anything.
     expect(html).toContain('role="img"');
     expect(html).toContain('<title id="usage-chart-title">Cost per day,');
-    expect([...html.matchAll(/<rect [^>]*data-day=/g)].length).toBe(6);
+    expect([...html.matchAll(/<rect [^>]*data-usage-day=/g)].length).toBe(6);
     expect(html).toContain("1 request is counted at the estimate");
     // The person filter lists everyone; the CSV link asks for the same period.
     expect(html).toContain(`<option value="${ann.user.id}">ann</option>`);

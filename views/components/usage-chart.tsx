@@ -53,7 +53,7 @@ export function UsageChart(props: { id: string; days: ChartDay[]; title: string 
             // A day that spent anything shows at least a sliver.
             const h = Math.max(1, (d.cost / max) * (HEIGHT - 1));
             return (
-              <rect x={i * SLOT + (SLOT - BAR) / 2} y={HEIGHT - h} width={BAR} height={h} data-day={d.day}>
+              <rect x={i * SLOT + (SLOT - BAR) / 2} y={HEIGHT - h} width={BAR} height={h} data-usage-day={d.day}>
                 <title
                   safe
                 >{`${d.day}: ${dollars(d.cost)}, ${d.requests} ${d.requests === 1 ? "request" : "requests"}`}</title>

@@ -138,7 +138,7 @@ function Report(props: { report: UsageReport; byPerson: boolean; csvUrl?: string
       />
       <UsageTable
         id="usage-by-day"
-        caption={days.length < report.byDay.length ? "By day (days with no requests are left out)" : "By day"}
+        caption={days.length < report.byDay.length ? "By day (days with requests)" : "By day"}
         head="Day"
         rows={days.map((d) => ({ label: d.day, totals: d }))}
       />
@@ -156,6 +156,7 @@ function UsageTable(props: {
   return (
     <div class="overflow-x-auto">
       <table id={props.id} class="w-full text-sm">
+        {/* Cost first: on a phone it is in view, the token counts a scroll away. */}
         <caption class="pb-1 text-left font-semibold" safe>
           {props.caption}
         </caption>
@@ -165,6 +166,9 @@ function UsageTable(props: {
               {props.head}
             </th>
             <th scope="col" class={th}>
+              Cost
+            </th>
+            <th scope="col" class={th}>
               Requests
             </th>
             <th scope="col" class={th}>
@@ -172,9 +176,6 @@ function UsageTable(props: {
             </th>
             <th scope="col" class={th}>
               Completion tokens
-            </th>
-            <th scope="col" class={th}>
-              Cost
             </th>
           </tr>
         </thead>
@@ -192,6 +193,9 @@ function UsageTable(props: {
                   {r.label}
                 </th>
                 <td class={td} safe>
+                  {dollars(r.totals.cost)}
+                </td>
+                <td class={td} safe>
                   {count(r.totals.requests)}
                 </td>
                 <td class={td} safe>
@@ -199,9 +203,6 @@ function UsageTable(props: {
                 </td>
                 <td class={td} safe>
                   {count(r.totals.completionTokens)}
-                </td>
-                <td class={td} safe>
-                  {dollars(r.totals.cost)}
                 </td>
               </tr>
             ))
