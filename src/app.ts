@@ -2,6 +2,8 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { API_PREFIX, apiRoutes, COMPLETIONS_ROUTE } from "./api/routes.ts";
 import { createApiService } from "./api/service.ts";
+import { auditRoutes } from "./audit/routes.ts";
+import { createAuditService } from "./audit/service.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
 import { openPeerBus } from "./bus/notify.ts";
@@ -47,6 +49,8 @@ import { groupRoutes } from "./teams/routes.ts";
 import { createGroupService } from "./teams/service.ts";
 import { IMPORT_ROUTE, transferRoutes } from "./transfer/routes.ts";
 import { createTransferService } from "./transfer/service.ts";
+import { usageRoutes } from "./usage/routes.ts";
+import { createUsageService } from "./usage/service.ts";
 
 const SWEEP_MS = 60 * 60 * 1000;
 /**
@@ -113,6 +117,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const picker = createPickerService({ database, models: () => chat.models() });
   const files = createFileService({ database, limits: fileLimits(config) });
   const keys = createKeyService({ database });
+  const usage = createUsageService({ database });
+  const auditLog = createAuditService({ database, retentionDays: config.auditRetentionDays });
   const transfer = createTransferService({ database, chat, files, defaultModel: config.defaultModel });
   // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
   const unsavedEnds = database.health.require(() => {
@@ -123,7 +129,12 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const impaired = () => (database.health.trouble ? DATABASE_UNAVAILABLE : undefined);
   const banner = database.health.onChange(() => serviceStatus(bus, impaired()));
   const sockets = createSocketRegistry({ perPerson: config.socketsPerPerson });
-  metrics.watch({ sockets: () => sockets.size, generations: () => chat.generations.size, db: database.load });
+  metrics.watch({
+    sockets: () => sockets.size,
+    generations: () => chat.generations.size,
+    db: database.load,
+    usage: usage.settledByModel,
+  });
   const record = requestRecorder(log, metrics);
   const auth: AuthService = createAuthService({
     database,
@@ -141,6 +152,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const sweeper = setInterval(() => {
     auth.sweep().catch((err) => log.warn("could not delete expired sessions", { error: err }));
     files.sweep().catch((err) => log.warn("could not delete unsent files", { error: err }));
+    auditLog.sweep().catch((err) => log.warn("could not delete old audit log entries", { error: err }));
   }, SWEEP_MS);
   sweeper.unref();
   // Keep-alive: every open socket is pinged each interval; one that answered nothing since the last
@@ -198,12 +210,14 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls, createLimitsService(database.db)))
     .use(groupRoutes(createGroupService({ database }), auth, assets.urls))
+    .use(usageRoutes(usage, auth, assets.urls))
+    .use(auditRoutes(auditLog, auth, assets.urls, config.auditRetentionDays))
     .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
     .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))
     .use(pickerRoutes(picker, auth))
     .use(searchRoutes(createSearchService(database), auth))
-    .use(shareRoutes(createShareService({ database }), auth, assets.urls, config.publicUrl))
+    .use(shareRoutes(createShareService({ database }), auth, assets.urls, config))
     .use(transferRoutes(transfer, auth, assets.urls, config.publicUrl))
     .use(fileRoutes(files, auth))
     .use(keyRoutes(keys, auth, config))

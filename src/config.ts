@@ -205,6 +205,14 @@ const settings = {
     description: "A session ends this many days after sign-in, however much it is used.",
     parse: integer(1, 3650, 60),
   },
+  auditRetentionDays: {
+    name: "AUDIT_RETENTION_DAYS",
+    default: "365",
+    secret: false,
+    description:
+      "Entries of the audit log (sign-ins, admin actions, keys, shared links) are deleted after this many days.",
+    parse: integer(1, 36500, 365),
+  },
   sendsPerMinute: {
     name: "SENDS_PER_MINUTE",
     default: "20",

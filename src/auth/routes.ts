@@ -125,8 +125,8 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
     .post("/signup", (ctx) =>
       enterBy("signup", ctx, (f, userAgent, address) => auth.signUp(f.username, f.password, address, userAgent)),
     )
-    .post("/signout", async ({ me, request, set, redirect }) => {
-      if (me) await auth.signOut(me.session.id);
+    .post("/signout", async ({ me, request, server, set, redirect }) => {
+      if (me) await auth.signOut(me.session.id, { user: me.user, ip: clientAddress(request, server, config) });
       set.headers["set-cookie"] = clearedCookie(isHttps(request, config));
       return redirect("/signin", 303);
     });
@@ -190,16 +190,17 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
       return pageWithStatus(403, await errorPage(403, ONLY_ADMIN, assets));
     })
     .get("/admin", ({ me, query }) => adminPage(me!, { notice: done(query.done) }))
-    .post("/admin/signup", async ({ body, redirect }) => {
+    .post("/admin/signup", async ({ me, body, request, server, redirect }) => {
       const open = form(body).open === "true";
-      await auth.setSignupOpen(open);
+      await auth.setSignupOpen(open, { user: me!.user, ip: clientAddress(request, server, config) });
       return redirect(`/admin?done=${open ? "signup-opened" : "signup-closed"}`, 303);
     })
-    .post("/admin/users", ({ me, body, redirect, set }) => {
+    .post("/admin/users", ({ me, body, request, server, redirect, set }) => {
       const f = form(body);
       return refusal(
         async () => {
-          await auth.createUser(f.username, f.password, f.admin === "true");
+          const by = { user: me!.user, ip: clientAddress(request, server, config) };
+          await auth.createUser(f.username, f.password, f.admin === "true", by);
           return redirect("/admin?done=user-added", 303);
         },
         // What was typed stays, so the admin fixes what was wrong; the password is never sent back.
@@ -211,10 +212,11 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
         set,
       );
     })
-    .post("/admin/users/:id/password", ({ me, params, body, redirect, set }) =>
+    .post("/admin/users/:id/password", ({ me, params, body, request, server, redirect, set }) =>
       refusal(
         async () => {
-          await auth.resetPassword({ id: params.id }, form(body).password);
+          const by = { user: me!.user, ip: clientAddress(request, server, config) };
+          await auth.resetPassword({ id: params.id }, form(body).password, by);
           return redirect("/admin?done=password-set", 303);
         },
         (error) => adminPage(me!, { error }),
@@ -236,7 +238,8 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
     .post("/admin/users/:id/limits", ({ me, params, body, redirect, set }) =>
       refusal(
         async () => {
-          if (!(await limits.savePerson(me!.user, params.id, form(body)))) throw new AuthError("There is no such person.");
+          if (!(await limits.savePerson(me!.user, params.id, form(body))))
+            throw new AuthError("There is no such person.");
           return redirect("/admin?done=person-limits-saved", 303);
         },
         (error) => adminPage(me!, { error }),
@@ -263,10 +266,10 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
         set,
       ),
     )
-    .post("/admin/users/:id/delete", ({ me, params, redirect, set }) =>
+    .post("/admin/users/:id/delete", ({ me, params, request, server, redirect, set }) =>
       refusal(
         async () => {
-          await auth.deleteUser(me!.user, params.id);
+          await auth.deleteUser(me!.user, params.id, clientAddress(request, server, config));
           return redirect("/admin?done=user-deleted", 303);
         },
         (error) => adminPage(me!, { error }),

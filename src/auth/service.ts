@@ -1,4 +1,4 @@
-import { audit } from "../audit/log.ts";
+import { type Actor, audit, auditBy } from "../audit/log.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
@@ -150,11 +150,22 @@ export function createAuthService({
       setUpDone = made.catch(() => {});
       const user = await made;
       log.info("first account created", { username });
+      await audit(db, {
+        actorId: user.id,
+        actorName: user.username,
+        action: "setup",
+        target: user.username,
+        ip: address,
+      });
       return startSession(user, userAgent);
     },
 
-    createUser: (rawUsername: unknown, password: unknown, isAdmin = false): Promise<User> =>
-      addUser(rawUsername, password, isAdmin),
+    /** An account made by an admin (`by`) or from the command line. */
+    async createUser(rawUsername: unknown, password: unknown, isAdmin = false, by?: Actor): Promise<User> {
+      const user = await addUser(rawUsername, password, isAdmin);
+      await auditBy(db, by, "user.create", user.username, { admin: isAdmin });
+      return user;
+    },
 
     /** Self-service sign-up, when the admin has allowed it. */
     async signUp(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
@@ -168,6 +179,13 @@ export function createAuthService({
         }
       });
       log.info("signed up", { username: user.username, address });
+      await audit(db, {
+        actorId: user.id,
+        actorName: user.username,
+        action: "signup",
+        target: user.username,
+        ip: address,
+      });
       return startSession(user, userAgent);
     },
 
@@ -194,6 +212,14 @@ export function createAuthService({
           : false;
       if (!user || !ok) {
         log.info("sign-in failed", { username: username.slice(0, 40), address });
+        // The name as typed (it may be no account's); never the password.
+        await audit(db, {
+          actorId: user?.id ?? null,
+          actorName: username.slice(0, 40) || null,
+          action: "signin.failed",
+          detail: { reason: user ? "wrong password" : "no such account" },
+          ip: address,
+        });
         throw new AuthError("That username and password do not match an account.", 401);
       }
       attempt.succeeded();
@@ -203,6 +229,7 @@ export function createAuthService({
         throw new AuthError(DISABLED, 403);
       }
       log.info("signed in", { username, address });
+      await audit(db, { actorId: user.id, actorName: user.username, action: "signin", ip: address });
       return startSession(user, userAgent);
     },
 
@@ -229,8 +256,10 @@ export function createAuthService({
       return found;
     },
 
-    async signOut(sessionId: string): Promise<void> {
+    /** Ends one session; `by` names who signed out, for the audit log. */
+    async signOut(sessionId: string, by?: Actor): Promise<void> {
       ended(await repo.deleteSessions(db, { ids: [sessionId] }));
+      if (by) await auditBy(db, by, "signout");
     },
 
     /** Ends every session of a person, or all but one (the one they are using). */
@@ -258,7 +287,7 @@ export function createAuthService({
     },
 
     /** An admin (by id) or the CLI (by name) sets someone's password: every session of theirs ends. */
-    async resetPassword(who: { id: unknown } | { username: unknown }, password: unknown): Promise<User> {
+    async resetPassword(who: { id: unknown } | { username: unknown }, password: unknown, by?: Actor): Promise<User> {
       const user =
         "id" in who
           ? isId(who.id)
@@ -275,6 +304,7 @@ export function createAuthService({
       if (problem) throw new AuthError(problem);
       await repo.setPasswordHash(db, user.id, await hashPassword(password as string));
       await service.endSessions(user.id);
+      await auditBy(db, by, "user.password", user.username);
       return user;
     },
 
@@ -285,13 +315,15 @@ export function createAuthService({
      * are closed first (no new sends), then their answers being written are stopped (an upstream
      * left streaming for a deleted chat goes on billing until it ends).
      */
-    async deleteUser(me: User, id: unknown): Promise<void> {
+    async deleteUser(me: User, id: unknown, ip?: string): Promise<void> {
       if (!isId(id)) throw new AuthError("There is no such user.", 400);
       if (id === me.id) throw new AuthError("You cannot delete your own account here.", 400);
-      if (!(await repo.getUser(db, id))) throw new AuthError("There is no such user.", 400);
+      const gone = await repo.getUser(db, id);
+      if (!gone) throw new AuthError("There is no such user.", 400);
       await service.endSessions(id);
       await stopAnswersOf?.(id);
       if (!(await repo.deleteUser(db, id))) throw new AuthError("There is no such user.", 400);
+      await auditBy(db, { user: me, ip }, "user.delete", gone.username);
     },
 
     /**
@@ -330,7 +362,10 @@ export function createAuthService({
       return (await repo.getSetting(db, "signup_open")) === true;
     },
 
-    setSignupOpen: (open: boolean) => repo.putSetting(db, "signup_open", open),
+    async setSignupOpen(open: boolean, by?: Actor): Promise<void> {
+      await repo.putSetting(db, "signup_open", open);
+      await auditBy(db, by, open ? "signup.open" : "signup.close");
+    },
 
     setModel: (userId: string, model: string) => repo.setUserModel(db, userId, model),
 

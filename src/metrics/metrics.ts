@@ -1,15 +1,53 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DbLoad } from "../db/client.ts";
 
+/** Settled cost and tokens per model, summed from the usage table (see usage/repo.ts). */
+export type ModelUsage = { model: string; cost: number; promptTokens: number; completionTokens: number };
+
 /**
- * What Parley counts while it runs, in Prometheus's format. One registry per app (tests build
- * many apps in one process). Process CPU and memory come from prom-client's defaults.
+ * Scrapes within this long of the last read reuse its sums: Prometheus scrapes every 15 s or more,
+ * and the sums read the whole usage table.
  */
+const USAGE_CACHE_MS = 10_000;
+/**
+ * How long a scrape waits for the usage sums before answering with the last ones: /metrics must
+ * answer when the database is slow or locked (it is how one finds out).
+ */
+const USAGE_WAIT_MS = 250;
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "parley_" });
   const idle: DbLoad = { connections: 0, inFlight: 0, takePeak: () => 0 };
-  const sources = { sockets: () => 0, generations: () => 0, db: idle };
+  const sources = {
+    sockets: () => 0,
+    generations: () => 0,
+    db: idle,
+    usage: async (): Promise<ModelUsage[]> => [],
+  };
+  // One read serves both usage counters of a scrape, and any scrape within USAGE_CACHE_MS. A read
+  // that takes longer than USAGE_WAIT_MS goes on; the scrape answers with the sums before it.
+  let usageLast: ModelUsage[] | undefined;
+  let usageRead: { at: number; done: Promise<void> } | undefined;
+  const usageRows = async (): Promise<ModelUsage[] | undefined> => {
+    const now = Date.now();
+    if (!usageRead || now - usageRead.at > USAGE_CACHE_MS) {
+      const read = {
+        at: now,
+        done: sources.usage().then(
+          (rows) => {
+            usageLast = rows;
+          },
+          () => {
+            if (usageRead === read) usageRead = undefined;
+          },
+        ),
+      };
+      usageRead = read;
+    }
+    await Promise.race([usageRead.done, Bun.sleep(USAGE_WAIT_MS)]);
+    return usageLast;
+  };
 
   const metrics = {
     registry,
@@ -55,6 +93,40 @@ export function createMetrics() {
       registers: [registry],
       collect() {
         this.set(sources.db.takePeak());
+      },
+    }),
+    /*
+     * Per model, never per person. Read from the database at scrape time: the usage rows are the
+     * record, so the counters survive restarts and agree across instances. Only settled rows
+     * count (their cost and tokens are final), so the counters never go down.
+     */
+    usageCost: new Counter({
+      name: "parley_usage_cost_dollars_total",
+      help: "US dollars spent upstream, as OpenRouter reported them (settled requests), by model.",
+      labelNames: ["model"] as const,
+      registers: [registry],
+      async collect() {
+        // Nothing read yet (the database slow or away): the counters stay as they were.
+        const rows = await usageRows();
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) this.inc({ model: r.model }, r.cost);
+      },
+    }),
+    usageTokens: new Counter({
+      name: "parley_usage_tokens_total",
+      help: "Tokens of settled requests, by model and direction (prompt or completion).",
+      labelNames: ["model", "direction"] as const,
+      registers: [registry],
+      async collect() {
+        // Nothing read yet (the database slow or away): the counters stay as they were.
+        const rows = await usageRows();
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) {
+          this.inc({ model: r.model, direction: "prompt" }, r.promptTokens);
+          this.inc({ model: r.model, direction: "completion" }, r.completionTokens);
+        }
       },
     }),
     tokensRelayed: new Counter({

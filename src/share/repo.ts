@@ -53,14 +53,19 @@ export function ownShares(db: Db, userId: string, chatId?: string): Promise<Shar
 }
 
 /** Deletes one of this person's links; false when there is no such link of theirs. */
-export async function deleteOwnShare(db: Db, userId: string, id: unknown): Promise<boolean> {
-  if (!isId(id)) return false;
+/** Deletes one of this person's links; the deleted link's chat and title, or undefined when there was none. */
+export async function deleteOwnShare(
+  db: Db,
+  userId: string,
+  id: unknown,
+): Promise<{ chatId: string; title: string } | undefined> {
+  if (!isId(id)) return undefined;
   const owned = db.select({ id: chats.id }).from(chats).where(eq(chats.userId, userId));
-  const deleted = await db
+  const [deleted] = await db
     .delete(shares)
     .where(and(eq(shares.id, id), inArray(shares.chatId, owned)))
-    .returning({ id: shares.id });
-  return deleted.length > 0;
+    .returning({ chatId: shares.chatId, title: shares.title });
+  return deleted;
 }
 
 export async function shareByTokenHash(db: Db, tokenHash: string): Promise<Share | undefined> {

@@ -1,8 +1,10 @@
 import { Elysia } from "elysia";
 import { SharedLinks, SharePanel } from "../../views/components/share.tsx";
 import { SharedMissing, SharedPage } from "../../views/pages/shared.tsx";
+import { clientAddress } from "../auth/cookie.ts";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
+import type { Config } from "../config.ts";
 import { fileResponse } from "../files/serve.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
@@ -25,7 +27,8 @@ const SHARED_HEADERS = {
  * The shared page, open to anyone with its link; and, for the chat's owner, publishing, listing
  * and revoking links (fragments for the share dialog and the account page).
  */
-export function shareRoutes(service: ShareService, auth: AuthService, assets: AssetUrls, publicUrl?: string) {
+export function shareRoutes(service: ShareService, auth: AuthService, assets: AssetUrls, config: Config) {
+  const { publicUrl } = config;
   const reading = new Elysia()
     .get("/s/:token", async ({ params, set }) => {
       Object.assign(set.headers, SHARED_HEADERS);
@@ -49,8 +52,11 @@ export function shareRoutes(service: ShareService, auth: AuthService, assets: As
       if (!shares) return status(404, NO_SUCH_CHAT);
       return SharePanel({ chatId: params.id, shares });
     })
-    .post("/chats/:id/shares", async ({ me, params, request, status }) => {
-      const published = await service.publish(me!.user.id, params.id);
+    .post("/chats/:id/shares", async ({ me, params, request, server, status }) => {
+      const published = await service.publish(
+        { user: me!.user, ip: clientAddress(request, server, config) },
+        params.id,
+      );
       if (!published) return status(404, NO_SUCH_CHAT);
       // The link as the person reaches this site, unless PUBLIC_URL says otherwise.
       const url = `${publicUrl ?? new URL(request.url).origin}/s/${published.token}`;
@@ -63,8 +69,10 @@ export function shareRoutes(service: ShareService, auth: AuthService, assets: As
       return SharedLinks({ shares: await service.list(me!.user.id) });
     })
     // An empty answer: htmx swaps the link's row out, in the dialog and on the account page alike.
-    .delete("/shares/:id", async ({ me, params, status }) =>
-      (await service.revoke(me!.user.id, params.id)) ? "" : status(404, "There is no such link."),
+    .delete("/shares/:id", async ({ me, params, request, server, status }) =>
+      (await service.revoke({ user: me!.user, ip: clientAddress(request, server, config) }, params.id))
+        ? ""
+        : status(404, "There is no such link."),
     );
 
   return new Elysia({ name: "share-routes" }).use(reading).use(owning);

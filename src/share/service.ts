@@ -1,3 +1,4 @@
+import { type Actor, auditBy } from "../audit/log.ts";
 import { renderMarkdown } from "../chat/markdown.ts";
 import { attachmentsOf } from "../chat/repos/attachments.ts";
 import { getOwnChat } from "../chat/repos/chats.ts";
@@ -36,8 +37,8 @@ export function createShareService({ database }: { database: Database }) {
   const { db } = database;
   return {
     /** A new link to the chat as it is now, if the chat is this person's; the token is returned only here. */
-    async publish(userId: string, chatId: unknown): Promise<{ share: ShareSummary; token: string } | undefined> {
-      const chat = await getOwnChat(db, userId, chatId);
+    async publish(by: Actor, chatId: unknown): Promise<{ share: ShareSummary; token: string } | undefined> {
+      const chat = await getOwnChat(db, by.user.id, chatId);
       if (!chat) return undefined;
       const shown = await conversation(db, chat.id);
       const attached = await attachmentsOf(
@@ -54,7 +55,10 @@ export function createShareService({ database }: { database: Database }) {
         { tokenHash: hashToken(token), chatId: chat.id, title: chat.title, messages },
         [...links].map(([fileId, id]) => ({ id, fileId })),
       );
-      return share && { share, token };
+      if (!share) return undefined;
+      // The link's token stays out of the log: whoever reads the log could open the chat with it.
+      await auditBy(db, by, "share.create", `chat “${chat.title}”`, { shareId: share.id, chatId: chat.id });
+      return { share, token };
     },
 
     /** The links to one of this person's chats; undefined when the chat is not theirs. */
@@ -67,7 +71,12 @@ export function createShareService({ database }: { database: Database }) {
     list: (userId: string) => repo.ownShares(db, userId),
 
     /** Revokes one of this person's links; false when there is no such link of theirs. */
-    revoke: (userId: string, shareId: unknown) => repo.deleteOwnShare(db, userId, shareId),
+    async revoke(by: Actor, shareId: unknown): Promise<boolean> {
+      const gone = await repo.deleteOwnShare(db, by.user.id, shareId);
+      if (!gone) return false;
+      await auditBy(db, by, "share.revoke", `chat “${gone.title}”`, { shareId, chatId: gone.chatId });
+      return true;
+    },
 
     /** The snapshot behind a link, if the link exists. */
     async open(token: string): Promise<Share | undefined> {

@@ -1,7 +1,7 @@
 import { audit } from "../audit/log.ts";
 import type { Db } from "../db/client.ts";
-import type { User } from "../db/schema.ts";
 import { isId } from "../db/ids.ts";
+import type { User } from "../db/schema.ts";
 import { allowances, setPersonLimits, setSiteLimits, siteLimits, spentBySite } from "./limits-repo.ts";
 import { type Allowance, type Limits, parseLimit, type SiteLimits } from "./limits-words.ts";
 

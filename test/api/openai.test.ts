@@ -377,16 +377,14 @@ eachDriver("the OpenAI-compatible API, through the openai SDK", (t) => {
 
     // A dollar a day, already spent today.
     await t.database.db.update(users).set({ dailyLimit: 1 }).where(eq(users.id, bea.user.id));
-    await t.database.db
-      .insert(usage)
-      .values({
-        userId: bea.user.id,
-        kind: "answer",
-        model: "fake/fast",
-        estimate: 1.2,
-        cost: 1.2,
-        settledAt: new Date(),
-      });
+    await t.database.db.insert(usage).values({
+      userId: bea.user.id,
+      kind: "answer",
+      model: "fake/fast",
+      estimate: 1.2,
+      cost: 1.2,
+      settledAt: new Date(),
+    });
     const over = await raised(() =>
       openai.chat.completions.create({ model: "fake/fast", messages: [{ role: "user", content: "hi" }] }),
     );

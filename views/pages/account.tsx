@@ -145,6 +145,14 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
           <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
         </div>
       </Section>
+      <Section title="Usage">
+        {/* The usage feature's own fragment (GET /account/usage), as for shared chats below. */}
+        <div hx-get="/account/usage" hx-trigger="load" hx-swap="outerHTML">
+          <p class="text-sm text-zinc-500 dark:text-zinc-400">
+            Loading… <a href="/account/usage">Your usage</a>
+          </p>
+        </div>
+      </Section>
       <Section title="API keys">
         {/* The keys feature's own fragment (GET /account/keys), as for shared chats below. */}
         <div hx-get="/account/keys" hx-trigger="load" hx-swap="outerHTML">

@@ -2,6 +2,7 @@ import type { User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars, MIN_PASSWORD } from "../../src/limits.ts";
 import type { SiteLimits } from "../../src/teams/limits-words.ts";
+import { AdminReports } from "../components/admin-reports.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { Button, Field, Notice } from "../components/form.tsx";
 import { PersonLimitsForm, SiteLimitsForm } from "../components/spending.tsx";
@@ -28,12 +29,7 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
   return (
     <SettingsShell assets={props.assets} title="Admin" user={props.user}>
       <Notice error={props.error} notice={props.notice} />
-      <p class="text-sm">
-        <a href="/admin/groups" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
-          Groups
-        </a>
-        : which models people may use, and their spending limits.
-      </p>
+      <AdminReports />
       <Section title="Sign-up">
         <form method="post" action="/admin/signup" class="flex flex-wrap items-center justify-between gap-3">
           <p class="text-sm" id="signup-state">

@@ -1,0 +1,25 @@
+/**
+ * The actions the audit log names, with the words the admin's page shows for each. Other features
+ * may write actions not listed here; the page shows those by their code.
+ */
+export const AUDIT_ACTIONS: Record<string, string> = {
+  setup: "Set up this Parley",
+  signin: "Signed in",
+  "signin.failed": "Sign-in failed",
+  signout: "Signed out",
+  signup: "Signed up",
+  "user.create": "Added a person",
+  "user.delete": "Deleted a person",
+  "user.password": "Set a person's password",
+  "user.disable": "Disabled a person",
+  "user.enable": "Enabled a person",
+  "signup.open": "Opened sign-up",
+  "signup.close": "Closed sign-up",
+  "share.create": "Shared a chat",
+  "share.revoke": "Revoked a shared link",
+  "key.create": "Created an API key",
+  "key.revoke": "Revoked an API key",
+};
+
+/** The words for an action, or its code when it has none. */
+export const actionWords = (action: string): string => AUDIT_ACTIONS[action] ?? action;
