@@ -58,8 +58,10 @@ export type BrowserSuite = {
   fake: FakeUpstream;
   /** The one browser of the whole run. */
   browser: Browser;
-  /** A new signed-in context and page; both are closed after the test. */
+  /** A new signed-in context and a page in it; both are closed after the test. */
   open(opts?: OpenOptions): Promise<Opened>;
+  /** The context alone, for a test that makes its own pages; closed after the test too. */
+  context(opts?: OpenOptions): Promise<BrowserContext>;
   /** A screenshot of the page (or one element) into this suite's folder, as `<name>.png`, for people to look at. */
   shot(
     target: Page | Locator,
@@ -116,7 +118,7 @@ export function browserSuite(
       for (const context of opened.splice(0)) await closeContext(context).catch(() => {});
     });
 
-    s.open = async (opts = {}) => {
+    s.context = async (opts = {}) => {
       const contextOptions: ContextOptions = {
         ...(opts.phone ? PHONE : {}),
         viewport: opts.viewport ?? (opts.phone ? PHONE.viewport : VIEWPORTS.desktop),
@@ -146,6 +148,11 @@ export function browserSuite(
         });
       }
       await opts.prepare?.(context);
+      return context;
+    };
+
+    s.open = async (opts = {}) => {
+      const context = await s.context(opts);
       const page = await context.newPage();
       const problems: string[] = [];
       const errors: string[] = [];
