@@ -3,7 +3,6 @@ import type { Page } from "playwright-core";
 import { VIEWPORTS } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
 
-
 browserSuite("postgres", "edits and branches in Chromium", { shots: "branches" }, (s) => {
   const finished = (page: Page) => page.locator('article[data-role="assistant"][data-status="complete"]');
 
