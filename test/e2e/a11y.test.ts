@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { type Person, startTestServer, type TestServer } from "../support/server.ts";
+import { beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
+import { closeContext, VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
+import type { Person } from "../support/server.ts";
 
 // axe-core's own build, evaluated in the page: page.addScriptTag would add an inline <script>,
 // which the page's CSP (script-src 'self') rightly refuses; evaluate is not governed by the CSP.
@@ -57,25 +55,14 @@ async function seriousViolations(page: Page): Promise<Violation[]> {
   });
 }
 
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-oneDriver("pglite", "accessibility of every page (axe-core)", (t) => {
-  let server: TestServer;
+const SUITE = { shots: "a11y", username: "gardener-ann" };
+browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
   let member: Person;
   const urls: Record<string, string> = {};
-  const SHOTS = join(ARTIFACTS, "a11y");
 
   /** Sends a message from the new-chat page and waits for its answer to end. */
   const converse = async (page: Page, text: string, ended: string) => {
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await page.getByLabel("Message").fill(text);
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -84,30 +71,26 @@ oneDriver("pglite", "accessibility of every page (axe-core)", (t) => {
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startTestServer(t, fakeEnv(fake), { username: "gardener-ann" });
-    member = await server.signUp("bob");
-    await server.app.decorator.auth.setSignupOpen(true);
-    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
-    const page = await context.newPage();
+    member = await s.server.signUp("bob");
+    await s.server.app.decorator.auth.setSignupOpen(true);
+    const { page, context } = await s.open();
 
-    fake.queue({ text: RICH_ANSWER, tokenDelayMs: 2, tokenSize: 20 });
+    s.fake.queue({ text: RICH_ANSWER, tokenDelayMs: 2, tokenSize: 20 });
     urls.chat = await converse(page, "How do I grow tomatoes?", '[data-status="complete"]');
-    fake.queue({ errorAfterTokens: 6, tokenDelayMs: 5 });
+    s.fake.queue({ errorAfterTokens: 6, tokenDelayMs: 5 });
     urls.failed = await converse(page, "Tell me about beans", '[data-status="error"]');
     // Stopped, in the same chat: one page shows a failed answer and a stopped one.
-    fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5, stallAfterTokens: 5 });
+    s.fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5, stallAfterTokens: 5 });
     await page.getByLabel("Message").fill("And peas?");
     await page.getByLabel("Message").press("Enter");
     await page.locator("#composer-controls").getByRole("button", { name: "Stop" }).click();
     await page.locator('article[data-role="assistant"][data-status="stopped"]').waitFor();
 
     const chatId = urls.chat.split("/").pop()!;
-    const html = await (await server.fetch(`/chats/${chatId}/shares`, { method: "POST" })).text();
+    const html = await (await s.server.fetch(`/chats/${chatId}/shares`, { method: "POST" })).text();
     urls.share = html.match(/\/s\/[A-Za-z0-9_-]+/)![0];
     await closeContext(context);
   });
-  afterAll(() => server.stop());
 
   type Visit = {
     name: string;
@@ -145,19 +128,19 @@ oneDriver("pglite", "accessibility of every page (axe-core)", (t) => {
     for (const colorScheme of ["light", "dark"] as const) {
       test(`no serious or critical violation on any page (${size}, ${colorScheme})`, async () => {
         const contexts: Record<string, BrowserContext> = {
-          admin: await signedInContext(browser, server, server, { viewport, colorScheme }),
-          member: await signedInContext(browser, server, member, { viewport, colorScheme }),
-          nobody: await browser.newContext({ viewport, colorScheme }),
+          admin: await s.context({ viewport, scheme: colorScheme }),
+          member: await s.context({ viewport, scheme: colorScheme, person: member }),
+          nobody: await s.context({ viewport, scheme: colorScheme, person: null }),
         };
         const found: string[] = [];
         for (const visit of VISITS) {
           const page = await contexts[visit.who ?? "admin"]!.newPage();
-          await page.goto(server.url + visit.path(), { waitUntil: "load" });
+          await page.goto(s.server.url + visit.path(), { waitUntil: "load" });
           await visit.prepare?.(page);
           for (const v of await seriousViolations(page)) {
             found.push(`${visit.name}: ${v.id} (${v.impact}) ${v.help}\n    ${v.targets.join("\n    ")}`);
           }
-          await page.screenshot({ path: join(SHOTS, `${visit.name}-${size}-${colorScheme}.png`), fullPage: true });
+          await s.shot(page, `${visit.name}-${size}-${colorScheme}`, { fullPage: true });
           await page.close();
         }
         for (const context of Object.values(contexts)) await closeContext(context);

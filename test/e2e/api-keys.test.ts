@@ -1,34 +1,9 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-
-oneDriver("postgres", "personal API keys on the account page in Chromium", (t) => {
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake), { username: "keys-kim" });
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await closeContext(context).catch(() => {});
-  });
-
+const SUITE = { shots: "api-keys", username: "keys-kim" };
+browserSuite("postgres", "personal API keys on the account page in Chromium", SUITE, (s) => {
   /** The section alone, in both sizes and both schemes, for people to look at. */
   const shots = async (page: Page, name: string) => {
     const section = page.locator("section", { has: page.getByRole("heading", { name: "API keys" }) });
@@ -37,10 +12,7 @@ oneDriver("postgres", "personal API keys on the account page in Chromium", (t) =
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
         // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
-        await section.screenshot({
-          path: join(ARTIFACTS, `${name}-${size}-${scheme}-${t.driver}.png`),
-          caret: "initial",
-        });
+        await s.shot(section, `${name}-${size}-${scheme}`, { caret: "initial" });
       }
     }
     await page.setViewportSize(SIZES.desktop);
@@ -48,15 +20,9 @@ oneDriver("postgres", "personal API keys on the account page in Chromium", (t) =
   };
 
   test("create a key: shown once with Copy, then listed; used by a script; revoked after the confirmation", async () => {
-    const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
-    contexts.push(context);
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
+    const { page, problems } = await s.open({ clipboard: true });
 
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${s.server.url}/account`);
     await page.getByText("You have no API keys.").waitFor();
     await shots(page, "api-keys-empty");
 
@@ -83,7 +49,7 @@ oneDriver("postgres", "personal API keys on the account page in Chromium", (t) =
     await shots(page, "api-keys-refused");
 
     // A script uses it; the page, loaded again, shows its last use and never the key itself.
-    const used = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+    const used = await fetch(`${s.server.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
     expect(used.status).toBe(200);
     await page.reload();
     await item.waitFor();
@@ -100,7 +66,7 @@ oneDriver("postgres", "personal API keys on the account page in Chromium", (t) =
     await item.getByRole("button", { name: "Revoke", exact: true }).click();
     await confirm.getByRole("button", { name: "Revoke key" }).click();
     await page.getByText("You have no API keys.").waitFor();
-    const refused = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+    const refused = await fetch(`${s.server.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
     expect(refused.status).toBe(401);
     // The refused name's 422 is what htmx logs; nothing else went wrong.
     expect(problems.filter((p) => !p.includes("422"))).toEqual([]);

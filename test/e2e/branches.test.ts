@@ -1,39 +1,15 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-oneDriver("postgres", "edits and branches in Chromium", (t) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-
+browserSuite("postgres", "edits and branches in Chromium", { shots: "branches" }, (s) => {
   const finished = (page: Page) => page.locator('article[data-role="assistant"][data-status="complete"]');
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`) });
 
   test("edit a message, see the new branch in both tabs, switch back and forth", async () => {
-    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    fake.queue({ text: "Paris is the capital of France." }, { text: "Then the answer is 4." });
-    await page.goto(server.url);
+    const { page, problems, context } = await s.open();
+    s.fake.queue({ text: "Paris is the capital of France." }, { text: "Then the answer is 4." });
+    await page.goto(s.server.url);
     await page.getByLabel("Message").fill("What is the capital of France?");
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -46,13 +22,13 @@ oneDriver("postgres", "edits and branches in Chromium", (t) => {
     await finished(second).nth(1).waitFor();
 
     // Edit the second question: its answer and it give way to the new words and a new answer.
-    fake.queue({ text: "2 × 3 is 6." });
+    s.fake.queue({ text: "2 × 3 is 6." });
     const question = page.locator('article[data-role="user"]').nth(1);
     await question.getByText("Edit", { exact: true }).click();
     const box = question.getByLabel("Your edit");
     expect(await box.inputValue()).toBe("And 2 + 2?");
     await box.fill("And 2 × 3?");
-    await shot(page, "branch-editing-desktop-light");
+    await s.shot(page, "branch-editing-desktop-light");
     await question.getByRole("button", { name: "Send" }).click();
     for (const tab of [page, second]) {
       await tab.getByText("2 × 3 is 6.").waitFor();
@@ -60,7 +36,7 @@ oneDriver("postgres", "edits and branches in Chromium", (t) => {
       expect(await tab.getByText("Then the answer is 4.").count()).toBe(0);
       expect(await tab.locator("[data-siblings]").textContent()).toContain("2 / 2");
     }
-    await shot(page, "branch-edited-desktop-light");
+    await s.shot(page, "branch-edited-desktop-light");
 
     // Back to the first version, from the other tab; both follow.
     await second.getByRole("button", { name: "Previous version" }).click();
@@ -79,10 +55,9 @@ oneDriver("postgres", "edits and branches in Chromium", (t) => {
       for (const scheme of ["light", "dark"] as const) {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
-        await shot(page, `branch-switch-${width}-${scheme}`);
+        await s.shot(page, `branch-switch-${width}-${scheme}`);
       }
     }
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 });

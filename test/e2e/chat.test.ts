@@ -1,22 +1,9 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+import { VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
 const LONG_ANSWER = [
   "# Plan",
@@ -41,48 +28,26 @@ const LONG_ANSWER = [
   "Done.",
 ].join("\n");
 
-oneDriver("pglite", "chatting in Chromium", (t) => {
-  let server: TestServer;
-  let context: BrowserContext;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    if (context?.pages().length) await closeContext(context).catch(() => {});
-  });
-
-  const open = async (opts: { viewport?: { width: number; height: number }; scheme?: "light" | "dark" } = {}) => {
-    context = await signedInContext(browser, server, server, {
-      viewport: opts.viewport ?? VIEWPORTS.desktop,
-      colorScheme: opts.scheme ?? "light",
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    return { page, problems };
-  };
+browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
   const lastAnswer = (page: Page) => page.locator('article[data-role="assistant"]').last();
   /** Sends from the new-chat page and waits to land on the chat. */
   const startChat = async (page: Page, text: string) => {
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await page.getByLabel("Message").fill(text);
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`) });
 
   test("new chat → send → the answer grows in steps → final Markdown with highlighted code", async () => {
-    fake.queue({ text: LONG_ANSWER, tokenDelayMs: 25, tokenSize: 3 });
-    const { page, problems } = await open();
+    s.fake.queue({ text: LONG_ANSWER, tokenDelayMs: 25, tokenSize: 3 });
+    const { page, problems } = await s.open();
     await startChat(page, "Make me a plan");
     await expect(page.locator('article[data-role="user"]').first().textContent()).resolves.toContain("Make me a plan");
     const answer = lastAnswer(page);
     const lengths = new Set<number>();
     for (let i = 0; i < 400 && (await answer.getAttribute("data-status")) === "streaming"; i++) {
       lengths.add(((await answer.locator(".markdown").textContent()) ?? "").length);
-      if (lengths.size === 4) await shot(page, "chat-streaming");
+      if (lengths.size === 4) await s.shot(page, "chat-streaming");
       await page.waitForTimeout(20);
     }
     expect(await answer.getAttribute("data-status")).toBe("complete");
@@ -102,15 +67,14 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
       for (const scheme of ["light", "dark"] as const) {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
-        await shot(page, `chat-${width}-${scheme}`);
+        await s.shot(page, `chat-${width}-${scheme}`);
       }
     }
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("words appended to the open paragraph, list item, quote or code land where a full render puts them", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await startChat(page, "warm up");
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
     // Just before the finished answer replaces the streamed one, keep what the frames built.
@@ -142,7 +106,7 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
       "",
       "The last paragraph's & and <tags> stay text, and it ends here.",
     ].join("\n");
-    fake.queue({ text, tokenDelayMs: 8, tokenSize: 2 });
+    s.fake.queue({ text, tokenDelayMs: 8, tokenSize: 2 });
     await page.getByLabel("Message").fill("grow");
     await page.getByLabel("Message").press("Enter");
     await page.locator('article[data-role="assistant"]').nth(1).and(page.locator('[data-status="complete"]')).waitFor();
@@ -169,11 +133,10 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     expect(streamed).toBe(rendered);
     expect(seen.streamed).toContain("&amp; and &lt;tags&gt; stay text");
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("Enter sends, Shift+Enter makes a new line; the box empties after sending", async () => {
-    const { page } = await open();
+    const { page } = await s.open();
     await startChat(page, "first line");
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
     const box = page.getByLabel("Message");
@@ -187,12 +150,11 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     const sent = await page.locator('article[data-role="user"]').last().textContent();
     expect(sent).toContain("line one\nline two");
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
-    await closeContext(context);
   });
 
   test("reloading mid-answer shows what streamed and continues to the full answer, once", async () => {
-    fake.queue({ text: LONG_ANSWER, tokenDelayMs: 40, tokenSize: 2 });
-    const { page } = await open();
+    s.fake.queue({ text: LONG_ANSWER, tokenDelayMs: 40, tokenSize: 2 });
+    const { page } = await s.open();
     await startChat(page, "reload test");
     await lastAnswer(page).locator("table").waitFor();
     await page.reload();
@@ -204,18 +166,17 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     await page.reload();
     expect(await lastAnswer(page).locator(".markdown").innerHTML()).toBe(live);
     expect(await page.locator('article[data-role="assistant"]').count()).toBe(1);
-    await closeContext(context);
   });
 
   test("two pages on one chat see the same stream, and the sidebar of a third hears of it", async () => {
-    const { page: first } = await open();
+    const { page: first, context } = await s.open();
     await startChat(first, "shared chat");
     await first.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     const second = await context.newPage();
     await second.goto(first.url());
     const home = await context.newPage();
-    await home.goto(server.url);
-    fake.queue({ text: LONG_ANSWER, tokenDelayMs: 20, tokenSize: 3 });
+    await home.goto(s.server.url);
+    s.fake.queue({ text: LONG_ANSWER, tokenDelayMs: 20, tokenSize: 3 });
     await first.getByLabel("Message").fill("second question");
     await first.getByRole("button", { name: "Send" }).click();
     await second.locator('article[data-role="user"]', { hasText: "second question" }).waitFor();
@@ -229,12 +190,11 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     const html = (p: Page) => lastAnswer(p).locator(".markdown").innerHTML();
     expect(await html(second)).toBe(await html(first));
     await home.locator(`#chat-item-${chatId}[data-generating="false"]`).waitFor();
-    await closeContext(context);
   });
 
   test("Stop ends the answer as stopped, keeps its text, and brings Send back", async () => {
-    fake.queue({ text: "lorem ipsum ".repeat(300), tokenDelayMs: 20 });
-    const { page } = await open();
+    s.fake.queue({ text: "lorem ipsum ".repeat(300), tokenDelayMs: 20 });
+    const { page } = await s.open();
     await startChat(page, "talk a lot");
     await lastAnswer(page).getByText("lorem ipsum lorem").waitFor();
     await page.getByRole("button", { name: "Stop" }).click();
@@ -242,28 +202,26 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     expect(((await lastAnswer(page).textContent()) ?? "").length).toBeGreaterThan(10);
     await expect(page.getByRole("button", { name: "Send" }).isVisible()).resolves.toBe(true);
     await expect(lastAnswer(page).getByRole("button", { name: "Retry" }).isVisible()).resolves.toBe(true);
-    await closeContext(context);
   });
 
   test("an upstream error shows inline with Retry, and Retry succeeds", async () => {
-    fake.queue({ errorAfterTokens: 6, tokenDelayMs: 10 });
-    const { page } = await open({ viewport: VIEWPORTS.phone, scheme: "dark" });
+    s.fake.queue({ errorAfterTokens: 6, tokenDelayMs: 10 });
+    const { page } = await s.open({ viewport: VIEWPORTS.phone, scheme: "dark" });
     await startChat(page, "please fail");
     await page.locator('article[data-role="assistant"][data-status="error"]').waitFor();
     await expect(lastAnswer(page).getByRole("alert").textContent()).resolves.toContain("failed mid-answer");
-    await shot(page, "chat-error-phone-dark");
+    await s.shot(page, "chat-error-phone-dark");
     await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
     await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     await expect(lastAnswer(page).textContent()).resolves.toContain("That is all.");
-    await closeContext(context);
   });
 
   test("rename, change the model, and delete (after confirming) from the chat's header", async () => {
-    const { page, problems } = await open();
+    const { page, problems, context } = await s.open();
     await startChat(page, "header actions");
     await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     const other = await context.newPage();
-    await other.goto(server.url);
+    await other.goto(s.server.url);
     await page.getByText("Rename").click();
     await page.getByLabel("Title").fill("Renamed <i>chat</i>");
     await page.getByRole("button", { name: "Save" }).click();
@@ -286,17 +244,16 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
       .getByRole("alertdialog", { name: "Delete this chat?" })
       .getByRole("button", { name: "Delete chat" })
       .click();
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${s.server.url}/`);
     await other.getByRole("link", { name: "Renamed <i>chat</i>" }).waitFor({ state: "detached" });
-    expect((await server.fetch(`/chats/${chatId}`)).status).toBe(404);
+    expect((await s.server.fetch(`/chats/${chatId}`)).status).toBe(404);
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("a long chat opens at its newest messages, at the bottom, and loads older ones on scrolling up", async () => {
     const [chat] = await t.database.db
       .insert(chats)
-      .values({ userId: server.user.id, title: "Very long", model: "fake/fast" })
+      .values({ userId: s.server.user.id, title: "Very long", model: "fake/fast" })
       .returning();
     const rows = Array.from({ length: 120 }, (_, i) => ({
       id: Bun.randomUUIDv7(),
@@ -306,8 +263,8 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
       html: i % 2 ? `<p>message ${i}</p>` : null,
     }));
     await t.database.db.insert(messages).values(rows);
-    const { page, problems } = await open();
-    await page.goto(`${server.url}/chats/${chat!.id}`);
+    const { page, problems } = await s.open();
+    await page.goto(`${s.server.url}/chats/${chat!.id}`);
     const transcript = page.locator("#transcript");
     const articles = page.locator("#transcript article");
     expect(await articles.count()).toBe(50);
@@ -324,12 +281,11 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     expect(ids).toEqual(rows.map((r) => r.id));
     expect(await page.getByText("Loading earlier messages").count()).toBe(0);
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("reasoning shows as Thinking… while it streams, then as a collapsed Thought for N s, and only when there is some", async () => {
-    fake.queue({ reasoning: "Weighing the options carefully. ".repeat(8), text: "Go with **B**.", tokenDelayMs: 10 });
-    const { page } = await open({ scheme: "dark" });
+    s.fake.queue({ reasoning: "Weighing the options carefully. ".repeat(8), text: "Go with **B**.", tokenDelayMs: 10 });
+    const { page } = await s.open({ scheme: "dark" });
     await startChat(page, "A or B?");
     const answer = lastAnswer(page);
     await answer.locator("summary", { hasText: "Thinking…" }).waitFor();
@@ -340,12 +296,11 @@ oneDriver("pglite", "chatting in Chromium", (t) => {
     expect(await answer.getByText("Weighing the options").isVisible()).toBe(false);
     await answer.getByText(/^Thought for \d+ s$/).click();
     expect(await answer.getByText("Weighing the options").first().isVisible()).toBe(true);
-    await page.screenshot({ path: join(ARTIFACTS, `chat-thinking-dark-${t.driver}.png`) });
-    fake.queue({ text: "No thoughts here." });
+    await s.shot(page, "chat-thinking-dark");
+    s.fake.queue({ text: "No thoughts here." });
     await page.getByLabel("Message").fill("and without?");
     await page.getByLabel("Message").press("Enter");
     await page.locator('article[data-role="assistant"]').nth(1).and(page.locator('[data-status="complete"]')).waitFor();
     expect(await lastAnswer(page).locator("details").isVisible()).toBe(false);
-    await closeContext(context);
   });
 });

@@ -1,24 +1,8 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { expect, test } from "bun:test";
+import type { Locator, Page } from "playwright-core";
 import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
 const CODE = 'const ok = 1 < 2 && "<b>";\nconsole.log(ok);';
 /** An answer with Markdown that renders differently from its source: bold, a link, a code fence. */
@@ -33,44 +17,22 @@ const ANSWER = [
 ].join("\n");
 const QUESTION = "Please make this **bold**:\n```py\nprint('<hi>')\n```";
 
-oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
-  let server: TestServer;
-  let context: BrowserContext;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    if (context?.pages().length) await closeContext(context).catch(() => {});
-  });
-
-  const open = async (opts: { scheme?: "light" | "dark"; mac?: boolean } = {}) => {
-    context = await signedInContext(browser, server, server, {
-      viewport: VIEWPORTS.desktop,
-      colorScheme: opts.scheme ?? "light",
+browserSuite("pglite", "copying and keyboard shortcuts in Chromium", { shots: "copy-and-keys" }, (s, t) => {
+  // A loaded page is current (watchSocket): once its socket is open, nothing pushed replaces its messages.
+  const open = (opts: { scheme?: "light" | "dark"; mac?: boolean } = {}) =>
+    s.open({
+      scheme: opts.scheme,
+      clipboard: true,
+      watchSocket: true,
+      prepare: async (context) => {
+        if (!opts.mac) return;
+        // What a Mac's Chromium reports; app.js reads it to pick Cmd over Ctrl.
+        await context.addInitScript(() => {
+          Object.defineProperty(navigator, "platform", { get: () => "MacIntel" });
+          Object.defineProperty(navigator, "userAgentData", { get: () => ({ platform: "macOS" }) });
+        });
+      },
     });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    if (opts.mac) {
-      // What a Mac's Chromium reports; app.js reads it to pick Cmd over Ctrl.
-      await context.addInitScript(() => {
-        Object.defineProperty(navigator, "platform", { get: () => "MacIntel" });
-        Object.defineProperty(navigator, "userAgentData", { get: () => ({ platform: "macOS" }) });
-      });
-    }
-    // A loaded page is current: once its socket is open, nothing pushed replaces its messages.
-    await context.addInitScript(() => {
-      const w = window as unknown as { connected: boolean };
-      w.connected = false;
-      document.addEventListener("htmx:wsOpen", () => {
-        w.connected = true;
-      });
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    return { page, problems };
-  };
   const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
   /** Clicks a Copy button, checks it says so, and returns what landed on the clipboard. */
   const copy = async (page: Page, button: Locator) => {
@@ -86,20 +48,19 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     await page.getByLabel("Message").fill(text);
     await page.getByLabel("Message").press("Enter");
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`) });
   const articles = (page: Page, role: "user" | "assistant") => page.locator(`article[data-role="${role}"]`);
   const stopControl = (page: Page) => page.locator("#composer-controls").getByRole("button", { name: "Stop" });
 
   test("messages pushed live and rendered in the page copy their Markdown source, code blocks their code", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
-    fake.queue({ text: "A first answer." });
+    await page.goto(s.server.url);
+    s.fake.queue({ text: "A first answer." });
     await send(page, "hello");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await articles(page, "assistant").and(page.locator('[data-status="complete"]')).waitFor();
 
     // Sent from the chat page: both messages arrive over the socket.
-    fake.queue({ text: ANSWER, tokenDelayMs: 15, tokenSize: 3 });
+    s.fake.queue({ text: ANSWER, tokenDelayMs: 15, tokenSize: 3 });
     await send(page, QUESTION);
     const answer = articles(page, "assistant").nth(1);
     await answer.and(page.locator('[data-status="streaming"]')).waitFor();
@@ -128,22 +89,21 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
         !Array.from(document.querySelectorAll("[data-copy], [data-copy-code]")).some((b) => b.textContent === "Copied"),
     );
 
-    for (const [width, viewport] of Object.entries(VIEWPORTS)) {
+    for (const [width, viewport] of Object.entries(SIZES)) {
       for (const scheme of ["light", "dark"] as const) {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
         await loaded.scrollIntoViewIfNeeded();
-        await shot(page, `copy-${width}-${scheme}`);
+        await s.shot(page, `copy-${width}-${scheme}`);
       }
     }
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("messages loaded as older ones on scrolling up copy their source and code too", async () => {
     const [chat] = await t.database.db
       .insert(chats)
-      .values({ userId: server.user.id, title: "Long with code", model: "fake/fast" })
+      .values({ userId: s.server.user.id, title: "Long with code", model: "fake/fast" })
       .returning();
     const rows = Array.from({ length: 60 }, (_, i) => {
       const content = i === 1 ? ANSWER : `message ${i}`;
@@ -157,7 +117,7 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     });
     await t.database.db.insert(messages).values(rows);
     const { page, problems } = await open();
-    await page.goto(`${server.url}/chats/${chat!.id}`);
+    await page.goto(`${s.server.url}/chats/${chat!.id}`);
     const oldest = page.locator(`#msg-${rows[1]!.id}`);
     for (let i = 0; i < 200 && !(await oldest.count()); i++) {
       await page.locator("#transcript").evaluate((el) => {
@@ -171,13 +131,12 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
       "message 0",
     );
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("Esc stops the answer being written, from the message box or the page", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
-    fake.queue({ text: "word ".repeat(400), tokenDelayMs: 30, tokenSize: 5 });
+    await page.goto(s.server.url);
+    s.fake.queue({ text: "word ".repeat(400), tokenDelayMs: 30, tokenSize: 5 });
     await send(page, "go on for a while");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     const answer = articles(page, "assistant").first();
@@ -186,11 +145,11 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     await page.getByLabel("Message").focus();
     await page.keyboard.press("Escape");
     await answer.and(page.locator('[data-status="stopped"]')).waitFor();
-    expect(fake.requests.at(-1)!.wasDisconnected).toBe(true);
+    expect(s.fake.requests.at(-1)!.wasDisconnected).toBe(true);
     await page.getByRole("button", { name: "Send" }).waitFor();
 
     // Again with the focus on the page rather than in a box.
-    fake.queue({ text: "more ".repeat(400), tokenDelayMs: 30, tokenSize: 5 });
+    s.fake.queue({ text: "more ".repeat(400), tokenDelayMs: 30, tokenSize: 5 });
     await send(page, "and again");
     const second = articles(page, "assistant").nth(1);
     await second.getByText("more more").first().waitFor();
@@ -204,12 +163,11 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     expect(kept).toStartWith("more more");
     expect(await copy(page, second.getByRole("button", { name: "Copy", exact: true }))).toBe(kept!);
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("/ and Shift+Esc go to the message box; typed in a box, / and ? are just text", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     const box = page.getByLabel("Message");
     const focused = () => page.evaluate(() => document.activeElement?.id ?? "");
     await page.locator("#transcript").click({ position: { x: 5, y: 5 } });
@@ -224,12 +182,11 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     await page.keyboard.press("Shift+Escape");
     expect(await focused()).toBe("message");
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("Ctrl+Shift+O opens a new chat, even from the message box; Ctrl+K goes to the search box", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await send(page, "a chat to leave");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await articles(page, "assistant").and(page.locator('[data-status="complete"]')).waitFor();
@@ -245,15 +202,14 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("search");
     await page.getByLabel("Message").focus();
     await page.keyboard.press("Control+Shift+O");
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${s.server.url}/`);
     expect(await page.locator("#chat-title").count()).toBe(0);
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("? opens the list of shortcuts, which Esc, its Close button and the backdrop close", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
     expect(await dialog.isVisible()).toBe(false);
     await page.locator("#transcript").click({ position: { x: 5, y: 5 } });
@@ -275,33 +231,31 @@ oneDriver("pglite", "copying and keyboard shortcuts in Chromium", (t) => {
     await page.mouse.click(10, 10);
     await dialog.waitFor({ state: "hidden" });
 
-    for (const [width, viewport] of Object.entries(VIEWPORTS)) {
+    for (const [width, viewport] of Object.entries(SIZES)) {
       for (const scheme of ["light", "dark"] as const) {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
         await page.locator("#transcript").click({ position: { x: 5, y: 5 } });
         await page.keyboard.press("?");
         await dialog.waitFor();
-        await shot(page, `shortcuts-${width}-${scheme}`);
+        await s.shot(page, `shortcuts-${width}-${scheme}`);
         await page.keyboard.press("Escape");
         await dialog.waitFor({ state: "hidden" });
       }
     }
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("on a Mac the list says Cmd, and Cmd+Shift+O is the new-chat shortcut", async () => {
     const { page, problems } = await open({ mac: true });
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await send(page, "a chat on a mac");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await page.keyboard.press("Meta+Shift+O");
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${s.server.url}/`);
     await page.locator("#transcript").click({ position: { x: 5, y: 5 } });
     await page.keyboard.press("?");
     expect(await page.locator("#shortcuts kbd[data-mod]").first().textContent()).toBe("Cmd");
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 });

@@ -1,22 +1,9 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { expect, test } from "bun:test";
+import type { Locator, Page } from "playwright-core";
 import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+import { VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
 const FLOWCHART = [
   "flowchart TD",
@@ -32,35 +19,15 @@ const BROKEN = "flowchart TD\n    A[open --> --> ]]]";
 const PAGE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
-oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
-  let server: TestServer;
-  let context: BrowserContext;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    if (context?.pages().length) await closeContext(context).catch(() => {});
-  });
-
-  /** A signed-in page; `problems` collects console errors (a CSP refusal is one) from the page and its frames. */
+browserSuite("pglite", "Mermaid diagrams in answers, in Chromium", { shots: "diagrams" }, (s, t) => {
+  /**
+   * A signed-in page; `problems` collects console errors (a CSP refusal is one) from the page and its frames.
+   * Drawings are looked at once the socket is open (watchSocket): a page that is current gets nothing on
+   * connect, so nothing rebuilds them after that.
+   */
   const open = async (viewport: { width: number; height: number }, scheme: "light" | "dark") => {
-    context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    // Drawings are looked at once the socket is open: a page that is current gets nothing on
-    // connect, so nothing rebuilds them after that.
-    await context.addInitScript(() => {
-      const w = window as unknown as { connected: boolean };
-      w.connected = false;
-      document.addEventListener("htmx:wsOpen", () => {
-        w.connected = true;
-      });
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
+    const { page, problems } = await s.open({ viewport, scheme, clipboard: true, watchSocket: true });
     const requested: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
     page.on("request", (r) => requested.push(new URL(r.url()).pathname));
     return { page, problems, requested };
   };
@@ -88,12 +55,11 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     await button.click();
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `diagram-${name}.png`) });
 
   test("a mermaid block in an answer is drawn; it toggles to its source and copies it; a chat without one loads no Mermaid", async () => {
     const { page, problems, requested } = await open(VIEWPORTS.desktop, "light");
-    await page.goto(server.url);
-    fake.queue({ text: "Just words, and `code`:\n\n```js\nlet x = 1;\n```" });
+    await page.goto(s.server.url);
+    s.fake.queue({ text: "Just words, and `code`:\n\n```js\nlet x = 1;\n```" });
     await send(page, "hello");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await finished(page, 0).waitFor();
@@ -104,7 +70,7 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     expect(mermaidRequests(requested)).toEqual([]);
 
     // While it streams the block is code; once the answer is done it is drawn.
-    fake.queue({ text: answerWith(FLOWCHART), tokenDelayMs: 15, tokenSize: 4 });
+    s.fake.queue({ text: answerWith(FLOWCHART), tokenDelayMs: 15, tokenSize: 4 });
     await send(page, "How do I make tea? Draw it.");
     const answer = answers(page).nth(1);
     await answer.and(page.locator('[data-status="streaming"]')).locator("pre code.language-mermaid").waitFor();
@@ -118,13 +84,13 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     expect(await frame.getAttribute("sandbox")).toBe("allow-scripts");
     expect((await frame.boundingBox())!.height).toBeGreaterThan(100);
     expect(mermaidRequests(requested)).toHaveLength(1);
-    await shot(page, "desktop-light");
+    await s.shot(page, "desktop-light");
 
     await click(page, answer.getByRole("button", { name: "Show source" }));
     expect(await pre.isVisible()).toBe(true);
     expect(await frame.isVisible()).toBe(false);
     expect(await pre.textContent()).toBe(`${FLOWCHART}\n`);
-    await shot(page, "desktop-light-source");
+    await s.shot(page, "desktop-light-source");
     await click(page, answer.getByRole("button", { name: "Show diagram" }));
     expect(await frame.isVisible()).toBe(true);
     expect(await pre.isVisible()).toBe(false);
@@ -142,13 +108,12 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     expect(pageResponse.headers()["content-security-policy"]).toBe(PAGE_CSP);
     expect(pageResponse.headers()["x-frame-options"]).toBe("DENY");
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("a block Mermaid cannot read stays as code, with nothing drawn", async () => {
     const { page, problems } = await open(VIEWPORTS.desktop, "light");
-    await page.goto(server.url);
-    fake.queue({ text: answerWith(BROKEN) });
+    await page.goto(s.server.url);
+    s.fake.queue({ text: answerWith(BROKEN) });
     await send(page, "Draw something odd");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await finished(page, 0).waitFor();
@@ -160,15 +125,14 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     expect(await answer.getByRole("button", { name: "Show source" }).count()).toBe(0);
     // Still an ordinary code block, with its own Copy.
     await answer.getByRole("button", { name: "Copy code" }).waitFor();
-    await shot(page, "failed");
+    await s.shot(page, "failed");
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("on a phone in dark mode, a chat opened with a diagram draws it in Mermaid's dark theme, fitting the screen", async () => {
     const [chat] = await t.database.db
       .insert(chats)
-      .values({ userId: server.user.id, title: "Tea, drawn", model: "fake/fast" })
+      .values({ userId: s.server.user.id, title: "Tea, drawn", model: "fake/fast" })
       .returning();
     const question = "How do I make tea? Draw it.";
     const content = answerWith(FLOWCHART);
@@ -185,7 +149,7 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
       },
     ]);
     const { page, problems } = await open(VIEWPORTS.phone, "dark");
-    await page.goto(`${server.url}/chats/${chat!.id}`);
+    await page.goto(`${s.server.url}/chats/${chat!.id}`);
     await page.waitForFunction(() => (window as unknown as { connected: boolean }).connected);
     expect(await nodeLabels(page, 0)).toEqual(["Kettle on", "Pour the tea", "Water boiling?"]);
     const answer = answers(page).nth(0);
@@ -210,13 +174,12 @@ oneDriver("pglite", "Mermaid diagrams in answers, in Chromium", (t) => {
     expect(lightness(fill)).toBeLessThan(90);
     expect(lightness(ink)).toBeGreaterThan(160);
     await answer.scrollIntoViewIfNeeded();
-    await shot(page, "phone-dark");
+    await s.shot(page, "phone-dark");
     await click(page, answer.getByRole("button", { name: "Show source" }));
     await answer.getByRole("button", { name: "Show diagram" }).waitFor();
     expect(await answer.locator(".markdown pre").isVisible()).toBe(true);
     await answer.locator(".markdown pre").scrollIntoViewIfNeeded();
-    await shot(page, "phone-dark-source");
+    await s.shot(page, "phone-dark-source");
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 });

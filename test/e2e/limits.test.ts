@@ -1,34 +1,14 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import type { Browser } from "playwright-core";
 import { chats, usage, users } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+import { closeContext } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
 
-oneDriver("postgres", "spending limits in the browser", (t) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-
+browserSuite("postgres", "spending limits in the browser", { shots: "limits" }, (s, t) => {
   test("over the limit, the composer says so, a send shows the refusal where its answer would be, and the account page says what is left", async () => {
-    const person = await server.signUp("frugal");
+    const person = await s.server.signUp("frugal");
     const db = t.database.db;
     await db.update(users).set({ dailyLimit: 2, monthlyLimit: 30 }).where(eq(users.id, person.user.id));
     await db
@@ -41,16 +21,14 @@ oneDriver("postgres", "spending limits in the browser", (t) => {
 
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ["light", "dark"] as const) {
-        const context = await signedInContext(browser, server, person, { viewport, colorScheme });
-        const page = await context.newPage();
-        const shot = (name: string) =>
-          page.screenshot({ path: join(ARTIFACTS, `limits-${name}-${size}-${colorScheme}.png`) });
-        await page.goto(`${server.url}/account`);
+        const { page, context } = await s.open({ viewport, scheme: colorScheme, person });
+        const shot = (name: string) => s.shot(page, `${name}-${size}-${colorScheme}`);
+        await page.goto(`${s.server.url}/account`);
         const left = await page.locator("#allowances").textContent();
         expect(left).toContain("$0.30 of $2.00 left today");
         expect(left).toContain("$28.30 of $30.00 left this month");
         await shot("account");
-        await page.goto(`${server.url}/chats/${chat!.id}`);
+        await page.goto(`${s.server.url}/chats/${chat!.id}`);
         await page.waitForSelector("#composer");
         // Under a fifth of the day's limit left: the composer says how much.
         expect(await page.locator("#spending-notice").textContent()).toBe("$0.30 of $2.00 left today.");
@@ -63,9 +41,8 @@ oneDriver("postgres", "spending limits in the browser", (t) => {
     await db
       .insert(usage)
       .values({ userId: person.user.id, kind: "answer", model: "fake/fast", estimate: 0.4, cost: 0.4 });
-    const context = await signedInContext(browser, server, person, { viewport: SIZES.desktop });
-    const page = await context.newPage();
-    await page.goto(`${server.url}/chats/${chat!.id}`);
+    const { page, context } = await s.open({ viewport: SIZES.desktop, person });
+    await page.goto(`${s.server.url}/chats/${chat!.id}`);
     expect(await page.locator("#spending-notice").textContent()).toMatch(
       /^You have reached your daily limit of \$2\.00; it resets at 00:00 UTC, in \d+ (hours?|minutes?)\.$/,
     );
@@ -78,23 +55,21 @@ oneDriver("postgres", "spending limits in the browser", (t) => {
     await closeContext(context);
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ["light", "dark"] as const) {
-        const context = await signedInContext(browser, server, person, { viewport, colorScheme });
-        const page = await context.newPage();
-        await page.goto(`${server.url}/chats/${chat!.id}`);
+        const { page, context } = await s.open({ viewport, scheme: colorScheme, person });
+        await page.goto(`${s.server.url}/chats/${chat!.id}`);
         await page.waitForSelector('article[data-role="assistant"][data-status="error"]');
-        await page.screenshot({ path: join(ARTIFACTS, `limits-refused-${size}-${colorScheme}.png`) });
+        await s.shot(page, `refused-${size}-${colorScheme}`);
         await closeContext(context);
       }
     }
   });
 
   test("the admin page sets the site's limits and a person's own, and says what is wrong with a bad amount", async () => {
-    const { user } = await server.signUp("limited");
+    const { user } = await s.server.signUp("limited");
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ["light", "dark"] as const) {
-        const context = await signedInContext(browser, server, server, { viewport, colorScheme });
-        const page = await context.newPage();
-        await page.goto(`${server.url}/admin`);
+        const { page, context } = await s.open({ viewport, scheme: colorScheme });
+        await page.goto(`${s.server.url}/admin`);
         await page.fill("#field-day", "-3");
         await page.click('#site-limits button[type="submit"]');
         expect(await page.locator('[role="alert"]').first().textContent()).toContain(
@@ -112,7 +87,7 @@ oneDriver("postgres", "spending limits in the browser", (t) => {
         await page.waitForURL(/done=person-limits-saved/);
         expect(await page.locator(`#user-${user.id}`).textContent()).toContain("own limit $1.50 a day");
         await page.locator("#site-limits").scrollIntoViewIfNeeded();
-        await page.screenshot({ path: join(ARTIFACTS, `limits-admin-${size}-${colorScheme}.png`), fullPage: true });
+        await s.shot(page, `admin-${size}-${colorScheme}`, { fullPage: true });
         await closeContext(context);
       }
     }

@@ -1,24 +1,7 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { expect, test } from "bun:test";
+import type { Locator, Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
 const CODE = 'def area(r):\n    return 3.14159 * r ** 2  # "<b>"';
 /** Math first, then code, then a long paragraph: the answer is still streaming while both are checked. */
@@ -44,34 +27,22 @@ const box = async (locator: Locator): Promise<Box> => {
   return { top: b.y, bottom: b.y + b.height, left: b.x, right: b.x + b.width, height: b.height, width: b.width };
 };
 
-oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
-  let server: TestServer;
-  let context: BrowserContext;
-  const shots = join(ARTIFACTS, "math-and-code");
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-    mkdirSync(shots, { recursive: true });
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    if (context?.pages().length) await closeContext(context).catch(() => {});
-  });
-
-  const open = async (viewport: (typeof VIEWPORTS)[keyof typeof VIEWPORTS], scheme: "light" | "dark") => {
-    context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    // Everything the page's CSP refused: KaTeX's inline styles would be, were they sent as such.
-    await context.addInitScript(() => {
-      const w = window as unknown as { refused: string[] };
-      w.refused = [];
-      document.addEventListener("securitypolicyviolation", (e) => w.refused.push(`${e.violatedDirective} ${e.sample}`));
+browserSuite("pglite", "math and code blocks in answers, in Chromium", { shots: "math-and-code" }, (s, t) => {
+  const open = (viewport: (typeof SIZES)[keyof typeof SIZES], scheme: "light" | "dark") =>
+    s.open({
+      viewport,
+      scheme,
+      clipboard: true,
+      // Everything the page's CSP refused: KaTeX's inline styles would be, were they sent as such.
+      prepare: (context) =>
+        context.addInitScript(() => {
+          const w = window as unknown as { refused: string[] };
+          w.refused = [];
+          document.addEventListener("securitypolicyviolation", (e) =>
+            w.refused.push(`${e.violatedDirective} ${e.sample}`),
+          );
+        }),
     });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    return { page, problems };
-  };
   const refused = (page: Page) => page.evaluate(() => (window as unknown as { refused: string[] }).refused);
 
   /**
@@ -127,9 +98,9 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
   };
 
   test("a streamed answer's math is typeset as it closes and its code has a bar with Copy (desktop, light)", async () => {
-    const { page, problems } = await open(VIEWPORTS.desktop, "light");
-    await page.goto(server.url);
-    fake.queue({ text: ANSWER, tokenDelayMs: 20, tokenSize: 6 });
+    const { page, problems } = await open(SIZES.desktop, "light");
+    await page.goto(s.server.url);
+    s.fake.queue({ text: ANSWER, tokenDelayMs: 20, tokenSize: 6 });
     await page.getByLabel("Message").fill("Math and code, please");
     await page.getByLabel("Message").press("Enter");
     const answer = page.locator('article[data-role="assistant"]');
@@ -141,7 +112,7 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
     expect(await streaming.count()).toBe(1);
     await expectLaidOut(streaming);
     expect(await answer.locator(".code-bar .code-language").textContent()).toBe("python");
-    await page.screenshot({ path: join(shots, "streaming-desktop-light.png") });
+    await s.shot(page, "streaming-desktop-light");
     // A half-written formula never shows KaTeX's error box.
     expect(await answer.locator(".katex-error").count()).toBe(0);
 
@@ -154,16 +125,16 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
     expect(await answer.locator("pre code").textContent()).toBe(`${CODE}\n`);
     await answer.locator(".code-bar").getByRole("button", { name: "Copy code" }).waitFor();
     await answer.locator(".katex-display").first().scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shots, "complete-desktop-light.png") });
+    await s.shot(page, "complete-desktop-light");
 
     expect(await refused(page)).toEqual([]);
     expect(problems).toEqual([]);
   });
 
   test("on a phone in dark mode the chat, reloaded, lays out the same math and copies the code", async () => {
-    const { page, problems } = await open(VIEWPORTS.phone, "dark");
-    fake.queue({ text: ANSWER, tokenDelayMs: 1, tokenSize: 40 });
-    await page.goto(server.url);
+    const { page, problems } = await open(SIZES.phone, "dark");
+    s.fake.queue({ text: ANSWER, tokenDelayMs: 1, tokenSize: 40 });
+    await page.goto(s.server.url);
     await page.getByLabel("Message").fill("Math and code, on a phone");
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -175,20 +146,20 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
     // The bar's Copy is a proper touch target, and the bar fits the phone's width.
     const button = await box(answer.locator(".code-bar button"));
     expect(button.height).toBeGreaterThanOrEqual(24);
-    expect((await box(answer.locator(".code-bar"))).right).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+    expect((await box(answer.locator(".code-bar"))).right).toBeLessThanOrEqual(SIZES.phone.width);
     expect(await copyCode(page, answer)).toBe(CODE);
     await answer.locator(".katex-display").first().scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shots, "complete-phone-dark.png") });
+    await s.shot(page, "complete-phone-dark");
     // The other pairings, for people to look at.
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+    for (const [size, viewport] of Object.entries(SIZES)) {
       for (const scheme of ["light", "dark"] as const) {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
         await answer.locator(".code-block").scrollIntoViewIfNeeded();
-        await page.screenshot({ path: join(shots, `code-${size}-${scheme}.png`) });
+        await s.shot(page, `code-${size}-${scheme}`);
       }
     }
-    await page.setViewportSize(VIEWPORTS.phone);
+    await page.setViewportSize(SIZES.phone);
 
     // The read-only share page shows the same typeset math (its page has the same CSP).
     await page.getByRole("button", { name: "Chat actions" }).click(); // the phone's ⋯ menu
@@ -196,20 +167,16 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
     const dialog = page.getByRole("dialog", { name: "Share this chat" });
     await dialog.getByRole("button", { name: "Create a link" }).click();
     const link = await dialog.getByLabel("Your new link").inputValue();
-    const reader = await (await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme: "light" })).newPage();
-    try {
-      const readerRefused: string[] = [];
-      reader.on("console", (m) => m.type() === "error" && readerRefused.push(m.text()));
-      await reader.goto(link);
-      const shared = reader.locator('article[data-role="assistant"]');
-      await expectLaidOut(shared);
-      expect(await shared.locator(".code-bar .code-language").textContent()).toBe("python");
-      await shared.locator(".katex-display").first().scrollIntoViewIfNeeded();
-      await reader.screenshot({ path: join(shots, "shared-desktop-light.png") });
-      expect(readerRefused).toEqual([]);
-    } finally {
-      await closeContext(reader.context());
-    }
+    const { page: reader } = await s.open({ person: null });
+    const readerRefused: string[] = [];
+    reader.on("console", (m) => m.type() === "error" && readerRefused.push(m.text()));
+    await reader.goto(link);
+    const shared = reader.locator('article[data-role="assistant"]');
+    await expectLaidOut(shared);
+    expect(await shared.locator(".code-bar .code-language").textContent()).toBe("python");
+    await shared.locator(".katex-display").first().scrollIntoViewIfNeeded();
+    await s.shot(reader, "shared-desktop-light");
+    expect(readerRefused).toEqual([]);
 
     expect(await refused(page)).toEqual([]);
     expect(problems).toEqual([]);
@@ -218,7 +185,7 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
   test("an answer stored before code blocks had their bar gets the same bar on the page", async () => {
     const [chat] = await t.database.db
       .insert(chats)
-      .values({ userId: server.user.id, title: "Stored earlier", model: "fake/fast" })
+      .values({ userId: s.server.user.id, title: "Stored earlier", model: "fake/fast" })
       .returning();
     // The HTML the renderer stored before: the code block bare.
     const html = '<p>Old:</p>\n<pre><code class="language-js">const old = 1;\n</code></pre>\n';
@@ -234,14 +201,14 @@ oneDriver("pglite", "math and code blocks in answers, in Chromium", (t) => {
         html,
       },
     ]);
-    const { page, problems } = await open(VIEWPORTS.phone, "light");
-    await page.goto(`${server.url}/chats/${chat!.id}`);
+    const { page, problems } = await open(SIZES.phone, "light");
+    await page.goto(`${s.server.url}/chats/${chat!.id}`);
     const answer = page.locator('article[data-role="assistant"]');
     await answer.locator(".code-bar").waitFor();
     expect(await answer.locator(".code-bar span").textContent()).toBe("js");
     expect(await answer.locator(".code-block").count()).toBe(1);
     expect(await copyCode(page, answer)).toBe("const old = 1;");
-    await page.screenshot({ path: join(shots, "stored-earlier-phone-light.png") });
+    await s.shot(page, "stored-earlier-phone-light");
     expect(problems).toEqual([]);
   });
 });

@@ -1,61 +1,26 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { chats, messages, presets } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { closeContext } from "../support/browser.ts";
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-const SHOTS = "/tmp/shots-messages";
-mkdirSync(SHOTS, { recursive: true });
-
-oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days and times, deleting", (t) => {
-  let server: TestServer;
-  let context: BrowserContext;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    if (context?.pages().length) await closeContext(context).catch(() => {});
-  });
-
+const SUITE = "messages: editing, thinking, jumping to the latest, days and times, deleting";
+browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
   const open = async (opts: { phone?: boolean; scheme?: "light" | "dark"; javaScript?: boolean } = {}) => {
-    context = await signedInContext(browser, server, server, {
-      viewport: opts.phone ? VIEWPORTS.phone : VIEWPORTS.desktop,
-      colorScheme: opts.scheme ?? "light",
-      javaScriptEnabled: opts.javaScript ?? true,
-      ...(opts.phone ? { hasTouch: true, isMobile: true } : {}),
-    });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
+    const opened = await s.open(opts);
+    const { page, problems } = opened;
     // The browser's own confirm() is what these replace: any dialog of the browser's is a failure.
     page.on("dialog", (d) => {
       problems.push(`browser dialog: ${d.message()}`);
       void d.dismiss();
     });
-    return { page, problems };
+    return opened;
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png` });
   const articles = (page: Page, role: "user" | "assistant") => page.locator(`article[data-role="${role}"]`);
   const finished = (page: Page) => page.locator('article[data-role="assistant"][data-status="complete"]');
   const startChat = async (page: Page, text: string) => {
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await page.getByLabel("Message").fill(text);
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -64,7 +29,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
   const storedChat = async (title: string, rows: { content: string; createdAt?: Date }[]) => {
     const [chat] = await t.database.db
       .insert(chats)
-      .values({ userId: server.user.id, title, model: "fake/fast" })
+      .values({ userId: s.server.user.id, title, model: "fake/fast" })
       .returning();
     const values = rows.map((r, i) => ({
       id: Bun.randomUUIDv7(),
@@ -83,8 +48,8 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       { phone: false, scheme: "light" as const },
       { phone: true, scheme: "dark" as const },
     ]) {
-      const { page, problems } = await open(look);
-      fake.queue({ text: "First answer." });
+      const { page, problems, context } = await open(look);
+      s.fake.queue({ text: "First answer." });
       await startChat(page, "Original words");
       await finished(page).waitFor();
       const question = articles(page, "user").first();
@@ -95,7 +60,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       const box = question.getByLabel("Your edit");
       await box.waitFor();
       expect(await body.isVisible()).toBe(false);
-      await shot(page, `edit-box-${look.phone ? "phone" : "desktop"}-${look.scheme}`);
+      await s.shot(page, `edit-box-${look.phone ? "phone" : "desktop"}-${look.scheme}`);
       await box.fill("Changed my mind");
       await question.getByRole("button", { name: "Cancel" }).click();
       await box.waitFor({ state: "hidden" });
@@ -125,7 +90,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       expect(await box.isVisible()).toBe(true);
 
       // Enter sends the edit: a new branch with the new words and a new answer.
-      fake.queue({ text: "Second answer." });
+      s.fake.queue({ text: "Second answer." });
       await box.press("Enter");
       await page.getByText("Second answer.").waitFor();
       expect(await articles(page, "user").first().locator("[data-body]").textContent()).toBe("Line one\nline two");
@@ -138,7 +103,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
   test("a reasoning model shows Thinking… with its seconds and reasoning, then Thought for N s, kept on reload", async () => {
     const { page, problems } = await open();
     const reasoning = "Let me weigh this carefully. ".repeat(12);
-    fake.queue({ reasoning, text: "The answer is 42.", tokenSize: 4, tokenDelayMs: 25 });
+    s.fake.queue({ reasoning, text: "The answer is 42.", tokenSize: 4, tokenDelayMs: 25 });
     await startChat(page, "Think about it");
     const answer = articles(page, "assistant").first();
     const thinking = answer.locator("details[data-thinking]");
@@ -148,10 +113,10 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
     expect(await thinking.getAttribute("open")).not.toBeNull();
     expect(await answer.locator("[data-waiting]").isVisible()).toBe(false);
     expect((await answer.locator("pre").textContent())?.length).toBeGreaterThan(0);
-    await shot(page, "thinking-desktop-light");
-    await page.setViewportSize(VIEWPORTS.phone);
+    await s.shot(page, "thinking-desktop-light");
+    await page.setViewportSize(SIZES.phone);
     await page.emulateMedia({ colorScheme: "dark" });
-    await shot(page, "thinking-phone-dark");
+    await s.shot(page, "thinking-phone-dark");
 
     // Once the answer comes: collapsed, "Thought for N s", the reasoning still inside.
     await finished(page).waitFor();
@@ -159,7 +124,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
     expect(await summary.textContent()).toMatch(/^Thought for [1-9]\d* s$/);
     expect(await thinking.getAttribute("open")).toBeNull();
     expect(await answer.locator("pre").textContent()).toBe(reasoning);
-    await shot(page, "thought-phone-dark");
+    await s.shot(page, "thought-phone-dark");
     const [row] = await t.database.rows<{ thinking_ms: number | null }>(
       sql`select thinking_ms from messages where role = 'assistant' and content = 'The answer is 42.'`,
     );
@@ -180,12 +145,12 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       Array.from({ length: 30 }, (_, i) => ({ content: `message ${i}` })),
     );
     const { page, problems } = await open();
-    await page.goto(`${server.url}/chats/${chatId}`);
+    await page.goto(`${s.server.url}/chats/${chatId}`);
     const jump = page.getByRole("button", { name: "Jump to latest" });
     const transcript = page.locator("#transcript");
     expect(await jump.isVisible()).toBe(false);
 
-    fake.queue({ text: "word ".repeat(600), tokenSize: 5, tokenDelayMs: 15 });
+    s.fake.queue({ text: "word ".repeat(600), tokenSize: 5, tokenDelayMs: 15 });
     await page.getByLabel("Message").fill("Write a lot");
     await page.getByLabel("Message").press("Enter");
     await page.locator('article[data-role="assistant"][data-status="streaming"]').waitFor();
@@ -196,10 +161,10 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       await page.waitForTimeout(50);
     }
     await jump.waitFor();
-    await shot(page, "jump-desktop-light");
-    await page.setViewportSize(VIEWPORTS.phone);
+    await s.shot(page, "jump-desktop-light");
+    await page.setViewportSize(SIZES.phone);
     await page.emulateMedia({ colorScheme: "dark" });
-    await shot(page, "jump-phone-dark");
+    await s.shot(page, "jump-phone-dark");
     await jump.click();
     await jump.waitFor({ state: "hidden" });
     // Followed again: as the answer grows, the transcript stays at its bottom.
@@ -212,7 +177,7 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
 
   test("a stopped answer shows how many tokens came, as a finished one does", async () => {
     const { page, problems } = await open();
-    fake.queue({ text: "lorem ipsum ".repeat(300), tokenDelayMs: 20 });
+    s.fake.queue({ text: "lorem ipsum ".repeat(300), tokenDelayMs: 20 });
     await startChat(page, "talk a lot");
     const answer = articles(page, "assistant").first();
     await answer.getByText("lorem ipsum lorem").waitFor();
@@ -240,8 +205,8 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       { content: "today", createdAt: new Date(now - 1000) },
       { content: "reply today", createdAt: new Date(now) },
     ]);
-    const { page, problems } = await open();
-    await page.goto(`${server.url}/chats/${chatId}`);
+    const { page, problems, context } = await open();
+    await page.goto(`${s.server.url}/chats/${chatId}`);
     const separators = page.getByRole("separator");
     await separators.nth(2).waitFor();
     const longAgo = new Date(now - 10 * day).toLocaleDateString("en-US", {
@@ -270,10 +235,10 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
     await page.mouse.move(0, 0);
     await page.locator(`#msg-${ids[4]}`).getByRole("button", { name: "Copy" }).focus();
     expect(await opacity()).toBe("1");
-    await shot(page, "days-desktop-light");
+    await s.shot(page, "days-desktop-light");
 
     // A message sent now joins today's group: no second "Today".
-    fake.queue({ text: "Answer of today." });
+    s.fake.queue({ text: "Answer of today." });
     await page.getByLabel("Message").fill("One more");
     await page.getByLabel("Message").press("Enter");
     await page.getByText("Answer of today.").waitFor();
@@ -283,11 +248,11 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
 
     // On a touch screen there is no hover: the times show.
     const phone = await open({ phone: true, scheme: "dark" });
-    await phone.page.goto(`${server.url}/chats/${chatId}`);
+    await phone.page.goto(`${s.server.url}/chats/${chatId}`);
     await phone.page.getByRole("separator").nth(2).waitFor();
     expect(await phone.page.locator(`#msg-${ids[4]} time`).evaluate((el) => getComputedStyle(el).opacity)).toBe("1");
     await phone.page.locator(`#msg-${ids[2]}`).scrollIntoViewIfNeeded();
-    await shot(phone.page, "days-phone-dark");
+    await s.shot(phone.page, "days-phone-dark");
   });
 
   test("deleting a chat asks in the page, by keyboard: Cancel is focused, Esc keeps the chat, confirming deletes it", async () => {
@@ -296,8 +261,8 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       { phone: true, scheme: "dark" as const },
     ]) {
       const { chatId } = await storedChat("To delete", [{ content: "hi" }, { content: "hello" }]);
-      const { page, problems } = await open(look);
-      await page.goto(`${server.url}/chats/${chatId}`);
+      const { page, problems, context } = await open(look);
+      await page.goto(`${s.server.url}/chats/${chatId}`);
       const dialog = page.getByRole("alertdialog", { name: "Delete this chat?" });
       expect(await dialog.isVisible()).toBe(false);
       const opener = page.getByRole("button", { name: "Delete", exact: true });
@@ -307,17 +272,17 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       await dialog.waitFor();
       expect(await dialog.getByText("This cannot be undone.", { exact: false }).isVisible()).toBe(true);
       expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Cancel");
-      await shot(page, `delete-dialog-${look.phone ? "phone" : "desktop"}-${look.scheme}`);
+      await s.shot(page, `delete-dialog-${look.phone ? "phone" : "desktop"}-${look.scheme}`);
       await page.keyboard.press("Escape");
       await dialog.waitFor({ state: "hidden" });
-      expect((await server.fetch(`/chats/${chatId}`)).status).toBe(200);
+      expect((await s.server.fetch(`/chats/${chatId}`)).status).toBe(200);
 
       await opener.focus();
       await page.keyboard.press("Enter");
       await dialog.waitFor();
       await page.keyboard.press("Enter"); // on Cancel
       await dialog.waitFor({ state: "hidden" });
-      expect((await server.fetch(`/chats/${chatId}`)).status).toBe(200);
+      expect((await s.server.fetch(`/chats/${chatId}`)).status).toBe(200);
 
       await opener.focus();
       await page.keyboard.press("Enter");
@@ -325,8 +290,8 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
       await page.keyboard.press("Tab");
       expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Delete chat");
       await page.keyboard.press("Enter");
-      await page.waitForURL(`${server.url}/`);
-      expect((await server.fetch(`/chats/${chatId}`)).status).toBe(404);
+      await page.waitForURL(`${s.server.url}/`);
+      expect((await s.server.fetch(`/chats/${chatId}`)).status).toBe(404);
       expect(problems).toEqual([]);
       await closeContext(context);
     }
@@ -335,10 +300,10 @@ oneDriver("pglite", "messages: editing, thinking, jumping to the latest, days an
   test("without JavaScript, deleting a preset still asks first", async () => {
     const [preset] = await t.database.db
       .insert(presets)
-      .values({ userId: server.user.id, name: "Old preset", model: "fake/fast" })
+      .values({ userId: s.server.user.id, name: "Old preset", model: "fake/fast" })
       .returning();
     const { page, problems } = await open({ javaScript: false });
-    await page.goto(`${server.url}/presets`);
+    await page.goto(`${s.server.url}/presets`);
     const item = page.locator(`[data-preset="${preset!.id}"]`);
     await item.getByRole("button", { name: "Delete" }).click();
     const dialog = page.getByRole("alertdialog", { name: "Delete the preset “Old preset”?" });

@@ -1,47 +1,18 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeCatalog, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { fakeCatalog } from "../fake-upstream.ts";
+import { VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
-let browser: Browser;
-let fake: FakeUpstream;
+/** Hundreds of models, as OpenRouter lists them. */
 const CATALOG = fakeCatalog();
-beforeAll(async () => {
-  browser = await launchBrowser();
-  // Hundreds of models, as OpenRouter lists them.
-  fake = startFakeUpstream({ models: CATALOG });
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+const SUITE = { shots: "model-picker", upstream: { models: CATALOG } };
 
-oneDriver("pglite", "the model picker in Chromium", (t) => {
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake));
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await closeContext(context).catch(() => {});
-  });
-
-  const open = async (options: Parameters<Browser["newContext"]>[0] = {}) => {
-    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop, ...options });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    return { page, problems };
-  };
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), caret: "initial" });
+browserSuite("pglite", "the model picker in Chromium", SUITE, (s, t) => {
+  // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
+  const shot = (page: Page, name: string) => s.shot(page, name, { caret: "initial" });
   const picker = (page: Page) => page.getByRole("combobox", { name: "Model" });
   const active = (page: Page) =>
     page.evaluate(() => {
@@ -52,8 +23,8 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
     (await t.database.rows<{ model: string }>(sql`select model from chats where id = ${chatId}`))[0]?.model;
 
   test("type to filter by name or provider; each model shows its context, prices and what it reads; the keyboard chooses", async () => {
-    const { page, problems } = await open();
-    await page.goto(server.url);
+    const { page, problems } = await s.open();
+    await page.goto(s.server.url);
     const box = picker(page);
     expect(await box.inputValue()).toBe("Fake Fast");
     // Arrow-Down opens the list at the chosen model: every model the upstream lists.
@@ -125,7 +96,7 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     const chatId = page.url().split("/").pop()!;
     expect(await chatModel(chatId)).toBe(id);
-    expect(fake.requests.find((r) => r.body.messages.at(-1)?.content === "Hello picker")?.body.model).toBe(id);
+    expect(s.fake.requests.find((r) => r.body.messages.at(-1)?.content === "Hello picker")?.body.model).toBe(id);
 
     // In an open chat, a choice is saved at once.
     await picker(page).fill("fake smart");
@@ -136,9 +107,9 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
   });
 
   test("starred and recently used models come first; the star is kept for the person", async () => {
-    await t.database.db.insert(chats).values({ userId: server.user.id, title: "Earlier", model: "fake/smart" });
-    const { page, problems } = await open();
-    await page.goto(server.url);
+    await t.database.db.insert(chats).values({ userId: s.server.user.id, title: "Earlier", model: "fake/smart" });
+    const { page, problems } = await s.open();
+    await page.goto(s.server.url);
     const box = picker(page);
     await box.fill("qwq");
     await box.press("Enter");
@@ -197,8 +168,8 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
   });
 
   test("on a phone: the list fits the screen, filters as typed, and a tap chooses", async () => {
-    const { page, problems } = await open({ viewport: VIEWPORTS.phone, colorScheme: "dark", hasTouch: true });
-    await page.goto(server.url);
+    const { page, problems } = await s.open({ viewport: VIEWPORTS.phone, scheme: "dark", context: { hasTouch: true } });
+    await page.goto(s.server.url);
     // On a phone the header's actions, the picker among them, are under the ⋯ menu.
     await page.getByRole("button", { name: "Chat actions" }).tap();
     const box = picker(page);
@@ -224,8 +195,8 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
   });
 
   test("without JavaScript the picker is a plain <select> labelled Model, and the form sends it", async () => {
-    const { page } = await open({ javaScriptEnabled: false });
-    await page.goto(server.url);
+    const { page } = await s.open({ javaScript: false });
+    await page.goto(s.server.url);
     const select = page.getByLabel("Model");
     expect(await select.evaluate((el) => el.tagName)).toBe("SELECT");
     const deepseek = CATALOG.find((m) => m.id.startsWith("deepseek/"))!.id;
@@ -237,8 +208,8 @@ oneDriver("pglite", "the model picker in Chromium", (t) => {
   });
 
   test("the presets page picks a preset's model with the same picker", async () => {
-    const { page, problems } = await open();
-    await page.goto(`${server.url}/presets`);
+    const { page, problems } = await s.open();
+    await page.goto(`${s.server.url}/presets`);
     await page.getByLabel("Name").fill("Coder");
     const box = picker(page);
     await box.fill("codestral");

@@ -1,31 +1,19 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { beforeAll, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { type Person, startTestServer, type TestServer } from "../support/server.ts";
+import { VIEWPORTS } from "../support/browser.ts";
+import { browserSuite, type OpenOptions } from "../support/e2e.ts";
+import type { Person } from "../support/server.ts";
 
-/** A phone as Playwright's device list describes one: narrow, touch, a mobile browser. */
-const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } as const;
-
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-oneDriver("pglite", "the chat pages on a phone", (t) => {
-  let server: TestServer;
+browserSuite("pglite", "the chat pages on a phone", { shots: "phone", upstream: false }, (s, t) => {
   let member: Person;
   const chatIds: string[] = [];
-  const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    server = await startTestServer(t);
-    member = await server.signUp("bob");
+    member = await s.server.signUp("bob");
     for (const title of ["Trip planning", "Garden"]) {
       const [chat] = await t.database.db
         .insert(chats)
-        .values({ userId: server.user.id, title, model: "fake/fast" })
+        .values({ userId: s.server.user.id, title, model: "fake/fast" })
         .returning();
       chatIds.push(chat!.id);
       const [question] = await t.database.db
@@ -46,16 +34,9 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
       });
     }
   });
-  afterAll(async () => {
-    for (const context of contexts) await closeContext(context).catch(() => {});
-    await server.stop();
-  });
-
-  const open = async (path: string, options: Parameters<Browser["newContext"]>[0] = PHONE) => {
-    const context = await signedInContext(browser, server, server, options);
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(server.url + path, { waitUntil: "load" });
+  const open = async (path: string, options: OpenOptions = { phone: true }) => {
+    const { page } = await s.open(options);
+    await page.goto(s.server.url + path, { waitUntil: "load" });
     return page;
   };
   const box = (page: Page, selector: string) =>
@@ -87,7 +68,7 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
     expect(drawer.left).toBe(0);
     expect(drawer.height).toBe(844);
     expect(drawer.width).toBeLessThan(390);
-    await page.screenshot({ path: join(ARTIFACTS, "phone-drawer-open.png") });
+    await s.shot(page, "drawer-open");
     // Focus went in, and Tab (forwards and back, many times) never leaves it.
     expect(await inSidebar(page)).toBe(true);
     for (let i = 0; i < 15; i++) {
@@ -114,10 +95,10 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
     // Choosing a chat opens it, and the list is closed there (and on going back).
     await toggle.tap();
     await page.getByRole("link", { name: "Garden" }).tap();
-    await page.waitForURL(`${server.url}/chats/${chatIds[1]}`);
+    await page.waitForURL(`${s.server.url}/chats/${chatIds[1]}`);
     expect(await page.locator("#sidebar").isVisible()).toBe(false);
     await page.goBack();
-    await page.waitForURL(`${server.url}/chats/${chatIds[0]}`);
+    await page.waitForURL(`${s.server.url}/chats/${chatIds[0]}`);
     expect(await page.locator("#sidebar").isVisible()).toBe(false);
     expect(await page.evaluate(() => document.querySelectorAll("[inert]").length)).toBe(0);
   });
@@ -158,7 +139,7 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
     expect(panel.top).toBeGreaterThanOrEqual((await box(page, "[popovertarget=chat-actions]")).bottom);
     expect(panel.right).toBeLessThanOrEqual(390);
     expect(panel.left).toBeGreaterThanOrEqual(0);
-    await page.screenshot({ path: join(ARTIFACTS, "phone-actions-open.png") });
+    await s.shot(page, "actions-open");
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => !!document.activeElement?.closest("#chat-actions"))).toBe(true);
     for (const name of ["Settings", "Share", "Delete"]) {
@@ -225,7 +206,7 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
   test("a refused Add person keeps the username (never the password); a non-admin at /admin gets a page with a way back", async () => {
     const page = await open("/admin");
     // Each person's chats are counted (the page once said "0 chats" of everyone).
-    expect(await page.locator(`#user-${server.user.id}`).textContent()).toContain("admin · 2 chats · you");
+    expect(await page.locator(`#user-${s.server.user.id}`).textContent()).toContain("admin · 2 chats · you");
     expect(await page.locator(`#user-${member.user.id}`).textContent()).toContain("0 chats");
     await page.getByLabel("Username").fill("tester");
     await page.locator("#field-password").fill("a long enough password");
@@ -237,17 +218,15 @@ oneDriver("pglite", "the chat pages on a phone", (t) => {
     expect(await page.locator("#field-password").inputValue()).toBe("");
     expect(await page.getByLabel("Admin (can add and remove people)").isChecked()).toBe(true);
 
-    const context = await signedInContext(browser, server, member, PHONE);
-    contexts.push(context);
-    const bob = await context.newPage();
-    const res = await bob.goto(`${server.url}/admin`);
+    const { page: bob } = await s.open({ phone: true, person: member });
+    const res = await bob.goto(`${s.server.url}/admin`);
     expect(res?.status()).toBe(403);
     expect(await bob.getByRole("heading", { level: 1 }).textContent()).toBe("Not for you");
     expect(await bob.getByText("Only an admin can do that").isVisible()).toBe(true);
     // Styled like every page (the stylesheet loaded), and the link leads home.
     expect(await bob.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe("rgb(255, 255, 255)");
-    await bob.screenshot({ path: join(ARTIFACTS, "phone-forbidden.png") });
+    await s.shot(bob, "forbidden");
     await bob.getByRole("link", { name: "Back to your chats" }).tap();
-    await bob.waitForURL(`${server.url}/`);
+    await bob.waitForURL(`${s.server.url}/`);
   });
 });

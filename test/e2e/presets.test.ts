@@ -1,38 +1,13 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type FakeUpstream, fakeEnv, fakeParse, startFakeUpstream } from "../fake-upstream.ts";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { fakeParse } from "../fake-upstream.ts";
 import { pdf } from "../files/samples.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-
-oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake), { username: "captain-ann" });
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await closeContext(context).catch(() => {});
-  });
-
+const SUITE = { shots: "presets", username: "captain-ann" };
+browserSuite("pglite", "chat settings and presets in Chromium", SUITE, (s) => {
   // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses (a console error).
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), caret: "initial" });
+  const shot = (page: Page, name: string) => s.shot(page, name, { caret: "initial" });
   /** Screenshots at both sizes in both colour schemes, then back to desktop light. */
   const shots = async (page: Page, name: string, before?: () => Promise<void>) => {
     for (const [size, viewport] of Object.entries(SIZES)) {
@@ -47,7 +22,7 @@ oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
     await page.emulateMedia({ colorScheme: "light" });
   };
   const sent = (content: string) =>
-    fake.requests.find((r) => r.body.stream && r.body.messages.at(-1)?.content === content)?.body;
+    s.fake.requests.find((r) => r.body.stream && r.body.messages.at(-1)?.content === content)?.body;
   const send = async (page: Page, content: string) => {
     const answers = await page.locator('article[data-role="assistant"][data-status="complete"]').count();
     await page.getByLabel("Message").fill(content);
@@ -56,21 +31,10 @@ oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
     await page.locator('article[data-role="assistant"][data-status="complete"]').nth(answers).waitFor();
   };
 
-  /** A signed-in desktop page, with the console errors and page errors it will have. */
-  const open = async () => {
-    const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    return { page, problems };
-  };
-
   test("set a system prompt and temperature in a chat's settings, send, save them as a preset, start a new chat from it", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
 
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await send(page, "Where is the treasure?");
     expect(await page.locator("#chat-settings-summary").textContent()).toBe("");
 
@@ -106,7 +70,7 @@ oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
     await dialog.getByText("Saved as the preset Pirate.").waitFor();
 
     // The presets page lists it; start a new chat from it.
-    await page.goto(`${server.url}/presets`);
+    await page.goto(`${s.server.url}/presets`);
     const item = page.locator("#preset-list li", { hasText: "Pirate" });
     await expect(item.textContent()).resolves.toContain("System prompt · temperature 0.6");
     await shots(page, "presets-list");
@@ -128,9 +92,9 @@ oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
   });
 
   test("choose how the chat's PDFs are read in its settings: the next PDF goes to OpenRouter's OCR, and its parse is sent back after", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
 
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await send(page, "I will send a scan");
     await page.getByRole("button", { name: "Settings", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Chat settings" });
@@ -155,7 +119,7 @@ oneDriver("pglite", "chat settings and presets in Chromium", (t) => {
     await page.locator('#attachments > li[data-state="done"]').waitFor();
     await send(page, "What does the scan say?");
     // With a file the question is a list of parts: its text first.
-    const asked = fake.requests.findLast((r) => r.body.stream)!.body;
+    const asked = s.fake.requests.findLast((r) => r.body.stream)!.body;
     expect(asked.messages.at(-1)!.content[0]).toEqual({ type: "text", text: "What does the scan say?" });
     expect(asked.plugins).toEqual([{ id: "file-parser", pdf: { engine: "mistral-ocr" } }]);
 

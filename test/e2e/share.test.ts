@@ -1,20 +1,6 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
 const ANSWER = [
   "Here is **the plan** for the garden:",
@@ -30,20 +16,8 @@ const ANSWER = [
   "> Patience is a gardener's tool.",
 ].join("\n");
 
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-
-oneDriver("pglite", "sharing a chat in Chromium", (t) => {
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake), { username: "gardener-ann" });
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await closeContext(context).catch(() => {});
-  });
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`) });
+const SUITE = { shots: "share", username: "gardener-ann" };
+browserSuite("pglite", "sharing a chat in Chromium", SUITE, (s) => {
   /** Every page's console errors and uncaught exceptions, and the WebSockets it opened. */
   const watch = (page: Page) => {
     const seen = { problems: [] as string[], sockets: [] as string[] };
@@ -54,21 +28,19 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
   };
 
   test("publish from the chat's Share dialog, read the link signed out, stop sharing: the link is gone", async () => {
-    const ownerContext = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
-    contexts.push(ownerContext);
-    await ownerContext.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    const ownerContext = await s.context({ clipboard: true });
     const owner = await ownerContext.newPage();
     const ownerSeen = watch(owner);
 
     // Another chat of the same person, which the shared page must not show.
-    await owner.goto(server.url);
+    await owner.goto(s.server.url);
     await owner.getByLabel("Message").fill("Secret recipe for soup");
     await owner.getByLabel("Message").press("Enter");
     await owner.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await owner.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
 
-    fake.queue({ text: ANSWER, tokenDelayMs: 5, tokenSize: 8 });
-    await owner.goto(server.url);
+    s.fake.queue({ text: ANSWER, tokenDelayMs: 5, tokenSize: 8 });
+    await owner.goto(s.server.url);
     await owner.getByLabel("Message").fill("How do I grow tomatoes?");
     await owner.getByLabel("Message").press("Enter");
     await owner.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -81,7 +53,7 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
     const field = dialog.getByLabel("Your new link");
     await field.waitFor();
     const link = await field.inputValue();
-    expect(link).toMatch(new RegExp(`^${server.url}/s/[A-Za-z0-9_-]{32}$`));
+    expect(link).toMatch(new RegExp(`^${s.server.url}/s/[A-Za-z0-9_-]{32}$`));
     await dialog.getByRole("button", { name: "Copy" }).click();
     await dialog.getByRole("button", { name: "Copied" }).waitFor();
     expect(await owner.evaluate(() => navigator.clipboard.readText())).toBe(link);
@@ -89,15 +61,14 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
       for (const scheme of ["light", "dark"] as const) {
         await owner.setViewportSize(viewport);
         await owner.emulateMedia({ colorScheme: scheme });
-        await shot(owner, `share-dialog-${size}-${scheme}`);
+        await s.shot(owner, `share-dialog-${size}-${scheme}`);
       }
     }
     await owner.setViewportSize(SIZES.desktop);
     await owner.emulateMedia({ colorScheme: "light" });
 
     // A fresh browser with no cookie: the chat, and nothing else.
-    const readerContext = await browser.newContext({ viewport: SIZES.desktop });
-    contexts.push(readerContext);
+    const readerContext = await s.context({ person: null });
     const reader = await readerContext.newPage();
     const readerSeen = watch(reader);
     const opened = await reader.goto(link);
@@ -122,13 +93,13 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
       for (const scheme of ["light", "dark"] as const) {
         await reader.setViewportSize(viewport);
         await reader.emulateMedia({ colorScheme: scheme });
-        await shot(reader, `shared-page-${size}-${scheme}`);
+        await s.shot(reader, `shared-page-${size}-${scheme}`);
       }
     }
 
     // The account page lists the link too.
     const account = await ownerContext.newPage();
-    await account.goto(`${server.url}/account`);
+    await account.goto(`${s.server.url}/account`);
     const listed = account.locator("#shared-links li");
     await listed.first().waitFor();
     await expect(listed.count()).resolves.toBe(1);
@@ -149,11 +120,10 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
   });
 
   test("a link is revoked from the account page as well", async () => {
-    const context = await signedInContext(browser, server, server, { viewport: SIZES.desktop });
-    contexts.push(context);
+    const context = await s.context();
     const page = await context.newPage();
     const seen = watch(page);
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await page.getByLabel("Message").fill("Share me from the account page");
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -162,7 +132,7 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
     await page.getByRole("button", { name: "Create a link" }).click();
     const link = await page.getByLabel("Your new link").inputValue();
 
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${s.server.url}/account`);
     const row = page.locator("#shared-links li", { hasText: "Share me" });
     await row.waitFor();
     for (const [size, viewport] of Object.entries(SIZES)) {
@@ -170,7 +140,7 @@ oneDriver("pglite", "sharing a chat in Chromium", (t) => {
         await page.setViewportSize(viewport);
         await page.emulateMedia({ colorScheme: scheme });
         await row.scrollIntoViewIfNeeded();
-        await shot(page, `shared-links-${size}-${scheme}`);
+        await s.shot(page, `shared-links-${size}-${scheme}`);
       }
     }
     await row.getByRole("button", { name: "Stop sharing" }).click();

@@ -1,0 +1,184 @@
+import { afterAll, afterEach, beforeAll } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { type FakeOptions, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "./browser.ts";
+import { type Driver, oneDriver, type TestDb } from "./db.ts";
+import { startTestServer, type TestServer } from "./server.ts";
+
+type Viewport = { width: number; height: number };
+type ContextOptions = NonNullable<Parameters<Browser["newContext"]>[0]>;
+
+/** A phone as Playwright's device list describes one: narrow, touch, a mobile browser. */
+export const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } as const;
+
+/** The sizes screenshots are taken at (the project's rule: phone 390×844, desktop 1280×800). */
+export const SIZES = { desktop: VIEWPORTS.desktop, phone: PHONE.viewport } as const;
+
+export type OpenOptions = {
+  /** A phone (PHONE: 390×844, touch, a mobile browser) rather than a desktop (1280×800, the default). */
+  phone?: boolean;
+  /** Another size; with `phone`, the phone's touch and mobile browser at this size. */
+  viewport?: Viewport;
+  /** The colour scheme the page is told the system prefers; light unless said. */
+  scheme?: "light" | "dark";
+  /** false: a browser with JavaScript off (what a page does without it). */
+  javaScript?: boolean;
+  /** Whose session cookie the browser has: the server's own first account unless said; null: no one's. */
+  person?: { cookie: string } | null;
+  /** Lets the page read and write the clipboard (Copy buttons). */
+  clipboard?: boolean;
+  /**
+   * Sets `window.connected` once the page's socket is open (htmx:wsOpen): a page that is
+   * current gets nothing on connecting, so whatever it will look like is there from then on.
+   */
+  watchSocket?: boolean;
+  /** Anything else to do to the context before the page is made (init scripts, permissions). */
+  prepare?: (context: BrowserContext) => Promise<unknown> | unknown;
+  /** Any other Playwright context options (they win over the ones above). */
+  context?: ContextOptions;
+};
+
+export type Opened = {
+  page: Page;
+  context: BrowserContext;
+  /** The page's console errors and uncaught exceptions: a page that logs a CSP refusal is not right. */
+  problems: string[];
+  /** The uncaught exceptions alone (for pages that are expected to log failed connections). */
+  errors: string[];
+};
+
+export type BrowserSuite = {
+  /** The real app, with its first account (an admin) signed in. Assign a new one after a restart: it is the one stopped at the end. */
+  server: TestServer;
+  /** The environment the server was started with, to start another like it. */
+  env: Record<string, string>;
+  /** The fake OpenRouter the server talks to (absent with `upstream: false`). */
+  fake: FakeUpstream;
+  /** The one browser of the whole run. */
+  browser: Browser;
+  /** A new signed-in context and a page in it; both are closed after the test. */
+  open(opts?: OpenOptions): Promise<Opened>;
+  /** The context alone, for a test that makes its own pages; closed after the test too. */
+  context(opts?: OpenOptions): Promise<BrowserContext>;
+  /** A screenshot of the page (or one element) into this suite's folder, as `<name>.png`, for people to look at. */
+  shot(
+    target: Page | Locator,
+    name: string,
+    options?: { caret?: "hide" | "initial"; fullPage?: boolean },
+  ): Promise<unknown>;
+  /** This suite's screenshot folder, under test/artifacts. */
+  shots: string;
+};
+
+export type SuiteOptions = {
+  /** The screenshot folder's name under test/artifacts; the suite's name as a slug unless said. */
+  shots?: string;
+  /** How the fake OpenRouter starts; false: none, and no API key set (the server's bare defaults). */
+  upstream?: FakeOptions | false;
+  /** More environment for the server, besides the fake's. */
+  env?: Record<string, string>;
+  /** The first account's name ("tester" unless said). */
+  username?: string;
+};
+
+type SuiteBody = (s: BrowserSuite, t: TestDb) => void;
+
+/**
+ * Declares a browser suite on one driver (see oneDriver) with what every browser test needs: the
+ * shared browser, a fake OpenRouter, the real server on the suite's database, and `open`, which
+ * makes a signed-in page watching for console errors. Contexts made by `open` are closed after
+ * each test (with closeContext, so their sockets close first); the server and the fake stop
+ * after the body's own afterAll hooks.
+ */
+export function browserSuite(driver: Driver, name: string, body: SuiteBody): void;
+export function browserSuite(driver: Driver, name: string, options: SuiteOptions, body: SuiteBody): void;
+export function browserSuite(
+  driver: Driver,
+  name: string,
+  optionsOrBody: SuiteOptions | SuiteBody,
+  maybeBody?: SuiteBody,
+): void {
+  const [options, body] = typeof optionsOrBody === "function" ? [{}, optionsOrBody] : [optionsOrBody, maybeBody!];
+  oneDriver(driver, name, (t) => {
+    const opened: BrowserContext[] = [];
+    const folder = join(ARTIFACTS, options.shots ?? slug(name));
+    const s = { shots: folder } as BrowserSuite;
+
+    beforeAll(async () => {
+      mkdirSync(folder, { recursive: true });
+      s.browser = await launchBrowser();
+      const upstream = options.upstream;
+      if (upstream !== false) s.fake = startFakeUpstream(upstream);
+      s.env = upstream === false ? (options.env ?? {}) : fakeEnv(s.fake, options.env);
+      s.server = await startTestServer(t, s.env, { username: options.username });
+    });
+    afterEach(async () => {
+      for (const context of opened.splice(0)) await closeContext(context).catch(() => {});
+    });
+
+    s.context = async (opts = {}) => {
+      const contextOptions: ContextOptions = {
+        ...(opts.phone ? PHONE : {}),
+        viewport: opts.viewport ?? (opts.phone ? PHONE.viewport : VIEWPORTS.desktop),
+        colorScheme: opts.scheme ?? "light",
+        javaScriptEnabled: opts.javaScript ?? true,
+        ...opts.context,
+      };
+      const person = opts.person === undefined ? s.server : opts.person;
+      const context = person
+        ? await signedInContext(s.browser, s.server, person, contextOptions)
+        : await s.browser.newContext(contextOptions);
+      opened.push(context);
+      context.on("close", () => {
+        const i = opened.indexOf(context);
+        if (i >= 0) opened.splice(i, 1);
+      });
+      if (opts.clipboard) {
+        await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.server.url });
+      }
+      if (opts.watchSocket) {
+        await context.addInitScript(() => {
+          const w = window as unknown as { connected: boolean };
+          w.connected = false;
+          document.addEventListener("htmx:wsOpen", () => {
+            w.connected = true;
+          });
+        });
+      }
+      await opts.prepare?.(context);
+      return context;
+    };
+
+    s.open = async (opts = {}) => {
+      const context = await s.context(opts);
+      const page = await context.newPage();
+      const problems: string[] = [];
+      const errors: string[] = [];
+      page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+      page.on("pageerror", (e) => {
+        problems.push(e.message);
+        errors.push(e.message);
+      });
+      return { page, context, problems, errors };
+    };
+
+    s.shot = (target, shotName, shotOptions = {}) =>
+      target.screenshot({ path: join(folder, `${shotName}.png`), ...shotOptions });
+
+    body(s, t);
+
+    // Registered after the body's hooks, which bun runs first: the body's own clean-up still has a server.
+    afterAll(async () => {
+      await s.server?.stop();
+      await s.fake?.stop();
+    });
+  });
+}
+
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
