@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { BrowserContext, Page } from "playwright-core";
 import { closeContext, VIEWPORTS } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
+import { createKey } from "../support/keys.ts";
 import type { Person } from "../support/server.ts";
 
 // axe-core's own build, evaluated in the page: page.addScriptTag would add an inline <script>,
@@ -89,6 +90,17 @@ browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
     const chatId = urls.chat.split("/").pop()!;
     const html = await (await s.server.fetch(`/chats/${chatId}/shares`, { method: "POST" })).text();
     urls.share = html.match(/\/s\/[A-Za-z0-9_-]+/)![0];
+
+    // A team: a group with Bob in it and an allow-list, limits that apply, a personal API key.
+    const post = (path: string, fields: Record<string, string>) =>
+      s.server.fetch(path, { method: "POST", body: new URLSearchParams(fields) });
+    const made = await post("/admin/groups", { name: "Gardeners" });
+    urls.group = made.headers.get("location")!.replace(/\?.*/, "");
+    expect(urls.group).toMatch(/^\/admin\/groups\/[0-9a-f-]+$/);
+    expect((await post(`${urls.group}/members`, { user: member.user.id })).status).toBe(303);
+    expect((await post(`${urls.group}/models`, { mode: "only", patterns: "fake/*" })).status).toBe(303);
+    expect((await post("/admin/limits", { day: "5", month: "50", siteMonth: "" })).status).toBe(303);
+    await createKey(s.server, "garden scripts");
     await closeContext(context);
   });
 
@@ -116,6 +128,11 @@ browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
     },
     { name: "account", path: () => "/account" },
     { name: "admin", path: () => "/admin" },
+    { name: "groups", path: () => "/admin/groups" },
+    { name: "group", path: () => urls.group! },
+    { name: "usage", path: () => "/admin/usage" },
+    { name: "audit-log", path: () => "/admin/audit" },
+    { name: "own-usage", path: () => "/account/usage" },
     { name: "presets", path: () => "/presets" },
     { name: "import", path: () => "/account/import" },
     { name: "share", path: () => urls.share!, who: "nobody" },

@@ -154,7 +154,8 @@ function UsageTable(props: {
   rows: { label: string; totals: UsageTotals }[];
 }): JSX.Element {
   return (
-    <div class="overflow-x-auto">
+    // Focusable, so a table wider than a phone scrolls sideways by keyboard too.
+    <section class="overflow-x-auto" tabindex="0" aria-label={props.caption}>
       <table id={props.id} class="w-full text-sm">
         {/* Cost first: on a phone it is in view, the token counts a scroll away. */}
         <caption class="pb-1 text-left font-semibold" safe>
@@ -209,6 +210,6 @@ function UsageTable(props: {
           )}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }

@@ -148,7 +148,7 @@ export function GroupPage(props: GroupPageProps): JSX.Element {
                   <button
                     type="submit"
                     class="rounded-md border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
-                    aria-label={`Take ${m.username} out of ${group.name}`}
+                    aria-label={`Remove ${m.username} from ${group.name}`}
                   >
                     Remove
                   </button>
