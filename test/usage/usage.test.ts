@@ -136,7 +136,7 @@ eachDriver("the usage pages", (t) => {
     expect(html).toContain('role="img"');
     expect(html).toContain('<title id="usage-chart-title">Cost per day,');
     expect([...html.matchAll(/<rect [^>]*data-usage-day=/g)].length).toBe(6);
-    expect(html).toContain("1 request is counted at the estimate");
+    expect(html).toContain("1 request is counted at its estimate until its cost is known.");
     // The person filter lists everyone; the CSV link asks for the same period.
     expect(html).toContain(`<option value="${ann.user.id}">ann</option>`);
     expect(html).toContain('href="/admin/usage.csv?period=30"');

@@ -101,7 +101,7 @@ function Report(props: { report: UsageReport; byPerson: boolean; csvUrl?: string
         >{` on ${count(totals.requests)} ${totals.requests === 1 ? "request" : "requests"} (${count(totals.promptTokens)} prompt and ${count(totals.completionTokens)} completion tokens), ${period.from} to ${period.to}.`}</span>
         {totals.unsettled > 0 ? (
           <span class="text-zinc-500 dark:text-zinc-400" safe>
-            {` ${count(totals.unsettled)} ${totals.unsettled === 1 ? "request is" : "requests are"} counted at the estimate until its cost is known.`}
+            {` ${count(totals.unsettled)} ${totals.unsettled === 1 ? "request is counted at its estimate until its" : "requests are counted at their estimates until their"} cost is known.`}
           </span>
         ) : (
           ""
