@@ -19,6 +19,15 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "share.revoke": "Revoked a shared link",
   "key.create": "Created an API key",
   "key.revoke": "Revoked an API key",
+  "limits.site": "Set the site's spending limits",
+  "limits.person": "Set a person's spending limits",
+  "group.create": "Made a group",
+  "group.rename": "Renamed a group",
+  "group.delete": "Deleted a group",
+  "group.member.add": "Added a person to a group",
+  "group.member.remove": "Took a person out of a group",
+  "group.models": "Set a group's models",
+  "group.limits": "Set a group's spending limits",
 };
 
 /** The words for an action, or its code when it has none. */
