@@ -86,7 +86,7 @@ oneDriver("pglite", "the usage pages and the audit log in Chromium", (t) => {
     await page.getByRole("button", { name: "Show" }).click();
     await page.waitForURL(/period=7/);
     expect(await page.locator("#usage-chart rect").count()).toBe(7);
-    await page.getByLabel("Person").selectOption({ label: "bob" });
+    await page.getByLabel("Person", { exact: true }).selectOption({ label: "bob" });
     await page.getByRole("button", { name: "Show" }).click();
     await page.waitForURL(/person=/);
     await expect(page.getByRole("table", { name: "By person" }).count()).resolves.toBe(0);
