@@ -54,10 +54,16 @@ export function createDbHealth(
     last = trouble;
     for (const listener of listeners) listener(trouble);
   };
+  /** A ping that answered is a success too: statements sent before it say less about now. */
+  const pinged = (mark: number) => {
+    succeededAt = Math.max(succeededAt, mark);
+    reachable();
+  };
   const probe = async () => {
+    const mark = sent;
     try {
       await ping(PROBE_MS);
-      reachable();
+      pinged(mark);
     } catch (err) {
       if (unreachable) unreachable.reason = describeDbError(err);
     }
@@ -67,6 +73,26 @@ export function createDbHealth(
     probing ??= setInterval(() => void probe(), PROBE_MS);
     probing.unref?.();
     changed();
+  };
+  /**
+   * A statement that failed to reach the database makes it suspect; a ping decides. One broken
+   * connection of the pool (one that died in an outage and failed a statement after the database
+   * was back, or waited out a connect timeout) must not send every page to a 503 while the
+   * database answers. In a real outage the ping fails as fast as the statement did.
+   */
+  let confirming = false;
+  const confirm = (reason: string) => {
+    if (unreachable || confirming) return;
+    confirming = true;
+    const mark = sent;
+    ping(PROBE_MS)
+      .then(
+        () => pinged(mark),
+        (err) => markUnreachable(isUnavailable(err) ? describeDbError(err) : reason),
+      )
+      .finally(() => {
+        confirming = false;
+      });
   };
   // A network that drops everything fails nothing for minutes (TCP keeps retrying): statements
   // that wait with none settling for `stallMs` mean the database is out of reach all the same.
@@ -122,8 +148,9 @@ export function createDbHealth(
       }
       if (!isUnavailable(failed)) return;
       // A statement sent during an outage can fail after the database is back (a pool reconnecting,
-      // a timeout): a success of one sent later already says more about now than it does.
-      if (stamp <= (write || isDiskFull(failed) ? wroteAt : succeededAt)) return;
+      // a timeout): a success of one sent later (or a ping) already says more about now than it
+      // does. A full disk is about writes, so only a later write answers it.
+      if (stamp <= (isDiskFull(failed) ? wroteAt : succeededAt)) return;
       const reason = describeDbError(failed);
       if (isDiskFull(failed) || write) {
         writes = { reason, at: now() };
@@ -134,7 +161,7 @@ export function createDbHealth(
         // A full disk answers reads: it is reachable, only unable to keep what it is given.
         if (isDiskFull(failed)) return changed();
       }
-      if (!isDiskFull(failed)) return markUnreachable(reason);
+      if (!isDiskFull(failed)) return confirm(reason);
       changed();
     },
 
@@ -145,15 +172,17 @@ export function createDbHealth(
 
     /** Asks the database (within `timeoutMs`), then says what is wrong, if anything: for /readyz. */
     async check(timeoutMs = 800): Promise<Trouble | undefined> {
+      const mark = sent;
       try {
         await ping(timeoutMs);
-        reachable();
+        pinged(mark);
       } catch (err) {
         // Slow is not gone: a busy pool answers late, and pages should still wait for it.
         if ((err as { code?: string }).code === "ETIMEDOUT") {
           return current() ?? { kind: "unreachable", reason: describeDbError(err) };
         }
-        this.observe(this.begin(), false, err);
+        // The ping is the confirmation: unreachable at once, so the next page fails fast too.
+        if (isUnavailable(err)) markUnreachable(describeDbError(err));
         return current() ?? { kind: "unreachable", reason: describeDbError(err) };
       }
       return current();
