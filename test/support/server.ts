@@ -1,10 +1,12 @@
+import { afterAll, beforeAll } from "bun:test";
 import { createApp } from "../../src/app.ts";
 import { SESSION_COOKIE } from "../../src/auth/cookie.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
+import { type Database, openDatabase } from "../../src/db/client.ts";
 import type { User } from "../../src/db/schema.ts";
 import type { GenerationTiming } from "../../src/llm/generations.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
-import type { TestDb } from "./db.ts";
+import { freshDatabase, type TestDb } from "./db.ts";
 import { openSocket, type TestSocket } from "./ws.ts";
 
 export const TEST_PASSWORD = "a long test password";
@@ -98,3 +100,29 @@ export async function startTestServer(
     : await server.signIn(username);
   return { ...first, ...server };
 }
+
+/**
+ * Two instances of the app on one fresh Postgres database, each with its own connection pool, as
+ * two processes behind a load balancer would be (live events between them go over Postgres
+ * notifications): `a` with its first account signed in, `b` bare. Declares the hooks that start
+ * and stop them; the returned object is filled in before the tests run.
+ */
+export function twoInstances(env: Record<string, string>): TwoInstances {
+  const pair = { t: {} as TestDb } as TwoInstances;
+  beforeAll(async () => {
+    Object.assign(pair.t, await freshDatabase("postgres"));
+    pair.second = await openDatabase({ url: pair.t.url!, dataDir: "", poolSize: 5 });
+    pair.a = await startTestServer(pair.t, env);
+    pair.b = startBareServer({ ...pair.t, database: pair.second }, env);
+  });
+  afterAll(async () => {
+    await pair.b.stop();
+    await pair.a.stop();
+    await pair.second.close();
+    await pair.t.close();
+  });
+  return pair;
+}
+
+/** `t` is the database `a` uses; `second` is `b`'s own pool on it. */
+type TwoInstances = { t: TestDb; a: TestServer; b: BareServer; second: Database };

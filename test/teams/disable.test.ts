@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { asc, eq, like } from "drizzle-orm";
-import { type Database, openDatabase } from "../../src/db/client.ts";
 import { auditLog, chats, messages, sessions, users } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { DRIVERS, eachDriver, freshDatabase, type TestDb } from "../support/db.ts";
+import { DRIVERS, eachDriver } from "../support/db.ts";
 import { alertOf, noticeOf } from "../support/page-text.ts";
-import {
-  type BareServer,
-  type Person,
-  startBareServer,
-  startTestServer,
-  TEST_PASSWORD,
-  type TestServer,
-} from "../support/server.ts";
+import { type Person, startTestServer, TEST_PASSWORD, type TestServer, twoInstances } from "../support/server.ts";
 import type { TestSocket } from "../support/ws.ts";
 
 let fake: FakeUpstream;
@@ -136,26 +128,12 @@ eachDriver("disabling an account", (t) => {
 });
 
 describe.if(DRIVERS.includes("postgres"))("disabling an account, with two instances [postgres]", () => {
-  const t = {} as TestDb;
-  let second: Database;
-  let a: TestServer;
-  let b: BareServer;
-  beforeAll(async () => {
-    Object.assign(t, await freshDatabase("postgres"));
-    second = await openDatabase({ url: t.url!, dataDir: "", poolSize: 5 });
-    a = await startTestServer(t, fakeEnv(fake));
-    b = startBareServer({ ...t, database: second }, fakeEnv(fake));
-  });
-  afterAll(async () => {
-    await b.stop();
-    await a.stop();
-    await second.close();
-    await t.close();
-  });
+  const two = twoInstances(fakeEnv(fake));
+  const { t } = two;
 
   test("disabled on one instance, the person is out on the other too: its sockets close and the answer it writes stops, text kept", async () => {
-    await a.signUp("cyd");
-    const onB = await b.signIn("cyd");
+    await two.a.signUp("cyd");
+    const onB = await two.b.signIn("cyd");
     const [chat] = await t.database.db
       .insert(chats)
       .values({ userId: onB.user.id, title: "Elsewhere", model: "fake/fast" })
@@ -166,7 +144,7 @@ describe.if(DRIVERS.includes("postgres"))("disabling an account, with two instan
     ws.send({ action: "send", chat: chat!.id, content: "Talk on the other instance" });
     await ws.waitFor((m) => m.includes("far words far words"));
 
-    const done = await post(a, `/admin/users/${onB.user.id}/disable`, {});
+    const done = await post(two.a, `/admin/users/${onB.user.id}/disable`, {});
     expect(done.headers.get("location")).toBe("/admin?done=user-disabled");
     // Heard over Postgres notifications: no fixed wait, the test's timeout is the bound.
     await closed(ws);

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, asc, eq, inArray } from "drizzle-orm";
-import { type Database, openDatabase } from "../../src/db/client.ts";
 import { auditLog, chats, groupMembers, groups, messages, siteSettings, usage, users } from "../../src/db/schema.ts";
 import { limitsFor } from "../../src/teams/limits-repo.ts";
 import { periods, refusalSentence } from "../../src/teams/limits-words.ts";
 import { estimateCost, reserve, SpendingRefused, settle } from "../../src/teams/spending.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { DRIVERS, eachDriver, freshDatabase, type TestDb } from "../support/db.ts";
-import { type BareServer, type Person, startBareServer, startTestServer, type TestServer } from "../support/server.ts";
+import { DRIVERS, eachDriver } from "../support/db.ts";
+import { type Person, startTestServer, type TestServer, twoInstances } from "../support/server.ts";
 import { finished, type TestSocket } from "../support/ws.ts";
 
 let fake: FakeUpstream;
@@ -374,26 +373,12 @@ eachDriver("spending limits", (t) => {
 
 /** Two app instances, each with its own pool, on one Postgres: the database is the only counter. */
 describe.if(DRIVERS.includes("postgres"))("spending limits across two instances [postgres]", () => {
-  const t = {} as TestDb;
-  let second: Database;
-  let a: TestServer;
-  let b: BareServer;
-  beforeAll(async () => {
-    Object.assign(t, await freshDatabase("postgres"));
-    second = await openDatabase({ url: t.url!, dataDir: "", poolSize: 5 });
-    a = await startTestServer(t, fakeEnv(fake));
-    b = startBareServer({ ...t, database: second }, fakeEnv(fake));
-  });
-  afterAll(async () => {
-    await b.stop();
-    await a.stop();
-    await second.close();
-    await t.close();
-  });
+  const instances = twoInstances(fakeEnv(fake));
+  const { t } = instances;
 
   test("sends for one person on two instances at once: at most one answer in flight passes the limit", async () => {
-    const onA = await a.signUp("twin");
-    const onB = await b.signIn("twin");
+    const onA = await instances.a.signUp("twin");
+    const onB = await instances.b.signIn("twin");
     // Under one answer's estimate: the first to reserve passes, the other sees its estimate.
     await t.database.db.update(users).set({ dailyLimit: 0.0001 }).where(eq(users.id, onA.user.id));
     const chatsMade = await t.database.db
@@ -429,7 +414,12 @@ describe.if(DRIVERS.includes("postgres"))("spending limits across two instances 
       .values({ username: "pools", passwordHash: "x", dailyLimit: 1 })
       .returning();
     const tries = Array.from({ length: 16 }, (_, i) =>
-      reserve((i % 2 ? second : t.database).db, { userId: user!.id, kind: "api", model: "m", estimate: 0.3 }).then(
+      reserve((i % 2 ? instances.second : t.database).db, {
+        userId: user!.id,
+        kind: "api",
+        model: "m",
+        estimate: 0.3,
+      }).then(
         () => 1,
         () => 0,
       ),
