@@ -20,7 +20,9 @@ export function entries(db: Db, filter: AuditFilter, limit: number): Promise<Aud
   }
   if (filter.before) {
     where.push(
-      sql`(${auditLog.createdAt}, ${auditLog.id}) < (${filter.before.createdAt.toISOString()}::timestamptz, ${filter.before.id}::uuid)`,
+      // The cursor's time is read in SQL: a JavaScript Date keeps milliseconds, Postgres keeps
+      // microseconds, and entries written in the same millisecond fell between the two.
+      sql`(${auditLog.createdAt}, ${auditLog.id}) < (select c.created_at, c.id from audit_log c where c.id = ${filter.before.id}::uuid)`,
     );
   }
   return db
