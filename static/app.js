@@ -143,13 +143,18 @@
       showTarget = false;
     }
     stickToBottom();
-    const status = document.getElementById("composer-status");
-    const box = textarea();
-    if (status?.dataset.kind === "error" && box && box.value === "" && lastSent) {
-      box.value = lastSent;
-      grow(box);
+    // The answer to a send is the composer's status: cleared when the send was taken, an error
+    // when refused. Other frames (the words of an answer still streaming) say nothing about it,
+    // and must not drop the text before a refusal puts it back.
+    if (String(event.detail?.message).includes('id="composer-status"')) {
+      const status = document.getElementById("composer-status");
+      const box = textarea();
+      if (status?.dataset.kind === "error" && box && box.value === "" && lastSent) {
+        box.value = lastSent;
+        grow(box);
+      }
+      lastSent = "";
     }
-    lastSent = "";
     tickThinking();
     localTimes(document);
     markCurrentChat();
