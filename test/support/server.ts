@@ -105,15 +105,16 @@ export async function startTestServer(
  * Two instances of the app on one fresh Postgres database, each with its own connection pool, as
  * two processes behind a load balancer would be (live events between them go over Postgres
  * notifications): `a` with its first account signed in, `b` bare. Declares the hooks that start
- * and stop them; the returned object is filled in before the tests run.
+ * and stop them; the returned object is filled in before the tests run. `env` is asked for then,
+ * once the suite's own hooks have started what it names (a fake upstream).
  */
-export function twoInstances(env: Record<string, string>): TwoInstances {
+export function twoInstances(env: () => Record<string, string>): TwoInstances {
   const pair = { t: {} as TestDb } as TwoInstances;
   beforeAll(async () => {
     Object.assign(pair.t, await freshDatabase("postgres"));
     pair.second = await openDatabase({ url: pair.t.url!, dataDir: "", poolSize: 5 });
-    pair.a = await startTestServer(pair.t, env);
-    pair.b = startBareServer({ ...pair.t, database: pair.second }, env);
+    pair.a = await startTestServer(pair.t, env());
+    pair.b = startBareServer({ ...pair.t, database: pair.second }, env());
   });
   afterAll(async () => {
     await pair.b.stop();

@@ -128,7 +128,7 @@ eachDriver("disabling an account", (t) => {
 });
 
 describe.if(DRIVERS.includes("postgres"))("disabling an account, with two instances [postgres]", () => {
-  const two = twoInstances(fakeEnv(fake));
+  const two = twoInstances(() => fakeEnv(fake));
   const { t } = two;
 
   test("disabled on one instance, the person is out on the other too: its sockets close and the answer it writes stops, text kept", async () => {

@@ -373,7 +373,7 @@ eachDriver("spending limits", (t) => {
 
 /** Two app instances, each with its own pool, on one Postgres: the database is the only counter. */
 describe.if(DRIVERS.includes("postgres"))("spending limits across two instances [postgres]", () => {
-  const instances = twoInstances(fakeEnv(fake));
+  const instances = twoInstances(() => fakeEnv(fake));
   const { t } = instances;
 
   test("sends for one person on two instances at once: at most one answer in flight passes the limit", async () => {
