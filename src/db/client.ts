@@ -62,7 +62,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.url ? openPostgres(opts.url, opts.poolSize ?? 10, opts.urlName) : openPglite(opts);
 }
 
-/** How Parley's pool talks to Postgres (exported so bench/db-faults.ts measures the same). */
+/**
+ * How Parley's pool talks to Postgres (exported so bench/db-faults.ts measures the same). The
+ * driver is patched on install (patches/postgres+3.4.9.patch): unpatched, a connection that died
+ * mid-statement failed or hung its next statements after reconnecting (docs/architecture.md).
+ */
 export function postgresOptions(poolSize: number): postgres.Options<Record<string, postgres.PostgresType>> {
   return {
     max: poolSize,
