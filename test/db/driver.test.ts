@@ -59,13 +59,10 @@ describe.if(DRIVERS.includes("postgres"))("the Postgres driver after a connectio
         // answered by a new backend, without waiting out a connect timeout.
         let next: number | undefined;
         for (let attempt = 0; attempt < 3 && next === undefined; attempt++) {
-          next = await backendPid(sql).then(
-            (answered) => answered,
-            (err: { code?: string }) => {
-              expect(["57P01", "CONNECTION_CLOSED", "ECONNRESET"]).toContain(err.code ?? "");
-              return undefined;
-            },
-          );
+          next = await backendPid(sql).catch((err: { code?: string }) => {
+            expect(["57P01", "CONNECTION_CLOSED", "ECONNRESET"]).toContain(err.code ?? "");
+            return undefined;
+          });
         }
         expect(next).toBeNumber();
         expect(next).not.toBe(pid);
