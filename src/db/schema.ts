@@ -134,12 +134,55 @@ export const chats = pgTable(
      * written here.
      */
     importHash: text("import_hash"),
+    /** The project the chat belongs to; a chat outside any project has none. */
+    projectId: uuid("project_id").references((): AnyPgColumn => projects.id, { onDelete: "set null" }),
+    /** Pinned chats head the list, most recently pinned first. */
+    pinnedAt: timestamp("pinned_at", { withTimezone: true }),
+    /** Archived chats leave the list; search still finds them, the Archive page lists them. */
+    archivedAt: timestamp("archived_at", { withTimezone: true }),
+    /**
+     * A temporary chat is never listed, searched, exported or shared, and is deleted when its
+     * person leaves it or TEMPORARY_CHAT_HOURS after it was made, whichever comes first.
+     */
+    temporary: boolean("temporary").notNull().default(false),
   },
   (t) => [
     index("chats_user_recent_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
     index("chats_user_import_idx").on(t.userId, t.importHash).where(sql`${t.importHash} is not null`),
+    // The sidebar's list: what is neither archived nor temporary, page by page.
+    index("chats_user_listed_idx")
+      .on(t.userId, t.updatedAt.desc(), t.id.desc())
+      .where(sql`${t.archivedAt} is null and not ${t.temporary}`),
+    index("chats_user_archived_idx")
+      .on(t.userId, t.archivedAt.desc(), t.id.desc())
+      .where(sql`${t.archivedAt} is not null`),
+    index("chats_project_idx").on(t.projectId, t.updatedAt.desc(), t.id.desc()).where(sql`${t.projectId} is not null`),
+    index("chats_temporary_idx").on(t.createdAt).where(sql`${t.temporary}`),
   ],
 );
+
+/**
+ * A person's project: chats grouped under a name, with instructions (`systemPrompt`, sent before
+ * each of its chats' own system prompt), and optionally a model and parameters that its new
+ * chats start from (null: the person's usual default).
+ */
+export const projects = pgTable(
+  "projects",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    model: text("model"),
+    ...generationSettings(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("projects_user_name_idx").on(t.userId, t.name)],
+);
+
+export type Project = typeof projects.$inferSelect;
 
 export const messages = pgTable(
   "messages",
@@ -527,3 +570,4 @@ export const auditLog = pgTable(
 );
 
 export type AuditEntry = typeof auditLog.$inferSelect;
+
