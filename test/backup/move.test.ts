@@ -187,6 +187,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         messages: 8,
         shares: 1,
         presets: 1,
+        projects: 0,
         favourite_models: 1,
         files: 1,
         message_files: 0,
