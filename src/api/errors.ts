@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError } from "openai";
-import { UpstreamError } from "../llm/openrouter.ts";
+import { UpstreamError } from "../llm/upstream-errors.ts";
 
 /*
  * Errors as OpenAI's API sends them, `{"error": {"message", "type", "param", "code"}}`, so that

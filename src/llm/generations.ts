@@ -2,14 +2,8 @@ import type { PdfEngine } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
 import { type FileAnnotation, keepAnnotations } from "./annotations.ts";
 import { type Frame, LiveAnswer } from "./live-answer.ts";
-import {
-  type AnswerParams,
-  type ChatTurn,
-  type StreamEvent,
-  type Upstream,
-  UpstreamError,
-  type Usage,
-} from "./openrouter.ts";
+import type { AnswerParams, ChatTurn, StreamEvent, Upstream, Usage } from "./openrouter.ts";
+import { UpstreamError } from "./upstream-errors.ts";
 
 export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
 

@@ -1,10 +1,11 @@
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from "openai";
+import OpenAI, { APIError } from "openai";
 import { type Config, publicUrl } from "../config.ts";
 import type { PdfEngine } from "../db/schema.ts";
 import type { FileAnnotation } from "./annotations.ts";
 import { type ChunkEvent, chunkEvents, type Usage } from "./chunks.ts";
 import { completionChunks } from "./sse.ts";
 import { upstreamFetch } from "./transport.ts";
+import { midStreamError, retryDelay, retryReason, toUpstreamError, UpstreamError } from "./upstream-errors.ts";
 
 /**
  * A piece of a message as OpenRouter takes it: text, an image (a data URL: OpenRouter cannot
@@ -76,17 +77,6 @@ export const OPENROUTER_PDF_ENGINES: Record<PdfEngine, string> = {
   native: "native",
 };
 
-/** An upstream failure, phrased for the person reading the chat. */
-/** A failure told to the person; `kind` (an HTTP status, or network, stall, midstream, dropped, no_key) is for metrics. */
-export class UpstreamError extends Error {
-  constructor(
-    message: string,
-    readonly kind = "other",
-  ) {
-    super(message);
-  }
-}
-
 export const NO_API_KEY =
   "No API key is set: start Parley with OPENROUTER_API_KEY in its environment to get answers. Your message is saved.";
 
@@ -123,9 +113,6 @@ export type UpstreamTiming = {
   /** First retry delay; doubled each time, with full jitter, unless Retry-After says otherwise. */
   retryBaseMs: number;
 };
-
-const RETRYABLE = new Set([408, 429, 502, 503]);
-const MAX_RETRY_WAIT_MS = 30_000;
 
 export function createUpstream(config: Config, timing: Partial<UpstreamTiming> = {}): Upstream {
   const { stallMs, maxRetries, retryBaseMs } = {
@@ -323,30 +310,6 @@ function perMillion(perToken: string | undefined): number | null {
   return perToken === undefined || !Number.isFinite(value) || value < 0 ? null : value * 1_000_000;
 }
 
-/**
- * How long to wait before trying again, or undefined when the failure is final. Retry-After
- * (seconds or a date) wins; otherwise exponential backoff with full jitter.
- */
-export function retryDelay(err: unknown, attempt: number, maxRetries: number, baseMs: number): number | undefined {
-  if (attempt > maxRetries) return undefined;
-  const retryable = err instanceof APIConnectionError || (err instanceof APIError && RETRYABLE.has(err.status ?? 0));
-  if (!retryable) return undefined;
-  const header = err instanceof APIError ? err.headers?.get("retry-after") : null;
-  if (header) {
-    const seconds = Number(header);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), MAX_RETRY_WAIT_MS);
-  }
-  return Math.round(Math.random() * Math.min(baseMs * 2 ** (attempt - 1), MAX_RETRY_WAIT_MS));
-}
-
-function retryReason(err: unknown): string {
-  if (err instanceof APIError && err.status === 429) return "The model is rate-limited";
-  if (err instanceof APIError && err.status === 408) return "The model took too long";
-  if (err instanceof APIError && err.status) return "The model's provider is unavailable";
-  return "The model could not be reached";
-}
-
 /** Resolves true after `ms`, or false as soon as the signal aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
@@ -361,53 +324,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
       { once: true },
     );
   });
-}
-
-/** One plain sentence per kind of failure before the answer starts; the upstream's reason where it gives one. */
-export function toUpstreamError(err: unknown): UpstreamError {
-  if (err instanceof UpstreamError) return err;
-  if (err instanceof APIUserAbortError) return new UpstreamError("The request was stopped.", "aborted");
-  if (err instanceof APIError) {
-    const reason = upstreamReason(err);
-    const kind = err.status === undefined ? "network" : String(err.status);
-    switch (err.status) {
-      case 400:
-        return new UpstreamError(`The model refused the request: ${reason}`, kind);
-      case 401:
-        return new UpstreamError("The API key was rejected: check OPENROUTER_API_KEY.", kind);
-      case 402:
-        return new UpstreamError("The OpenRouter account is out of credits: add credits, then Retry.", kind);
-      case 403:
-        return new UpstreamError(`The request was blocked by moderation: ${reason}`, kind);
-      case 404:
-        return new UpstreamError(`The model was not found: ${reason}`, kind);
-      case 408:
-      case 504:
-        return new UpstreamError("The model took too long to answer; retry in a moment.", kind);
-      case 429:
-        return new UpstreamError("The model is rate-limited right now; retry in a moment.", kind);
-      case 502:
-      case 503:
-        return new UpstreamError("The model's provider is unavailable right now; retry in a moment.", kind);
-      default:
-        if (err.status === undefined) return new UpstreamError(`The model could not be reached: ${reason}`, kind);
-        return new UpstreamError(`The model failed (${err.status}): ${reason}`, kind);
-    }
-  }
-  return new UpstreamError(`The model could not be reached: ${(err as Error)?.message ?? String(err)}`, "network");
-}
-
-/** After HTTP 200, an error object in the stream or a broken connection. */
-function midStreamError(err: unknown): UpstreamError {
-  if (err instanceof UpstreamError) return err;
-  if (err instanceof APIError)
-    return new UpstreamError(`The model's provider failed mid-answer: ${upstreamReason(err)}`, "midstream");
-  return new UpstreamError("The connection to the model dropped mid-answer.", "dropped");
-}
-
-/** The upstream's message, with OpenRouter's moderation reasons when it gives them. */
-function upstreamReason(err: APIError): string {
-  const body = err.error as { message?: string; metadata?: { reasons?: unknown } } | undefined;
-  const reasons = Array.isArray(body?.metadata?.reasons) ? ` (${body.metadata.reasons.map(String).join(", ")})` : "";
-  return `${body?.message ?? err.message ?? "no reason given"}${reasons}`.slice(0, 500);
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { APIConnectionError, APIError } from "openai";
 import { loadConfig } from "../../src/config.ts";
 import { estimateTokens, fitToContext } from "../../src/llm/context.ts";
-import { createUpstream, retryDelay, type StreamEvent, type UpstreamTiming } from "../../src/llm/openrouter.ts";
+import { createUpstream, type StreamEvent, type UpstreamTiming } from "../../src/llm/openrouter.ts";
+import { retryDelay } from "../../src/llm/upstream-errors.ts";
 import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";
 
 let fake: FakeUpstream;
