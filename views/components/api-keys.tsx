@@ -2,6 +2,7 @@ import type { KeySummary } from "../../src/keys/types.ts";
 import { MAX_KEY_NAME } from "../../src/limits.ts";
 import { ConfirmButton } from "./confirm.tsx";
 import { Notice } from "./form.tsx";
+import { ShownOnce } from "./shown-once.tsx";
 
 export type ApiKeysProps = {
   keys: KeySummary[];
@@ -13,9 +14,6 @@ export type ApiKeysProps = {
   error?: string;
   name?: string;
 };
-
-const SMALL_BUTTON =
-  "rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800";
 
 /** The account page's API keys: make one (shown once, with Copy), see them all, revoke one (asked twice). */
 export function ApiKeys(props: ApiKeysProps): JSX.Element {
@@ -30,24 +28,8 @@ export function ApiKeys(props: ApiKeysProps): JSX.Element {
         , under your limits. Its requests are not saved as chats.
       </p>
       {fresh && props.fresh ? (
-        <div class="flex flex-col gap-1 rounded-md border border-emerald-300 bg-emerald-50 p-3 dark:border-emerald-800 dark:bg-emerald-950">
-          <label for="api-key-new" class="text-sm font-medium" safe>
-            {`Your new key “${fresh.name}”`}
-          </label>
-          <div class="flex gap-2">
-            <input
-              id="api-key-new"
-              readonly
-              value={props.fresh.token}
-              class="min-w-0 flex-1 rounded-md border border-zinc-300 bg-white px-2 py-1 font-mono text-xs dark:border-zinc-700 dark:bg-zinc-950"
-            />
-            <button type="button" data-copy-field="api-key-new" class={`${SMALL_BUTTON} bg-white dark:bg-zinc-900`}>
-              Copy
-            </button>
-          </div>
-          <p class="text-xs text-zinc-600 dark:text-zinc-400">
-            Copy it now: Parley keeps only a fingerprint of the key, so it cannot show it again.
-          </p>
+        <div class="rounded-md border border-emerald-300 bg-emerald-50 p-3 dark:border-emerald-800 dark:bg-emerald-950">
+          <ShownOnce id="api-key-new" label={`Your new key “${fresh.name}”`} value={props.fresh.token} what="key" />
         </div>
       ) : (
         ""

@@ -1,8 +1,6 @@
 import type { ShareSummary } from "../../src/share/types.ts";
 import { PanelButton } from "./popover.tsx";
-
-const BUTTON =
-  "rounded-md border border-zinc-300 px-2 py-1 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800";
+import { ShownOnce } from "./shown-once.tsx";
 
 /** "Share" in the chat's header: a small dialog (a native popover) that loads its panel when first opened. */
 export function ShareButton({ chatId }: { chatId: string }): JSX.Element {
@@ -85,29 +83,7 @@ function ShareItem({ share, url, withTitle }: { share: ShareSummary; url?: strin
   const count = `${share.messageCount} ${share.messageCount === 1 ? "message" : "messages"}`;
   return (
     <li data-share={share.id} class="flex flex-col gap-2 py-2">
-      {url ? (
-        <div class="flex flex-col gap-1">
-          <label for="share-link" class="text-sm font-medium">
-            Your new link
-          </label>
-          <div class="flex gap-2">
-            <input
-              id="share-link"
-              readonly
-              value={url}
-              class="min-w-0 flex-1 rounded-md border border-zinc-300 bg-zinc-50 px-2 py-1 font-mono text-xs dark:border-zinc-700 dark:bg-zinc-950"
-            />
-            <button type="button" data-copy-field="share-link" class={BUTTON}>
-              Copy
-            </button>
-          </div>
-          <p class="text-xs text-zinc-500 dark:text-zinc-400">
-            Copy it now: Parley keeps only a fingerprint of the link, so it cannot show it again.
-          </p>
-        </div>
-      ) : (
-        ""
-      )}
+      {url ? <ShownOnce id="share-link" label="Your new link" value={url} what="link" /> : ""}
       <div class="flex flex-wrap items-center justify-between gap-2 text-sm">
         <span class="min-w-0 text-zinc-600 dark:text-zinc-400">
           {withTitle ? (
