@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError } from "openai";
-import { UpstreamError } from "../llm/upstream-errors.ts";
+import { UpstreamError, upstreamReason } from "../llm/upstream-errors.ts";
 
 /*
  * Errors as OpenAI's API sends them, `{"error": {"message", "type", "param", "code"}}`, so that
@@ -82,9 +82,4 @@ export function upstreamFailure(err: unknown): { status: number; error: ApiError
       "upstream_unreachable",
     ),
   };
-}
-
-function upstreamReason(err: APIError): string {
-  const given = (err.error as { message?: unknown } | undefined)?.message;
-  return (typeof given === "string" && given ? given : err.message || "no reason given").slice(0, 500);
 }

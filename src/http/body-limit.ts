@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { apiError } from "../api/errors.ts";
 
 /**
  * Request bodies are bounded by their declared length, before anything reads them: at most
@@ -15,8 +16,10 @@ export function bodyLimit(limit: number, ownLimit: string[]) {
     const length = request.headers.get("content-length");
     if (length === null) {
       if (!request.headers.has("transfer-encoding")) return;
+      const sentence = "A request body needs a Content-Length.";
+      if (new URL(request.url).pathname.startsWith("/v1/")) return apiError(411, sentence, "invalid_request_error");
       set.status = 411;
-      return "A request body needs a Content-Length.";
+      return sentence;
     }
     if (Number(length) <= limit || own.has(`${request.method} ${new URL(request.url).pathname}`)) return;
     set.status = 413;

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { apiError } from "../api/errors.ts";
 import { DATABASE_UNAVAILABLE, type DbHealth } from "../db/health.ts";
 import type { AssetUrls } from "./assets.ts";
 import { errorPage } from "./errors.ts";
@@ -26,6 +27,12 @@ export function databaseGate(health: DbHealth, assets: AssetUrls) {
     if (WITHOUT_DATABASE.some((p) => path === p || (p.endsWith("/") && path.startsWith(p)))) return;
     set.status = 503;
     set.headers["retry-after"] = "5";
+    // OpenAI's clients read an error's sentence from their own shape, and retry a 503 by themselves.
+    if (path.startsWith("/v1/"))
+      return apiError(503, DATABASE_UNAVAILABLE, "server_error", {
+        code: "database_unavailable",
+        headers: { "retry-after": "5" },
+      });
     if (!(request.headers.get("accept") ?? "").includes("text/html"))
       return Response.json({ error: DATABASE_UNAVAILABLE }, { status: 503, headers: { "retry-after": "5" } });
     set.headers["content-type"] = "text/html; charset=utf-8";

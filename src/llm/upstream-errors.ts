@@ -85,7 +85,7 @@ export function midStreamError(err: unknown): UpstreamError {
 }
 
 /** The upstream's message, with OpenRouter's moderation reasons when it gives them. */
-function upstreamReason(err: APIError): string {
+export function upstreamReason(err: APIError): string {
   const body = err.error as { message?: string; metadata?: { reasons?: unknown } } | undefined;
   const reasons = Array.isArray(body?.metadata?.reasons) ? ` (${body.metadata.reasons.map(String).join(", ")})` : "";
   return `${body?.message ?? err.message ?? "no reason given"}${reasons}`.slice(0, 500);

@@ -241,6 +241,20 @@ eachDriver("the OpenAI-compatible API, through the openai SDK", (t) => {
     });
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.message).toContain("the most this API takes");
+    // A body without a length cannot be bounded before it is read: refused, in OpenAI's shape too.
+    const chunked = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token2}`, "content-type": "application/json" },
+      // A stream Bun cannot measure beforehand (a Blob's stream it sends with its length).
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"model":"fake/fast","messages":[]}'));
+          controller.close();
+        },
+      }),
+    });
+    expect(chunked.status).toBe(411);
+    expect((await chunked.json()).error).toMatchObject({ type: "invalid_request_error" });
     const nowhere = await raised(() => openai2.embeddings.create({ model: "fake/fast", input: "hi" }));
     expect(nowhere.status).toBe(404);
     expect(nowhere.message).toContain("POST /v1/chat/completions");

@@ -92,6 +92,16 @@ describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", 
       const refused = await person.fetch("/search?q=x", { headers: { accept: "text/html" } });
       expect(refused.status).toBe(503);
       expect(await refused.text()).toContain(UNAVAILABLE);
+      // The OpenAI-compatible API says it in OpenAI's shape, which its clients read and retry.
+      const api = await fetch(`${app.url}/v1/models`);
+      expect(api.status).toBe(503);
+      expect(api.headers.get("retry-after")).toBe("5");
+      expect((await api.json()).error).toEqual({
+        message: UNAVAILABLE,
+        type: "server_error",
+        param: null,
+        code: "database_unavailable",
+      });
       proxy.restore();
       // What waited is answered once the network heals, and so is everything after.
       expect((await waiting).status).toBe(200);
