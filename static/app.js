@@ -178,6 +178,19 @@
     }
   });
 
+  // The chat list pushed to every tab is its first page: a tab stays where it was scrolled (what
+  // it had loaded below loads again as it comes into view), instead of jumping to the top.
+  let navScroll;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    if (event.detail?.target?.id === "chat-nav") navScroll = event.detail.target.scrollTop;
+  });
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    const nav = document.getElementById("chat-nav");
+    if (navScroll === undefined || !nav) return;
+    nav.scrollTop = navScroll;
+    navScroll = undefined;
+  });
+
   // The chat list is pushed alike to every tab; each marks the chat it shows.
   const markCurrentChat = () => {
     for (const link of document.querySelectorAll("#chat-nav a")) {
@@ -185,6 +198,8 @@
       else link.removeAttribute("aria-current");
     }
   };
+  // A page of the list loaded by scrolling may hold the chat this tab shows.
+  document.addEventListener("htmx:afterSwap", markCurrentChat);
 
   // Times arrive in UTC; show them in the reader's locale and time zone. A message shows its time
   // of day (its day is in the separator above it); the full date and time is in its title.

@@ -11,7 +11,7 @@ import type { FileInfo } from "../files/types.ts";
 import type { Frame, LiveAnswer } from "../llm/live-answer.ts";
 import type { Allowance } from "../teams/limits-words.ts";
 import type { Delta } from "./mirrors.ts";
-import type { ShownMessage } from "./types.ts";
+import type { ChatList, ShownMessage } from "./types.ts";
 
 /**
  * Carries rendered fragments to this process's sockets subscribed to a topic (Bun's pub/sub).
@@ -76,8 +76,8 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
 
   return {
     /** A person's chat list, newest activity first, with the chats being answered marked (this instance's tabs). */
-    sidebar(userId: string, chats: Chat[], generating: Set<string>) {
-      bus.publish(topics.user(userId), html(ChatNav({ chats, generating, oob: true })));
+    sidebar(userId: string, list: ChatList) {
+      bus.publish(topics.user(userId), html(ChatNav({ ...list, oob: true })));
     },
 
     /** Other instances read the person's chat list again for their tabs. */

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { ChatListPage } from "../../views/components/sidebar.tsx";
 import { ChatPage, type ChatPageProps, OlderMessages } from "../../views/pages/chat.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
@@ -36,7 +37,7 @@ export function chatRoutes(
   defaultModel: string,
 ) {
   async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ chats, generating }, models, spending] = await Promise.all([
+    const [{ chats, generating, more }, models, spending] = await Promise.all([
       service.sidebar(user.id),
       picker.choices(user.id),
       service.allowances(user.id),
@@ -52,6 +53,7 @@ export function chatRoutes(
       user,
       chats,
       generating,
+      more,
       models,
       defaultModel: start,
       maxLength: MAX_MESSAGE_LENGTH,
@@ -61,60 +63,69 @@ export function chatRoutes(
     });
   }
 
-  return new Elysia({ name: "chat-routes" })
-    .use(requireSignIn(auth))
-    .get("/", async ({ me, query }) => {
-      // ?preset=<id>: the new chat starts from that preset (another person's is unknown here too).
-      const { presets, preset, missing } = await service.newChat(me!.user.id, query.preset);
-      if (!missing) return page(me!.user, { messages: [], hasOlder: false, presets, preset });
-      return pageWithStatus(
-        404,
-        await page(me!.user, { messages: [], hasOlder: false, presets, notice: NO_SUCH_PRESET }),
-      );
-    })
-    .get("/chats/:id", async ({ me, params, query }) => {
-      const opened = await service.openChat(me!.user.id, params.id, query.at);
-      if (!opened) {
+  return (
+    new Elysia({ name: "chat-routes" })
+      .use(requireSignIn(auth))
+      .get("/", async ({ me, query }) => {
+        // ?preset=<id>: the new chat starts from that preset (another person's is unknown here too).
+        const { presets, preset, missing } = await service.newChat(me!.user.id, query.preset);
+        if (!missing) return page(me!.user, { messages: [], hasOlder: false, presets, preset });
         return pageWithStatus(
           404,
-          await page(me!.user, { messages: [], hasOlder: false, notice: "There is no such chat." }),
+          await page(me!.user, { messages: [], hasOlder: false, presets, notice: NO_SUCH_PRESET }),
         );
-      }
-      return page(me!.user, opened);
-    })
-    .get("/chats/:id/messages", async ({ me, params, query, status }) => {
-      const older = await service.olderMessages(me!.user.id, params.id, String(query.before ?? ""));
-      if (!older) return status(404, "There is no such chat.");
-      return OlderMessages({ chatId: params.id, ...older });
-    })
-    .post("/chats", async ({ me, body, redirect }) => {
-      const form = asForm(body);
-      try {
-        const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset, form.attachment);
-        // The next new chat starts with the model this person chose last.
-        if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);
-        return redirect(`/chats/${chat.id}`, 303);
-      } catch (err) {
-        if (!(err instanceof ChatError)) throw err;
-        const draft = typeof form.content === "string" ? form.content : undefined;
-        return pageWithStatus(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft }));
-      }
-    })
-    .post("/chats/:id/title", ({ me, params, body, status }) =>
-      refusable(async () => {
-        const chat = await service.rename(me!.user.id, params.id, asForm(body).title);
-        return chat ? status(204) : status(404, "There is no such chat.");
-      }),
-    )
-    .post("/chats/:id/model", ({ me, params, body, status }) =>
-      refusable(async () => {
-        const chat = await service.setModel(me!.user.id, params.id, asForm(body).model);
-        return chat ? status(204) : status(404, "There is no such chat.");
-      }),
-    )
-    .delete("/chats/:id", async ({ me, params, set, status }) => {
-      if (!(await service.remove(me!.user.id, params.id))) return status(404, "There is no such chat.");
-      set.headers["hx-redirect"] = "/";
-      return status(204);
-    });
+      })
+      // The sidebar's next page, as it is scrolled into view; an unknown chat to follow ends the list.
+      .get("/chats/list", async ({ me, query }) =>
+        ChatListPage(await service.sidebar(me!.user.id, typeof query.after === "string" ? query.after : "")),
+      )
+      .get("/chats/:id", async ({ me, params, query }) => {
+        const opened = await service.openChat(me!.user.id, params.id, query.at);
+        if (!opened) {
+          return pageWithStatus(
+            404,
+            await page(me!.user, { messages: [], hasOlder: false, notice: "There is no such chat." }),
+          );
+        }
+        return page(me!.user, opened);
+      })
+      .get("/chats/:id/messages", async ({ me, params, query, status }) => {
+        const older = await service.olderMessages(me!.user.id, params.id, String(query.before ?? ""));
+        if (!older) return status(404, "There is no such chat.");
+        return OlderMessages({ chatId: params.id, ...older });
+      })
+      .post("/chats", async ({ me, body, redirect }) => {
+        const form = asForm(body);
+        try {
+          const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset, form.attachment);
+          // The next new chat starts with the model this person chose last.
+          if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);
+          return redirect(`/chats/${chat.id}`, 303);
+        } catch (err) {
+          if (!(err instanceof ChatError)) throw err;
+          const draft = typeof form.content === "string" ? form.content : undefined;
+          return pageWithStatus(
+            400,
+            await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft }),
+          );
+        }
+      })
+      .post("/chats/:id/title", ({ me, params, body, status }) =>
+        refusable(async () => {
+          const chat = await service.rename(me!.user.id, params.id, asForm(body).title);
+          return chat ? status(204) : status(404, "There is no such chat.");
+        }),
+      )
+      .post("/chats/:id/model", ({ me, params, body, status }) =>
+        refusable(async () => {
+          const chat = await service.setModel(me!.user.id, params.id, asForm(body).model);
+          return chat ? status(204) : status(404, "There is no such chat.");
+        }),
+      )
+      .delete("/chats/:id", async ({ me, params, set, status }) => {
+        if (!(await service.remove(me!.user.id, params.id))) return status(404, "There is no such chat.");
+        set.headers["hx-redirect"] = "/";
+        return status(204);
+      })
+  );
 }

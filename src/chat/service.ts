@@ -71,7 +71,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     ...createChatSettings(core),
 
     /** A person's chat list: the most recently active first, and which have an answer being written. */
-    sidebar: (userId: string) => core.sidebar.read(userId),
+    sidebar: (userId: string, after?: string) => core.sidebar.read(userId, after),
     /** Pushes the person's chat list to their tabs (after chats were added elsewhere, such as an import). */
     refreshSidebar: (userId: string | null) => core.sidebar.refresh(userId),
     /** What is left of the person's spending limits (see teams/limits-repo.ts). */

@@ -21,9 +21,9 @@ export class SidebarPush {
     private readonly log: Logger,
   ) {}
 
-  /** A person's chat list: the most recently active first, and which have an answer being written. */
-  read(userId: string) {
-    return chatList(this.db, userId);
+  /** A page of a person's chat list: the most recently active first, and which have an answer being written. */
+  read(userId: string, after?: string) {
+    return chatList(this.db, userId, after);
   }
 
   /** After a change to the person's chats: their tabs here and on other instances read the list again. */
@@ -41,8 +41,7 @@ export class SidebarPush {
     this.#lanes[lane] = this.#lanes[lane]!.then(async () => {
       this.#waiting.delete(userId);
       try {
-        const { chats, generating } = await this.read(userId);
-        this.broadcast.sidebar(userId, chats, generating);
+        this.broadcast.sidebar(userId, await this.read(userId));
       } catch (err) {
         this.log.warn("could not refresh the chat list", { error: err });
       }

@@ -162,8 +162,8 @@ export function chatSocket(
       // A tab coming back after a drop may have missed chat-list changes.
       void service
         .sidebar(user.id)
-        .then(({ chats, generating }) => {
-          const nav = html(ChatNav({ chats, generating, oob: true }));
+        .then((list) => {
+          const nav = html(ChatNav({ ...list, oob: true }));
           if (!alreadyShown(page?.nav, nav)) ws.send(nav);
         })
         .catch((err) => log.warn("could not send the chat list", { error: err }));

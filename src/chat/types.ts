@@ -2,7 +2,7 @@
  * The shapes the chat service hands to the views: here, not in a service or a view, so both can
  * import them without importing each other.
  */
-import type { Message } from "../db/schema.ts";
+import type { Chat, Message } from "../db/schema.ts";
 import type { FileInfo } from "../files/types.ts";
 
 /** Where a message sits among its siblings (those with the same parent), for the ‹ 2 / 3 › switch. */
@@ -28,3 +28,6 @@ export type ShownMessage = {
   /** The files sent with it. */
   attachments?: FileInfo[];
 };
+
+/** A page of a person's chat list, which of its chats are being answered, and the chat the next page follows. */
+export type ChatList = { chats: Chat[]; generating: Set<string>; more?: string };

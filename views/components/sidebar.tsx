@@ -1,16 +1,17 @@
 import { versionOf } from "../../src/chat/page-state.ts";
+import type { ChatList } from "../../src/chat/types.ts";
 import type { Chat, User } from "../../src/db/schema.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
 import { SearchBox } from "./search.tsx";
 
-export type SidebarProps = { chats: Chat[]; generating: Set<string>; currentId?: string };
+export type SidebarProps = ChatList & { currentId?: string };
 
 /**
  * The person's chats, newest activity first; a dot marks those whose answer is being written.
  * At the bottom: who is signed in, their account, the admin page, sign out. On a phone it is a
  * drawer over the page, opened by the header's Chats button (app.js).
  */
-export function Sidebar({ chats, generating, currentId, user }: SidebarProps & { user: User }): JSX.Element {
+export function Sidebar({ user, ...list }: SidebarProps & { user: User }): JSX.Element {
   return (
     <aside
       id="sidebar"
@@ -32,7 +33,7 @@ export function Sidebar({ chats, generating, currentId, user }: SidebarProps & {
       <SearchBox />
       {/* While it holds results, the chat list below it is hidden (app.css). */}
       <div id="search-results" aria-live="polite" class="min-h-0 overflow-y-auto"></div>
-      <ChatNav chats={chats} generating={generating} currentId={currentId} />
+      <ChatNav {...list} />
       <div class="flex items-center justify-between gap-2 border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <a
           href="/account"
@@ -50,8 +51,11 @@ export function Sidebar({ chats, generating, currentId, user }: SidebarProps & {
   );
 }
 
-/** The list itself; pushed whole to every tab when it changes (a few KB, a few times per answer). */
-export function ChatNav({ chats, generating, currentId, oob }: SidebarProps & { oob?: boolean }): JSX.Element {
+/**
+ * The list itself: its first page, pushed to every tab when it changes (a few KB, a few times per
+ * answer); the rest loads as it is scrolled into view (ChatListPage).
+ */
+export function ChatNav({ chats, generating, more, currentId, oob }: SidebarProps & { oob?: boolean }): JSX.Element {
   return (
     <nav
       id="chat-nav"
@@ -62,11 +66,33 @@ export function ChatNav({ chats, generating, currentId, oob }: SidebarProps & { 
     >
       {chats.length === 0 ? <p class="px-2 text-sm text-zinc-500 dark:text-zinc-400">No chats yet.</p> : ""}
       <ul class="space-y-0.5">
-        {chats.map((chat) => (
-          <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
-        ))}
+        <ChatListPage chats={chats} generating={generating} more={more} currentId={currentId} />
       </ul>
     </nav>
+  );
+}
+
+/** A page of the list, and where the next one loads from when it comes into view. */
+export function ChatListPage({ chats, generating, more, currentId }: SidebarProps): JSX.Element {
+  return (
+    <>
+      {chats.map((chat) => (
+        <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
+      ))}
+      {more ? (
+        <li
+          id="chat-list-more"
+          hx-get={`/chats/list?after=${more}`}
+          hx-trigger="intersect once"
+          hx-swap="outerHTML"
+          class="px-2 py-1.5 text-sm text-zinc-500 dark:text-zinc-400"
+        >
+          Loading more chats…
+        </li>
+      ) : (
+        ""
+      )}
+    </>
   );
 }
 

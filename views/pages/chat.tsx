@@ -23,6 +23,8 @@ export type ChatPageProps = {
   user: User;
   chats: Chat[];
   generating: Set<string>;
+  /** The chat the sidebar's next page follows, if the list goes on. */
+  more?: string;
   models: ModelChoices;
   defaultModel: string;
   maxLength: number;
@@ -51,7 +53,13 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
   return (
     <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets} picker>
       <div class="flex h-dvh flex-col md:flex-row">
-        <Sidebar chats={props.chats} generating={props.generating} currentId={chat?.id} user={props.user} />
+        <Sidebar
+          chats={props.chats}
+          generating={props.generating}
+          more={props.more}
+          currentId={chat?.id}
+          user={props.user}
+        />
         {/* Behind the chat list while it is open over the page on a phone; a tap on it closes the list. */}
         <div data-drawer-backdrop hidden class="fixed inset-0 z-30 bg-zinc-950/40 md:hidden"></div>
         <main hx-ext="ws" ws-connect={wsUrl} class="flex min-h-0 min-w-0 flex-1 flex-col">

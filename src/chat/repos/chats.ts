@@ -1,10 +1,11 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
 import { type Chat, chats } from "../../db/schema.ts";
 import { deleteUnheld } from "../../files/repo.ts";
 import { type ChatSettings, settingsOf } from "../settings.ts";
+import type { ChatList } from "../types.ts";
 
 /*
  * Every function a person's request reaches takes their user id and matches it in the same
@@ -14,6 +15,23 @@ import { type ChatSettings, settingsOf } from "../settings.ts";
  */
 
 const p = sql.placeholder;
+
+/**
+ * A person's listed chats (neither archived nor temporary), most recently active first, and which
+ * have an answer being written: the sidebar, one page at a time.
+ */
+const listed = (db: Db, where: SQL) =>
+  db
+    .select({
+      chat: chats,
+      // Spelled out (drizzle leaves columns unqualified in sql``); a hashed subplan over the
+      // partial index of streaming messages, read once per query.
+      generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
+    })
+    .from(chats)
+    .where(and(eq(chats.userId, p("userId")), isNull(chats.archivedAt), eq(chats.temporary, false), where))
+    .orderBy(desc(chats.updatedAt), desc(chats.id))
+    .limit(p("limit"));
 
 /** The statements every answer runs (see preparedOnce): its start and its end each read these. */
 const hot = preparedOnce((db: Db) => {
@@ -27,18 +45,13 @@ const hot = preparedOnce((db: Db) => {
       .from(chats)
       .where(where);
   return {
-    chatList: db
-      .select({
-        chat: chats,
-        // Spelled out (drizzle leaves columns unqualified in sql``); a hashed subplan over the
-        // partial index of streaming messages, read once per query.
-        generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
-      })
-      .from(chats)
-      .where(eq(chats.userId, p("userId")))
-      .orderBy(desc(chats.updatedAt), desc(chats.id))
-      .limit(p("limit"))
-      .prepare("chat_list"),
+    chatList: listed(db, sql`true`).prepare("chat_list"),
+    // The page after a chat: its time is read in SQL, where it has microseconds (a JavaScript
+    // Date would round it, and skip or repeat a chat of the same millisecond).
+    chatListAfter: listed(
+      db,
+      sql`(${chats.updatedAt}, ${chats.id}) < (select c.updated_at, c.id from chats c where c.id = ${p("after")} and c.user_id = ${p("userId")})`,
+    ).prepare("chat_list_after"),
     chatWithTotals: withTotals(eq(chats.id, p("chatId"))).prepare("chat_with_totals"),
     ownChatWithTotals: withTotals(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId")))!).prepare(
       "own_chat_with_totals",
@@ -46,19 +59,27 @@ const hot = preparedOnce((db: Db) => {
   };
 });
 
+/** Chats the sidebar shows at once, and loads at a time as the list is scrolled. */
+export const CHAT_LIST_PAGE = 50;
+
 /**
- * A person's most recently active chats first, and which of them have an answer being written:
- * one query, run twice per answer (when it starts and when it ends).
+ * A page of a person's chat list (the first, or the one after the chat `after`), and which of
+ * them have an answer being written: one query, run twice per answer (when it starts and when it
+ * ends). `more` is the chat the next page follows, if there is one.
  */
-export async function chatList(
-  db: Db,
-  userId: string,
-  limit = 100,
-): Promise<{ chats: Chat[]; generating: Set<string> }> {
-  const rows = await hot(db).chatList.execute({ userId, limit });
+export async function chatList(db: Db, userId: string, after?: string): Promise<ChatList> {
+  const limit = CHAT_LIST_PAGE + 1;
+  const rows =
+    after === undefined
+      ? await hot(db).chatList.execute({ userId, limit })
+      : isId(after)
+        ? await hot(db).chatListAfter.execute({ userId, limit, after })
+        : [];
+  const page = rows.slice(0, CHAT_LIST_PAGE);
   return {
-    chats: rows.map((r) => r.chat),
-    generating: new Set(rows.filter((r) => r.generating).map((r) => r.chat.id)),
+    chats: page.map((r) => r.chat),
+    generating: new Set(page.filter((r) => r.generating).map((r) => r.chat.id)),
+    more: rows.length > CHAT_LIST_PAGE ? page.at(-1)!.chat.id : undefined,
   };
 }
 
