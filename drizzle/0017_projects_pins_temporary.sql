@@ -19,7 +19,7 @@ ALTER TABLE "chats" ADD COLUMN "temporary" boolean DEFAULT false NOT NULL;--> st
 ALTER TABLE "projects" ADD CONSTRAINT "projects_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "projects_user_name_idx" ON "projects" USING btree ("user_id","name");--> statement-breakpoint
 ALTER TABLE "chats" ADD CONSTRAINT "chats_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "chats_user_listed_idx" ON "chats" USING btree ("user_id","updated_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "chats"."archived_at" is null and not "chats"."temporary";--> statement-breakpoint
-CREATE INDEX "chats_user_archived_idx" ON "chats" USING btree ("user_id","archived_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "chats"."archived_at" is not null;--> statement-breakpoint
-CREATE INDEX "chats_project_idx" ON "chats" USING btree ("project_id","updated_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "chats"."project_id" is not null;--> statement-breakpoint
+CREATE INDEX "chats_user_listed_idx" ON "chats" USING btree ("user_id","updated_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "chats"."archived_at" is null and not "chats"."temporary";--> statement-breakpoint
+CREATE INDEX "chats_user_archived_idx" ON "chats" USING btree ("user_id","archived_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "chats"."archived_at" is not null;--> statement-breakpoint
+CREATE INDEX "chats_project_idx" ON "chats" USING btree ("project_id","updated_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "chats"."project_id" is not null;--> statement-breakpoint
 CREATE INDEX "chats_temporary_idx" ON "chats" USING btree ("created_at") WHERE "chats"."temporary";

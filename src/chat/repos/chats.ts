@@ -29,7 +29,8 @@ const listed = (db: Db, where: SQL) =>
       generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
     })
     .from(chats)
-    .where(and(eq(chats.userId, p("userId")), isNull(chats.archivedAt), eq(chats.temporary, false), where))
+    // Spelled as the partial index chats_user_listed_idx is, so that a prepared plan can use it.
+    .where(and(eq(chats.userId, p("userId")), isNull(chats.archivedAt), sql`not ${chats.temporary}`, where))
     .orderBy(desc(chats.updatedAt), desc(chats.id))
     .limit(p("limit"));
 
