@@ -101,7 +101,12 @@ export function chatRoutes(
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
         const draft = typeof form.content === "string" ? form.content : undefined;
-        return pageWithStatus(400, await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft }));
+        // The switch stays as it was: sent again, the chat must not be kept by surprise.
+        const temporary = form.temporary === "on";
+        return pageWithStatus(
+          400,
+          await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft, temporary }),
+        );
       }
     })
     .post("/chats/:id/title", ({ me, params, body, status }) =>

@@ -104,6 +104,14 @@ eachDriver("temporary chats", (t) => {
     const home = await (await server.fetch("/")).text();
     expect(home).toContain('name="temporary"');
     expect(home).toContain('form="composer"');
+    expect(home).not.toMatch(/<input[^>]*id="temporary"[^>]*checked/);
+    // A first message refused brings the page back with the switch as it was, so resending keeps nothing.
+    const refused = await server.fetch("/chats", {
+      method: "POST",
+      body: new URLSearchParams({ content: " ", model: "fake/fast", temporary: "on" }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/<input[^>]*id="temporary"[^>]*checked/);
 
     const { chatId, tab } = await startChat(t, server, "A passing question about otters");
     expect((await chatRow(t, chatId))!.temporary).toBe(true);

@@ -42,13 +42,13 @@ export function TemporaryNotice({ hours, pending }: { hours: number; pending?: b
 }
 
 /** The new-chat page's switch: the chat the composer starts is temporary (a field of the composer's form). */
-export function TemporaryToggle(): JSX.Element {
+export function TemporaryToggle({ checked }: { checked?: boolean }): JSX.Element {
   return (
     <label
       title="Not saved in your chats; deleted when you leave it"
       class="flex min-h-11 shrink-0 cursor-pointer items-center gap-2 rounded-md px-2 text-sm select-none hover:bg-zinc-100 has-focus-visible:ring-2 has-focus-visible:ring-indigo-500 dark:hover:bg-zinc-800"
     >
-      <input id="temporary" type="checkbox" name="temporary" form="composer" class="peer sr-only" />
+      <input id="temporary" type="checkbox" name="temporary" form="composer" checked={checked} class="peer sr-only" />
       <span
         aria-hidden="true"
         class="relative h-5 w-9 shrink-0 rounded-full bg-zinc-300 transition-colors peer-checked:bg-indigo-600 after:absolute after:top-0.5 after:left-0.5 after:size-4 after:rounded-full after:bg-white after:shadow after:transition-transform peer-checked:after:translate-x-4 dark:bg-zinc-700"

@@ -42,6 +42,8 @@ export type ChatPageProps = {
   draft?: string;
   /** TEMPORARY_CHAT_HOURS, which a temporary chat's notice states. */
   temporaryHours: number;
+  /** The new-chat page's "Temporary chat" switch is on (a first message was refused). */
+  temporary?: boolean;
 };
 
 /** The app: sidebar, the open chat (or a new one), and the composer. */
@@ -73,6 +75,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
             totals={props.totals}
             presets={props.presets}
             preset={props.preset}
+            temporary={props.temporary}
           />
           {chat ? <SettingsSummary chat={chat} /> : props.preset ? <PresetChosen preset={props.preset} /> : ""}
           {chat?.temporary || !chat ? <TemporaryNotice hours={props.temporaryHours} pending={!chat} /> : ""}
@@ -200,6 +203,7 @@ function ChatHeader({
   totals,
   presets,
   preset,
+  temporary,
 }: {
   chat?: Chat;
   models: ModelChoices;
@@ -207,13 +211,14 @@ function ChatHeader({
   totals?: Totals;
   presets?: Preset[];
   preset?: Preset;
+  temporary?: boolean;
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
   return (
     <div class="flex items-center gap-1 border-b border-zinc-200 px-1 py-1 md:px-3 md:py-2 lg:gap-2 dark:border-zinc-800">
       <DrawerToggle />
       {chat ? <ChatTitle chat={chat} /> : <h1 class={TITLE}>New chat</h1>}
-      {chat ? "" : <TemporaryToggle />}
+      {chat ? "" : <TemporaryToggle checked={temporary} />}
       {/* Below lg the actions are a menu under the ⋯ button (a native popover: Esc and a tap
           outside close it, and focus goes back to the button); wider, they sit in the row. */}
       <button
