@@ -155,6 +155,9 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     auditLog.sweep().catch((err) => log.warn("could not delete old audit log entries", { error: err }));
   }, SWEEP_MS);
   sweeper.unref();
+  // Temporary chats left by their person, or made too long ago, are deleted by every instance.
+  const temporarySweeper = setInterval(() => void chat.temporary.round(), chat.temporary.everyMs);
+  temporarySweeper.unref();
   // Keep-alive: every open socket is pinged each interval; one that answered nothing since the last
   // round is closed as gone (see createSocketRegistry).
   const pinger = setInterval(() => {
@@ -166,6 +169,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const shutdown = async () => {
     banner();
     clearInterval(sweeper);
+    clearInterval(temporarySweeper);
     clearInterval(pinger);
     await chat.shutdown();
     unsavedEnds();

@@ -250,6 +250,22 @@ const settings = {
       "WebSockets (one per open tab) one person may have open at once on this instance, across their devices; one more is closed with a sentence saying why.",
     parse: integer(1, 100_000, 50),
   },
+  temporaryChatHours: {
+    name: "TEMPORARY_CHAT_HOURS",
+    default: "24",
+    secret: false,
+    description:
+      "A temporary chat (never listed, searched, exported or shared) is deleted this many hours after it was made, if its person has not left it before.",
+    parse: integer(1, 8760, 24),
+  },
+  temporaryChatGrace: {
+    name: "TEMPORARY_CHAT_GRACE_SECONDS",
+    default: "45",
+    secret: false,
+    description:
+      "A temporary chat that no tab shows, on any instance, for this long is taken as left and deleted (once no answer is being written in it); long enough that a reload keeps it.",
+    parse: integer(1, 3600, 45),
+  },
   maxFileMb: {
     name: "MAX_FILE_MB",
     default: "20",

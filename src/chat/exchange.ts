@@ -124,6 +124,7 @@ export function createExchange(
       rawModel: unknown,
       rawPreset?: unknown,
       rawAttachments?: unknown,
+      { temporary = false }: { temporary?: boolean } = {},
     ) {
       const content = messageText(rawContent, attachmentIds(rawAttachments).length > 0);
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
@@ -137,7 +138,7 @@ export function createExchange(
           : (preset?.model ?? config.defaultModel);
       await refuseForbidden(userId, model);
       const settings = preset ? settingsOf(preset) : {};
-      const chat = await createChat(db, { userId, title: fallbackTitle(content), model, ...settings });
+      const chat = await createChat(db, { userId, title: fallbackTitle(content), model, temporary, ...settings });
       await send(userId, chat.id, content, rawAttachments);
       return chat;
     },

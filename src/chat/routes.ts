@@ -58,6 +58,7 @@ export function chatRoutes(
       defaultModel: start,
       maxLength: MAX_MESSAGE_LENGTH,
       spending,
+      temporaryHours: service.temporary.hours,
       notice: upstream.hasKey ? undefined : NO_API_KEY.replace(" Your message is saved.", ""),
       ...extra,
     });
@@ -97,16 +98,21 @@ export function chatRoutes(
       .post("/chats", async ({ me, body, redirect }) => {
         const form = asForm(body);
         try {
-          const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset, form.attachment);
+          const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset, form.attachment, {
+            // The new-chat page's "Temporary chat" switch (see temporary/service.ts).
+            temporary: form.temporary === "on",
+          });
           // The next new chat starts with the model this person chose last.
           if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);
           return redirect(`/chats/${chat.id}`, 303);
         } catch (err) {
           if (!(err instanceof ChatError)) throw err;
           const draft = typeof form.content === "string" ? form.content : undefined;
+          // The switch stays as it was: sent again, the chat must not be kept by surprise.
+          const temporary = form.temporary === "on";
           return pageWithStatus(
             400,
-            await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft }),
+            await page(me!.user, { messages: [], hasOlder: false, notice: err.message, draft, temporary }),
           );
         }
       })

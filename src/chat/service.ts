@@ -5,6 +5,7 @@ import { ModelCatalog } from "../llm/models.ts";
 import type { Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
 import { allowances } from "../teams/limits-repo.ts";
+import { createTemporaryChats } from "../temporary/service.ts";
 import { createAnswers } from "./answers.ts";
 import { createBranches } from "./branches.ts";
 import { type Bus, createBroadcast, type Peers } from "./broadcast.ts";
@@ -41,6 +42,7 @@ export type ChatServiceDeps = {
  *   settings-service.ts  a chat's model, prompt and parameters; presets for a new chat
  *   answers.ts           answers being written: their end, leases, other instances, recovery
  *   titles.ts            a chat's title from its first exchange
+ *   ../temporary/        temporary chats: kept while a tab shows them, then deleted
  */
 export function createChatService({ database, upstream, bus, peers, config, log, timing, metrics }: ChatServiceDeps) {
   const broadcast = createBroadcast(bus, peers);
@@ -65,6 +67,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 
   return {
     generations,
+    temporary: createTemporaryChats(core),
     ...createChats(core, { answers, shown }),
     ...createExchange(core, { answers, pipeline, limits, shown }),
     ...createBranches(core, { generations, shown }),

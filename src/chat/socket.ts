@@ -182,6 +182,7 @@ export function chatSocket(
           errorTo(ws, "This chat does not exist; it may have been deleted.");
           return;
         }
+        await service.temporary.opened(chat);
         await service.resync(chat.id, query.since, page, (sync) => {
           const frame = resyncFrame(chat.id, sync, page);
           if (frame) ws.send(frame);

@@ -82,7 +82,7 @@ export async function searchChats(
       from chats c cross join q
       left join known on known.chat = c.id
       ${walk}
-      where c.user_id = ${userId} and (known.message is not null or walked.id is not null or c.search @@ q.query)
+      where c.user_id = ${userId} and not c.temporary and (known.message is not null or walked.id is not null or c.search @@ q.query)
       order by c.updated_at desc, c.id desc
       limit ${limit}
     )

@@ -58,6 +58,7 @@ export function shareRoutes(service: ShareService, auth: AuthService, assets: As
         params.id,
       );
       if (!published) return status(404, NO_SUCH_CHAT);
+      if ("refused" in published) return status(409, published.refused);
       // The link as the person reaches this site, unless PUBLIC_URL says otherwise.
       const url = `${publicUrl ?? new URL(request.url).origin}/s/${published.token}`;
       const shares = (await service.ofChat(me!.user.id, params.id)) ?? [];

@@ -14,6 +14,9 @@ import type { ShareSummary } from "./types.ts";
 const TOKEN_BYTES = 24;
 const TOKEN = /^[A-Za-z0-9_-]{32}$/;
 
+export const TEMPORARY_NOT_SHARED =
+  "A temporary chat cannot be shared: it is deleted when you leave it. Start a regular chat to share it.";
+
 const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("hex");
 
 /**
@@ -36,10 +39,17 @@ function snapshotOf(m: Message, attached: FileInfo[], linkOf: (fileId: string) =
 export function createShareService({ database }: { database: Database }) {
   const { db } = database;
   return {
-    /** A new link to the chat as it is now, if the chat is this person's; the token is returned only here. */
-    async publish(by: Actor, chatId: unknown): Promise<{ share: ShareSummary; token: string } | undefined> {
+    /**
+     * A new link to the chat as it is now, if the chat is this person's; the token is returned only
+     * here. A temporary chat is refused with the sentence that says why.
+     */
+    async publish(
+      by: Actor,
+      chatId: unknown,
+    ): Promise<{ share: ShareSummary; token: string } | { refused: string } | undefined> {
       const chat = await getOwnChat(db, by.user.id, chatId);
       if (!chat) return undefined;
+      if (chat.temporary) return { refused: TEMPORARY_NOT_SHARED };
       const shown = await conversation(db, chat.id);
       const attached = await attachmentsOf(
         db,

@@ -24,9 +24,13 @@ export async function importedHashes(db: Db, userId: string, hashes: string[]): 
   return found;
 }
 
-/** A page of a person's chats in the order they were made, after the chat `after` (or from the first). */
+/**
+ * A page of a person's chats in the order they were made, after the chat `after` (or from the
+ * first). Temporary chats are never exported.
+ */
 export function ownChatsAfter(db: Db, userId: string, after: string | undefined, limit: number): Promise<Chat[]> {
-  const where = after ? and(eq(chats.userId, userId), gt(chats.id, after)) : eq(chats.userId, userId);
+  const kept = and(eq(chats.userId, userId), eq(chats.temporary, false));
+  const where = after ? and(kept, gt(chats.id, after)) : kept;
   return db.select().from(chats).where(where).orderBy(asc(chats.id)).limit(limit);
 }
 

@@ -36,10 +36,13 @@ export function createTransferService({ database, chat, files, defaultModel }: T
   // process's memory bounded (20 uploads of 45 MB read at once took it to 1.5 GB).
   let importing = false;
 
-  /** A chat of this person's with its messages and their files; undefined for another's or an unknown one alike. */
+  /**
+   * A chat of this person's with its messages and their files; undefined for another's or an
+   * unknown one alike, and for a temporary one (never exported).
+   */
   async function ownChat(userId: string, chatId: string) {
     const found = await getOwnChat(db, userId, chatId);
-    if (!found) return undefined;
+    if (!found || found.temporary) return undefined;
     const [messages, listed] = await Promise.all([
       repo.messagesOf(db, [found.id]),
       repo.filesOf(db, userId, [found.id]),

@@ -15,6 +15,7 @@ import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
 import { Sidebar } from "../components/sidebar.tsx";
+import { TemporaryNotice, TemporaryToggle } from "../components/temporary.tsx";
 import { ExportMenu } from "../components/transfer.tsx";
 import { Layout } from "../layout.tsx";
 
@@ -41,6 +42,10 @@ export type ChatPageProps = {
   spending?: Allowance[];
   /** The new-chat page's message as typed, when sending it was refused. */
   draft?: string;
+  /** TEMPORARY_CHAT_HOURS, which a temporary chat's notice states. */
+  temporaryHours: number;
+  /** The new-chat page's "Temporary chat" switch is on (a first message was refused). */
+  temporary?: boolean;
 };
 
 /** The app: sidebar, the open chat (or a new one), and the composer. */
@@ -62,7 +67,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
         />
         {/* Behind the chat list while it is open over the page on a phone; a tap on it closes the list. */}
         <div data-drawer-backdrop hidden class="fixed inset-0 z-30 bg-zinc-950/40 md:hidden"></div>
-        <main hx-ext="ws" ws-connect={wsUrl} class="flex min-h-0 min-w-0 flex-1 flex-col">
+        <main hx-ext="ws" ws-connect={wsUrl} class="group/main flex min-h-0 min-w-0 flex-1 flex-col">
           <div
             id="connection-status"
             role="status"
@@ -78,8 +83,10 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
             totals={props.totals}
             presets={props.presets}
             preset={props.preset}
+            temporary={props.temporary}
           />
           {chat ? <SettingsSummary chat={chat} /> : props.preset ? <PresetChosen preset={props.preset} /> : ""}
+          {chat?.temporary || !chat ? <TemporaryNotice hours={props.temporaryHours} pending={!chat} /> : ""}
           {props.notice ? (
             <p
               role="status"
@@ -204,6 +211,7 @@ function ChatHeader({
   totals,
   presets,
   preset,
+  temporary,
 }: {
   chat?: Chat;
   models: ModelChoices;
@@ -211,12 +219,14 @@ function ChatHeader({
   totals?: Totals;
   presets?: Preset[];
   preset?: Preset;
+  temporary?: boolean;
 }): JSX.Element {
   const selected = chat?.model ?? defaultModel;
   return (
     <div class="flex items-center gap-1 border-b border-zinc-200 px-1 py-1 md:px-3 md:py-2 lg:gap-2 dark:border-zinc-800">
       <DrawerToggle />
       {chat ? <ChatTitle chat={chat} /> : <h1 class={TITLE}>New chat</h1>}
+      {chat ? "" : <TemporaryToggle checked={temporary} />}
       {/* Below lg the actions are a menu under the ⋯ button (a native popover: Esc and a tap
           outside close it, and focus goes back to the button); wider, they sit in the row. */}
       <button
@@ -273,8 +283,9 @@ function ChatHeader({
                 </button>
               </form>
             </details>
-            <ShareButton chatId={chat.id} />
-            <ExportMenu chatId={chat.id} />
+            {/* A temporary chat is never shared nor exported (the routes refuse it too). */}
+            {chat.temporary ? "" : <ShareButton chatId={chat.id} />}
+            {chat.temporary ? "" : <ExportMenu chatId={chat.id} />}
             <ConfirmButton
               id="confirm-delete-chat"
               button="Delete"

@@ -102,7 +102,7 @@ export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
 
 export async function createChat(
   db: Db,
-  values: { userId: string; title: string; model: string } & Partial<ChatSettings>,
+  values: { userId: string; title: string; model: string; temporary?: boolean } & Partial<ChatSettings>,
 ): Promise<Chat> {
   const [chat] = await db.insert(chats).values(values).returning();
   return chat!;
@@ -168,24 +168,41 @@ export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings
  */
 export async function deleteChat(db: Db, userId: string, id: string): Promise<boolean> {
   if (!isId(id)) return false;
-  const held = await db.execute(sql`
-    select mf.file_id as id from message_files mf join messages m on m.id = mf.message_id where m.chat_id = ${id}
-    union
-    select sf.file_id from share_files sf join shares s on s.id = sf.share_id where s.chat_id = ${id}`);
+  const held = await heldFiles(db, [id]);
   const deleted = await db
     .delete(chats)
     .where(and(eq(chats.id, id), eq(chats.userId, userId)))
-    .returning({ id: chats.id });
+    .returning({ id: chats.id, temporary: chats.temporary });
   if (!deleted.length) return false;
+  if (deleted[0]!.temporary) await forgetBusEvents(db, [id]);
+  // The chat is gone whatever happens here: files left behind are the sweep's.
+  await deleteUnheld(db, userId, held).catch(() => {});
+  return true;
+}
+
+/** The files attached to these chats' messages or to their shared snapshots. */
+export async function heldFiles(db: Pick<Db, "execute">, chatIds: string[]): Promise<string[]> {
+  if (!chatIds.length) return [];
+  const ids = sql`(${sql.join(
+    chatIds.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  )})`;
+  const held = await db.execute(sql`
+    select mf.file_id as id from message_files mf join messages m on m.id = mf.message_id where m.chat_id in ${ids}
+    union
+    select sf.file_id from share_files sf join shares s on s.id = sf.share_id where s.chat_id in ${ids}`);
   // postgres.js answers the rows, PGlite an object holding them.
   const rows = (Array.isArray(held) ? held : (held as unknown as { rows: unknown[] }).rows) as { id: string }[];
-  // The chat is gone whatever happens here: files left behind are the sweep's.
-  await deleteUnheld(
-    db,
-    userId,
-    rows.map((r) => r.id),
-  ).catch(() => {});
-  return true;
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Deletes the live events between instances (bus_events: a finished answer's HTML, kept a few
+ * minutes) that carry these chats: a temporary chat leaves nothing of itself behind. Each such
+ * event names its chat (its topic or chatId), and ids are UUIDs, so a plain substring match finds them.
+ */
+export async function forgetBusEvents(db: Pick<Db, "execute">, chatIds: string[]): Promise<void> {
+  for (const id of chatIds) await db.execute(sql`delete from bus_events where strpos(payload, ${id}) > 0`);
 }
 
 /**
