@@ -24,10 +24,14 @@ oneDriver("pglite", "the usage pages and the audit log in Chromium", (t) => {
     const bob = await server.signUp("bob");
     // A month of answers: a few models, most days something.
     const models = ["openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash"];
+    // Each on its own UTC day, today's included: an hour ago, unless that was yesterday (a run
+    // just after midnight UTC put nothing on today and the oldest a day before the 30 shown).
+    const today = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+    const latest = Math.max(today, Date.now() - 3600_000);
     for (let d = 0; d < 30; d++) {
       for (const [i, who] of [ann, bob].entries()) {
         if ((d + i) % 4 === 3) continue;
-        const at = new Date(Date.now() - d * DAY - 3600_000).toISOString();
+        const at = new Date(latest - d * DAY).toISOString();
         const cost = ((d * 7 + i * 13) % 11) / 20 + 0.01;
         await t.database.rows(sql`insert into usage (id, user_id, kind, model, estimate, prompt_tokens, completion_tokens, cost, created_at, settled_at)
           values (${Bun.randomUUIDv7()}, ${who.user.id}, 'answer', ${models[(d + i) % 3]}, ${cost * 2}, ${1000 + d * 37}, ${200 + d * 11}, ${cost}, ${at}, ${at})`);
