@@ -5,7 +5,14 @@ import { ChatError } from "./errors.ts";
 import type { PageState } from "./page-state.ts";
 import { plainText } from "./plain-text.ts";
 import { streamingAnswerIn } from "./repos/answers.ts";
-import { type ChatWithTotals, chatWithTotals, deleteChat, getOwnChat, updateChat } from "./repos/chats.ts";
+import {
+  archivedChats,
+  type ChatWithTotals,
+  chatWithTotals,
+  deleteChat,
+  getOwnChat,
+  updateChat,
+} from "./repos/chats.ts";
 import { hasMessagesBefore, listMessages, listMessagesSince } from "./repos/messages.ts";
 import type { Shown } from "./shown.ts";
 import type { ShownMessage } from "./types.ts";
@@ -84,6 +91,32 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
         return chat;
       });
     },
+
+    /**
+     * Pins a chat above the rest of the list, or unpins it. A temporary chat is never listed, so
+     * it cannot be pinned.
+     */
+    async pin(userId: string, chatId: string, pinned: boolean) {
+      const found = await getOwnChat(db, userId, chatId);
+      if (!found) return undefined;
+      if (found.temporary) throw new ChatError("A temporary chat is not listed, so it cannot be pinned.");
+      const chat = await updateChat(db, userId, chatId, { pinnedAt: pinned ? new Date() : null });
+      sidebar.refresh(userId);
+      return chat;
+    },
+
+    /** Archives a chat (it leaves the list; search and the Archive page still find it), or restores it. */
+    async archive(userId: string, chatId: string, archived: boolean) {
+      const found = await getOwnChat(db, userId, chatId);
+      if (!found) return undefined;
+      if (found.temporary) throw new ChatError("A temporary chat is deleted when you leave it; it cannot be archived.");
+      const chat = await updateChat(db, userId, chatId, { archivedAt: archived ? new Date() : null });
+      sidebar.refresh(userId);
+      return chat;
+    },
+
+    /** A page of the person's archived chats, the most recently archived first. */
+    archived: (userId: string, before?: string) => archivedChats(db, userId, before),
 
     /** Deletes a chat; an answer being written is aborted first (no more billing for it). */
     async remove(userId: string, chatId: string) {

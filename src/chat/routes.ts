@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { ChatListPage } from "../../views/components/sidebar.tsx";
+import { ArchivePage } from "../../views/pages/archive.tsx";
 import { ChatPage, type ChatPageProps, OlderMessages } from "../../views/pages/chat.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
@@ -37,7 +38,7 @@ export function chatRoutes(
   defaultModel: string,
 ) {
   async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ chats, generating, more }, models, spending] = await Promise.all([
+    const [{ pinned, chats, generating, more }, models, spending] = await Promise.all([
       service.sidebar(user.id),
       picker.choices(user.id),
       service.allowances(user.id),
@@ -51,6 +52,7 @@ export function chatRoutes(
     return ChatPage({
       assets,
       user,
+      pinned,
       chats,
       generating,
       more,
@@ -116,6 +118,32 @@ export function chatRoutes(
           );
         }
       })
+      // Plain forms, from the chat's header and the Archive page: they work without script.
+      .post("/chats/:id/pin", ({ me, params, body, redirect, status }) =>
+        refusable(async () => {
+          const chat = await service.pin(me!.user.id, params.id, asForm(body).pinned !== "false");
+          return chat ? redirect(`/chats/${chat.id}`, 303) : status(404, "There is no such chat.");
+        }),
+      )
+      .post("/chats/:id/archive", ({ me, params, body, redirect, status }) =>
+        refusable(async () => {
+          const form = asForm(body);
+          const archived = form.archived !== "false";
+          const chat = await service.archive(me!.user.id, params.id, archived);
+          if (!chat) return status(404, "There is no such chat.");
+          // Archived from its page, the chat leaves the list: a new chat is where one goes next.
+          if (archived) return redirect("/", 303);
+          return redirect(form.back === "archive" ? "/archive" : `/chats/${chat.id}`, 303);
+        }),
+      )
+      .get("/archive", async ({ me, query }) =>
+        ArchivePage({ assets, user: me!.user, ...(await service.archived(me!.user.id, query.before)) }),
+      )
+      .post("/archive/:id/delete", async ({ me, params, redirect, status }) =>
+        (await service.remove(me!.user.id, params.id))
+          ? redirect("/archive", 303)
+          : status(404, "There is no such chat."),
+      )
       .post("/chats/:id/title", ({ me, params, body, status }) =>
         refusable(async () => {
           const chat = await service.rename(me!.user.id, params.id, asForm(body).title);

@@ -29,5 +29,8 @@ export type ShownMessage = {
   attachments?: FileInfo[];
 };
 
-/** A page of a person's chat list, which of its chats are being answered, and the chat the next page follows. */
-export type ChatList = { chats: Chat[]; generating: Set<string>; more?: string };
+/**
+ * A page of a person's chat list (the first also with the pinned chats, listed above the rest),
+ * which of its chats are being answered, and the chat the next page follows.
+ */
+export type ChatList = { pinned: Chat[]; chats: Chat[]; generating: Set<string>; more?: string };

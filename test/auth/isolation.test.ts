@@ -104,6 +104,11 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "POST /chats",
         "POST /chats/:id/title",
         "POST /chats/:id/model",
+        "POST /chats/:id/pin",
+        "POST /chats/:id/archive",
+        "GET /chats/list",
+        "GET /archive",
+        "POST /archive/:id/delete",
         "DELETE /chats/:id",
         "GET /chats/:id/export.md",
         "GET /chats/:id/export.json",
@@ -149,7 +154,9 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
 
   test("another person: the owner's chat answers exactly as a chat that does not exist, and nothing changes", async () => {
     const before = await snapshot();
-    const chatRoutes = everyRoute(chatId).filter((r) => r.path.startsWith(`/chats/${chatId}`));
+    const chatRoutes = everyRoute(chatId).filter(
+      (r) => r.path.startsWith(`/chats/${chatId}`) || r.path.startsWith(`/archive/${chatId}`),
+    );
     expect(chatRoutes.length).toBeGreaterThanOrEqual(5);
     for (const { method, path } of chatRoutes) {
       const theirs = await request(bob, method, path);

@@ -44,6 +44,23 @@ export function Sidebar({ user, ...list }: SidebarProps & { user: User }): JSX.E
           {user.username}
         </a>
         <div class="flex shrink-0 items-center gap-1">
+          {/* An icon, so that a name of some length still shows beside it. */}
+          <a href="/archive" title="Archived chats" class="rounded-md p-1.5 hover:bg-zinc-200 dark:hover:bg-zinc-800">
+            <span class="sr-only">Archive</span>
+            <svg
+              aria-hidden="true"
+              viewBox="0 0 24 24"
+              fill="none"
+              stroke="currentColor"
+              stroke-width="2"
+              stroke-linecap="round"
+              stroke-linejoin="round"
+              class="size-4"
+            >
+              <rect x="3" y="4" width="18" height="4" rx="1" />
+              <path d="M5 8v11a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8M10 12h4" />
+            </svg>
+          </a>
           <AdminAndSignOut user={user} itemClass="rounded-md px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-800" />
         </div>
       </div>
@@ -55,17 +72,52 @@ export function Sidebar({ user, ...list }: SidebarProps & { user: User }): JSX.E
  * The list itself: its first page, pushed to every tab when it changes (a few KB, a few times per
  * answer); the rest loads as it is scrolled into view (ChatListPage).
  */
-export function ChatNav({ chats, generating, more, currentId, oob }: SidebarProps & { oob?: boolean }): JSX.Element {
+export function ChatNav({
+  pinned,
+  chats,
+  generating,
+  more,
+  currentId,
+  oob,
+}: SidebarProps & { oob?: boolean }): JSX.Element {
+  const heading = "px-2 pt-2 pb-1 text-xs font-medium tracking-wide text-zinc-500 uppercase dark:text-zinc-400";
   return (
     <nav
       id="chat-nav"
       hx-swap-oob={oob ? "true" : undefined}
-      data-version={versionOf(chats.map((c) => [c.id, c.title, generating.has(c.id)]))}
+      data-version={versionOf(
+        [...pinned, ...chats].map((c) => [c.id, c.title, c.pinnedAt !== null, generating.has(c.id)]),
+      )}
       aria-label="Chats"
       class="min-h-0 flex-1 overflow-y-auto px-2 pb-4"
     >
-      {chats.length === 0 ? <p class="px-2 text-sm text-zinc-500 dark:text-zinc-400">No chats yet.</p> : ""}
-      <ul class="space-y-0.5">
+      {pinned.length === 0 && chats.length === 0 ? (
+        <p class="px-2 text-sm text-zinc-500 dark:text-zinc-400">No chats yet.</p>
+      ) : (
+        ""
+      )}
+      {pinned.length ? (
+        <>
+          <h2 id="chat-nav-pinned" class={heading}>
+            Pinned
+          </h2>
+          <ul aria-labelledby="chat-nav-pinned" class="space-y-0.5">
+            {pinned.map((chat) => (
+              <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
+            ))}
+          </ul>
+          {chats.length ? (
+            <h2 id="chat-nav-recent" class={heading}>
+              Recent
+            </h2>
+          ) : (
+            ""
+          )}
+        </>
+      ) : (
+        ""
+      )}
+      <ul aria-labelledby={pinned.length ? "chat-nav-recent" : undefined} class="space-y-0.5">
         <ChatListPage chats={chats} generating={generating} more={more} currentId={currentId} />
       </ul>
     </nav>
@@ -73,7 +125,7 @@ export function ChatNav({ chats, generating, more, currentId, oob }: SidebarProp
 }
 
 /** A page of the list, and where the next one loads from when it comes into view. */
-export function ChatListPage({ chats, generating, more, currentId }: SidebarProps): JSX.Element {
+export function ChatListPage({ chats, generating, more, currentId }: Omit<SidebarProps, "pinned">): JSX.Element {
   return (
     <>
       {chats.map((chat) => (

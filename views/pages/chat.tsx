@@ -10,6 +10,7 @@ import { Composer, QueuedMessage } from "../components/composer.tsx";
 import { ConfirmButton } from "../components/confirm.tsx";
 import { MessageArticle } from "../components/message.tsx";
 import { ModelPicker } from "../components/model-picker.tsx";
+import { ArchivedNotice, OrganiseButtons } from "../components/organise.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
@@ -22,6 +23,7 @@ import { Layout } from "../layout.tsx";
 export type ChatPageProps = {
   assets: AssetUrls;
   user: User;
+  pinned: Chat[];
   chats: Chat[];
   generating: Set<string>;
   /** The chat the sidebar's next page follows, if the list goes on. */
@@ -59,6 +61,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
     <Layout title={chat ? `${chat.title || "New chat"} · Parley` : "Parley"} assets={props.assets} picker>
       <div class="flex h-dvh flex-col md:flex-row">
         <Sidebar
+          pinned={props.pinned}
           chats={props.chats}
           generating={props.generating}
           more={props.more}
@@ -87,6 +90,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           />
           {chat ? <SettingsSummary chat={chat} /> : props.preset ? <PresetChosen preset={props.preset} /> : ""}
           {chat?.temporary || !chat ? <TemporaryNotice hours={props.temporaryHours} pending={!chat} /> : ""}
+          {chat?.archivedAt ? <ArchivedNotice chat={chat} /> : ""}
           {props.notice ? (
             <p
               role="status"
@@ -283,6 +287,7 @@ function ChatHeader({
                 </button>
               </form>
             </details>
+            {chat.temporary ? "" : <OrganiseButtons chat={chat} />}
             {/* A temporary chat is never shared nor exported (the routes refuse it too). */}
             {chat.temporary ? "" : <ShareButton chatId={chat.id} />}
             {chat.temporary ? "" : <ExportMenu chatId={chat.id} />}

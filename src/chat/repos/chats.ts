@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
@@ -34,6 +34,11 @@ const listed = (db: Db, where: SQL) =>
     .orderBy(desc(chats.updatedAt), desc(chats.id))
     .limit(p("limit"));
 
+/** Chats the sidebar shows at once, and loads at a time as the list is scrolled. */
+export const CHAT_LIST_PAGE = 50;
+/** Pinned chats all show above the list; a person pinning more than this sees the most recent. */
+const MAX_PINNED = 100;
+
 /** The statements every answer runs (see preparedOnce): its start and its end each read these. */
 const hot = preparedOnce((db: Db) => {
   const withTotals = (where: ReturnType<typeof eq>) =>
@@ -46,13 +51,31 @@ const hot = preparedOnce((db: Db) => {
       .from(chats)
       .where(where);
   return {
-    chatList: listed(db, sql`true`).prepare("chat_list"),
+    chatList: listed(db, isNull(chats.pinnedAt)).prepare("chat_list"),
     // The page after a chat: its time is read in SQL, where it has microseconds (a JavaScript
     // Date would round it, and skip or repeat a chat of the same millisecond).
     chatListAfter: listed(
       db,
-      sql`(${chats.updatedAt}, ${chats.id}) < (select c.updated_at, c.id from chats c where c.id = ${p("after")} and c.user_id = ${p("userId")})`,
+      sql`${chats.pinnedAt} is null and (${chats.updatedAt}, ${chats.id}) < (select c.updated_at, c.id from chats c where c.id = ${p("after")} and c.user_id = ${p("userId")})`,
     ).prepare("chat_list_after"),
+    // Pinned chats head the first page, the most recently pinned first.
+    pinned: db
+      .select({
+        chat: chats,
+        generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
+      })
+      .from(chats)
+      .where(
+        and(
+          eq(chats.userId, p("userId")),
+          isNotNull(chats.pinnedAt),
+          isNull(chats.archivedAt),
+          sql`not ${chats.temporary}`,
+        ),
+      )
+      .orderBy(desc(chats.pinnedAt), desc(chats.id))
+      .limit(MAX_PINNED)
+      .prepare("chat_list_pinned"),
     chatWithTotals: withTotals(eq(chats.id, p("chatId"))).prepare("chat_with_totals"),
     ownChatWithTotals: withTotals(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId")))!).prepare(
       "own_chat_with_totals",
@@ -60,13 +83,10 @@ const hot = preparedOnce((db: Db) => {
   };
 });
 
-/** Chats the sidebar shows at once, and loads at a time as the list is scrolled. */
-export const CHAT_LIST_PAGE = 50;
-
 /**
  * A page of a person's chat list (the first, or the one after the chat `after`), and which of
  * them have an answer being written: one query, run twice per answer (when it starts and when it
- * ends). `more` is the chat the next page follows, if there is one.
+ * ends), with the pinned chats on the first. `more` is the chat the next page follows, if any.
  */
 export async function chatList(db: Db, userId: string, after?: string): Promise<ChatList> {
   const limit = CHAT_LIST_PAGE + 1;
@@ -77,9 +97,11 @@ export async function chatList(db: Db, userId: string, after?: string): Promise<
         ? await hot(db).chatListAfter.execute({ userId, limit, after })
         : [];
   const page = rows.slice(0, CHAT_LIST_PAGE);
+  const pinned = after === undefined ? await hot(db).pinned.execute({ userId }) : [];
   return {
+    pinned: pinned.map((r) => r.chat),
     chats: page.map((r) => r.chat),
-    generating: new Set(page.filter((r) => r.generating).map((r) => r.chat.id)),
+    generating: new Set([...pinned, ...page].filter((r) => r.generating).map((r) => r.chat.id)),
     more: rows.length > CHAT_LIST_PAGE ? page.at(-1)!.chat.id : undefined,
   };
 }
@@ -112,7 +134,7 @@ export async function updateChat(
   db: Db,
   userId: string,
   id: string,
-  values: Partial<Pick<Chat, "title" | "model">>,
+  values: Partial<Pick<Chat, "title" | "model" | "pinnedAt" | "archivedAt">>,
 ): Promise<Chat | undefined> {
   if (!isId(id)) return undefined;
   const [chat] = await db
@@ -218,4 +240,18 @@ export async function chatWithTotals(db: Db, chatId: unknown, userId?: string): 
     ? hot(db).chatWithTotals.execute({ chatId })
     : hot(db).ownChatWithTotals.execute({ chatId, userId }));
   return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
+}
+
+/** A person's archived chats, the most recently archived first, a page at a time (`before`: the page's last). */
+export async function archivedChats(db: Db, userId: string, before?: string, limit = 50) {
+  const after = isId(before)
+    ? sql`(${chats.archivedAt}, ${chats.id}) < (select c.archived_at, c.id from chats c where c.id = ${before} and c.user_id = ${userId})`
+    : undefined;
+  const rows = await db
+    .select()
+    .from(chats)
+    .where(and(eq(chats.userId, userId), isNotNull(chats.archivedAt), after))
+    .orderBy(desc(chats.archivedAt), desc(chats.id))
+    .limit(limit + 1);
+  return { chats: rows.slice(0, limit), more: rows.length > limit ? rows[limit - 1]!.id : undefined };
 }
