@@ -73,8 +73,17 @@ browserSuite("pglite", "Mermaid diagrams in answers, in Chromium", { shots: "dia
     s.fake.queue({ text: answerWith(FLOWCHART), tokenDelayMs: 15, tokenSize: 4 });
     await send(page, "How do I make tea? Draw it.");
     const answer = answers(page).nth(1);
-    await answer.and(page.locator('[data-status="streaming"]')).locator("pre code.language-mermaid").waitFor();
-    expect(await answer.locator("iframe").count()).toBe(0);
+    // Read in one look at the page: asked in two steps, the answer could end (and be drawn) between them.
+    const whileStreaming = await page.waitForFunction(
+      () => {
+        const a = document.querySelectorAll<HTMLElement>('article[data-role="assistant"]')[1];
+        if (a?.dataset.status !== "streaming" || !a.querySelector("pre code.language-mermaid")) return false;
+        return { frames: a.querySelectorAll("iframe").length };
+      },
+      undefined,
+      { polling: "raf" },
+    );
+    expect(await whileStreaming.jsonValue()).toEqual({ frames: 0 });
     await finished(page, 1).waitFor();
     expect(await nodeLabels(page, 1)).toEqual(["Kettle on", "Pour the tea", "Water boiling?"]);
     const pre = answer.locator("pre[data-diagram]");
