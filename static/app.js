@@ -193,7 +193,7 @@
 
   // The chat list is pushed alike to every tab; each marks the chat it shows.
   const markCurrentChat = () => {
-    for (const link of document.querySelectorAll("#chat-nav a")) {
+    for (const link of document.querySelectorAll("#chat-nav a, #project-groups a")) {
       if (link.getAttribute("href") === location.pathname) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
@@ -787,6 +787,43 @@
       location.assign("/");
     }
   });
+
+  // "Move to…" closes once the chat moved.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const popover = event.detail?.elt?.closest?.("[popover][data-close-when-done]");
+    if (popover && event.detail.successful && popover.matches(":popover-open")) popover.hidePopover();
+  });
+
+  // The sidebar's project groups this browser closed stay closed when the list is pushed again
+  // or another page opens (the server renders them all open: it does not know).
+  const CLOSED_PROJECTS = "parley.closedProjects";
+  const closedProjects = () => {
+    try {
+      return new Set(JSON.parse(localStorage.getItem(CLOSED_PROJECTS) ?? "[]"));
+    } catch {
+      return new Set();
+    }
+  };
+  const keepProjectsClosed = () => {
+    const closed = closedProjects();
+    for (const group of document.querySelectorAll("details[data-project-group]")) {
+      if (closed.has(group.dataset.projectGroup)) group.open = false;
+    }
+  };
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const group = event.target;
+      if (!(group instanceof HTMLDetailsElement) || !group.dataset.projectGroup) return;
+      const closed = closedProjects();
+      if (group.open) closed.delete(group.dataset.projectGroup);
+      else closed.add(group.dataset.projectGroup);
+      localStorage.setItem(CLOSED_PROJECTS, JSON.stringify([...closed]));
+    },
+    true,
+  );
+  document.addEventListener("htmx:oobAfterSwap", keepProjectsClosed);
+  keepProjectsClosed();
 
   // A popover form (Rename) closes once its request succeeded.
   document.addEventListener("htmx:afterRequest", (event) => {
