@@ -189,6 +189,65 @@ eachDriver("projects", (t) => {
     for (const id of dropped) expect(await chatRow(id)).toBeUndefined();
   });
 
+  test("an export carries each chat's project; importing it makes the project again where the person has none, and old files still import", async () => {
+    const ann = await server.signUp("ann-exports");
+    await post(ann, "/projects", { ...garden, name: "Orchard", system_prompt: "Fruit trees only." });
+    const orchard = (await projectNamed(ann, "Orchard"))!;
+    const inside = await newChat(ann, { content: "Pruning apples", project: orchard.id });
+    await newChat(ann, { content: "Outside any project" });
+    await waitFor(async () => (await t.database.db.select().from(messages)).every((m) => m.status !== "streaming"));
+
+    const file = await (await ann.fetch("/account/export.json")).text();
+    const doc = JSON.parse(file);
+    const exported = doc.chats.find((c: { title: string }) => c.title.includes("Pruning"));
+    expect(exported.project).toEqual({
+      name: "Orchard",
+      instructions: "Fruit trees only.",
+      model: "fake/fast",
+      temperature: 0.3,
+      maxTokens: 500,
+      reasoningEffort: null,
+      pdfEngine: null,
+    });
+    expect(doc.chats.find((c: { title: string }) => c.title.includes("Outside")).project).toBeUndefined();
+    expect((await ann.fetch(`/chats/${inside}/export.json`).then((r) => r.json())).chats[0].project.name).toBe(
+      "Orchard",
+    );
+
+    // Into another account: the project is made, with its instructions and defaults, and holds the chat.
+    const cy = await server.signUp("cy-imports");
+    const form = new FormData();
+    form.append("file", new File([file], "export.json", { type: "application/json" }));
+    expect((await cy.fetch("/account/import", { method: "POST", body: form, redirect: "manual" })).status).toBe(303);
+    const made = (await projectNamed(cy, "Orchard"))!;
+    expect(made).toMatchObject({
+      systemPrompt: "Fruit trees only.",
+      model: "fake/fast",
+      temperature: 0.3,
+      maxTokens: 500,
+    });
+    const cysChats = await t.database.db.select().from(chats).where(eq(chats.userId, cy.user.id));
+    expect(cysChats.map((c) => [c.title.includes("Pruning") ? "pruning" : "outside", c.projectId]).sort()).toEqual([
+      ["outside", null],
+      ["pruning", made.id],
+    ]);
+
+    // A file from before projects (no "project" at all) imports as before, outside any project.
+    const old = JSON.parse(file);
+    for (const c of old.chats) {
+      delete c.project;
+      c.title = `${c.title} (old)`;
+    }
+    const oldForm = new FormData();
+    oldForm.append("file", new File([JSON.stringify(old)], "old.json", { type: "application/json" }));
+    const dee = await server.signUp("dee-old-file");
+    expect((await dee.fetch("/account/import", { method: "POST", body: oldForm, redirect: "manual" })).status).toBe(
+      303,
+    );
+    const deesChats = await t.database.db.select().from(chats).where(eq(chats.userId, dee.user.id));
+    expect(deesChats.map((c) => c.projectId)).toEqual([null, null]);
+  });
+
   test("another person's project answers exactly like one that does not exist, and nothing of it changes", async () => {
     const project = (await projectNamed(server, "Garden"))!;
     const bobsChat = await newChat(bob, { content: "Bob's own chat" });
