@@ -788,10 +788,12 @@
     }
   });
 
-  // "Move to…" closes once the chat moved.
+  // "Move to…" closes once the chat moved (a choice inside it was sent, not its own loading).
   document.addEventListener("htmx:afterRequest", (event) => {
-    const popover = event.detail?.elt?.closest?.("[popover][data-close-when-done]");
-    if (popover && event.detail.successful && popover.matches(":popover-open")) popover.hidePopover();
+    const elt = event.detail?.elt;
+    const popover = elt?.closest?.("[popover][data-close-when-done]");
+    if (!popover || popover === elt || !event.detail.successful) return;
+    if (popover.matches(":popover-open")) popover.hidePopover();
   });
 
   // The sidebar's project groups this browser closed stay closed when the list is pushed again
@@ -828,7 +830,8 @@
   // A popover form (Rename) closes once its request succeeded.
   document.addEventListener("htmx:afterRequest", (event) => {
     const details = event.detail?.elt?.closest?.("details");
-    if (details && event.detail.successful) details.open = false;
+    // Not a sidebar project group: a "Move to…" inside one loads and sends as the group stays open.
+    if (details && event.detail.successful && !details.dataset.projectGroup) details.open = false;
   });
 
   // On a phone the chat list is a drawer over the page. While it is open the rest of the page is

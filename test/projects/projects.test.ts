@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { chats, messages, projects } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { eachDriver } from "../support/db.ts";
-import { type Person, startTestServer, type TestServer } from "../support/server.ts";
+import { DRIVERS, eachDriver } from "../support/db.ts";
+import { type Person, startTestServer, type TestServer, twoInstances } from "../support/server.ts";
 
 let fake: FakeUpstream;
 beforeAll(() => {
@@ -274,5 +274,46 @@ eachDriver("projects", (t) => {
     expect((await chatRow(bobsChat))!.projectId).toBeNull();
     expect(await (await bob.fetch(`/search?q=vegetable&project=${project.id}`)).text()).not.toContain("peas");
     expect(await projectNamed(server, "Garden")).toEqual(before);
+  });
+});
+
+describe.if(DRIVERS.includes("postgres"))("projects on two instances", () => {
+  const pair = twoInstances(() => fakeEnv(fake));
+
+  test("a project made, a chat moved and a project deleted on one instance reach the person's tab on the other", async () => {
+    const { a, b } = pair;
+    const onB = await b.signIn("tester");
+    const made = await a.fetch("/chats", {
+      method: "POST",
+      body: new URLSearchParams({ content: "Seen from elsewhere", model: "fake/fast" }),
+      redirect: "manual",
+    });
+    const chatId = /\/chats\/([0-9a-f-]+)$/.exec(made.headers.get("location")!)![1]!;
+    const tab = await onB.socket(`/ws?chat=${chatId}`);
+    await tab.waitFor((m) => m.includes('id="transcript-live"'));
+
+    let from = tab.messages.length;
+    const res = await a.fetch("/projects", {
+      method: "POST",
+      body: new URLSearchParams({ name: "Far away" }),
+      redirect: "manual",
+    });
+    const projectId = /\/projects\/([0-9a-f-]+)/.exec(res.headers.get("location")!)![1]!;
+    await tab.waitFor((m) => m.includes('id="project-groups"') && m.includes("Far away"), { from });
+
+    from = tab.messages.length;
+    await a.fetch(`/chats/${chatId}/project`, { method: "POST", body: new URLSearchParams({ project: projectId }) });
+    await tab.waitFor((m) => m.includes('id="chat-project"') && m.includes("Far away"), { from });
+    await tab.waitFor((m) => m.includes('id="project-groups"') && m.includes(`href="/chats/${chatId}"`), { from });
+
+    from = tab.messages.length;
+    await a.fetch(`/projects/${projectId}/delete`, {
+      method: "POST",
+      body: new URLSearchParams({ chats: "keep" }),
+      redirect: "manual",
+    });
+    await tab.waitFor((m) => m.includes('id="chat-project"') && !m.includes("Far away"), { from });
+    await tab.waitFor((m) => m.includes('id="project-groups"') && !m.includes("Far away"), { from });
+    tab.close();
   });
 });

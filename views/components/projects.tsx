@@ -124,7 +124,9 @@ export function MovePanel({
 }): JSX.Element {
   const choice = (to: string, label: string, current: boolean) => (
     <li>
-      <form hx-post={`/chats/${chatId}/project`} hx-swap="none">
+      {/* Also a plain form: a choice made before htmx took the freshly loaded panel in still
+          moves the chat (the answer, 204, leaves the page as it is; the push updates it). */}
+      <form method="post" action={`/chats/${chatId}/project`} hx-post={`/chats/${chatId}/project`} hx-swap="none">
         <input type="hidden" name="project" value={to} />
         <button
           type="submit"

@@ -208,7 +208,9 @@ function DeleteProject({ project, count }: { project: Project; count: number }):
         </p>
         <p id={`${id}-detail`} class="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
           {count
-            ? `It holds ${chats}. Keep them (they leave the project), or delete them with it: that cannot be undone.`
+            ? count === 1
+              ? "It holds 1 chat. Keep it (it leaves the project), or delete it too: that cannot be undone."
+              : `It holds ${chats}. Keep them (they leave the project), or delete them too: that cannot be undone.`
             : "It holds no chats. This cannot be undone."}
         </p>
         <form method="post" action={`/projects/${project.id}/delete`} class="mt-4 flex flex-wrap justify-end gap-2">
