@@ -303,6 +303,7 @@
     const state = {
       page: "1",
       nav: version("chat-nav"),
+      groups: version("project-groups"),
       title: version("chat-title"),
       usage: version("chat-usage"),
       last: last?.id.replace(/^msg-/, ""),
@@ -788,13 +789,24 @@
     }
   });
 
-  // "Move to…" closes once the chat moved (a choice inside it was sent, not its own loading).
+  // "Move to…" closes once the chat moved, and is emptied as it closes: opened for another chat,
+  // it shows "Loading…" rather than this chat's choices until that chat's arrive.
   document.addEventListener("htmx:afterRequest", (event) => {
-    const elt = event.detail?.elt;
-    const popover = elt?.closest?.("[popover][data-close-when-done]");
-    if (!popover || popover === elt || !event.detail.successful) return;
-    if (popover.matches(":popover-open")) popover.hidePopover();
+    const popover = event.detail?.elt?.closest?.("[popover][data-close-when-done]");
+    if (popover && event.detail.successful && popover.matches(":popover-open")) popover.hidePopover();
   });
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const dialog = event.target;
+      if (dialog instanceof HTMLElement && dialog.id === "move-dialog" && event.newState === "closed") {
+        const loading = Object.assign(document.createElement("p"), { textContent: "Loading…" });
+        loading.className = "text-sm text-zinc-500 dark:text-zinc-400";
+        dialog.replaceChildren(loading);
+      }
+    },
+    true,
+  );
 
   // The sidebar's project groups this browser closed stay closed when the list is pushed again
   // or another page opens (the server renders them all open: it does not know).

@@ -165,8 +165,8 @@ export function chatSocket(
         .then(([list, groups]) => {
           const nav = html(ChatNav({ ...list, oob: true }));
           if (!alreadyShown(page?.nav, nav)) ws.send(nav);
-          // Always: a few lines, and only a tab coming back after a drop can lack a change.
-          if (page) ws.send(html(ProjectGroups({ groups, oob: true })));
+          const grouped = html(ProjectGroups({ groups, oob: true }));
+          if (!alreadyShown(page?.groups, grouped)) ws.send(grouped);
         })
         .catch((err) => log.warn("could not send the chat list", { error: err }));
       if (!chatId) return;

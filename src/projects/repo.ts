@@ -147,34 +147,31 @@ export async function setChatProject(
 }
 
 /** Chats the sidebar shows of each project; the project's page lists them all. */
-export const GROUP_SIZE = 5;
+export const GROUP_SIZE = 3;
 
 /**
- * The sidebar's projects: each with its most recently active few chats (neither archived nor
- * temporary) and how many it holds, by name. One query: a lateral join over the index of chats
- * by project (chats_project_idx) reads only the few shown.
+ * The sidebar's projects, by name, each with its most recently active few chats (neither archived
+ * nor temporary) and whether it holds more. One query: for each project, the index of chats by
+ * project (chats_project_idx) gives its newest in order, and only one more than shown is read
+ * (counting them all cost more than everything else on the page, for 10,000 chats in 50 projects).
  */
 export async function projectGroups(db: Pick<Db, "execute">, userId: string): Promise<ProjectGroup[]> {
   const result = await db.execute(sql`
     select p.id, p.name,
-      (select count(*)::int from chats c where c.project_id = p.id and c.archived_at is null and not c.temporary) as total,
       (select json_agg(json_build_object('id', r.id, 'title', r.title) order by r.updated_at desc, r.id desc)
         from (select c.id, c.title, c.updated_at from chats c
           where c.project_id = p.id and c.archived_at is null and not c.temporary
-          order by c.updated_at desc, c.id desc limit ${GROUP_SIZE}) r) as chats
+          order by c.updated_at desc, c.id desc limit ${GROUP_SIZE + 1}) r) as chats
     from projects p where p.user_id = ${userId}
     order by p.name, p.id`);
   // postgres.js answers the rows, PGlite an object holding them.
   const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as {
     id: string;
     name: string;
-    total: number;
     chats: { id: string; title: string }[] | string | null;
   }[];
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    total: Number(r.total),
-    chats: typeof r.chats === "string" ? JSON.parse(r.chats) : (r.chats ?? []),
-  }));
+  return rows.map((r) => {
+    const list: { id: string; title: string }[] = typeof r.chats === "string" ? JSON.parse(r.chats) : (r.chats ?? []);
+    return { id: r.id, name: r.name, chats: list.slice(0, GROUP_SIZE), more: list.length > GROUP_SIZE };
+  });
 }

@@ -87,9 +87,12 @@ export function projectRoutes(projects: ProjectService, picker: PickerService, a
       if (!choices) return status(404, NO_SUCH_CHAT);
       return MovePanel(choices);
     })
-    .post("/chats/:id/project", async ({ me, params, body, status }) => {
+    .post("/chats/:id/project", async ({ me, params, body, headers, status, redirect }) => {
       const moved = await projects.move(me!.user.id, params.id, asForm(body).project);
       if (moved === "no-project") return status(404, NO_SUCH_PROJECT);
-      return moved ? status(204) : status(404, NO_SUCH_CHAT);
+      if (!moved) return status(404, NO_SUCH_CHAT);
+      // Sent as a plain form (no script yet, or a choice made before htmx took the panel in):
+      // back to the chat, which shows where it is now.
+      return headers["hx-request"] ? status(204) : redirect(`/chats/${moved.id}`, 303);
     });
 }

@@ -3,10 +3,10 @@
  * importing each other.
  */
 
-/** A project as the sidebar shows it: its newest few chats and how many it holds in all. */
+/** A project as the sidebar shows it: its newest few chats, and whether it holds more. */
 export type ProjectGroup = {
   id: string;
   name: string;
-  total: number;
   chats: { id: string; title: string }[];
+  more: boolean;
 };

@@ -72,24 +72,19 @@ browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => 
     const moveButton = page.getByRole("button", { name: "Move to…", exact: true });
     await moveButton.focus();
     await page.keyboard.press("Enter");
-    const menu = page.locator(`#move-${outside}`);
+    const menu = page.locator("#move-dialog");
     await menu.getByRole("button", { name: "Garden" }).waitFor();
     // On a phone "Move to…" sits in the header's ⋯ menu: the picture shows it opened from there.
-    await shoot(page, "move-menu", (size) =>
-      page.evaluate(
-        ([phone, id]) => {
-          const actions = document.getElementById("chat-actions")!;
-          const move = document.getElementById(id!)!;
-          if (phone && !actions.matches(":popover-open")) actions.showPopover();
-          if (!move.matches(":popover-open")) move.showPopover();
-        },
-        [size === "phone" ? "1" : "", `move-${outside}`],
-      ),
-    );
-    await page.evaluate(() => {
-      const actions = document.getElementById("chat-actions")!;
-      if (actions.matches(":popover-open")) actions.hidePopover();
+    const opened = (id: string) => page.locator(`#${id}`).evaluate((el) => el.matches(":popover-open"));
+    await shoot(page, "move-menu", async (size) => {
+      if (size === "phone" && !(await opened("chat-actions")))
+        await page.getByRole("button", { name: "Chat actions" }).click();
+      if (!(await opened("move-dialog"))) await moveButton.click();
+      await menu.getByRole("button", { name: "Garden" }).waitFor();
     });
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "hidden" });
     await moveButton.focus();
     await page.keyboard.press("Enter");
     await menu.getByRole("button", { name: "Garden" }).waitFor();
@@ -109,7 +104,7 @@ browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => 
     // Out again from its sidebar item, by keyboard: the project's own choice is disabled, "No project" next.
     await page.locator(`#project-chat-${outside} button`).focus();
     await page.keyboard.press("Enter");
-    const itemMenu = page.locator(`#move-item-${outside}`);
+    const itemMenu = page.locator("#move-dialog");
     await itemMenu.getByRole("button", { name: "No project" }).waitFor();
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");

@@ -146,7 +146,8 @@ eachDriver("projects", (t) => {
     const tab = await server.socket(`/ws?chat=${chatId}`);
     await tab.waitFor((m) => m.includes('id="transcript-live"'));
     const from = tab.messages.length;
-    expect((await post(server, `/chats/${chatId}/project`, { project: project.id })).status).toBe(204);
+    const htmx = { "HX-Request": "true" };
+    expect((await post(server, `/chats/${chatId}/project`, { project: project.id }, htmx)).status).toBe(204);
     expect((await chatRow(chatId))!.projectId).toBe(project.id);
     // Its open tab says so, and the person's chat lists are pushed with it under the project.
     await tab.waitFor((m) => m.includes('id="chat-project"') && m.includes("Garden"), { from });
@@ -158,7 +159,9 @@ eachDriver("projects", (t) => {
     expect(await search("staking", project.id)).toContain(chatId);
     expect(await search("staking", UNKNOWN)).not.toContain(chatId);
 
-    expect((await post(server, `/chats/${chatId}/project`, { project: "" })).status).toBe(204);
+    // As a plain form (no script): back to the chat's page.
+    const plain = await post(server, `/chats/${chatId}/project`, { project: "" });
+    expect([plain.status, plain.headers.get("location")]).toEqual([303, `/chats/${chatId}`]);
     expect((await chatRow(chatId))!.projectId).toBeNull();
     expect(await search("staking", project.id)).not.toContain(chatId);
     expect(await search("staking")).toContain(chatId);

@@ -1,3 +1,4 @@
+import { versionOf } from "../../src/chat/page-state.ts";
 import type { Project } from "../../src/db/schema.ts";
 import type { ProjectGroup } from "../../src/projects/types.ts";
 import { describeSettings } from "./chat-settings.tsx";
@@ -5,12 +6,10 @@ import { describeSettings } from "./chat-settings.tsx";
 /** A project as the views need it to name it. */
 type Named = Pick<Project, "id" | "name">;
 
-const ITEM =
-  "flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 max-md:min-h-11 aria-[current=page]:bg-zinc-200 dark:hover:bg-zinc-800 dark:aria-[current=page]:bg-zinc-800";
-
 /**
  * The sidebar's projects, above the chats outside any: each a disclosure group with its newest
- * few chats, a link to all of them and a new chat in it. Pushed to every tab with the chat list
+ * few chats, a link to all of them and a new chat in it (each a few hundred bytes: with 50
+ * projects the page stays small; see bench/sidebar.ts). Pushed to every tab with the chat list
  * (chat/sidebar.ts); app.js keeps closed the groups this browser closed.
  */
 export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: boolean }): JSX.Element {
@@ -18,6 +17,7 @@ export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: b
     <section
       id="project-groups"
       hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(groups.map((g) => [g.id, g.name, g.more, g.chats.map((c) => [c.id, c.title])]))}
       aria-labelledby="project-groups-heading"
       class="max-h-[45%] shrink-0 overflow-y-auto px-2 pb-1"
     >
@@ -38,17 +38,12 @@ export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: b
             <span class="min-w-0 flex-1 truncate" safe>
               {g.name}
             </span>
-            <span class="text-xs font-normal text-zinc-500 dark:text-zinc-400" safe>
-              {String(g.total)}
-            </span>
           </summary>
           <ul class="space-y-0.5 pl-3">
             {g.chats.map((c) => (
-              <li id={`project-chat-${c.id}`} class="group/item flex items-center">
-                <a href={`/chats/${c.id}`} class={`${ITEM} min-w-0 flex-1`}>
-                  <span class="min-w-0 flex-1 truncate" safe>
-                    {c.title || "New chat"}
-                  </span>
+              <li id={`project-chat-${c.id}`} class="project-chat">
+                <a href={`/chats/${c.id}`} safe>
+                  {c.title || "New chat"}
                 </a>
                 <MoveToButton chatId={c.id} title={c.title} compact />
               </li>
@@ -58,7 +53,7 @@ export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: b
                 New chat here
               </a>
               <a href={`/projects/${g.id}`} class="text-zinc-600 hover:underline dark:text-zinc-400">
-                {g.total > g.chats.length ? `All ${g.total} chats` : "Open project"}
+                {g.more ? "All its chats" : "Open project"}
               </a>
             </li>
           </ul>
@@ -69,46 +64,45 @@ export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: b
 }
 
 /**
- * "Move to…": a native popover whose list of projects is fetched each time it opens (projects
- * change in other tabs). Esc closes it and gives focus back to its button; every choice is a
- * button, so it works by keyboard alone. `compact`: the sidebar's small button beside a chat.
+ * "Move to…" on a chat: opens the page's one move dialog (MoveDialog) and loads into it the list
+ * of projects for this chat, fresh each time (projects change in other tabs). The dialog is a
+ * native popover: Esc closes it and gives focus back to the button, Tab goes from the button into
+ * it, and every choice is a button, so it works by keyboard alone. `compact`: the small button
+ * beside a chat in the sidebar (app.css, .move-button), one per listed chat, so kept light.
  */
 export function MoveToButton({ chatId, title, compact }: { chatId: string; title?: string; compact?: boolean }) {
-  const id = `${compact ? "move-item" : "move"}-${chatId}`;
   return (
-    <>
-      <button
-        type="button"
-        popovertarget={id}
-        aria-label={compact ? `Move “${title || "New chat"}” to…` : undefined}
-        title={compact ? "Move to…" : undefined}
-        class={
-          compact
-            ? "flex size-7 shrink-0 items-center justify-center rounded-md text-zinc-500 group-hover/item:opacity-100 hover:bg-zinc-200 focus:opacity-100 max-md:size-11 md:opacity-0 dark:text-zinc-400 dark:hover:bg-zinc-800"
-            : "rounded-md px-2 py-1 text-sm whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800"
-        }
-      >
-        {compact ? (
-          <svg aria-hidden="true" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" class="size-4">
-            <path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" />
-          </svg>
-        ) : (
-          "Move to…"
-        )}
-      </button>
-      <div
-        id={id}
-        popover
-        role="dialog"
-        aria-label="Move to a project"
-        data-close-when-done
-        hx-get={`/chats/${chatId}/move`}
-        hx-trigger="toggle"
-        class="m-auto max-h-[calc(100dvh-2rem)] w-[min(22rem,calc(100vw-2rem))] overflow-y-auto rounded-xl border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-zinc-950/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-      >
-        <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
-      </div>
-    </>
+    <button
+      type="button"
+      popovertarget="move-dialog"
+      hx-get={`/chats/${chatId}/move`}
+      hx-target="#move-dialog"
+      aria-label={compact ? `Move “${title || "New chat"}” to…` : undefined}
+      title={compact ? "Move to…" : undefined}
+      class={
+        compact
+          ? "move-button"
+          : "rounded-md px-2 py-1 text-sm whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800"
+      }
+    >
+      {compact ? <span aria-hidden="true">⇄</span> : "Move to…"}
+    </button>
+  );
+}
+
+/** The one dialog every "Move to…" of the page opens; emptied as it closes (app.js), never showing another chat's choices. */
+export function MoveDialog(): JSX.Element {
+  return (
+    <div
+      id="move-dialog"
+      popover
+      role="dialog"
+      aria-label="Move to a project"
+      data-close-when-done
+      class="m-auto max-h-[calc(100dvh-2rem)] w-[min(22rem,calc(100vw-2rem))] overflow-y-auto rounded-xl border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-zinc-950/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+    >
+      <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
+    </div>
   );
 }
 
@@ -125,7 +119,7 @@ export function MovePanel({
   const choice = (to: string, label: string, current: boolean) => (
     <li>
       {/* Also a plain form: a choice made before htmx took the freshly loaded panel in still
-          moves the chat (the answer, 204, leaves the page as it is; the push updates it). */}
+          moves the chat (and the chat's page opens again). */}
       <form method="post" action={`/chats/${chatId}/project`} hx-post={`/chats/${chatId}/project`} hx-swap="none">
         <input type="hidden" name="project" value={to} />
         <button

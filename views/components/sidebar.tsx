@@ -110,7 +110,7 @@ export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX
       id={`chat-item-${chat.id}`}
       hx-swap-oob={oob ? "true" : undefined}
       data-generating={generating ? "true" : "false"}
-      class="group/item flex items-center"
+      class="flex items-center"
     >
       <a
         href={`/chats/${chat.id}`}

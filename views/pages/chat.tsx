@@ -12,7 +12,7 @@ import { ConfirmButton } from "../components/confirm.tsx";
 import { MessageArticle } from "../components/message.tsx";
 import { ModelPicker } from "../components/model-picker.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
-import { ChatProject, MoveToButton, ProjectChosen } from "../components/projects.tsx";
+import { ChatProject, MoveDialog, MoveToButton, ProjectChosen } from "../components/projects.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
@@ -146,6 +146,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           />
         </main>
         <ShortcutsDialog />
+        <MoveDialog />
       </div>
     </Layout>
   );
