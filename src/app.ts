@@ -40,6 +40,8 @@ import { pickerRoutes } from "./picker/routes.ts";
 import { createPickerService } from "./picker/service.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { createPresetService } from "./presets/service.ts";
+import { projectRoutes } from "./projects/routes.ts";
+import { createProjectService } from "./projects/service.ts";
 import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
 import { shareRoutes } from "./share/routes.ts";
@@ -219,6 +221,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
     .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))
+    .use(projectRoutes(createProjectService({ database, chat }), picker, auth, assets.urls))
     .use(pickerRoutes(picker, auth))
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config))

@@ -193,7 +193,7 @@
 
   // The chat list is pushed alike to every tab; each marks the chat it shows.
   const markCurrentChat = () => {
-    for (const link of document.querySelectorAll("#chat-nav a")) {
+    for (const link of document.querySelectorAll("#chat-nav a, #project-groups a")) {
       if (link.getAttribute("href") === location.pathname) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
@@ -303,6 +303,7 @@
     const state = {
       page: "1",
       nav: version("chat-nav"),
+      groups: version("project-groups"),
       title: version("chat-title"),
       usage: version("chat-usage"),
       last: last?.id.replace(/^msg-/, ""),
@@ -788,10 +789,61 @@
     }
   });
 
+  // "Move to…" closes once the chat moved, and is emptied as it closes: opened for another chat,
+  // it shows "Loading…" rather than this chat's choices until that chat's arrive.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const popover = event.detail?.elt?.closest?.("[popover][data-close-when-done]");
+    if (popover && event.detail.successful && popover.matches(":popover-open")) popover.hidePopover();
+  });
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const dialog = event.target;
+      if (dialog instanceof HTMLElement && dialog.id === "move-dialog" && event.newState === "closed") {
+        const loading = Object.assign(document.createElement("p"), { textContent: "Loading…" });
+        loading.className = "text-sm text-zinc-500 dark:text-zinc-400";
+        dialog.replaceChildren(loading);
+      }
+    },
+    true,
+  );
+
+  // The sidebar's project groups this browser closed stay closed when the list is pushed again
+  // or another page opens (the server renders them all open: it does not know).
+  const CLOSED_PROJECTS = "parley.closedProjects";
+  const closedProjects = () => {
+    try {
+      return new Set(JSON.parse(localStorage.getItem(CLOSED_PROJECTS) ?? "[]"));
+    } catch {
+      return new Set();
+    }
+  };
+  const keepProjectsClosed = () => {
+    const closed = closedProjects();
+    for (const group of document.querySelectorAll("details[data-project-group]")) {
+      if (closed.has(group.dataset.projectGroup)) group.open = false;
+    }
+  };
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const group = event.target;
+      if (!(group instanceof HTMLDetailsElement) || !group.dataset.projectGroup) return;
+      const closed = closedProjects();
+      if (group.open) closed.delete(group.dataset.projectGroup);
+      else closed.add(group.dataset.projectGroup);
+      localStorage.setItem(CLOSED_PROJECTS, JSON.stringify([...closed]));
+    },
+    true,
+  );
+  document.addEventListener("htmx:oobAfterSwap", keepProjectsClosed);
+  keepProjectsClosed();
+
   // A popover form (Rename) closes once its request succeeded.
   document.addEventListener("htmx:afterRequest", (event) => {
     const details = event.detail?.elt?.closest?.("details");
-    if (details && event.detail.successful) details.open = false;
+    // Not a sidebar project group: a "Move to…" inside one loads and sends as the group stays open.
+    if (details && event.detail.successful && !details.dataset.projectGroup) details.open = false;
   });
 
   // On a phone the chat list is a drawer over the page. While it is open the rest of the page is

@@ -2,13 +2,15 @@ import { AnswerImages } from "../../views/components/attachments.tsx";
 import { SettingsSummary } from "../../views/components/chat-settings.tsx";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { FrameFragment, MessageArticle, RetryingNotice } from "../../views/components/message.tsx";
+import { ChatProject, ProjectGroups } from "../../views/components/projects.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { SpendingNotice } from "../../views/components/spending.tsx";
 import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
-import type { Chat, Message } from "../db/schema.ts";
+import type { Chat, Message, Project } from "../db/schema.ts";
 import type { FileInfo } from "../files/types.ts";
 import type { Frame, LiveAnswer } from "../llm/live-answer.ts";
+import type { ProjectGroup } from "../projects/types.ts";
 import type { Allowance } from "../teams/limits-words.ts";
 import type { Delta } from "./mirrors.ts";
 import type { ChatList, ShownMessage } from "./types.ts";
@@ -76,8 +78,11 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
 
   return {
     /** A person's chat list, newest activity first, with the chats being answered marked (this instance's tabs). */
-    sidebar(userId: string, list: ChatList) {
-      bus.publish(topics.user(userId), html(ChatNav({ ...list, oob: true })));
+    sidebar(userId: string, list: ChatList, groups: ProjectGroup[]) {
+      bus.publish(
+        topics.user(userId),
+        html(ChatNav({ ...list, oob: true })) + html(ProjectGroups({ groups, oob: true })),
+      );
     },
 
     /** Other instances read the person's chat list again for their tabs. */
@@ -214,6 +219,11 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
 
     chatRenamed(chat: Chat) {
       toChat(chat.id, [ChatTitle({ chat, oob: true })]);
+    },
+
+    /** The chat went into a project or out of one: the line under its title, in every tab on it. */
+    chatMoved(chatId: string, project: Pick<Project, "id" | "name"> | null) {
+      toChat(chatId, [ChatProject({ project, oob: true })]);
     },
 
     chatDeleted(chatId: string) {

@@ -1,4 +1,5 @@
 import { isId } from "../db/ids.ts";
+import { getOwnProject } from "../projects/repo.ts";
 import type { Answers } from "./answers.ts";
 import type { ChatCore } from "./core.ts";
 import { ChatError } from "./errors.ts";
@@ -36,6 +37,8 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
     async openChat(userId: string, id: string, at?: unknown) {
       const found = await chatWithTotals(db, id, userId);
       if (!found) return undefined;
+      // The line under the title names the chat's project (src/projects/).
+      const project = found.chat.projectId ? await getOwnProject(db, userId, found.chat.projectId) : undefined;
       const page = await listMessages(db, found.chat.id, { limit: PAGE_SIZE });
       if (isId(at) && page.hasOlder && at < page.messages[0]!.id) {
         const since = await listMessagesSince(db, found.chat.id, at, OPEN_AT_LIMIT + 1);
@@ -44,13 +47,14 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
           const show = await shown.withSiblings(found.chat.id, since);
           return {
             ...found,
+            project,
             messages: since.map(show),
             hasOlder: await hasMessagesBefore(db, found.chat.id, at),
           };
         }
       }
       const show = await shown.withSiblings(found.chat.id, page.messages);
-      return { ...found, messages: page.messages.map(show), hasOlder: page.hasOlder };
+      return { ...found, project, messages: page.messages.map(show), hasOlder: page.hasOlder };
     },
 
     async olderMessages(userId: string, chatId: string, before: string) {

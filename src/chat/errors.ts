@@ -3,6 +3,7 @@ export class ChatError extends Error {}
 
 export const NO_SUCH_CHAT = "This chat does not exist; it may have been deleted.";
 export const NO_SUCH_PRESET = "There is no such preset; it may have been deleted.";
+export const NO_SUCH_PROJECT = "There is no such project; it may have been deleted.";
 export const STILL_WRITING = "An answer is still being written: wait for it, or press Stop, then send.";
 export const WRITING_RETRY = "An answer is still being written: wait for it, or press Stop first.";
 /** What every action on a chat says while its last answer has ended but could not be saved yet. */

@@ -2,10 +2,19 @@ import { isId } from "../db/ids.ts";
 import type { FileInfo } from "../files/types.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { getOwnPreset } from "../presets/repo.ts";
+import { getOwnProject } from "../projects/repo.ts";
 import { modelRefusal } from "../teams/access.ts";
 import type { Answers } from "./answers.ts";
 import type { ChatCore } from "./core.ts";
-import { ChatError, END_UNSAVED, NO_SUCH_CHAT, NO_SUCH_PRESET, STILL_WRITING, WRITING_RETRY } from "./errors.ts";
+import {
+  ChatError,
+  END_UNSAVED,
+  NO_SUCH_CHAT,
+  NO_SUCH_PRESET,
+  NO_SUCH_PROJECT,
+  STILL_WRITING,
+  WRITING_RETRY,
+} from "./errors.ts";
 import type { SendPipeline } from "./pipeline.ts";
 import { plainText } from "./plain-text.ts";
 import { restartMessage } from "./repos/answers.ts";
@@ -124,7 +133,7 @@ export function createExchange(
       rawModel: unknown,
       rawPreset?: unknown,
       rawAttachments?: unknown,
-      { temporary = false }: { temporary?: boolean } = {},
+      { temporary = false, project: rawProject }: { temporary?: boolean; project?: unknown } = {},
     ) {
       const content = messageText(rawContent, attachmentIds(rawAttachments).length > 0);
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
@@ -132,13 +141,25 @@ export function createExchange(
       // A preset gives the chat its prompt and parameters (its model is the one the page preselected).
       const preset = rawPreset ? await getOwnPreset(db, userId, rawPreset) : undefined;
       if (rawPreset && !preset) throw new ChatError(NO_SUCH_PRESET);
+      // A chat started in a project: its instructions go with every answer (pipeline.ts), and
+      // without a preset the chat starts from the project's parameters (not its instructions,
+      // which stay the project's). Its model is the one the page preselected, the project's.
+      const project = rawProject ? await getOwnProject(db, userId, rawProject) : undefined;
+      if (rawProject && !project) throw new ChatError(NO_SUCH_PROJECT);
       const model =
         typeof rawModel === "string" && plainText(rawModel).trim()
           ? plainText(rawModel).trim().slice(0, 200)
-          : (preset?.model ?? config.defaultModel);
+          : (preset?.model ?? project?.model ?? config.defaultModel);
       await refuseForbidden(userId, model);
-      const settings = preset ? settingsOf(preset) : {};
-      const chat = await createChat(db, { userId, title: fallbackTitle(content), model, temporary, ...settings });
+      const settings = preset ? settingsOf(preset) : project ? { ...settingsOf(project), systemPrompt: null } : {};
+      const chat = await createChat(db, {
+        userId,
+        title: fallbackTitle(content),
+        model,
+        temporary,
+        projectId: project?.id,
+        ...settings,
+      });
       await send(userId, chat.id, content, rawAttachments);
       return chat;
     },

@@ -9,6 +9,8 @@ import { isId } from "../db/ids.ts";
  */
 export type PageState = {
   nav?: string;
+  /** The sidebar's project groups (src/projects/). */
+  groups?: string;
   title?: string;
   usage?: string;
   /** The last message shown, its status, and the versions shown in all; absent on an empty chat. */
@@ -30,6 +32,7 @@ export function pageState(query: Record<string, string | undefined>): PageState 
   const status = short(query.status);
   return {
     nav: short(query.nav),
+    groups: short(query.groups),
     title: short(query.title),
     usage: short(query.usage),
     last: isId(query.last) && status ? { id: query.last, status } : undefined,

@@ -10,7 +10,7 @@ import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
 import { chatSettings } from "./repos/chats.ts";
 import type { Turn } from "./repos/exchange.ts";
 import type { SendLimits } from "./send-limits.ts";
-import { answerParams, type ChatSettings } from "./settings.ts";
+import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
 
 /*
  * The send pipeline: every path that asks for an answer (send, a new chat, retry, regenerate,
@@ -19,7 +19,7 @@ import { answerParams, type ChatSettings } from "./settings.ts";
  *
  *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
  *   → read the chat's settings, the model and the branch's attachments → branchHistory
- *   → withAttachments → withInstructions → fitImages → fitToModel → withParams → withParses
+ *   → withAttachments → withInstructions → withProjectInstructions → fitImages → fitToModel → withParams → withParses
  *   → spend (the spending limits: the request's estimate reserved) → start
  *
  * Limits come before the save so a refused send stores nothing. Spending limits are the
@@ -44,6 +44,8 @@ export type Draft = {
   model: Model | undefined;
   /** The chat's system prompt and parameters; undefined when the chat is gone. */
   settings: ChatSettings | undefined;
+  /** The instructions of the chat's project, sent before the chat's own system prompt; null when none. */
+  projectInstructions: string | null;
   /** The files attached to the branch's messages, by message id. */
   files: Map<string, AttachedFile[]>;
   /** What OpenRouter's file-parser read for the branch's earlier answers, and with which engine, by answer id. */
@@ -118,6 +120,12 @@ export const withInstructions: Step = (draft) => {
   return prompt ? { ...draft, messages: [{ role: "system", content: prompt }, ...draft.messages] } : draft;
 };
 
+/** The instructions of the chat's project, before everything else (the chat's own system prompt included). */
+export const withProjectInstructions: Step = (draft) =>
+  draft.projectInstructions
+    ? { ...draft, messages: [{ role: "system", content: draft.projectInstructions }, ...draft.messages] }
+    : draft;
+
 /** Older messages' images left out, oldest first, while the request is over the model's context. */
 export const fitImages: Step = (draft) => {
   const { turns, dropped } = dropOlderImages(draft.messages, draft.model?.contextLength);
@@ -171,6 +179,7 @@ export const STEPS: readonly Step[] = [
   branchHistory,
   withAttachments,
   withInstructions,
+  withProjectInstructions,
   fitImages,
   fitToModel,
   withParams,
@@ -190,7 +199,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
   async function start(userId: string, { answer, history }: Saved): Promise<string[]> {
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
     const answered = history.filter((m) => m.role === "assistant" && m.id < answer.id).map((m) => m.id);
-    const [model, settings, files] = await Promise.all([
+    const [model, row, files] = await Promise.all([
       core.models.find(answer.model!),
       chatSettings(core.db, answer.chatId),
       attachedFiles(core.db, asked),
@@ -198,7 +207,18 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     // Parses are looked up only for a branch holding a PDF: the rest of the sends cost no query more.
     const hasPdf = [...files.values()].some((list) => list.some((f) => f.type === "application/pdf"));
     const parses = hasPdf ? await annotationsOf(core.db, answered) : new Map();
-    const draft = compose({ answer, history, model, settings, files, parses, messages: [], params: {}, notices: [] });
+    const draft = compose({
+      answer,
+      history,
+      model,
+      settings: row && settingsOf(row),
+      projectInstructions: row?.projectInstructions ?? null,
+      files,
+      parses,
+      messages: [],
+      params: {},
+      notices: [],
+    });
     const spend = await spendFor(userId, draft);
     // Said beside the composer too, where a refused send is told.
     if (spend.refused) core.broadcast.status(answer.chatId, spend.refused, "error");

@@ -10,7 +10,7 @@ import { pageWithStatus } from "../http/page.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { NO_API_KEY, type Upstream } from "../llm/openrouter.ts";
 import type { PickerService } from "../picker/service.ts";
-import { ChatError, NO_SUCH_PRESET } from "./errors.ts";
+import { ChatError, NO_SUCH_PRESET, NO_SUCH_PROJECT } from "./errors.ts";
 import type { ChatService } from "./service.ts";
 
 type Form = Record<string, unknown>;
@@ -38,8 +38,9 @@ export function chatRoutes(
   defaultModel: string,
 ) {
   async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ pinned, chats, generating, more }, models, spending] = await Promise.all([
+    const [{ pinned, chats, generating, more }, groups, models, spending] = await Promise.all([
       service.sidebar(user.id),
+      service.projectGroups(user.id),
       picker.choices(user.id),
       service.allowances(user.id),
     ]);
@@ -56,6 +57,7 @@ export function chatRoutes(
       chats,
       generating,
       more,
+      groups,
       models,
       defaultModel: start,
       maxLength: MAX_MESSAGE_LENGTH,
@@ -70,12 +72,18 @@ export function chatRoutes(
     new Elysia({ name: "chat-routes" })
       .use(requireSignIn(auth))
       .get("/", async ({ me, query }) => {
-        // ?preset=<id>: the new chat starts from that preset (another person's is unknown here too).
-        const { presets, preset, missing } = await service.newChat(me!.user.id, query.preset);
-        if (!missing) return page(me!.user, { messages: [], hasOlder: false, presets, preset });
+        // ?preset=<id>: the new chat starts from that preset; ?project=<id>: in that project
+        // (another person's is unknown here too).
+        const { presets, preset, project, missing } = await service.newChat(me!.user.id, query.preset, query.project);
+        if (!missing) return page(me!.user, { messages: [], hasOlder: false, presets, preset, project });
         return pageWithStatus(
           404,
-          await page(me!.user, { messages: [], hasOlder: false, presets, notice: NO_SUCH_PRESET }),
+          await page(me!.user, {
+            messages: [],
+            hasOlder: false,
+            presets,
+            notice: missing === "preset" ? NO_SUCH_PRESET : NO_SUCH_PROJECT,
+          }),
         );
       })
       // The sidebar's next page, as it is scrolled into view; an unknown chat to follow ends the list.
@@ -103,6 +111,8 @@ export function chatRoutes(
           const chat = await service.startChat(me!.user.id, form.content, form.model, form.preset, form.attachment, {
             // The new-chat page's "Temporary chat" switch (see temporary/service.ts).
             temporary: form.temporary === "on",
+            // The new-chat page started from a project (src/projects/).
+            project: form.project,
           });
           // The next new chat starts with the model this person chose last.
           if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);

@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
+import type { Chat, Project } from "../db/schema.ts";
 import type { GenerationMetrics, GenerationTiming } from "../llm/generations.ts";
 import { ModelCatalog } from "../llm/models.ts";
 import type { Upstream } from "../llm/openrouter.ts";
@@ -75,6 +76,12 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 
     /** A person's chat list: the most recently active first, and which have an answer being written. */
     sidebar: (userId: string, after?: string) => core.sidebar.read(userId, after),
+    /** The sidebar's projects, each with its newest few chats. */
+    projectGroups: (userId: string) => core.sidebar.groups(userId),
+    /** Chats that went into a project or out of one: their open pages say so (src/projects/). */
+    projectChanged(moves: { chat: Chat; project: Pick<Project, "id" | "name"> | null }[]) {
+      for (const { chat, project } of moves) broadcast.chatMoved(chat.id, project);
+    },
     /** Pushes the person's chat list to their tabs (after chats were added elsewhere, such as an import). */
     refreshSidebar: (userId: string | null) => core.sidebar.refresh(userId),
     /** What is left of the person's spending limits (see teams/limits-repo.ts). */

@@ -1,4 +1,5 @@
 import { listPresets } from "../presets/repo.ts";
+import { getOwnProject } from "../projects/repo.ts";
 import { modelRefusal } from "../teams/access.ts";
 import type { ChatCore } from "./core.ts";
 import { ChatError } from "./errors.ts";
@@ -41,11 +42,18 @@ export function createChatSettings(core: ChatCore) {
       return chat && { chat, model: found.model };
     },
 
-    /** The new-chat page's presets, and the one it starts from (`missing` when that is not the person's). */
-    async newChat(userId: string, presetId: unknown) {
-      const presets = await listPresets(db, userId);
+    /**
+     * The new-chat page's presets, the one it starts from and the project it starts in
+     * (`missing` says which of those is not the person's).
+     */
+    async newChat(userId: string, presetId: unknown, projectId?: unknown) {
+      const [presets, project] = await Promise.all([
+        listPresets(db, userId),
+        projectId ? getOwnProject(db, userId, projectId) : undefined,
+      ]);
       const preset = presetId ? presets.find((p) => p.id === presetId) : undefined;
-      return { presets, preset, missing: Boolean(presetId) && !preset };
+      const missing = presetId && !preset ? "preset" : projectId && !project ? "project" : undefined;
+      return { presets, preset, project, missing };
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log.ts";
+import { projectGroups } from "../projects/repo.ts";
 import { type Bus, type createBroadcast, topics } from "./broadcast.ts";
 import { chatList } from "./repos/chats.ts";
 
@@ -26,6 +27,11 @@ export class SidebarPush {
     return chatList(this.db, userId, after);
   }
 
+  /** The sidebar's projects, each with its newest few chats (see ProjectGroups). */
+  groups(userId: string) {
+    return projectGroups(this.db, userId);
+  }
+
   /** After a change to the person's chats: their tabs here and on other instances read the list again. */
   refresh(userId: string | null) {
     if (!userId) return;
@@ -41,7 +47,8 @@ export class SidebarPush {
     this.#lanes[lane] = this.#lanes[lane]!.then(async () => {
       this.#waiting.delete(userId);
       try {
-        this.broadcast.sidebar(userId, await this.read(userId));
+        const [list, groups] = await Promise.all([this.read(userId), this.groups(userId)]);
+        this.broadcast.sidebar(userId, list, groups);
       } catch (err) {
         this.log.warn("could not refresh the chat list", { error: err });
       }

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { MessageArticle } from "../../views/components/message.tsx";
+import { ProjectGroups } from "../../views/components/projects.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, TranscriptLive } from "../../views/pages/chat.tsx";
@@ -160,11 +161,12 @@ export function chatSocket(
       if (!page || page.banner || trouble) ws.send(html(ServiceStatus({ text: trouble, oob: true })));
       const chatId = query.chat;
       // A tab coming back after a drop may have missed chat-list changes.
-      void service
-        .sidebar(user.id)
-        .then((list) => {
+      void Promise.all([service.sidebar(user.id), service.projectGroups(user.id)])
+        .then(([list, groups]) => {
           const nav = html(ChatNav({ ...list, oob: true }));
           if (!alreadyShown(page?.nav, nav)) ws.send(nav);
+          const grouped = html(ProjectGroups({ groups, oob: true }));
+          if (!alreadyShown(page?.groups, grouped)) ws.send(grouped);
         })
         .catch((err) => log.warn("could not send the chat list", { error: err }));
       if (!chatId) return;

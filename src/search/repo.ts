@@ -53,7 +53,9 @@ export async function searchChats(
   userId: string,
   tsquery: string,
   limit: number,
+  projectId?: string,
 ): Promise<SearchHit[]> {
+  const inProject = projectId ? sql`and c.project_id = ${projectId}` : sql``;
   const matches = await database.rows<{ chatId: string; id: string }>(sql`
     with q as (select to_tsquery('english', ${tsquery}) as query)
     (select m.chat_id as "chatId", m.id from messages m join chats c on c.id = m.chat_id, q
@@ -82,7 +84,7 @@ export async function searchChats(
       from chats c cross join q
       left join known on known.chat = c.id
       ${walk}
-      where c.user_id = ${userId} and not c.temporary and (known.message is not null or walked.id is not null or c.search @@ q.query)
+      where c.user_id = ${userId} and not c.temporary ${inProject} and (known.message is not null or walked.id is not null or c.search @@ q.query)
       order by c.updated_at desc, c.id desc
       limit ${limit}
     )

@@ -8,6 +8,7 @@ import type { SearchService } from "./service.ts";
 export function searchRoutes(search: SearchService, auth: AuthService) {
   return new Elysia({ name: "search-routes" }).use(requireSignIn(auth)).get("/search", async ({ me, query }) => {
     const q = typeof query.q === "string" ? query.q.trim() : "";
-    return SearchResults({ query: q, hits: q ? await search.search(me!.user.id, q) : [] });
+    // ?project=<id>: only that project's chats (its page's search box); another person's finds nothing.
+    return SearchResults({ query: q, hits: q ? await search.search(me!.user.id, q, query.project) : [] });
   });
 }

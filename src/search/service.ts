@@ -1,4 +1,5 @@
 import type { Database } from "../db/client.ts";
+import { isId } from "../db/ids.ts";
 import { searchChats, toTsquery } from "./repo.ts";
 import type { SearchHit } from "./types.ts";
 
@@ -9,11 +10,13 @@ const RESULTS = 20;
 /** Search across a person's own chats (see repo.ts). */
 export function createSearchService(database: Database) {
   return {
-    /** Nothing for input with no word in it; otherwise up to 20 chats. */
-    async search(userId: string, input: unknown): Promise<SearchHit[]> {
+    /** Nothing for input with no word in it; otherwise up to 20 chats, of one project if `project` names one. */
+    async search(userId: string, input: unknown, project?: unknown): Promise<SearchHit[]> {
       const tsquery = typeof input === "string" ? toTsquery(input.slice(0, MAX_QUERY_LENGTH)) : undefined;
       if (!tsquery) return [];
-      return searchChats(database, userId, tsquery, RESULTS);
+      // A project that is not an id names no project: nothing is found, rather than everything.
+      if (project !== undefined && project !== "" && !isId(project)) return [];
+      return searchChats(database, userId, tsquery, RESULTS, isId(project) ? project : undefined);
     },
   };
 }

@@ -2,6 +2,7 @@ import { t } from "elysia";
 import { type ChatSettings, FIELDS, parseSettings, SettingsError } from "../chat/settings.ts";
 import { fileTypes, messageRole, messageStatus, pdfEngines, reasoningEfforts } from "../db/schema.ts";
 import type { FileLimits } from "../files/service.ts";
+import { MAX_PROJECT_NAME_LENGTH } from "../projects/service.ts";
 import { readAttachments } from "./attachments.ts";
 import {
   boundedMessage,
@@ -10,6 +11,7 @@ import {
   ImportError,
   type ImportedChat,
   type ImportedMessage,
+  type ImportedProject,
   isObject,
   MAX_ANSWER_LENGTH,
   MAX_ERROR_LENGTH,
@@ -30,6 +32,8 @@ import {
  * { "format": "parley-chats", "version": 2, "exportedAt": ISO time,
  *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort", "pdfEngine",
  *                "createdAt", "updatedAt",
+ *                "project" (only on a chat in one): { "name", "instructions", "model", "temperature",
+ *                                                     "maxTokens", "reasoningEffort", "pdfEngine" },
  *                "messages": [ { "role": "user" | "assistant", "content" (Markdown as written),
  *                                "reasoning", "status", "model", "error", "finishReason",
  *                                "promptTokens", "completionTokens", "reasoningTokens",
@@ -76,6 +80,25 @@ export const exportSchema = t.Object(
         ),
         createdAt: time("When the chat was made."),
         updatedAt: time("Its last activity."),
+        project: t.Optional(
+          orNull(
+            t.Object(
+              {
+                name: t.String(),
+                instructions: orNull(t.String({ description: "Sent before the chat's own system prompt." })),
+                model: orNull(t.String({ description: "Its new chats' model; null: the person's usual one." })),
+                temperature: orNull(t.Number()),
+                maxTokens: orNull(t.Number()),
+                reasoningEffort: orNull(oneOf(reasoningEfforts)),
+                pdfEngine: orNull(oneOf(pdfEngines)),
+              },
+              {
+                description:
+                  "The project the chat is in; absent or null outside one. Imported into the person's project of that name, made if they have none.",
+              },
+            ),
+          ),
+        ),
         messages: t.Array(
           t.Object({
             role: oneOf(messageRole.enumValues),
@@ -173,7 +196,8 @@ export async function readParley(
       messages.push(attachments.length ? { ...message, attachments } : message);
     }
     const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
-    read.push({ title, model, settings, createdAt, updatedAt, messages });
+    const project = readProject(where, own(raw, "project"));
+    read.push({ title, model, settings, createdAt, updatedAt, messages, ...(project ? { project } : {}) });
   }
   return read;
 }
@@ -205,6 +229,20 @@ function readMessage(at: string, item: unknown, createdAt: Date): ImportedMessag
     createdAt: m.time("createdAt", "iso") ?? createdAt,
     finishedAt: m.time("finishedAt", "iso") ?? null,
   });
+}
+
+/** A chat's project, checked as the project's own form checks it; none when the file has none (older files). */
+function readProject(chatWhere: string, raw: unknown): ImportedProject | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const where = `${chatWhere}'s project`;
+  if (!isObject(raw)) throw new ImportError(`${where} is not an object.`);
+  const p = reader(where, raw);
+  const name = (p.text("name", MAX_PROJECT_NAME_LENGTH) ?? "").replace(/\s+/g, " ").trim();
+  if (!name) p.refuse("has no name");
+  const model = p.text("model", MAX_MODEL_LENGTH)?.trim() || null;
+  const instructions = own(raw, "instructions");
+  const settings = readSettings(where, { ...raw, systemPrompt: instructions ?? null }, model ?? "its model");
+  return { name, model, settings };
 }
 
 /**

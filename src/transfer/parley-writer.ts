@@ -1,5 +1,5 @@
 import { type ChatSettings, settingsOf } from "../chat/settings.ts";
-import type { Chat, Message, MessageStatus } from "../db/schema.ts";
+import type { Chat, Message, MessageStatus, Project } from "../db/schema.ts";
 import type { ExportedFile, FileToExport } from "./attachments.ts";
 import { FORMAT, VERSION } from "./parley-format.ts";
 import type { MessageDetails } from "./read.ts";
@@ -20,12 +20,20 @@ export type ExportedMessage = MessageDetails & {
   attachments?: ExportedFile[];
 };
 
+/** A chat's project as the file holds it (its instructions are the project's system prompt). */
+export type ExportedProject = { name: string; instructions: string | null; model: string | null } & Omit<
+  ChatSettings,
+  "systemPrompt"
+>;
+
 export type ExportedChat = {
   title: string;
   model: string;
 } & ChatSettings & {
     createdAt: string;
     updatedAt: string;
+    /** Only on a chat in a project. */
+    project?: ExportedProject;
     messages: ExportedMessage[];
   };
 
@@ -34,11 +42,15 @@ export type ChatToExport = Omit<ExportedChat, "messages"> & {
   messages: (Omit<ExportedMessage, "attachments"> & { attachments?: FileToExport[] })[];
 };
 
-/** A stored chat and its messages (with their files, by message id) as the file holds them: the text as saved, nothing rendered. */
+/**
+ * A stored chat and its messages (with their files, by message id) and its project, if it is in
+ * one, as the file holds them: the text as saved, nothing rendered.
+ */
 export function exportedChat(
   chat: Chat,
   messages: Message[],
   files: Map<string, FileToExport[]> = new Map(),
+  project?: Project,
 ): ChatToExport {
   return {
     title: chat.title,
@@ -46,6 +58,7 @@ export function exportedChat(
     ...settingsOf(chat),
     createdAt: chat.createdAt.toISOString(),
     updatedAt: chat.updatedAt.toISOString(),
+    ...(project ? { project: exportedProject(project) } : {}),
     messages: messages.map((m) => {
       const attached = files.get(m.id);
       return {
@@ -67,6 +80,11 @@ export function exportedChat(
       };
     }),
   };
+}
+
+function exportedProject(p: Project): ExportedProject {
+  const { systemPrompt, ...settings } = settingsOf(p);
+  return { name: p.name, instructions: systemPrompt, model: p.model, ...settings };
 }
 
 /**

@@ -45,7 +45,12 @@ export type ImportedChat = {
   createdAt: Date;
   updatedAt: Date;
   messages: ImportedMessage[];
+  /** The project it was in (found by name among the person's, or made); none outside one. */
+  project?: ImportedProject;
 };
+
+/** A project as an export carries it: its instructions are `settings.systemPrompt`; no model is the person's usual one. */
+export type ImportedProject = { name: string; model: string | null; settings: ChatSettings };
 
 /**
  * A chat as the file held it, hashed: its title and every message's role, text and files. Not its

@@ -8,6 +8,8 @@ export type ChatToStore = Omit<ImportedChat, "messages"> & {
   messages: (ImportedMessage & { html: string | null })[];
   /** See chats.importHash. */
   importHash?: string;
+  /** The person's project it goes into (see service.ts, inProjects). */
+  projectId?: string;
 };
 
 /** Which of these import hashes this person's chats carry already: chats an earlier import brought. */
@@ -148,6 +150,7 @@ export async function insertChats(
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
     import_hash: c.importHash ?? null,
+    project_id: c.projectId ?? null,
   }));
   const messageRows = imported.flatMap((c, i) => {
     // One line, each message following the one before it: the branch the chat shows.
@@ -194,13 +197,13 @@ export async function insertChats(
     for (const batch of batches(chatRows)) {
       await tx.execute(sql`
         insert into chats (id, user_id, title, model, system_prompt, temperature, max_tokens, reasoning_effort,
-          pdf_engine, created_at, updated_at, import_hash)
+          pdf_engine, created_at, updated_at, import_hash, project_id)
         select v.id, ${userId}::uuid, v.title, v.model, v.system_prompt, v.temperature, v.max_tokens,
-          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at, v.import_hash
+          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at, v.import_hash, v.project_id
         from json_to_recordset(${batch}::json)
           as v(id uuid, title text, model text, system_prompt text, temperature float8, max_tokens int,
                reasoning_effort text, pdf_engine text, created_at timestamptz, updated_at timestamptz,
-               import_hash text)`);
+               import_hash text, project_id uuid)`);
     }
     for (const batch of batches(messageRows)) {
       await tx.execute(sql`

@@ -6,6 +6,7 @@ import { FileError } from "../files/kinds.ts";
 import type { NewFile } from "../files/repo.ts";
 import type { FileService } from "../files/service.ts";
 import { MAX_IMPORT_BYTES } from "../limits.ts";
+import { getOwnProject, insertProject, listProjects } from "../projects/repo.ts";
 import type { FileToExport } from "./attachments.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
 import { looksLikeParley, readParley } from "./parley-format.ts";
@@ -47,7 +48,8 @@ export function createTransferService({ database, chat, files, defaultModel }: T
       repo.messagesOf(db, [found.id]),
       repo.filesOf(db, userId, [found.id]),
     ]);
-    return { chat: found, messages, files: listed };
+    const project = found.projectId ? await getOwnProject(db, userId, found.projectId) : undefined;
+    return { chat: found, messages, files: listed, project };
   }
 
   /** The files of these messages as the writer takes them: each file's bytes read when it is written. */
@@ -68,6 +70,7 @@ export function createTransferService({ database, chat, files, defaultModel }: T
 
   /** The person's chats in the order they were made, with their messages, a page of chats at a time. */
   async function* allChats(userId: string): AsyncGenerator<ChatToExport> {
+    const projects = new Map((await listProjects(db, userId)).map((p) => [p.id, p]));
     let after: string | undefined;
     for (;;) {
       const page = await repo.ownChatsAfter(db, userId, after, EXPORT_PAGE);
@@ -75,7 +78,9 @@ export function createTransferService({ database, chat, files, defaultModel }: T
       const ids = page.map((c) => c.id);
       const byChat = Map.groupBy(await repo.messagesOf(db, ids), (m) => m.chatId);
       const attached = toExport(userId, await repo.filesOf(db, userId, ids));
-      for (const c of page) yield exportedChat(c, byChat.get(c.id) ?? [], attached);
+      for (const c of page) {
+        yield exportedChat(c, byChat.get(c.id) ?? [], attached, c.projectId ? projects.get(c.projectId) : undefined);
+      }
       after = page.at(-1)!.id;
     }
   }
@@ -139,6 +144,28 @@ export function createTransferService({ database, chat, files, defaultModel }: T
   }
 
   /**
+   * Each chat with the id of its project: the person's project of that name, or one made now from
+   * what the file says of it (an existing project is used as it is, never changed by an import).
+   */
+  async function inProjects<T extends ImportedChat>(
+    userId: string,
+    chats: T[],
+  ): Promise<(T & { projectId?: string })[]> {
+    const named = new Set(chats.flatMap((c) => (c.project ? [c.project.name] : [])));
+    if (!named.size) return chats;
+    const ids = new Map((await listProjects(db, userId)).map((p) => [p.name, p.id]));
+    for (const c of chats) {
+      if (!c.project || ids.has(c.project.name)) continue;
+      const { name, model, settings } = c.project;
+      const made = await insertProject(db, userId, { name, model, ...settings });
+      // Made meanwhile by the person (in another tab): theirs is used.
+      const id = made === "taken" ? (await listProjects(db, userId)).find((p) => p.name === name)?.id : made.id;
+      if (id) ids.set(name, id);
+    }
+    return chats.map((c) => (c.project ? { ...c, projectId: ids.get(c.project.name) } : c));
+  }
+
+  /**
    * The chats no earlier import of this person's brought, each with its hash: importing the same
    * file again brings nothing new. Chats deleted since are brought back; two alike in one file
    * are both brought.
@@ -164,7 +191,7 @@ export function createTransferService({ database, chat, files, defaultModel }: T
     async json(userId: string, chatId: string) {
       const found = await ownChat(userId, chatId);
       if (!found) return undefined;
-      const chat = exportedChat(found.chat, found.messages, toExport(userId, found.files));
+      const chat = exportedChat(found.chat, found.messages, toExport(userId, found.files), found.project);
       return { chat: found.chat, pieces: parleyDocument([chat], new Date()) };
     },
 
@@ -196,7 +223,7 @@ export function createTransferService({ database, chat, files, defaultModel }: T
         const fresh = await notYetImported(user.id, chats);
         const alreadyHere = chats.length - fresh.length;
         if (!fresh.length) return { chats: 0, messages: 0, files: 0, skipped, alreadyHere };
-        const stored = await store(user.id, fresh);
+        const stored = await store(user.id, await inProjects(user.id, fresh));
         chat.refreshSidebar(user.id);
         const messages = fresh.reduce((n, c) => n + c.messages.length, 0);
         return { chats: fresh.length, messages, files: stored, skipped, alreadyHere };

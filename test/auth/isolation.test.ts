@@ -42,6 +42,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
   let answerId: string;
   let shareId: string;
   let fileId: string;
+  let projectId: string;
   const unknownId = "01900000-0000-7000-8000-000000000000";
 
   beforeAll(async () => {
@@ -70,6 +71,12 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     const form = new FormData();
     form.append("file", new File(["The owner's secret plan, as a file\n"], "plan.txt"));
     fileId = (await (await server.fetch("/files", { method: "POST", body: form })).json()).files[0].id;
+    const project = await server.fetch("/projects", {
+      method: "POST",
+      body: new URLSearchParams({ name: "The owner's secret project", system_prompt: "The owner's secret plan" }),
+      redirect: "manual",
+    });
+    projectId = /\/projects\/([0-9a-f-]+)/.exec(project.headers.get("location")!)![1]!;
   });
   afterAll(() => server.stop());
 
@@ -129,6 +136,13 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "DELETE /shares/:id",
         "POST /files",
         "GET /files/:id",
+        "GET /projects",
+        "POST /projects",
+        "GET /projects/:id",
+        "POST /projects/:id",
+        "POST /projects/:id/delete",
+        "GET /chats/:id/move",
+        "POST /chats/:id/project",
         "GET /account",
         "GET /admin",
         "POST /admin/users/:id/delete",
@@ -187,6 +201,21 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     expect(await list.text()).not.toContain(shareId);
     const owners = await server.fetch(`/chats/${chatId}/shares`);
     expect(await owners.text()).toContain(`data-share="${shareId}"`);
+  });
+
+  test("another person: the owner's project answers exactly as a project that does not exist, and stays", async () => {
+    const projectRoutes = everyRoute(projectId).filter((r) => r.path.startsWith(`/projects/${projectId}`));
+    expect(projectRoutes.length).toBeGreaterThanOrEqual(3);
+    for (const { method, path } of projectRoutes) {
+      const theirs = await request(bob, method, path);
+      const none = await request(bob, method, path.replace(projectId, unknownId));
+      const theirsBody = await theirs.text();
+      expect([method, path, theirs.status, none.status]).toEqual([method, path, 404, 404]);
+      expect(theirsBody.replaceAll(projectId, "ID")).toBe((await none.text()).replaceAll(unknownId, "ID"));
+      expect(theirsBody).not.toContain("secret");
+    }
+    expect(await (await bob.fetch("/projects")).text()).not.toContain("secret project");
+    expect(await (await server.fetch(`/projects/${projectId}`)).text()).toContain("secret plan");
   });
 
   test("another person: the owner's files answer exactly as files that do not exist", async () => {

@@ -11,6 +11,7 @@ import {
   withInstructions,
   withParams,
   withParses,
+  withProjectInstructions,
 } from "../../src/chat/pipeline.ts";
 import type { Turn } from "../../src/chat/repos/exchange.ts";
 import { NO_SETTINGS } from "../../src/chat/settings.ts";
@@ -31,6 +32,7 @@ const draft = (history: Turn[], over: Partial<Draft> = {}): Draft => ({
   history,
   model: undefined,
   settings: undefined,
+  projectInstructions: null,
   files: new Map(),
   parses: new Map(),
   messages: [],
@@ -306,6 +308,32 @@ describe("the steps together", () => {
       { role: "user", content: "now?", messageId: "00000003" },
     ]);
     expect(d.params).toEqual({ temperature: 1 });
+  });
+
+  test("a project's instructions go first, before the chat's own system prompt, and are kept by the fit", () => {
+    const history = [
+      turn(1, "user", "x".repeat(9000)),
+      turn(2, "assistant", "y".repeat(9000)),
+      turn(3, "user", "now?"),
+    ];
+    const settings = { ...NO_SETTINGS, systemPrompt: "Be brief." };
+    const d = compose(
+      draft(history, {
+        settings,
+        projectInstructions: "You help with the garden.",
+        model: model({ contextLength: 4000 }),
+      }),
+    );
+    expect(d.messages).toEqual([
+      { role: "system", content: "You help with the garden." },
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "now?", messageId: "00000003" },
+    ]);
+    // Outside a project (or a project without instructions) the step adds nothing.
+    const plain = draft([turn(1, "user", "hi")]);
+    expect(withProjectInstructions(branchHistory(plain)).messages).toEqual([
+      { role: "user", content: "hi", messageId: "00000001" },
+    ]);
   });
 
   test("a capability is one more step: it sees what the steps before it built", () => {

@@ -30,6 +30,8 @@ export type ModelPickerProps = {
   form?: string;
   /** Posted to on every change (the open chat's model), instead of waiting for a form. */
   postTo?: string;
+  /** A first choice of no model (the value ""), in these words: a project's model is optional. */
+  none?: string;
 };
 
 /**
@@ -65,6 +67,13 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
         hx-swap={props.postTo ? "none" : undefined}
         class={props.boxClass}
       >
+        {props.none !== undefined ? (
+          <option value="" selected={!props.selected} data-name={props.none} safe>
+            {props.none}
+          </option>
+        ) : (
+          ""
+        )}
         {first.size ? (
           <>
             {starred.length ? <optgroup label="Favourites">{starred.map(option)}</optgroup> : ""}

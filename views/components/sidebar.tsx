@@ -1,17 +1,22 @@
 import { versionOf } from "../../src/chat/page-state.ts";
 import type { ChatList } from "../../src/chat/types.ts";
 import type { Chat, User } from "../../src/db/schema.ts";
+import type { ProjectGroup } from "../../src/projects/types.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
+import { MoveToButton, ProjectGroups } from "./projects.tsx";
 import { SearchBox } from "./search.tsx";
 
 export type SidebarProps = ChatList & { currentId?: string };
+
+/** The sidebar as a page renders it: the projects above the list (see ProjectGroups). */
+export type FullSidebarProps = SidebarProps & { user: User; groups: ProjectGroup[] };
 
 /**
  * The person's chats, newest activity first; a dot marks those whose answer is being written.
  * At the bottom: who is signed in, their account, the admin page, sign out. On a phone it is a
  * drawer over the page, opened by the header's Chats button (app.js).
  */
-export function Sidebar({ user, ...list }: SidebarProps & { user: User }): JSX.Element {
+export function Sidebar({ user, groups, ...list }: FullSidebarProps): JSX.Element {
   return (
     <aside
       id="sidebar"
@@ -33,6 +38,7 @@ export function Sidebar({ user, ...list }: SidebarProps & { user: User }): JSX.E
       <SearchBox />
       {/* While it holds results, the chat list below it is hidden (app.css). */}
       <div id="search-results" aria-live="polite" class="min-h-0 overflow-y-auto"></div>
+      <ProjectGroups groups={groups} />
       <ChatNav {...list} />
       <div class="flex items-center justify-between gap-2 border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <a
@@ -156,11 +162,12 @@ export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX
       id={`chat-item-${chat.id}`}
       hx-swap-oob={oob ? "true" : undefined}
       data-generating={generating ? "true" : "false"}
+      class="flex items-center"
     >
       <a
         href={`/chats/${chat.id}`}
         aria-current={current ? "page" : undefined}
-        class="flex items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 max-md:min-h-11 aria-[current=page]:bg-zinc-200 dark:hover:bg-zinc-800 dark:aria-[current=page]:bg-zinc-800"
+        class="flex min-w-0 flex-1 items-center gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 max-md:min-h-11 aria-[current=page]:bg-zinc-200 dark:hover:bg-zinc-800 dark:aria-[current=page]:bg-zinc-800"
       >
         <span class="min-w-0 flex-1 truncate" safe>
           {chat.title || "New chat"}
@@ -171,6 +178,7 @@ export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX
           ""
         )}
       </a>
+      <MoveToButton chatId={chat.id} title={chat.title} compact />
     </li>
   );
 }

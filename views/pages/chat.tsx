@@ -1,9 +1,10 @@
 import { versionOf } from "../../src/chat/page-state.ts";
 import type { ShownMessage } from "../../src/chat/types.ts";
-import type { Chat, Preset, User } from "../../src/db/schema.ts";
+import type { Chat, Preset, Project, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { dollars } from "../../src/limits.ts";
 import type { ModelChoices } from "../../src/picker/types.ts";
+import type { ProjectGroup } from "../../src/projects/types.ts";
 import type { Allowance } from "../../src/teams/limits-words.ts";
 import { SettingsButton, SettingsSummary } from "../components/chat-settings.tsx";
 import { Composer, QueuedMessage } from "../components/composer.tsx";
@@ -12,6 +13,7 @@ import { MessageArticle } from "../components/message.tsx";
 import { ModelPicker } from "../components/model-picker.tsx";
 import { ArchivedNotice, OrganiseButtons } from "../components/organise.tsx";
 import { PresetChosen, PresetMenu } from "../components/presets.tsx";
+import { ChatProject, MoveDialog, MoveToButton, ProjectChosen } from "../components/projects.tsx";
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
@@ -34,6 +36,10 @@ export type ChatPageProps = {
   notice?: string;
   /** Absent on the new-chat page. */
   chat?: Chat;
+  /** The sidebar's projects (see ProjectGroups). */
+  groups: ProjectGroup[];
+  /** The open chat's project; on the new-chat page, the project the chat starts in. */
+  project?: Project;
   /** The new-chat page's: the person's presets, and the one the chat starts from. */
   presets?: Preset[];
   preset?: Preset;
@@ -67,6 +73,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           more={props.more}
           currentId={chat?.id}
           user={props.user}
+          groups={props.groups}
         />
         {/* Behind the chat list while it is open over the page on a phone; a tap on it closes the list. */}
         <div data-drawer-backdrop hidden class="fixed inset-0 z-30 bg-zinc-950/40 md:hidden"></div>
@@ -82,12 +89,19 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           <ChatHeader
             chat={chat}
             models={props.models}
-            defaultModel={props.preset?.model ?? props.defaultModel}
+            defaultModel={props.preset?.model ?? props.project?.model ?? props.defaultModel}
             totals={props.totals}
             presets={props.presets}
             preset={props.preset}
             temporary={props.temporary}
           />
+          {chat ? (
+            <ChatProject project={props.project} />
+          ) : props.project ? (
+            <ProjectChosen project={props.project} />
+          ) : (
+            ""
+          )}
           {chat ? <SettingsSummary chat={chat} /> : props.preset ? <PresetChosen preset={props.preset} /> : ""}
           {chat?.temporary || !chat ? <TemporaryNotice hours={props.temporaryHours} pending={!chat} /> : ""}
           {chat?.archivedAt ? <ArchivedNotice chat={chat} /> : ""}
@@ -136,6 +150,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           />
         </main>
         <ShortcutsDialog />
+        <MoveDialog />
       </div>
     </Layout>
   );
@@ -262,6 +277,7 @@ function ChatHeader({
         {chat ? (
           <>
             <SettingsButton chatId={chat.id} />
+            {chat.temporary ? "" : <MoveToButton chatId={chat.id} />}
             <details class="relative">
               <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
                 Rename

@@ -1,4 +1,4 @@
-import { FIELDS } from "../../src/chat/settings.ts";
+import { type ChatSettings, FIELDS } from "../../src/chat/settings.ts";
 import type { Preset, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MAX_SYSTEM_PROMPT_LENGTH, MAX_TEMPERATURE } from "../../src/limits.ts";
@@ -119,11 +119,11 @@ function PresetItem(props: { preset: Preset; models: ModelChoices; draft?: Recor
   );
 }
 
-/** A preset as its form's fields. */
-function formValues(p: Preset): Record<string, unknown> {
+/** A preset (or a project) as its form's fields. */
+export function formValues(p: ChatSettings & { name: string; model: string | null }): Record<string, unknown> {
   return {
     name: p.name,
-    model: p.model,
+    model: p.model ?? "",
     [FIELDS.systemPrompt]: p.systemPrompt ?? "",
     [FIELDS.temperature]: p.temperature === null ? "" : String(p.temperature),
     [FIELDS.maxTokens]: p.maxTokens === null ? "" : String(p.maxTokens),
@@ -132,12 +132,17 @@ function formValues(p: Preset): Record<string, unknown> {
   };
 }
 
-function PresetForm(props: {
+/** A preset's form; a project's too (src/projects/), whose prompt is its instructions and whose model may be none. */
+export function PresetForm(props: {
   action: string;
   idPrefix: string;
   models: ModelChoices;
   values: Record<string, unknown>;
   submit: string;
+  /** "System prompt" unless said. */
+  promptLabel?: string;
+  /** The words of a first "no model" choice, when the model is optional. */
+  noModel?: string;
 }): JSX.Element {
   const value = (name: string) => {
     const v = props.values[name];
@@ -161,11 +166,12 @@ function PresetForm(props: {
           labelClass={LABEL}
           boxClass={INPUT}
           class="flex flex-col gap-1"
+          none={props.noModel}
         />
       </div>
       <div class="flex flex-col gap-1">
-        <label for={id("system-prompt")} class={LABEL}>
-          System prompt
+        <label for={id("system-prompt")} class={LABEL} safe>
+          {props.promptLabel ?? "System prompt"}
         </label>
         <textarea
           id={id("system-prompt")}

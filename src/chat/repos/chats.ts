@@ -2,7 +2,7 @@ import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
-import { type Chat, chats } from "../../db/schema.ts";
+import { type Chat, chats, projects } from "../../db/schema.ts";
 import { deleteUnheld } from "../../files/repo.ts";
 import { type ChatSettings, settingsOf } from "../settings.ts";
 import type { ChatList } from "../types.ts";
@@ -30,7 +30,16 @@ const listed = (db: Db, where: SQL) =>
     })
     .from(chats)
     // Spelled as the partial index chats_user_listed_idx is, so that a prepared plan can use it.
-    .where(and(eq(chats.userId, p("userId")), isNull(chats.archivedAt), sql`not ${chats.temporary}`, where))
+    // Chats in a project are listed under it instead (src/projects/, ProjectGroups).
+    .where(
+      and(
+        eq(chats.userId, p("userId")),
+        isNull(chats.archivedAt),
+        sql`not ${chats.temporary}`,
+        isNull(chats.projectId),
+        where,
+      ),
+    )
     .orderBy(desc(chats.updatedAt), desc(chats.id))
     .limit(p("limit"));
 
@@ -124,7 +133,13 @@ export async function getChat(db: Db, id: string): Promise<Chat | undefined> {
 
 export async function createChat(
   db: Db,
-  values: { userId: string; title: string; model: string; temporary?: boolean } & Partial<ChatSettings>,
+  values: {
+    userId: string;
+    title: string;
+    model: string;
+    temporary?: boolean;
+    projectId?: string;
+  } & Partial<ChatSettings>,
 ): Promise<Chat> {
   const [chat] = await db.insert(chats).values(values).returning();
   return chat!;
@@ -169,14 +184,22 @@ const settingsQuery = preparedOnce((db: Db) =>
       maxTokens: chats.maxTokens,
       reasoningEffort: chats.reasoningEffort,
       pdfEngine: chats.pdfEngine,
+      projectInstructions: projects.systemPrompt,
     })
     .from(chats)
+    .leftJoin(projects, eq(projects.id, chats.projectId))
     .where(eq(chats.id, p("chatId")))
     .prepare("chat_settings"),
 );
 
-/** A chat's system prompt and parameters, as an answer about to be written needs them. */
-export async function chatSettings(db: Db, chatId: string): Promise<ChatSettings | undefined> {
+/**
+ * A chat's system prompt and parameters, as an answer about to be written needs them, and the
+ * instructions of its project (null outside one, or when the project has none).
+ */
+export async function chatSettings(
+  db: Db,
+  chatId: string,
+): Promise<(ChatSettings & { projectInstructions: string | null }) | undefined> {
   const [row] = await settingsQuery(db).execute({ chatId });
   return row;
 }

@@ -1,0 +1,179 @@
+import { and, asc, count, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { isId } from "../db/ids.ts";
+import { type Chat, chats, type Project, projects } from "../db/schema.ts";
+import type { ProjectGroup } from "./types.ts";
+
+/*
+ * Every function takes the person's id and matches it in the same statement as the project's:
+ * another person's project is not found, exactly like one that never existed.
+ */
+
+export type ProjectValues = Pick<
+  Project,
+  "name" | "model" | "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort" | "pdfEngine"
+>;
+
+const UNIQUE_VIOLATION = "23505";
+
+/** A Postgres error's SQLSTATE, from either driver, also when drizzle wraps the error. */
+function errorCode(e: unknown): string | undefined {
+  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = err?.code ?? err?.cause?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** A chat of a project is listed on its page and in its sidebar group unless it is temporary. */
+// Archived chats leave their project's group too (the Archive page lists them).
+const listedIn = (projectId: string) =>
+  and(eq(chats.projectId, projectId), isNull(chats.archivedAt), sql`not ${chats.temporary}`);
+
+/** A person's projects, by name, with how many chats each holds. */
+export async function listProjects(db: Db, userId: string): Promise<(Project & { chats: number })[]> {
+  const rows = await db
+    .select({
+      project: projects,
+      chats: sql<number>`(select count(*)::int from chats c where c.project_id = projects.id and not c.temporary)`,
+    })
+    .from(projects)
+    .where(eq(projects.userId, userId))
+    .orderBy(asc(projects.name), asc(projects.id));
+  return rows.map((r) => ({ ...r.project, chats: Number(r.chats) }));
+}
+
+/** A project, if it exists and is this person's. */
+export async function getOwnProject(db: Db, userId: string, id: unknown): Promise<Project | undefined> {
+  if (!isId(id)) return undefined;
+  const [project] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.id, id), eq(projects.userId, userId)));
+  return project;
+}
+
+/** A new project; "taken" when the person already has one of that name. */
+export async function insertProject(db: Db, userId: string, values: ProjectValues): Promise<Project | "taken"> {
+  try {
+    const [project] = await db
+      .insert(projects)
+      .values({ userId, ...values })
+      .returning();
+    return project!;
+  } catch (e) {
+    if (errorCode(e) === UNIQUE_VIOLATION) return "taken";
+    throw e;
+  }
+}
+
+/** Changes one of this person's projects: undefined when it is not theirs, "taken" when the name is another's. */
+export async function updateProject(
+  db: Db,
+  userId: string,
+  id: string,
+  values: ProjectValues,
+): Promise<Project | "taken" | undefined> {
+  try {
+    const [project] = await db
+      .update(projects)
+      .set({ ...values, updatedAt: new Date() })
+      .where(and(eq(projects.id, id), eq(projects.userId, userId)))
+      .returning();
+    return project;
+  } catch (e) {
+    if (errorCode(e) === UNIQUE_VIOLATION) return "taken";
+    throw e;
+  }
+}
+
+/** A project's chats, most recently active first (temporary ones are not listed). */
+export function projectChats(db: Db, userId: string, projectId: string): Promise<Chat[]> {
+  return db
+    .select()
+    .from(chats)
+    .where(and(eq(chats.userId, userId), listedIn(projectId)))
+    .orderBy(desc(chats.updatedAt), desc(chats.id));
+}
+
+/** How many chats a project holds, temporary ones included (deleting the project takes them too). */
+export async function chatCount(db: Db, userId: string, projectId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(chats)
+    .where(and(eq(chats.userId, userId), eq(chats.projectId, projectId)));
+  return Number(row?.n ?? 0);
+}
+
+/** The ids of all a project's chats, temporary ones included. */
+export async function projectChatIds(db: Db, userId: string, projectId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: chats.id })
+    .from(chats)
+    .where(and(eq(chats.userId, userId), eq(chats.projectId, projectId)));
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Deletes a person's project; the chats still in it are kept, out of any project. Answers those
+ * chats as they are now, or undefined when the project is not theirs.
+ */
+export async function deleteProject(db: Db, userId: string, id: string): Promise<{ moved: Chat[] } | undefined> {
+  return db.transaction(async (tx) => {
+    // Set free here rather than by the foreign key, to know which chats' pages to tell.
+    const moved = await tx
+      .update(chats)
+      .set({ projectId: null })
+      .where(and(eq(chats.userId, userId), eq(chats.projectId, id)))
+      .returning();
+    const gone = await tx
+      .delete(projects)
+      .where(and(eq(projects.id, id), eq(projects.userId, userId)))
+      .returning({ id: projects.id });
+    return gone.length ? { moved } : undefined;
+  });
+}
+
+/** Puts a person's chat in one of their projects, or out of any (null); undefined when the chat is not theirs. */
+export async function setChatProject(
+  db: Db,
+  userId: string,
+  chatId: unknown,
+  projectId: string | null,
+): Promise<Chat | undefined> {
+  if (!isId(chatId)) return undefined;
+  const [chat] = await db
+    .update(chats)
+    .set({ projectId })
+    .where(and(eq(chats.id, chatId), eq(chats.userId, userId)))
+    .returning();
+  return chat;
+}
+
+/** Chats the sidebar shows of each project; the project's page lists them all. */
+export const GROUP_SIZE = 3;
+
+/**
+ * The sidebar's projects, by name, each with its most recently active few chats (neither archived
+ * nor temporary) and whether it holds more. One query: for each project, the index of chats by
+ * project (chats_project_idx) gives its newest in order, and only one more than shown is read
+ * (counting them all cost more than everything else on the page, for 10,000 chats in 50 projects).
+ */
+export async function projectGroups(db: Pick<Db, "execute">, userId: string): Promise<ProjectGroup[]> {
+  const result = await db.execute(sql`
+    select p.id, p.name,
+      (select json_agg(json_build_object('id', r.id, 'title', r.title) order by r.updated_at desc, r.id desc)
+        from (select c.id, c.title, c.updated_at from chats c
+          where c.project_id = p.id and c.archived_at is null and not c.temporary
+          order by c.updated_at desc, c.id desc limit ${GROUP_SIZE + 1}) r) as chats
+    from projects p where p.user_id = ${userId}
+    order by p.name, p.id`);
+  // postgres.js answers the rows, PGlite an object holding them.
+  const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as {
+    id: string;
+    name: string;
+    chats: { id: string; title: string }[] | string | null;
+  }[];
+  return rows.map((r) => {
+    const list: { id: string; title: string }[] = typeof r.chats === "string" ? JSON.parse(r.chats) : (r.chats ?? []);
+    return { id: r.id, name: r.name, chats: list.slice(0, GROUP_SIZE), more: list.length > GROUP_SIZE };
+  });
+}

@@ -1,0 +1,130 @@
+import { expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import type { Page } from "playwright-core";
+import { chats } from "../../src/db/schema.ts";
+import { browserSuite, SIZES } from "../support/e2e.ts";
+
+browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => {
+  /** The page at each size and scheme, as `<name>-<size>-<scheme>.png`; back to desktop light after. */
+  async function shoot(page: Page, name: string, before?: (size: string) => Promise<unknown>) {
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      for (const scheme of ["light", "dark"] as const) {
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme: scheme });
+        await before?.(size);
+        await s.shot(page, `${name}-${size}-${scheme}`);
+      }
+    }
+    await page.setViewportSize(SIZES.desktop);
+    await page.emulateMedia({ colorScheme: "light" });
+  }
+  const projectOf = async (id: string) =>
+    (await t.database.db.select().from(chats).where(eq(chats.id, id)))[0]?.projectId;
+  const until = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 400 && !(await check()); i++) await Bun.sleep(25);
+    expect(await check()).toBe(true);
+  };
+  const connected = (page: Page) => page.waitForFunction(() => (window as unknown as { connected: boolean }).connected);
+
+  test("a project with instructions, a chat in it whose request carries them, moved in and out by keyboard, deleted keeping its chats", async () => {
+    const { page, problems } = await s.open({ watchSocket: true });
+
+    // Made on the Projects page.
+    await page.goto(`${s.server.url}/projects`);
+    await page.getByLabel("Name").fill("Garden");
+    await page.getByLabel(/^Instructions/).fill("You help with a small vegetable garden. Answer briefly.");
+    await page.getByRole("button", { name: "Make project" }).click();
+    await page.waitForURL(/\/projects\/[0-9a-f-]+\?done=created$/);
+    const projectId = /\/projects\/([0-9a-f-]+)/.exec(page.url())![1]!;
+    await page.getByText("The project is made.").waitFor();
+    await shoot(page, "project-page");
+
+    // A new chat in it: the page says so, and the request upstream has the instructions first.
+    await page.getByRole("link", { name: "New chat in this project" }).click();
+    await page.getByText("New chat in the project").waitFor();
+    await page.getByLabel("Message").fill("When should I sow peas?");
+    await shoot(page, "new-chat-in-project");
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    const inside = /\/chats\/([0-9a-f-]+)$/.exec(page.url())![1]!;
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    const sent = s.fake.requests.find(
+      (r) => r.body.stream && r.body.messages.at(-1)?.content === "When should I sow peas?",
+    );
+    expect(sent?.body.messages[0]).toEqual({
+      role: "system",
+      content: "You help with a small vegetable garden. Answer briefly.",
+    });
+    expect(await projectOf(inside)).toBe(projectId);
+    await page.locator("#chat-project").getByText("Garden").waitFor();
+    await page.locator(`#project-groups a[href="/chats/${inside}"]`).waitFor();
+
+    // A chat outside it, moved in from its header's "Move to…" by keyboard alone.
+    await page.goto(s.server.url);
+    await page.getByLabel("Message").fill("Notes on tomatoes");
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    const outside = /\/chats\/([0-9a-f-]+)$/.exec(page.url())![1]!;
+    await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
+    await connected(page);
+    expect(await projectOf(outside)).toBeNull();
+    await page.locator(`#chat-nav a[href="/chats/${outside}"]`).waitFor();
+    const moveButton = page.getByRole("button", { name: "Move to…", exact: true });
+    await moveButton.focus();
+    await page.keyboard.press("Enter");
+    const menu = page.locator("#move-dialog");
+    await menu.getByRole("button", { name: "Garden" }).waitFor();
+    // On a phone "Move to…" sits in the header's ⋯ menu: the picture shows it opened from there.
+    const opened = (id: string) => page.locator(`#${id}`).evaluate((el) => el.matches(":popover-open"));
+    await shoot(page, "move-menu", async (size) => {
+      if (size === "phone" && !(await opened("chat-actions")))
+        await page.getByRole("button", { name: "Chat actions" }).click();
+      if (!(await opened("move-dialog"))) await moveButton.click();
+      await menu.getByRole("button", { name: "Garden" }).waitFor();
+    });
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "hidden" });
+    await moveButton.focus();
+    await page.keyboard.press("Enter");
+    await menu.getByRole("button", { name: "Garden" }).waitFor();
+    await page.keyboard.press("Tab");
+    expect(await menu.getByRole("button", { name: "Garden" }).evaluate((el) => el === document.activeElement)).toBe(
+      true,
+    );
+    await page.keyboard.press("Enter");
+    await until(async () => (await projectOf(outside)) === projectId);
+    await menu.waitFor({ state: "hidden" });
+    // Live: its page names the project, and the sidebar lists it under the project.
+    await page.locator("#chat-project").getByText("Garden").waitFor();
+    await page.locator(`#project-groups a[href="/chats/${outside}"]`).waitFor();
+    expect(await page.locator(`#chat-nav a[href="/chats/${outside}"]`).count()).toBe(0);
+    await shoot(page, "chat-in-project");
+
+    // Out again from its sidebar item, by keyboard: the project's own choice is disabled, "No project" next.
+    await page.locator(`#project-chat-${outside} button`).focus();
+    await page.keyboard.press("Enter");
+    const itemMenu = page.locator("#move-dialog");
+    await itemMenu.getByRole("button", { name: "No project" }).waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await until(async () => (await projectOf(outside)) === null);
+    await page.locator(`#chat-nav a[href="/chats/${outside}"]`).waitFor();
+    await page.locator("#chat-project").waitFor({ state: "hidden" });
+
+    // Deleted, keeping its one chat: the choice to keep is the one focused first.
+    await page.goto(`${s.server.url}/projects/${projectId}`);
+    await page.getByRole("button", { name: "Delete project" }).click();
+    const keep = page.getByRole("button", { name: "Delete project, keep 1 chat" });
+    await keep.waitFor();
+    await page.getByText("It holds 1 chat.").waitFor();
+    await shoot(page, "delete-project", () => page.getByRole("alertdialog").waitFor());
+    expect(await keep.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/projects\?done=deleted$/);
+    await page.getByText("The project is deleted; its chats were kept.").waitFor();
+    expect(await projectOf(inside)).toBeNull();
+    await shoot(page, "projects-page");
+    expect(problems).toEqual([]);
+  });
+});

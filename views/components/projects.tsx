@@ -1,0 +1,209 @@
+import { versionOf } from "../../src/chat/page-state.ts";
+import type { Project } from "../../src/db/schema.ts";
+import type { ProjectGroup } from "../../src/projects/types.ts";
+import { describeSettings } from "./chat-settings.tsx";
+
+/** A project as the views need it to name it. */
+type Named = Pick<Project, "id" | "name">;
+
+/**
+ * The sidebar's projects, above the chats outside any: each a disclosure group with its newest
+ * few chats, a link to all of them and a new chat in it (each a few hundred bytes: with 50
+ * projects the page stays small; see bench/sidebar.ts). Pushed to every tab with the chat list
+ * (chat/sidebar.ts); app.js keeps closed the groups this browser closed.
+ */
+export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: boolean }): JSX.Element {
+  return (
+    <section
+      id="project-groups"
+      hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(groups.map((g) => [g.id, g.name, g.more, g.chats.map((c) => [c.id, c.title])]))}
+      aria-labelledby="project-groups-heading"
+      class="max-h-[45%] shrink-0 overflow-y-auto px-2 pb-1"
+    >
+      <div class="flex items-center justify-between px-2 py-1">
+        <h2 id="project-groups-heading" class="text-xs font-semibold text-zinc-500 uppercase dark:text-zinc-400">
+          Projects
+        </h2>
+        <a href="/projects" class="text-xs text-indigo-700 hover:underline dark:text-indigo-400">
+          {groups.length ? "All projects" : "New project"}
+        </a>
+      </div>
+      {groups.map((g) => (
+        <details open data-project-group={g.id} class="group/project">
+          <summary class="flex cursor-pointer items-center gap-1 rounded-md px-2 py-1 text-sm font-medium hover:bg-zinc-200 max-md:min-h-11 dark:hover:bg-zinc-800">
+            <span aria-hidden="true" class="text-zinc-400 transition-transform group-open/project:rotate-90">
+              ›
+            </span>
+            <span class="min-w-0 flex-1 truncate" safe>
+              {g.name}
+            </span>
+          </summary>
+          <ul class="space-y-0.5 pl-3">
+            {g.chats.map((c) => (
+              <li id={`project-chat-${c.id}`} class="project-chat">
+                <a href={`/chats/${c.id}`} safe>
+                  {c.title || "New chat"}
+                </a>
+                <MoveToButton chatId={c.id} title={c.title} compact />
+              </li>
+            ))}
+            <li class="flex flex-wrap gap-x-3 px-2 py-1 text-xs">
+              <a href={`/?project=${g.id}`} class="text-indigo-700 hover:underline dark:text-indigo-400">
+                New chat here
+              </a>
+              <a href={`/projects/${g.id}`} class="text-zinc-600 hover:underline dark:text-zinc-400">
+                {g.more ? "All its chats" : "Open project"}
+              </a>
+            </li>
+          </ul>
+        </details>
+      ))}
+    </section>
+  );
+}
+
+/**
+ * "Move to…" on a chat: opens the page's one move dialog (MoveDialog) and loads into it the list
+ * of projects for this chat, fresh each time (projects change in other tabs). The dialog is a
+ * native popover: Esc closes it and gives focus back to the button, Tab goes from the button into
+ * it, and every choice is a button, so it works by keyboard alone. `compact`: the small button
+ * beside a chat in the sidebar (app.css, .move-button), one per listed chat, so kept light.
+ */
+export function MoveToButton({ chatId, title, compact }: { chatId: string; title?: string; compact?: boolean }) {
+  return (
+    <button
+      type="button"
+      popovertarget="move-dialog"
+      hx-get={`/chats/${chatId}/move`}
+      hx-target="#move-dialog"
+      aria-label={compact ? `Move “${title || "New chat"}” to…` : undefined}
+      title={compact ? "Move to…" : undefined}
+      class={
+        compact
+          ? "move-button"
+          : "rounded-md px-2 py-1 text-sm whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800"
+      }
+    >
+      {compact ? <span aria-hidden="true">⇄</span> : "Move to…"}
+    </button>
+  );
+}
+
+/** The one dialog every "Move to…" of the page opens; emptied as it closes (app.js), never showing another chat's choices. */
+export function MoveDialog(): JSX.Element {
+  return (
+    <div
+      id="move-dialog"
+      popover
+      role="dialog"
+      aria-label="Move to a project"
+      data-close-when-done
+      class="m-auto max-h-[calc(100dvh-2rem)] w-[min(22rem,calc(100vw-2rem))] overflow-y-auto rounded-xl border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-zinc-950/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+    >
+      <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
+    </div>
+  );
+}
+
+/** The inside of "Move to…": a button per project (the chat's own marked), and out of any. */
+export function MovePanel({
+  chatId,
+  projectId,
+  projects,
+}: {
+  chatId: string;
+  projectId: string | null;
+  projects: Named[];
+}): JSX.Element {
+  const choice = (to: string, label: string, current: boolean) => (
+    <li>
+      {/* Also a plain form: a choice made before htmx took the freshly loaded panel in still
+          moves the chat (and the chat's page opens again). */}
+      <form method="post" action={`/chats/${chatId}/project`} hx-post={`/chats/${chatId}/project`} hx-swap="none">
+        <input type="hidden" name="project" value={to} />
+        <button
+          type="submit"
+          disabled={current}
+          aria-current={current ? "true" : undefined}
+          class="flex w-full items-center justify-between gap-2 rounded-md px-3 py-2 text-left text-sm hover:bg-zinc-100 disabled:cursor-default disabled:font-semibold disabled:hover:bg-transparent dark:hover:bg-zinc-800"
+        >
+          <span class="min-w-0 truncate" safe>
+            {label}
+          </span>
+          {current ? <span class="text-xs font-normal text-zinc-500 dark:text-zinc-400">here now</span> : ""}
+        </button>
+      </form>
+    </li>
+  );
+  return (
+    <>
+      <p class="mb-2 font-medium">Move to…</p>
+      <ul class="flex flex-col gap-0.5">
+        {projects.map((p) => choice(p.id, p.name, p.id === projectId))}
+        {choice("", "No project", projectId === null)}
+      </ul>
+      {projects.length ? (
+        ""
+      ) : (
+        <p class="mt-2 text-sm text-zinc-500 dark:text-zinc-400">
+          You have no projects yet.{" "}
+          <a href="/projects" class="text-indigo-700 underline dark:text-indigo-400">
+            Make one
+          </a>
+          .
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Under an open chat's title: the project it is in, a link to it. Pushed to its tabs when it moves. */
+export function ChatProject({ project, oob }: { project: Named | null | undefined; oob?: boolean }): JSX.Element {
+  return (
+    <p
+      id="chat-project"
+      hx-swap-oob={oob ? "true" : undefined}
+      class={
+        project
+          ? "border-b border-zinc-200 px-3 py-1 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-400"
+          : "hidden"
+      }
+    >
+      {project ? (
+        <>
+          In the project{" "}
+          <a
+            href={`/projects/${project.id}`}
+            class="font-medium text-indigo-700 hover:underline dark:text-indigo-400"
+            safe
+          >
+            {project.name}
+          </a>
+        </>
+      ) : (
+        ""
+      )}
+    </p>
+  );
+}
+
+/** Under a new chat's header, started from a project: its instructions and defaults go along. */
+export function ProjectChosen({ project }: { project: Project }): JSX.Element {
+  const detail = describeSettings({ ...project, systemPrompt: null })
+    .map((part) => ` · ${part}`)
+    .join("");
+  return (
+    <div class="flex min-w-0 items-baseline gap-2 border-b border-zinc-200 bg-indigo-50 px-3 py-1 text-xs text-zinc-700 dark:border-zinc-800 dark:bg-indigo-950 dark:text-zinc-300">
+      <input type="hidden" name="project" value={project.id} form="composer" />
+      <span class="min-w-0 truncate">
+        New chat in the project <strong safe>{project.name}</strong>
+        {project.systemPrompt ? " · with its instructions" : ""}
+        <span safe>{detail}</span>
+      </span>
+      <a href="/" class="ml-auto shrink-0 underline">
+        Outside the project
+      </a>
+    </div>
+  );
+}
