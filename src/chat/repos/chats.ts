@@ -16,11 +16,8 @@ import type { ChatList } from "../types.ts";
 
 const p = sql.placeholder;
 
-/**
- * A person's listed chats (neither archived nor temporary), most recently active first, and which
- * have an answer being written: the sidebar, one page at a time.
- */
-const listed = (db: Db, where: SQL) =>
+/** Chats, each with whether an answer is being written in it. */
+const withGenerating = (db: Db) =>
   db
     .select({
       chat: chats,
@@ -28,7 +25,14 @@ const listed = (db: Db, where: SQL) =>
       // partial index of streaming messages, read once per query.
       generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
     })
-    .from(chats)
+    .from(chats);
+
+/**
+ * A person's listed chats (neither archived nor temporary), most recently active first, and which
+ * have an answer being written: the sidebar, one page at a time.
+ */
+const listed = (db: Db, where: SQL) =>
+  withGenerating(db)
     // Spelled as the partial index chats_user_listed_idx is, so that a prepared plan can use it.
     // Chats in a project are listed under it instead (src/projects/, ProjectGroups).
     .where(
@@ -68,12 +72,7 @@ const hot = preparedOnce((db: Db) => {
       sql`${chats.pinnedAt} is null and (${chats.updatedAt}, ${chats.id}) < (select c.updated_at, c.id from chats c where c.id = ${p("after")} and c.user_id = ${p("userId")})`,
     ).prepare("chat_list_after"),
     // Pinned chats head the first page, the most recently pinned first.
-    pinned: db
-      .select({
-        chat: chats,
-        generating: sql<boolean>`chats.id in (select chat_id from messages where messages.status = 'streaming')`,
-      })
-      .from(chats)
+    pinned: withGenerating(db)
       .where(
         and(
           eq(chats.userId, p("userId")),
