@@ -45,7 +45,7 @@ export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: b
                 <a href={`/chats/${c.id}`} safe>
                   {c.title || "New chat"}
                 </a>
-                <MoveToButton chatId={c.id} title={c.title} compact />
+                <MoveToButton chatId={c.id} compact />
               </li>
             ))}
             <li class="flex flex-wrap gap-x-3 px-2 py-1 text-xs">
@@ -70,14 +70,15 @@ export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: b
  * it, and every choice is a button, so it works by keyboard alone. `compact`: the small button
  * beside a chat in the sidebar (app.css, .move-button), one per listed chat, so kept light.
  */
-export function MoveToButton({ chatId, title, compact }: { chatId: string; title?: string; compact?: boolean }) {
+export function MoveToButton({ chatId, compact }: { chatId: string; compact?: boolean }) {
   return (
     <button
       type="button"
       popovertarget="move-dialog"
       hx-get={`/chats/${chatId}/move`}
       hx-target="#move-dialog"
-      aria-label={compact ? `Move “${title || "New chat"}” to…` : undefined}
+      // The chat's name is said by its link just before; a title in an attribute would carry its raw "<".
+      aria-label={compact ? "Move this chat to…" : undefined}
       title={compact ? "Move to…" : undefined}
       class={
         compact

@@ -178,7 +178,7 @@ export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX
           ""
         )}
       </a>
-      <MoveToButton chatId={chat.id} title={chat.title} compact />
+      <MoveToButton chatId={chat.id} compact />
     </li>
   );
 }

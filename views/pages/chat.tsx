@@ -215,7 +215,8 @@ export function ChatUsage({ totals, oob }: { totals?: Totals; oob?: boolean }): 
       id="chat-usage"
       hx-swap-oob={oob ? "true" : undefined}
       data-version={versionOf(text)}
-      class="text-xs text-zinc-500 dark:text-zinc-400"
+      // Between lg and 2xl the header's row has no room for it beside the title (the ⋯ menu holds it below lg).
+      class="text-xs text-zinc-500 lg:max-2xl:hidden dark:text-zinc-400"
       safe
     >
       {text}
@@ -269,7 +270,7 @@ function ChatHeader({
           selected={selected}
           labelClass="sr-only"
           boxClass="w-full rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-          class="w-full lg:w-64"
+          class="w-full lg:w-48 2xl:w-64"
           form={chat ? undefined : "composer"}
           postTo={chat ? `/chats/${chat.id}/model` : undefined}
         />
