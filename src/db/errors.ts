@@ -97,3 +97,16 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what: string
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs a write that a unique index may refuse (a name already in use, perhaps taken a moment ago
+ * in another tab): "taken" when it does, on either driver.
+ */
+export async function unlessTaken<T>(write: () => Promise<T>): Promise<T | "taken"> {
+  try {
+    return await write();
+  } catch (err) {
+    if (rootDbError(err).code === "23505") return "taken";
+    throw err;
+  }
+}

@@ -1,5 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { unlessTaken } from "../db/errors.ts";
 import { isId } from "../db/ids.ts";
 import { type Preset, presets } from "../db/schema.ts";
 
@@ -12,15 +13,6 @@ export type PresetValues = Pick<
   Preset,
   "name" | "model" | "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort" | "pdfEngine"
 >;
-
-const UNIQUE_VIOLATION = "23505";
-
-/** A Postgres error's SQLSTATE, from either driver, also when drizzle wraps the error. */
-function errorCode(e: unknown): string | undefined {
-  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = err?.code ?? err?.cause?.code;
-  return typeof code === "string" ? code : undefined;
-}
 
 /** A person's presets, by name. */
 export function listPresets(db: Db, userId: string): Promise<Preset[]> {
@@ -39,16 +31,13 @@ export async function getOwnPreset(db: Db, userId: string, id: unknown): Promise
 
 /** A new preset; "taken" when the person already has one of that name. */
 export async function insertPreset(db: Db, userId: string, values: PresetValues): Promise<Preset | "taken"> {
-  try {
+  return unlessTaken(async () => {
     const [preset] = await db
       .insert(presets)
       .values({ userId, ...values })
       .returning();
     return preset!;
-  } catch (e) {
-    if (errorCode(e) === UNIQUE_VIOLATION) return "taken";
-    throw e;
-  }
+  });
 }
 
 /** Changes one of this person's presets: undefined when it is not theirs, "taken" when the name is another's. */
@@ -59,17 +48,14 @@ export async function updatePreset(
   values: PresetValues,
 ): Promise<Preset | "taken" | undefined> {
   if (!isId(id)) return undefined;
-  try {
+  return unlessTaken(async () => {
     const [preset] = await db
       .update(presets)
       .set({ ...values, updatedAt: new Date() })
       .where(and(eq(presets.id, id), eq(presets.userId, userId)))
       .returning();
     return preset;
-  } catch (e) {
-    if (errorCode(e) === UNIQUE_VIOLATION) return "taken";
-    throw e;
-  }
+  });
 }
 
 export async function deletePreset(db: Db, userId: string, id: unknown): Promise<boolean> {

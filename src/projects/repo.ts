@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { unlessTaken } from "../db/errors.ts";
 import { isId } from "../db/ids.ts";
 import { type Chat, chats, type Project, projects } from "../db/schema.ts";
 import type { ProjectGroup } from "./types.ts";
@@ -13,15 +14,6 @@ export type ProjectValues = Pick<
   Project,
   "name" | "model" | "systemPrompt" | "temperature" | "maxTokens" | "reasoningEffort" | "pdfEngine"
 >;
-
-const UNIQUE_VIOLATION = "23505";
-
-/** A Postgres error's SQLSTATE, from either driver, also when drizzle wraps the error. */
-function errorCode(e: unknown): string | undefined {
-  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = err?.code ?? err?.cause?.code;
-  return typeof code === "string" ? code : undefined;
-}
 
 /** A chat of a project is listed on its page and in its sidebar group unless it is temporary. */
 // Archived chats leave their project's group too (the Archive page lists them).
@@ -53,16 +45,13 @@ export async function getOwnProject(db: Db, userId: string, id: unknown): Promis
 
 /** A new project; "taken" when the person already has one of that name. */
 export async function insertProject(db: Db, userId: string, values: ProjectValues): Promise<Project | "taken"> {
-  try {
+  return unlessTaken(async () => {
     const [project] = await db
       .insert(projects)
       .values({ userId, ...values })
       .returning();
     return project!;
-  } catch (e) {
-    if (errorCode(e) === UNIQUE_VIOLATION) return "taken";
-    throw e;
-  }
+  });
 }
 
 /** Changes one of this person's projects: undefined when it is not theirs, "taken" when the name is another's. */
@@ -72,17 +61,14 @@ export async function updateProject(
   id: string,
   values: ProjectValues,
 ): Promise<Project | "taken" | undefined> {
-  try {
+  return unlessTaken(async () => {
     const [project] = await db
       .update(projects)
       .set({ ...values, updatedAt: new Date() })
       .where(and(eq(projects.id, id), eq(projects.userId, userId)))
       .returning();
     return project;
-  } catch (e) {
-    if (errorCode(e) === UNIQUE_VIOLATION) return "taken";
-    throw e;
-  }
+  });
 }
 
 /** A project's chats, most recently active first (temporary ones are not listed). */

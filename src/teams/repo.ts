@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { unlessTaken } from "../db/errors.ts";
 import { isId } from "../db/ids.ts";
 import { type Group, groupMembers, groups, users } from "../db/schema.ts";
 
@@ -41,16 +42,11 @@ export async function renameGroup(db: Db, id: string, name: string): Promise<Gro
     .from(groups)
     .where(and(sql`lower(${groups.name}) = lower(${name})`, sql`${groups.id} <> ${id}`));
   if (clash) return "taken";
-  try {
+  // Renamed elsewhere to this name since the check: the unique index says so.
+  return unlessTaken(async () => {
     const [row] = await db.update(groups).set({ name }).where(eq(groups.id, id)).returning();
     return row;
-  } catch (err) {
-    // Renamed elsewhere to this name since the check: the unique index says so.
-    if (String((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === "23505") {
-      return "taken";
-    }
-    throw err;
-  }
+  });
 }
 
 /** Deletes a group (its memberships go with it); false when it was gone. */
