@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, notExists, type SQL, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
-import { files, messageFiles, type StoredFile, shareFiles, users } from "../db/schema.ts";
+import { files, messageFiles, projectFiles, type StoredFile, shareFiles, users } from "../db/schema.ts";
 import type { FileInfo } from "./types.ts";
 
 /*
@@ -101,6 +101,7 @@ const unheld = (db: Pick<Db, "select">) =>
   and(
     notExists(db.select({ id: messageFiles.id }).from(messageFiles).where(eq(messageFiles.fileId, files.id))),
     notExists(db.select({ id: shareFiles.id }).from(shareFiles).where(eq(shareFiles.fileId, files.id))),
+    notExists(db.select({ id: projectFiles.id }).from(projectFiles).where(eq(projectFiles.fileId, files.id))),
   );
 
 /**

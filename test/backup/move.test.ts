@@ -188,6 +188,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         shares: 1,
         presets: 1,
         projects: 0,
+        project_files: 0,
         favourite_models: 1,
         files: 1,
         message_files: 0,

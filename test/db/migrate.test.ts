@@ -35,6 +35,7 @@ for (const driver of DRIVERS) {
           "public.message_files",
           "public.messages",
           "public.presets",
+          "public.project_files",
           "public.projects",
           "public.sessions",
           "public.share_files",

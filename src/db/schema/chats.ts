@@ -58,12 +58,13 @@ export const chats = pgTable(
   (t) => [
     index("chats_user_recent_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
     index("chats_user_import_idx").on(t.userId, t.importHash).where(sql`${t.importHash} is not null`),
-    // The sidebar's list: what is neither archived nor temporary, page by page. Nulls first, as
+    // The sidebar's list: what is in no project and neither archived nor temporary, page by page
+    // (a project's chats are read by chats_project_idx when its group opens). Nulls first, as
     // `order by ... desc` sorts them: an index sorted otherwise cannot serve that order (the
     // planner read all 10,000 chats of a person and sorted them, 3 ms instead of 0.1).
     index("chats_user_listed_idx")
       .on(t.userId, t.updatedAt.desc().nullsFirst(), t.id.desc().nullsFirst())
-      .where(sql`${t.archivedAt} is null and not ${t.temporary}`),
+      .where(sql`${t.archivedAt} is null and not ${t.temporary} and ${t.projectId} is null`),
     index("chats_user_archived_idx")
       .on(t.userId, t.archivedAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.archivedAt} is not null`),

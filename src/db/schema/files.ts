@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { FileAnnotation } from "../../llm/annotations.ts";
 import { users } from "./accounts.ts";
-import { messages } from "./chats.ts";
+import { messages, projects } from "./chats.ts";
 import { bytea, createdAt, id, type PdfEngine } from "./columns.ts";
 
 /** Uploaded files and what links them to messages. */
@@ -89,3 +89,27 @@ export const messageAnnotations = pgTable("message_annotations", {
   engine: text("engine").$type<PdfEngine>().notNull(),
   files: jsonb("files").$type<FileAnnotation[]>().notNull(),
 });
+
+/**
+ * A project's files, in order: sent with every chat in the project, before the chat's own
+ * messages, as far as the context budget allows. Deleting the project or the file deletes the
+ * link (cascade); like a message's, the link holds the file, so freeing unattached files leaves it.
+ */
+export const projectFiles = pgTable(
+  "project_files",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    fileId: uuid("file_id")
+      .notNull()
+      .references(() => files.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("project_files_project_file_idx").on(t.projectId, t.fileId),
+    index("project_files_file_idx").on(t.fileId),
+  ],
+);
