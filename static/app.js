@@ -808,20 +808,23 @@
     true,
   );
 
-  // The sidebar's project groups this browser closed stay closed when the list is pushed again
-  // or another page opens (the server renders them all open: it does not know).
-  const CLOSED_PROJECTS = "parley.closedProjects";
-  const closedProjects = () => {
+  // The sidebar's project groups this browser left open open again when the groups are pushed
+  // again or another page opens (the server opens only the open chat's: it does not know). A
+  // group loads its chats ("project-refresh", its hx-trigger) each time it opens, and again after
+  // each push of the list, when one of them may have changed. (Not a "toggle[this.open]" trigger:
+  // the page's policy allows htmx no eval.)
+  const OPEN_PROJECTS = "parley.openProjects";
+  const openProjects = () => {
     try {
-      return new Set(JSON.parse(localStorage.getItem(CLOSED_PROJECTS) ?? "[]"));
+      return new Set(JSON.parse(localStorage.getItem(OPEN_PROJECTS) ?? "[]"));
     } catch {
       return new Set();
     }
   };
-  const keepProjectsClosed = () => {
-    const closed = closedProjects();
+  const reopenProjects = () => {
+    const open = openProjects();
     for (const group of document.querySelectorAll("details[data-project-group]")) {
-      if (closed.has(group.dataset.projectGroup)) group.open = false;
+      if (open.has(group.dataset.projectGroup)) group.open = true;
     }
   };
   document.addEventListener(
@@ -829,15 +832,46 @@
     (event) => {
       const group = event.target;
       if (!(group instanceof HTMLDetailsElement) || !group.dataset.projectGroup) return;
-      const closed = closedProjects();
-      if (group.open) closed.delete(group.dataset.projectGroup);
-      else closed.add(group.dataset.projectGroup);
-      localStorage.setItem(CLOSED_PROJECTS, JSON.stringify([...closed]));
+      const open = openProjects();
+      if (group.open) {
+        open.add(group.dataset.projectGroup);
+        window.htmx?.trigger(group, "project-refresh");
+      } else open.delete(group.dataset.projectGroup);
+      localStorage.setItem(OPEN_PROJECTS, JSON.stringify([...open]));
     },
     true,
   );
-  document.addEventListener("htmx:oobAfterSwap", keepProjectsClosed);
-  keepProjectsClosed();
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail;
+    if (target.id !== "project-groups") return;
+    // The same projects: keep the groups as they are (open ones stay filled) and refresh the open ones.
+    if (fragment.firstElementChild?.dataset.version === target.dataset.version) {
+      event.detail.shouldSwap = false;
+      for (const group of target.querySelectorAll("details[data-project-group][open]")) {
+        window.htmx?.trigger(group, "project-refresh");
+      }
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    if (event.detail.target?.id === "project-groups") reopenProjects();
+    // The open chat moved into a project (here or in another tab): its group opens to show it there.
+    const moved = document.getElementById("chat-project")?.dataset.project;
+    if (event.detail.target?.id === "chat-project" && moved) {
+      const group = document.querySelector(`details[data-project-group="${CSS.escape(moved)}"]`);
+      if (group) group.open = true;
+    }
+  });
+  // Back after a drop: what changed meanwhile in an open group was not pushed to this tab.
+  let socketOpened = false;
+  document.addEventListener("htmx:wsOpen", () => {
+    if (socketOpened) {
+      for (const group of document.querySelectorAll("details[data-project-group][open]")) {
+        window.htmx?.trigger(group, "project-refresh");
+      }
+    }
+    socketOpened = true;
+  });
+  reopenProjects();
 
   // A popover form (Rename) closes once its request succeeded.
   document.addEventListener("htmx:afterRequest", (event) => {

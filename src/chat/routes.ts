@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { ChatListPage } from "../../views/components/sidebar.tsx";
+import { ChatListPage, ProjectGroupChats } from "../../views/components/sidebar.tsx";
 import { ArchivePage } from "../../views/pages/archive.tsx";
 import { ChatPage, type ChatPageProps, OlderMessages } from "../../views/pages/chat.tsx";
 import { requireSignIn } from "../auth/guard.ts";
@@ -38,11 +38,14 @@ export function chatRoutes(
   defaultModel: string,
 ) {
   async function page(user: User, extra: Partial<ChatPageProps> & Pick<ChatPageProps, "messages" | "hasOlder">) {
-    const [{ pinned, chats, generating, more }, groups, models, spending] = await Promise.all([
+    // The open chat's project group opens with its chats, so the chat shows where it is.
+    const grouped = extra.chat?.projectId ?? undefined;
+    const [{ pinned, chats, generating, more }, groups, models, spending, groupChats] = await Promise.all([
       service.sidebar(user.id),
       service.projectGroups(user.id),
       picker.choices(user.id),
       service.allowances(user.id),
+      grouped ? service.projectChats(user.id, grouped) : undefined,
     ]);
     // A new chat starts on the model chosen last, unless the person's groups no longer allow it.
     const preferred = user.model ?? defaultModel;
@@ -58,6 +61,7 @@ export function chatRoutes(
       generating,
       more,
       groups,
+      openGroup: grouped && groupChats ? { id: grouped, ...groupChats } : undefined,
       models,
       defaultModel: start,
       maxLength: MAX_MESSAGE_LENGTH,
@@ -90,6 +94,12 @@ export function chatRoutes(
       .get("/chats/list", async ({ me, query }) =>
         ChatListPage(await service.sidebar(me!.user.id, typeof query.after === "string" ? query.after : "")),
       )
+      // A sidebar project group's chats, loaded each time it is opened (and again after a push).
+      .get("/projects/:id/chats", async ({ me, params, status }) => {
+        const list = await service.projectChats(me!.user.id, params.id);
+        if (!list) return status(404, NO_SUCH_PROJECT);
+        return ProjectGroupChats({ id: params.id, ...list });
+      })
       .get("/chats/:id", async ({ me, params, query }) => {
         const opened = await service.openChat(me!.user.id, params.id, query.at);
         if (!opened) {

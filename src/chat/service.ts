@@ -5,6 +5,7 @@ import type { GenerationMetrics, GenerationTiming } from "../llm/generations.ts"
 import { ModelCatalog } from "../llm/models.ts";
 import type { Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
+import { ownsProject } from "../projects/repo.ts";
 import { allowances } from "../teams/limits-repo.ts";
 import { createTemporaryChats } from "../temporary/service.ts";
 import { createAnswers } from "./answers.ts";
@@ -15,6 +16,7 @@ import type { ChatCore } from "./core.ts";
 import { createExchange } from "./exchange.ts";
 import { ChatLocks } from "./locks.ts";
 import { createSendPipeline } from "./pipeline.ts";
+import { projectChatList } from "./repos/chats.ts";
 import { SendLimits } from "./send-limits.ts";
 import { createChatSettings } from "./settings-service.ts";
 import { Shown } from "./shown.ts";
@@ -76,8 +78,16 @@ export function createChatService({ database, upstream, bus, peers, config, log,
 
     /** A person's chat list: the most recently active first, and which have an answer being written. */
     sidebar: (userId: string, after?: string) => core.sidebar.read(userId, after),
-    /** The sidebar's projects, each with its newest few chats. */
+    /** The sidebar's projects (their names: a group's chats load when it is opened). */
     projectGroups: (userId: string) => core.sidebar.groups(userId),
+    /** A sidebar group's chats; undefined when the project is not this person's. */
+    async projectChats(userId: string, projectId: string) {
+      const [owned, list] = await Promise.all([
+        ownsProject(core.db, userId, projectId),
+        projectChatList(core.db, userId, projectId),
+      ]);
+      return owned ? list : undefined;
+    },
     /** Chats that went into a project or out of one: their open pages say so (src/projects/). */
     projectChanged(moves: { chat: Chat; project: Pick<Project, "id" | "name"> | null }[]) {
       for (const { chat, project } of moves) broadcast.chatMoved(chat.id, project);

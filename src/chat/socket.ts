@@ -1,9 +1,8 @@
 import { Elysia } from "elysia";
 import { ComposerControls, ComposerStatus } from "../../views/components/composer.tsx";
 import { MessageArticle } from "../../views/components/message.tsx";
-import { ProjectGroups } from "../../views/components/projects.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
-import { ChatNav } from "../../views/components/sidebar.tsx";
+import { ChatNav, ProjectGroups } from "../../views/components/sidebar.tsx";
 import { ChatTitle, ChatUsage, TranscriptLive } from "../../views/pages/chat.tsx";
 import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService, SignedIn } from "../auth/service.ts";

@@ -134,32 +134,21 @@ export async function setChatProject(
   return chat;
 }
 
-/** Chats the sidebar shows of each project; the project's page lists them all. */
-export const GROUP_SIZE = 3;
+/** A person's projects by name, as the sidebar heads its groups; each group's chats load when it is opened. */
+export async function projectGroups(db: Db, userId: string): Promise<ProjectGroup[]> {
+  return db
+    .select({ id: projects.id, name: projects.name })
+    .from(projects)
+    .where(eq(projects.userId, userId))
+    .orderBy(asc(projects.name), asc(projects.id));
+}
 
-/**
- * The sidebar's projects, by name, each with its most recently active few chats (neither archived
- * nor temporary) and whether it holds more. One query: for each project, the index of chats by
- * project (chats_project_idx) gives its newest in order, and only one more than shown is read
- * (counting them all cost more than everything else on the page, for 10,000 chats in 50 projects).
- */
-export async function projectGroups(db: Pick<Db, "execute">, userId: string): Promise<ProjectGroup[]> {
-  const result = await db.execute(sql`
-    select p.id, p.name,
-      (select json_agg(json_build_object('id', r.id, 'title', r.title) order by r.updated_at desc, r.id desc)
-        from (select c.id, c.title, c.updated_at from chats c
-          where c.project_id = p.id and c.archived_at is null and not c.temporary
-          order by c.updated_at desc, c.id desc limit ${GROUP_SIZE + 1}) r) as chats
-    from projects p where p.user_id = ${userId}
-    order by p.name, p.id`);
-  // postgres.js answers the rows, PGlite an object holding them.
-  const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as {
-    id: string;
-    name: string;
-    chats: { id: string; title: string }[] | string | null;
-  }[];
-  return rows.map((r) => {
-    const list: { id: string; title: string }[] = typeof r.chats === "string" ? JSON.parse(r.chats) : (r.chats ?? []);
-    return { id: r.id, name: r.name, chats: list.slice(0, GROUP_SIZE), more: list.length > GROUP_SIZE };
-  });
+/** Whether the project is this person's. */
+export async function ownsProject(db: Db, userId: string, projectId: unknown): Promise<boolean> {
+  if (!isId(projectId)) return false;
+  const [row] = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(and(eq(projects.id, projectId), eq(projects.userId, userId)));
+  return row !== undefined;
 }

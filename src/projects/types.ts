@@ -3,10 +3,5 @@
  * importing each other.
  */
 
-/** A project as the sidebar shows it: its newest few chats, and whether it holds more. */
-export type ProjectGroup = {
-  id: string;
-  name: string;
-  chats: { id: string; title: string }[];
-  more: boolean;
-};
+/** A project as the sidebar heads its group; the group's chats load when it is opened (ProjectChatList). */
+export type ProjectGroup = { id: string; name: string };

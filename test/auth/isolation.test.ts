@@ -139,6 +139,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "GET /projects",
         "POST /projects",
         "GET /projects/:id",
+        "GET /projects/:id/chats",
         "POST /projects/:id",
         "POST /projects/:id/delete",
         "GET /chats/:id/move",

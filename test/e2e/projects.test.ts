@@ -102,7 +102,7 @@ browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => 
     await shoot(page, "chat-in-project");
 
     // Out again from its sidebar item, by keyboard: the project's own choice is disabled, "No project" next.
-    await page.locator(`#project-chat-${outside} button`).focus();
+    await page.locator(`#project-groups #chat-item-${outside} button`).focus();
     await page.keyboard.press("Enter");
     const itemMenu = page.locator("#move-dialog");
     await itemMenu.getByRole("button", { name: "No project" }).waitFor();

@@ -149,9 +149,23 @@ eachDriver("projects", (t) => {
     const htmx = { "HX-Request": "true" };
     expect((await post(server, `/chats/${chatId}/project`, { project: project.id }, htmx)).status).toBe(204);
     expect((await chatRow(chatId))!.projectId).toBe(project.id);
-    // Its open tab says so, and the person's chat lists are pushed with it under the project.
+    // Its open tab says so, and the person's chat list is pushed without it; the project's group,
+    // which a tab loads as it opens it (and again after each push), lists it.
     await tab.waitFor((m) => m.includes('id="chat-project"') && m.includes("Garden"), { from });
-    await tab.waitFor((m) => m.includes('id="project-groups"') && m.includes(`href="/chats/${chatId}"`), { from });
+    await tab.waitFor(
+      (m) => m.includes('id="project-groups"') && m.includes('id="chat-nav"') && !m.includes(`href="/chats/${chatId}"`),
+      { from },
+    );
+    const group = async () => (await server.fetch(`/projects/${project.id}/chats`)).text();
+    expect(await group()).toContain(`href="/chats/${chatId}"`);
+
+    // Pinned, it heads the list and leaves its group (as pinned chats leave the list below).
+    expect((await post(server, `/chats/${chatId}/pin`, {})).status).toBe(303);
+    expect(await group()).not.toContain(`href="/chats/${chatId}"`);
+    const pinnedPage = await (await server.fetch(`/chats/${chatId}`)).text();
+    expect(/<nav id="chat-nav"[\s\S]*?<\/nav>/.exec(pinnedPage)![0]).toContain(`href="/chats/${chatId}"`);
+    expect((await post(server, `/chats/${chatId}/pin`, { pinned: "false" })).status).toBe(303);
+    expect(await group()).toContain(`href="/chats/${chatId}"`);
 
     const search = async (q: string, projectId?: string) =>
       (await server.fetch(`/search?q=${q}${projectId === undefined ? "" : `&project=${projectId}`}`)).text();
@@ -259,6 +273,7 @@ eachDriver("projects", (t) => {
     expect(await (await bob.fetch("/")).text()).not.toContain("Garden");
     for (const [method, path, form] of [
       ["GET", "/projects/ID", undefined],
+      ["GET", "/projects/ID/chats", undefined],
       ["POST", "/projects/ID", { name: "Taken over", system_prompt: "x" }],
       ["POST", "/projects/ID/delete", { chats: "delete" }],
       ["GET", "/?project=ID", undefined],
@@ -307,7 +322,11 @@ describe.if(DRIVERS.includes("postgres"))("projects on two instances", () => {
     from = tab.messages.length;
     await a.fetch(`/chats/${chatId}/project`, { method: "POST", body: new URLSearchParams({ project: projectId }) });
     await tab.waitFor((m) => m.includes('id="chat-project"') && m.includes("Far away"), { from });
-    await tab.waitFor((m) => m.includes('id="project-groups"') && m.includes(`href="/chats/${chatId}"`), { from });
+    await tab.waitFor(
+      (m) => m.includes('id="project-groups"') && m.includes('id="chat-nav"') && !m.includes(`href="/chats/${chatId}"`),
+      { from },
+    );
+    expect(await (await onB.fetch(`/projects/${projectId}/chats`)).text()).toContain(`href="/chats/${chatId}"`);
 
     from = tab.messages.length;
     await a.fetch(`/projects/${projectId}/delete`, {

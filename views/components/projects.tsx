@@ -1,67 +1,8 @@
-import { versionOf } from "../../src/chat/page-state.ts";
 import type { Project } from "../../src/db/schema.ts";
-import type { ProjectGroup } from "../../src/projects/types.ts";
 import { describeSettings } from "./chat-settings.tsx";
 
 /** A project as the views need it to name it. */
 type Named = Pick<Project, "id" | "name">;
-
-/**
- * The sidebar's projects, above the chats outside any: each a disclosure group with its newest
- * few chats, a link to all of them and a new chat in it (each a few hundred bytes: with 50
- * projects the page stays small; see bench/sidebar.ts). Pushed to every tab with the chat list
- * (chat/sidebar.ts); app.js keeps closed the groups this browser closed.
- */
-export function ProjectGroups({ groups, oob }: { groups: ProjectGroup[]; oob?: boolean }): JSX.Element {
-  return (
-    <section
-      id="project-groups"
-      hx-swap-oob={oob ? "true" : undefined}
-      data-version={versionOf(groups.map((g) => [g.id, g.name, g.more, g.chats.map((c) => [c.id, c.title])]))}
-      aria-labelledby="project-groups-heading"
-      class="max-h-[45%] shrink-0 overflow-y-auto px-2 pb-1"
-    >
-      <div class="flex items-center justify-between px-2 py-1">
-        <h2 id="project-groups-heading" class="text-xs font-semibold text-zinc-500 uppercase dark:text-zinc-400">
-          Projects
-        </h2>
-        <a href="/projects" class="text-xs text-indigo-700 hover:underline dark:text-indigo-400">
-          {groups.length ? "All projects" : "New project"}
-        </a>
-      </div>
-      {groups.map((g) => (
-        <details open data-project-group={g.id} class="group/project">
-          <summary class="flex cursor-pointer items-center gap-1 rounded-md px-2 py-1 text-sm font-medium hover:bg-zinc-200 max-md:min-h-11 dark:hover:bg-zinc-800">
-            <span aria-hidden="true" class="text-zinc-400 transition-transform group-open/project:rotate-90">
-              ›
-            </span>
-            <span class="min-w-0 flex-1 truncate" safe>
-              {g.name}
-            </span>
-          </summary>
-          <ul class="space-y-0.5 pl-3">
-            {g.chats.map((c) => (
-              <li id={`project-chat-${c.id}`} class="project-chat">
-                <a href={`/chats/${c.id}`} safe>
-                  {c.title || "New chat"}
-                </a>
-                <MoveToButton chatId={c.id} compact />
-              </li>
-            ))}
-            <li class="flex flex-wrap gap-x-3 px-2 py-1 text-xs">
-              <a href={`/?project=${g.id}`} class="text-indigo-700 hover:underline dark:text-indigo-400">
-                New chat here
-              </a>
-              <a href={`/projects/${g.id}`} class="text-zinc-600 hover:underline dark:text-zinc-400">
-                {g.more ? "All its chats" : "Open project"}
-              </a>
-            </li>
-          </ul>
-        </details>
-      ))}
-    </section>
-  );
-}
 
 /**
  * "Move to…" on a chat: opens the page's one move dialog (MoveDialog) and loads into it the list
@@ -165,6 +106,7 @@ export function ChatProject({ project, oob }: { project: Named | null | undefine
     <p
       id="chat-project"
       hx-swap-oob={oob ? "true" : undefined}
+      data-project={project?.id}
       class={
         project
           ? "border-b border-zinc-200 px-3 py-1 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-400"

@@ -3,20 +3,20 @@ import type { ChatList } from "../../src/chat/types.ts";
 import type { Chat, User } from "../../src/db/schema.ts";
 import type { ProjectGroup } from "../../src/projects/types.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
-import { MoveToButton, ProjectGroups } from "./projects.tsx";
+import { MoveToButton } from "./projects.tsx";
 import { SearchBox } from "./search.tsx";
 
 export type SidebarProps = ChatList & { currentId?: string };
 
-/** The sidebar as a page renders it: the projects above the list (see ProjectGroups). */
-export type FullSidebarProps = SidebarProps & { user: User; groups: ProjectGroup[] };
+/** The sidebar as a page renders it: the projects above the list (see ProjectGroups), the open chat's open. */
+export type FullSidebarProps = SidebarProps & { user: User; groups: ProjectGroup[]; openGroup?: OpenGroup };
 
 /**
  * The person's chats, newest activity first; a dot marks those whose answer is being written.
  * At the bottom: who is signed in, their account, the admin page, sign out. On a phone it is a
  * drawer over the page, opened by the header's Chats button (app.js).
  */
-export function Sidebar({ user, groups, ...list }: FullSidebarProps): JSX.Element {
+export function Sidebar({ user, groups, openGroup, ...list }: FullSidebarProps): JSX.Element {
   return (
     <aside
       id="sidebar"
@@ -38,7 +38,7 @@ export function Sidebar({ user, groups, ...list }: FullSidebarProps): JSX.Elemen
       <SearchBox />
       {/* While it holds results, the chat list below it is hidden (app.css). */}
       <div id="search-results" aria-live="polite" class="min-h-0 overflow-y-auto"></div>
-      <ProjectGroups groups={groups} />
+      <ProjectGroups groups={groups} open={openGroup} />
       <ChatNav {...list} />
       <div class="flex items-center justify-between gap-2 border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <a
@@ -98,7 +98,9 @@ export function ChatNav({
       class="min-h-0 flex-1 overflow-y-auto px-2 pb-4"
     >
       {pinned.length === 0 && chats.length === 0 ? (
-        <p class="px-2 text-sm text-zinc-500 dark:text-zinc-400">No chats yet.</p>
+        <p data-no-chats class="px-2 text-sm text-zinc-500 dark:text-zinc-400">
+          No chats yet.
+        </p>
       ) : (
         ""
       )}
@@ -180,5 +182,90 @@ export function ChatItem({ chat, generating, current, oob }: ChatItemProps): JSX
       </a>
       <MoveToButton chatId={chat.id} compact />
     </li>
+  );
+}
+
+/** The chats of the project whose sidebar group shows them open, as the page is rendered. */
+export type OpenGroup = { id: string } & Omit<ChatList, "pinned">;
+
+/**
+ * The sidebar's projects, above the chats outside any: each a disclosure group, closed unless
+ * it holds the open chat or this browser left it open (app.js). A group's chats are loaded each
+ * time it opens (GET /projects/<id>/chats), so a person with 50 projects is sent 50 names, not
+ * their chats (bench/sidebar.ts). Pushed to every tab with the chat list (chat/sidebar.ts).
+ */
+export function ProjectGroups({
+  groups,
+  open,
+  oob,
+}: {
+  groups: ProjectGroup[];
+  open?: OpenGroup;
+  oob?: boolean;
+}): JSX.Element {
+  return (
+    <section
+      id="project-groups"
+      hx-swap-oob={oob ? "true" : undefined}
+      data-version={versionOf(groups.map((g) => [g.id, g.name]))}
+      aria-labelledby="project-groups-heading"
+      class="max-h-[45%] shrink-0 overflow-y-auto px-2 pb-1"
+    >
+      <div class="flex items-center justify-between px-2 py-1">
+        <h2 id="project-groups-heading" class="text-xs font-semibold text-zinc-500 uppercase dark:text-zinc-400">
+          Projects
+        </h2>
+        <a href="/projects" class="text-xs text-indigo-700 hover:underline dark:text-indigo-400">
+          {groups.length ? "All projects" : "New project"}
+        </a>
+      </div>
+      {groups.map((g) => (
+        <details
+          open={open?.id === g.id}
+          data-project-group={g.id}
+          hx-get={`/projects/${g.id}/chats`}
+          hx-trigger="project-refresh"
+          hx-target="find ul"
+          hx-swap="innerHTML"
+          class="project-group group/project"
+        >
+          <summary>
+            <span aria-hidden="true" class="text-zinc-400 transition-transform group-open/project:rotate-90">
+              ›
+            </span>
+            <span class="min-w-0 flex-1 truncate" safe>
+              {g.name}
+            </span>
+          </summary>
+          <ul aria-label="Chats" class="space-y-0.5 pl-3">
+            {open?.id === g.id ? (
+              <ProjectGroupChats {...open} />
+            ) : (
+              <li class="px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">Loading…</li>
+            )}
+          </ul>
+        </details>
+      ))}
+    </section>
+  );
+}
+
+/** An open group's chats: the newest few (not the pinned: those head the list), then where the rest are. */
+export function ProjectGroupChats({ id, chats, generating, more }: OpenGroup) {
+  return (
+    <>
+      {chats.map((chat) => (
+        <ChatItem chat={chat} generating={generating.has(chat.id)} />
+      ))}
+      <li class="flex flex-wrap gap-x-3 px-2 py-1 text-xs">
+        {chats.length ? "" : <span class="text-zinc-500 dark:text-zinc-400">No chats yet.</span>}
+        <a href={`/?project=${id}`} class="text-indigo-700 hover:underline dark:text-indigo-400">
+          New chat here
+        </a>
+        <a href={`/projects/${id}`} class="text-zinc-600 hover:underline dark:text-zinc-400">
+          {more ? "All its chats" : "Open project"}
+        </a>
+      </li>
+    </>
   );
 }

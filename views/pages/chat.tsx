@@ -17,7 +17,7 @@ import { ChatProject, MoveDialog, MoveToButton, ProjectChosen } from "../compone
 import { ServiceStatus } from "../components/service-status.tsx";
 import { ShareButton } from "../components/share.tsx";
 import { ShortcutsDialog } from "../components/shortcuts.tsx";
-import { Sidebar } from "../components/sidebar.tsx";
+import { type OpenGroup, Sidebar } from "../components/sidebar.tsx";
 import { TemporaryNotice, TemporaryToggle } from "../components/temporary.tsx";
 import { ExportMenu } from "../components/transfer.tsx";
 import { Layout } from "../layout.tsx";
@@ -38,6 +38,8 @@ export type ChatPageProps = {
   chat?: Chat;
   /** The sidebar's projects (see ProjectGroups). */
   groups: ProjectGroup[];
+  /** The open chat's project group, with its chats. */
+  openGroup?: OpenGroup;
   /** The open chat's project; on the new-chat page, the project the chat starts in. */
   project?: Project;
   /** The new-chat page's: the person's presets, and the one the chat starts from. */
@@ -74,6 +76,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
           currentId={chat?.id}
           user={props.user}
           groups={props.groups}
+          openGroup={props.openGroup}
         />
         {/* Behind the chat list while it is open over the page on a phone; a tap on it closes the list. */}
         <div data-drawer-backdrop hidden class="fixed inset-0 z-30 bg-zinc-950/40 md:hidden"></div>

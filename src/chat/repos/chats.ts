@@ -114,6 +114,36 @@ export async function chatList(db: Db, userId: string, after?: string): Promise<
   };
 }
 
+/** Chats a project's group in the sidebar shows; its page lists them all. */
+export const PROJECT_GROUP_SIZE = 10;
+
+/**
+ * A project's newest listed chats for its sidebar group, and which have an answer being written.
+ * Pinned ones are left to the Pinned section, as they are from the list of chats in no project.
+ * Empty for a project that is not this person's (the chats are matched by person too).
+ */
+export async function projectChatList(db: Db, userId: string, projectId: string): Promise<Omit<ChatList, "pinned">> {
+  if (!isId(projectId)) return { chats: [], generating: new Set() };
+  const rows = await withGenerating(db)
+    .where(
+      and(
+        eq(chats.userId, userId),
+        eq(chats.projectId, projectId),
+        isNull(chats.archivedAt),
+        sql`not ${chats.temporary}`,
+        isNull(chats.pinnedAt),
+      ),
+    )
+    .orderBy(desc(chats.updatedAt), desc(chats.id))
+    .limit(PROJECT_GROUP_SIZE + 1);
+  const page = rows.slice(0, PROJECT_GROUP_SIZE);
+  return {
+    chats: page.map((r) => r.chat),
+    generating: new Set(page.filter((r) => r.generating).map((r) => r.chat.id)),
+    more: rows.length > PROJECT_GROUP_SIZE ? page.at(-1)!.chat.id : undefined,
+  };
+}
+
 /** A chat, if it exists and belongs to this person. */
 export async function getOwnChat(db: Db, userId: string, id: unknown): Promise<Chat | undefined> {
   if (!isId(id)) return undefined;
