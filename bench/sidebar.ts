@@ -2,9 +2,13 @@
  * How long the app's page takes to open as a person's chats grow: 100 chats without projects
  * against 10,000 chats in 50 projects (a few pinned, a tenth archived), on the embedded database
  * and on Postgres (when one answers). The page shows only the first part of the list; the rest
- * loads on scroll. Prints a table and writes JSON to bench/results/. Usage: bun bench/sidebar.ts
+ * loads on scroll, a project group's chats when it is opened. Three requests for each person:
+ * the new-chat page (GET /), a chat in a project (its group comes open with it) and opening a
+ * group (GET /projects/<id>/chats). Prints a table and writes JSON to bench/results/.
+ * Usage: bun bench/sidebar.ts
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { chats, projects } from "../src/db/schema.ts";
 import { benchApp, onBothDrivers } from "./support.ts";
@@ -50,24 +54,39 @@ async function measure(label: string, database: Database) {
     const { user, cookie } = await app.person(person.name, person === PEOPLE[0]);
     await seed(database, user.id, person.chats, person.projects);
     if (database.driver === "pglite") await database.pglite!.exec("analyze");
-    const times: number[] = [];
-    let bytes = 0;
-    for (let i = 0; i < RUNS + 3; i++) {
-      const started = performance.now();
-      const res = await fetch(`${app.base}/`, { headers: { cookie, accept: "text/html" } });
-      if (res.status !== 200) throw new Error(`GET / answered ${res.status}`);
-      bytes = (await res.arrayBuffer()).byteLength;
-      if (i >= 3) times.push(performance.now() - started); // the first runs warm caches
+    // The newest chat in a project (or, without projects, the newest chat) and its project.
+    const [newest] = await database.db
+      .select({ id: chats.id, projectId: chats.projectId })
+      .from(chats)
+      .where(and(eq(chats.userId, user.id), person.projects ? isNotNull(chats.projectId) : undefined))
+      .orderBy(desc(chats.updatedAt))
+      .limit(1);
+    const paths: [string, string][] = [
+      ["new chat", "/"],
+      ["a chat", `/chats/${newest!.id}`],
+    ];
+    if (newest!.projectId) paths.push(["a group", `/projects/${newest!.projectId}/chats`]);
+    for (const [what, path] of paths) {
+      const times: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < RUNS + 3; i++) {
+        const started = performance.now();
+        const res = await fetch(app.base + path, { headers: { cookie, accept: "text/html" } });
+        if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+        bytes = (await res.arrayBuffer()).byteLength;
+        if (i >= 3) times.push(performance.now() - started); // the first runs warm caches
+      }
+      times.sort((a, b) => a - b);
+      rows.push({
+        driver: label,
+        chats: person.chats,
+        projects: person.projects,
+        what,
+        medianMs: times[Math.floor(times.length / 2)]!,
+        p95Ms: times[Math.floor(times.length * 0.95)]!,
+        kb: bytes / 1024,
+      });
     }
-    times.sort((a, b) => a - b);
-    rows.push({
-      driver: label,
-      chats: person.chats,
-      projects: person.projects,
-      medianMs: times[Math.floor(times.length / 2)]!,
-      p95Ms: times[Math.floor(times.length * 0.95)]!,
-      kb: bytes / 1024,
-    });
   }
   await app.stop();
   return rows;
@@ -75,11 +94,11 @@ async function measure(label: string, database: Database) {
 
 const results = (await onBothDrivers(measure)).flat();
 
-console.log("Opening the app (GET /, the page with its sidebar), 127.0.0.1:");
-console.log("driver       chats  projects   median ms   p95 ms   page KB");
+console.log("Opening the app and its sidebar, 127.0.0.1:");
+console.log("driver       chats  projects  request     median ms   p95 ms   page KB");
 for (const r of results) {
   console.log(
-    `${r.driver.padEnd(10)} ${String(r.chats).padStart(7)} ${String(r.projects).padStart(9)} ${r.medianMs.toFixed(2).padStart(11)} ${r.p95Ms.toFixed(2).padStart(8)} ${r.kb.toFixed(1).padStart(9)}`,
+    `${r.driver.padEnd(10)} ${String(r.chats).padStart(7)} ${String(r.projects).padStart(9)}  ${r.what.padEnd(9)} ${r.medianMs.toFixed(2).padStart(11)} ${r.p95Ms.toFixed(2).padStart(8)} ${r.kb.toFixed(1).padStart(9)}`,
   );
 }
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });

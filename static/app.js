@@ -810,10 +810,14 @@
 
   // The sidebar's project groups this browser left open open again when the groups are pushed
   // again or another page opens (the server opens only the open chat's: it does not know). A
-  // group loads its chats ("project-refresh", its hx-trigger) each time it opens, and again after
-  // each push of the list, when one of them may have changed. (Not a "toggle[this.open]" trigger:
-  // the page's policy allows htmx no eval.)
+  // group loads its chats each time it opens, and again after each push of the list, when one of
+  // them may have changed.
   const OPEN_PROJECTS = "parley.openProjects";
+  const loadGroup = (group) =>
+    window.htmx?.ajax("GET", `/projects/${group.dataset.projectGroup}/chats`, {
+      target: group.querySelector("ul"),
+      swap: "innerHTML",
+    });
   const openProjects = () => {
     try {
       return new Set(JSON.parse(localStorage.getItem(OPEN_PROJECTS) ?? "[]"));
@@ -835,7 +839,7 @@
       const open = openProjects();
       if (group.open) {
         open.add(group.dataset.projectGroup);
-        window.htmx?.trigger(group, "project-refresh");
+        loadGroup(group);
       } else open.delete(group.dataset.projectGroup);
       localStorage.setItem(OPEN_PROJECTS, JSON.stringify([...open]));
     },
@@ -848,7 +852,7 @@
     if (fragment.firstElementChild?.dataset.version === target.dataset.version) {
       event.detail.shouldSwap = false;
       for (const group of target.querySelectorAll("details[data-project-group][open]")) {
-        window.htmx?.trigger(group, "project-refresh");
+        loadGroup(group);
       }
     }
   });
@@ -866,7 +870,7 @@
   document.addEventListener("htmx:wsOpen", () => {
     if (socketOpened) {
       for (const group of document.querySelectorAll("details[data-project-group][open]")) {
-        window.htmx?.trigger(group, "project-refresh");
+        loadGroup(group);
       }
     }
     socketOpened = true;

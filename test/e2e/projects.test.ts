@@ -127,4 +127,56 @@ browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => 
     await shoot(page, "projects-page");
     expect(problems).toEqual([]);
   });
+
+  test("a closed project group loads its chats as it opens, stays open on the next page, and follows changes from another tab", async () => {
+    const { page, context, problems } = await s.open({ watchSocket: true });
+    const made = async (name: string) => {
+      await page.goto(`${s.server.url}/projects`);
+      await page.getByLabel("Name").fill(name);
+      await page.getByRole("button", { name: "Make project" }).click();
+      await page.waitForURL(/\/projects\/[0-9a-f-]+\?done=created$/);
+      return /\/projects\/([0-9a-f-]+)/.exec(page.url())![1]!;
+    };
+    const orchard = await made("Orchard");
+    await made("Pantry");
+    // A chat in Orchard, made in the database: the page that opens next has not seen it.
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: s.server.user.id, title: "Pruning apple trees", model: "fake/fast", projectId: orchard })
+      .returning();
+
+    await page.goto(s.server.url);
+    await connected(page);
+    const group = page.locator(`details[data-project-group="${orchard}"]`);
+    const link = group.locator(`a[href="/chats/${chat!.id}"]`);
+    // Closed, and its chats not sent with the page.
+    expect(await group.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(await page.content()).not.toContain("Pruning apple trees");
+    await group.locator("summary").click();
+    await link.waitFor();
+    await shoot(page, "project-group-open");
+
+    // Opened here, it opens again on the next page, with its chats.
+    await page.reload();
+    await link.waitFor();
+    expect(await page.locator("details[data-project-group][open]").count()).toBe(1);
+
+    // A new chat in it from another tab appears in this one's open group, live.
+    await connected(page);
+    const other = await context.newPage();
+    await other.goto(`${s.server.url}/?project=${orchard}`);
+    await other.getByLabel("Message").fill("Which rootstock for a small garden?");
+    await other.getByLabel("Message").press("Enter");
+    await other.waitForURL(/\/chats\/[0-9a-f-]+$/);
+    const second = /\/chats\/([0-9a-f-]+)$/.exec(other.url())![1]!;
+    await group.locator(`a[href="/chats/${second}"]`).waitFor();
+    expect(await page.locator(`#chat-nav a[href="/chats/${second}"]`).count()).toBe(0);
+
+    // Closed, it stays closed on the next page.
+    await group.locator("summary").click();
+    await page.reload();
+    await connected(page);
+    expect(await group.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(problems).toEqual([]);
+  });
 });

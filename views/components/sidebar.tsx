@@ -190,9 +190,9 @@ export type OpenGroup = { id: string } & Omit<ChatList, "pinned">;
 
 /**
  * The sidebar's projects, above the chats outside any: each a disclosure group, closed unless
- * it holds the open chat or this browser left it open (app.js). A group's chats are loaded each
- * time it opens (GET /projects/<id>/chats), so a person with 50 projects is sent 50 names, not
- * their chats (bench/sidebar.ts). Pushed to every tab with the chat list (chat/sidebar.ts).
+ * it holds the open chat or this browser left it open (app.js). app.js loads a group's chats
+ * (GET /projects/<id>/chats) each time it opens, so a person with 50 projects is sent 50 names,
+ * not their chats (bench/sidebar.ts). Pushed to every tab with the chat list (chat/sidebar.ts).
  */
 export function ProjectGroups({
   groups,
@@ -220,30 +220,13 @@ export function ProjectGroups({
         </a>
       </div>
       {groups.map((g) => (
-        <details
-          open={open?.id === g.id}
-          data-project-group={g.id}
-          hx-get={`/projects/${g.id}/chats`}
-          hx-trigger="project-refresh"
-          hx-target="find ul"
-          hx-swap="innerHTML"
-          class="project-group group/project"
-        >
+        // Styled by its class (app.css): the markup repeats for each project.
+        <details open={open?.id === g.id} data-project-group={g.id} class="project-group">
           <summary>
-            <span aria-hidden="true" class="text-zinc-400 transition-transform group-open/project:rotate-90">
-              ›
-            </span>
-            <span class="min-w-0 flex-1 truncate" safe>
-              {g.name}
-            </span>
+            <span aria-hidden="true">›</span>
+            <span safe>{g.name}</span>
           </summary>
-          <ul aria-label="Chats" class="space-y-0.5 pl-3">
-            {open?.id === g.id ? (
-              <ProjectGroupChats {...open} />
-            ) : (
-              <li class="px-2 py-1 text-xs text-zinc-500 dark:text-zinc-400">Loading…</li>
-            )}
-          </ul>
+          <ul aria-label="Chats">{open?.id === g.id ? <ProjectGroupChats {...open} /> : ""}</ul>
         </details>
       ))}
     </section>
