@@ -37,9 +37,11 @@ export function createChats(core: ChatCore, { answers, shown }: { answers: Answe
     async openChat(userId: string, id: string, at?: unknown) {
       const found = await chatWithTotals(db, id, userId);
       if (!found) return undefined;
-      // The line under the title names the chat's project (src/projects/).
-      const project = found.chat.projectId ? await getOwnProject(db, userId, found.chat.projectId) : undefined;
-      const page = await listMessages(db, found.chat.id, { limit: PAGE_SIZE });
+      const [project, page] = await Promise.all([
+        // The line under the title names the chat's project (src/projects/).
+        found.chat.projectId ? getOwnProject(db, userId, found.chat.projectId) : undefined,
+        listMessages(db, found.chat.id, { limit: PAGE_SIZE }),
+      ]);
       if (isId(at) && page.hasOlder && at < page.messages[0]!.id) {
         const since = await listMessagesSince(db, found.chat.id, at, OPEN_AT_LIMIT + 1);
         // Further back than that, the newest page it is: a live page must end with the newest.
