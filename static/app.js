@@ -807,6 +807,14 @@
     },
     true,
   );
+  // A sidebar chat's small Move to… (one per listed chat, so it carries no request of its own):
+  // the choices for the chat of the item it is in. Its popovertarget opens the dialog.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest?.(".chat-item > .move-button");
+    if (!button) return;
+    const chatId = button.parentElement.id.replace(/^chat-item-/, "");
+    window.htmx?.ajax("GET", `/chats/${chatId}/move`, { target: "#move-dialog", swap: "innerHTML" });
+  });
 
   // The sidebar's project groups this browser left open open again when the groups are pushed
   // again or another page opens (the server opens only the open chat's: it does not know). A

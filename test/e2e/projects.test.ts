@@ -172,8 +172,12 @@ browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => 
     await group.locator(`a[href="/chats/${second}"]`).waitFor();
     expect(await page.locator(`#chat-nav a[href="/chats/${second}"]`).count()).toBe(0);
 
-    // Closed, it stays closed on the next page.
+    // Closed, it stays closed on the next page (once its toggle event, a task after the click, is seen).
     await group.locator("summary").click();
+    await page.waitForFunction(
+      (id) => !JSON.parse(localStorage.getItem("parley.openProjects") ?? "[]").includes(id),
+      orchard,
+    );
     await page.reload();
     await connected(page);
     expect(await group.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);

@@ -9,25 +9,33 @@ type Named = Pick<Project, "id" | "name">;
  * of projects for this chat, fresh each time (projects change in other tabs). The dialog is a
  * native popover: Esc closes it and gives focus back to the button, Tab goes from the button into
  * it, and every choice is a button, so it works by keyboard alone. `compact`: the small button
- * beside a chat in the sidebar (app.css, .move-button), one per listed chat, so kept light.
+ * beside a chat in the sidebar (app.css, .move-button), one per listed chat, so kept light: app.js
+ * loads its chat's choices, named by the item it is in.
  */
-export function MoveToButton({ chatId, compact }: { chatId: string; compact?: boolean }) {
+export function MoveToButton(props: { chatId: string } | { compact: true }) {
+  if ("compact" in props) {
+    // The chat's name is said by its link just before; a title in an attribute would carry its raw "<".
+    return (
+      <button
+        type="button"
+        popovertarget="move-dialog"
+        aria-label="Move this chat to…"
+        title="Move to…"
+        class="move-button"
+      >
+        ⇄
+      </button>
+    );
+  }
   return (
     <button
       type="button"
       popovertarget="move-dialog"
-      hx-get={`/chats/${chatId}/move`}
+      hx-get={`/chats/${props.chatId}/move`}
       hx-target="#move-dialog"
-      // The chat's name is said by its link just before; a title in an attribute would carry its raw "<".
-      aria-label={compact ? "Move this chat to…" : undefined}
-      title={compact ? "Move to…" : undefined}
-      class={
-        compact
-          ? "move-button"
-          : "rounded-md px-2 py-1 text-sm whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800"
-      }
+      class="rounded-md px-2 py-1 text-sm whitespace-nowrap hover:bg-zinc-100 dark:hover:bg-zinc-800"
     >
-      {compact ? <span aria-hidden="true">⇄</span> : "Move to…"}
+      Move to…
     </button>
   );
 }
