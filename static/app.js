@@ -941,14 +941,14 @@
     },
     true,
   );
-  // The ⋯ button of the chat actions' menu (a popover) says whether the menu is open.
+  // The ⋯ and More buttons of the chat's menus (popovers) say whether their menu is open.
   document.addEventListener(
     "toggle",
     (event) => {
       const menu = event.target;
-      if (!(menu instanceof HTMLElement) || menu.id !== "chat-actions") return;
+      if (!(menu instanceof HTMLElement) || !["chat-actions", "chat-more"].includes(menu.id)) return;
       document
-        .querySelector("[popovertarget=chat-actions]")
+        .querySelector(`[popovertarget=${menu.id}]`)
         ?.setAttribute("aria-expanded", String(event.newState === "open"));
     },
     true,

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { chats, messages } from "../../src/db/schema.ts";
 import { VIEWPORTS } from "../support/browser.ts";
-import { browserSuite } from "../support/e2e.ts";
+import { browserSuite, openChatMenu } from "../support/e2e.ts";
 
 const LONG_ANSWER = [
   "# Plan",
@@ -222,6 +222,7 @@ browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
     await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     const other = await context.newPage();
     await other.goto(s.server.url);
+    await openChatMenu(page);
     await page.getByText("Rename").click();
     await page.getByLabel("Title").fill("Renamed <i>chat</i>");
     await page.getByRole("button", { name: "Save" }).click();
@@ -239,6 +240,7 @@ browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
     }
     const [saved] = await t.database.rows<{ model: string }>(sql`select model from chats where id = ${chatId}`);
     expect(saved?.model).toBe("fake/smart");
+    await openChatMenu(page);
     await page.getByRole("button", { name: "Delete" }).click();
     await page
       .getByRole("alertdialog", { name: "Delete this chat?" })

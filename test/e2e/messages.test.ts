@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { chats, messages, presets } from "../../src/db/schema.ts";
 import { closeContext } from "../support/browser.ts";
-import { browserSuite, SIZES } from "../support/e2e.ts";
+import { browserSuite, openChatMenu, SIZES } from "../support/e2e.ts";
 
 const SUITE = "messages: editing, thinking, jumping to the latest, days and times, deleting";
 browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
@@ -266,7 +266,7 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
       const dialog = page.getByRole("alertdialog", { name: "Delete this chat?" });
       expect(await dialog.isVisible()).toBe(false);
       const opener = page.getByRole("button", { name: "Delete", exact: true });
-      if (look.phone && !(await opener.isVisible())) await page.getByRole("button", { name: "Chat actions" }).click();
+      await openChatMenu(page);
       await opener.focus();
       await page.keyboard.press("Enter");
       await dialog.waitFor();

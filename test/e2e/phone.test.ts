@@ -109,9 +109,9 @@ browserSuite("pglite", "the chat pages on a phone", { shots: "phone", upstream: 
     expect(await page.getByRole("button", { name: "Chats", exact: true }).isVisible()).toBe(false);
     expect(await page.getByRole("button", { name: "Chat actions" }).isVisible()).toBe(false);
     expect((await box(page, "#sidebar")).right).toBeLessThanOrEqual((await box(page, "main")).left);
-    // The actions sit in the header row, beside the title.
+    // The actions sit in the header row, beside the title (the rarer ones in its More menu).
     const title = await box(page, "#chat-title");
-    for (const name of ["Settings", "Share", "Delete"]) {
+    for (const name of ["Settings", "Share", "More actions"]) {
       const button = await page.getByRole("button", { name, exact: true }).boundingBox();
       expect(Math.abs(button!.y + button!.height / 2 - (title.top + title.height / 2))).toBeLessThan(4);
     }
@@ -146,6 +146,8 @@ browserSuite("pglite", "the chat pages on a phone", { shots: "phone", upstream: 
       const item = await menu.getByRole("button", { name, exact: true }).boundingBox();
       expect(item!.height).toBeGreaterThanOrEqual(44);
     }
+    // The desktop's More button is not in it: its rows are.
+    expect(await menu.getByRole("button", { name: "More actions" }).isVisible()).toBe(false);
     await page.keyboard.press("Escape");
     expect(await menu.isVisible()).toBe(false);
     expect(await focused(page)).toBe("button:Chat actions");

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { browserSuite, SIZES } from "../support/e2e.ts";
+import { browserSuite, openChatMenu, SIZES } from "../support/e2e.ts";
 
 browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => {
   /** The page at each size and scheme, as `<name>-<size>-<scheme>.png`; back to desktop light after. */
@@ -70,21 +70,24 @@ browserSuite("pglite", "projects in Chromium", { shots: "projects" }, (s, t) => 
     expect(await projectOf(outside)).toBeNull();
     await page.locator(`#chat-nav a[href="/chats/${outside}"]`).waitFor();
     const moveButton = page.getByRole("button", { name: "Move to…", exact: true });
+    await openChatMenu(page);
     await moveButton.focus();
     await page.keyboard.press("Enter");
     const menu = page.locator("#move-dialog");
     await menu.getByRole("button", { name: "Garden" }).waitFor();
-    // On a phone "Move to…" sits in the header's ⋯ menu: the picture shows it opened from there.
+    // "Move to…" sits in the header's More menu (the ⋯ menu on a phone): the picture shows it opened from there.
     const opened = (id: string) => page.locator(`#${id}`).evaluate((el) => el.matches(":popover-open"));
-    await shoot(page, "move-menu", async (size) => {
-      if (size === "phone" && !(await opened("chat-actions")))
-        await page.getByRole("button", { name: "Chat actions" }).click();
-      if (!(await opened("move-dialog"))) await moveButton.click();
+    await shoot(page, "move-menu", async () => {
+      if (!(await opened("move-dialog"))) {
+        await openChatMenu(page);
+        await moveButton.click();
+      }
       await menu.getByRole("button", { name: "Garden" }).waitFor();
     });
     await page.keyboard.press("Escape");
     await page.keyboard.press("Escape");
     await menu.waitFor({ state: "hidden" });
+    await openChatMenu(page);
     await moveButton.focus();
     await page.keyboard.press("Enter");
     await menu.getByRole("button", { name: "Garden" }).waitFor();

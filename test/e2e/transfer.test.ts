@@ -7,6 +7,7 @@ import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
+import { openChatMenu } from "../support/e2e.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { seedChat } from "../transfer/support.ts";
 
@@ -97,6 +98,7 @@ oneDriver("postgres", "export and import in Chromium", (t) => {
     expect(before["Baking bread"]![1]).toContain("<h1>Bread</h1>");
 
     // One chat, from its header's Export menu.
+    await openChatMenu(page);
     await page.getByText("Export", { exact: true }).click();
     await shots(page, "transfer-export-menu");
     const [markdown] = await Promise.all([
@@ -125,6 +127,7 @@ oneDriver("postgres", "export and import in Chromium", (t) => {
       await page.goto(server.url);
       await page.locator("#chat-nav").getByRole("link", { name: title, exact: true }).click();
       await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
+      await openChatMenu(page);
       await page.getByRole("button", { name: "Delete" }).click();
       await page.getByRole("button", { name: "Delete chat" }).click();
       await page.waitForURL(`${server.url}/`);

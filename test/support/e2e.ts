@@ -16,6 +16,18 @@ export const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, is
 /** The sizes screenshots are taken at (the project's rule: phone 390×844, desktop 1280×800). */
 export const SIZES = { desktop: VIEWPORTS.desktop, phone: PHONE.viewport } as const;
 
+/**
+ * Opens the menu a chat's less used header actions are in (Rename, Move to…, Pin, Archive, Export,
+ * Delete): the header's More menu from lg, the ⋯ menu narrower. Already open, it stays.
+ */
+export async function openChatMenu(page: Page): Promise<void> {
+  const isOpen = (id: string) => page.locator(`#${id}`).evaluate((el) => el.matches(":popover-open"));
+  const more = page.getByRole("button", { name: "More actions" });
+  if (await more.isVisible()) {
+    if (!(await isOpen("chat-more"))) await more.click();
+  } else if (!(await isOpen("chat-actions"))) await page.getByRole("button", { name: "Chat actions" }).click();
+}
+
 export type OpenOptions = {
   /** A phone (PHONE: 390×844, touch, a mobile browser) rather than a desktop (1280×800, the default). */
   phone?: boolean;

@@ -251,7 +251,8 @@ function ChatHeader({
       {chat ? <ChatTitle chat={chat} /> : <h1 class={TITLE}>New chat</h1>}
       {chat ? "" : <TemporaryToggle checked={temporary} />}
       {/* Below lg the actions are a menu under the ⋯ button (a native popover: Esc and a tap
-          outside close it, and focus goes back to the button); wider, they sit in the row. */}
+          outside close it, and focus goes back to the button); wider, the model, Settings and
+          Share sit in the row and the rest in the More menu (#chat-more), as at peers. */}
       <button
         type="button"
         popovertarget="chat-actions"
@@ -281,50 +282,75 @@ function ChatHeader({
         {chat ? (
           <>
             <SettingsButton chatId={chat.id} />
-            {chat.temporary ? "" : <MoveToButton chatId={chat.id} />}
-            <details class="relative">
-              <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
-                Rename
-              </summary>
-              <form
-                hx-post={`/chats/${chat.id}/title`}
-                hx-swap="none"
-                class="absolute right-0 z-10 mt-1 flex gap-1 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900"
-              >
-                <label class="sr-only" for="title">
-                  Title
-                </label>
-                <input
-                  id="title"
-                  name="title"
-                  value={chat.title}
-                  maxlength="200"
-                  required
-                  class="w-56 rounded border border-zinc-300 px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950"
-                />
-                <button type="submit" class="rounded bg-indigo-600 px-2 py-1 text-sm text-white">
-                  Save
-                </button>
-              </form>
-            </details>
-            {chat.temporary ? "" : <OrganiseButtons chat={chat} />}
             {/* A temporary chat is never shared nor exported (the routes refuse it too). */}
             {chat.temporary ? "" : <ShareButton chatId={chat.id} />}
-            {chat.temporary ? "" : <ExportMenu chatId={chat.id} />}
-            <ConfirmButton
-              id="confirm-delete-chat"
-              button="Delete"
-              buttonClass="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
-              question="Delete this chat?"
-              detail="All its messages and files go with it. This cannot be undone."
-              confirm="Delete chat"
-              hxDelete={`/chats/${chat.id}`}
-            />
+            <button
+              type="button"
+              popovertarget="chat-more"
+              aria-expanded="false"
+              aria-label="More actions"
+              class="hidden size-8 items-center justify-center rounded-md text-lg font-semibold hover:bg-zinc-100 lg:flex dark:hover:bg-zinc-800"
+            >
+              <span aria-hidden="true">⋯</span>
+            </button>
+            <ChatMoreMenu chat={chat} />
           </>
         ) : (
           ""
         )}
       </div>
+    </div>
+  );
+}
+
+/**
+ * What a chat's header does less often: from lg a menu under the header's More button (a native
+ * popover); narrower, part of the ⋯ menu it is in, shown in place (app.css).
+ */
+function ChatMoreMenu({ chat }: { chat: Chat }): JSX.Element {
+  return (
+    <div
+      id="chat-more"
+      popover
+      class="m-0 w-56 flex-col items-stretch gap-1 rounded-xl border border-zinc-200 bg-white p-2 text-zinc-900 shadow-xl open:flex max-lg:static max-lg:flex max-lg:w-full max-lg:border-0 max-lg:bg-transparent max-lg:p-0 max-lg:shadow-none dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 max-lg:dark:bg-transparent"
+    >
+      {chat.temporary ? "" : <MoveToButton chatId={chat.id} />}
+      <details class="relative">
+        <summary class="cursor-pointer list-none rounded-md px-2 py-1 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
+          Rename
+        </summary>
+        <form
+          hx-post={`/chats/${chat.id}/title`}
+          hx-swap="none"
+          class="absolute right-0 z-10 mt-1 flex gap-1 rounded-md border border-zinc-200 bg-white p-2 shadow-lg dark:border-zinc-700 dark:bg-zinc-900"
+        >
+          <label class="sr-only" for="title">
+            Title
+          </label>
+          <input
+            id="title"
+            name="title"
+            value={chat.title}
+            maxlength="200"
+            required
+            class="w-56 rounded border border-zinc-300 px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-950"
+          />
+          <button type="submit" class="rounded bg-indigo-600 px-2 py-1 text-sm text-white">
+            Save
+          </button>
+        </form>
+      </details>
+      {chat.temporary ? "" : <OrganiseButtons chat={chat} />}
+      {chat.temporary ? "" : <ExportMenu chatId={chat.id} />}
+      <ConfirmButton
+        id="confirm-delete-chat"
+        button="Delete"
+        buttonClass="rounded-md px-2 py-1 text-sm text-red-700 hover:bg-red-50 dark:text-red-400 dark:hover:bg-red-950"
+        question="Delete this chat?"
+        detail="All its messages and files go with it. This cannot be undone."
+        confirm="Delete chat"
+        hxDelete={`/chats/${chat.id}`}
+      />
     </div>
   );
 }
