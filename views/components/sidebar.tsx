@@ -230,7 +230,7 @@ export function ProjectGroupChats({ id, chats, generating, more }: OpenGroup) {
       {chats.map((chat) => (
         <ChatItem chat={chat} generating={generating.has(chat.id)} />
       ))}
-      <li class="flex flex-wrap gap-x-3 px-2 py-1 text-xs">
+      <li class="flex flex-wrap gap-x-3 px-2 py-1 text-xs max-md:py-3">
         {chats.length ? "" : <span class="text-zinc-500 dark:text-zinc-400">No chats yet.</span>}
         <a href={`/?project=${id}`} class="text-indigo-700 hover:underline dark:text-indigo-400">
           New chat here
