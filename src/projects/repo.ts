@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, notExists, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { unlessTaken } from "../db/errors.ts";
 import { isId } from "../db/ids.ts";
@@ -151,4 +151,18 @@ export async function ownsProject(db: Db, userId: string, projectId: unknown): P
     .from(projects)
     .where(and(eq(projects.id, projectId), eq(projects.userId, userId)));
   return row !== undefined;
+}
+
+/** Deletes those of the person's projects that hold no chat (a failed import's). */
+export async function deleteEmptyProjects(db: Db, userId: string, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .delete(projects)
+    .where(
+      and(
+        eq(projects.userId, userId),
+        inArray(projects.id, ids),
+        notExists(db.select({ id: chats.id }).from(chats).where(eq(chats.projectId, projects.id))),
+      ),
+    );
 }

@@ -80,7 +80,8 @@ export async function searchChats(
     with q as (select to_tsquery('english', ${tsquery}) as query),
     known as (select * from json_to_recordset(${known}::json) as k(chat uuid, message uuid)),
     found as (
-      select c.id, c.title, c.updated_at, coalesce(walked.id, known.message) as message_id
+      select c.id, c.title, c.updated_at, c.archived_at is not null as archived,
+        coalesce(walked.id, known.message) as message_id
       from chats c cross join q
       left join known on known.chat = c.id
       ${walk}
@@ -88,7 +89,7 @@ export async function searchChats(
       order by c.updated_at desc, c.id desc
       limit ${limit}
     )
-    select found.id as "chatId", found.title,
+    select found.id as "chatId", found.title, found.archived,
       ts_headline('english', found.title, q.query, ${TITLE_HEADLINE}) as "titleMarked",
       found.message_id as "messageId",
       coalesce(

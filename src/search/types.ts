@@ -13,4 +13,6 @@ export type SearchHit = {
   messageId: string | null;
   /** Around the matches in that message, marked the same way. */
   snippetMarked: string | null;
+  /** The chat is archived: out of the list, found all the same. */
+  archived: boolean;
 };

@@ -31,7 +31,7 @@ import {
  *
  * { "format": "parley-chats", "version": 2, "exportedAt": ISO time,
  *   "chats": [ { "title", "model", "systemPrompt", "temperature", "maxTokens", "reasoningEffort", "pdfEngine",
- *                "createdAt", "updatedAt",
+ *                "createdAt", "updatedAt", "pinnedAt", "archivedAt" (null when not),
  *                "project" (only on a chat in one): { "name", "instructions", "model", "temperature",
  *                                                     "maxTokens", "reasoningEffort", "pdfEngine" },
  *                "messages": [ { "role": "user" | "assistant", "content" (Markdown as written),
@@ -80,6 +80,10 @@ export const exportSchema = t.Object(
         ),
         createdAt: time("When the chat was made."),
         updatedAt: time("Its last activity."),
+        pinnedAt: t.Optional(orNull(time("When it was pinned (pinned chats head the list); null if it is not."))),
+        archivedAt: t.Optional(
+          orNull(time("When it was archived (it is out of the list, on the Archive page); null if it is not.")),
+        ),
         project: t.Optional(
           orNull(
             t.Object(
@@ -197,7 +201,19 @@ export async function readParley(
     }
     const updatedAt = chat.time("updatedAt", "iso") ?? messages.at(-1)?.createdAt ?? createdAt;
     const project = readProject(where, own(raw, "project"));
-    read.push({ title, model, settings, createdAt, updatedAt, messages, ...(project ? { project } : {}) });
+    const pinnedAt = chat.time("pinnedAt", "iso") ?? null;
+    const archivedAt = chat.time("archivedAt", "iso") ?? null;
+    read.push({
+      title,
+      model,
+      settings,
+      createdAt,
+      updatedAt,
+      pinnedAt,
+      archivedAt,
+      messages,
+      ...(project ? { project } : {}),
+    });
   }
   return read;
 }

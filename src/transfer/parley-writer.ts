@@ -32,6 +32,9 @@ export type ExportedChat = {
 } & ChatSettings & {
     createdAt: string;
     updatedAt: string;
+    /** When the person pinned it, or archived it; null if not. */
+    pinnedAt: string | null;
+    archivedAt: string | null;
     /** Only on a chat in a project. */
     project?: ExportedProject;
     messages: ExportedMessage[];
@@ -58,6 +61,8 @@ export function exportedChat(
     ...settingsOf(chat),
     createdAt: chat.createdAt.toISOString(),
     updatedAt: chat.updatedAt.toISOString(),
+    pinnedAt: chat.pinnedAt?.toISOString() ?? null,
+    archivedAt: chat.archivedAt?.toISOString() ?? null,
     ...(project ? { project: exportedProject(project) } : {}),
     messages: messages.map((m) => {
       const attached = files.get(m.id);

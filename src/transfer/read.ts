@@ -44,6 +44,9 @@ export type ImportedChat = {
   settings: ChatSettings;
   createdAt: Date;
   updatedAt: Date;
+  /** Pinned, archived: when, as the file says; null when not (and from ChatGPT's files). */
+  pinnedAt?: Date | null;
+  archivedAt?: Date | null;
   messages: ImportedMessage[];
   /** The project it was in (found by name among the person's, or made); none outside one. */
   project?: ImportedProject;

@@ -151,6 +151,8 @@ export async function insertChats(
     updated_at: c.updatedAt.toISOString(),
     import_hash: c.importHash ?? null,
     project_id: c.projectId ?? null,
+    pinned_at: c.pinnedAt?.toISOString() ?? null,
+    archived_at: c.archivedAt?.toISOString() ?? null,
   }));
   const messageRows = imported.flatMap((c, i) => {
     // One line, each message following the one before it: the branch the chat shows.
@@ -197,13 +199,14 @@ export async function insertChats(
     for (const batch of batches(chatRows)) {
       await tx.execute(sql`
         insert into chats (id, user_id, title, model, system_prompt, temperature, max_tokens, reasoning_effort,
-          pdf_engine, created_at, updated_at, import_hash, project_id)
+          pdf_engine, created_at, updated_at, import_hash, project_id, pinned_at, archived_at)
         select v.id, ${userId}::uuid, v.title, v.model, v.system_prompt, v.temperature, v.max_tokens,
-          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at, v.import_hash, v.project_id
+          v.reasoning_effort, v.pdf_engine, v.created_at, v.updated_at, v.import_hash, v.project_id,
+          v.pinned_at, v.archived_at
         from json_to_recordset(${batch}::json)
           as v(id uuid, title text, model text, system_prompt text, temperature float8, max_tokens int,
                reasoning_effort text, pdf_engine text, created_at timestamptz, updated_at timestamptz,
-               import_hash text, project_id uuid)`);
+               import_hash text, project_id uuid, pinned_at timestamptz, archived_at timestamptz)`);
     }
     for (const batch of batches(messageRows)) {
       await tx.execute(sql`

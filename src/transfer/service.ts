@@ -6,7 +6,7 @@ import { FileError } from "../files/kinds.ts";
 import type { NewFile } from "../files/repo.ts";
 import type { FileService } from "../files/service.ts";
 import { MAX_IMPORT_BYTES } from "../limits.ts";
-import { getOwnProject, insertProject, listProjects } from "../projects/repo.ts";
+import { deleteEmptyProjects, getOwnProject, insertProject, listProjects } from "../projects/repo.ts";
 import type { FileToExport } from "./attachments.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
 import { looksLikeParley, readParley } from "./parley-format.ts";
@@ -146,23 +146,26 @@ export function createTransferService({ database, chat, files, defaultModel }: T
   /**
    * Each chat with the id of its project: the person's project of that name, or one made now from
    * what the file says of it (an existing project is used as it is, never changed by an import).
+   * `made`: the projects made, which an import that then fails deletes again.
    */
   async function inProjects<T extends ImportedChat>(
     userId: string,
     chats: T[],
-  ): Promise<(T & { projectId?: string })[]> {
+  ): Promise<{ chats: (T & { projectId?: string })[]; made: string[] }> {
     const named = new Set(chats.flatMap((c) => (c.project ? [c.project.name] : [])));
-    if (!named.size) return chats;
+    if (!named.size) return { chats, made: [] };
     const ids = new Map((await listProjects(db, userId)).map((p) => [p.name, p.id]));
+    const made: string[] = [];
     for (const c of chats) {
       if (!c.project || ids.has(c.project.name)) continue;
       const { name, model, settings } = c.project;
-      const made = await insertProject(db, userId, { name, model, ...settings });
+      const inserted = await insertProject(db, userId, { name, model, ...settings });
+      if (inserted !== "taken") made.push(inserted.id);
       // Made meanwhile by the person (in another tab): theirs is used.
-      const id = made === "taken" ? (await listProjects(db, userId)).find((p) => p.name === name)?.id : made.id;
+      const id = inserted === "taken" ? (await listProjects(db, userId)).find((p) => p.name === name)?.id : inserted.id;
       if (id) ids.set(name, id);
     }
-    return chats.map((c) => (c.project ? { ...c, projectId: ids.get(c.project.name) } : c));
+    return { chats: chats.map((c) => (c.project ? { ...c, projectId: ids.get(c.project.name) } : c)), made };
   }
 
   /**
@@ -223,7 +226,12 @@ export function createTransferService({ database, chat, files, defaultModel }: T
         const fresh = await notYetImported(user.id, chats);
         const alreadyHere = chats.length - fresh.length;
         if (!fresh.length) return { chats: 0, messages: 0, files: 0, skipped, alreadyHere };
-        const stored = await store(user.id, await inProjects(user.id, fresh));
+        const placed = await inProjects(user.id, fresh);
+        const stored = await store(user.id, placed.chats).catch(async (err) => {
+          // Nothing was imported: nor are the projects made for it kept (unless a chat went in since).
+          await deleteEmptyProjects(db, user.id, placed.made).catch(() => {});
+          throw err;
+        });
         chat.refreshSidebar(user.id);
         const messages = fresh.reduce((n, c) => n + c.messages.length, 0);
         return { chats: fresh.length, messages, files: stored, skipped, alreadyHere };

@@ -82,6 +82,8 @@ eachDriver("pinned and archived chats", (t) => {
 
     const found = await (await server.fetch("/search?q=walrus", { headers: { "hx-request": "true" } })).text();
     expect(found).toContain(`/chats/${id}`);
+    // Marked as archived, in words.
+    expect(found).toMatch(/Quarterly[\s\S]*?>Archived</);
     const archive = await (await server.fetch("/archive")).text();
     expect(archive).toContain("Quarterly walrus census");
     // Its own page says so, with Restore.
@@ -92,6 +94,9 @@ eachDriver("pinned and archived chats", (t) => {
     expect([restored.status, restored.headers.get("location")]).toEqual([303, "/archive"]);
     expect((await home()).rest[0]).toBe(id);
     expect(await (await server.fetch("/archive")).text()).not.toContain("Quarterly walrus census");
+    const again = await (await server.fetch("/search?q=walrus", { headers: { "hx-request": "true" } })).text();
+    expect(again).toContain(`/chats/${id}`);
+    expect(again).not.toContain(">Archived<");
     await ws.close();
   });
 
@@ -122,5 +127,47 @@ eachDriver("pinned and archived chats", (t) => {
       expect(res.status).toBe(400);
       expect(await res.text()).toContain("temporary chat");
     }
+  });
+
+  test("an export says which chats are pinned and archived, and an import keeps them so; a temporary chat is not in it", async () => {
+    const pinned = await make("Export me pinned", 3);
+    const archived = await make("Export me archived", 2);
+    const plain = await make("Export me plain", 1);
+    await post(`/chats/${pinned}/pin`, { pinned: "true" });
+    await post(`/chats/${archived}/archive`, { archived: "true" });
+    const [temporary] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Export me never", model: "fake/fast", temporary: true })
+      .returning();
+    const rows = await t.database.db.select().from(chats).where(eq(chats.userId, server.user.id));
+    const row = (id: string) => rows.find((c) => c.id === id)!;
+
+    const file = await (await server.fetch("/account/export.json")).text();
+    const doc = JSON.parse(file) as { chats: { title: string; pinnedAt: string | null; archivedAt: string | null }[] };
+    const exported = (title: string) => doc.chats.find((c) => c.title === title)!;
+    expect(exported("Export me pinned").pinnedAt).toBe(row(pinned).pinnedAt!.toISOString());
+    expect(exported("Export me pinned").archivedAt).toBeNull();
+    expect(exported("Export me archived").archivedAt).toBe(row(archived).archivedAt!.toISOString());
+    expect([exported("Export me plain").pinnedAt, exported("Export me plain").archivedAt]).toEqual([null, null]);
+    expect(file).not.toContain("Export me never");
+    expect((await server.fetch(`/chats/${temporary!.id}/export.json`)).status).toBe(404);
+    expect(plain).toBeString();
+
+    // Into another account: pinned heads its list, archived is on its Archive page only.
+    const other = await server.signUp("imports-organised");
+    const form = new FormData();
+    form.append("file", new File([file], "export.json", { type: "application/json" }));
+    expect((await other.fetch("/account/import", { method: "POST", body: form, redirect: "manual" })).status).toBe(303);
+    const theirs = await t.database.db.select().from(chats).where(eq(chats.userId, other.user.id));
+    const imported = (title: string) => theirs.find((c) => c.title === title)!;
+    expect(imported("Export me pinned").pinnedAt).toEqual(row(pinned).pinnedAt);
+    expect(imported("Export me archived").archivedAt).toEqual(row(archived).archivedAt);
+    expect([imported("Export me plain").pinnedAt, imported("Export me plain").archivedAt]).toEqual([null, null]);
+    const list = sidebar(await (await other.fetch("/", { headers: { accept: "text/html" } })).text());
+    // (The file holds the chats the tests before this one pinned too.)
+    expect(list.pinned).toContain(imported("Export me pinned").id);
+    expect(list.rest).not.toContain(imported("Export me pinned").id);
+    expect(list.rest).not.toContain(imported("Export me archived").id);
+    expect(await (await other.fetch("/archive")).text()).toContain("Export me archived");
   });
 });

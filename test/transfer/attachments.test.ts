@@ -232,6 +232,14 @@ eachDriver("exporting and importing chats with files", (t) => {
       400,
       'Chat 1 ("Files"), message 1 has 4 files; a message can carry at most 3. Nothing was imported.',
     ]);
+    // Refused after the chat's project was made: the project goes again with everything else.
+    const inProject = JSON.parse(
+      withFiles([described("a.txt", big("a"), "text/plain"), described("b.txt", big("b"), "text/plain")]),
+    );
+    inProject.chats[0].project = { name: "Made for nothing", instructions: null, model: null };
+    const refused = await importing(dan, JSON.stringify(inProject));
+    expect(refused.status).toBe(413);
+    expect(await (await dan.fetch("/projects")).text()).not.toContain("Made for nothing");
     expect(await rowCounts(t)).toEqual(before);
     expect(await t.database.db.select().from(files).where(eq(files.userId, dan.user.id))).toEqual([]);
     // The same bytes twice in one file count once.

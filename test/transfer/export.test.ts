@@ -138,6 +138,8 @@ eachDriver("exporting chats", (t) => {
       pdfEngine: null,
       createdAt: "2026-01-02T10:00:00.000Z",
       updatedAt: "2026-01-02T10:05:00.000Z",
+      pinnedAt: null,
+      archivedAt: null,
       messages: expect.any(Array),
     });
     expect(chat.messages).toHaveLength(6);

@@ -66,7 +66,17 @@ export function SearchResults({ query, hits }: { query: string; hits: SearchHit[
               href={href}
               class="block rounded-md px-2 py-1.5 text-sm hover:bg-zinc-200 dark:hover:bg-zinc-800 [&_mark]:rounded-sm [&_mark]:bg-amber-200 [&_mark]:text-inherit dark:[&_mark]:bg-amber-700/60"
             >
-              <span class="block truncate font-medium">{safeTitle}</span>
+              <span class="flex items-baseline gap-2">
+                <span class="min-w-0 flex-1 truncate font-medium">{safeTitle}</span>
+                {/* In words, not only a colour: the chat is not in the list. */}
+                {hit.archived ? (
+                  <span class="shrink-0 rounded border border-zinc-300 px-1 text-xs text-zinc-600 dark:border-zinc-600 dark:text-zinc-400">
+                    Archived
+                  </span>
+                ) : (
+                  ""
+                )}
+              </span>
               {safeSnippet ? (
                 <span class="line-clamp-2 text-xs text-zinc-600 dark:text-zinc-400">{safeSnippet}</span>
               ) : (
