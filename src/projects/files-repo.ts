@@ -85,9 +85,7 @@ export function linkFiles(db: Db, userId: string, projectId: string, fileIds: st
     if (held.length + added.length > most) return { refused: "too-many", has: held.length };
     if (added.length) {
       const first = Math.max(-1, ...held.map((h) => h.position)) + 1;
-      await tx
-        .insert(projectFiles)
-        .values(added.map((fileId, i) => ({ projectId, fileId, position: first + i })));
+      await tx.insert(projectFiles).values(added.map((fileId, i) => ({ projectId, fileId, position: first + i })));
     }
     return { added, already };
   });

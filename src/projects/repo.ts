@@ -43,7 +43,8 @@ export async function getOwnProject(
   const [project] = await db
     .select({
       ...getTableColumns(projects),
-      files: sql<number>`(select count(*)::int from project_files pf where pf.project_id = ${projects.id})`,
+      // Named in full: drizzle writes a lone table's columns unqualified, and "id" would be pf's.
+      files: sql<number>`(select count(*)::int from project_files pf where pf.project_id = projects.id)`,
     })
     .from(projects)
     .where(and(eq(projects.id, id), eq(projects.userId, userId)));

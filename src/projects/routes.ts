@@ -126,7 +126,8 @@ export function projectRoutes(
         } catch (err) {
           if (!(err instanceof FileError)) throw err;
           // htmx swaps a 422 (see the layout's htmx-config); a plain form gets the page with its status.
-          if (headers["hx-request"]) return pageWithStatus(422, await filesPart(user, params.id, { error: err.message }));
+          if (headers["hx-request"])
+            return pageWithStatus(422, await filesPart(user, params.id, { error: err.message }));
           const page = await one(user, params.id, { error: err.message });
           return typeof page === "string" ? pageWithStatus(err.status, page) : page;
         }
