@@ -44,17 +44,19 @@ browserSuite("pglite", "project files in Chromium", { shots: "project-files" }, 
     expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).toBe("status");
 
     // A file of a kind Parley does not take is refused in a sentence, in place.
-    await page.getByLabel("Files to add to the project").setInputFiles([
-      { name: "tool.bin", mimeType: "application/octet-stream", buffer: Buffer.from([0, 1, 2, 3, 255]) },
-    ]);
+    await page
+      .getByLabel("Files to add to the project")
+      .setInputFiles([
+        { name: "tool.bin", mimeType: "application/octet-stream", buffer: Buffer.from([0, 1, 2, 3, 255]) },
+      ]);
     await files.getByRole("button", { name: "Add files" }).click();
     await files.getByRole("alert").getByText("“tool.bin” is not a kind of file Parley takes").waitFor();
     expect(await names()).toEqual(["rye-recipe.txt", "crumb.png", "oven-manual.pdf"]);
 
     // One added, then removed by keyboard alone.
-    await page.getByLabel("Files to add to the project").setInputFiles([
-      { name: "draft.txt", mimeType: "text/plain", buffer: Buffer.from("a draft to remove") },
-    ]);
+    await page
+      .getByLabel("Files to add to the project")
+      .setInputFiles([{ name: "draft.txt", mimeType: "text/plain", buffer: Buffer.from("a draft to remove") }]);
     await files.getByRole("button", { name: "Add files" }).click();
     await files.getByText("Added “draft.txt”").waitFor();
     await files.getByRole("button", { name: "Remove “draft.txt” from the project" }).focus();
@@ -100,9 +102,9 @@ browserSuite("pglite", "project files in Chromium", { shots: "project-files" }, 
     await page.getByLabel("Name").fill("Plain forms");
     await page.getByRole("button", { name: "Make project" }).click();
     await page.waitForURL(/\/projects\/[0-9a-f-]+\?done=created$/);
-    await page.getByLabel("Files to add to the project").setInputFiles([
-      { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("plain notes") },
-    ]);
+    await page
+      .getByLabel("Files to add to the project")
+      .setInputFiles([{ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("plain notes") }]);
     await page.getByRole("button", { name: "Add files" }).click();
     await page.waitForURL(/\?done=files-added#files$/);
     await page.getByText("The files are added").waitFor();
