@@ -40,7 +40,7 @@ import { pickerRoutes } from "./picker/routes.ts";
 import { createPickerService } from "./picker/service.ts";
 import { presetRoutes } from "./presets/routes.ts";
 import { createPresetService } from "./presets/service.ts";
-import { projectRoutes } from "./projects/routes.ts";
+import { PROJECT_UPLOAD_ROUTE, projectRoutes } from "./projects/routes.ts";
 import { createProjectService } from "./projects/service.ts";
 import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
@@ -204,7 +204,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(allowedHosts(config))
     .use(errorHandler(log, record, assets.urls))
     .use(databaseGate(database.health, assets.urls))
-    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE, UPLOAD_ROUTE, COMPLETIONS_ROUTE]))
+    .use(bodyLimit(MAX_BODY_BYTES, [IMPORT_ROUTE, UPLOAD_ROUTE, PROJECT_UPLOAD_ROUTE, COMPLETIONS_ROUTE]))
     .use(sameOriginWrites(publicUrl(config), [API_PREFIX]))
     .use(compressHtml())
     .use(html({ contentType: "text/html; charset=utf-8" }))
@@ -221,7 +221,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
     .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))
-    .use(projectRoutes(createProjectService({ database, chat }), picker, auth, assets.urls))
+    .use(projectRoutes(createProjectService({ database, chat, files }), files, picker, auth, assets.urls))
     .use(pickerRoutes(picker, auth))
     .use(searchRoutes(createSearchService(database), auth))
     .use(shareRoutes(createShareService({ database }), auth, assets.urls, config))

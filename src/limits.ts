@@ -55,6 +55,13 @@ export function dollars(amount: number): string {
   return `$${amount.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
 }
 
+/**
+ * The most files a project holds. Every one goes with every request of every chat in the project,
+ * read from the database each time: more than a couple of dozen would rarely fit a model's
+ * context anyway (the ones that do not are left out), and would make each send read them all.
+ */
+export const MAX_PROJECT_FILES = 20;
+
 /** A personal API key's name, at most; and how many live keys one person may have. */
 export const MAX_KEY_NAME = 60;
 export const MAX_KEYS_PER_PERSON = 20;

@@ -222,7 +222,7 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
     },
 
     /** The chat went into a project or out of one: the line under its title, in every tab on it. */
-    chatMoved(chatId: string, project: Pick<Project, "id" | "name"> | null) {
+    chatMoved(chatId: string, project: (Pick<Project, "id" | "name"> & { files?: number }) | null) {
       toChat(chatId, [ChatProject({ project, oob: true })]);
     },
 

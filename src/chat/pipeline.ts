@@ -1,8 +1,9 @@
 import type { Message, PdfEngine } from "../db/schema.ts";
 import type { FileAnnotation } from "../llm/annotations.ts";
-import { dropOlderImages, fitToContext } from "../llm/context.ts";
+import { dropOlderImages, estimateTokens, fitToContext, type Kept, tokensLeft } from "../llm/context.ts";
 import type { Generations } from "../llm/generations.ts";
 import { type AnswerParams, type ChatTurn, type ContentPart, imageOutput, type Model } from "../llm/openrouter.ts";
+import { projectFilesFor } from "../projects/files-repo.ts";
 import { estimateCost, reserve, SpendingRefused } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
 import { annotationsOf } from "./repos/answers.ts";
@@ -19,7 +20,8 @@ import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
  *
  *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
  *   → read the chat's settings, the model and the branch's attachments → branchHistory
- *   → withAttachments → withInstructions → withProjectInstructions → fitImages → fitToModel → withParams → withParses
+ *   → withAttachments → withInstructions → withProjectInstructions → withProjectFiles → fitImages
+ *   → fitToModel → withParams → withParses
  *   → spend (the spending limits: the request's estimate reserved) → start
  *
  * Limits come before the save so a refused send stores nothing. Spending limits are the
@@ -31,8 +33,12 @@ import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
  * tells the person the pipeline's notices; the generation streams the answer.
  */
 
-/** A message of the request, with the stored message it was made from (dropped before it is sent). */
-export type DraftTurn = ChatTurn & { messageId?: string };
+/**
+ * A message of the request, with the stored message it was made from, and whether the fit must
+ * keep it as it keeps instructions (the project's files, fitted on their own): both dropped
+ * before it is sent.
+ */
+export type DraftTurn = ChatTurn & { messageId?: string; pinned?: boolean };
 
 /** One answer's request as the steps build it. */
 export type Draft = {
@@ -48,6 +54,8 @@ export type Draft = {
   projectInstructions: string | null;
   /** The files attached to the branch's messages, by message id. */
   files: Map<string, AttachedFile[]>;
+  /** The files of the chat's project, in order; none outside a project. */
+  projectFiles: AttachedFile[];
   /** What OpenRouter's file-parser read for the branch's earlier answers, and with which engine, by answer id. */
   parses: Map<string, { engine: PdfEngine; files: FileAnnotation[] }>;
   /** What goes upstream, built by the steps. */
@@ -126,18 +134,73 @@ export const withProjectInstructions: Step = (draft) =>
     ? { ...draft, messages: [{ role: "system", content: draft.projectInstructions }, ...draft.messages] }
     : draft;
 
+/** What an intro of the project's files says, before them. */
+export const PROJECT_FILES_INTRO = "The files of this chat's project, sent with every chat in it:";
+
+/**
+ * The project's files, right after the instructions (system prompts) and before the chat's first
+ * message, as one user message of their own, kept by the fit below like the instructions. A
+ * message of their own rather than parts of the first question: a system message carries text
+ * only on most providers (no images, no PDFs), and the first question is the first turn the fit
+ * drops in a long chat, which would take the files with it. They are fitted here, on their own:
+ * as many as fit beside the instructions and the newest message, in order; those that do not,
+ * last first, are left out, and the person is told which. What room they leave is the
+ * conversation's.
+ */
+export const withProjectFiles: Step = (draft) => {
+  if (!draft.projectFiles.length) return draft;
+  const blind = draft.model?.inputModalities !== undefined && !draft.model.inputModalities.includes("image");
+  const left = tokensLeft(draft.messages, draft.model?.contextLength);
+  const parts: ContentPart[] = [{ type: "text", text: PROJECT_FILES_INTRO }];
+  let used = estimateTokens({ role: "user", content: parts });
+  let unseen = 0;
+  const leftOut: string[] = [];
+  for (const file of draft.projectFiles) {
+    const own = partsOf(file, blind);
+    const cost = estimateTokens({ role: "user", content: own }) - estimateTokens({ role: "user", content: [] });
+    if (leftOut.length || used + cost > left) {
+      leftOut.push(file.name);
+      continue;
+    }
+    used += cost;
+    parts.push(...own);
+    if (blind && file.type.startsWith("image/")) unseen++;
+  }
+  const notices = [...draft.notices];
+  if (unseen) {
+    notices.push(
+      `${draft.model?.name ?? "This model"} cannot see images: ${count(unseen, "image")} of the project's files left out of this answer's request.`,
+    );
+  }
+  if (leftOut.length) {
+    const names = leftOut.map((name) => `“${name}”`).join(", ");
+    notices.push(
+      `Too long for ${draft.model?.name ?? "the model"} with all the project's files: ${names} ${leftOut.length === 1 ? "was" : "were"} left out of this answer's request.`,
+    );
+  }
+  if (parts.length === 1) return { ...draft, notices };
+  const at = draft.messages.findIndex((m) => m.role !== "system");
+  const files: DraftTurn = { role: "user", content: parts, pinned: true };
+  const messages = [...draft.messages];
+  messages.splice(at < 0 ? messages.length : at, 0, files);
+  return { ...draft, messages, notices };
+};
+
+/** The turns no fit drops: the instructions, and the project's files (fitted on their own). */
+const kept: Kept = (turn) => turn.role === "system" || (turn as DraftTurn).pinned === true;
+
 /** Older messages' images left out, oldest first, while the request is over the model's context. */
 export const fitImages: Step = (draft) => {
-  const { turns, dropped } = dropOlderImages(draft.messages, draft.model?.contextLength);
+  const { turns, dropped } = dropOlderImages(draft.messages, draft.model?.contextLength, kept);
   if (!dropped) return draft;
   const notice = `This conversation is long for ${draft.model?.name ?? "the model"}: ${count(dropped, "older image")} left out of this answer's request.`;
-  return { ...draft, messages: turns as DraftTurn[], notices: [...draft.notices, notice] };
+  return { ...draft, messages: turns, notices: [...draft.notices, notice] };
 };
 
 /** The oldest turns dropped until the request fits the model's context (instructions are kept). */
 export const fitToModel: Step = (draft) => ({
   ...draft,
-  messages: fitToContext(draft.messages, draft.model?.contextLength) as DraftTurn[],
+  messages: fitToContext(draft.messages, draft.model?.contextLength, kept),
 });
 
 /**
@@ -180,6 +243,7 @@ export const STEPS: readonly Step[] = [
   withAttachments,
   withInstructions,
   withProjectInstructions,
+  withProjectFiles,
   fitImages,
   fitToModel,
   withParams,
@@ -204,8 +268,10 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       chatSettings(core.db, answer.chatId),
       attachedFiles(core.db, asked),
     ]);
-    // Parses are looked up only for a branch holding a PDF: the rest of the sends cost no query more.
-    const hasPdf = [...files.values()].some((list) => list.some((f) => f.type === "application/pdf"));
+    // Read only for a chat in a project; the person's own files of their own project alone.
+    const projectFiles = row?.projectId ? await projectFilesFor(core.db, userId, row.projectId) : [];
+    // Parses are looked up only for a request holding a PDF: the rest of the sends cost no query more.
+    const hasPdf = [...files.values(), projectFiles].some((list) => list.some((f) => f.type === "application/pdf"));
     const parses = hasPdf ? await annotationsOf(core.db, answered) : new Map();
     const draft = compose({
       answer,
@@ -214,6 +280,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       settings: row && settingsOf(row),
       projectInstructions: row?.projectInstructions ?? null,
       files,
+      projectFiles,
       parses,
       messages: [],
       params: {},
@@ -231,7 +298,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       first: history.filter((m) => m.id < answer.id).length === 1,
       // An answer is always stored with the model it is written by.
       model: answer.model!,
-      messages: draft.messages.map(({ messageId: _, ...turn }) => turn),
+      messages: draft.messages.map(({ messageId: _, pinned: __, ...turn }) => turn),
       params: draft.params,
     });
     return draft.notices;

@@ -89,7 +89,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
       return owned ? list : undefined;
     },
     /** Chats that went into a project or out of one: their open pages say so (src/projects/). */
-    projectChanged(moves: { chat: Chat; project: Pick<Project, "id" | "name"> | null }[]) {
+    projectChanged(moves: { chat: Chat; project: (Pick<Project, "id" | "name"> & { files?: number }) | null }[]) {
       for (const { chat, project } of moves) broadcast.chatMoved(chat.id, project);
     },
     /** Pushes the person's chat list to their tabs (after chats were added elsewhere, such as an import). */

@@ -53,7 +53,7 @@ export function fileRoutes(files: FileService, auth: AuthService) {
 }
 
 /** Refuses an upload whose request says it is larger than a file may be, before any of it is read. */
-function refuseTooLarge(request: Request, fileBytes: number) {
+export function refuseTooLarge(request: Request, fileBytes: number) {
   const length = Number(request.headers.get("content-length"));
   if (length > fileBytes + MULTIPART_ALLOWANCE) {
     throw new FileError(
@@ -63,8 +63,8 @@ function refuseTooLarge(request: Request, fileBytes: number) {
   }
 }
 
-/** The files of the form, in order. */
-async function uploads(request: Request): Promise<Upload[]> {
+/** The files of the form (its `file` fields), in order. */
+export async function uploads(request: Request): Promise<Upload[]> {
   let form: FormData;
   try {
     form = await request.formData();

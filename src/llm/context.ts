@@ -23,27 +23,46 @@ function partTokens(part: ContentPart): number {
   return Math.ceil((part.file.file_data.length * 3) / 4 / 10);
 }
 
+/** Turns never dropped to make room: system prompts, unless the caller names more. */
+export type Kept = (turn: ChatTurn) => boolean;
+const systemOnly: Kept = (turn) => turn.role === "system";
+
 /**
  * Drops the oldest turns until the conversation fits the model's context, leaving room for the
- * answer. System prompts and the newest turn are always kept, whatever their size.
+ * answer. System prompts (or the turns `kept` names) and the newest turn are always kept,
+ * whatever their size.
  */
-export function fitToContext(turns: ChatTurn[], contextLength: number | null | undefined): ChatTurn[] {
+export function fitToContext<T extends ChatTurn>(
+  turns: T[],
+  contextLength: number | null | undefined,
+  kept: Kept = systemOnly,
+): T[] {
   if (!contextLength || turns.length === 0) return turns;
   const budget = budgetOf(contextLength);
   const newest = turns.at(-1)!;
   const older = turns.slice(0, -1);
   let used = estimateTokens(newest);
-  for (const turn of older) if (turn.role === "system") used += estimateTokens(turn);
+  for (const turn of older) if (kept(turn)) used += estimateTokens(turn);
   const keep = new Set<ChatTurn>();
   for (let i = older.length - 1; i >= 0; i--) {
     const turn = older[i]!;
-    if (turn.role === "system") continue;
+    if (kept(turn)) continue;
     const cost = estimateTokens(turn);
     if (used + cost > budget) break;
     used += cost;
     keep.add(turn);
   }
-  return [...older.filter((t) => t.role === "system" || keep.has(t)), newest];
+  return [...older.filter((t) => kept(t) || keep.has(t)), newest];
+}
+
+/**
+ * The tokens left in the model's context (less room for the answer) beside the turns that are
+ * always kept: the system prompts and the newest turn. Infinity when the context is unknown.
+ */
+export function tokensLeft(turns: ChatTurn[], contextLength: number | null | undefined): number {
+  if (!contextLength) return Number.POSITIVE_INFINITY;
+  const always = turns.filter((t, i) => t.role === "system" || i === turns.length - 1);
+  return budgetOf(contextLength) - always.reduce((sum, t) => sum + estimateTokens(t), 0);
 }
 
 /** The tokens a request may take: the model's context less room for the answer. */
@@ -54,19 +73,21 @@ export const IMAGE_LEFT_OUT = "(image left out: the conversation is too long for
 
 /**
  * Leaves out older turns' images, oldest first, while the conversation is over the model's
- * context: before any words are dropped, pictures go. The newest turn keeps its own. Each image
- * left out becomes a line saying so, beside the label the attachment step put before it.
+ * context: before any words are dropped, pictures go. The newest turn keeps its own, and so do
+ * the turns `kept` names. Each image left out becomes a line saying so, beside the label the
+ * attachment step put before it.
  */
-export function dropOlderImages(
-  turns: ChatTurn[],
+export function dropOlderImages<T extends ChatTurn>(
+  turns: T[],
   contextLength: number | null | undefined,
-): { turns: ChatTurn[]; dropped: number } {
+  kept: Kept = () => false,
+): { turns: T[]; dropped: number } {
   if (!contextLength || turns.length < 2) return { turns, dropped: 0 };
   const budget = budgetOf(contextLength);
   let used = turns.reduce((sum, t) => sum + estimateTokens(t), 0);
   let dropped = 0;
   const fitted = turns.map((turn, i) => {
-    if (used <= budget || i === turns.length - 1 || typeof turn.content === "string") return turn;
+    if (used <= budget || i === turns.length - 1 || kept(turn) || typeof turn.content === "string") return turn;
     const content = turn.content.map((part): ContentPart => {
       if (part.type !== "image_url" || used <= budget) return part;
       used -= IMAGE_TOKENS;

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNull, notExists, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, notExists, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { unlessTaken } from "../db/errors.ts";
 import { isId } from "../db/ids.ts";
@@ -33,11 +33,19 @@ export async function listProjects(db: Db, userId: string): Promise<(Project & {
   return rows.map((r) => ({ ...r.project, chats: Number(r.chats) }));
 }
 
-/** A project, if it exists and is this person's. */
-export async function getOwnProject(db: Db, userId: string, id: unknown): Promise<Project | undefined> {
+/** A project with how many files it holds (its chats' pages say so), if it exists and is this person's. */
+export async function getOwnProject(
+  db: Db,
+  userId: string,
+  id: unknown,
+): Promise<(Project & { files: number }) | undefined> {
   if (!isId(id)) return undefined;
   const [project] = await db
-    .select()
+    .select({
+      ...getTableColumns(projects),
+      // Named in full: drizzle writes a lone table's columns unqualified, and "id" would be pf's.
+      files: sql<number>`(select count(*)::int from project_files pf where pf.project_id = projects.id)`,
+    })
     .from(projects)
     .where(and(eq(projects.id, id), eq(projects.userId, userId)));
   return project;

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { ProjectFiles } from "../../views/components/project-files.tsx";
 import { MovePanel } from "../../views/components/projects.tsx";
 import {
   ProjectPage,
@@ -10,10 +11,16 @@ import { requireSignIn } from "../auth/guard.ts";
 import type { AuthService } from "../auth/service.ts";
 import { SettingsError } from "../chat/settings.ts";
 import type { User } from "../db/schema.ts";
+import { FileError } from "../files/kinds.ts";
+import { refuseTooLarge, uploads } from "../files/routes.ts";
+import type { FileService } from "../files/service.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { pageWithStatus } from "../http/page.ts";
 import type { PickerService } from "../picker/service.ts";
 import type { ProjectService } from "./service.ts";
+
+/** Uploads to a project take bodies up to a file's limit, like POST /files (see http/body-limit.ts). */
+export const PROJECT_UPLOAD_ROUTE = "POST /projects/:id/files";
 
 const NO_SUCH_PROJECT = "There is no such project.";
 const NO_SUCH_CHAT = "There is no such chat.";
@@ -26,15 +33,34 @@ const DONE = {
   saved: "The project is changed.",
   deleted: "The project is deleted; its chats were kept.",
   "deleted-chats": "The project is deleted, and its chats with it.",
+  "files-added": "The files are added: they go with every chat in the project.",
+  "file-removed": "The file is out of the project (messages that carry it keep it).",
 } as const;
 const done = (code: unknown) =>
   typeof code === "string" && code in DONE ? DONE[code as keyof typeof DONE] : undefined;
 
+const quoted = (names: { name: string }[]) => names.map((f) => `“${f.name}”`).join(", ");
+
+/** What adding files to a project did, in a sentence. */
+function addedSentence({ added, already }: { added: { name: string }[]; already: { name: string }[] }): string {
+  const parts = [];
+  if (added.length) parts.push(`Added ${quoted(added)}: sent with every chat in the project.`);
+  if (already.length) parts.push(`${quoted(already)} ${already.length === 1 ? "was" : "were"} in the project already.`);
+  return parts.join(" ");
+}
+
 /**
- * The Projects page and a project's page (plain forms, redirect after each change), and
- * "Move to…" on a chat (htmx: its menu, and the move).
+ * The Projects page and a project's page (plain forms, redirect after each change), its files
+ * (plain multipart forms, or htmx swapping the Files section), and "Move to…" on a chat (htmx:
+ * its menu, and the move).
  */
-export function projectRoutes(projects: ProjectService, picker: PickerService, auth: AuthService, assets: AssetUrls) {
+export function projectRoutes(
+  projects: ProjectService,
+  files: FileService,
+  picker: PickerService,
+  auth: AuthService,
+  assets: AssetUrls,
+) {
   const list = async (user: User, extra: Partial<ProjectsPageProps> = {}) => {
     const [all, models] = await Promise.all([projects.list(user.id), picker.choices(user.id)]);
     return ProjectsPage({ assets, user, projects: all, models, ...extra });
@@ -49,6 +75,9 @@ export function projectRoutes(projects: ProjectService, picker: PickerService, a
     if (!opened) return missing(user);
     return ProjectPage({ assets, user, ...opened, models, deleteCount: count ?? 0, ...extra });
   };
+  /** The Files section alone, as htmx swaps it, with what was done or refused (focused: it is what changed). */
+  const filesPart = async (user: User, id: string, said: { error?: string; notice?: string }) =>
+    ProjectFiles({ projectId: id, files: (await projects.files(user.id, id)) ?? [], focus: true, ...said });
 
   return new Elysia({ name: "project-routes" })
     .use(requireSignIn(auth))
@@ -81,6 +110,37 @@ export function projectRoutes(projects: ProjectService, picker: PickerService, a
       const deleted = await projects.remove(me!.user.id, params.id, withChats);
       if (deleted === undefined) return missing(me!.user);
       return redirect(`/projects?done=${withChats && deleted ? "deleted-chats" : "deleted"}`, 303);
+    })
+    .post(
+      "/projects/:id/files",
+      async ({ me, params, request, headers, redirect }) => {
+        const user = me!.user;
+        // Someone else's project is refused before a byte of the upload is read.
+        if (!(await projects.get(user.id, params.id))) return missing(user);
+        try {
+          refuseTooLarge(request, files.limits.fileBytes);
+          const done = await projects.addFiles(user.id, params.id, await uploads(request));
+          if (!done) return missing(user);
+          if (!headers["hx-request"]) return redirect(`/projects/${params.id}?done=files-added#files`, 303);
+          return filesPart(user, params.id, { notice: addedSentence(done) });
+        } catch (err) {
+          if (!(err instanceof FileError)) throw err;
+          // htmx swaps a 422 (see the layout's htmx-config); a plain form gets the page with its status.
+          if (headers["hx-request"])
+            return pageWithStatus(422, await filesPart(user, params.id, { error: err.message }));
+          const page = await one(user, params.id, { error: err.message });
+          return typeof page === "string" ? pageWithStatus(err.status, page) : page;
+        }
+      },
+      // Read by the handler, after the sign-in, same-origin and ownership checks.
+      { parse: "none" },
+    )
+    .post("/projects/:id/files/:file/delete", async ({ me, params, headers, redirect }) => {
+      const user = me!.user;
+      const file = (await projects.files(user.id, params.id))?.find((f) => f.id === params.file);
+      if (!file || !(await projects.removeFile(user.id, params.id, params.file))) return missing(user);
+      if (!headers["hx-request"]) return redirect(`/projects/${params.id}?done=file-removed#files`, 303);
+      return filesPart(user, params.id, { notice: `“${file.name}” is out of the project.` });
     })
     .get("/chats/:id/move", async ({ me, params, status }) => {
       const choices = await projects.moveChoices(me!.user.id, params.id);

@@ -3,7 +3,12 @@ import { parseSettings, SettingsError, settingsOf } from "../chat/settings.ts";
 import type { Database } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
 import type { Chat, Project } from "../db/schema.ts";
+import { FileError } from "../files/kinds.ts";
+import type { FileService, Upload } from "../files/service.ts";
+import type { FileInfo } from "../files/types.ts";
+import { MAX_PROJECT_FILES } from "../limits.ts";
 import { modelRefusal } from "../teams/access.ts";
+import * as filesRepo from "./files-repo.ts";
 import * as repo from "./repo.ts";
 
 export const MAX_PROJECT_NAME_LENGTH = 100;
@@ -27,9 +32,18 @@ const taken = (name: string) =>
 /**
  * A person's projects: chats grouped under a name, with instructions sent before each of its
  * chats' own system prompt (chat/pipeline.ts, withProjectInstructions), and a model and
- * parameters its new chats start from. Every change is pushed to the person's chat lists.
+ * parameters its new chats start from, and files sent with each of its chats (pipeline.ts,
+ * withProjectFiles). Every change is pushed to the person's chat lists.
  */
-export function createProjectService({ database, chat }: { database: Database; chat: ChatService }) {
+export function createProjectService({
+  database,
+  chat,
+  files,
+}: {
+  database: Database;
+  chat: ChatService;
+  files: FileService;
+}) {
   const { db } = database;
 
   /** A project's values from its form; the model is optional (empty: the person's usual one). */
@@ -58,11 +72,70 @@ export function createProjectService({ database, chat }: { database: Database; c
 
     get: (userId: string, id: unknown) => repo.getOwnProject(db, userId, id),
 
-    /** A project with its chats, newest first; undefined when it is not the person's. */
+    /** A project with its chats, newest first, and its files; undefined when it is not the person's. */
     async open(userId: string, id: unknown) {
       const project = await repo.getOwnProject(db, userId, id);
       if (!project) return undefined;
-      return { project, chats: await repo.projectChats(db, userId, project.id) };
+      const [chats, held] = await Promise.all([
+        repo.projectChats(db, userId, project.id),
+        filesRepo.projectFileList(db, userId, project.id),
+      ]);
+      return { project, chats, files: held };
+    },
+
+    /** A project's files, in order; undefined when it is not the person's. */
+    async files(userId: string, id: unknown): Promise<FileInfo[] | undefined> {
+      const project = await repo.getOwnProject(db, userId, id);
+      return project && filesRepo.projectFileList(db, userId, project.id);
+    },
+
+    /**
+     * Adds an upload's files to a project, after its others: checked and stored as a message's
+     * attachments are (files/service.ts: kinds, sizes, the person's storage), all or none, and no
+     * more than MAX_PROJECT_FILES in the project. A refusal throws a FileError with its sentence.
+     * Answers the files added and those the project already held; undefined when it is not theirs.
+     */
+    async addFiles(
+      userId: string,
+      id: unknown,
+      uploads: Upload[],
+    ): Promise<{ added: FileInfo[]; already: FileInfo[] } | undefined> {
+      const project = await repo.getOwnProject(db, userId, id);
+      if (!project) return undefined;
+      const tooMany = (has: number) =>
+        new FileError(
+          `A project can hold at most ${MAX_PROJECT_FILES} files; this one has ${has}, and this upload has ${uploads.length}. Remove some first.`,
+          413,
+        );
+      if (project.files + uploads.length > MAX_PROJECT_FILES) throw tooMany(project.files);
+      const stored = await files.store(userId, uploads);
+      // Files stored but not linked (refused below) hold nothing: the sweep of unsent files takes them.
+      const linked = await filesRepo.linkFiles(
+        db,
+        userId,
+        project.id,
+        stored.map((f) => f.id),
+        MAX_PROJECT_FILES,
+      );
+      if ("refused" in linked) {
+        if (linked.refused === "no-project") return undefined;
+        if (linked.refused === "too-many") throw tooMany(linked.has);
+        throw new FileError("A file was deleted while it was being added; nothing was added. Try again.", 422);
+      }
+      // The same bytes twice in one upload are one file.
+      const unique = [...new Map(stored.map((f) => [f.id, f])).values()];
+      const named = (ids: string[]) => unique.filter((f) => ids.includes(f.id));
+      return { added: named(linked.added), already: named(linked.already) };
+    },
+
+    /**
+     * Takes a file out of a project, and deletes it if nothing else holds it (a message, a shared
+     * snapshot, another project keep it). False when the project or the file in it is not theirs.
+     */
+    async removeFile(userId: string, id: unknown, fileId: unknown): Promise<boolean> {
+      if (!(await filesRepo.unlinkFile(db, userId, id, fileId))) return false;
+      await files.discard(userId, [fileId as string]);
+      return true;
     },
 
     /** A new project from its form; a bad value throws a SettingsError and saves nothing. */
@@ -96,10 +169,13 @@ export function createProjectService({ database, chat }: { database: Database; c
     async remove(userId: string, id: unknown, withChats: boolean): Promise<number | undefined> {
       if (!isId(id)) return undefined;
       const chats = withChats ? await repo.projectChatIds(db, userId, id) : [];
+      const held = await filesRepo.projectFileIds(db, userId, id);
       // Each chat goes as its own Delete takes it: an answer being written is stopped first.
       for (const chatId of chats) await chat.remove(userId, chatId);
       const gone = await repo.deleteProject(db, userId, id);
       if (!gone) return undefined;
+      // The project's links went with it; its files go too unless something else holds them.
+      await files.discard(userId, held);
       chat.refreshSidebar(userId);
       chat.projectChanged(gone.moved.map((c) => ({ chat: c, project: null })));
       return chats.length;

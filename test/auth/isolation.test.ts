@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { asc, eq } from "drizzle-orm";
-import { chats, messages } from "../../src/db/schema.ts";
+import { chats, messages, projectFiles } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { eachDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
@@ -43,6 +43,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
   let shareId: string;
   let fileId: string;
   let projectId: string;
+  let projectFileId: string;
   const unknownId = "01900000-0000-7000-8000-000000000000";
 
   beforeAll(async () => {
@@ -77,6 +78,11 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
       redirect: "manual",
     });
     projectId = /\/projects\/([0-9a-f-]+)/.exec(project.headers.get("location")!)![1]!;
+    const projectFile = new FormData();
+    projectFile.append("file", new File(["The owner's secret plan, for the project\n"], "project-plan.txt"));
+    await server.fetch(`/projects/${projectId}/files`, { method: "POST", body: projectFile });
+    projectFileId = (await t.database.db.select().from(projectFiles).where(eq(projectFiles.projectId, projectId)))[0]!
+      .fileId;
   });
   afterAll(() => server.stop());
 
@@ -142,6 +148,8 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "GET /projects/:id/chats",
         "POST /projects/:id",
         "POST /projects/:id/delete",
+        "POST /projects/:id/files",
+        "POST /projects/:id/files/:file/delete",
         "GET /chats/:id/move",
         "POST /chats/:id/project",
         "GET /account",
@@ -205,8 +213,11 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
   });
 
   test("another person: the owner's project answers exactly as a project that does not exist, and stays", async () => {
-    const projectRoutes = everyRoute(projectId).filter((r) => r.path.startsWith(`/projects/${projectId}`));
-    expect(projectRoutes.length).toBeGreaterThanOrEqual(3);
+    const projectRoutes = everyRoute(projectId)
+      .filter((r) => r.path.startsWith(`/projects/${projectId}`))
+      // A project's file is named by the owner's own: neither is bob's.
+      .map((r) => ({ ...r, path: r.path.replace(":file", projectFileId) }));
+    expect(projectRoutes.length).toBeGreaterThanOrEqual(5);
     for (const { method, path } of projectRoutes) {
       const theirs = await request(bob, method, path);
       const none = await request(bob, method, path.replace(projectId, unknownId));
@@ -216,7 +227,10 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
       expect(theirsBody).not.toContain("secret");
     }
     expect(await (await bob.fetch("/projects")).text()).not.toContain("secret project");
-    expect(await (await server.fetch(`/projects/${projectId}`)).text()).toContain("secret plan");
+    const owners = await (await server.fetch(`/projects/${projectId}`)).text();
+    expect(owners).toContain("secret plan");
+    // The project's file stays the owner's, in the project.
+    expect(owners).toContain(`href="/files/${projectFileId}" download="project-plan.txt"`);
   });
 
   test("another person: the owner's files answer exactly as files that do not exist", async () => {

@@ -5,12 +5,14 @@ import {
   type Draft,
   fitImages,
   fitToModel,
+  PROJECT_FILES_INTRO,
   STEPS,
   type Step,
   withAttachments,
   withInstructions,
   withParams,
   withParses,
+  withProjectFiles,
   withProjectInstructions,
 } from "../../src/chat/pipeline.ts";
 import type { Turn } from "../../src/chat/repos/exchange.ts";
@@ -34,6 +36,7 @@ const draft = (history: Turn[], over: Partial<Draft> = {}): Draft => ({
   settings: undefined,
   projectInstructions: null,
   files: new Map(),
+  projectFiles: [],
   parses: new Map(),
   messages: [],
   params: {},
@@ -334,6 +337,85 @@ describe("the steps together", () => {
     expect(withProjectInstructions(branchHistory(plain)).messages).toEqual([
       { role: "user", content: "hi", messageId: "00000001" },
     ]);
+  });
+
+  test("a project's files go after its instructions, before the chat's messages, and are kept by the fit while older turns go", () => {
+    const text = (id: string, name: string, body: string) => ({
+      id,
+      name,
+      size: body.length,
+      type: "text/plain" as const,
+      bytes: new TextEncoder().encode(body),
+    });
+    const history = [
+      turn(1, "user", "x".repeat(9000)),
+      turn(2, "assistant", "y".repeat(9000)),
+      turn(3, "user", "now?"),
+    ];
+    const d = compose(
+      draft(history, {
+        projectInstructions: "You help with the garden.",
+        projectFiles: [text("f1", "beds.txt", "Bed A: peas"), text("f2", "seeds.txt", "Seeds: beans")],
+        model: model({ contextLength: 4000 }),
+      }),
+    );
+    expect(d.messages).toEqual([
+      { role: "system", content: "You help with the garden." },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: PROJECT_FILES_INTRO },
+          { type: "text", text: "Attached file “beds.txt”:\n```\nBed A: peas\n```" },
+          { type: "text", text: "Attached file “seeds.txt”:\n```\nSeeds: beans\n```" },
+        ],
+        pinned: true,
+      },
+      { role: "user", content: "now?", messageId: "00000003" },
+    ]);
+    expect(d.notices).toEqual([]);
+  });
+
+  test("a project's files that do not fit are left out, last first, and the person is told which", () => {
+    const file = (id: string, name: string, chars: number) => ({
+      id,
+      name,
+      size: chars,
+      type: "text/plain" as const,
+      bytes: new TextEncoder().encode("z".repeat(chars)),
+    });
+    // The budget is 3,000 less 750 for the answer: the first file (~1,340 tokens) fits, the second does not.
+    const d = withProjectFiles(
+      branchHistory(
+        draft([turn(1, "user", "hi")], {
+          projectFiles: [file("f1", "one.txt", 4000), file("f2", "two.txt", 4000), file("f3", "three.txt", 10)],
+          model: model({ name: "Tiny", contextLength: 3000 }),
+        }),
+      ),
+    );
+    const sent = JSON.stringify(d.messages);
+    expect(sent).toContain("one.txt");
+    expect(sent).not.toContain("two.txt");
+    // After one left out, the rest go too: the files keep their order, never a later one without an earlier.
+    expect(sent).not.toContain("three.txt");
+    expect(d.notices).toEqual([
+      "Too long for Tiny with all the project's files: “two.txt”, “three.txt” were left out of this answer's request.",
+    ]);
+    // None fit: no message of files at all, and all are named.
+    const none = withProjectFiles(
+      branchHistory(
+        draft([turn(1, "user", "hi")], {
+          projectFiles: [file("f1", "one.txt", 9000)],
+          model: model({ name: "Tiny", contextLength: 3000 }),
+        }),
+      ),
+    );
+    expect(none.messages).toEqual([{ role: "user", content: "hi", messageId: "00000001" }]);
+    expect(none.notices).toEqual([
+      "Too long for Tiny with all the project's files: “one.txt” was left out of this answer's request.",
+    ]);
+    // Outside a project the step adds nothing.
+    const plain = branchHistory(draft([turn(1, "user", "hi")]));
+    expect(withProjectFiles(plain)).toEqual(plain);
   });
 
   test("a capability is one more step: it sees what the steps before it built", () => {

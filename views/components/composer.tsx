@@ -71,7 +71,7 @@ export type ComposerProps = {
  * the picker let through). Text files are listed by their usual extensions, as browsers give most
  * code files no text/* type.
  */
-const ACCEPT = [
+export const ACCEPT = [
   "image/png",
   "image/jpeg",
   "image/webp",

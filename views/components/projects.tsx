@@ -108,8 +108,21 @@ export function MovePanel({
   );
 }
 
-/** Under an open chat's title: the project it is in, a link to it. Pushed to its tabs when it moves. */
-export function ChatProject({ project, oob }: { project: Named | null | undefined; oob?: boolean }): JSX.Element {
+/** "2 files", said of a project whose files go with its chats; nothing when it has none. */
+const withFiles = (files: number | undefined) =>
+  files ? ` · with its ${files === 1 ? "file" : `${files} files`}` : "";
+
+/**
+ * Under an open chat's title: the project it is in, a link to it, and whether its files go with
+ * the chat. Pushed to its tabs when it moves.
+ */
+export function ChatProject({
+  project,
+  oob,
+}: {
+  project: (Named & { files?: number }) | null | undefined;
+  oob?: boolean;
+}): JSX.Element {
   return (
     <p
       id="chat-project"
@@ -131,6 +144,9 @@ export function ChatProject({ project, oob }: { project: Named | null | undefine
           >
             {project.name}
           </a>
+          <span data-project-files safe>
+            {withFiles(project.files)}
+          </span>
         </>
       ) : (
         ""
@@ -139,8 +155,8 @@ export function ChatProject({ project, oob }: { project: Named | null | undefine
   );
 }
 
-/** Under a new chat's header, started from a project: its instructions and defaults go along. */
-export function ProjectChosen({ project }: { project: Project }): JSX.Element {
+/** Under a new chat's header, started from a project: its instructions, files and defaults go along. */
+export function ProjectChosen({ project }: { project: Project & { files?: number } }): JSX.Element {
   const detail = describeSettings({ ...project, systemPrompt: null })
     .map((part) => ` · ${part}`)
     .join("");
@@ -150,6 +166,7 @@ export function ProjectChosen({ project }: { project: Project }): JSX.Element {
       <span class="min-w-0 truncate">
         New chat in the project <strong safe>{project.name}</strong>
         {project.systemPrompt ? " · with its instructions" : ""}
+        <span safe>{withFiles(project.files)}</span>
         <span safe>{detail}</span>
       </span>
       <a href="/" class="ml-auto shrink-0 underline">

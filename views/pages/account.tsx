@@ -48,9 +48,9 @@ export function SettingsShell(props: {
   );
 }
 
-export function Section(props: { title: string; children: Children }): JSX.Element {
+export function Section(props: { title: string; id?: string; children: Children }): JSX.Element {
   return (
-    <section class="flex flex-col gap-3 rounded-xl border border-zinc-200 p-5 dark:border-zinc-800">
+    <section id={props.id} class="flex flex-col gap-3 rounded-xl border border-zinc-200 p-5 dark:border-zinc-800">
       <h2 class="font-semibold" safe>
         {props.title}
       </h2>

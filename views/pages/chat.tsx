@@ -41,7 +41,7 @@ export type ChatPageProps = {
   /** The open chat's project group, with its chats. */
   openGroup?: OpenGroup;
   /** The open chat's project; on the new-chat page, the project the chat starts in. */
-  project?: Project;
+  project?: Project & { files?: number };
   /** The new-chat page's: the person's presets, and the one the chat starts from. */
   presets?: Preset[];
   preset?: Preset;

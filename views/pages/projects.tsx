@@ -1,9 +1,11 @@
 import type { Chat, Project, User } from "../../src/db/schema.ts";
+import type { FileInfo } from "../../src/files/types.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import type { ModelChoices } from "../../src/picker/types.ts";
 import { describeSettings } from "../components/chat-settings.tsx";
 import { Notice } from "../components/form.tsx";
 import { modelLabel } from "../components/model-picker.tsx";
+import { ProjectFiles } from "../components/project-files.tsx";
 import { Section, SettingsShell } from "./account.tsx";
 import { formValues, PresetForm } from "./presets.tsx";
 
@@ -70,6 +72,8 @@ export function ProjectsPage(props: ProjectsPageProps): JSX.Element {
 export type ProjectPageProps = Common & {
   project: Project;
   chats: Chat[];
+  /** The files sent with every chat in the project, in order. */
+  files: FileInfo[];
   /** How many chats deleting the project with its chats would delete. */
   deleteCount: number;
   /** A refused edit, shown again as it was sent. */
@@ -77,8 +81,8 @@ export type ProjectPageProps = Common & {
 };
 
 /**
- * One project: a new chat in it, a search of its chats, its chats newest first, its
- * instructions and defaults (editable), and Delete, which asks what becomes of its chats.
+ * One project: a new chat in it, its instructions and defaults, its files, a search of its
+ * chats, its chats newest first, Edit, and Delete, which asks what becomes of its chats.
  */
 export function ProjectPage(props: ProjectPageProps): JSX.Element {
   const { project, chats } = props;
@@ -109,6 +113,9 @@ export function ProjectPage(props: ProjectPageProps): JSX.Element {
         <p class="text-sm text-zinc-600 dark:text-zinc-400" safe>
           {`New chats start with: ${defaults}`}
         </p>
+      </Section>
+      <Section title="Files" id="files">
+        <ProjectFiles projectId={project.id} files={props.files} />
       </Section>
       <Section title={chats.length === 1 ? "1 chat" : `${chats.length} chats`}>
         <search class="block">

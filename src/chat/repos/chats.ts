@@ -213,6 +213,7 @@ const settingsQuery = preparedOnce((db: Db) =>
       maxTokens: chats.maxTokens,
       reasoningEffort: chats.reasoningEffort,
       pdfEngine: chats.pdfEngine,
+      projectId: projects.id,
       projectInstructions: projects.systemPrompt,
     })
     .from(chats)
@@ -222,13 +223,13 @@ const settingsQuery = preparedOnce((db: Db) =>
 );
 
 /**
- * A chat's system prompt and parameters, as an answer about to be written needs them, and the
- * instructions of its project (null outside one, or when the project has none).
+ * A chat's system prompt and parameters, as an answer about to be written needs them, and its
+ * project and the project's instructions (null outside one, or when the project has none).
  */
 export async function chatSettings(
   db: Db,
   chatId: string,
-): Promise<(ChatSettings & { projectInstructions: string | null }) | undefined> {
+): Promise<(ChatSettings & { projectId: string | null; projectInstructions: string | null }) | undefined> {
   const [row] = await settingsQuery(db).execute({ chatId });
   return row;
 }
