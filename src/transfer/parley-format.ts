@@ -1,7 +1,9 @@
 import { t } from "elysia";
 import { type ChatSettings, FIELDS, parseSettings, SettingsError } from "../chat/settings.ts";
 import { fileTypes, messageRole, messageStatus, pdfEngines, reasoningEfforts } from "../db/schema.ts";
+import type { NewFile } from "../files/repo.ts";
 import type { FileLimits } from "../files/service.ts";
+import { MAX_PROJECT_FILES } from "../limits.ts";
 import { MAX_PROJECT_NAME_LENGTH } from "../projects/service.ts";
 import { readAttachments } from "./attachments.ts";
 import {
@@ -58,6 +60,14 @@ const oneOf = (values: readonly string[], description?: string) =>
     values.map((v) => t.Literal(v)),
     { description },
   );
+
+const fileSchema = t.Object({
+  name: t.String(),
+  type: oneOf(fileTypes, "What its bytes are, as Parley found when it was uploaded."),
+  size: t.Number({ description: "Bytes." }),
+  sha256: t.String({ description: "Hex SHA-256 of the bytes." }),
+  data: t.String({ description: "The bytes, in base64." }),
+});
 
 /** The same file as a JSON Schema, for the OpenAPI description of the export routes. */
 export const exportSchema = t.Object(
@@ -123,21 +133,21 @@ export const exportSchema = t.Object(
             createdAt: time("When it was sent or started."),
             finishedAt: orNull(time("When the answer ended.")),
             attachments: t.Optional(
-              t.Array(
-                t.Object({
-                  name: t.String(),
-                  type: oneOf(fileTypes, "What its bytes are, as Parley found when it was uploaded."),
-                  size: t.Number({ description: "Bytes." }),
-                  sha256: t.String({ description: "Hex SHA-256 of the bytes." }),
-                  data: t.String({ description: "The bytes, in base64." }),
-                }),
-                { description: "Only on a message with files; in the order they were attached." },
-              ),
+              t.Array(fileSchema, { description: "Only on a message with files; in the order they were attached." }),
             ),
           }),
           { description: "In reading order; of a chat with branches, the branch it shows." },
         ),
       }),
+    ),
+    projects: t.Optional(
+      t.Array(
+        t.Object({
+          name: t.String({ description: "A project some of the chats are in (their `project.name`)." }),
+          files: t.Array(fileSchema, { description: "Its files, in order: sent with every chat in it." }),
+        }),
+        { description: "The files of the chats' projects, of those that have files; after the chats." },
+      ),
     ),
   },
   { description: "Parley's export format, version 2 (docs/export-format.md)." },
@@ -245,6 +255,34 @@ function readMessage(at: string, item: unknown, createdAt: Date): ImportedMessag
     createdAt: m.time("createdAt", "iso") ?? createdAt,
     finishedAt: m.time("finishedAt", "iso") ?? null,
   });
+}
+
+/**
+ * The files of the chats' projects (the file's `projects`, after its chats), by project name,
+ * each checked as an attachment is; none in files without them.
+ */
+export async function readParleyProjectFiles(
+  doc: Fields,
+  limits: Pick<FileLimits, "fileBytes">,
+): Promise<Map<string, NewFile[]>> {
+  const found = new Map<string, NewFile[]>();
+  const raw = own(doc, "projects");
+  if (raw === undefined || raw === null) return found;
+  if (!Array.isArray(raw)) throw new ImportError("The file's projects are not a list.");
+  const pace = pacer();
+  for (const [i, item] of raw.entries()) {
+    if (!isObject(item)) throw new ImportError(`Project ${i + 1} of the file's projects is not an object.`);
+    const p = reader(`Project ${i + 1} of the file's projects`, item);
+    const name = (p.text("name", MAX_PROJECT_NAME_LENGTH) ?? "").replace(/\s+/g, " ").trim();
+    if (!name) p.refuse("has no name");
+    const where = `The project “${name}”`;
+    const list = own(item, "files");
+    if (Array.isArray(list) && list.length > MAX_PROJECT_FILES) {
+      throw new ImportError(`${where} has ${list.length} files; a project can hold at most ${MAX_PROJECT_FILES}.`);
+    }
+    found.set(name, await readAttachments(where, list, { ...limits, perMessage: MAX_PROJECT_FILES }, pace));
+  }
+  return found;
 }
 
 /** A chat's project, checked as the project's own form checks it; none when the file has none (older files). */

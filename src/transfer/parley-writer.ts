@@ -92,13 +92,18 @@ function exportedProject(p: Project): ExportedProject {
   return { name: p.name, instructions: systemPrompt, model: p.model, ...settings };
 }
 
+/** A project's files as the file holds them, after the chats: by the project's name. */
+export type ProjectToExport = { name: string; files: FileToExport[] };
+
 /**
  * The file's text, written a chat at a time and a file's bytes at a time, indented for people to
- * read: the same text as JSON.stringify(document, null, 2).
+ * read: the same text as JSON.stringify(document, null, 2). `projects` (read once the chats are
+ * written): the files of the chats' projects, if any has files.
  */
 export async function* parleyDocument(
   chats: Iterable<ChatToExport> | AsyncIterable<ChatToExport>,
   exportedAt: Date,
+  projects: () => Promise<ProjectToExport[]> = async () => [],
 ): AsyncGenerator<string> {
   yield `{\n  "format": "${FORMAT}",\n  "version": ${VERSION},\n  "exportedAt": "${exportedAt.toISOString()}",\n  "chats": [`;
   let first = true;
@@ -107,7 +112,17 @@ export async function* parleyDocument(
     yield* listed(chat, "messages", "    ", message);
     first = false;
   }
-  yield first ? "]\n}\n" : "\n  ]\n}\n";
+  yield first ? "]" : "\n  ]";
+  const withFiles = (await projects()).filter((p) => p.files.length);
+  if (withFiles.length) {
+    yield `,\n  "projects": [`;
+    for (const [i, project] of withFiles.entries()) {
+      yield `${i ? "," : ""}\n    `;
+      yield* listed(project, "files", "    ", file);
+    }
+    yield "\n  ]";
+  }
+  yield "\n}\n";
 }
 
 /** A value as JSON.stringify(value, null, 2) writes it, each line after the first indented by `indent`. */

@@ -1,6 +1,16 @@
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { type Chat, chats, files, type Message, messageFiles, messages, type StoredFile } from "../db/schema.ts";
+import {
+  type Chat,
+  chats,
+  files,
+  type Message,
+  messageFiles,
+  messages,
+  projectFiles,
+  projects,
+  type StoredFile,
+} from "../db/schema.ts";
 import { type ImportedChat, type ImportedMessage, nextTurn } from "./read.ts";
 
 /** An imported chat ready to store: each answer with its HTML, rendered as an answer's end renders it. */
@@ -77,6 +87,28 @@ export async function filesOf(db: Db, userId: string, chatIds: string[]): Promis
     .where(and(inArray(messages.chatId, chatIds), eq(files.userId, userId)))
     .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
   for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
+  return found;
+}
+
+/** The files of these projects of this person's, by project, each project's in order (no bytes). */
+export async function projectFilesOf(db: Db, userId: string, projectIds: string[]): Promise<Map<string, ListedFile[]>> {
+  const found = new Map<string, ListedFile[]>();
+  if (!projectIds.length) return found;
+  const rows = await db
+    .select({
+      projectId: projectFiles.projectId,
+      id: files.id,
+      name: files.name,
+      type: files.type,
+      size: files.size,
+      sha256: files.sha256,
+    })
+    .from(projectFiles)
+    .innerJoin(projects, eq(projects.id, projectFiles.projectId))
+    .innerJoin(files, eq(files.id, projectFiles.fileId))
+    .where(and(inArray(projectFiles.projectId, projectIds), eq(projects.userId, userId), eq(files.userId, userId)))
+    .orderBy(asc(projectFiles.projectId), asc(projectFiles.position));
+  for (const { projectId, ...file } of rows) found.set(projectId, [...(found.get(projectId) ?? []), file]);
   return found;
 }
 

@@ -1,16 +1,17 @@
 import { getOwnChat } from "../chat/repos/chats.ts";
 import type { ChatService } from "../chat/service.ts";
 import type { Database } from "../db/client.ts";
-import type { User } from "../db/schema.ts";
+import type { Project, User } from "../db/schema.ts";
 import { FileError } from "../files/kinds.ts";
 import type { NewFile } from "../files/repo.ts";
 import type { FileService } from "../files/service.ts";
-import { MAX_IMPORT_BYTES } from "../limits.ts";
+import { MAX_IMPORT_BYTES, MAX_PROJECT_FILES } from "../limits.ts";
+import { linkFiles } from "../projects/files-repo.ts";
 import { deleteEmptyProjects, getOwnProject, insertProject, listProjects } from "../projects/repo.ts";
 import type { FileToExport } from "./attachments.ts";
 import { looksLikeChatGpt, readChatGpt } from "./chatgpt.ts";
-import { looksLikeParley, readParley } from "./parley-format.ts";
-import { type ChatToExport, exportedChat, parleyDocument } from "./parley-writer.ts";
+import { looksLikeParley, readParley, readParleyProjectFiles } from "./parley-format.ts";
+import { type ChatToExport, exportedChat, type ProjectToExport, parleyDocument } from "./parley-writer.ts";
 import { chatHash, count, ImportError, type ImportedChat, nextTurn, tooLarge } from "./read.ts";
 import { type Renderer, startRenderer } from "./renderer.ts";
 import * as repo from "./repo.ts";
@@ -68,8 +69,22 @@ export function createTransferService({ database, chat, files, defaultModel }: T
     );
   }
 
-  /** The person's chats in the order they were made, with their messages, a page of chats at a time. */
-  async function* allChats(userId: string): AsyncGenerator<ChatToExport> {
+  /** The files of these projects of the person's, as the file holds them after the chats. */
+  async function projectsToExport(userId: string, projects: Project[]): Promise<ProjectToExport[]> {
+    const listed = await repo.projectFilesOf(
+      db,
+      userId,
+      projects.map((p) => p.id),
+    );
+    const files = toExport(userId, listed);
+    return projects.map((p) => ({ name: p.name, files: files.get(p.id) ?? [] }));
+  }
+
+  /**
+   * The person's chats in the order they were made, with their messages, a page of chats at a
+   * time; `inProjects` gathers the projects they are in, for their files after them.
+   */
+  async function* allChats(userId: string, inProjects: Map<string, Project>): AsyncGenerator<ChatToExport> {
     const projects = new Map((await listProjects(db, userId)).map((p) => [p.id, p]));
     let after: string | undefined;
     for (;;) {
@@ -79,7 +94,9 @@ export function createTransferService({ database, chat, files, defaultModel }: T
       const byChat = Map.groupBy(await repo.messagesOf(db, ids), (m) => m.chatId);
       const attached = toExport(userId, await repo.filesOf(db, userId, ids));
       for (const c of page) {
-        yield exportedChat(c, byChat.get(c.id) ?? [], attached, c.projectId ? projects.get(c.projectId) : undefined);
+        const project = c.projectId ? projects.get(c.projectId) : undefined;
+        if (project) inProjects.set(project.id, project);
+        yield exportedChat(c, byChat.get(c.id) ?? [], attached, project);
       }
       after = page.at(-1)!.id;
     }
@@ -90,9 +107,10 @@ export function createTransferService({ database, chat, files, defaultModel }: T
    * is stored: over their storage limit, the import is refused here, with nothing stored. Answers
    * each file's id by its hash, and the ids of the files stored anew.
    */
-  async function keepFiles(userId: string, chats: ImportedChat[]) {
+  async function keepFiles(userId: string, chats: ImportedChat[], extra: NewFile[]) {
     const byHash = new Map<string, NewFile>();
     for (const c of chats) for (const m of c.messages) for (const f of m.attachments ?? []) byHash.set(f.sha256, f);
+    for (const f of extra) byHash.set(f.sha256, f);
     if (!byHash.size) return { ids: new Map<string, string>(), fresh: [] };
     try {
       const kept = await files.keep(userId, [...byHash.values()]);
@@ -112,10 +130,15 @@ export function createTransferService({ database, chat, files, defaultModel }: T
    * again, and the files new to the person too, and the import stores nothing. Should the process
    * die part-way, the chats stored until then stay, each whole, and the files kept (those of chats
    * not stored are held by nothing, until whatever frees such files runs). Answers are rendered on
-   * a worker thread, a group ahead of the one being stored. Answers how many files the chats hold.
+   * a worker thread, a group ahead of the one being stored. `extra`: files to keep besides the
+   * chats' (their projects'). Answers each file's id by its hash.
    */
-  async function store(userId: string, chats: (ImportedChat & { importHash: string })[]): Promise<number> {
-    const kept = await keepFiles(userId, chats);
+  async function store(
+    userId: string,
+    chats: (ImportedChat & { importHash: string })[],
+    extra: NewFile[],
+  ): Promise<Map<string, string>> {
+    const kept = await keepFiles(userId, chats, extra);
     const renderer = startRenderer();
     const stored: string[] = [];
     const groups = repo.chatGroups(chats);
@@ -140,7 +163,7 @@ export function createTransferService({ database, chat, files, defaultModel }: T
     } finally {
       renderer.close();
     }
-    return kept.ids.size;
+    return kept.ids;
   }
 
   /**
@@ -151,16 +174,16 @@ export function createTransferService({ database, chat, files, defaultModel }: T
   async function inProjects<T extends ImportedChat>(
     userId: string,
     chats: T[],
-  ): Promise<{ chats: (T & { projectId?: string })[]; made: string[] }> {
+  ): Promise<{ chats: (T & { projectId?: string })[]; made: { id: string; name: string }[] }> {
     const named = new Set(chats.flatMap((c) => (c.project ? [c.project.name] : [])));
     if (!named.size) return { chats, made: [] };
     const ids = new Map((await listProjects(db, userId)).map((p) => [p.name, p.id]));
-    const made: string[] = [];
+    const made: { id: string; name: string }[] = [];
     for (const c of chats) {
       if (!c.project || ids.has(c.project.name)) continue;
       const { name, model, settings } = c.project;
       const inserted = await insertProject(db, userId, { name, model, ...settings });
-      if (inserted !== "taken") made.push(inserted.id);
+      if (inserted !== "taken") made.push({ id: inserted.id, name });
       // Made meanwhile by the person (in another tab): theirs is used.
       const id = inserted === "taken" ? (await listProjects(db, userId)).find((p) => p.name === name)?.id : inserted.id;
       if (id) ids.set(name, id);
@@ -195,12 +218,19 @@ export function createTransferService({ database, chat, files, defaultModel }: T
       const found = await ownChat(userId, chatId);
       if (!found) return undefined;
       const chat = exportedChat(found.chat, found.messages, toExport(userId, found.files), found.project);
-      return { chat: found.chat, pieces: parleyDocument([chat], new Date()) };
+      const project = found.project;
+      const pieces = parleyDocument([chat], new Date(), () =>
+        project ? projectsToExport(userId, [project]) : Promise.resolve([]),
+      );
+      return { chat: found.chat, pieces };
     },
 
     /** All of the person's chats as one Parley file, written as it is read. */
     all(userId: string): AsyncGenerator<string> {
-      return parleyDocument(allChats(userId), new Date());
+      const inProjects = new Map<string, Project>();
+      return parleyDocument(allChats(userId, inProjects), new Date(), () =>
+        projectsToExport(userId, [...inProjects.values()]),
+      );
     },
 
     /**
@@ -215,7 +245,11 @@ export function createTransferService({ database, chat, files, defaultModel }: T
         const file = await upload();
         if (file.size > MAX_IMPORT_BYTES) throw tooLarge(file.size);
         if (file.size === 0) throw new ImportError("The file is empty.");
-        const { chats, skipped } = await read(await parse(file), user.model ?? defaultModel, files.limits);
+        const { chats, skipped, projectFiles } = await read(
+          await parse(file),
+          user.model ?? defaultModel,
+          files.limits,
+        );
         if (!chats.length) {
           throw new ImportError(
             skipped
@@ -227,11 +261,27 @@ export function createTransferService({ database, chat, files, defaultModel }: T
         const alreadyHere = chats.length - fresh.length;
         if (!fresh.length) return { chats: 0, messages: 0, files: 0, skipped, alreadyHere };
         const placed = await inProjects(user.id, fresh);
-        const stored = await store(user.id, placed.chats).catch(async (err) => {
+        // A project made by this import gets the file's files for it (an existing one is left as it is).
+        const withFiles = placed.made.map((p) => ({ ...p, files: projectFiles.get(p.name) ?? [] }));
+        const ids = await store(
+          user.id,
+          placed.chats,
+          withFiles.flatMap((p) => p.files),
+        ).catch(async (err) => {
           // Nothing was imported: nor are the projects made for it kept (unless a chat went in since).
-          await deleteEmptyProjects(db, user.id, placed.made).catch(() => {});
+          await deleteEmptyProjects(
+            db,
+            user.id,
+            placed.made.map((p) => p.id),
+          ).catch(() => {});
           throw err;
         });
+        for (const p of withFiles) {
+          if (!p.files.length) continue;
+          const fileIds = p.files.map((f) => ids.get(f.sha256)!);
+          await linkFiles(db, user.id, p.id, fileIds, MAX_PROJECT_FILES);
+        }
+        const stored = ids.size;
         chat.refreshSidebar(user.id);
         const messages = fresh.reduce((n, c) => n + c.messages.length, 0);
         return { chats: fresh.length, messages, files: stored, skipped, alreadyHere };
@@ -283,8 +333,11 @@ async function read(
   doc: unknown,
   model: string,
   limits: FileService["limits"],
-): Promise<{ chats: ImportedChat[]; skipped: number }> {
-  if (looksLikeParley(doc)) return { chats: await readParley(doc, model, limits), skipped: 0 };
-  if (looksLikeChatGpt(doc)) return readChatGpt(doc, model);
+): Promise<{ chats: ImportedChat[]; skipped: number; projectFiles: Map<string, NewFile[]> }> {
+  if (looksLikeParley(doc)) {
+    const chats = await readParley(doc, model, limits);
+    return { chats, skipped: 0, projectFiles: await readParleyProjectFiles(doc, limits) };
+  }
+  if (looksLikeChatGpt(doc)) return { ...(await readChatGpt(doc, model)), projectFiles: new Map() };
   throw new ImportError("The file is neither a Parley export nor ChatGPT's conversations.json.");
 }

@@ -288,4 +288,59 @@ eachDriver("a project's files", (t) => {
     await waitFor(() => requestFor("Bob asks"));
     expect(JSON.stringify(requestFor("Bob asks")!.body)).not.toContain("secret");
   });
+
+  test("the export carries a project's files after the chats; an import that makes the project gives it them, one that finds it leaves it as it is", async () => {
+    const ann = await server.signUp("ann-exports-files");
+    const projectId = await makeProject(ann, "Ledger", "fake/fast");
+    const notes = text("Columns: date, amount, payee.");
+    expect((await addFiles(ann, projectId, [file(notes, "columns.txt"), file(png(3, 3, 7), "logo.png")])).status).toBe(
+      303,
+    );
+    const made = await ann.fetch("/chats", {
+      method: "POST",
+      body: new URLSearchParams({ content: "Sum the column", project: projectId }),
+    });
+    const chatId = /\/chats\/([0-9a-f-]+)$/.exec(made.headers.get("location")!)![1]!;
+    await waitFor(async () => (await t.database.db.select().from(chats).where(eq(chats.id, chatId))).length === 1);
+
+    const whole = await (await ann.fetch("/account/export.json")).text();
+    const one = await (await ann.fetch(`/chats/${chatId}/export.json`)).text();
+    for (const exported of [whole, one]) {
+      const doc = JSON.parse(exported);
+      expect(doc.projects).toEqual([
+        {
+          name: "Ledger",
+          files: [
+            expect.objectContaining({
+              name: "columns.txt",
+              type: "text/plain",
+              data: Buffer.from(notes).toString("base64"),
+            }),
+            expect.objectContaining({ name: "logo.png", type: "image/png" }),
+          ],
+        },
+      ]);
+    }
+    // A file with no project's files says nothing of projects.
+    expect(JSON.parse(await (await bob.fetch("/account/export.json")).text()).projects).toBeUndefined();
+
+    // Into an account without the project: made, with its files in order.
+    const cy = await server.signUp("cy-imports-files");
+    const importing = async (who: Person, body: string) => {
+      const form = new FormData();
+      form.append("file", new File([body], "export.json", { type: "application/json" }));
+      return who.fetch("/account/import", { method: "POST", body: form, redirect: "manual" });
+    };
+    expect((await importing(cy, whole)).status).toBe(303);
+    const [ledger] = await t.database.db.select().from(projects).where(eq(projects.userId, cy.user.id));
+    expect((await links(ledger!.id)).map((l) => l.name)).toEqual(["columns.txt", "logo.png"]);
+    const owners = await Promise.all((await links(ledger!.id)).map(async (l) => (await fileRow(l.fileId))!.userId));
+    expect(owners).toEqual([cy.user.id, cy.user.id]);
+
+    // Into an account that has a project of that name: its files stay its own.
+    const dee = await server.signUp("dee-imports-files");
+    const theirs = await makeProject(dee, "Ledger", "fake/fast");
+    expect((await importing(dee, one)).status).toBe(303);
+    expect(await links(theirs)).toEqual([]);
+  });
 });
