@@ -853,8 +853,10 @@
     },
     true,
   );
+  let projectBefore;
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const { target, fragment } = event.detail;
+    if (target.id === "chat-project") projectBefore = target.dataset.project;
     if (target.id !== "project-groups") return;
     // The same projects: keep the groups as they are (open ones stay filled) and refresh the open ones.
     if (fragment.firstElementChild?.dataset.version === target.dataset.version) {
@@ -867,8 +869,9 @@
   document.addEventListener("htmx:oobAfterSwap", (event) => {
     if (event.detail.target?.id === "project-groups") reopenProjects();
     // The open chat moved into a project (here or in another tab): its group opens to show it there.
+    // (The same line comes again when the project's files change: then nothing opens.)
     const moved = document.getElementById("chat-project")?.dataset.project;
-    if (event.detail.target?.id === "chat-project" && moved) {
+    if (event.detail.target?.id === "chat-project" && moved && moved !== projectBefore) {
       const group = document.querySelector(`details[data-project-group="${CSS.escape(moved)}"]`);
       if (group) group.open = true;
     }

@@ -62,6 +62,15 @@ export function createProjectService({
     return { name, model, ...parseSettings(form, model ?? "your usual model", known, current && settingsOf(current)) };
   }
 
+  /** The project's chats' open tabs hear its new count of files (the line under their title). */
+  async function filesChanged(userId: string, projectId: string) {
+    const [project, held] = await Promise.all([
+      repo.getOwnProject(db, userId, projectId),
+      repo.projectChats(db, userId, projectId),
+    ]);
+    if (project) chat.projectChanged(held.map((c) => ({ chat: c, project })));
+  }
+
   const saved = (result: Project | "taken" | undefined, name: string) => {
     if (result === "taken") throw taken(name);
     return result;
@@ -125,6 +134,7 @@ export function createProjectService({
       // The same bytes twice in one upload are one file.
       const unique = [...new Map(stored.map((f) => [f.id, f])).values()];
       const named = (ids: string[]) => unique.filter((f) => ids.includes(f.id));
+      if (linked.added.length) await filesChanged(userId, project.id);
       return { added: named(linked.added), already: named(linked.already) };
     },
 
@@ -135,6 +145,7 @@ export function createProjectService({
     async removeFile(userId: string, id: unknown, fileId: unknown): Promise<boolean> {
       if (!(await filesRepo.unlinkFile(db, userId, id, fileId))) return false;
       await files.discard(userId, [fileId as string]);
+      await filesChanged(userId, id as string);
       return true;
     },
 

@@ -343,4 +343,26 @@ eachDriver("a project's files", (t) => {
     expect((await importing(dee, one)).status).toBe(303);
     expect(await links(theirs)).toEqual([]);
   });
+
+  test("the open tabs of the project's chats hear its new count of files as files are added and removed", async () => {
+    const projectId = await makeProject(server, "Counted", "fake/fast");
+    const chatId = await newChat(projectId, "Count them");
+    const tab = await server.socket(`/ws?chat=${chatId}`);
+    await tab.waitFor((m) => m.includes('id="transcript-live"'));
+    let from = tab.messages.length;
+    expect(
+      (await addFiles(server, projectId, [file(text("one"), "one.txt"), file(text("two"), "two.txt")])).status,
+    ).toBe(303);
+    await tab.waitFor((m) => m.includes('id="chat-project"') && m.includes("Counted") && m.includes("2 files"), {
+      from,
+    });
+    const [first] = await links(projectId);
+    from = tab.messages.length;
+    const removed = await server.fetch(`/projects/${projectId}/files/${first!.fileId}/delete`, { method: "POST" });
+    expect(removed.status).toBe(303);
+    await tab.waitFor((m) => m.includes('id="chat-project"') && m.includes("Counted") && !m.includes("2 files"), {
+      from,
+    });
+    tab.close();
+  });
 });
