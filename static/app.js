@@ -924,6 +924,8 @@
     "keydown",
     (event) => {
       if (event.isComposing || !drawerOpen()) return;
+      // A popover open in the list (Select's Move to… or Delete) is what Esc closes first.
+      if (event.key === "Escape" && document.querySelector("#sidebar :popover-open")) return;
       if (event.key === "Escape") {
         event.preventDefault();
         setDrawer(false);
