@@ -6,6 +6,7 @@ import { auditRoutes } from "./audit/routes.ts";
 import { createAuditService } from "./audit/service.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
+import { bulkRoutes } from "./bulk/routes.ts";
 import { openPeerBus } from "./bus/notify.ts";
 import { type PeerEvent, serviceStatus } from "./chat/broadcast.ts";
 import { chatRoutes } from "./chat/routes.ts";
@@ -218,6 +219,7 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(groupRoutes(createGroupService({ database }), auth, assets.urls))
     .use(usageRoutes(usage, auth, assets.urls))
     .use(auditRoutes(auditLog, auth, assets.urls, config.auditRetentionDays))
+    .use(bulkRoutes(chat, auth))
     .use(chatRoutes(chat, picker, auth, upstream, assets.urls, config.defaultModel))
     .use(chatSettingsRoutes(chat, auth))
     .use(presetRoutes(createPresetService({ database, chat }), picker, auth, assets.urls, config.defaultModel))

@@ -65,3 +65,6 @@ export const MAX_PROJECT_FILES = 20;
 /** A personal API key's name, at most; and how many live keys one person may have. */
 export const MAX_KEY_NAME = 60;
 export const MAX_KEYS_PER_PERSON = 20;
+
+/** The most chats one bulk action (the sidebar's Select: archive, delete, move) takes at once. */
+export const MAX_BULK_CHATS = 500;

@@ -927,6 +927,8 @@
     "keydown",
     (event) => {
       if (event.isComposing || !drawerOpen()) return;
+      // A popover open in the list (Select's Move to… or Delete) is what Esc closes first.
+      if (event.key === "Escape" && document.querySelector("#sidebar :popover-open")) return;
       if (event.key === "Escape") {
         event.preventDefault();
         setDrawer(false);
@@ -944,6 +946,164 @@
     },
     true,
   );
+  // Select (views/components/bulk.tsx): how many chats are checked, said in the bar and in the
+  // Delete question; the actions wait for one; what was checked stays checked when the list is
+  // pushed again; a chat's name checks it rather than opening it; an action done ends Select.
+  const selectForm = () => document.getElementById("chat-select");
+  const selecting = () => document.getElementById("select-mode")?.checked === true;
+  const checkedChats = () => [...(selectForm()?.elements ?? [])].filter((el) => el.name === "ids" && el.checked);
+  const showSelection = () => {
+    const form = selectForm();
+    if (!form) return;
+    const n = checkedChats().length;
+    form.querySelector("[data-select-count]").textContent = `${n} selected`;
+    const question = document.getElementById("bulk-delete-question");
+    if (question) question.textContent = `Delete ${n === 1 ? "this chat" : `these ${n} chats`}?`;
+    for (const button of form.querySelectorAll("[data-select-on] > button, #bulk-move button[value]")) {
+      button.disabled = n === 0;
+    }
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target?.form?.id !== "chat-select") return;
+    if (event.target.id === "select-mode") document.getElementById("chat-select-status").textContent = "";
+    showSelection();
+  });
+  document.addEventListener("reset", (event) => {
+    if (event.target?.id !== "chat-select") return;
+    // The reset itself happens after this event.
+    setTimeout(() => {
+      document.getElementById("chat-select-status").textContent = "";
+      showSelection();
+      if (event.target.contains(document.activeElement) || document.activeElement === document.body) {
+        document.getElementById("select-mode")?.focus();
+      }
+    });
+  });
+  let checkedBefore;
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    if (event.detail?.target?.id === "chat-nav") checkedBefore = new Set(checkedChats().map((box) => box.value));
+  });
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    if (!checkedBefore) return;
+    for (const box of document.querySelectorAll('#chat-nav input[name="ids"]')) {
+      if (checkedBefore.has(box.value)) box.checked = true;
+    }
+    checkedBefore = undefined;
+    showSelection();
+  });
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = event.target.closest?.("#chat-nav .chat-item > a");
+      if (!link || !selecting() || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      const box = link.parentElement.querySelector('input[name="ids"]');
+      if (!box) return;
+      event.preventDefault();
+      event.stopPropagation();
+      box.checked = !box.checked;
+      showSelection();
+    },
+    true,
+  );
+  // What the server said when an action was refused (a sentence), or that it failed.
+  const refusal = (xhr) => {
+    const text = xhr?.responseText?.trim() ?? "";
+    return /^text\/plain/.test(xhr?.getResponseHeader?.("content-type") ?? "") && text && text.length < 300
+      ? text
+      : `That did not work (HTTP ${xhr?.status ?? "?"}); try again.`;
+  };
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = selectForm();
+    if (!form || event.detail?.elt !== form) return;
+    for (const popover of form.querySelectorAll("[popover]")) {
+      if (popover.matches(":popover-open")) popover.hidePopover();
+    }
+    if (event.detail.successful) form.reset();
+    else document.getElementById("chat-select-status").textContent = refusal(event.detail.xhr);
+  });
+  // Move to…'s choices are the sidebar's groups as they are now (pushed live), and out of any.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      if (event.target?.id !== "bulk-move" || event.newState !== "open") return;
+      const fieldset = document.getElementById("bulk-move-choices");
+      const template = fieldset?.querySelector("label:last-of-type");
+      if (!template) return;
+      const choices = [...document.querySelectorAll("details[data-project-group]")].map((group) => {
+        const label = template.cloneNode(true);
+        label.querySelector("input").value = group.dataset.projectGroup;
+        label.querySelector("input").checked = false;
+        label.querySelector("span").textContent = group.querySelector("summary > span:last-child")?.textContent ?? "";
+        return label;
+      });
+      const none = template.cloneNode(true);
+      none.querySelector("input").checked = false;
+      fieldset.replaceChildren(fieldset.querySelector("legend"), ...choices, none);
+    },
+    true,
+  );
+  showSelection();
+
+  // Dragging a chat (its link, in the list or in a group) onto a project's group moves it there,
+  // onto the list out of any project: the same route as Move to…, which keyboards use. The group
+  // or the list under the pointer is marked while the chat would go there.
+  let dragged;
+  let dropMark;
+  const markDrop = (target) => {
+    if (dropMark === target) return;
+    dropMark?.removeAttribute("data-drop");
+    dropMark = target;
+    target?.setAttribute("data-drop", "");
+  };
+  const dropTarget = (el) => {
+    const target = el?.closest?.("details[data-project-group], #chat-nav");
+    // A chat of the list dropped on the list goes nowhere.
+    return target?.id === "chat-nav" && dragged?.fromList ? undefined : target;
+  };
+  document.addEventListener("dragstart", (event) => {
+    const link = event.target.closest?.(".chat-item > a");
+    if (!link || !event.dataTransfer) return;
+    dragged = { id: link.parentElement.id.replace(/^chat-item-/, ""), fromList: !!link.closest("#chat-nav") };
+    event.dataTransfer.effectAllowed = "move";
+  });
+  document.addEventListener("dragend", () => {
+    dragged = undefined;
+    markDrop(undefined);
+  });
+  document.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    const target = dropTarget(event.target);
+    markDrop(target);
+    if (!target) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (dropMark && !dropMark.contains(event.relatedTarget)) markDrop(undefined);
+  });
+  document.addEventListener("drop", async (event) => {
+    const target = dragged && dropTarget(event.target);
+    if (!target) return;
+    event.preventDefault();
+    const { id } = dragged;
+    dragged = undefined;
+    markDrop(undefined);
+    const project = target.dataset.projectGroup ?? "";
+    try {
+      const res = await fetch(`/chats/${encodeURIComponent(id)}/project`, {
+        method: "POST",
+        headers: { "HX-Request": "true" },
+        body: new URLSearchParams({ project }),
+      });
+      if (!res.ok) throw new Error(res.headers.get("content-type")?.startsWith("text/plain") ? await res.text() : "");
+      // The group opens to show the chat in it (and loads its chats as it opens).
+      if (target instanceof HTMLDetailsElement) target.open = true;
+    } catch (err) {
+      const status = document.getElementById("chat-select-status");
+      if (status) status.textContent = err?.message || "The chat could not be moved; try again.";
+    }
+  });
+
   // The ⋯ and More buttons of the chat's menus (popovers) say whether their menu is open.
   document.addEventListener(
     "toggle",

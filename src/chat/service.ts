@@ -1,3 +1,4 @@
+import { createBulkActions } from "../bulk/service.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Chat, Project } from "../db/schema.ts";
@@ -46,6 +47,7 @@ export type ChatServiceDeps = {
  *   answers.ts           answers being written: their end, leases, other instances, recovery
  *   titles.ts            a chat's title from its first exchange
  *   ../temporary/        temporary chats: kept while a tab shows them, then deleted
+ *   ../bulk/             several chats archived, deleted or moved at once
  */
 export function createChatService({ database, upstream, bus, peers, config, log, timing, metrics }: ChatServiceDeps) {
   const broadcast = createBroadcast(bus, peers);
@@ -71,6 +73,8 @@ export function createChatService({ database, upstream, bus, peers, config, log,
   return {
     generations,
     temporary: createTemporaryChats(core),
+    /** The sidebar's Select: several chats archived, deleted or moved at once (src/bulk/). */
+    bulk: createBulkActions(core, generations),
     ...createChats(core, { answers, shown }),
     ...createExchange(core, { answers, pipeline, limits, shown }),
     ...createBranches(core, { generations, shown }),

@@ -152,6 +152,7 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
         "POST /projects/:id/files/:file/delete",
         "GET /chats/:id/move",
         "POST /chats/:id/project",
+        "POST /chats/bulk",
         "GET /account",
         "GET /admin",
         "POST /admin/users/:id/delete",
@@ -194,6 +195,27 @@ eachDriver("one person's chats, seen by another and by nobody", (t) => {
     }
     // Their own pages list only their own chats.
     expect(await (await bob.fetch("/")).text()).not.toContain("secret plan");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test("another person: the owner's chat in a bulk action (Select) answers as a chat that does not exist, and stays", async () => {
+    const before = await snapshot();
+    for (const action of ["archive", "move", "delete"]) {
+      const post = (id: string) =>
+        bob.fetch("/chats/bulk", {
+          method: "POST",
+          headers: { "HX-Request": "true" },
+          body: new URLSearchParams([
+            ["action", action],
+            ["project", ""],
+            ["ids", id],
+          ]),
+        });
+      const theirs = await post(chatId);
+      const none = await post(unknownId);
+      expect([action, theirs.status, none.status]).toEqual([action, 404, 404]);
+      expect(await theirs.text()).toBe(await none.text());
+    }
     expect(await snapshot()).toEqual(before);
   });
 

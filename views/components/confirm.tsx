@@ -21,6 +21,8 @@ export function ConfirmButton(props: {
   /** A form posted to this path once confirmed, or an htmx DELETE of this path. */
   post?: string;
   hxDelete?: string;
+  /** Or, inside a form of its own: the confirming button submits that form with this name and value. */
+  submit?: { name: string; value: string };
 }): JSX.Element {
   const confirmClass =
     "rounded-md bg-red-700 px-4 py-2 text-sm font-medium text-white hover:bg-red-600 dark:bg-red-600 dark:hover:bg-red-500";
@@ -58,7 +60,11 @@ export function ConfirmButton(props: {
           >
             Cancel
           </button>
-          {props.post ? (
+          {props.submit ? (
+            <button type="submit" name={props.submit.name} value={props.submit.value} class={confirmClass} safe>
+              {props.confirm}
+            </button>
+          ) : props.post ? (
             <form method="post" action={props.post}>
               <button type="submit" class={confirmClass} safe>
                 {props.confirm}

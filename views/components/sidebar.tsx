@@ -3,6 +3,7 @@ import type { ChatList } from "../../src/chat/types.ts";
 import type { Chat, User } from "../../src/db/schema.ts";
 import type { ProjectGroup } from "../../src/projects/types.ts";
 import { AdminAndSignOut } from "./account-links.tsx";
+import { ChatSelect } from "./bulk.tsx";
 import { MoveToButton } from "./projects.tsx";
 import { SearchBox } from "./search.tsx";
 
@@ -39,6 +40,7 @@ export function Sidebar({ user, groups, openGroup, ...list }: FullSidebarProps):
       {/* While it holds results, the chat list below it is hidden (app.css). */}
       <div id="search-results" aria-live="polite" class="min-h-0 overflow-y-auto"></div>
       <ProjectGroups groups={groups} open={openGroup} />
+      <ChatSelect groups={groups} />
       <ChatNav {...list} />
       <div class="flex items-center justify-between gap-2 border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
         <a
@@ -111,7 +113,7 @@ export function ChatNav({
           </h2>
           <ul aria-labelledby="chat-nav-pinned" class="space-y-0.5">
             {pinned.map((chat) => (
-              <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
+              <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} selectable />
             ))}
           </ul>
           {chats.length ? (
@@ -137,7 +139,7 @@ export function ChatListPage({ chats, generating, more, currentId }: Omit<Sideba
   return (
     <>
       {chats.map((chat) => (
-        <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} />
+        <ChatItem chat={chat} generating={generating.has(chat.id)} current={chat.id === currentId} selectable />
       ))}
       {more ? (
         <li
@@ -156,18 +158,26 @@ export function ChatListPage({ chats, generating, more, currentId }: Omit<Sideba
   );
 }
 
-export type ChatItemProps = { chat: Chat; generating: boolean; current?: boolean };
+/** `selectable`: in the chat list, with its checkbox for Select (shown only while Select is on: ChatSelect). */
+export type ChatItemProps = { chat: Chat; generating: boolean; current?: boolean; selectable?: boolean };
 
 /**
  * A chat in the list or in a project group. Styled by its class (app.css) and its Move to… loaded
  * by app.js: the markup repeats for every chat the sidebar shows (692 bytes each before, 53 KB of
- * a page with 50 chats listed).
+ * a page with 50 chats listed). Its link can be dragged onto a project's group (app.js).
  */
-export function ChatItem({ chat, generating, current }: ChatItemProps): JSX.Element {
+export function ChatItem({ chat, generating, current, selectable }: ChatItemProps): JSX.Element {
   return (
     <li id={`chat-item-${chat.id}`} data-generating={generating ? "true" : "false"} class="chat-item">
+      {selectable ? (
+        <input type="checkbox" name="ids" value={chat.id} form="chat-select" aria-labelledby={`ct-${chat.id}`} />
+      ) : (
+        ""
+      )}
       <a href={`/chats/${chat.id}`} aria-current={current ? "page" : undefined}>
-        <span safe>{chat.title || "New chat"}</span>
+        <span id={selectable ? `ct-${chat.id}` : undefined} safe>
+          {chat.title || "New chat"}
+        </span>
         {generating ? <span role="img" aria-label="generating" /> : ""}
       </a>
       <MoveToButton compact />
