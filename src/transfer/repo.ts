@@ -65,51 +65,43 @@ export function messagesOf(db: Db, chatIds: string[]): Promise<Message[]> {
 /** A file of a message, as an export lists it (no bytes). */
 export type ListedFile = Pick<StoredFile, "id" | "name" | "type" | "size" | "sha256">;
 
+/** What an export lists of a file, beside what it belongs to (`owner`). */
+const listedColumns = { id: files.id, name: files.name, type: files.type, size: files.size, sha256: files.sha256 };
+
+/** Rows of files with their owner's id, in order, as lists by owner. */
+function byOwner(rows: (ListedFile & { owner: string })[]): Map<string, ListedFile[]> {
+  const found = new Map<string, ListedFile[]>();
+  for (const { owner, ...file } of rows) found.set(owner, [...(found.get(owner) ?? []), file]);
+  return found;
+}
+
 /**
  * The files attached to the messages of these chats of this person's, by message, each message's
  * in order (no bytes: an export reads them one at a time, with fileBytes).
  */
 export async function filesOf(db: Db, userId: string, chatIds: string[]): Promise<Map<string, ListedFile[]>> {
-  const found = new Map<string, ListedFile[]>();
-  if (!chatIds.length) return found;
+  if (!chatIds.length) return new Map();
   const rows = await db
-    .select({
-      messageId: messageFiles.messageId,
-      id: files.id,
-      name: files.name,
-      type: files.type,
-      size: files.size,
-      sha256: files.sha256,
-    })
+    .select({ owner: messageFiles.messageId, ...listedColumns })
     .from(messageFiles)
     .innerJoin(messages, eq(messages.id, messageFiles.messageId))
     .innerJoin(files, eq(files.id, messageFiles.fileId))
     .where(and(inArray(messages.chatId, chatIds), eq(files.userId, userId)))
     .orderBy(asc(messageFiles.messageId), asc(messageFiles.position));
-  for (const { messageId, ...file } of rows) found.set(messageId, [...(found.get(messageId) ?? []), file]);
-  return found;
+  return byOwner(rows);
 }
 
 /** The files of these projects of this person's, by project, each project's in order (no bytes). */
 export async function projectFilesOf(db: Db, userId: string, projectIds: string[]): Promise<Map<string, ListedFile[]>> {
-  const found = new Map<string, ListedFile[]>();
-  if (!projectIds.length) return found;
+  if (!projectIds.length) return new Map();
   const rows = await db
-    .select({
-      projectId: projectFiles.projectId,
-      id: files.id,
-      name: files.name,
-      type: files.type,
-      size: files.size,
-      sha256: files.sha256,
-    })
+    .select({ owner: projectFiles.projectId, ...listedColumns })
     .from(projectFiles)
     .innerJoin(projects, eq(projects.id, projectFiles.projectId))
     .innerJoin(files, eq(files.id, projectFiles.fileId))
     .where(and(inArray(projectFiles.projectId, projectIds), eq(projects.userId, userId), eq(files.userId, userId)))
     .orderBy(asc(projectFiles.projectId), asc(projectFiles.position));
-  for (const { projectId, ...file } of rows) found.set(projectId, [...(found.get(projectId) ?? []), file]);
-  return found;
+  return byOwner(rows);
 }
 
 /** The bytes of one of this person's files; undefined when it is no longer there. */
