@@ -94,12 +94,11 @@ export function ChatSelect({ groups }: { groups: ProjectGroup[] }): JSX.Element 
  * them afresh from the sidebar's groups as it opens, which are pushed live), and out of any.
  */
 export function BulkMoveChoices({ groups }: { groups: ProjectGroup[] }): JSX.Element {
+  // Styled by its class (app.css): one per project, in every page with a chat list.
   const choice = (value: string, label: string) => (
-    <label class="flex items-center gap-2 rounded-md px-3 py-2 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
+    <label class="bulk-choice">
       <input type="radio" name="project" value={value} />
-      <span class="min-w-0 truncate" safe>
-        {label}
-      </span>
+      <span safe>{label}</span>
     </label>
   );
   return (
