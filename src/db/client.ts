@@ -114,6 +114,24 @@ export function fromPostgresClient(client: postgres.Sql, connections = 1): Datab
   };
 }
 
+let wasm: Promise<[WebAssembly.Module, WebAssembly.Module]> | undefined;
+
+/** PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore or a test opens PGlite again. */
+function compiledWasm(): Promise<[WebAssembly.Module, WebAssembly.Module]> {
+  wasm ??= Promise.all([
+    Bun.file(pgliteWasmPath)
+      .arrayBuffer()
+      .then((bytes) => WebAssembly.compile(bytes)),
+    Bun.file(initdbWasmPath)
+      .arrayBuffer()
+      .then((bytes) => WebAssembly.compile(bytes)),
+  ]);
+  wasm.catch(() => {
+    wasm = undefined;
+  });
+  return wasm;
+}
+
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const inMemory = opts.dataDir.startsWith("memory://");
   const dir = inMemory ? opts.dataDir : resolve(opts.dataDir);
@@ -122,10 +140,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const unlock = inMemory ? () => {} : lockDataDir(dir);
   let client: PGlite;
   try {
-    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-      WebAssembly.compile(await Bun.file(pgliteWasmPath).arrayBuffer()),
-      WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()),
-    ]);
+    const [pgliteWasmModule, initdbWasmModule] = await compiledWasm();
     client = await PGlite.create(inMemory ? undefined : dir, {
       pgliteWasmModule,
       initdbWasmModule,

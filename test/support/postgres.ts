@@ -40,11 +40,17 @@ export async function findPostgres(): Promise<PostgresServer | undefined> {
   });
 }
 
-/** Creates an empty database with a unique name; returns its URL and a function that drops it. */
-export async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * Creates a database with a unique name, empty or a copy of `template`; returns its URL and a
+ * function that drops it.
+ */
+export async function createDatabase(
+  adminUrl: string,
+  template?: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `parley_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  await admin.unsafe(`create database ${name}${template ? ` template ${template}` : ""}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
