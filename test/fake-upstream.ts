@@ -42,8 +42,10 @@ export type Script = {
   retryAfter?: string;
   /** After this many tokens: send an error chunk (finish_reason "error") and end. */
   errorAfterTokens?: number;
-  /** After this many tokens: send nothing more, keeping the connection open. */
+  /** After this many tokens (and any reasoning): send nothing more, keeping the connection open. */
   stallAfterTokens?: number;
+  /** With stallAfterTokens: go on once this settles (a test holds the answer where it can look at it). */
+  resume?: Promise<unknown>;
   /** After this many tokens: destroy the connection without [DONE]. */
   dropAfterTokens?: number;
   finishReason?: "stop" | "length" | "content_filter";
@@ -422,7 +424,10 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
               closed = true;
               return;
             }
-            if (script.stallAfterTokens === i) return; // keep the connection open, silent
+            if (script.stallAfterTokens === i) {
+              if (!script.resume) return; // keep the connection open, silent
+              await script.resume;
+            }
             if (script.dropAfterTokens === i) {
               await Bun.sleep(50); // let what was sent reach the client first
               controller.error(new Error("connection dropped by the fake upstream, as asked"));

@@ -286,11 +286,21 @@ browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
   });
 
   test("reasoning shows as Thinking… while it streams, then as a collapsed Thought for N s, and only when there is some", async () => {
-    s.fake.queue({ reasoning: "Weighing the options carefully. ".repeat(8), text: "Go with **B**.", tokenDelayMs: 10 });
+    // The answer waits after its reasoning until the page has shown Thinking… (on a busy machine
+    // the whole answer could otherwise end before the page first looks).
+    const thought = Promise.withResolvers<void>();
+    s.fake.queue({
+      reasoning: "Weighing the options carefully. ".repeat(8),
+      text: "Go with **B**.",
+      tokenDelayMs: 10,
+      stallAfterTokens: 0,
+      resume: thought.promise,
+    });
     const { page } = await s.open({ scheme: "dark" });
     await startChat(page, "A or B?");
     const answer = lastAnswer(page);
     await answer.locator("summary", { hasText: "Thinking…" }).waitFor();
+    thought.resolve();
     await page.locator('article[data-role="assistant"][data-status="complete"]').waitFor();
     const thinking = answer.locator("details");
     expect(await thinking.isVisible()).toBe(true);
