@@ -288,6 +288,43 @@ const settings = {
       "How much one person's files may take in all, in MB (MiB; 1024 is 1 GB); the same file twice counts once.",
     parse: integer(1, 1_048_576, 1024),
   },
+  webSearchEngine: {
+    name: "WEB_SEARCH_ENGINE",
+    default: "auto",
+    secret: false,
+    description:
+      "Which engine OpenRouter's web search uses when a message has Search the web on: auto (the model's own search where it has one, else Exa), native, exa or parallel.",
+    parse: oneOf(["auto", "native", "exa", "parallel"] as const, "auto"),
+  },
+  webSearchResults: {
+    name: "WEB_SEARCH_RESULTS",
+    default: "5",
+    secret: false,
+    description: "How many results one web search brings back (OpenRouter charges per result).",
+    parse: integer(1, 25, 5),
+  },
+  toolCallsPerAnswer: {
+    name: "TOOL_CALLS_PER_ANSWER",
+    default: "10",
+    secret: false,
+    description: "Tool calls (over MCP) one answer may make; past it the model is told to answer with what it has.",
+    parse: integer(1, 100, 10),
+  },
+  toolCallTimeout: {
+    name: "TOOL_CALL_TIMEOUT_MS",
+    default: "30000",
+    secret: false,
+    description: "How long one tool call may take before it is given up and the model told so.",
+    parse: integer(100, 600_000, 30_000),
+  },
+  toolResultKb: {
+    name: "TOOL_RESULT_KB",
+    default: "100",
+    secret: false,
+    description:
+      "The most of a tool's result given to the model, in KB (KiB); the rest is cut off and the model told so.",
+    parse: integer(1, 10_240, 100),
+  },
   metricsToken: {
     name: "METRICS_TOKEN",
     default: undefined,

@@ -9,3 +9,4 @@ export { type PdfEngine, pdfEngines, type ReasoningEffort, reasoningEfforts } fr
 export * from "./schema/files.ts";
 export * from "./schema/sharing.ts";
 export * from "./schema/teams.ts";
+export * from "./schema/tools.ts";

@@ -4,6 +4,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   numeric,
   pgEnum,
   pgTable,
@@ -12,8 +13,10 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { Source } from "../../llm/citations.ts";
 import { users } from "./accounts.ts";
 import { createdAt, generationSettings, id } from "./columns.ts";
+import type { ToolStep } from "./tools.ts";
 
 /** Chats, their messages, projects, and what a person keeps for starting chats (presets, favourite models). */
 
@@ -54,6 +57,8 @@ export const chats = pgTable(
      * person leaves it or TEMPORARY_CHAT_HOURS after it was made, whichever comes first.
      */
     temporary: boolean("temporary").notNull().default(false),
+    /** Answers search the web (OpenRouter's web search); the composer's toggle, remembered per chat. */
+    webSearch: boolean("web_search").notNull().default(false),
   },
   (t) => [
     index("chats_user_recent_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
@@ -133,6 +138,10 @@ export const messages = pgTable(
     finishReason: text("finish_reason"),
     /** In US dollars, as OpenRouter reports it. */
     cost: numeric("cost", { precision: 18, scale: 10, mode: "number" }),
+    /** The web pages the answer cites (its web search's url citations), numbered in this order. */
+    sources: jsonb("sources").$type<Source[]>(),
+    /** The tools the answer called over MCP, in order (see schema/tools.ts). */
+    toolSteps: jsonb("tool_steps").$type<ToolStep[]>(),
     createdAt: createdAt(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     /**

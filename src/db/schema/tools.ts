@@ -1,0 +1,64 @@
+import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { chats } from "./chats.ts";
+import { createdAt, id } from "./columns.ts";
+
+/** Tools over MCP: the servers the admin registered, and which chats use them. */
+
+/**
+ * A remote MCP server (Streamable HTTP). Its headers (a bearer token is an Authorization header)
+ * are sent with every request to it and never shown again once saved.
+ */
+export const mcpServers = pgTable(
+  "mcp_servers",
+  {
+    id: id(),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull().default({}),
+    /** The server's tools that models may call; a tool the server adds later is off until enabled. */
+    enabledTools: jsonb("enabled_tools").$type<string[]>().notNull().default([]),
+    /** Each call waits for the person to approve it, seeing its arguments. */
+    requireApproval: boolean("require_approval").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("mcp_servers_name_idx").on(t.name)],
+);
+
+export type McpServer = typeof mcpServers.$inferSelect;
+
+/** The MCP servers a chat's answers may use: chosen per chat by its person. */
+export const chatMcpServers = pgTable(
+  "chat_mcp_servers",
+  {
+    chatId: uuid("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    serverId: uuid("server_id")
+      .notNull()
+      .references(() => mcpServers.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.chatId, t.serverId] }), index("chat_mcp_servers_server_idx").on(t.serverId)],
+);
+
+/**
+ * One tool call of an answer, stored with the message (messages.tool_steps) in the order made.
+ * `at` is how much of the answer's text had been written when the model called it: the step
+ * shows there, between the text before and after.
+ */
+export type ToolStep = {
+  /** The model's id for the call (tool_call.id). */
+  id: string;
+  serverId: string;
+  /** The server's name when the call was made (it may be renamed or removed later). */
+  server: string;
+  tool: string;
+  /** The arguments as the model wrote them (JSON text, perhaps malformed). */
+  arguments: string;
+  state: "approval" | "running" | "done" | "error" | "denied" | "stopped";
+  /** What was given back to the model: the result's text, or the error's sentence. */
+  result?: string;
+  at: number;
+  /** How long the call took, once it ended. */
+  ms?: number;
+};
