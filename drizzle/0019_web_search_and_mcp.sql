@@ -1,7 +1,7 @@
 CREATE TABLE "chat_mcp_servers" (
+	"id" uuid PRIMARY KEY NOT NULL,
 	"chat_id" uuid NOT NULL,
-	"server_id" uuid NOT NULL,
-	CONSTRAINT "chat_mcp_servers_chat_id_server_id_pk" PRIMARY KEY("chat_id","server_id")
+	"server_id" uuid NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "mcp_servers" (
@@ -20,5 +20,6 @@ ALTER TABLE "messages" ADD COLUMN "sources" jsonb;--> statement-breakpoint
 ALTER TABLE "messages" ADD COLUMN "tool_steps" jsonb;--> statement-breakpoint
 ALTER TABLE "chat_mcp_servers" ADD CONSTRAINT "chat_mcp_servers_chat_id_chats_id_fk" FOREIGN KEY ("chat_id") REFERENCES "public"."chats"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "chat_mcp_servers" ADD CONSTRAINT "chat_mcp_servers_server_id_mcp_servers_id_fk" FOREIGN KEY ("server_id") REFERENCES "public"."mcp_servers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "chat_mcp_servers_chat_server_idx" ON "chat_mcp_servers" USING btree ("chat_id","server_id");--> statement-breakpoint
 CREATE INDEX "chat_mcp_servers_server_idx" ON "chat_mcp_servers" USING btree ("server_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "mcp_servers_name_idx" ON "mcp_servers" USING btree ("name");

@@ -1,4 +1,4 @@
-import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { chats } from "./chats.ts";
 import { createdAt, id } from "./columns.ts";
 
@@ -31,6 +31,8 @@ export type McpServer = typeof mcpServers.$inferSelect;
 export const chatMcpServers = pgTable(
   "chat_mcp_servers",
   {
+    // A one-column key of its own, as every table has: move-data copies tables in batches by it.
+    id: id(),
     chatId: uuid("chat_id")
       .notNull()
       .references(() => chats.id, { onDelete: "cascade" }),
@@ -38,7 +40,10 @@ export const chatMcpServers = pgTable(
       .notNull()
       .references(() => mcpServers.id, { onDelete: "cascade" }),
   },
-  (t) => [primaryKey({ columns: [t.chatId, t.serverId] }), index("chat_mcp_servers_server_idx").on(t.serverId)],
+  (t) => [
+    uniqueIndex("chat_mcp_servers_chat_server_idx").on(t.chatId, t.serverId),
+    index("chat_mcp_servers_server_idx").on(t.serverId),
+  ],
 );
 
 /**
