@@ -61,6 +61,13 @@ export type Script = {
   /** Before which token the images are sent; after the text by default. */
   imagesAtToken?: number;
   /**
+   * What a web search "found", sent as OpenRouter sends it when the request asks for web search
+   * (its `openrouter:web_search` tool or `web` plugin): each entry as the `url_citation` of a
+   * `delta.annotations` entry, after the text. Anything else (a non-object) is sent as it is.
+   * Without it, a request that asks for web search gets two citations named after the question.
+   */
+  citations?: unknown[];
+  /**
    * An answer of this many tokens, each "w<microseconds since the epoch> " stamped as it is sent:
    * the load benchmark reads the stamps off the frames it receives to time them.
    */
@@ -352,6 +359,14 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
         .flatMap((p) => (p.type === "file" && engine !== "native" ? [fakeParse(p, engine)] : []))
         .filter((a) => !reused.has(a.file.hash));
       record.parsed = parses.map((a) => a.file.name!);
+      // Web search: OpenRouter's server tool (a model that calls tools) or its older plugin.
+      const tools = Array.isArray(body.tools)
+        ? (body.tools as { type?: string; parameters?: { max_results?: number } }[])
+        : [];
+      const searchTool = tools.find((t) => t.type === "openrouter:web_search");
+      const webPlugin = plugins.find((p) => p.id === "web") as { max_results?: number } | undefined;
+      const searched =
+        searchTool || webPlugin ? (searchTool?.parameters?.max_results ?? webPlugin?.max_results ?? 5) : 0;
       const lastUser = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
       const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : (opts.title ?? fakeTitle)(lastUser));
       const id = `gen-${crypto.randomUUID()}`;
@@ -442,11 +457,25 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
           }
           if (imagesAt === tokens.length) sendImages();
           if (parses.length) send(chunk({ role: "assistant", content: "", annotations: parses }));
+          if (searched) {
+            const topic = lastUser.slice(0, 40) || "the question";
+            const found = script.citations ?? [
+              { url: "https://example.com/one", title: `One page about ${topic}`, content: "The first result." },
+              { url: "https://example.org/two", title: `Another page about ${topic}`, content: "The second result." },
+            ];
+            const annotations = found.map((c, i) =>
+              typeof c === "object" && c !== null
+                ? { type: "url_citation", url_citation: { start_index: 0, end_index: i, ...c } }
+                : c,
+            );
+            send(chunk({ role: "assistant", content: "", annotations }));
+          }
           send(chunk({}, script.finishReason ?? "stop"));
           const { promptTokens, cachedTokens, cost } = script.usage ?? {
             promptTokens: 12,
             cachedTokens: 4,
-            cost: 0.000123,
+            // A web search is charged in the answer's cost, as OpenRouter does: $0.004 per result.
+            cost: 0.000123 + searched * 0.004,
           };
           const completionTokens = tokens.length + thoughts.length;
           send(

@@ -61,7 +61,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
 
   /** Saves an answer's end and shows it; run again as a whole when it fails, so each step may repeat. */
   async function endAnswer(g: Generation, outcome: Outcome) {
-    const safeHtml = renderMarkdown(g.md.text);
+    const sources = outcome.sources ?? [];
+    const safeHtml = renderMarkdown(g.md.text, { urls: sources.map((s) => s.url), messageId: g.messageId });
     // Every image that arrived is kept (or left out) before the answer is shown whole.
     const withImages = await images.settled(g);
     // What the answer cost replaces its estimate (kept when nothing was reported; see settle).
@@ -81,6 +82,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         reasoningTokens: outcome.usage?.reasoningTokens ?? null,
         cachedTokens: outcome.usage?.cachedTokens ?? null,
         cost: outcome.usage?.cost ?? null,
+        sources: sources.length ? sources : null,
       });
       const message = await withDeadline(finishing, WRITE_DEADLINE_MS, "saving an answer's end");
       if (message && outcome.annotations) {
@@ -249,7 +251,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       at: 0,
       reasoningAt: 0,
       reasoning: m.reasoning ?? "",
-      html: renderMarkdown(m.content),
+      html: renderMarkdown(m.content, { urls: (m.sources ?? []).map((s) => s.url), messageId: m.id }),
     });
   }
 }

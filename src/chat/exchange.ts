@@ -20,7 +20,7 @@ import { plainText } from "./plain-text.ts";
 import { restartMessage } from "./repos/answers.ts";
 import { attach, attachmentsOf, ownFiles } from "./repos/attachments.ts";
 import { editExchange, regenerateAnswer } from "./repos/branches.ts";
-import { createChat, getOwnChat } from "./repos/chats.ts";
+import { createChat, getOwnChat, setWebSearch } from "./repos/chats.ts";
 import { getOwnChatForSend, insertExchange } from "./repos/exchange.ts";
 import { getOwnMessage } from "./repos/messages.ts";
 import type { SendLimits } from "./send-limits.ts";
@@ -92,7 +92,17 @@ export function createExchange(
   }
 
   /** Saves the person's message, shows it everywhere, and starts the answer. */
-  async function send(userId: string, chatId: unknown, rawContent: unknown, rawAttachments?: unknown) {
+  /**
+   * `rawWebSearch`: the composer's Search the web switch as the form sent it (see switchedOn);
+   * undefined leaves the chat's choice as it was.
+   */
+  async function send(
+    userId: string,
+    chatId: unknown,
+    rawContent: unknown,
+    rawAttachments?: unknown,
+    rawWebSearch?: unknown,
+  ) {
     const ids = attachmentIds(rawAttachments);
     const content = messageText(rawContent, ids.length > 0);
     if (!isId(chatId)) throw new ChatError(NO_SUCH_CHAT);
@@ -102,6 +112,8 @@ export function createExchange(
       await allowedChat(userId, chatId);
       const files = await checkAttachments(userId, chatId, ids);
       admit();
+      // Remembered with the chat: Retry, Regenerate and the next message search as this one did.
+      if (rawWebSearch !== undefined) await setWebSearch(db, userId, chatId, switchedOn(rawWebSearch));
       // With files, the message and its files are stored together or not at all.
       const exchange = files.length
         ? await db.transaction(async (tx) => {
@@ -133,7 +145,11 @@ export function createExchange(
       rawModel: unknown,
       rawPreset?: unknown,
       rawAttachments?: unknown,
-      { temporary = false, project: rawProject }: { temporary?: boolean; project?: unknown } = {},
+      {
+        temporary = false,
+        project: rawProject,
+        webSearch: rawWebSearch,
+      }: { temporary?: boolean; project?: unknown; webSearch?: unknown } = {},
     ) {
       const content = messageText(rawContent, attachmentIds(rawAttachments).length > 0);
       // Refused before the chat is made, so a refusal leaves no empty chat behind.
@@ -158,6 +174,7 @@ export function createExchange(
         model,
         temporary,
         projectId: project?.id,
+        webSearch: switchedOn(rawWebSearch),
         ...settings,
       });
       await send(userId, chat.id, content, rawAttachments);
@@ -256,6 +273,14 @@ const NO_WORDS = "Write a message first.";
 const FILE_GONE = "One of the attached files is no longer there: remove it, attach it again, then send.";
 
 /** The file ids a send names (one form field, or several of the same name), each once. */
+/**
+ * A switch as a form sends it: a hidden "off" then the checkbox's "on" when it is checked, so the
+ * field is there either way (htmx sends repeated names as a list).
+ */
+function switchedOn(raw: unknown): boolean {
+  return raw === true || raw === "on" || (Array.isArray(raw) && raw.includes("on"));
+}
+
 function attachmentIds(raw: unknown): string[] {
   const list = Array.isArray(raw) ? raw : raw === undefined || raw === "" ? [] : [raw];
   if (list.some((id) => !isId(id))) {

@@ -103,14 +103,64 @@ md.renderer.rules.image = (tokens, idx) => {
   return `<a href="${md.utils.escapeHtml(src)}" target="_blank" rel="noopener noreferrer nofollow">🖼 ${alt}</a>`;
 };
 
-// Links the model writes open in a new tab and cannot reach back into this one.
+/**
+ * What a render knows of the answer's web sources: their URLs in order (citation 1 first), and
+ * the message's id, which names the Sources list's entries (see views/components/sources.tsx).
+ */
+export type Citing = { urls: string[]; messageId: string };
+type Env = { citing?: Citing; openLinks?: (number | undefined)[] };
+
+/** A URL as compared with a source's: no fragment, no trailing slash. */
+const comparable = (url: string) => {
+  try {
+    const u = new URL(url);
+    u.hash = "";
+    return u.href.replace(/\/$/, "");
+  } catch {
+    return url;
+  }
+};
+
+/** The citation mark for source `n` (1-based): a link to its entry in the answer's Sources list. */
+const citation = (citing: Citing, n: number) =>
+  `<sup class="citation"><a href="#src-${citing.messageId}-${n}" aria-label="Source ${n}">${n}</a></sup>`;
+
+// Links the model writes open in a new tab and cannot reach back into this one. A link to one of
+// the answer's web sources is followed by that source's number.
 const defaultLinkOpen: RenderRule =
   md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
 md.renderer.rules.link_open = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {
   const token = tokens[idx]!;
   token.attrSet("target", "_blank");
   token.attrSet("rel", "noopener noreferrer nofollow");
+  const { citing } = env as Env;
+  if (citing) {
+    const href = comparable(String(token.attrGet("href") ?? ""));
+    const n = citing.urls.findIndex((url) => comparable(url) === href) + 1;
+    ((env as Env).openLinks ??= []).push(n || undefined);
+  }
   return defaultLinkOpen(tokens, idx, options, env, self);
+};
+const defaultLinkClose: RenderRule =
+  md.renderer.rules.link_close ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+md.renderer.rules.link_close = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {
+  const closed = defaultLinkClose(tokens, idx, options, env, self);
+  const { citing, openLinks } = env as Env;
+  const n = openLinks?.pop();
+  return citing && n ? closed + citation(citing, n) : closed;
+};
+
+// "[2]" in an answer with sources (how some search models cite) is a citation of source 2. Only
+// in plain text: code and links are other tokens.
+const defaultText: RenderRule = md.renderer.rules.text!;
+md.renderer.rules.text = (...[tokens, idx, options, env, self]: Parameters<RenderRule>) => {
+  const escaped = defaultText(tokens, idx, options, env, self);
+  const { citing } = env as Env;
+  if (!citing) return escaped;
+  return escaped.replace(/\[(\d{1,2})\]/g, (whole, digits: string) => {
+    const n = Number(digits);
+    return n >= 1 && n <= citing.urls.length ? citation(citing, n) : whole;
+  });
 };
 
 // A code block scrolls sideways when its lines are long: focusable, it scrolls by keyboard too.
@@ -120,9 +170,12 @@ for (const rule of ["fence", "code_block"] as const) {
   md.renderer.rules[rule] = (...args: Parameters<RenderRule>) => plain(...args).replace(/<pre\b/, '<pre tabindex="0"');
 }
 
-/** Markdown to safe HTML: model-written HTML is shown as text, unsafe links are dropped. */
-export function renderMarkdown(text: string): string {
-  return md.render(text);
+/**
+ * Markdown to safe HTML: model-written HTML is shown as text, unsafe links are dropped. With
+ * `citing`, the answer's web sources are marked where it cites them.
+ */
+export function renderMarkdown(text: string, citing?: Citing): string {
+  return md.render(text, citing?.urls.length ? { citing } : {});
 }
 
 /** A line that opens or closes a code fence; the marker is its first group. */

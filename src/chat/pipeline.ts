@@ -2,7 +2,15 @@ import type { Message, PdfEngine } from "../db/schema.ts";
 import type { FileAnnotation } from "../llm/annotations.ts";
 import { dropOlderImages, estimateTokens, fitToContext, type Kept, tokensLeft } from "../llm/context.ts";
 import type { Generations } from "../llm/generations.ts";
-import { type AnswerParams, type ChatTurn, type ContentPart, imageOutput, type Model } from "../llm/openrouter.ts";
+import {
+  type AnswerParams,
+  type ChatTurn,
+  type ContentPart,
+  imageOutput,
+  type Model,
+  WEB_RESULT_PRICE,
+  type WebSearch,
+} from "../llm/openrouter.ts";
 import { projectFilesFor } from "../projects/files-repo.ts";
 import { estimateCost, reserve, SpendingRefused } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
@@ -21,7 +29,7 @@ import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
  *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
  *   → read the chat's settings, the model and the branch's attachments → branchHistory
  *   → withAttachments → withInstructions → withProjectInstructions → withProjectFiles → fitImages
- *   → fitToModel → withParams → withParses
+ *   → fitToModel → withParams → withParses → withWebSearch
  *   → spend (the spending limits: the request's estimate reserved) → start
  *
  * Limits come before the save so a refused send stores nothing. Spending limits are the
@@ -61,6 +69,8 @@ export type Draft = {
   /** What goes upstream, built by the steps. */
   messages: DraftTurn[];
   params: AnswerParams;
+  /** How the web is searched for this answer; undefined when the chat does not search. */
+  webSearch: WebSearch | undefined;
   /** What the person is told about the request (an image left out, and why). */
   notices: string[];
 };
@@ -238,6 +248,10 @@ export const withParses: Step = (draft) => {
   return { ...draft, messages };
 };
 
+/** OpenRouter's web search, when the chat has Search the web on. */
+export const withWebSearch: Step = (draft) =>
+  draft.webSearch ? { ...draft, params: { ...draft.params, webSearch: draft.webSearch } } : draft;
+
 export const STEPS: readonly Step[] = [
   branchHistory,
   withAttachments,
@@ -248,6 +262,7 @@ export const STEPS: readonly Step[] = [
   fitToModel,
   withParams,
   withParses,
+  withWebSearch,
 ];
 
 /** Runs the steps over a draft, in order. */
@@ -284,6 +299,14 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       parses,
       messages: [],
       params: {},
+      webSearch: row?.webSearch
+        ? {
+            engine: core.config.webSearchEngine,
+            maxResults: core.config.webSearchResults,
+            // The server tool needs a model that calls tools; the plugin serves every other.
+            asTool: model?.supportedParameters?.includes("tools") ?? false,
+          }
+        : undefined,
       notices: [],
     });
     const spend = await spendFor(userId, draft);
@@ -306,7 +329,9 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
 
   /** The request's usage reserved against the person's spending limits, or why it may not go. */
   async function spendFor(userId: string, draft: Draft): Promise<{ usageId?: string; refused?: string }> {
-    const estimate = estimateCost(draft.model, draft.messages, draft.params.maxTokens);
+    const estimate =
+      estimateCost(draft.model, draft.messages, draft.params.maxTokens) +
+      (draft.webSearch ? draft.webSearch.maxResults * WEB_RESULT_PRICE : 0);
     try {
       const usageId = await reserve(core.db, {
         userId,

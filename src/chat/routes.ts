@@ -123,6 +123,7 @@ export function chatRoutes(
             temporary: form.temporary === "on",
             // The new-chat page started from a project (src/projects/).
             project: form.project,
+            webSearch: form.webSearch,
           });
           // The next new chat starts with the model this person chose last.
           if (chat.model !== me!.user.model) await auth.setModel(me!.user.id, chat.model);

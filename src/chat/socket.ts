@@ -26,7 +26,14 @@ export const MAX_FRAME_BYTES = 256 * 1024;
 export const TOO_MANY_SOCKETS =
   "Too many tabs and devices are connected to your account; close some, then reload this page.";
 
-type Frame = { action?: unknown; chat?: unknown; content?: unknown; message?: unknown; attachment?: unknown };
+type Frame = {
+  action?: unknown;
+  chat?: unknown;
+  content?: unknown;
+  message?: unknown;
+  attachment?: unknown;
+  webSearch?: unknown;
+};
 
 type Peer = {
   close(code?: number, reason?: string): void;
@@ -203,7 +210,7 @@ export function chatSocket(
         switch (frame.action) {
           case "send":
             if (typeof frame.chat !== "string") return errorTo(ws, "That message names no chat.");
-            await service.send(user.id, frame.chat, frame.content, frame.attachment);
+            await service.send(user.id, frame.chat, frame.content, frame.attachment, frame.webSearch);
             return;
           case "stop":
             await service.stop(user.id, frame.message);

@@ -1,12 +1,14 @@
 import type OpenAI from "openai";
 import { type FileAnnotation, fileAnnotations } from "./annotations.ts";
+import { type Source, urlCitations } from "./citations.ts";
 
 /*
  * What one chunk of OpenRouter's streamed chat completion says, as events: reasoning, text,
  * images, the finish and the usage. The wire format is OpenAI's, plus OpenRouter's fields:
  * `delta.reasoning` (with `delta.reasoning_details`, which some providers send alone), `delta.images` (an image-output model's pictures, asked for with
  * `modalities: ["image", "text"]`), `delta.annotations` (what the file-parser read from the
- * request's PDFs), `usage.cost`, and a finish of "error" with the chunk's `error`.
+ * request's PDFs, and the url citations of a web search), `usage.cost`, and a finish of "error"
+ * with the chunk's `error`.
  */
 
 export type Usage = {
@@ -28,6 +30,8 @@ export type ChunkEvent =
   | { type: "image"; url: string }
   /** OpenRouter's parse of PDFs in the request, to send back later (see annotations.ts). */
   | { type: "annotations"; annotations: FileAnnotation[] }
+  /** The pages a web search found that the answer cites (see citations.ts). */
+  | { type: "sources"; sources: Source[] }
   | { type: "usage"; usage: Usage }
   | { type: "finish"; reason: string }
   /** The provider failed mid-answer (OpenRouter's finish reason "error"), with its reason when it gave one. */
@@ -54,6 +58,8 @@ export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
   if (Array.isArray(delta?.images)) for (const image of delta.images) yield { type: "image", url: imageUrl(image) };
   const annotations = fileAnnotations(delta?.annotations);
   if (annotations.length) yield { type: "annotations", annotations };
+  const sources = urlCitations(delta?.annotations);
+  if (sources.length) yield { type: "sources", sources };
   if (choice?.finish_reason) {
     if ((choice.finish_reason as string) === "error") {
       const reason = (chunk as { error?: { message?: unknown } }).error?.message;

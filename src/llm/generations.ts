@@ -1,6 +1,7 @@
 import type { PdfEngine } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
 import { type FileAnnotation, keepAnnotations } from "./annotations.ts";
+import { keepSources, type Source } from "./citations.ts";
 import { type Frame, LiveAnswer } from "./live-answer.ts";
 import type { AnswerParams, ChatTurn, StreamEvent, Upstream, Usage } from "./openrouter.ts";
 import { UpstreamError } from "./upstream-errors.ts";
@@ -19,6 +20,8 @@ export type Outcome = {
   finishReason?: string;
   /** What OpenRouter's file-parser read from the request's PDFs, and with which engine, to send back later. */
   annotations?: { engine: PdfEngine; files: FileAnnotation[] };
+  /** The pages the answer's web search found, in the order they came. */
+  sources?: Source[];
 };
 
 /** One answer being written. Lives on the server, not in any socket: closing a tab does not stop it. */
@@ -304,6 +307,7 @@ export class Generations {
           this.hooks.frame(g, g.notice(this.hooks.retrying(event)));
         } else if (event.type === "image") this.hooks.image(g, event.url);
         else if (event.type === "annotations") parsed = keepAnnotations(parsed, event.annotations);
+        else if (event.type === "sources") outcome.sources = keepSources(outcome.sources ?? [], event.sources);
         else if (event.type === "usage") outcome.usage = event.usage;
         else outcome.finishReason = event.reason;
       }

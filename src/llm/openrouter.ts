@@ -58,7 +58,23 @@ export type AnswerParams = {
   pdfEngine?: PdfEngine;
   /** What the answer may hold: `["image", "text"]` asks an image-output model for pictures (see imageOutput). */
   modalities?: Modality[];
+  /** Search the web first (see webSearchParams). */
+  webSearch?: WebSearch;
 };
+
+/**
+ * OpenRouter's web search: its `openrouter:web_search` server tool for a model that calls tools
+ * (the model decides what to search for, and how often), else its older `web` plugin (one search
+ * of the conversation, before the answer), which works with every model. "auto" sends no engine:
+ * OpenRouter picks the model's own search where it has one.
+ */
+export type WebSearch = { engine: "auto" | "native" | "exa" | "parallel"; maxResults: number; asTool: boolean };
+
+/**
+ * What OpenRouter charges per web result with Exa (its default engine: $4 per 1,000), for the
+ * estimate a spending limit reserves; the answer's reported cost, search included, replaces it.
+ */
+export const WEB_RESULT_PRICE = 0.004;
 
 export type Modality = "image" | "text";
 
@@ -290,14 +306,24 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
 const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : undefined);
 
 /** The request's fields for the parameters that are set, in OpenRouter's names. */
-function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine, modalities }: AnswerParams) {
+function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine, modalities, webSearch }: AnswerParams) {
+  // OpenRouter's plugins and server tools, outside the OpenAI request type.
+  const plugins: object[] = [];
+  if (pdfEngine !== undefined) plugins.push({ id: "file-parser", pdf: { engine: OPENROUTER_PDF_ENGINES[pdfEngine] } });
+  const tools: object[] = [];
+  if (webSearch) {
+    const engine = webSearch.engine === "auto" ? {} : { engine: webSearch.engine };
+    // The plugin knows no "parallel": there it is left to OpenRouter's choice.
+    const pluginEngine = webSearch.engine === "native" || webSearch.engine === "exa" ? engine : {};
+    if (webSearch.asTool)
+      tools.push({ type: "openrouter:web_search", parameters: { ...engine, max_results: webSearch.maxResults } });
+    else plugins.push({ id: "web", ...pluginEngine, max_results: webSearch.maxResults });
+  }
   return {
     // OpenRouter's output modalities, outside the OpenAI request type (whose `modalities` is "text" | "audio").
     ...(modalities === undefined ? {} : ({ modalities } as object)),
-    // OpenRouter's plugins, outside the OpenAI request type.
-    ...(pdfEngine === undefined
-      ? {}
-      : ({ plugins: [{ id: "file-parser", pdf: { engine: OPENROUTER_PDF_ENGINES[pdfEngine] } }] } as object)),
+    ...(plugins.length ? ({ plugins } as object) : {}),
+    ...(tools.length ? ({ tools } as object) : {}),
     ...(temperature === undefined ? {} : { temperature }),
     ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
     // OpenRouter's unified reasoning setting, outside the OpenAI request type.

@@ -12,7 +12,7 @@ self.onmessage = (event: MessageEvent<RenderRequest>) => {
   const { id, texts } = event.data;
   let reply: RenderReply;
   try {
-    reply = { id, html: texts.map(renderMarkdown) };
+    reply = { id, html: texts.map((text) => renderMarkdown(text)) };
   } catch (err) {
     reply = { id, error: String((err as Error)?.message ?? err) };
   }

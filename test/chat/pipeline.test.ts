@@ -40,6 +40,7 @@ const draft = (history: Turn[], over: Partial<Draft> = {}): Draft => ({
   parses: new Map(),
   messages: [],
   params: {},
+  webSearch: undefined,
   notices: [],
   ...over,
 });

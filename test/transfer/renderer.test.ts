@@ -29,7 +29,7 @@ test("an import's answers render as an answer's end renders them, on a thread of
     await counting;
     // Rendered here, the slow answer would hold the loop until done: not one turn.
     expect(turns).toBeGreaterThan(10);
-    expect(html).toEqual(texts.map(renderMarkdown));
+    expect(html).toEqual(texts.map((text) => renderMarkdown(text)));
   } finally {
     renderer.close();
   }

@@ -64,6 +64,8 @@ export type ComposerProps = {
   spending?: Allowance[];
   /** What was typed, when a first message was refused and the new-chat page came back. */
   draft?: string;
+  /** The chat's Search the web switch, as its last message left it. */
+  webSearch?: boolean;
 };
 
 /**
@@ -112,6 +114,36 @@ function AttachButton(): JSX.Element {
       >
         <path d="m21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l8.57-8.57A4 4 0 1 1 18 8.84l-8.59 8.57a2 2 0 0 1-2.83-2.83l8.49-8.48" />
       </svg>
+    </label>
+  );
+}
+
+/**
+ * "Search the web" for this message, and the next ones in the chat: a checkbox, so keyboards and
+ * screen readers know it as a switch, with a hidden "off" before it so the form says either way.
+ */
+function WebSearchSwitch({ on }: { on: boolean }): JSX.Element {
+  return (
+    <label
+      title="Search the web"
+      class="flex h-11 shrink-0 cursor-pointer items-center gap-1.5 rounded-xl border border-zinc-300 bg-white px-3 text-sm font-medium text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 has-checked:border-indigo-500 has-checked:bg-indigo-50 has-checked:text-indigo-800 has-focus-visible:ring-2 has-focus-visible:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-300 dark:hover:bg-zinc-800 dark:hover:text-white dark:has-checked:border-indigo-400 dark:has-checked:bg-indigo-950 dark:has-checked:text-indigo-100"
+    >
+      <input type="hidden" name="webSearch" value="off" />
+      <input type="checkbox" name="webSearch" value="on" checked={on} class="sr-only" />
+      <svg
+        aria-hidden="true"
+        viewBox="0 0 24 24"
+        fill="none"
+        stroke="currentColor"
+        stroke-width="2"
+        stroke-linecap="round"
+        stroke-linejoin="round"
+        class="size-5"
+      >
+        <circle cx="12" cy="12" r="10" />
+        <path d="M2 12h20M12 2a15.3 15.3 0 0 1 0 20M12 2a15.3 15.3 0 0 0 0 20" />
+      </svg>
+      <span class="sr-only sm:not-sr-only">Search the web</span>
     </label>
   );
 }
@@ -181,12 +213,14 @@ export function Composer({
   status,
   spending,
   draft,
+  webSearch = false,
 }: ComposerProps): JSX.Element {
   const fields = (
     <>
       <Attachments />
       <div class="flex min-w-0 items-end gap-2">
         <AttachButton />
+        <WebSearchSwitch on={webSearch} />
         <label for="message" class="sr-only">
           Message
         </label>

@@ -4,6 +4,7 @@ import type { FileInfo } from "../../src/files/types.ts";
 import { dollars } from "../../src/limits.ts";
 import type { Frame } from "../../src/llm/live-answer.ts";
 import { AnswerImages, MessageAttachments } from "./attachments.tsx";
+import { Sources } from "./sources.tsx";
 
 export type MessageProps = {
   message: Message;
@@ -73,6 +74,7 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
       ) : (
         ""
       )}
+      {user || message.status === "streaming" ? "" : <Sources messageId={message.id} sources={message.sources} />}
       <MessageFooter message={message} siblings={siblings} />
     </article>
   );

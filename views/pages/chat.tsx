@@ -150,6 +150,7 @@ export function ChatPage(props: ChatPageProps): JSX.Element {
             maxLength={props.maxLength}
             spending={props.spending}
             draft={props.draft}
+            webSearch={chat?.webSearch ?? false}
           />
         </main>
         <ShortcutsDialog />

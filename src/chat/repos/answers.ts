@@ -12,6 +12,7 @@ import {
   type PdfEngine,
 } from "../../db/schema.ts";
 import type { FileAnnotation } from "../../llm/annotations.ts";
+import type { Source } from "../../llm/citations.ts";
 
 /*
  * Answers being written: their progress and end, and the leases that tell a live writer from
@@ -43,6 +44,8 @@ const hot = preparedOnce((db: Db) => ({
       reasoningTokens: sql`${p("reasoningTokens")}::int`,
       cachedTokens: sql`${p("cachedTokens")}::int`,
       cost: sql`${p("cost")}::float8`,
+      // JSON text: both drivers pass a string parameter alike.
+      sources: sql`${p("sources")}::jsonb`,
       finishedAt: sql`now()`,
     })
     .where(eq(messages.id, p("id")))
@@ -97,10 +100,12 @@ export type Finish = {
   reasoningTokens: number | null;
   cachedTokens: number | null;
   cost: number | null;
+  sources: Source[] | null;
 };
 
 export async function finishMessage(db: Db, id: string, finish: Finish): Promise<Message | undefined> {
-  const [message] = await hot(db).finishMessage.execute({ id, ...finish });
+  const sources = finish.sources && JSON.stringify(finish.sources);
+  const [message] = await hot(db).finishMessage.execute({ id, ...finish, sources });
   return message;
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
@@ -168,10 +168,19 @@ export async function createChat(
     model: string;
     temporary?: boolean;
     projectId?: string;
+    webSearch?: boolean;
   } & Partial<ChatSettings>,
 ): Promise<Chat> {
   const [chat] = await db.insert(chats).values(values).returning();
   return chat!;
+}
+
+/** The chat's Search the web switch, written only when it changes (a send usually leaves it as it was). */
+export async function setWebSearch(db: Db, userId: string, id: string, on: boolean): Promise<void> {
+  await db
+    .update(chats)
+    .set({ webSearch: on })
+    .where(and(eq(chats.id, id), eq(chats.userId, userId), ne(chats.webSearch, on)));
 }
 
 export async function updateChat(
@@ -213,6 +222,7 @@ const settingsQuery = preparedOnce((db: Db) =>
       maxTokens: chats.maxTokens,
       reasoningEffort: chats.reasoningEffort,
       pdfEngine: chats.pdfEngine,
+      webSearch: chats.webSearch,
       projectId: projects.id,
       projectInstructions: projects.systemPrompt,
     })
@@ -229,7 +239,9 @@ const settingsQuery = preparedOnce((db: Db) =>
 export async function chatSettings(
   db: Db,
   chatId: string,
-): Promise<(ChatSettings & { projectId: string | null; projectInstructions: string | null }) | undefined> {
+): Promise<
+  (ChatSettings & { webSearch: boolean; projectId: string | null; projectInstructions: string | null }) | undefined
+> {
   const [row] = await settingsQuery(db).execute({ chatId });
   return row;
 }
