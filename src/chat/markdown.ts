@@ -137,7 +137,9 @@ md.renderer.rules.link_open = (...[tokens, idx, options, env, self]: Parameters<
   if (citing) {
     const href = comparable(String(token.attrGet("href") ?? ""));
     const n = citing.urls.findIndex((url) => comparable(url) === href) + 1;
-    ((env as Env).openLinks ??= []).push(n || undefined);
+    const e = env as Env;
+    e.openLinks ??= [];
+    e.openLinks.push(n || undefined);
   }
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
