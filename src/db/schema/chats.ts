@@ -14,9 +14,9 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { Source } from "../../llm/citations.ts";
+import type { ToolStep } from "../../tools/types.ts";
 import { users } from "./accounts.ts";
 import { createdAt, generationSettings, id } from "./columns.ts";
-import type { ToolStep } from "./tools.ts";
 
 /** Chats, their messages, projects, and what a person keeps for starting chats (presets, favourite models). */
 
