@@ -32,6 +32,8 @@ export type ChunkEvent =
   | { type: "annotations"; annotations: FileAnnotation[] }
   /** The pages a web search found that the answer cites (see citations.ts). */
   | { type: "sources"; sources: Source[] }
+  /** A piece of a tool call the model makes: its first piece has its id and name, the rest its arguments' text. */
+  | { type: "toolCall"; index: number; id?: string; name?: string; arguments?: string }
   | { type: "usage"; usage: Usage }
   | { type: "finish"; reason: string }
   /** The provider failed mid-answer (OpenRouter's finish reason "error"), with its reason when it gave one. */
@@ -45,6 +47,7 @@ type Delta = {
   reasoning_details?: unknown;
   images?: unknown;
   annotations?: unknown;
+  tool_calls?: unknown;
 };
 
 /** The events of one chunk, in the order they apply. */
@@ -60,6 +63,7 @@ export function* chunkEvents(chunk: Chunk): Generator<ChunkEvent> {
   if (annotations.length) yield { type: "annotations", annotations };
   const sources = urlCitations(delta?.annotations);
   if (sources.length) yield { type: "sources", sources };
+  for (const call of toolCalls(delta?.tool_calls)) yield call;
   if (choice?.finish_reason) {
     if ((choice.finish_reason as string) === "error") {
       const reason = (chunk as { error?: { message?: unknown } }).error?.message;
@@ -86,6 +90,24 @@ function detailsText(details: unknown): string {
           : "",
     )
     .join("");
+}
+
+/** The tool call pieces of a delta (OpenAI's `tool_calls`: index, id and name first, then arguments). */
+function toolCalls(raw: unknown): Extract<ChunkEvent, { type: "toolCall" }>[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((c: { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } }) => {
+    if (typeof c?.index !== "number") return [];
+    const fn = c.function;
+    return [
+      {
+        type: "toolCall" as const,
+        index: c.index,
+        ...(typeof c.id === "string" && c.id ? { id: c.id } : {}),
+        ...(typeof fn?.name === "string" && fn.name ? { name: fn.name } : {}),
+        ...(typeof fn?.arguments === "string" ? { arguments: fn.arguments } : {}),
+      },
+    ];
+  });
 }
 
 /** `{type: "image_url", image_url: {url}}`'s URL; "" for an entry of another shape. */

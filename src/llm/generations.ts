@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import { type FileAnnotation, keepAnnotations } from "./annotations.ts";
 import { keepSources, type Source } from "./citations.ts";
 import { type Frame, LiveAnswer } from "./live-answer.ts";
-import type { AnswerParams, ChatTurn, StreamEvent, Upstream, Usage } from "./openrouter.ts";
+import type { AnswerParams, ChatTurn, StreamEvent, ToolCall, Upstream, Usage } from "./openrouter.ts";
 import { UpstreamError } from "./upstream-errors.ts";
 
 export type EndStatus = "complete" | "stopped" | "error" | "interrupted";
@@ -108,6 +108,12 @@ export type GenerationHooks = {
    * order; `end` is called only after this returned, and is the one to wait for what it started.
    */
   image(g: Generation, url: string): void;
+  /**
+   * Runs one tool call the model made (showing it, asking approval where needed) and answers
+   * what the model is given back; never throws. `overLimit`: the answer has used its calls, so
+   * the call is not made and the model is told so.
+   */
+  tool?(g: Generation, call: ToolCall, overLimit: boolean): Promise<string>;
 };
 
 /** How often an end the database refuses for a reason other than an outage is tried. */
@@ -292,30 +298,72 @@ export class Generations {
       timer ??= setTimeout(flush, frameMs);
     };
     // A refused request never goes upstream (and is no upstream failure for the metrics).
-    const events = refused ? [] : this.upstream.stream({ model, messages, params, signal: g.controller.signal });
     if (refused) Object.assign(outcome, { status: "error", error: refused });
-    try {
-      for await (const event of events) {
-        if (event.type === "delta") {
-          pending += event.content;
-          arrived();
-        } else if (event.type === "reasoning") {
-          pendingReasoning += event.content;
-          arrived();
-        } else if (event.type === "retrying") {
-          // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
-          this.hooks.frame(g, g.notice(this.hooks.retrying(event)));
-        } else if (event.type === "image") this.hooks.image(g, event.url);
-        else if (event.type === "annotations") parsed = keepAnnotations(parsed, event.annotations);
-        else if (event.type === "sources") outcome.sources = keepSources(outcome.sources ?? [], event.sources);
-        else if (event.type === "usage") outcome.usage = event.usage;
-        else outcome.finishReason = event.reason;
+    // The tool loop: while the model asks for tools (and has calls left), they run and the
+    // model is asked again with their results; its words all go into the one answer.
+    let turn = messages;
+    let roundParams = params;
+    let calls = 0;
+    for (let round = 0; !refused; round++) {
+      const asked = new Map<number, { id: string; name: string; arguments: string }>();
+      let said = "";
+      const events = this.upstream.stream({ model, messages: turn, params: roundParams, signal: g.controller.signal });
+      try {
+        for await (const event of events) {
+          if (event.type === "delta") {
+            pending += event.content;
+            said += event.content;
+            arrived();
+          } else if (event.type === "reasoning") {
+            pendingReasoning += event.content;
+            arrived();
+          } else if (event.type === "retrying") {
+            // Shown where the answer will appear, and in the snapshot a reconnecting tab gets.
+            this.hooks.frame(g, g.notice(this.hooks.retrying(event)));
+          } else if (event.type === "image") this.hooks.image(g, event.url);
+          else if (event.type === "annotations") parsed = keepAnnotations(parsed, event.annotations);
+          else if (event.type === "sources") outcome.sources = keepSources(outcome.sources ?? [], event.sources);
+          else if (event.type === "toolCall") {
+            const call = asked.get(event.index) ?? { id: "", name: "", arguments: "" };
+            call.id ||= event.id ?? "";
+            call.name ||= event.name ?? "";
+            call.arguments += event.arguments ?? "";
+            asked.set(event.index, call);
+          } else if (event.type === "usage") outcome.usage = addUsage(outcome.usage, event.usage);
+          else outcome.finishReason = event.reason;
+        }
+      } catch (err) {
+        outcome.status = "error";
+        outcome.error = err instanceof UpstreamError ? err.message : "The answer failed for an unknown reason.";
+        this.metrics.failed(err instanceof UpstreamError ? err.kind : "other");
+        if (!(err instanceof UpstreamError)) this.log.error("generation failed", { error: err });
+        break;
       }
-    } catch (err) {
-      outcome.status = "error";
-      outcome.error = err instanceof UpstreamError ? err.message : "The answer failed for an unknown reason.";
-      this.metrics.failed(err instanceof UpstreamError ? err.kind : "other");
-      if (!(err instanceof UpstreamError)) this.log.error("generation failed", { error: err });
+      const runTool = this.hooks.tool;
+      if (!asked.size || !runTool || !roundParams?.tools?.length || g.controller.signal.aborted) break;
+      // What the model said before its calls shows before their steps.
+      clearTimeout(timer);
+      flush();
+      const toolCalls: ToolCall[] = [...asked.values()].map((c, i) => ({
+        id: c.id || `call_${round}_${i}`,
+        type: "function",
+        function: { name: c.name, arguments: c.arguments },
+      }));
+      const results: ChatTurn[] = [];
+      for (const call of toolCalls) {
+        calls++;
+        const content = await runTool(g, call, calls > (roundParams.maxToolCalls ?? Number.POSITIVE_INFINITY));
+        results.push({ role: "tool", tool_call_id: call.id, content });
+        if (g.controller.signal.aborted) break;
+      }
+      if (g.controller.signal.aborted) break;
+      turn = [...turn, { role: "assistant", content: said, tool_calls: toolCalls }, ...results];
+      outcome.finishReason = undefined;
+      // Out of calls: the model is asked once more without tools, and answers with what it has.
+      if (calls >= (roundParams.maxToolCalls ?? Number.POSITIVE_INFINITY)) {
+        const { tools: _, ...rest } = roundParams;
+        roundParams = rest;
+      }
     }
     clearTimeout(timer);
     flush();
@@ -376,6 +424,19 @@ export class Generations {
       }
     }
   }
+}
+
+/** An answer's usage over its requests (a tool loop makes several): tokens and cost added up. */
+function addUsage(sum: Usage | undefined, more: Usage): Usage {
+  if (!sum) return more;
+  const add = (a: number | null, b: number | null) => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));
+  return {
+    promptTokens: sum.promptTokens + more.promptTokens,
+    completionTokens: sum.completionTokens + more.completionTokens,
+    reasoningTokens: add(sum.reasoningTokens, more.reasoningTokens),
+    cachedTokens: add(sum.cachedTokens, more.cachedTokens),
+    cost: add(sum.cost, more.cost),
+  };
 }
 
 /** The text after `from`; unless `whole`, short of a last character whose second half has not arrived. */

@@ -16,12 +16,23 @@ export type ContentPart =
   | { type: "image_url"; image_url: { url: string } }
   | { type: "file"; file: { filename: string; file_data: string } };
 
-/** A message of the request; an assistant's may carry the parse annotations of its PDFs (see annotations.ts). */
+/** A tool call the model made, as the request carries it back on the assistant's turn. */
+export type ToolCall = { id: string; type: "function"; function: { name: string; arguments: string } };
+
+/**
+ * A message of the request; an assistant's may carry the parse annotations of its PDFs (see
+ * annotations.ts), and within one answer the tool calls it made, each answered by a "tool" turn.
+ */
 export type ChatTurn = {
-  role: "system" | "user" | "assistant";
+  role: "system" | "user" | "assistant" | "tool";
   content: string | ContentPart[];
   annotations?: FileAnnotation[];
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
 };
+
+/** A tool the model may call: OpenAI's function definition (an MCP tool's name, description and input schema). */
+export type ToolDefinition = { name: string; description: string; parameters: Record<string, unknown> };
 /** A message of text alone (a title's request). */
 export type TextTurn = ChatTurn & { content: string };
 
@@ -58,8 +69,12 @@ export type AnswerParams = {
   pdfEngine?: PdfEngine;
   /** What the answer may hold: `["image", "text"]` asks an image-output model for pictures (see imageOutput). */
   modalities?: Modality[];
-  /** Search the web first (see webSearchParams). */
+  /** Search the web first (see WebSearch). */
   webSearch?: WebSearch;
+  /** Tools (over MCP) the model may call; the answer's tool loop runs them (see generations.ts). */
+  tools?: ToolDefinition[];
+  /** Tool calls one answer may make (not sent upstream: the loop counts them). */
+  maxToolCalls?: number;
 };
 
 /**
@@ -251,7 +266,10 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
     async complete({ model, messages, maxTokens, signal }) {
       if (!hasKey) throw new UpstreamError(NO_API_KEY, "no_key");
       try {
-        const res = await plain.chat.completions.create({ model, messages, max_tokens: maxTokens }, { signal });
+        const res = await plain.chat.completions.create(
+          { model, messages: messages as OpenAI.Chat.ChatCompletionMessageParam[], max_tokens: maxTokens },
+          { signal },
+        );
         const used = res.usage as (typeof res.usage & { cost?: number }) | undefined;
         const usage = used && {
           promptTokens: used.prompt_tokens,
@@ -306,7 +324,15 @@ export function createUpstream(config: Config, timing: Partial<UpstreamTiming> =
 const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : undefined);
 
 /** The request's fields for the parameters that are set, in OpenRouter's names. */
-function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine, modalities, webSearch }: AnswerParams) {
+function requestParams({
+  temperature,
+  maxTokens,
+  reasoningEffort,
+  pdfEngine,
+  modalities,
+  webSearch,
+  tools: functions,
+}: AnswerParams) {
   // OpenRouter's plugins and server tools, outside the OpenAI request type.
   const plugins: object[] = [];
   if (pdfEngine !== undefined) plugins.push({ id: "file-parser", pdf: { engine: OPENROUTER_PDF_ENGINES[pdfEngine] } });
@@ -319,6 +345,7 @@ function requestParams({ temperature, maxTokens, reasoningEffort, pdfEngine, mod
       tools.push({ type: "openrouter:web_search", parameters: { ...engine, max_results: webSearch.maxResults } });
     else plugins.push({ id: "web", ...pluginEngine, max_results: webSearch.maxResults });
   }
+  for (const fn of functions ?? []) tools.push({ type: "function", function: fn });
   return {
     // OpenRouter's output modalities, outside the OpenAI request type (whose `modalities` is "text" | "audio").
     ...(modalities === undefined ? {} : ({ modalities } as object)),
