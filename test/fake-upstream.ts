@@ -68,6 +68,12 @@ export type Script = {
    */
   citations?: unknown[];
   /**
+   * Tool calls the model makes after its text, as OpenAI streams them (`delta.tool_calls`: the
+   * id and name first, then the arguments in pieces), ending with finish_reason "tool_calls".
+   * Without `text`, an answer to a request whose last message is a tool result says what it got.
+   */
+  toolCalls?: { name: string; arguments: string; id?: string }[];
+  /**
    * An answer of this many tokens, each "w<microseconds since the epoch> " stamped as it is sent:
    * the load benchmark reads the stamps off the frames it receives to time them.
    */
@@ -368,7 +374,13 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
       const searched =
         searchTool || webPlugin ? (searchTool?.parameters?.max_results ?? webPlugin?.max_results ?? 5) : 0;
       const lastUser = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
-      const text = script.text ?? (body.stream ? defaultAnswer(lastUser) : (opts.title ?? fakeTitle)(lastUser));
+      const last = body.messages.at(-1);
+      const toolSaid = last?.role === "tool" ? `The tool said: ${textOf(last.content).slice(0, 200)}` : undefined;
+      const text =
+        script.text ??
+        (script.toolCalls ? "" : undefined) ??
+        toolSaid ??
+        (body.stream ? defaultAnswer(lastUser) : (opts.title ?? fakeTitle)(lastUser));
       const id = `gen-${crypto.randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       if (!body.stream) {
@@ -470,7 +482,17 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
             );
             send(chunk({ role: "assistant", content: "", annotations }));
           }
-          send(chunk({}, script.finishReason ?? "stop"));
+          for (const [index, call] of (script.toolCalls ?? []).entries()) {
+            const callId = call.id ?? `call_${crypto.randomUUID().slice(0, 8)}`;
+            send(
+              chunk({
+                tool_calls: [{ index, id: callId, type: "function", function: { name: call.name, arguments: "" } }],
+              }),
+            );
+            for (let i = 0; i < call.arguments.length; i += 8)
+              send(chunk({ tool_calls: [{ index, function: { arguments: call.arguments.slice(i, i + 8) } }] }));
+          }
+          send(chunk({}, script.toolCalls?.length ? "tool_calls" : (script.finishReason ?? "stop")));
           const { promptTokens, cachedTokens, cost } = script.usage ?? {
             promptTokens: 12,
             cachedTokens: 4,

@@ -21,6 +21,7 @@ import { siblingsOf } from "./repos/branches.ts";
 import { chatWithTotals } from "./repos/chats.ts";
 import { getMessage } from "./repos/messages.ts";
 import { nameChat } from "./titles.ts";
+import { createToolRunner } from "./tool-runner.ts";
 
 /**
  * Answers from their start upstream to their saved end: the ones this process writes
@@ -35,6 +36,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   /** Its place among the answers written in its stead (Regenerate), shown again when it ends. */
   const versionsOf = async (m: Message) => (await siblingsOf(db, m.chatId, [m.id])).get(m.id);
 
+  const tools = createToolRunner(core);
   const generations: Generations = new Generations(
     core.upstream,
     {
@@ -45,6 +47,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       outage: isUnavailable,
       retrying: retryingNotice,
       image: (g, url) => images.add(g, url),
+      tool: (g, call, overLimit) => tools.run(g, call, overLimit),
     },
     log,
     opts.timing,
@@ -91,6 +94,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       }
       const found = await withDeadline(chatWithTotals(db, g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
       generations.forget(g.messageId);
+      tools.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile
       const attachments = withImages
         ? await withDeadline(imagesOf(message.id), WRITE_DEADLINE_MS, "reading an answer's images")
@@ -165,6 +169,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   return {
     generations,
     mirrors,
+    tools,
 
     /** An answer as it stands now, written here or followed from another instance. */
     live: (messageId: string) => generations.get(messageId) ?? mirrors.get(messageId),

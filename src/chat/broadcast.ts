@@ -6,12 +6,14 @@ import { ChatProject } from "../../views/components/projects.tsx";
 import { ServiceStatus } from "../../views/components/service-status.tsx";
 import { ChatNav, ProjectGroups } from "../../views/components/sidebar.tsx";
 import { SpendingNotice } from "../../views/components/spending.tsx";
+import { ToolStepView } from "../../views/components/tool-steps.tsx";
 import { ChatTitle, ChatUsage, type Totals } from "../../views/pages/chat.tsx";
 import type { Chat, Message, Project } from "../db/schema.ts";
 import type { FileInfo } from "../files/types.ts";
 import type { Frame, LiveAnswer } from "../llm/live-answer.ts";
 import type { ProjectGroup } from "../projects/types.ts";
 import type { Allowance } from "../teams/limits-words.ts";
+import type { ToolStep } from "../tools/types.ts";
 import type { Delta } from "./mirrors.ts";
 import type { ChatList, ShownMessage } from "./types.ts";
 
@@ -205,6 +207,12 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
       const fragment = html(SpendingNotice({ allowances, oob: true }));
       bus.publish(topic, fragment);
       peers?.send({ kind: "html", topic, html: fragment });
+    },
+
+    /** A tool call of an answer, new (added after the others) or changed, in every tab on the chat. */
+    toolStep(chatId: string, messageId: string, step: ToolStep, added: boolean) {
+      const view = ToolStepView({ messageId, step, oob: !added });
+      toChat(chatId, [added ? `<div id="msg-${messageId}-steps" hx-swap-oob="beforeend">${html(view)}</div>` : view]);
     },
 
     /** A sentence beside the composer in every tab on the chat. */

@@ -20,6 +20,7 @@ import { chatSettings } from "./repos/chats.ts";
 import type { Turn } from "./repos/exchange.ts";
 import type { SendLimits } from "./send-limits.ts";
 import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
+import type { ToolRunner } from "./tool-runner.ts";
 
 /*
  * The send pipeline: every path that asks for an answer (send, a new chat, retry, regenerate,
@@ -273,7 +274,7 @@ export function compose(draft: Draft, steps: readonly Step[] = STEPS): Draft {
 /** What a save step hands on: the empty answer it stored and the branch it follows. */
 export type Saved = { answer: Message; history: Turn[] };
 
-export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits) {
+export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits, tools: ToolRunner) {
   /** The request for a saved answer, composed and started upstream. */
   async function start(userId: string, { answer, history }: Saved): Promise<string[]> {
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
@@ -309,6 +310,10 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
         : undefined,
       notices: [],
     });
+    // The chat's MCP tools, for a model that calls tools: after the steps, as the fit does not count them.
+    const offered = await tools.offer(answer.chatId, answer.id, model?.supportedParameters?.includes("tools") ?? false);
+    if (offered.length)
+      draft.params = { ...draft.params, tools: offered, maxToolCalls: core.config.toolCallsPerAnswer };
     const spend = await spendFor(userId, draft);
     // Said beside the composer too, where a refused send is told.
     if (spend.refused) core.broadcast.status(answer.chatId, spend.refused, "error");

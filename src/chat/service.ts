@@ -68,7 +68,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
   const { generations } = answers;
   const limits = new SendLimits(config, (userId) => generations.countFor(userId));
   const shown = new Shown(core.db, answers.live);
-  const pipeline = createSendPipeline(core, generations, limits);
+  const pipeline = createSendPipeline(core, generations, limits, answers.tools);
 
   return {
     generations,
@@ -102,6 +102,12 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     allowances: (userId: string) => allowances(core.db, userId),
     /** The upstream's models (see llm/models.ts). */
     models: () => core.models.list(),
+
+    /** The person's Approve or Deny of a tool call waiting for it (an answer written by this instance). */
+    decideTool(userId: string, messageId: unknown, stepId: unknown, approved: boolean) {
+      const g = typeof messageId === "string" ? generations.get(messageId) : undefined;
+      answers.tools.decide(userId, g, stepId, approved);
+    },
 
     receive: answers.receive,
     /** Events from other instances may have been missed: tabs are about to reconnect and read afresh. */

@@ -33,6 +33,8 @@ type Frame = {
   message?: unknown;
   attachment?: unknown;
   webSearch?: unknown;
+  step?: unknown;
+  approve?: unknown;
 };
 
 type Peer = {
@@ -214,6 +216,9 @@ export function chatSocket(
             return;
           case "stop":
             await service.stop(user.id, frame.message);
+            return;
+          case "tool":
+            service.decideTool(user.id, frame.message, frame.step, frame.approve === "yes");
             return;
           case "retry":
             await service.retry(user.id, frame.message);

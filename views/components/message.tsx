@@ -5,6 +5,7 @@ import { dollars } from "../../src/limits.ts";
 import type { Frame } from "../../src/llm/live-answer.ts";
 import { AnswerImages, MessageAttachments } from "./attachments.tsx";
 import { Sources } from "./sources.tsx";
+import { ToolSteps } from "./tool-steps.tsx";
 
 export type MessageProps = {
   message: Message;
@@ -53,7 +54,10 @@ export function MessageArticle({ message, siblings, safeHtml, live, attachments,
           {message.content}
         </div>
       ) : (
-        <Thinking id={id} message={message} live={live} />
+        <>
+          <Thinking id={id} message={message} live={live} />
+          <ToolSteps messageId={message.id} steps={message.toolSteps} streaming={message.status === "streaming"} />
+        </>
       )}
       {user ? (
         ""
