@@ -50,6 +50,8 @@ import { createShareService } from "./share/service.ts";
 import { createLimitsService } from "./teams/limits-service.ts";
 import { groupRoutes } from "./teams/routes.ts";
 import { createGroupService } from "./teams/service.ts";
+import { toolsRoutes } from "./tools/routes.ts";
+import { createToolsService } from "./tools/service.ts";
 import { IMPORT_ROUTE, transferRoutes } from "./transfer/routes.ts";
 import { createTransferService } from "./transfer/service.ts";
 import { usageRoutes } from "./usage/routes.ts";
@@ -216,7 +218,12 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
     .use(authRoutes(auth, config, assets.urls, createLimitsService(database.db)))
-    .use(groupRoutes(createGroupService({ database }), auth, assets.urls))
+    // The admin's groups and MCP servers, one plugin: each .use deepens the app's type, and TypeScript's limit is near.
+    .use(
+      new Elysia({ name: "admin-pages" })
+        .use(groupRoutes(createGroupService({ database }), auth, assets.urls))
+        .use(toolsRoutes(createToolsService({ database }), auth, assets.urls)),
+    )
     .use(usageRoutes(usage, auth, assets.urls))
     .use(auditRoutes(auditLog, auth, assets.urls, config.auditRetentionDays))
     .use(bulkRoutes(chat, auth))

@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "group.member.remove": "Took a person out of a group",
   "group.models": "Set a group's models",
   "group.limits": "Set a group's spending limits",
+  "tools.create": "Registered an MCP server",
+  "tools.update": "Changed an MCP server",
+  "tools.delete": "Removed an MCP server",
 };
 
 /** The words for an action, or its code when it has none. */

@@ -197,6 +197,8 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
         groups: 0,
         group_members: 0,
         api_keys: 0,
+        mcp_servers: 0,
+        chat_mcp_servers: 0,
         usage: 7, // 4 answers (3 chats and an edit) and 3 titles, each reserved and settled
         // Two accounts made on the command line, two sign-ins, a shared link, sign-up opened.
         audit_log: 6,

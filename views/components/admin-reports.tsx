@@ -10,6 +10,12 @@ export function AdminReports(): JSX.Element {
         : which models people may use, and their spending limits.
       </li>
       <li>
+        <a href="/admin/tools" class={link}>
+          Tools
+        </a>
+        : MCP servers whose tools models may call, and which need approval.
+      </li>
+      <li>
         <a href="/admin/usage" class={link}>
           Usage
         </a>

@@ -243,6 +243,12 @@ export function SettingsPanel({ chat, model, values, error, saved }: SettingsPan
         <p class={HINT}>The chat's model and its saved settings, to start new chats from.</p>
         <PresetStatus />
       </form>
+      <p class="border-t border-zinc-200 pt-3 text-sm dark:border-zinc-800">
+        <a href={`/chats/${chat.id}/tools`} class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+          Tools…
+        </a>{" "}
+        <span class={HINT}>the MCP servers whose tools this chat's answers may call.</span>
+      </p>
     </div>
   );
 }

@@ -219,8 +219,8 @@ export function Composer({
     <>
       <Attachments />
       <div class="flex min-w-0 items-end gap-2">
-        <AttachButton />
         <WebSearchSwitch on={webSearch} />
+        <AttachButton />
         <label for="message" class="sr-only">
           Message
         </label>
