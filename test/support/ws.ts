@@ -41,7 +41,16 @@ export async function openSocket(
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching WebSocket message within ${timeoutMs} ms; got ${messages.length}`));
+          // What did arrive, in short, and whether the socket is still open: a failure in CI says where the stream stopped.
+          const last = messages
+            .slice(-3)
+            .map((m) => `  ${m.length > 240 ? `${m.slice(0, 160)} … ${m.slice(-80)}` : m}`)
+            .join("\n");
+          reject(
+            new Error(
+              `no matching WebSocket message within ${timeoutMs} ms; got ${messages.length} (socket ${["connecting", "open", "closing", "closed"][socket.readyState]}), the last:\n${last}`,
+            ),
+          );
         }, timeoutMs);
         if (!check()) waiters.add(check);
       });
