@@ -1,7 +1,7 @@
-import { beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { BrowserContext, Page } from "playwright-core";
-import { closeContext, VIEWPORTS } from "../support/browser.ts";
+import { closeContext, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
 import { createKey } from "../support/keys.ts";
 import type { Person } from "../support/server.ts";
@@ -142,23 +142,39 @@ browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
   ];
 
   // A test per page, each at both sizes in both schemes: one test for all pages at one size ran
-  // for minutes on a busy machine and hit the time limit, naming no page.
+  // for minutes on a busy machine and hit the time limit, naming no page. The contexts (one per
+  // size, scheme and person) are made once and kept for every page; each visit has a page of its own.
+  const contexts = new Map<string, Promise<BrowserContext>>();
+  const contextFor = (viewport: { width: number; height: number }, colorScheme: "light" | "dark", who: string) => {
+    const key = `${viewport.width}-${colorScheme}-${who}`;
+    let made = contexts.get(key);
+    if (!made) {
+      const options = { viewport, colorScheme };
+      const person = who === "admin" ? s.server : who === "member" ? member : null;
+      made = person ? signedInContext(s.browser, s.server, person, options) : s.browser.newContext(options);
+      contexts.set(key, made);
+    }
+    return made;
+  };
+  afterAll(async () => {
+    for (const made of contexts.values()) await closeContext(await made);
+  });
+
   for (const visit of VISITS) {
     test(`no serious or critical violation on the ${visit.name} page (phone and desktop, light and dark)`, async () => {
       const found: string[] = [];
       for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         for (const colorScheme of ["light", "dark"] as const) {
-          const who = visit.who ?? "admin";
-          const person = who === "admin" ? undefined : who === "member" ? member : null;
-          const context: BrowserContext = await s.context({ viewport, scheme: colorScheme, person });
-          const page = await context.newPage();
+          const page = await (await contextFor(viewport, colorScheme, visit.who ?? "admin")).newPage();
           await page.goto(s.server.url + visit.path(), { waitUntil: "load" });
           await visit.prepare?.(page);
           for (const v of await seriousViolations(page)) {
             found.push(`${size}, ${colorScheme}: ${v.id} (${v.impact}) ${v.help}\n    ${v.targets.join("\n    ")}`);
           }
           await s.shot(page, `${visit.name}-${size}-${colorScheme}`, { fullPage: true });
-          await closeContext(context);
+          // Its socket closes before the page does (see closeContext).
+          await page.goto("about:blank");
+          await page.close();
         }
       }
       expect(found.join("\n")).toBe("");
