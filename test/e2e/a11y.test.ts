@@ -129,6 +129,7 @@ browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
     { name: "account", path: () => "/account" },
     { name: "admin", path: () => "/admin" },
     { name: "groups", path: () => "/admin/groups" },
+    { name: "tools", path: () => "/admin/tools" },
     { name: "group", path: () => urls.group! },
     { name: "usage", path: () => "/admin/usage" },
     { name: "audit-log", path: () => "/admin/audit" },
