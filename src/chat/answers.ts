@@ -202,6 +202,9 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
             if (g?.userId === e.userId) generations.stop(g.messageId);
             break;
           }
+          case "tool":
+            tools.decide(e.userId, generations.get(e.messageId), e.stepId, e.approved);
+            break;
           case "sidebar":
             sidebar.refreshHere(e.userId);
             break;

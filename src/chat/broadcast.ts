@@ -33,6 +33,8 @@ export type PeerEvent =
   | { kind: "html"; topic: string; html: string; ended?: string }
   | ({ kind: "delta" } & Delta)
   | { kind: "stop"; messageId: string; userId: string }
+  /** A person's Approve or Deny of a tool call, for the instance writing the answer. */
+  | { kind: "tool"; messageId: string; userId: string; stepId: string; approved: boolean }
   | { kind: "sidebar"; userId: string }
   /** Sessions that ended (signed out, password changed, account deleted): their tabs everywhere close. */
   | { kind: "sessions"; ids: string[] };
@@ -146,6 +148,11 @@ export function createBroadcast(bus: Bus, peers?: Peers) {
           }),
         ),
       );
+    },
+
+    /** Passes a person's Approve or Deny of a tool call to the instance writing the answer. */
+    decideElsewhere(messageId: string, userId: string, stepId: string, approved: boolean) {
+      peers?.send({ kind: "tool", messageId, userId, stepId, approved });
     },
 
     /** Asks the instance writing an answer to stop it. */

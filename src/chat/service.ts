@@ -103,10 +103,15 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     /** The upstream's models (see llm/models.ts). */
     models: () => core.models.list(),
 
-    /** The person's Approve or Deny of a tool call waiting for it (an answer written by this instance). */
+    /**
+     * The person's Approve or Deny of a tool call waiting for it: here if this instance writes the
+     * answer, else passed to the others (the one writing it checks the person).
+     */
     decideTool(userId: string, messageId: unknown, stepId: unknown, approved: boolean) {
-      const g = typeof messageId === "string" ? generations.get(messageId) : undefined;
-      answers.tools.decide(userId, g, stepId, approved);
+      if (typeof messageId !== "string" || typeof stepId !== "string") return;
+      const g = generations.get(messageId);
+      if (g) answers.tools.decide(userId, g, stepId, approved);
+      else broadcast.decideElsewhere(messageId, userId, stepId, approved);
     },
 
     receive: answers.receive,

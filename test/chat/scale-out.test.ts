@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { asc, eq, sql } from "drizzle-orm";
-import { messages, users } from "../../src/db/schema.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { chats, messages, users } from "../../src/db/schema.ts";
+import { createServer, setChatServers } from "../../src/tools/repo.ts";
+import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { finalAnswerHtml, rebuildAnswer } from "../support/frames.ts";
+import { startMcpServer } from "../support/mcp-server.ts";
 import { type Parley, runParley, signInAt, startParley, until } from "../support/process.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
+
+const CALLER: FakeModel = { ...FAKE_MODELS[0]!, id: "fake/caller", supported_parameters: ["max_tokens", "tools"] };
 
 const PASSWORD = "a long enough password";
 
@@ -24,7 +28,7 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
   let cookie: string;
   beforeAll(async () => {
     t = await freshDatabase("postgres");
-    fake = startFakeUpstream();
+    fake = startFakeUpstream({ models: [...FAKE_MODELS, CALLER] });
     env = { DATABASE_URL: t.url!, ...fakeEnv(fake) };
     expect((await runParley(["user", "create", "ann"], env, undefined, PASSWORD)).code).toBe(0);
     [a, b, c] = await Promise.all([startParley(env), startParley(env), startParley(env)]);
@@ -171,6 +175,36 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
     onB.send({ action: "stop", message: id });
     await onB.waitFor((m) => m.includes("There is no answer being written to stop."));
     await Promise.all([onA.close(), onB.close()]);
+  });
+
+  test("a tool call shows on a tab of another instance, and Approve pressed there runs it where the answer is written", async () => {
+    const mcp = startMcpServer();
+    try {
+      const chatId = await newChat(a.url);
+      await t.database.db.update(chats).set({ model: "fake/caller" }).where(eq(chats.id, chatId));
+      const server = await createServer(t.database.db, {
+        name: "Sums",
+        url: mcp.url,
+        headers: {},
+        enabledTools: ["add"],
+        requireApproval: true,
+      });
+      if (server === "taken") throw new Error("taken");
+      const [ann] = await t.database.db.select().from(users).where(eq(users.username, "ann"));
+      expect(await setChatServers(t.database.db, ann!.id, chatId, [server.id])).toBe(true);
+      const [onA, onB] = [await tab(a, chatId), await tab(b, chatId)];
+      fake.queue({ toolCalls: [{ name: "Sums_add", arguments: '{"a": 20, "b": 22}' }] });
+      onA.send({ action: "send", chat: chatId, content: "add them" });
+      const asking = await onB.waitFor((m) => m.includes('data-tool-step="approval"'));
+      const [, id, step] = /id="step-([0-9a-f-]{36})-([A-Za-z0-9_-]+)"/.exec(asking)!;
+      onB.send({ action: "tool", message: id, step, approve: "yes" });
+      const done = await onB.waitFor(finished(id!));
+      expect(done).toContain("The tool said: 42");
+      expect(mcp.calls).toEqual([{ name: "add", args: { a: 20, b: 22 } }]);
+      await Promise.all([onA.close(), onB.close()]);
+    } finally {
+      await mcp.stop();
+    }
   });
 
   test("deleting a person on one instance stops their answer where another writes it, and closes their tabs there", async () => {
