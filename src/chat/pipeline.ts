@@ -312,8 +312,12 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     });
     // The chat's MCP tools, for a model that calls tools: after the steps, as the fit does not count them.
     const offered = await tools.offer(answer.chatId, answer.id, model?.supportedParameters?.includes("tools") ?? false);
-    if (offered.length)
-      draft.params = { ...draft.params, tools: offered, maxToolCalls: core.config.toolCallsPerAnswer };
+    if (offered.definitions.length)
+      draft.params = { ...draft.params, tools: offered.definitions, maxToolCalls: core.config.toolCallsPerAnswer };
+    if (offered.unused)
+      draft.notices.push(
+        `${model?.name ?? "This model"} cannot call tools: this answer is written without the chat's tools.`,
+      );
     const spend = await spendFor(userId, draft);
     // Said beside the composer too, where a refused send is told.
     if (spend.refused) core.broadcast.status(answer.chatId, spend.refused, "error");

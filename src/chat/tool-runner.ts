@@ -79,10 +79,14 @@ export function createToolRunner(core: ChatCore) {
      * The tools a chat's answer may call, for the request, and remembered for the answer's loop.
      * None when the chat uses no server, or the model does not call tools.
      */
-    async offer(chatId: string, messageId: string, callsTools: boolean): Promise<ToolDefinition[]> {
-      if (!callsTools) return [];
+    async offer(
+      chatId: string,
+      messageId: string,
+      callsTools: boolean,
+    ): Promise<{ definitions: ToolDefinition[]; unused: boolean }> {
       const servers = await toolsForChat(db, chatId);
-      if (!servers.length) return [];
+      // The chat has tools its model cannot call: the person is told, and the answer goes without.
+      if (!servers.length || !callsTools) return { definitions: [], unused: servers.length > 0 };
       const offered = new Map<string, Offered>();
       const definitions: ToolDefinition[] = [];
       const taken = new Set<string>();
@@ -96,7 +100,7 @@ export function createToolRunner(core: ChatCore) {
         }
       }
       if (definitions.length) answers.set(messageId, { offered, steps: [] });
-      return definitions;
+      return { definitions, unused: false };
     },
 
     /** One call of the answer's loop (the generation hook): shown, maybe approved, run, shown again. */

@@ -201,6 +201,13 @@ eachDriver("tools over MCP in an answer", (t) => {
     const before = fake.requests.length;
     const { answerId, ws, from } = await send(chat.id, `for ${chat.id}`);
     await ws.waitFor(finished(answerId), { from });
+    // The person is told why.
+    await ws.waitFor(
+      (m) => m.includes("Fake Fast cannot call tools: this answer is written without the chat&#x27;s tools."),
+      {
+        from,
+      },
+    );
     await ws.close();
     expect(streamsFor(chat.id, before)[0]!.body.tools).toBeUndefined();
   });
