@@ -176,6 +176,14 @@ export const fakeReader = (id: string, name: string, inputs: string[]): FakeMode
   },
 });
 
+/** A model that calls tools ("tools" among its supported parameters); not listed unless a test adds it. */
+export const FAKE_CALLER: FakeModel = {
+  ...FAKE_MODELS[0]!,
+  id: "fake/caller",
+  name: "Fake Caller",
+  supported_parameters: ["max_tokens", "tools", "tool_choice"],
+};
+
 /** A model that writes text and images (output_modalities with "image"), as OpenRouter lists one; not listed unless a test adds it. */
 export const FAKE_PAINTER: FakeModel = {
   id: "fake/painter",

@@ -2,14 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { asc, eq, sql } from "drizzle-orm";
 import { chats, messages, users } from "../../src/db/schema.ts";
 import { createServer, setChatServers } from "../../src/tools/repo.ts";
-import { FAKE_MODELS, type FakeModel, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { FAKE_CALLER, FAKE_MODELS, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { finalAnswerHtml, rebuildAnswer } from "../support/frames.ts";
 import { startMcpServer } from "../support/mcp-server.ts";
 import { type Parley, runParley, signInAt, startParley, until } from "../support/process.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
-
-const CALLER: FakeModel = { ...FAKE_MODELS[0]!, id: "fake/caller", supported_parameters: ["max_tokens", "tools"] };
 
 const PASSWORD = "a long enough password";
 
@@ -28,7 +26,7 @@ describe.if(DRIVERS.includes("postgres"))("live events across instances sharing 
   let cookie: string;
   beforeAll(async () => {
     t = await freshDatabase("postgres");
-    fake = startFakeUpstream({ models: [...FAKE_MODELS, CALLER] });
+    fake = startFakeUpstream({ models: [...FAKE_MODELS, FAKE_CALLER] });
     env = { DATABASE_URL: t.url!, ...fakeEnv(fake) };
     expect((await runParley(["user", "create", "ann"], env, undefined, PASSWORD)).code).toBe(0);
     [a, b, c] = await Promise.all([startParley(env), startParley(env), startParley(env)]);

@@ -3,8 +3,8 @@ import { eq } from "drizzle-orm";
 import { chats, messages } from "../../src/db/schema.ts";
 import { createServer, setChatServers } from "../../src/tools/repo.ts";
 import {
+  FAKE_CALLER,
   FAKE_MODELS,
-  type FakeModel,
   type FakeUpstream,
   fakeEnv,
   type RecordedRequest,
@@ -22,17 +22,10 @@ import { finished } from "../support/ws.ts";
  * stored, approval, Stop during a call, and the bounds (calls per answer, time per call).
  */
 
-const CALLER: FakeModel = {
-  ...FAKE_MODELS[0]!,
-  id: "fake/caller",
-  name: "Fake Caller",
-  supported_parameters: ["max_tokens", "tools", "tool_choice"],
-};
-
 let fake: FakeUpstream;
 let mcp: TestMcpServer;
 beforeAll(() => {
-  fake = startFakeUpstream({ models: [...FAKE_MODELS, CALLER] });
+  fake = startFakeUpstream({ models: [...FAKE_MODELS, FAKE_CALLER] });
   mcp = startMcpServer();
 });
 afterAll(async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { chats, messages } from "../../src/db/schema.ts";
 import {
+  FAKE_CALLER,
   FAKE_MODELS,
-  type FakeModel,
   type FakeUpstream,
   fakeEnv,
   type RecordedRequest,
@@ -20,16 +20,9 @@ import { finished } from "../support/ws.ts";
  * the answer cites them and listed under it, as text and http(s) links only.
  */
 
-const CALLER: FakeModel = {
-  ...FAKE_MODELS[0]!,
-  id: "fake/caller",
-  name: "Fake Caller",
-  supported_parameters: ["max_tokens", "tools", "tool_choice"],
-};
-
 let fake: FakeUpstream;
 beforeAll(() => {
-  fake = startFakeUpstream({ models: [...FAKE_MODELS, CALLER] });
+  fake = startFakeUpstream({ models: [...FAKE_MODELS, FAKE_CALLER] });
 });
 afterAll(() => fake.stop());
 

@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Page } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { FAKE_MODELS, type FakeModel } from "../fake-upstream.ts";
-import { browserSuite, SIZES } from "../support/e2e.ts";
+import { FAKE_CALLER, FAKE_MODELS } from "../fake-upstream.ts";
+import { browserSuite, shotAllSizes } from "../support/e2e.ts";
 import { startMcpServer, type TestMcpServer } from "../support/mcp-server.ts";
-
-const CALLER: FakeModel = {
-  ...FAKE_MODELS[0]!,
-  id: "fake/caller",
-  name: "Fake Caller",
-  supported_parameters: ["max_tokens", "tools", "tool_choice"],
-};
 
 let mcp: TestMcpServer;
 beforeAll(() => {
@@ -18,20 +10,8 @@ beforeAll(() => {
 });
 afterAll(() => mcp.stop());
 
-const SUITE = { shots: "tools", username: "tinker-ann", upstream: { models: [...FAKE_MODELS, CALLER] } };
+const SUITE = { shots: "tools", username: "tinker-ann", upstream: { models: [...FAKE_MODELS, FAKE_CALLER] } };
 browserSuite("pglite", "tools over MCP in Chromium", SUITE, (s, t) => {
-  const shots = async (page: Page, name: string) => {
-    for (const [size, viewport] of Object.entries(SIZES)) {
-      for (const scheme of ["light", "dark"] as const) {
-        await page.setViewportSize(viewport);
-        await page.emulateMedia({ colorScheme: scheme });
-        await s.shot(page, `${name}-${size}-${scheme}`, { caret: "initial" });
-      }
-    }
-    await page.setViewportSize(SIZES.desktop);
-    await page.emulateMedia({ colorScheme: "light" });
-  };
-
   test("the admin registers a server (its token never shown again), a chat turns it on, and an answer's tool step streams, waits for approval, survives a reload and can be stopped", async () => {
     const { page, problems } = await s.open();
 
@@ -51,7 +31,7 @@ browserSuite("pglite", "tools over MCP in Chromium", SUITE, (s, t) => {
     await page.getByRole("checkbox", { name: "big" }).uncheck();
     await page.getByRole("button", { name: "Save tools" }).click();
     await page.getByText("Its tools are saved.").waitFor();
-    await shots(page, "admin-server");
+    await shotAllSizes(s, page, "admin-server");
 
     // A chat turns it on from its Tools page.
     const [chat] = await t.database.db
@@ -73,7 +53,7 @@ browserSuite("pglite", "tools over MCP in Chromium", SUITE, (s, t) => {
     await answer.locator('[data-tool-step="approval"]').waitFor();
     expect(await step.locator("summary").textContent()).toBe("add (Calc) wants to run: approve it?");
     expect(await step.locator("pre").first().textContent()).toContain('"a": 19');
-    await shots(page, "approval");
+    await shotAllSizes(s, page, "approval");
     await page.reload();
     await answer.locator('[data-tool-step="approval"]').waitFor();
     await answer.getByRole("button", { name: "Approve" }).click();
@@ -82,7 +62,7 @@ browserSuite("pglite", "tools over MCP in Chromium", SUITE, (s, t) => {
     expect(await answer.locator("[data-body]").textContent()).toContain("The tool said: 42");
     await step.locator("summary").click();
     expect(await step.locator("pre").nth(1).textContent()).toBe("42");
-    await shots(page, "step-done");
+    await shotAllSizes(s, page, "step-done");
 
     // Stop during a slow call: the call and the answer stop, the step says so.
     s.fake.queue({ toolCalls: [{ name: "Calc_sleep", arguments: '{"ms": 60000}' }] });

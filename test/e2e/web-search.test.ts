@@ -1,22 +1,8 @@
 import { expect, test } from "bun:test";
-import type { Page } from "playwright-core";
-import { browserSuite, SIZES } from "../support/e2e.ts";
+import { browserSuite, shotAllSizes } from "../support/e2e.ts";
 
 const SUITE = { shots: "web-search", username: "reader-ann" };
 browserSuite("postgres", "searching the web in Chromium", SUITE, (s) => {
-  /** Screenshots at both sizes in both colour schemes, then back to desktop light. */
-  const shots = async (page: Page, name: string) => {
-    for (const [size, viewport] of Object.entries(SIZES)) {
-      for (const scheme of ["light", "dark"] as const) {
-        await page.setViewportSize(viewport);
-        await page.emulateMedia({ colorScheme: scheme });
-        await s.shot(page, `${name}-${size}-${scheme}`, { caret: "initial" });
-      }
-    }
-    await page.setViewportSize(SIZES.desktop);
-    await page.emulateMedia({ colorScheme: "light" });
-  };
-
   test("switch Search the web on, send: the answer cites its sources by number and lists them; the chat keeps the switch on after a reload", async () => {
     const { page, problems } = await s.open();
     await page.goto(s.server.url);
@@ -56,7 +42,7 @@ browserSuite("postgres", "searching the web in Chromium", SUITE, (s) => {
     await citations.nth(1).click();
     expect(await page.evaluate(() => location.hash)).toMatch(/^#src-[0-9a-f-]+-2$/);
     expect(await sources.locator("li:target").textContent()).toContain("Sleeping in flight");
-    await shots(page, "answer-with-sources");
+    await shotAllSizes(s, page, "answer-with-sources");
 
     // Remembered by the chat: the switch is still on after a reload, and the next message searches too.
     await page.reload();

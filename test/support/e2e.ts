@@ -194,3 +194,17 @@ const slug = (name: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
+
+/** Screenshots of the page at both sizes in both colour schemes (`<name>-<size>-<scheme>`), then back to desktop light. */
+export async function shotAllSizes(s: BrowserSuite, page: Page, name: string): Promise<void> {
+  for (const [size, viewport] of Object.entries(SIZES)) {
+    for (const scheme of ["light", "dark"] as const) {
+      await page.setViewportSize(viewport);
+      await page.emulateMedia({ colorScheme: scheme });
+      // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
+      await s.shot(page, `${name}-${size}-${scheme}`, { caret: "initial" });
+    }
+  }
+  await page.setViewportSize(SIZES.desktop);
+  await page.emulateMedia({ colorScheme: "light" });
+}

@@ -29,6 +29,32 @@ const SUMMARY: Record<ToolStep["state"], (s: ToolStep) => string> = {
 const pre =
   "mt-1 max-h-60 overflow-auto rounded-lg bg-zinc-100 p-2 font-mono text-xs whitespace-pre-wrap break-words dark:bg-zinc-900";
 
+/** Approve or Deny of a step waiting for it, sent over the tab's socket. */
+function Decision({
+  messageId,
+  stepId,
+  approve,
+}: {
+  messageId: string;
+  stepId: string;
+  approve: boolean;
+}): JSX.Element {
+  const look = approve
+    ? "bg-indigo-600 text-white hover:bg-indigo-500"
+    : "border border-zinc-300 text-zinc-800 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-100 dark:hover:bg-zinc-800";
+  return (
+    <form ws-send>
+      <input type="hidden" name="action" value="tool" />
+      <input type="hidden" name="message" value={messageId} />
+      <input type="hidden" name="step" value={stepId} />
+      <input type="hidden" name="approve" value={approve ? "yes" : "no"} />
+      <button type="submit" class={`min-h-9 rounded-lg px-3 font-semibold ${look}`}>
+        {approve ? "Approve" : "Deny"}
+      </button>
+    </form>
+  );
+}
+
 /** One tool call of an answer: what was called with what, and what came back. Open while it waits for approval. */
 export function ToolStepView({
   messageId,
@@ -66,30 +92,8 @@ export function ToolStepView({
       )}
       {step.state === "approval" ? (
         <div class="mt-2 flex gap-2">
-          <form ws-send>
-            <input type="hidden" name="action" value="tool" />
-            <input type="hidden" name="message" value={messageId} />
-            <input type="hidden" name="step" value={step.id} />
-            <input type="hidden" name="approve" value="yes" />
-            <button
-              type="submit"
-              class="min-h-9 rounded-lg bg-indigo-600 px-3 font-semibold text-white hover:bg-indigo-500"
-            >
-              Approve
-            </button>
-          </form>
-          <form ws-send>
-            <input type="hidden" name="action" value="tool" />
-            <input type="hidden" name="message" value={messageId} />
-            <input type="hidden" name="step" value={step.id} />
-            <input type="hidden" name="approve" value="no" />
-            <button
-              type="submit"
-              class="min-h-9 rounded-lg border border-zinc-300 px-3 font-semibold text-zinc-800 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-100 dark:hover:bg-zinc-800"
-            >
-              Deny
-            </button>
-          </form>
+          <Decision messageId={messageId} stepId={step.id} approve />
+          <Decision messageId={messageId} stepId={step.id} approve={false} />
         </div>
       ) : (
         ""
