@@ -99,3 +99,26 @@ test("garbage, an unreachable server and a refused token are error results namin
   expect(right.text).toBe("3");
   expect(locked.authorizations.at(-1)).toBe(`Bearer ${TOKEN}`);
 });
+
+test("a server that echoes the token back in its refusal has it hidden from the sentence", async () => {
+  const echo = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) =>
+      new Response(`bad token ${(req.headers.get("authorization") ?? "").replace("Bearer ", "")} for you`, {
+        status: 403,
+      }),
+  });
+  try {
+    const echoing = server(`http://127.0.0.1:${echo.port}/mcp`, { Authorization: `Bearer ${TOKEN}` });
+    const called = await callTool(echoing, "add", { a: 1, b: 2 }, LIMITS);
+    const listed = await listTools(echoing);
+    for (const text of [called.text, "error" in listed ? listed.error : ""]) {
+      expect(text).toStartWith("Calc failed: ");
+      expect(text).toContain("bad token [secret] for you");
+      expect(text).not.toContain(TOKEN);
+    }
+  } finally {
+    await echo.stop(true);
+  }
+});
