@@ -67,7 +67,10 @@ eachDriver("tools pages", (t) => {
 
   test("the admin registers a server with a token and a header: every tool it lists is on, and its credentials are never shown", async () => {
     expect((await get(server, "/admin")).body).toContain('href="/admin/tools"');
-    expect((await get(server, "/admin/tools")).body).toContain("No server yet.");
+    const empty = (await get(server, "/admin/tools")).body;
+    expect(empty).toContain("No server yet.");
+    // The token is optional: a browser must not refuse the form without one.
+    expect(/<input id="field-token"[^>]*>/.exec(empty)![0]).not.toContain("required");
 
     const made = await register({
       name: "Calc",
