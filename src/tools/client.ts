@@ -41,13 +41,23 @@ const boundedFetch: typeof fetch = Object.assign(
   { preconnect: fetch.preconnect },
 );
 
+/**
+ * What must never be repeated from a server's error: each header value, and its credential alone
+ * ("Bearer abc" gives "abc" too: a server may echo the bare token back in its refusal). Longest
+ * first, so a value is hidden whole before a part of it.
+ */
+function secrets(headers: Record<string, string>): string[] {
+  const found = Object.values(headers).flatMap((value) => [value, value.replace(/^\S+\s+/, "")]);
+  return [...new Set(found.filter((v) => v.trim().length >= 4))].sort((a, b) => b.length - a.length);
+}
+
 /** The sentence for a failure, naming the server and never its headers. */
 function sentence(server: ToolServer, err: unknown, signal: AbortSignal | undefined, timeoutMs: number): string {
   if (signal?.aborted && signal.reason instanceof DOMException && signal.reason.name === "TimeoutError")
     return `${server.name} did not answer within ${Math.round(timeoutMs / 100) / 10} s.`;
   const raw = err instanceof Error ? err.message : String(err);
   let message = raw;
-  for (const value of Object.values(server.headers)) if (value) message = message.replaceAll(value, "[secret]");
+  for (const secret of secrets(server.headers)) message = message.replaceAll(secret, "[secret]");
   if (/\b401\b|unauthori[sz]ed/i.test(message)) return `${server.name} refused Parley's credentials (401).`;
   if (/ECONNREFUSED|Unable to connect|fetch failed|ENOTFOUND|EAI_AGAIN|ConnectionRefused/i.test(message))
     return `${server.name} could not be reached at ${server.url}.`;

@@ -74,8 +74,9 @@ export function toolsRoutes(tools: ToolsService, auth: AuthService, assets: Asse
         to((await tools.setCredentials(me!.user, params.id, form(body))).id, "credentials"),
       ),
     )
+    // Refused only when the server is gone: its page then answers 404 with the list and why.
     .post("/admin/tools/:id/delete", ({ me, params }) =>
-      change(me!.user, undefined, async () => {
+      change(me!.user, params.id, async () => {
         await tools.remove(me!.user, params.id);
         return "/admin/tools?done=deleted";
       }),

@@ -58,7 +58,12 @@ function headers(token: unknown, lines: unknown): Record<string, string> {
     out[key] = value;
   }
   const bearer = str(token).trim();
-  if (bearer) out.Authorization = `Bearer ${bearer}`;
+  if (/[\r\n\0]/.test(bearer)) throw new ToolsError("The bearer token is one line.");
+  if (bearer) {
+    // The token field wins over an Authorization line in any case (two would be sent joined by a comma).
+    for (const key of Object.keys(out)) if (key.toLowerCase() === "authorization") delete out[key];
+    out.Authorization = `Bearer ${bearer}`;
+  }
   if (Object.keys(out).length > MAX_HEADERS) throw new ToolsError(`At most ${MAX_HEADERS} headers.`);
   return out;
 }

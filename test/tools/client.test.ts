@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { callTool, listTools, type ToolServer } from "../../src/tools/client.ts";
 import { BIG_RESULT_BYTES, startGarbageServer, startMcpServer, type TestMcpServer } from "../support/mcp-server.ts";
 
@@ -98,4 +100,81 @@ test("garbage, an unreachable server and a refused token are error results namin
   const right = await callTool(server(locked.url, { Authorization: `Bearer ${TOKEN}` }), "add", { a: 1, b: 2 }, LIMITS);
   expect(right.text).toBe("3");
   expect(locked.authorizations.at(-1)).toBe(`Bearer ${TOKEN}`);
+});
+
+test("a server that echoes the token back in its refusal has it hidden from the sentence", async () => {
+  const echo = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) =>
+      new Response(`bad token ${(req.headers.get("authorization") ?? "").replace("Bearer ", "")} for you`, {
+        status: 403,
+      }),
+  });
+  try {
+    const echoing = server(`http://127.0.0.1:${echo.port}/mcp`, { Authorization: `Bearer ${TOKEN}` });
+    const called = await callTool(echoing, "add", { a: 1, b: 2 }, LIMITS);
+    const listed = await listTools(echoing);
+    for (const text of [called.text, "error" in listed ? listed.error : ""]) {
+      expect(text).toStartWith("Calc failed: ");
+      expect(text).toContain("bad token [secret] for you");
+      expect(text).not.toContain(TOKEN);
+    }
+  } finally {
+    await echo.stop(true);
+  }
+});
+
+test("a server that takes the request and never answers is given up at the call's time", async () => {
+  const silent = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    fetch: () => new Promise<Response>(() => {}),
+  });
+  try {
+    const result = await callTool(
+      server(`http://127.0.0.1:${silent.port}/mcp`),
+      "add",
+      { a: 1, b: 2 },
+      { ...LIMITS, timeoutMs: 500 },
+    );
+    expect(result).toEqual({ text: "Calc did not answer within 0.5 s.", isError: true, truncated: false });
+  } finally {
+    await silent.stop(true);
+  }
+});
+
+test("a cut falls between characters, never inside one; pictures and resources are named in a line", async () => {
+  const http = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const mcp = new McpServer({ name: "words", version: "1.0.0" });
+      mcp.registerTool("euro", { description: "Euro signs (3 bytes each)." }, async () => ({
+        content: [{ type: "text" as const, text: "€".repeat(1000) }],
+      }));
+      mcp.registerTool("mixed", { description: "Text, a picture, a resource." }, async () => ({
+        content: [
+          { type: "text" as const, text: "a chart:" },
+          { type: "image" as const, data: "iVBORw0KGgo=", mimeType: "image/png" },
+          { type: "resource" as const, resource: { uri: "file:///report.txt", text: "the report" } },
+        ],
+      }));
+      const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
+      await mcp.connect(transport);
+      return transport.handleRequest(req);
+    },
+  });
+  try {
+    const url = `http://127.0.0.1:${http.port}/mcp`;
+    // 1 KB holds 341 euro signs (1,023 bytes) and a third of the next: that one is left out whole.
+    const cut = await callTool(server(url), "euro", {}, { timeoutMs: 5000, maxBytes: 1024 });
+    expect(cut).toEqual({ text: `${"€".repeat(341)}\n[The result was cut at 1 KB.]`, isError: false, truncated: true });
+    const mixed = await callTool(server(url), "mixed", {}, LIMITS);
+    expect(mixed.text).toBe("a chart:\n[image image/png]\n[resource file:///report.txt]");
+    expect(mixed.text).not.toContain("iVBOR");
+  } finally {
+    await http.stop(true);
+  }
 });

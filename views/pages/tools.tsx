@@ -17,7 +17,7 @@ const check = "size-4 accent-indigo-600";
 function Credentials(): JSX.Element {
   return (
     <>
-      <Field label="Bearer token (optional)" name="token" type="password" autocomplete="off" />
+      <Field label="Bearer token (optional)" name="token" type="password" autocomplete="off" required={false} />
       <div class="flex flex-col gap-1">
         <label for="tool-headers" class="text-sm font-medium">
           Other headers (optional, one “Name: value” a line)
