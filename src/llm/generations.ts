@@ -306,13 +306,13 @@ export class Generations {
     let calls = 0;
     for (let round = 0; !refused; round++) {
       const asked = new Map<number, { id: string; name: string; arguments: string }>();
-      let said = "";
+      // Where this round's words begin in the answer (what is pending joins the text at each flush).
+      const roundFrom = g.md.text.length + pending.length;
       const events = this.upstream.stream({ model, messages: turn, params: roundParams, signal: g.controller.signal });
       try {
         for await (const event of events) {
           if (event.type === "delta") {
             pending += event.content;
-            said += event.content;
             arrived();
           } else if (event.type === "reasoning") {
             pendingReasoning += event.content;
@@ -357,6 +357,7 @@ export class Generations {
         if (g.controller.signal.aborted) break;
       }
       if (g.controller.signal.aborted) break;
+      const said = g.md.text.slice(roundFrom);
       turn = [...turn, { role: "assistant", content: said, tool_calls: toolCalls }, ...results];
       outcome.finishReason = undefined;
       // Out of calls: the model is asked once more without tools, and answers with what it has.
