@@ -192,12 +192,16 @@ eachDriver("temporary chats", (t) => {
 
     await second.close();
     await until(async () => !(await chatRow(t, chatId)), "the left chat is deleted");
+    // Its files go just after, once the chat's deletion has committed (temporary/repo.ts).
+    await until(
+      async () => !(await t.database.db.select({ id: files.id }).from(files).where(eq(files.id, pdfId))).length,
+      "the left chat's file is deleted",
+    );
 
     const left = await everything(t);
     expect(left).not.toContain(chatId);
     expect(left).not.toContain(answer!.id);
     expect(left.toLowerCase()).not.toContain("gazpacho");
-    expect(await t.database.db.select({ id: files.id }).from(files).where(eq(files.id, pdfId))).toEqual([]);
     // The money was spent: the row stays, with its cost, linked to nothing of the chat.
     const [kept] = await t.database.db.select().from(usage).where(eq(usage.id, spent[0]!.id));
     expect(kept!.messageId).toBeNull();
