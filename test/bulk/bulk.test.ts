@@ -75,6 +75,8 @@ eachDriver("bulk actions on the chat list (POST /chats/bulk)", (t) => {
     const ids = await make(["Move one", "Move two"]);
     const garden = await project("Bulk garden");
     const tab = await server.socket(`/ws?chat=${ids[0]}`);
+    // The tab hears its chat once it has caught up with it (the socket subscribes, then resyncs).
+    await tab.waitFor((m) => m.includes('id="transcript-live"'));
     const from = tab.messages.length;
 
     expect((await bulk({ action: "move", project: garden }, ids)).status).toBe(204);
@@ -101,6 +103,7 @@ eachDriver("bulk actions on the chat list (POST /chats/bulk)", (t) => {
       .insert(messages)
       .values(ids.map((chatId) => ({ chatId, role: "user" as const, content: "hi" })));
     const tab = await server.socket(`/ws?chat=${ids[1]}`);
+    await tab.waitFor((m) => m.includes('id="transcript-live"'));
     const from = tab.messages.length;
 
     expect((await bulk({ action: "delete" }, ids)).status).toBe(204);
