@@ -159,7 +159,7 @@ eachDriver("sharing a read-only snapshot of a chat", (t) => {
     // Progress is saved about once a second: wait until some of the answer is stored.
     await waitFor(async () => {
       const rows = await rowsOf(chatId);
-      return rows.some((m) => m.status === "streaming" && m.content.includes("slowly written"));
+      return rows.some((m) => m.status === "streaming" && m.content.includes("slowly written words"));
     });
     const { token } = await share(server, chatId);
     const html = await (await view(token)).text();
