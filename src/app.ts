@@ -4,7 +4,7 @@ import { API_PREFIX, apiRoutes, COMPLETIONS_ROUTE } from "./api/routes.ts";
 import { createApiService } from "./api/service.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { createAuditService } from "./audit/service.ts";
-import { authRoutes } from "./auth/routes.ts";
+import { authPages, authRoutes } from "./auth/routes.ts";
 import { type AuthService, createAuthService } from "./auth/service.ts";
 import { bulkRoutes } from "./bulk/routes.ts";
 import { openPeerBus } from "./bus/notify.ts";
@@ -47,6 +47,9 @@ import { searchRoutes } from "./search/routes.ts";
 import { createSearchService } from "./search/service.ts";
 import { shareRoutes } from "./share/routes.ts";
 import { createShareService } from "./share/service.ts";
+import { createSsoClient } from "./sso/client.ts";
+import { ssoRoutes } from "./sso/routes.ts";
+import { createSsoService } from "./sso/service.ts";
 import { createLimitsService } from "./teams/limits-service.ts";
 import { groupRoutes } from "./teams/routes.ts";
 import { createGroupService } from "./teams/service.ts";
@@ -152,6 +155,9 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     },
     stopAnswersOf: (userId) => chat.stopAnswersOf(userId),
   });
+  const sso = config.oidcIssuer
+    ? createSsoService({ database, config, log, auth, client: createSsoClient(config, log) })
+    : undefined;
   // Sessions nobody presents again are deleted (and any socket still open on one is closed).
   // So are files uploaded but never sent.
   const sweeper = setInterval(() => {
@@ -217,7 +223,12 @@ export function createApp({ config, database, log, timing }: AppDeps) {
     .use(openapiSpec())
     .use(healthRoutes(database))
     .use(metricsRoutes(metrics, config))
-    .use(authRoutes(auth, config, assets.urls, createLimitsService(database.db)))
+    // Sign-in, the account and admin pages, and single sign-on (when set up), one plugin for the type depth as below.
+    .use(
+      new Elysia({ name: "account-pages" })
+        .use(authRoutes(auth, config, assets.urls, createLimitsService(database.db), sso))
+        .use(sso ? ssoRoutes(sso, auth, config, authPages(auth, config, assets.urls)) : new Elysia()),
+    )
     // The admin's groups and MCP servers, one plugin: each .use deepens the app's type, and TypeScript's limit is near.
     .use(
       new Elysia({ name: "admin-pages" })

@@ -4,7 +4,9 @@
  * that names the variable.
  */
 
-export class ConfigError extends Error {}
+import { boolean, ConfigError, databaseUrl, groupMap, httpUrl, integer, oneOf, scopes, text } from "./config-parse.ts";
+
+export { ConfigError, redactUrl } from "./config-parse.ts";
 
 type Setting<T> = {
   /** Environment variable. */
@@ -20,78 +22,6 @@ const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const LOG_FORMATS = ["auto", "json", "pretty"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = Exclude<(typeof LOG_FORMATS)[number], "auto">;
-
-function integer(min: number, max: number, fallback: number) {
-  return (raw: string | undefined, name: string): number => {
-    if (raw === undefined || raw.trim() === "") return fallback;
-    const value = Number(raw.trim());
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
-    }
-    return value;
-  };
-}
-
-function oneOf<const T extends readonly string[]>(choices: T, fallback: T[number]) {
-  return (raw: string | undefined, name: string): T[number] => {
-    if (raw === undefined || raw.trim() === "") return fallback;
-    const value = raw.trim().toLowerCase();
-    if (!choices.includes(value)) {
-      throw new ConfigError(`${name} must be one of ${choices.join(", ")} (got "${raw}").`);
-    }
-    return value as T[number];
-  };
-}
-
-function httpUrl(fallback: string | undefined) {
-  return (raw: string | undefined, name: string): string | undefined => {
-    const value = raw?.trim() || fallback;
-    if (value === undefined) return undefined;
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}").`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}").`);
-    }
-    return value.replace(/\/+$/, "");
-  };
-}
-
-function boolean(fallback: boolean) {
-  return (raw: string | undefined, name: string): boolean => {
-    const value = raw?.trim().toLowerCase();
-    if (!value) return fallback;
-    if (["true", "1", "yes"].includes(value)) return true;
-    if (["false", "0", "no"].includes(value)) return false;
-    throw new ConfigError(`${name} must be true or false (got "${raw}").`);
-  };
-}
-
-function text(fallback: string | undefined) {
-  return (raw: string | undefined): string | undefined => raw?.trim() || fallback;
-}
-
-/** Accepts `postgres://` and `postgresql://` URLs with a host; unset means the embedded database. */
-function databaseUrl(raw: string | undefined, name: string): string | undefined {
-  const value = raw?.trim();
-  if (!value) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "postgres:" && url.protocol !== "postgresql:") || !url.hostname) {
-    throw new ConfigError(
-      `${name} must be a postgres:// URL such as postgres://user:password@localhost:5432/parley ` +
-        `(got "${redactUrl(value)}"); leave it unset to use the embedded database.`,
-    );
-  }
-  return value;
-}
 
 const settings = {
   port: {
@@ -190,6 +120,80 @@ const settings = {
     description:
       "true when Parley sits behind a reverse proxy: the client address and https come from X-Forwarded-For and X-Forwarded-Proto.",
     parse: boolean(false),
+  },
+  oidcIssuer: {
+    name: "OIDC_ISSUER",
+    default: undefined,
+    secret: false,
+    description:
+      "Issuer URL of an OpenID Connect provider (e.g. https://sso.example.com/realms/acme); set, people can sign in with it (docs/sso.md).",
+    parse: httpUrl(undefined),
+  },
+  oidcClientId: {
+    name: "OIDC_CLIENT_ID",
+    default: undefined,
+    secret: false,
+    description: "The client id Parley has at the provider.",
+    parse: text(undefined),
+  },
+  oidcClientSecret: {
+    name: "OIDC_CLIENT_SECRET",
+    default: undefined,
+    secret: true,
+    description: "The client's secret at the provider; unset for a public client (PKCE only).",
+    parse: text(undefined),
+  },
+  oidcScopes: {
+    name: "OIDC_SCOPES",
+    default: "openid profile email",
+    secret: false,
+    description: "Scopes asked of the provider, space-separated; add the one that brings groups if yours needs it.",
+    parse: scopes("openid profile email"),
+  },
+  oidcLabel: {
+    name: "OIDC_LABEL",
+    default: "SSO",
+    secret: false,
+    description: 'The provider\'s name on the sign-in button: "Sign in with Keycloak".',
+    parse: (raw: string | undefined) => raw?.trim().slice(0, 40) || "SSO",
+  },
+  oidcCreateAccounts: {
+    name: "OIDC_CREATE_ACCOUNTS",
+    default: "true",
+    secret: false,
+    description:
+      "true: a first sign-in with the provider creates the account; false: only accounts already linked (from the account page) may sign in with it.",
+    parse: boolean(true),
+  },
+  oidcGroupsClaim: {
+    name: "OIDC_GROUPS_CLAIM",
+    default: "groups",
+    secret: false,
+    description: "The ID token or userinfo claim that lists a person's groups at the provider.",
+    parse: (raw: string | undefined) => raw?.trim() || "groups",
+  },
+  oidcAdminGroup: {
+    name: "OIDC_ADMIN_GROUP",
+    default: undefined,
+    secret: false,
+    description:
+      "The provider's group whose members are Parley admins; set, it decides at each sign-in with the provider who is admin.",
+    parse: text(undefined),
+  },
+  oidcGroupMap: {
+    name: "OIDC_GROUP_MAP",
+    default: undefined,
+    secret: false,
+    description:
+      'Provider groups to Parley groups, "provider group=Parley group" pairs separated by commas; membership of each named Parley group follows the provider at each sign-in.',
+    parse: groupMap,
+  },
+  passwordSignIn: {
+    name: "PASSWORD_SIGN_IN",
+    default: "true",
+    secret: false,
+    description: "false: the sign-in page offers only the provider (OIDC_ISSUER), and passwords are refused.",
+    parse: boolean(true),
   },
   sessionIdleDays: {
     name: "SESSION_IDLE_DAYS",
@@ -350,6 +354,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [key, setting] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
     config[key] = setting.parse(env[setting.name], setting.name);
   }
+  if (config.oidcIssuer && !config.oidcClientId) {
+    throw new ConfigError("OIDC_ISSUER is set but OIDC_CLIENT_ID is not: single sign-on needs both.");
+  }
+  if (!config.passwordSignIn && !config.oidcIssuer) {
+    throw new ConfigError("PASSWORD_SIGN_IN=false needs OIDC_ISSUER: otherwise nobody could sign in.");
+  }
   return config as Config;
 }
 
@@ -402,15 +412,4 @@ export function settingsMarkdown(): string {
       `| \`${s.name}\` | ${s.default === undefined ? "unset" : `\`${s.default}\``} | ${s.secret ? "yes" : "no"} | ${s.description} |`,
   );
   return ["| Variable | Default | Secret | Meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
-}
-
-/** Drops the password from a connection URL so it can be shown or logged. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
-  }
 }

@@ -31,6 +31,10 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "tools.create": "Registered an MCP server",
   "tools.update": "Changed an MCP server",
   "tools.delete": "Removed an MCP server",
+  "sso.link": "Linked a single sign-on account",
+  "sso.unlink": "Unlinked a single sign-on account",
+  "sso.refused": "Single sign-on refused",
+  "sso.roles": "Roles changed by single sign-on",
 };
 
 /** The words for an action, or its code when it has none. */

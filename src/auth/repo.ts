@@ -98,7 +98,7 @@ export async function deleteUser(db: Db, id: string): Promise<boolean> {
 
 export async function insertSession(
   db: Db,
-  values: { tokenHash: string; userId: string; userAgent: string | null },
+  values: { tokenHash: string; userId: string; userAgent: string | null; identityId?: string | null },
 ): Promise<Session> {
   const [session] = await db.insert(sessions).values(values).returning();
   return session!;

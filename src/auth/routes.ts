@@ -1,17 +1,19 @@
 import { Elysia } from "elysia";
 import { AccountPage } from "../../views/pages/account.tsx";
 import { AdminPage, type AdminPageProps } from "../../views/pages/admin.tsx";
-import { type AuthMode, AuthPage } from "../../views/pages/auth.tsx";
+import { type AuthMode, AuthPage, type AuthPageProps } from "../../views/pages/auth.tsx";
 import type { Config } from "../config.ts";
 import type { User } from "../db/schema.ts";
 import type { AssetUrls } from "../http/assets.ts";
 import { errorPage } from "../http/errors.ts";
 import { pageWithStatus } from "../http/page.ts";
+import type { SsoService } from "../sso/service.ts";
+import { ssoRefusal } from "../sso/words.ts";
 import type { LimitsService } from "../teams/limits-service.ts";
 import { LimitError } from "../teams/limits-words.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
 import { nextPath, requireSignIn, signedIn } from "./guard.ts";
-import { AuthError, type AuthService } from "./service.ts";
+import { AuthError, type AuthService, type SignedIn } from "./service.ts";
 
 type Form = Record<string, unknown>;
 const form = (body: unknown): Form => (body && typeof body === "object" ? (body as Form) : {});
@@ -29,6 +31,8 @@ const DONE = {
   "person-limits-saved": "That person's spending limits are saved.",
   "user-disabled": "The account is disabled: that person is signed out everywhere and cannot sign in.",
   "user-enabled": "The account is enabled: that person can sign in again.",
+  "sso-linked": "Your account is linked: you can sign in with it.",
+  "sso-unlinked": "Your account is unlinked; sign in with your password from now on.",
 } as const;
 const ONLY_ADMIN = "Only an admin can do that: this page is for whoever looks after this Parley.";
 const done = (code: unknown) =>
@@ -38,12 +42,39 @@ const done = (code: unknown) =>
 const typedLimits = (f: Form) =>
   Object.fromEntries(["day", "month", "siteMonth"].map((k) => [k, typeof f[k] === "string" ? f[k].slice(0, 40) : ""]));
 
-/** Set-up, sign-in, sign-up and sign-out; the account page; the admin page. Plain forms, no script. */
-export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls, limits: LimitsService) {
-  const authPage = (
+/** Set-up, sign-in or sign-up's page, with the provider's button when single sign-on is set up. */
+export function authPages(auth: AuthService, config: Config, assets: AssetUrls) {
+  return (
     mode: AuthMode,
-    extra: { error?: string; notice?: string; username?: string; next?: string } = {},
-  ) => auth.signupOpen().then((signupOpen) => AuthPage({ assets, mode, signupOpen, ...extra }));
+    extra: Pick<AuthPageProps, "error" | "notice" | "username" | "next" | "providerSignOut"> = {},
+  ) =>
+    auth.signupOpen().then((signupOpen) =>
+      AuthPage({
+        assets,
+        mode,
+        signupOpen,
+        sso: config.oidcIssuer ? config.oidcLabel : undefined,
+        passwords: config.passwordSignIn,
+        ...extra,
+      }),
+    );
+}
+
+// Sign-in page notices after a redirect, by code as for DONE.
+const SIGNED_OUT = {
+  "signed-out": "You are signed out.",
+  "sso-signed-out": "You are signed out of Parley.",
+} as const;
+
+/** Set-up, sign-in, sign-up and sign-out; the account page; the admin page. Plain forms, no script. */
+export function authRoutes(
+  auth: AuthService,
+  config: Config,
+  assets: AssetUrls,
+  limits: LimitsService,
+  sso: SsoService | undefined,
+) {
+  const authPage = authPages(auth, config, assets);
 
   /** Signs the browser in: a fresh token in a fresh cookie, then on to the chats. */
   const enter = (request: Request, set: { headers: Record<string, unknown> }, token: string) => {
@@ -107,13 +138,22 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
     .get("/signin", async ({ me, query, redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
       if (me) return redirect(nextPath(query.next), 303);
-      return authPage("signin", { next: nextPath(query.next) });
+      const done =
+        typeof query.done === "string" && query.done in SIGNED_OUT
+          ? (query.done as keyof typeof SIGNED_OUT)
+          : undefined;
+      return authPage("signin", {
+        next: nextPath(query.next),
+        notice: done && SIGNED_OUT[done],
+        providerSignOut: done === "sso-signed-out",
+      });
     })
     .post("/signin", (ctx) =>
       enterBy("signin", ctx, (f, userAgent, address) => auth.signIn(f.username, f.password, address, userAgent)),
     )
     .get("/signup", async ({ redirect }) => {
       if (await auth.needsSetup()) return redirect("/setup", 303);
+      if (!config.passwordSignIn) return redirect("/signin", 303);
       if (!(await auth.signupOpen())) {
         return pageWithStatus(
           403,
@@ -128,20 +168,26 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
     .post("/signout", async ({ me, request, server, set, redirect }) => {
       if (me) await auth.signOut(me.session.id, { user: me.user, ip: clientAddress(request, server, config) });
       set.headers["set-cookie"] = clearedCookie(isHttps(request, config));
-      return redirect("/signin", 303);
+      // Signed in with the provider: the sign-in page offers its sign-out too (the person may share the device).
+      return redirect(me?.session.identityId && sso ? "/signin?done=sso-signed-out" : "/signin", 303);
+    });
+
+  const accountPage = async (me: SignedIn, extra: { error?: string; notice?: string }) =>
+    AccountPage({
+      assets,
+      user: me.user,
+      sessions: await auth.sessions(me.user.id),
+      currentSessionId: me.session.id,
+      allowances: await limits.allowances(me.user.id),
+      passwords: config.passwordSignIn,
+      sso: sso && { label: sso.label, identity: await sso.identity(me.user.id) },
+      ...extra,
     });
 
   const account = new Elysia()
     .use(requireSignIn(auth))
-    .get("/account", async ({ me, query }) =>
-      AccountPage({
-        assets,
-        user: me!.user,
-        sessions: await auth.sessions(me!.user.id),
-        currentSessionId: me!.session.id,
-        allowances: await limits.allowances(me!.user.id),
-        notice: done(query.done),
-      }),
+    .get("/account", ({ me, query }) =>
+      accountPage(me!, { notice: done(query.done), error: sso && ssoRefusal(query.sso, sso.label) }),
     )
     .post("/account/password", async ({ me, body, redirect, set }) => {
       const f = form(body);
@@ -150,15 +196,7 @@ export function authRoutes(auth: AuthService, config: Config, assets: AssetUrls,
           await auth.changePassword(me!, f.current, f.password);
           return redirect("/account?done=password", 303);
         },
-        async (error) =>
-          AccountPage({
-            assets,
-            user: me!.user,
-            sessions: await auth.sessions(me!.user.id),
-            currentSessionId: me!.session.id,
-            allowances: await limits.allowances(me!.user.id),
-            error,
-          }),
+        (error) => accountPage(me!, { error }),
         set,
       );
     })

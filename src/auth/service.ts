@@ -29,6 +29,8 @@ const SETUPS_PER_ADDRESS = 10;
 const PASSWORD_CHECKS_PER_ACCOUNT = 5;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export const DISABLED = "This account is disabled; ask your admin.";
+/** PASSWORD_SIGN_IN=false: the provider (OIDC_LABEL) is the only way in. */
+export const passwordsOff = (label: string) => `Passwords are turned off here; sign in with ${label}.`;
 
 /** A refusal with the sentence to show and the HTTP status that fits it. */
 export class AuthError extends Error {
@@ -113,15 +115,20 @@ export function createAuthService({
     return user;
   }
 
-  async function startSession(user: User, userAgent: string | null) {
+  async function startSession(user: User, userAgent: string | null, identityId: string | null = null) {
     const { token, tokenHash } = newToken();
     const session = await repo.insertSession(db, {
       tokenHash,
       userId: user.id,
       userAgent: userAgent?.slice(0, 300) ?? null,
+      identityId,
     });
     return { token, user, session };
   }
+
+  const refusePasswords = () => {
+    if (!config.passwordSignIn) throw new AuthError(passwordsOff(config.oidcLabel), 403);
+  };
 
   const service = {
     /** True until the first account exists: the site then offers only to create it. */
@@ -136,6 +143,7 @@ export function createAuthService({
      * address, before any password is hashed: hashing is what a flood of set-up forms would cost.
      */
     async setUp(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
+      refusePasswords();
       const wait = setupsByAddress.take(address);
       if (wait > 0) throw new AuthError(`Too many set-up attempts; try again ${tryAgainIn(wait)}.`, 429, wait);
       if (!(await service.needsSetup())) throw alreadySetUp();
@@ -169,6 +177,7 @@ export function createAuthService({
 
     /** Self-service sign-up, when the admin has allowed it. */
     async signUp(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
+      refusePasswords();
       if (!(await service.signupOpen())) throw new AuthError("Sign-up is closed; ask the admin for an account.", 403);
       // Counted before hashing, in the same step as the check (see RateLimit.take); a form
       // refused for a weak password or a taken name costs nothing and counts nothing.
@@ -195,10 +204,11 @@ export function createAuthService({
      * whether or not the account exists, and the password is not even checked.
      */
     async signIn(rawUsername: unknown, password: unknown, address: string, userAgent: string | null) {
+      refusePasswords();
       const username = normalizeUsername(rawUsername);
       const user = username && typeof password === "string" ? await repo.findUser(db, username) : undefined;
       // A new password (an admin's reset, `parley user reset-password`) starts the account's counts afresh.
-      const attempt = signIns.begin(`${username}\n${user?.passwordHash.slice(-16) ?? ""}`, address);
+      const attempt = signIns.begin(`${username}\n${user?.passwordHash?.slice(-16) ?? ""}`, address);
       if ("refusedForMs" in attempt) {
         const wait = attempt.refusedForMs;
         throw new AuthError(`Too many failed sign-ins; try again ${tryAgainIn(wait)}.`, 429, wait);
@@ -206,9 +216,10 @@ export function createAuthService({
       if (attempt.delayMs > 0) await pause(attempt.delayMs);
       const ok =
         typeof password === "string" && password.length <= 1024
-          ? user
+          ? user?.passwordHash
             ? await verifyPassword(password, user.passwordHash)
-            : await verifyAgainstNobody(password)
+            : // An account without a password (single sign-on only) answers as no account does.
+              await verifyAgainstNobody(password)
           : false;
       if (!user || !ok) {
         log.info("sign-in failed", { username: username.slice(0, 40), address });
@@ -231,6 +242,26 @@ export function createAuthService({
       log.info("signed in", { username, address });
       await audit(db, { actorId: user.id, actorName: user.username, action: "signin", ip: address });
       return startSession(user, userAgent);
+    },
+
+    /**
+     * A session for someone the provider vouched for (src/sso), linked to that identity so that
+     * signing out can offer the provider's sign-out too. A disabled account stays out.
+     */
+    async enterWithIdentity(user: User, identityId: string, address: string, userAgent: string | null) {
+      if (user.disabledAt) {
+        log.info("sign-in refused: account disabled", { username: user.username, address });
+        throw new AuthError(DISABLED, 403);
+      }
+      log.info("signed in", { username: user.username, address, via: "sso" });
+      await audit(db, {
+        actorId: user.id,
+        actorName: user.username,
+        action: "signin",
+        detail: { via: config.oidcLabel },
+        ip: address,
+      });
+      return startSession(user, userAgent, identityId);
     },
 
     /** The signed-in person behind a cookie's token, or undefined when the session is over. */
@@ -275,6 +306,9 @@ export function createAuthService({
       const wait = passwordChecks.take(me.user.id);
       if (wait > 0) {
         throw new AuthError(`Too many wrong current passwords; try again ${tryAgainIn(wait)}.`, 429, wait);
+      }
+      if (!me.user.passwordHash) {
+        throw new AuthError(`Your account signs in with ${config.oidcLabel}; it has no password to change.`, 400);
       }
       if (typeof current !== "string" || !(await verifyPassword(current, me.user.passwordHash))) {
         throw new AuthError("The current password is not right.", 400);

@@ -181,6 +181,7 @@ describe.if(DRIVERS.includes("postgres"))("parley move-data --to postgres://..."
       await source.rows(sql`set time zone 'UTC'`);
       const expected: Record<string, number> = {
         users: 2,
+        identities: 0,
         sessions: 2,
         site_settings: 1,
         chats: 3,

@@ -32,6 +32,7 @@ for (const driver of DRIVERS) {
           "public.files",
           "public.group_members",
           "public.groups",
+          "public.identities",
           "public.mcp_servers",
           "public.message_annotations",
           "public.message_files",

@@ -1,5 +1,5 @@
 import type { Children } from "@kitajs/html";
-import type { Session, User } from "../../src/db/schema.ts";
+import type { Identity, Session, User } from "../../src/db/schema.ts";
 import type { AssetUrls } from "../../src/http/assets.ts";
 import { MIN_PASSWORD } from "../../src/limits.ts";
 import type { Allowance } from "../../src/teams/limits-words.ts";
@@ -66,6 +66,10 @@ export type AccountPageProps = Messages & {
   currentSessionId: string;
   /** The spending limits that apply to the person, and what is left of each. */
   allowances: Allowance[];
+  /** False when PASSWORD_SIGN_IN=false. */
+  passwords: boolean;
+  /** Single sign-on, when set up: the provider's name and the person's link to it. */
+  sso?: { label: string; identity: Identity | undefined };
 };
 
 /** A person's own settings: password, export and import of chats, where they are signed in, sign out. */
@@ -81,23 +85,28 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
       <Section title="Spending">
         <Allowances allowances={props.allowances} />
       </Section>
-      <Section title="Change password">
-        <form method="post" action="/account/password" class="flex flex-col gap-4">
-          <Field label="Current password" name="current" type="password" autocomplete="current-password" />
-          <Field
-            label="New password"
-            name="password"
-            type="password"
-            autocomplete="new-password"
-            minlength={MIN_PASSWORD}
-            maxlength={256}
-            hint={`At least ${MIN_PASSWORD} characters and hard to guess. Your other devices will be signed out.`}
-          />
-          <div>
-            <Button label="Change password" />
-          </div>
-        </form>
-      </Section>
+      {props.sso ? <SingleSignOn {...props.sso} canUnlink={props.passwords && !!props.user.passwordHash} /> : ""}
+      {!props.passwords || !props.user.passwordHash ? (
+        ""
+      ) : (
+        <Section title="Change password">
+          <form method="post" action="/account/password" class="flex flex-col gap-4">
+            <Field label="Current password" name="current" type="password" autocomplete="current-password" />
+            <Field
+              label="New password"
+              name="password"
+              type="password"
+              autocomplete="new-password"
+              minlength={MIN_PASSWORD}
+              maxlength={256}
+              hint={`At least ${MIN_PASSWORD} characters and hard to guess. Your other devices will be signed out.`}
+            />
+            <div>
+              <Button label="Change password" />
+            </div>
+          </form>
+        </Section>
+      )}
       <Section title="Export and import">
         <TransferForms />
       </Section>
@@ -166,6 +175,52 @@ export function AccountPage(props: AccountPageProps): JSX.Element {
         </div>
       </Section>
     </SettingsShell>
+  );
+}
+
+/**
+ * The person's link to the provider: linked (as whom, since when) with Unlink when a password
+ * remains to sign in with; or a button to link it, which goes to the provider and back.
+ */
+function SingleSignOn(props: { label: string; identity: Identity | undefined; canUnlink: boolean }): JSX.Element {
+  const { label, identity } = props;
+  return (
+    <Section title="Single sign-on">
+      {identity ? (
+        <>
+          <p class="text-sm text-zinc-600 dark:text-zinc-400">
+            Linked to <strong safe>{label}</strong> as <strong safe>{identity.label ?? identity.subject}</strong> since{" "}
+            <time datetime={identity.createdAt.toISOString()} safe>
+              {identity.createdAt.toISOString().slice(0, 10)}
+            </time>
+            : you can sign in with it.
+          </p>
+          {props.canUnlink ? (
+            <form method="post" action="/account/sso/unlink">
+              <Button kind="plain" label={`Unlink ${label}`} />
+            </form>
+          ) : (
+            ""
+          )}
+        </>
+      ) : (
+        <>
+          <p class="text-sm text-zinc-600 dark:text-zinc-400" safe>
+            Link your {label} account to sign in with it instead of your password. You will be asked to sign in there.
+          </p>
+          {/* A link (see SsoButton in auth.tsx): the server checks that it was followed from this site. */}
+          <p>
+            <a
+              href="/account/sso/link"
+              class="inline-block rounded-md border border-zinc-300 px-4 py-2 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
+              safe
+            >
+              Link your {label} account
+            </a>
+          </p>
+        </>
+      )}
+    </Section>
   );
 }
 

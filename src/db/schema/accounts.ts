@@ -20,8 +20,11 @@ export const users = pgTable(
   {
     id: id(),
     username: text("username").notNull(),
-    /** Argon2id, in the PHC string format Bun.password writes. */
-    passwordHash: text("password_hash").notNull(),
+    /**
+     * Argon2id, in the PHC string format Bun.password writes. Null: the account signs in only
+     * with single sign-on (made at a first sign-in there, src/sso).
+     */
+    passwordHash: text("password_hash"),
     isAdmin: boolean("is_admin").notNull().default(false),
     /** The model this person last chose for a new chat. */
     model: text("model"),
@@ -39,6 +42,30 @@ export const users = pgTable(
 );
 
 /**
+ * A person's account at an OpenID provider, linked to their Parley account: the provider's issuer
+ * and its `sub` name it (never the e-mail, which a provider may let people change or reuse).
+ */
+export const identities = pgTable(
+  "identities",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    /** What the provider called them at the last sign-in (preferred_username or e-mail), shown on the account page. */
+    label: text("label"),
+    createdAt: createdAt(),
+    lastSignedInAt: timestamp("last_signed_in_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("identities_issuer_subject_idx").on(t.issuer, t.subject),
+    uniqueIndex("identities_user_issuer_idx").on(t.userId, t.issuer),
+  ],
+);
+
+/**
  * A signed-in browser. Only the SHA-256 of its token is kept: a copy of the database does not
  * let anyone sign in. A session ends when idle too long, when too old, or when deleted.
  */
@@ -53,6 +80,8 @@ export const sessions = pgTable(
     createdAt: createdAt(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     userAgent: text("user_agent"),
+    /** The single sign-on account it was started with; null for a password. Offers the provider's sign-out. */
+    identityId: uuid("identity_id").references(() => identities.id, { onDelete: "set null" }),
   },
   (t) => [uniqueIndex("sessions_token_idx").on(t.tokenHash), index("sessions_user_idx").on(t.userId)],
 );
@@ -77,3 +106,4 @@ export const busEvents = pgTable("bus_events", {
 
 export type User = typeof users.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
+export type Identity = typeof identities.$inferSelect;
