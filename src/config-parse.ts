@@ -24,7 +24,8 @@ export function oneOf<const T extends readonly string[]>(choices: T, fallback: T
   };
 }
 
-export function httpUrl(fallback: string | undefined) {
+/** An http(s) URL without its trailing slashes; `exact` keeps it as written (an OpenID issuer must match to the character). */
+export function httpUrl(fallback: string | undefined, { exact = false } = {}) {
   return (raw: string | undefined, name: string): string | undefined => {
     const value = raw?.trim() || fallback;
     if (value === undefined) return undefined;
@@ -37,7 +38,7 @@ export function httpUrl(fallback: string | undefined) {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new ConfigError(`${name} must be an http:// or https:// URL (got "${value}").`);
     }
-    return value.replace(/\/+$/, "");
+    return exact ? value : value.replace(/\/+$/, "");
   };
 }
 

@@ -126,8 +126,8 @@ const settings = {
     default: undefined,
     secret: false,
     description:
-      "Issuer URL of an OpenID Connect provider (e.g. https://sso.example.com/realms/acme); set, people can sign in with it (docs/sso.md).",
-    parse: httpUrl(undefined),
+      "Issuer URL of an OpenID Connect provider, exactly as it gives it (e.g. https://sso.example.com/realms/acme); set, people can sign in with it (docs/sso.md).",
+    parse: httpUrl(undefined, { exact: true }),
   },
   oidcClientId: {
     name: "OIDC_CLIENT_ID",

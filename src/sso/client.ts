@@ -11,6 +11,7 @@ import type { Logger } from "../log.ts";
 /** Why a sign-in with the provider failed; each has its sentence (see sso/words.ts). */
 export type SsoFailure =
   | "unreachable"
+  | "setup"
   | "secret"
   | "refused"
   | "provider"
@@ -73,7 +74,12 @@ export function createSsoClient(config: Config, log: Logger) {
       })
       .catch((err) => {
         discovered = undefined;
-        throw new SsoError("unreachable", undefined, { cause: err });
+        // Not answering at all, or answering with something other than this issuer's OpenID configuration.
+        const away =
+          err instanceof TypeError || ["OAUTH_TIMEOUT", "OAUTH_ABORT"].includes((err as { code?: string }).code ?? "");
+        throw new SsoError(away ? "unreachable" : "setup", away ? undefined : String((err as Error).message), {
+          cause: err,
+        });
       });
     return discovered;
   }

@@ -52,6 +52,7 @@ function followedFromHere(request: Request, origin: string): boolean {
 
 const STATUS = {
   unreachable: 502,
+  setup: 502,
   secret: 502,
   refused: 403,
   provider: 403,

@@ -91,7 +91,17 @@ export function createSsoService({ database, config, log, auth, client }: SsoSer
 
   return {
     label,
-    begin: client.begin,
+    /** The provider's URL to send the browser to; an SsoError (logged) if it cannot be asked. */
+    async begin(redirectUri: string, next: string, link: boolean) {
+      try {
+        return await client.begin(redirectUri, next, link);
+      } catch (err) {
+        if (err instanceof SsoError) {
+          log.warn("single sign-on could not start", { reason: err.reason, detail: err.detail, error: err.cause });
+        }
+        throw err;
+      }
+    },
     signOutUrl: client.signOutUrl,
 
     /**

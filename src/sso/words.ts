@@ -5,6 +5,8 @@ export function failureSentence(reason: SsoFailure, label: string, detail?: stri
   switch (reason) {
     case "unreachable":
       return `${label} could not be reached, so you are not signed in. Try again in a moment; if it goes on, tell your admin.`;
+    case "setup":
+      return `Signing in with ${label} is not set up right: Parley could not read its OpenID configuration. Tell your admin; Parley's log says why.`;
     case "secret":
       return `${label} refused Parley's client credentials, so nobody can sign in with it until your admin corrects OIDC_CLIENT_ID or OIDC_CLIENT_SECRET.`;
     case "refused":
@@ -51,6 +53,7 @@ export function linkRefusal(code: LinkRefusalCode, label: string): string {
 
 const FAILURES: readonly SsoFailure[] = [
   "unreachable",
+  "setup",
   "secret",
   "refused",
   "provider",

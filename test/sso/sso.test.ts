@@ -397,12 +397,14 @@ eachDriver("single sign-on, set up otherwise", (t) => {
     }
   });
 
-  test("a provider that cannot be reached, and a wrong client secret, are named on the sign-in page", async () => {
+  test("a provider that cannot be reached, a URL that is not its issuer, and a wrong client secret are named on the sign-in page", async () => {
     const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const deadPort = closed.port;
     closed.stop(true);
     const away = startBareServer(t, { ...ssoEnv(), OIDC_ISSUER: `http://127.0.0.1:${deadPort}` });
     const wrong = startBareServer(t, ssoEnv({ OIDC_CLIENT_SECRET: "not-the-secret" }));
+    // A URL at the provider that is not its issuer: no OpenID configuration there.
+    const misnamed = startBareServer(t, ssoEnv({ OIDC_ISSUER: `${provider.issuer}/realms/nowhere` }));
     const awayServer = away;
     await provider.register(wrong.url);
     try {
@@ -411,6 +413,11 @@ eachDriver("single sign-on, set up otherwise", (t) => {
       expect(unreachable.status).toBe(502);
       expect(alertOf(await unreachable.text())).toBe(
         "Acme SSO could not be reached, so you are not signed in. Try again in a moment; if it goes on, tell your admin.",
+      );
+      const mismatch = await fetch(`${misnamed.url}/auth/oidc/start`, { redirect: "manual" });
+      expect(mismatch.status).toBe(502);
+      expect(alertOf(await mismatch.text())).toBe(
+        "Signing in with Acme SSO is not set up right: Parley could not read its OpenID configuration. Tell your admin; Parley's log says why.",
       );
       const refused = await signInWith(wrong, "ann");
       expect(refused.res.status).toBe(502);
@@ -421,6 +428,7 @@ eachDriver("single sign-on, set up otherwise", (t) => {
     } finally {
       await awayServer.stop();
       await wrong.stop();
+      await misnamed.stop();
     }
   });
 });
