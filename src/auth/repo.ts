@@ -10,7 +10,8 @@ export function countUsers(db: Db): Promise<number> {
     .then(([row]) => Number(row?.n ?? 0));
 }
 
-export function listUsers(db: Db): Promise<(User & { chats: number })[]> {
+/** Everyone, with how many chats they have and whether they are linked to a single sign-on provider. */
+export function listUsers(db: Db): Promise<(User & { chats: number; sso: boolean })[]> {
   return db
     .select({
       id: users.id,
@@ -25,6 +26,7 @@ export function listUsers(db: Db): Promise<(User & { chats: number })[]> {
       // Spelled out: drizzle leaves column names unqualified here, and inside the subquery an
       // unqualified "id" was the chat's own id, so every count was 0.
       chats: sql<number>`(select count(*)::int from chats c where c.user_id = users.id)`,
+      sso: sql<boolean>`exists (select 1 from identities i where i.user_id = users.id)`,
     })
     .from(users)
     .orderBy(asc(users.username));

@@ -124,6 +124,12 @@ eachDriver("single sign-on over HTTP", (t) => {
     await signInWith(server, "tess");
     expect(await userNamed("tester-2")).toBeDefined();
     expect((await userNamed("tester"))!.passwordHash).not.toBeNull();
+    // The admin sees who signs in how.
+    const admin = await (await server.fetch("/admin")).text();
+    const row = (name: string) =>
+      admin.slice(admin.indexOf(`>${name}</span>`), admin.indexOf("</li>", admin.indexOf(`>${name}</span>`)));
+    expect(row("ann")).toContain("single sign-on · 0 chats");
+    expect(row("tester")).not.toContain("single sign-on");
     // No username at the provider: the e-mail's first part.
     await signInWith(server, "linda");
     expect(await userNamed("linda")).toBeDefined();

@@ -11,7 +11,8 @@ import { Section, SettingsShell } from "./account.tsx";
 export type AdminPageProps = {
   assets: AssetUrls;
   user: User;
-  users: (User & { chats: number })[];
+  /** `sso`: linked to the single sign-on provider (they may have no password). */
+  users: (User & { chats: number; sso: boolean })[];
   signupOpen: boolean;
   /** The default spending limits and the site's cap; what everyone spent this month. */
   limits: SiteLimits;
@@ -83,7 +84,7 @@ export function AdminPage(props: AdminPageProps): JSX.Element {
                   ""
                 )}
                 <span class="ml-auto text-sm text-zinc-500 dark:text-zinc-400" safe>
-                  {`${u.isAdmin ? "admin · " : ""}${u.chats} ${u.chats === 1 ? "chat" : "chats"}${u.id === props.user.id ? " · you" : ""}${limitsNote(u)}`}
+                  {`${u.isAdmin ? "admin · " : ""}${u.sso ? (u.passwordHash ? "single sign-on and password · " : "single sign-on · ") : ""}${u.chats} ${u.chats === 1 ? "chat" : "chats"}${u.id === props.user.id ? " · you" : ""}${limitsNote(u)}`}
                 </span>
               </div>
               {u.disabledAt ? (
