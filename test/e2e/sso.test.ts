@@ -9,18 +9,30 @@ afterAll(() => provider.stop());
 provider.people.set("carla", { sub: "carla", preferred_username: "carla", email: "carla@example.com" });
 provider.people.set("dmitri", { sub: "dmitri", preferred_username: "dmitri" });
 
-/** A person at the provider's own (development) login and consent pages. */
+/**
+ * A person at the provider's own (development) login and consent pages. Already signed in there
+ * and consent given (an earlier step in this browser), the provider sends them straight back.
+ */
 async function atProvider(page: Page, login: string, consent: "give" | "refuse" = "give") {
   await page.waitForURL((url) => url.origin === provider.issuer);
   const name = page.locator('input[name="login"]');
-  // Already signed in at the provider (an earlier test in this browser context): no login page.
   if (await name.isVisible()) {
     await name.fill(login);
     await page.locator('input[name="password"]').fill("any password");
     await page.getByRole("button", { name: "Sign-in" }).click();
   }
+  const asked = page.getByRole("button", { name: "Continue" });
+  const next = await Promise.race([
+    asked.waitFor().then(() => "consent"),
+    page.waitForURL((url) => url.origin !== provider.issuer).then(() => "back"),
+    page
+      .locator("#held")
+      .waitFor()
+      .then(() => "held"),
+  ]);
+  if (next !== "consent") return;
   if (consent === "refuse") await page.getByRole("link", { name: "[ Cancel ]" }).click();
-  else await page.getByRole("button", { name: "Continue" }).click();
+  else await asked.click();
 }
 
 /** Console errors on Parley's pages only (the provider's pages ask for a web font this machine cannot reach). */
@@ -144,6 +156,95 @@ browserSuite(
         expect(problems).toEqual([]);
       } finally {
         await only.stop();
+      }
+    });
+
+    test("every failure in a browser: a sentence on the sign-in page, and still signed out", async () => {
+      const { page, context } = await s.open({ person: null });
+      /** Through the provider as `login`, the return to Parley held (see holdReturns): its URL, and the trip cookie. */
+      const held = async (login: string) => {
+        provider.holdReturns = true;
+        try {
+          await page.goto(`${s.server.url}/signin`);
+          await page.getByRole("link", { name: "Sign in with Acme SSO" }).click();
+          await atProvider(page, login);
+          const url = await page.locator("#held").textContent();
+          const trip = (await context.cookies()).find((c) => c.name === "parley_sso")!;
+          expect(trip).toBeDefined();
+          return { url: url!, trip };
+        } finally {
+          provider.holdReturns = false;
+        }
+      };
+      const sentence = async (text: string) => {
+        await page.getByRole("alert").getByText(text).waitFor();
+        expect((await context.cookies(s.server.url)).some((c) => c.name === "parley_session")).toBe(false);
+      };
+
+      // The state changed on the way back.
+      const forged = await held("carla");
+      const changed = new URL(forged.url);
+      changed.searchParams.set("state", "someone-elses");
+      await page.goto(changed.href);
+      await sentence("This sign-in does not match the one this browser started");
+      // The real return, after that: the trip is over.
+      await page.goto(forged.url);
+      await sentence("This sign-in has expired or was already used, so nobody was signed in. Start again.");
+
+      // A code used once, then presented again with a copy of the trip cookie.
+      const used = await held("carla");
+      await page.goto(used.url);
+      await page.waitForURL(`${s.server.url}/`);
+      await context.clearCookies();
+      await context.addCookies([used.trip]);
+      await page.goto(used.url);
+      await sentence(
+        "The sign-in code from Acme SSO had expired or was already used, so nobody was signed in. Start again.",
+      );
+
+      // A code kept past its lifetime.
+      provider.codeSeconds = 1;
+      try {
+        const slow = await held("carla");
+        await Bun.sleep(2100);
+        await page.goto(slow.url);
+        await sentence(
+          "The sign-in code from Acme SSO had expired or was already used, so nobody was signed in. Start again.",
+        );
+      } finally {
+        provider.codeSeconds = 60;
+      }
+
+      // An ID token for another client.
+      provider.audience = "another-app";
+      try {
+        await page.goto(`${s.server.url}/signin`);
+        // Signed in at the provider, with consent given, since the first step: straight back.
+        await page.getByRole("link", { name: "Sign in with Acme SSO" }).click();
+        await sentence("Acme SSO sent a token meant for another application, so nobody was signed in.");
+        await shotAllSizes(s, page, "signin-wrong-audience");
+      } finally {
+        provider.audience = undefined;
+      }
+
+      // A Parley with the wrong client secret, and one whose provider does not answer.
+      const wrong = startBareServer(t, { ...s.env, OIDC_CLIENT_SECRET: "not-the-secret" });
+      const away = startBareServer(t, { ...s.env, OIDC_ISSUER: "http://127.0.0.1:9/" });
+      await provider.register(wrong.url);
+      try {
+        await page.goto(`${wrong.url}/signin`);
+        await page.getByRole("link", { name: "Sign in with Acme SSO" }).click();
+        // The provider, set up afresh for the new Parley, asks to sign in again.
+        await atProvider(page, "carla");
+        await page.getByRole("alert").getByText("Acme SSO refused Parley's client credentials").waitFor();
+        await page.goto(`${away.url}/signin`);
+        await page.getByRole("link", { name: "Sign in with Acme SSO" }).click();
+        await page.getByRole("alert").getByText("Acme SSO could not be reached, so you are not signed in.").waitFor();
+        await shotAllSizes(s, page, "signin-unreachable");
+        expect((await context.cookies(wrong.url)).some((c) => c.name === "parley_session")).toBe(false);
+      } finally {
+        await wrong.stop();
+        await away.stop();
       }
     });
   },

@@ -38,6 +38,11 @@ export type TestProvider = {
   audience: string | undefined;
   /** The token endpoint's requests, counted: a replayed code still reaches it. */
   tokenRequests: number;
+  /**
+   * Set: the provider does not send the browser back to Parley but shows the return URL on a page
+   * (`#held`), as if the browser stopped there: a test can then change it, delay it or repeat it.
+   */
+  holdReturns: boolean;
   stop(): Promise<void>;
 };
 
@@ -64,6 +69,7 @@ export async function startOidcProvider(): Promise<TestProvider> {
     codeSeconds: 60,
     audience: undefined,
     tokenRequests: 0,
+    holdReturns: false,
     kid: () => signing.jwk.kid!,
     async register(parleyUrl) {
       parleys.add(parleyUrl);
@@ -90,7 +96,15 @@ export async function startOidcProvider(): Promise<TestProvider> {
       jwks: { keys: [signing.jwk] },
       // Authentik's way: the groups come with the profile scope.
       claims: { openid: ["sub"], profile: ["preferred_username", "name", "groups"], email: ["email"] },
-      ttl: { AuthorizationCode: () => state.codeSeconds },
+      // Each set, or the provider prints a notice for each in every test run.
+      ttl: {
+        AuthorizationCode: () => state.codeSeconds,
+        AccessToken: 3600,
+        IdToken: 3600,
+        Interaction: 3600,
+        Session: 86_400,
+        Grant: 86_400,
+      },
       cookies: { keys: ["a test provider's cookie key"] },
       async findAccount(_ctx, id) {
         // The development login page names the account by the login typed; its claims carry the person's own sub.
@@ -106,6 +120,14 @@ export async function startOidcProvider(): Promise<TestProvider> {
     provider.use(async (ctx, next) => {
       if (ctx.path === "/token") state.tokenRequests++;
       await next();
+      const location = String(ctx.response.get("location") ?? "");
+      if (state.holdReturns && location.includes("/auth/oidc/callback")) {
+        ctx.remove("location");
+        ctx.status = 200;
+        ctx.type = "html";
+        ctx.body = `<p id="held">${location.replaceAll("&", "&amp;").replaceAll("<", "&lt;")}</p>`;
+        return;
+      }
       const body = ctx.body as { id_token?: string } | undefined;
       if (ctx.path === "/token" && state.audience && body?.id_token) {
         const claims = decodeJwt(body.id_token);
