@@ -137,7 +137,8 @@ export function ssoRoutes(sso: SsoService, auth: AuthService, config: Config, au
           userAgent: request.headers.get("user-agent"),
         });
         if (result.linked) return back("/account?done=sso-linked");
-        return back(flow.next, sessionCookie(result.token, config, secure));
+        // The cookie came from the browser: its `next` is held to this site's paths again.
+        return back(nextPath(flow.next), sessionCookie(result.token, config, secure));
       } catch (err) {
         if (linking && (err instanceof SsoError || err instanceof LinkRefused)) {
           return back(`/account?sso=${err instanceof SsoError ? err.reason : err.code}`);
