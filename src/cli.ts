@@ -2,9 +2,9 @@ import pkg from "../package.json" with { type: "json" };
 import { USER_HELP, userCommand } from "./auth/cli.ts";
 import { BACKUP_HELP, backupCommand, moveDataCommand, restoreCommand } from "./backup/cli.ts";
 import { type Config, ConfigError, describeSettings, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
 import { describeFailedQuery, isDiskFull } from "./db/errors.ts";
 import { migrate } from "./db/migrate.ts";
+import { openConfigured } from "./db/template.ts";
 import { createLogger, stackFrames } from "./log.ts";
 import { serveUntilSignal } from "./server.ts";
 
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "restore") return restoreCommand(argv.slice(1), config);
   if (command === "move-data") return moveDataCommand(argv.slice(1), config);
   if (command === "migrate") {
-    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    const database = await openConfigured(config);
     try {
       const result = await migrate(database, config.databaseUrl);
       log.info("migrated", { driver: database.driver, applied: result.applied, known: result.total });

@@ -28,3 +28,8 @@ declare module "*.woff2" {
   const path: string;
   export default path;
 }
+
+declare module "*.tar.gz" {
+  const path: string;
+  export default path;
+}

@@ -2,8 +2,9 @@ import { resolve } from "node:path";
 import { type App, createApp } from "./app.ts";
 import { serveBackups } from "./backup/live.ts";
 import { type Config, ConfigError, publicUrl, redactUrl } from "./config.ts";
-import { type Database, isNewDataDir, openDatabase } from "./db/client.ts";
+import { type Database, isNewDataDir } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { openConfigured } from "./db/template.ts";
 import type { Logger } from "./log.ts";
 
 export type RunningServer = { app: App; database: Database; url: string; stop(): Promise<void> };
@@ -15,9 +16,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // Creating the embedded database takes seconds of silence otherwise: say what is happening.
   const creating = !config.databaseUrl && isNewDataDir(config.dataDir);
   if (creating) {
-    log.info(`Creating the embedded database in ${config.dataDir} (first start only, a few seconds)…`);
+    log.info(`Creating the embedded database in ${config.dataDir} (first start only)…`);
   }
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openConfigured(config);
   if (creating) log.info("embedded database created", { ms: Math.round(performance.now() - started) });
   try {
     const migrated = await migrate(database, config.databaseUrl);

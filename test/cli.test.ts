@@ -143,7 +143,7 @@ describe("parley serve on the embedded database", () => {
     expect(events).toEqual(expect.arrayContaining(["database ready", "listening", "shutting down", "stopped"]));
     // The first start says what the seconds of silence are, before them, and how long they took.
     expect(events.slice(0, 2)).toEqual([
-      `Creating the embedded database in ${dataDir} (first start only, a few seconds)…`,
+      `Creating the embedded database in ${dataDir} (first start only)…`,
       "embedded database created",
     ]);
     expect(parley.logs[1]?.ms).toBeGreaterThan(0);

@@ -226,7 +226,7 @@ console.log(
 );
 const timings: Record<string, number> = {};
 const dataDir = join(folder, "data");
-timings["PGlite, first start (initdb)"] = await run("pglite first start", { DATA_DIR: dataDir }, isolate);
+timings["PGlite, first start (the build's template)"] = await run("pglite first start", { DATA_DIR: dataDir }, isolate);
 const later: number[] = [];
 for (let i = 0; i < 3; i++) later.push(await run(`pglite start ${i + 2}`, { DATA_DIR: dataDir }, isolate));
 timings["PGlite, later starts (median of 3)"] = later.sort((a, b) => a - b)[1]!;

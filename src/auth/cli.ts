@@ -1,6 +1,6 @@
 import type { Config } from "../config.ts";
-import { openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
+import { openConfigured } from "../db/template.ts";
 import type { Logger } from "../log.ts";
 import { AuthError, createAuthService } from "./service.ts";
 
@@ -28,7 +28,7 @@ export async function userCommand(args: string[], config: Config, log: Logger): 
     return 2;
   }
   const { password, generated } = await readPassword();
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openConfigured(config);
   try {
     await migrate(database, config.databaseUrl);
     const auth = createAuthService({ database, config, log });

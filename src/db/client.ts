@@ -51,8 +51,13 @@ export type DatabaseOptions = {
   url: string | undefined;
   /** Where PGlite keeps its files; `memory://` keeps them in memory (tests). */
   dataDir: string;
-  /** PGlite only: start from a data directory dump instead of running initdb (tests). */
+  /** PGlite only: start from a data directory dump instead of running initdb (tests, a restore). */
   loadDataDir?: Blob;
+  /**
+   * PGlite only: a new (empty) DATA_DIR starts from this dump, made at build time with every
+   * migration applied (src/db/template.ts), instead of running initdb. An existing one is opened as it is.
+   */
+  template?: Blob;
   poolSize?: number;
   /** Where the URL came from, for the sentence when it does not connect (a command's option). */
   urlName?: string;
@@ -145,7 +150,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
       pgliteWasmModule,
       initdbWasmModule,
       fsBundle: Bun.file(pgliteDataPath),
-      loadDataDir: opts.loadDataDir,
+      loadDataDir: opts.loadDataDir ?? (fresh ? opts.template : undefined),
       // PGlite's own bytea handlers go byte by byte in JavaScript (a 20 MB file: ~20 s in, ~4 s
       // out). Bytes are sent as they are (binary), and read back from hex by Buffer.
       serializers: { [types.BYTEA]: (bytes: Uint8Array) => bytes as unknown as string },
@@ -338,7 +343,7 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-/** True when opening the embedded database in this folder will create it (initdb: a few seconds). */
+/** True when opening the embedded database in this folder will create it (from the build's template, or initdb). */
 export function isNewDataDir(dataDir: string): boolean {
   return !dataDir.startsWith("memory://") && !hasFiles(resolve(dataDir));
 }
