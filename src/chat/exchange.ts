@@ -109,11 +109,13 @@ export function createExchange(
     const notices = await pipeline.run(userId, chatId, async (admit) => {
       // Another person's chat is refused by the statement below, as one that does not exist.
       if (generations.inChat(chatId)?.userId === userId) refuseWhileWriting(generations, chatId, "send");
-      await allowedChat(userId, chatId);
+      const chat = await allowedChat(userId, chatId);
       const files = await checkAttachments(userId, chatId, ids);
       admit();
       // Remembered with the chat: Retry, Regenerate and the next message search as this one did.
-      if (rawWebSearch !== undefined) await setWebSearch(db, userId, chatId, switchedOn(rawWebSearch));
+      // Written only when it changes (the composer says on or off with every message).
+      const webSearch = rawWebSearch === undefined ? chat.webSearch : switchedOn(rawWebSearch);
+      if (webSearch !== chat.webSearch) await setWebSearch(db, userId, chatId, webSearch);
       // With files, the message and its files are stored together or not at all.
       const exchange = files.length
         ? await db.transaction(async (tx) => {

@@ -311,7 +311,9 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       notices: [],
     });
     // The chat's MCP tools, for a model that calls tools: after the steps, as the fit does not count them.
-    const offered = await tools.offer(answer.chatId, answer.id, model?.supportedParameters?.includes("tools") ?? false);
+    const offered = row?.hasTools
+      ? await tools.offer(answer.chatId, answer.id, model?.supportedParameters?.includes("tools") ?? false)
+      : { definitions: [], unused: false };
     if (offered.definitions.length)
       draft.params = { ...draft.params, tools: offered.definitions, maxToolCalls: core.config.toolCallsPerAnswer };
     if (offered.unused)

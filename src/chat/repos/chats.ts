@@ -225,6 +225,8 @@ const settingsQuery = preparedOnce((db: Db) =>
       webSearch: chats.webSearch,
       projectId: projects.id,
       projectInstructions: projects.systemPrompt,
+      // Here rather than a statement of its own on every send: most chats have no MCP server.
+      hasTools: sql<boolean>`exists (select 1 from chat_mcp_servers s where s.chat_id = "chats"."id")`,
     })
     .from(chats)
     .leftJoin(projects, eq(projects.id, chats.projectId))
@@ -233,14 +235,21 @@ const settingsQuery = preparedOnce((db: Db) =>
 );
 
 /**
- * A chat's system prompt and parameters, as an answer about to be written needs them, and its
- * project and the project's instructions (null outside one, or when the project has none).
+ * A chat's system prompt and parameters, as an answer about to be written needs them, its
+ * project and the project's instructions (null outside one, or when the project has none), and
+ * whether it has MCP servers turned on.
  */
 export async function chatSettings(
   db: Db,
   chatId: string,
 ): Promise<
-  (ChatSettings & { webSearch: boolean; projectId: string | null; projectInstructions: string | null }) | undefined
+  | (ChatSettings & {
+      webSearch: boolean;
+      projectId: string | null;
+      projectInstructions: string | null;
+      hasTools: boolean;
+    })
+  | undefined
 > {
   const [row] = await settingsQuery(db).execute({ chatId });
   return row;
