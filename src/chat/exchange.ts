@@ -15,6 +15,7 @@ import {
   STILL_WRITING,
   WRITING_RETRY,
 } from "./errors.ts";
+import { createExchangeWriter } from "./group-commit.ts";
 import type { SendPipeline } from "./pipeline.ts";
 import { plainText } from "./plain-text.ts";
 import { restartMessage } from "./repos/answers.ts";
@@ -40,6 +41,8 @@ export function createExchange(
 ) {
   const { db, broadcast, sidebar, config, peers, models } = core;
   const { generations } = answers;
+  // Sends arriving together are saved by one statement and one commit (see group-commit.ts).
+  const saveExchange = createExchangeWriter(db);
 
   /**
    * Refuses, before anything is saved, a model the person's groups do not allow (whatever the
@@ -124,7 +127,7 @@ export function createExchange(
             if (saved && !(await attach(tx, userId, saved.user.id, ids))) throw new ChatError(FILE_GONE);
             return saved;
           })
-        : await insertExchange(db, userId, chatId, content);
+        : await saveExchange(userId, chatId, content);
       if (!exchange) {
         // Refused, nothing stored: read why (rare, so not worth a read on every send).
         if (await getOwnChatForSend(db, userId, chatId)) throw new ChatError(STILL_WRITING);

@@ -117,7 +117,7 @@ export async function insertExchange(
 const NOT_NULL_VIOLATION = "23502";
 
 /** A Postgres error's SQLSTATE, from either driver, also when drizzle wraps the error. */
-function errorCode(e: unknown): string | undefined {
+export function errorCode(e: unknown): string | undefined {
   const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = err?.code ?? err?.cause?.code;
   return typeof code === "string" ? code : undefined;
@@ -136,4 +136,84 @@ export async function getOwnChatForSend(
   const [row] = await hot(db).ownChatForSend.execute({ chatId: id, userId });
   if (!row) return undefined;
   return { chat: row.chat, streaming: row.streaming, history: parseHistory(row.history) };
+}
+
+const columns = Object.entries(getTableColumns(messages));
+
+/** A raw row as drizzle would have read it: each column through its own mapping (dates, numbers, JSON). */
+function fromDriver(row: Record<string, unknown>): Message & { history: string } {
+  const out: Record<string, unknown> = { history: row.history };
+  for (const [key, column] of columns) {
+    const value = row[key];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as Message & { history: string };
+}
+
+/** Every column of a message, as its drizzle name: the batch below is raw SQL, and its rows must look like drizzle's. */
+const messageColumns = sql.join(
+  columns.map(([key, column]) => sql`x.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
+  sql`, `,
+);
+
+type Asked = { userId: string; chatId: string; content: string };
+type Exchange = { user: Message; assistant: Message; history: Turn[] };
+
+/**
+ * insertExchange for many sends in one statement and one commit (group commit): what each send
+ * gets is what insertExchange would give it, undefined for a chat that is not that person's or
+ * has an answer being written (or is sent to twice in the batch), without refusing the others.
+ * The chats are locked in id order, so two batches never wait on each other in a cycle.
+ */
+export async function insertExchanges(db: Db, asked: Asked[]): Promise<(Exchange | undefined)[]> {
+  const at = new Date().toISOString();
+  const rows = asked.map((a) => ({
+    chatId: a.chatId,
+    userId: a.userId,
+    content: a.content,
+    // Ids are made here, in this order (Bun's UUIDv7 is monotonic): each answer sorts after its question.
+    questionId: Bun.randomUUIDv7(),
+    answerId: Bun.randomUUIDv7(),
+  }));
+  const result = await db.execute(sql`
+    with asked as (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json)
+        as a("chatId" uuid, "userId" uuid, content text, "questionId" uuid, "answerId" uuid)
+    ), v as (
+      -- The sends to a chat of the sender's own, one per chat (the first): another person's
+      -- send to the same chat in the same batch must not ride on its owner's.
+      select distinct on (a."chatId") a.* from asked a join chats c on c.id = a."chatId" and c.user_id = a."userId"
+      order by a."chatId", a."questionId"
+    ), locked as (
+      select c.id from chats c join v on v."chatId" = c.id
+      where not exists (select 1 from messages s where s.chat_id = c.id and s.status = 'streaming')
+      order by c.id
+      for update of c
+    ), touched as (
+      update chats set updated_at = ${at}::timestamptz
+      from locked where chats.id = locked.id
+      returning chats.id, chats.model
+    ), inserted as (
+      insert into messages (id, chat_id, parent_id, role, content, status, model)
+      select v."questionId", t.id,
+             (select p.id from messages p where p.chat_id = t.id and p.active order by p.id desc limit 1),
+             'user'::message_role, v.content, 'complete'::message_status, null
+        from v join touched t on t.id = v."chatId"
+      union all
+      select v."answerId", t.id, v."questionId", 'assistant'::message_role, '', 'streaming'::message_status, t.model
+        from v join touched t on t.id = v."chatId"
+      returning *
+    )
+    select ${messageColumns}, ${historyOf(sql`x.chat_id`)} as history from inserted x`);
+  // The subquery reads the messages as they were before the statement: the history each answer follows.
+  const raw = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
+  const found = new Map(raw.map((row) => [row.id as string, fromDriver(row)]));
+  return rows.map((r) => {
+    const question = found.get(r.questionId);
+    const answer = found.get(r.answerId);
+    if (!question || !answer) return undefined;
+    const { history, ...user } = question;
+    const { history: _, ...assistant } = answer;
+    return { user, assistant, history: parseHistory(history) };
+  });
 }
