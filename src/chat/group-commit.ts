@@ -38,7 +38,7 @@ export function createExchangeWriter(db: Db) {
         if (errorCode(err) !== DEADLOCK) throw err;
         saved = await insertExchanges(db, batch);
       }
-      batch.forEach((w, i) => w.resolve(saved[i]));
+      for (const [i, w] of batch.entries()) w.resolve(saved[i]);
     } catch (err) {
       for (const w of batch) w.reject(err);
     }

@@ -15,18 +15,21 @@ import { type Allowance, type Limits, periods, type SiteLimits } from "./limits-
  * cap counts everyone's spending, to protect the OpenRouter key itself.
  */
 
-const SETTING = "spending_limits";
+export const SITE_LIMITS_SETTING = "spending_limits";
 const NO_LIMITS: SiteLimits = { day: null, month: null, siteMonth: null };
 
 export async function siteLimits(db: Db): Promise<SiteLimits> {
-  const [row] = await db.select({ value: siteSettings.value }).from(siteSettings).where(eq(siteSettings.name, SETTING));
+  const [row] = await db
+    .select({ value: siteSettings.value })
+    .from(siteSettings)
+    .where(eq(siteSettings.name, SITE_LIMITS_SETTING));
   return parseSiteLimits(row?.value);
 }
 
 export async function setSiteLimits(db: Db, limits: SiteLimits): Promise<void> {
   await db
     .insert(siteSettings)
-    .values({ name: SETTING, value: limits })
+    .values({ name: SITE_LIMITS_SETTING, value: limits })
     .onConflictDoUpdate({ target: siteSettings.name, set: { value: limits, updatedAt: new Date() } });
 }
 
@@ -66,7 +69,7 @@ export async function limitsFor(db: Db, userId: string): Promise<{ own: Limits; 
       month: users.monthlyLimit,
       groupDay,
       groupMonth,
-      site: sql<unknown>`(select s.value from site_settings s where s.name = ${SETTING})`,
+      site: sql<unknown>`(select s.value from site_settings s where s.name = ${SITE_LIMITS_SETTING})`,
     })
     .from(users)
     .where(eq(users.id, userId));

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type UsageKind, usage } from "../db/schema.ts";
-import { limitsFor, spentBy, spentBySite } from "./limits-repo.ts";
+import { limitsFor, SITE_LIMITS_SETTING, spentBy, spentBySite } from "./limits-repo.ts";
 import { type Period, periods, refusalSentence } from "./limits-words.ts";
 
 /**
@@ -36,6 +36,9 @@ const SITE_LOCK = 7_240_023;
 /** Writes the request's usage row, counted from now on; throws SpendingRefused when over a limit. Returns the row's id. */
 export async function reserve(db: Db, spend: Spend): Promise<string> {
   const row = { ...spend, estimate: Math.max(0, spend.estimate) };
+  // Most people have no limit at all: their row in one statement and one commit (on every send).
+  const unlimited = await insertIfUnlimited(db, row);
+  if (unlimited) return unlimited;
   return db.transaction(async (tx) => {
     const limits = await limitsFor(tx, spend.userId);
     const own = limits?.own;
@@ -62,6 +65,31 @@ export async function reserve(db: Db, spend: Spend): Promise<string> {
     const [inserted] = await tx.insert(usage).values(row).returning({ id: usage.id });
     return inserted!.id;
   });
+}
+
+/** A site limit in the admin's setting (see limits-repo.ts parseSiteLimits: a number, not negative). */
+const siteLimit = (key: string) =>
+  sql.raw(`(jsonb_typeof(s.value->'${key}') = 'number' and (s.value->>'${key}')::numeric >= 0)`);
+
+/**
+ * The row, written only when no limit applies to the person: none of their own, none of a group of
+ * theirs, none of the site's (what reserve's transaction would find, checked in the same
+ * statement). Its id, or undefined when a limit applies (or there is no such person).
+ */
+async function insertIfUnlimited(db: Db, row: Spend): Promise<string | undefined> {
+  const id = Bun.randomUUIDv7();
+  const result = await db.execute(sql`
+    insert into usage (id, user_id, kind, model, estimate, message_id, api_key_id)
+    select ${id}::uuid, u.id, ${row.kind}, ${row.model}, ${row.estimate}, ${row.messageId ?? null}::uuid, ${row.apiKeyId ?? null}::uuid
+    from users u
+    where u.id = ${row.userId}::uuid and u.daily_limit is null and u.monthly_limit is null
+      and not exists (select 1 from group_members gm join groups g on g.id = gm.group_id
+                      where gm.user_id = u.id and (g.daily_limit is not null or g.monthly_limit is not null))
+      and not exists (select 1 from site_settings s where s.name = ${SITE_LIMITS_SETTING}
+                      and (${siteLimit("day")} or ${siteLimit("month")} or ${siteLimit("siteMonth")}))
+    returning id`);
+  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+  return rows.length ? id : undefined;
 }
 
 /**
