@@ -133,7 +133,8 @@ browserSuite("pglite", "the chat pages on a phone", { shots: "phone", upstream: 
     await toggle.focus();
     await page.keyboard.press("Enter");
     expect(await menu.isVisible()).toBe(true);
-    expect(await expanded(true).count()).toBe(1);
+    // Chromium's accessibility tree follows the popover a moment later: waited for, not read at once.
+    await expanded(true).waitFor();
     // It hangs under the button, inside the screen.
     const panel = await box(page, "#chat-actions");
     expect(panel.top).toBeGreaterThanOrEqual((await box(page, "[popovertarget=chat-actions]")).bottom);
