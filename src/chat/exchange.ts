@@ -3,7 +3,7 @@ import type { FileInfo } from "../files/types.ts";
 import { MAX_MESSAGE_LENGTH } from "../limits.ts";
 import { getOwnPreset } from "../presets/repo.ts";
 import { getOwnProject } from "../projects/repo.ts";
-import { modelRefusal } from "../teams/access.ts";
+import { modelRefusal, notAllowed } from "../teams/access.ts";
 import type { Answers } from "./answers.ts";
 import type { ChatCore } from "./core.ts";
 import {
@@ -15,7 +15,7 @@ import {
   STILL_WRITING,
   WRITING_RETRY,
 } from "./errors.ts";
-import { createExchangeWriter } from "./group-commit.ts";
+import { createExchangeWriter, createSendReads } from "./group-commit.ts";
 import type { SendPipeline } from "./pipeline.ts";
 import { plainText } from "./plain-text.ts";
 import { restartMessage } from "./repos/answers.ts";
@@ -43,6 +43,7 @@ export function createExchange(
   const { generations } = answers;
   // Sends arriving together are saved by one statement and one commit (see group-commit.ts).
   const saveExchange = createExchangeWriter(db);
+  const readForSend = createSendReads(db);
 
   /**
    * Refuses, before anything is saved, a model the person's groups do not allow (whatever the
@@ -112,7 +113,11 @@ export function createExchange(
     const notices = await pipeline.run(userId, chatId, async (admit) => {
       // Another person's chat is refused by the statement below, as one that does not exist.
       if (generations.inChat(chatId)?.userId === userId) refuseWhileWriting(generations, chatId, "send");
-      const chat = await allowedChat(userId, chatId);
+      // The chat and its model's allowance, read with the other sends of this moment (group-commit.ts).
+      const read = await readForSend(userId, chatId);
+      if (!read) throw new ChatError(NO_SUCH_CHAT);
+      if (!read.allowed) throw new ChatError(notAllowed(read.chat.model));
+      const { chat } = read;
       const files = await checkAttachments(userId, chatId, ids);
       admit();
       // Remembered with the chat: Retry, Regenerate and the next message search as this one did.

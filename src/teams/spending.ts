@@ -1,5 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { perTick } from "../db/per-tick.ts";
+import { rowsOf } from "../db/raw-rows.ts";
 import { type UsageKind, usage } from "../db/schema.ts";
 import { limitsFor, SITE_LIMITS_SETTING, spentBy, spentBySite } from "./limits-repo.ts";
 import { type Period, periods, refusalSentence } from "./limits-words.ts";
@@ -37,7 +39,7 @@ const SITE_LOCK = 7_240_023;
 export async function reserve(db: Db, spend: Spend): Promise<string> {
   const row = { ...spend, estimate: Math.max(0, spend.estimate) };
   // Most people have no limit at all: their row in one statement and one commit (on every send).
-  const unlimited = await insertIfUnlimited(db, row);
+  const unlimited = await writeIfUnlimited(db, row);
   if (unlimited) return unlimited;
   return db.transaction(async (tx) => {
     const limits = await limitsFor(tx, spend.userId);
@@ -72,24 +74,42 @@ const siteLimit = (key: string) =>
   sql.raw(`(jsonb_typeof(s.value->'${key}') = 'number' and (s.value->>'${key}')::numeric >= 0)`);
 
 /**
- * The row, written only when no limit applies to the person: none of their own, none of a group of
- * theirs, none of the site's (what reserve's transaction would find, checked in the same
- * statement). Its id, or undefined when a limit applies (or there is no such person).
+ * The rows, each written only when no limit applies to its person: none of their own, none of a
+ * group of theirs, none of the site's (what reserve's transaction would find, checked in the same
+ * statement). Each row's id, or undefined where a limit applies (or there is no such person).
  */
-async function insertIfUnlimited(db: Db, row: Spend): Promise<string | undefined> {
-  const id = Bun.randomUUIDv7();
+async function insertIfUnlimited(db: Db, rows: Spend[]): Promise<(string | undefined)[]> {
+  const asked = rows.map((r) => ({
+    ...r,
+    id: Bun.randomUUIDv7(),
+    messageId: r.messageId ?? null,
+    apiKeyId: r.apiKeyId ?? null,
+  }));
   const result = await db.execute(sql`
     insert into usage (id, user_id, kind, model, estimate, message_id, api_key_id)
-    select ${id}::uuid, u.id, ${row.kind}, ${row.model}, ${row.estimate}, ${row.messageId ?? null}::uuid, ${row.apiKeyId ?? null}::uuid
-    from users u
-    where u.id = ${row.userId}::uuid and u.daily_limit is null and u.monthly_limit is null
+    select r.id, u.id, r.kind, r.model, r.estimate, r."messageId", r."apiKeyId"
+    from json_to_recordset(${JSON.stringify(asked)}::json)
+      as r(id uuid, "userId" uuid, kind text, model text, estimate numeric, "messageId" uuid, "apiKeyId" uuid)
+    join users u on u.id = r."userId"
+    where u.daily_limit is null and u.monthly_limit is null
       and not exists (select 1 from group_members gm join groups g on g.id = gm.group_id
                       where gm.user_id = u.id and (g.daily_limit is not null or g.monthly_limit is not null))
       and not exists (select 1 from site_settings s where s.name = ${SITE_LIMITS_SETTING}
                       and (${siteLimit("day")} or ${siteLimit("month")} or ${siteLimit("siteMonth")}))
     returning id`);
-  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-  return rows.length ? id : undefined;
+  const written = new Set(rowsOf(result).map((r) => r.id as string));
+  return asked.map((r) => (written.has(r.id) ? r.id : undefined));
+}
+
+/** One batcher per database: the unlimited reserves of a tick are one statement and one commit (see db/per-tick.ts). */
+const unlimitedWriters = new WeakMap<Db, (row: Spend) => Promise<string | undefined>>();
+function writeIfUnlimited(db: Db, row: Spend): Promise<string | undefined> {
+  let write = unlimitedWriters.get(db);
+  if (!write) {
+    write = perTick((rows: Spend[]) => insertIfUnlimited(db, rows));
+    unlimitedWriters.set(db, write);
+  }
+  return write(row);
 }
 
 /**

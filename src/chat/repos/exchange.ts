@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
+import { columnsOf, fromDriver, rowsOf } from "../../db/raw-rows.ts";
 import { type Chat, chats, type Message, messages } from "../../db/schema.ts";
 
 const p = sql.placeholder;
@@ -138,24 +139,6 @@ export async function getOwnChatForSend(
   return { chat: row.chat, streaming: row.streaming, history: parseHistory(row.history) };
 }
 
-const columns = Object.entries(getTableColumns(messages));
-
-/** A raw row as drizzle would have read it: each column through its own mapping (dates, numbers, JSON). */
-function fromDriver(row: Record<string, unknown>): Message & { history: string } {
-  const out: Record<string, unknown> = { history: row.history };
-  for (const [key, column] of columns) {
-    const value = row[key];
-    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-  }
-  return out as Message & { history: string };
-}
-
-/** Every column of a message, as its drizzle name: the batch below is raw SQL, and its rows must look like drizzle's. */
-const messageColumns = sql.join(
-  columns.map(([key, column]) => sql`x.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
-  sql`, `,
-);
-
 type Asked = { userId: string; chatId: string; content: string };
 type Exchange = { user: Message; assistant: Message; history: Turn[] };
 
@@ -204,10 +187,14 @@ export async function insertExchanges(db: Db, asked: Asked[]): Promise<(Exchange
         from v join touched t on t.id = v."chatId"
       returning *
     )
-    select ${messageColumns}, ${historyOf(sql`x.chat_id`)} as history from inserted x`);
+    select ${columnsOf(messages, "x")}, ${historyOf(sql`x.chat_id`)} as history from inserted x`);
   // The subquery reads the messages as they were before the statement: the history each answer follows.
-  const raw = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
-  const found = new Map(raw.map((row) => [row.id as string, fromDriver(row)]));
+  const found = new Map(
+    rowsOf(result).map((row) => [
+      row.id as string,
+      { ...fromDriver<Message>(messages, row), history: row.history as string },
+    ]),
+  );
   return rows.map((r) => {
     const question = found.get(r.questionId);
     const answer = found.get(r.answerId);
@@ -216,4 +203,31 @@ export async function insertExchanges(db: Db, asked: Asked[]): Promise<(Exchange
     const { history: _, ...assistant } = answer;
     return { user, assistant, history: parseHistory(history) };
   });
+}
+
+/**
+ * For many sends at once, in one statement: each person's chat (undefined when not theirs), and
+ * the allow-lists of their groups (see teams/access.ts allowedBy), in the order asked.
+ */
+export async function ownChatsForSend(
+  db: Db,
+  asked: { userId: string; chatId: string }[],
+): Promise<{ chat: Chat | undefined; lists: (string[] | null)[] }[]> {
+  const result = await db.execute(sql`
+    with a as (
+      select * from json_to_recordset(${JSON.stringify(asked.map((x, i) => ({ i, ...x })))}::json)
+        as a(i int, "userId" uuid, "chatId" uuid)
+    )
+    select a.i as "askedAt", c.id is not null as "found", ${columnsOf(chats, "c")},
+      (select coalesce(json_agg(g.allowed_models), '[]')::text from group_members gm
+        join groups g on g.id = gm.group_id where gm.user_id = a."userId") as "lists"
+    from a left join chats c on c.id = a."chatId" and c.user_id = a."userId"`);
+  const out: { chat: Chat | undefined; lists: (string[] | null)[] }[] = [];
+  for (const row of rowsOf(result)) {
+    out[Number(row.askedAt)] = {
+      chat: row.found ? fromDriver<Chat>(chats, row) : undefined,
+      lists: JSON.parse(row.lists as string),
+    };
+  }
+  return out;
 }
