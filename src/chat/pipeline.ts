@@ -1,3 +1,4 @@
+import { perTick } from "../db/per-tick.ts";
 import type { Message, PdfEngine } from "../db/schema.ts";
 import type { FileAnnotation } from "../llm/annotations.ts";
 import { dropOlderImages, estimateTokens, fitToContext, type Kept, tokensLeft } from "../llm/context.ts";
@@ -16,7 +17,7 @@ import { estimateCost, reserve, SpendingRefused } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
 import { annotationsOf } from "./repos/answers.ts";
 import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
-import { chatSettings } from "./repos/chats.ts";
+import { chatsSettings } from "./repos/chats.ts";
 import type { Turn } from "./repos/exchange.ts";
 import type { SendLimits } from "./send-limits.ts";
 import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
@@ -275,14 +276,21 @@ export function compose(draft: Draft, steps: readonly Step[] = STEPS): Draft {
 export type Saved = { answer: Message; history: Turn[] };
 
 export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits, tools: ToolRunner) {
+  // What the requests of the sends of a moment need, read in one statement each (db/per-tick.ts).
+  const settingsNow = perTick((chatIds: string[]) => chatsSettings(core.db, chatIds));
+  const filesNow = perTick(async (asked: string[][]) => {
+    const all = await attachedFiles(core.db, asked.flat());
+    return asked.map((ids) => new Map(ids.filter((id) => all.has(id)).map((id) => [id, all.get(id)!])));
+  });
+
   /** The request for a saved answer, composed and started upstream. */
   async function start(userId: string, { answer, history }: Saved): Promise<string[]> {
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
     const answered = history.filter((m) => m.role === "assistant" && m.id < answer.id).map((m) => m.id);
     const [model, row, files] = await Promise.all([
       core.models.find(answer.model!),
-      chatSettings(core.db, answer.chatId),
-      attachedFiles(core.db, asked),
+      settingsNow(answer.chatId),
+      filesNow(asked),
     ]);
     // Read only for a chat in a project; the person's own files of their own project alone.
     const projectFiles = row?.projectId ? await projectFilesFor(core.db, userId, row.projectId) : [];

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, ne, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
@@ -214,45 +214,42 @@ export async function updateChatSettings(
   return chat;
 }
 
-const settingsQuery = preparedOnce((db: Db) =>
-  db
-    .select({
-      systemPrompt: chats.systemPrompt,
-      temperature: chats.temperature,
-      maxTokens: chats.maxTokens,
-      reasoningEffort: chats.reasoningEffort,
-      pdfEngine: chats.pdfEngine,
-      webSearch: chats.webSearch,
-      projectId: projects.id,
-      projectInstructions: projects.systemPrompt,
-      // Here rather than a statement of its own on every send: most chats have no MCP server.
-      hasTools: sql<boolean>`exists (select 1 from chat_mcp_servers s where s.chat_id = "chats"."id")`,
-    })
-    .from(chats)
-    .leftJoin(projects, eq(projects.id, chats.projectId))
-    .where(eq(chats.id, p("chatId")))
-    .prepare("chat_settings"),
-);
+/** What an answer about to be written needs of its chat (see chatsSettings). */
+const settingsFields = {
+  chatId: chats.id,
+  systemPrompt: chats.systemPrompt,
+  temperature: chats.temperature,
+  maxTokens: chats.maxTokens,
+  reasoningEffort: chats.reasoningEffort,
+  pdfEngine: chats.pdfEngine,
+  webSearch: chats.webSearch,
+  projectId: projects.id,
+  projectInstructions: projects.systemPrompt,
+  // Here rather than a statement of its own on every send: most chats have no MCP server.
+  hasTools: sql<boolean>`exists (select 1 from chat_mcp_servers s where s.chat_id = "chats"."id")`,
+};
+
+export type SettingsForAnswer = ChatSettings & {
+  webSearch: boolean;
+  projectId: string | null;
+  projectInstructions: string | null;
+  hasTools: boolean;
+};
 
 /**
- * A chat's system prompt and parameters, as an answer about to be written needs them, its
- * project and the project's instructions (null outside one, or when the project has none), and
- * whether it has MCP servers turned on.
+ * Chats' system prompts and parameters, as answers about to be written need them, their projects
+ * and the projects' instructions (null outside one, or when the project has none), and whether
+ * they have MCP servers turned on: for many chats in one statement (the sends of a moment), in
+ * the order asked (undefined for a chat that is gone).
  */
-export async function chatSettings(
-  db: Db,
-  chatId: string,
-): Promise<
-  | (ChatSettings & {
-      webSearch: boolean;
-      projectId: string | null;
-      projectInstructions: string | null;
-      hasTools: boolean;
-    })
-  | undefined
-> {
-  const [row] = await settingsQuery(db).execute({ chatId });
-  return row;
+export async function chatsSettings(db: Db, chatIds: string[]): Promise<(SettingsForAnswer | undefined)[]> {
+  const rows = await db
+    .select(settingsFields)
+    .from(chats)
+    .leftJoin(projects, eq(projects.id, chats.projectId))
+    .where(inArray(chats.id, chatIds));
+  const byId = new Map(rows.map(({ chatId, ...row }) => [chatId, row]));
+  return chatIds.map((id) => byId.get(id));
 }
 
 /**
