@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { VIEWPORTS } from "../support/browser.ts";
-import { browserSuite } from "../support/e2e.ts";
+import { browserSuite, openEditor } from "../support/e2e.ts";
 
 browserSuite("postgres", "edits and branches in Chromium", { shots: "branches" }, (s) => {
   const finished = (page: Page) => page.locator('article[data-role="assistant"][data-status="complete"]');
@@ -24,8 +24,7 @@ browserSuite("postgres", "edits and branches in Chromium", { shots: "branches" }
     // Edit the second question: its answer and it give way to the new words and a new answer.
     s.fake.queue({ text: "2 × 3 is 6." });
     const question = page.locator('article[data-role="user"]').nth(1);
-    await question.getByText("Edit", { exact: true }).click();
-    const box = question.getByLabel("Your edit");
+    const box = await openEditor(page, question);
     expect(await box.inputValue()).toBe("And 2 + 2?");
     await box.fill("And 2 × 3?");
     await s.shot(page, "branch-editing-desktop-light");

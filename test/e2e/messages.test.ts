@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { chats, messages, presets } from "../../src/db/schema.ts";
 import { closeContext } from "../support/browser.ts";
-import { browserSuite, openChatMenu, SIZES } from "../support/e2e.ts";
+import { browserSuite, openChatMenu, openEditor, SIZES } from "../support/e2e.ts";
 
 const SUITE = "messages: editing, thinking, jumping to the latest, days and times, deleting";
 browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
@@ -55,10 +55,11 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
       const question = articles(page, "user").first();
       const body = question.locator("[data-body]");
 
-      // Cancel: the editor closes, the message shows again with its words, and the box is reset.
-      await question.getByText("Edit", { exact: true }).click();
       const box = question.getByLabel("Your edit");
-      await box.waitFor();
+      const openEdit = () => openEditor(page, question);
+
+      // Cancel: the editor closes, the message shows again with its words, and the box is reset.
+      await openEdit();
       expect(await body.isVisible()).toBe(false);
       await s.shot(page, `edit-box-${look.phone ? "phone" : "desktop"}-${look.scheme}`);
       await box.fill("Changed my mind");
@@ -69,7 +70,7 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
       expect(await box.inputValue()).toBe("Original words");
 
       // Esc in the edit box does the same, and does not stop anything else.
-      await question.getByText("Edit", { exact: true }).click();
+      await openEdit();
       await box.fill("Changed again");
       await box.press("Escape");
       await box.waitFor({ state: "hidden" });
@@ -77,7 +78,7 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
       expect(await body.isVisible()).toBe(true);
 
       // Shift+Enter makes a new line; an Enter that ends an IME composition does not send.
-      await question.getByText("Edit", { exact: true }).click();
+      await openEdit();
       await box.fill("Line one");
       await box.press("Shift+Enter");
       await box.pressSequentially("line two");

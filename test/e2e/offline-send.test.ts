@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { VIEWPORTS } from "../support/browser.ts";
-import { browserSuite } from "../support/e2e.ts";
+import { browserSuite, openEditor } from "../support/e2e.ts";
 import { startTestServer } from "../support/server.ts";
 
 browserSuite("pglite", "sending while the connection is down", { shots: "offline-send" }, (s, t) => {
@@ -84,8 +84,7 @@ browserSuite("pglite", "sending while the connection is down", { shots: "offline
     await s.server.stop();
     await page.locator("#connection-status").waitFor({ state: "visible" });
     const question = page.locator('article[data-role="user"]').first();
-    await question.getByText("Edit", { exact: true }).click();
-    await question.getByLabel("Your edit").fill("Question, edited offline");
+    await (await openEditor(page, question)).fill("Question, edited offline");
     await question.getByRole("button", { name: "Send" }).click();
     await page.locator("#composer-status").getByText("Not connected").waitFor();
 

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import { browserSuite } from "../support/e2e.ts";
+import { browserSuite, openEditor } from "../support/e2e.ts";
 import { startTestServer } from "../support/server.ts";
 import type { TestSocket } from "../support/ws.ts";
 
@@ -82,8 +82,7 @@ browserSuite("postgres", "what a tab gets from its socket", { shots: "sync" }, (
     const { page } = await chatWithTwoExchanges();
     const chatId = page.url().split("/").pop()!;
     const question = page.locator('article[data-role="user"]').first();
-    await question.getByText("Edit", { exact: true }).click();
-    const box = question.getByLabel("Your edit");
+    const box = await openEditor(page, question);
     await box.fill("A draft being written");
     await s.shot(page, "sync-draft-before");
 
@@ -114,8 +113,7 @@ browserSuite("postgres", "what a tab gets from its socket", { shots: "sync" }, (
     const { page } = await chatWithTwoExchanges();
     const chatId = page.url().split("/").pop()!;
     const question = page.locator('article[data-role="user"]').first();
-    await question.getByText("Edit", { exact: true }).click();
-    const box = question.getByLabel("Your edit");
+    const box = await openEditor(page, question);
     await box.fill("Still typing this");
 
     const second = await page.locator('article[data-role="user"]').nth(1).getAttribute("id");

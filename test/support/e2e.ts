@@ -208,3 +208,16 @@ export async function shotAllSizes(s: BrowserSuite, page: Page, name: string): P
   await page.setViewportSize(SIZES.desktop);
   await page.emulateMedia({ colorScheme: "light" });
 }
+
+/**
+ * Opens a message's editor and answers its box, once app.js has put the cursor at the end of the
+ * words (on the editor's toggle event): a fill racing that had its selection collapsed, and typed
+ * after the old words.
+ */
+export async function openEditor(page: Page, question: Locator): Promise<Locator> {
+  await question.getByText("Edit", { exact: true }).click();
+  const box = question.getByLabel("Your edit");
+  await box.waitFor();
+  await page.waitForFunction((el) => document.activeElement === el, await box.elementHandle());
+  return box;
+}
