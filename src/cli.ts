@@ -1,7 +1,8 @@
 import pkg from "../package.json" with { type: "json" };
 import { USER_HELP, userCommand } from "./auth/cli.ts";
 import { BACKUP_HELP, backupCommand, moveDataCommand, restoreCommand } from "./backup/cli.ts";
-import { type Config, ConfigError, describeSettings, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { describeSettings } from "./config-help.ts";
 import { describeFailedQuery, isDiskFull } from "./db/errors.ts";
 import { migrate } from "./db/migrate.ts";
 import { openConfigured } from "./db/template.ts";

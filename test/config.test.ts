@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, describeSettings, loadConfig, publicUrl, redactUrl } from "../src/config.ts";
+import { ConfigError, loadConfig, publicUrl, redactUrl } from "../src/config.ts";
+import { describeSettings } from "../src/config-help.ts";
 import { REQUIRED_SETTINGS } from "./support/settings.ts";
 
 describe("configuration", () => {

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import pkg from "../package.json";
-import { settingsMarkdown } from "../src/config.ts";
+import { settingsMarkdown } from "../src/config-help.ts";
 
 const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
 const settingsDoc = await Bun.file(new URL("../docs/settings.md", import.meta.url)).text();

@@ -2,7 +2,8 @@ import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import { openConfigured } from "../db/template.ts";
 import type { Logger } from "../log.ts";
-import { AuthError, createAuthService } from "./service.ts";
+import { AuthError } from "./errors.ts";
+import { createAuthService } from "./service.ts";
 
 export const USER_HELP = `  user create NAME [--admin]   Create an account (the first one is always an
                                admin).

@@ -12,8 +12,9 @@ import { ssoRefusal } from "../sso/words.ts";
 import type { LimitsService } from "../teams/limits-service.ts";
 import { LimitError } from "../teams/limits-words.ts";
 import { clearedCookie, clientAddress, isHttps, sessionCookie } from "./cookie.ts";
+import { AuthError } from "./errors.ts";
 import { nextPath, requireSignIn, signedIn } from "./guard.ts";
-import { AuthError, type AuthService, type SignedIn } from "./service.ts";
+import type { AuthService, SignedIn } from "./service.ts";
 
 type Form = Record<string, unknown>;
 const form = (body: unknown): Form => (body && typeof body === "object" ? (body as Form) : {});

@@ -4,6 +4,7 @@ import type { Database } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
 import type { Session, User } from "../db/schema.ts";
 import type { Logger } from "../log.ts";
+import { AuthError, DISABLED, passwordsOff } from "./errors.ts";
 import { RateLimit, tryAgainIn } from "./limits.ts";
 import {
   hashPassword,
@@ -15,6 +16,7 @@ import {
 } from "./password.ts";
 import * as repo from "./repo.ts";
 import { signInThrottle } from "./throttle.ts";
+import { hashToken, isToken, newToken } from "./tokens.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 // last_seen_at is written at most this often per session: idle lifetimes are in days, and a
@@ -27,21 +29,6 @@ const SIGNUPS_PER_ADDRESS = 5;
 const SETUPS_PER_ADDRESS = 10;
 /** Wrong current passwords a signed-in person may give in a quarter of an hour when changing it. */
 const PASSWORD_CHECKS_PER_ACCOUNT = 5;
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-export const DISABLED = "This account is disabled; ask your admin.";
-/** PASSWORD_SIGN_IN=false: the provider (OIDC_LABEL) is the only way in. */
-export const passwordsOff = (label: string) => `Passwords are turned off here; sign in with ${label}.`;
-
-/** A refusal with the sentence to show and the HTTP status that fits it. */
-export class AuthError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 401 | 403 | 409 | 429 = 400,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
 
 export type SignedIn = { user: User; session: Session };
 
@@ -56,16 +43,6 @@ export type AuthServiceDeps = {
   /** How a slowed sign-in waits (tests record the waits instead). */
   pause?: (ms: number) => Promise<unknown>;
 };
-
-/** 32 random bytes: the cookie holds the token, the database only its SHA-256. */
-function newToken(): { token: string; tokenHash: string } {
-  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  return { token, tokenHash: hashToken(token) };
-}
-
-function hashToken(token: string): string {
-  return new Bun.CryptoHasher("sha256").update(token).digest("hex");
-}
 
 /** Accounts, sessions and the sign-up switch; routes, the socket and the CLI call this. */
 export function createAuthService({
@@ -266,7 +243,7 @@ export function createAuthService({
 
     /** The signed-in person behind a cookie's token, or undefined when the session is over. */
     async authenticate(token: string | undefined): Promise<SignedIn | undefined> {
-      if (!token || !TOKEN.test(token)) return undefined;
+      if (!token || !isToken(token)) return undefined;
       const found = await repo.sessionByToken(db, hashToken(token));
       if (!found) return undefined;
       const now = Date.now();

@@ -1,10 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { rowsOf } from "../db/raw-rows.ts";
 
 /** Both drivers' results: PGlite answers `{ rows }`, postgres.js an array. */
 async function rows<T>(db: Pick<Db, "execute">, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
-  return Array.isArray(result) ? result : result.rows;
+  return rowsOf(await db.execute(query)) as T[];
 }
 
 /** Every table of the database's own making (not Postgres's), with its schema: `schema.table`. */

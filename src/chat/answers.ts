@@ -1,12 +1,7 @@
 import { isUnavailable, withDeadline } from "../db/errors.ts";
 import type { Message } from "../db/schema.ts";
-import {
-  type Generation,
-  type GenerationMetrics,
-  Generations,
-  type GenerationTiming,
-  type Outcome,
-} from "../llm/generations.ts";
+import type { Generation, Outcome } from "../llm/generation.ts";
+import { type GenerationMetrics, Generations, type GenerationTiming } from "../llm/generations.ts";
 import { allowances } from "../teams/limits-repo.ts";
 import { settle } from "../teams/spending.ts";
 import { createAnswerImages } from "./answer-images.ts";

@@ -1,8 +1,9 @@
 import type { Db } from "../db/client.ts";
+import { rootDbError } from "../db/errors.ts";
 import { perTick } from "../db/per-tick.ts";
 import type { Chat } from "../db/schema.ts";
 import { allowedBy } from "../teams/access.ts";
-import { errorCode, insertExchange, insertExchanges, ownChatsForSend } from "./repos/exchange.ts";
+import { insertExchange, insertExchanges, ownChatsForSend } from "./repos/exchange.ts";
 
 /** Two batches locking the same chats from two instances: Postgres ends one (40P01), which is tried again. */
 const DEADLOCK = "40P01";
@@ -24,7 +25,7 @@ export function createExchangeWriter(db: Db) {
     try {
       return await insertExchanges(db, batch);
     } catch (err) {
-      if (errorCode(err) !== DEADLOCK) throw err;
+      if (rootDbError(err).code !== DEADLOCK) throw err;
       return insertExchanges(db, batch);
     }
   });

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { McpServer } from "../db/schema.ts";
-import type { Generation } from "../llm/generations.ts";
+import type { Generation } from "../llm/generation.ts";
 import type { ToolCall, ToolDefinition } from "../llm/openrouter.ts";
 import { callTool, listTools, type ToolInfo } from "../tools/client.ts";
 import { toolsForChat } from "../tools/repo.ts";

@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import { clientAddress, isHttps, sessionCookie } from "../auth/cookie.ts";
+import { AuthError } from "../auth/errors.ts";
 import { nextPath, requireSignIn, signedIn } from "../auth/guard.ts";
 import type { authPages } from "../auth/routes.ts";
-import { AuthError, type AuthService } from "../auth/service.ts";
+import type { AuthService } from "../auth/service.ts";
 import type { Config } from "../config.ts";
 import { pageWithStatus } from "../http/page.ts";
 import { type Flow, SsoError } from "./client.ts";

@@ -1,6 +1,7 @@
 import { audit } from "../audit/log.ts";
+import { AuthError } from "../auth/errors.ts";
 import { getUser } from "../auth/repo.ts";
-import { AuthError, type AuthService, type SignedIn } from "../auth/service.ts";
+import type { AuthService, SignedIn } from "../auth/service.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Identity } from "../db/schema.ts";

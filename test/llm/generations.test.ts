@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
 import { isUnavailable } from "../../src/db/errors.ts";
-import { type Generation, type GenerationHooks, Generations, type Outcome } from "../../src/llm/generations.ts";
+import type { Generation, Outcome } from "../../src/llm/generation.ts";
+import { type GenerationHooks, Generations } from "../../src/llm/generations.ts";
 import { createUpstream } from "../../src/llm/openrouter.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type FakeUpstream, startFakeUpstream } from "../fake-upstream.ts";

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, ne, type SQL, sql } from "dr
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
+import { rowsOf } from "../../db/raw-rows.ts";
 import { type Chat, chats, projects } from "../../db/schema.ts";
 import { deleteUnheld } from "../../files/repo.ts";
 import { type ChatSettings, settingsOf } from "../settings.ts";
@@ -284,9 +285,7 @@ export async function heldFiles(db: Pick<Db, "execute">, chatIds: string[]): Pro
     select mf.file_id as id from message_files mf join messages m on m.id = mf.message_id where m.chat_id in ${ids}
     union
     select sf.file_id from share_files sf join shares s on s.id = sf.share_id where s.chat_id in ${ids}`);
-  // postgres.js answers the rows, PGlite an object holding them.
-  const rows = (Array.isArray(held) ? held : (held as unknown as { rows: unknown[] }).rows) as { id: string }[];
-  return rows.map((r) => r.id);
+  return rowsOf(held).map((r) => r.id as string);
 }
 
 /**

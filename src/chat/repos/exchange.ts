@@ -1,5 +1,6 @@
 import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
+import { rootDbError } from "../../db/errors.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
 import { columnsOf, fromDriver, rowsOf } from "../../db/raw-rows.ts";
@@ -107,7 +108,7 @@ export async function insertExchange(
       content,
     });
   } catch (e) {
-    if (errorCode(e) === NOT_NULL_VIOLATION) return undefined;
+    if (rootDbError(e).code === NOT_NULL_VIOLATION) return undefined;
     throw e;
   }
   const { history, ...user } = inserted.find((m) => m.id === userMessageId)!;
@@ -116,13 +117,6 @@ export async function insertExchange(
 }
 
 const NOT_NULL_VIOLATION = "23502";
-
-/** A Postgres error's SQLSTATE, from either driver, also when drizzle wraps the error. */
-export function errorCode(e: unknown): string | undefined {
-  const err = e as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = err?.code ?? err?.cause?.code;
-  return typeof code === "string" ? code : undefined;
-}
 
 /**
  * A person's chat, whether an answer in it is being written, and its messages so far: what a
