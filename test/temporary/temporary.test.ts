@@ -224,21 +224,36 @@ eachDriver("temporary chats", (t) => {
 
   test("left while an answer is being written, it is deleted only once the answer is saved", async () => {
     const { chatId, tab } = await startChat(t, server, "Slow one, please");
-    fake.queue({ text: "Words that take a while to arrive, one by one.", tokenSize: 3, tokenDelayMs: 150 });
+    let resume = () => {};
+    const held = new Promise<void>((r) => {
+      resume = r;
+    });
+    fake.queue({
+      text: "Words that take a while to arrive, one by one.",
+      tokenSize: 3,
+      stallAfterTokens: 3,
+      resume: held,
+    });
     const from = tab.messages.length;
     tab.send({ action: "send", chat: chatId, content: "Tell me slowly" });
     const started = await tab.waitFor((m) => m.includes('data-status="streaming"'), { from });
     const answerId = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(started)![1]!;
     await tab.close();
-    let sawItSaved = false;
+    // The answer is held mid-way for three grace periods: every sweep in them passes the chat over.
+    await Bun.sleep(3500);
+    expect(await chatRow(t, chatId)).toBeDefined();
+    const [writing] = await t.database.db.select().from(messages).where(eq(messages.id, answerId));
+    expect(writing!.status).toBe("streaming");
+    const [spend] = await t.database.db.select().from(usage).where(eq(usage.messageId, answerId));
+    resume();
+    await until(async () => !(await chatRow(t, chatId)), "the chat is deleted after its answer");
+    // Its answer had ended first: its spending was settled with every word it wrote.
     await until(async () => {
-      const [answer] = await t.database.db.select().from(messages).where(eq(messages.id, answerId));
-      if (answer?.status === "complete" && answer.content.endsWith("one by one.")) sawItSaved = true;
-      // Gone while still streaming would mean it was deleted under the answer.
-      if (!answer) expect(sawItSaved).toBe(true);
-      return !(await chatRow(t, chatId));
-    }, "the chat is deleted after its answer");
-    expect(sawItSaved).toBe(true);
+      const [settled] = await t.database.db.select().from(usage).where(eq(usage.id, spend!.id));
+      return settled!.settledAt !== null;
+    }, "the answer's spending is settled");
+    const [settled] = await t.database.db.select().from(usage).where(eq(usage.id, spend!.id));
+    expect(settled!.completionTokens).toBeGreaterThan(3);
   });
 
   test("made TEMPORARY_CHAT_HOURS ago, it is deleted though a tab shows it, and the tab is told", async () => {
