@@ -90,8 +90,13 @@ function tooGuessable(feedback: FeedbackType): string {
   return `That password is too easy to guess: ${found}; ${advice}.`;
 }
 
+/**
+ * OWASP's first argon2id setting (19 MiB, 2 passes), which it rates as strong as its 46 MiB and
+ * 64 MiB ones. Bun's default of 64 MiB per hash put a sign-in or two at a third of a 512 MB
+ * server's memory (docs/footprint.md). Hashes made with other settings name them and still verify.
+ */
 export function hashPassword(password: string): Promise<string> {
-  return Bun.password.hash(password, { algorithm: "argon2id" });
+  return Bun.password.hash(password, { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 });
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
