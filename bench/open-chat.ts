@@ -80,7 +80,7 @@ async function measure(label: string, database: Database) {
   return rows;
 }
 
-const results = (await onBothDrivers(measure)).flat();
+const results = (await onBothDrivers(measure, { onDisk: process.argv.includes("--on-disk") })).flat();
 
 console.log("Opening a chat (GET /chats/:id, full page with its newest 50 messages), 127.0.0.1:");
 console.log("driver     messages   median ms   p95 ms   page KB   gzip'd KB");

@@ -89,7 +89,7 @@ async function measure(label: string, database: Database) {
   return { rows, seedSeconds };
 }
 
-const measured = await onBothDrivers(measure);
+const measured = await onBothDrivers(measure, { onDisk: process.argv.includes("--on-disk") });
 const results = measured.flatMap((m) => m.rows);
 const embedded = measured[0]!;
 
