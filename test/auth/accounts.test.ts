@@ -214,12 +214,12 @@ eachDriver("accounts and sessions", (t) => {
   });
 
   test("passwords are stored as argon2id of 19 MiB and 2 passes; one stored with the 64 MiB of before still signs in", async () => {
-    await server.signUp("dora");
-    const [dora] = await t.database.db.select().from(users).where(eq(users.username, "dora"));
-    expect(dora!.passwordHash).toStartWith("$argon2id$v=19$m=19456,t=2,p=1$");
+    await server.signUp("hazel");
+    const [hazel] = await t.database.db.select().from(users).where(eq(users.username, "hazel"));
+    expect(hazel!.passwordHash).toStartWith("$argon2id$v=19$m=19456,t=2,p=1$");
     const before = await Bun.password.hash(TEST_PASSWORD, { algorithm: "argon2id", memoryCost: 65_536, timeCost: 2 });
-    await t.database.db.update(users).set({ passwordHash: before }).where(eq(users.id, dora!.id));
-    const signin = await post(server.url, "/signin", { username: "dora", password: TEST_PASSWORD });
+    await t.database.db.update(users).set({ passwordHash: before }).where(eq(users.id, hazel!.id));
+    const signin = await post(server.url, "/signin", { username: "hazel", password: TEST_PASSWORD });
     expect(signin.status).toBe(303);
     expect(tokenOf(signin)).not.toBe("");
   });
