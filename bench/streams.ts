@@ -91,6 +91,8 @@ export async function drive(opts: {
     i: number,
   ) => { stamps: number[]; done: boolean; error?: string };
   send: (ws: WebSocket, i: number) => void;
+  /** When each stream sends, in ms after the first; all at once without it. */
+  sendDelayMs?: (i: number) => number;
   /** The server processes whose CPU and memory are measured. */
   pids: number[];
   /** The Postgres backends whose CPU is measured (those connected when the run starts and ends). */
@@ -172,9 +174,14 @@ export async function drive(opts: {
   const busyBefore = machineBusy();
   const started = nowMicros();
   for (let i = 0; i < opts.n; i++) {
-    const sentAt = nowMicros();
-    for (const tab of tabs) tab[i]!.sentAt = sentAt;
-    opts.send(senders[i]!, i);
+    const send = () => {
+      const sentAt = nowMicros();
+      for (const tab of tabs) tab[i]!.sentAt = sentAt;
+      opts.send(senders[i]!, i);
+    };
+    const delay = opts.sendDelayMs?.(i) ?? 0;
+    if (delay > 0) setTimeout(send, delay);
+    else send();
   }
   await Promise.race([allDone.promise, Bun.sleep(opts.limitMs)]);
   const wall = (nowMicros() - started) / 1e6;

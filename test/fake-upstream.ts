@@ -78,7 +78,27 @@ export type Script = {
    * the load benchmark reads the stamps off the frames it receives to time them.
    */
   stampedTokens?: number;
+  /** Stamped tokens laid out as Markdown: headings, paragraphs, a list, a code block, bold (bench/realistic.ts). */
+  stampedMarkdown?: boolean;
+  /** Changes to the script for a request, by the last message the person sent: answers of different lengths and paces. */
+  perRequest?: (asked: string) => Script;
 };
+
+/**
+ * The i-th of an answer's stamped tokens with Markdown around it, in a cycle of 100: a heading,
+ * a paragraph, a list, a TypeScript code block, a paragraph with bold words.
+ */
+export function markdownToken(i: number, stamp: string): string {
+  const k = i % 100;
+  if (k === 0) return `${i ? "\n\n" : ""}## Part ${i / 100 + 1}\n\n${stamp} `;
+  if (k === 35) return `\n\n- ${stamp} `;
+  if (k > 35 && k < 55) return k % 5 === 0 ? `\n- ${stamp} ` : `${stamp} `;
+  if (k === 55) return `\n\n\`\`\`ts\nconst ${stamp} = [`;
+  if (k > 55 && k < 80) return k % 6 === 0 ? `\n  ${stamp}, ` : `${stamp}, `;
+  if (k === 80) return `${stamp}];\n\`\`\`\n\n`;
+  if (k % 9 === 0) return `**${stamp}** `;
+  return k % 12 === 0 ? `${stamp}. ` : `${stamp} `;
+}
 
 /** What OpenRouter's file-parser returns for a PDF it read (its PDF guide's "File Annotations Schema"). */
 export type FileAnnotation = {
@@ -347,7 +367,9 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
         wasDisconnected: false,
       };
       requests.push(record);
-      const script = body.stream ? { ...defaults, ...(queued.shift() ?? {}) } : {};
+      const base: Script = body.stream ? { ...defaults, ...(queued.shift() ?? {}) } : {};
+      const lastUser = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
+      const script = base.perRequest ? { ...base, ...base.perRequest(lastUser) } : base;
       if (script.status) {
         if (script.firstTokenDelayMs) await Bun.sleep(script.firstTokenDelayMs);
         const headers: Record<string, string> = {};
@@ -381,7 +403,6 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
       const webPlugin = plugins.find((p) => p.id === "web") as { max_results?: number } | undefined;
       const searched =
         searchTool || webPlugin ? (searchTool?.parameters?.max_results ?? webPlugin?.max_results ?? 5) : 0;
-      const lastUser = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content ?? "");
       const last = body.messages.at(-1);
       const toolSaid = last?.role === "tool" ? `The tool said: ${textOf(last.content).slice(0, 200)}` : undefined;
       const text =
@@ -469,7 +490,12 @@ export function startFakeUpstream(opts: FakeOptions = {}): FakeUpstream {
               closed = true;
               return;
             }
-            const token = script.stampedTokens ? `w${nowMicros()} ` : tokens[i]!;
+            const stamp = `w${nowMicros()}`;
+            const token = !script.stampedTokens
+              ? tokens[i]!
+              : script.stampedMarkdown
+                ? markdownToken(i, stamp)
+                : `${stamp} `;
             record.sent += token;
             send(chunk({ content: token }));
             if (script.tokenDelayMs) await Bun.sleep(script.tokenDelayMs);
