@@ -1,4 +1,5 @@
 import { isUnavailable, withDeadline } from "../db/errors.ts";
+import { perTick } from "../db/per-tick.ts";
 import type { Message } from "../db/schema.ts";
 import type { Generation, Outcome } from "../llm/generation.ts";
 import { type GenerationMetrics, Generations, type GenerationTiming } from "../llm/generations.ts";
@@ -12,8 +13,8 @@ import { renderMarkdown } from "./markdown.ts";
 import { Mirrors } from "./mirrors.ts";
 import * as answersRepo from "./repos/answers.ts";
 import { attachmentsOf } from "./repos/attachments.ts";
-import { siblingsOf } from "./repos/branches.ts";
-import { chatWithTotals } from "./repos/chats.ts";
+import { siblingsOfMessages } from "./repos/branches.ts";
+import { chatsWithTotals, chatWithTotals } from "./repos/chats.ts";
 import { getMessage } from "./repos/messages.ts";
 import { nameChat } from "./titles.ts";
 import { createToolRunner } from "./tool-runner.ts";
@@ -28,8 +29,23 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   const images = createAnswerImages(core);
   /** An answer's images, as stored. */
   const imagesOf = async (messageId: string) => (await attachmentsOf(db, [messageId])).get(messageId);
+  // What an answer's end writes and reads, per tick (db/per-tick.ts): when hundreds of answers end
+  // in the same moment, one statement each for all of them instead of a statement each, every
+  // one of which queued for the pool (the last answer waited a second at 1,000; docs/performance.md).
+  const finish = perTick(async (ends: (answersRepo.Finish & { id: string })[]) =>
+    ends.length === 1
+      ? [await answersRepo.finishMessage(db, ends[0]!.id, ends[0]!)]
+      : answersRepo.finishMessages(db, ends),
+  );
+  const totalsOf = perTick(async (chatIds: string[]) =>
+    chatIds.length === 1 ? [await chatWithTotals(db, chatIds[0])] : chatsWithTotals(db, chatIds),
+  );
+  const versions = perTick(async (ids: string[]) => {
+    const found = await siblingsOfMessages(db, ids);
+    return ids.map((id) => found.get(id));
+  });
   /** Its place among the answers written in its stead (Regenerate), shown again when it ends. */
-  const versionsOf = async (m: Message) => (await siblingsOf(db, m.chatId, [m.id])).get(m.id);
+  const versionsOf = (m: Message) => versions(m.id);
 
   const tools = createToolRunner(core);
   const generations: Generations = new Generations(
@@ -69,7 +85,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       await withDeadline(settle(db, g.usageId, used), WRITE_DEADLINE_MS, "settling an answer's cost");
     }
     const firstAnswer = await locks.run(g.chatId, async () => {
-      const finishing = answersRepo.finishMessage(db, g.messageId, {
+      // unsaved() names the answer (its id) with what its saves have not written yet.
+      const finishing = finish({
         status: outcome.status,
         ...g.unsaved(true),
         html: safeHtml,
@@ -87,7 +104,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         const saving = answersRepo.saveAnnotations(db, message.id, outcome.annotations);
         await withDeadline(saving, WRITE_DEADLINE_MS, "saving an answer's PDF parses");
       }
-      const found = await withDeadline(chatWithTotals(db, g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
+      const found = await withDeadline(totalsOf(g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
       generations.forget(g.messageId);
       tools.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { perTick } from "../db/per-tick.ts";
 import { rowsOf } from "../db/raw-rows.ts";
@@ -118,20 +118,37 @@ function writeIfUnlimited(db: Db, row: Spend): Promise<string | undefined> {
  * estimate keeps counting: the provider may well have charged for the prompt and the words that
  * streamed, and counting nothing would let a person past their limit by stopping every answer.
  */
-export async function settle(
+export function settle(
   db: Db,
   usageId: string,
   used: { promptTokens?: number | null; completionTokens?: number | null; cost?: number | null },
 ): Promise<void> {
-  await db
-    .update(usage)
-    .set({
-      promptTokens: used.promptTokens ?? null,
-      completionTokens: used.completionTokens ?? null,
-      cost: used.cost ?? null,
-      settledAt: new Date(),
-    })
-    .where(eq(usage.id, usageId));
+  let write = settlers.get(db);
+  if (!write) {
+    write = perTick((rows: Settled[]) => settleAll(db, rows));
+    settlers.set(db, write);
+  }
+  return write({
+    id: usageId,
+    promptTokens: used.promptTokens ?? null,
+    completionTokens: used.completionTokens ?? null,
+    cost: used.cost ?? null,
+  });
+}
+
+type Settled = { id: string; promptTokens: number | null; completionTokens: number | null; cost: number | null };
+
+/** One batcher per database: the answers that end together settle in one statement (see db/per-tick.ts). */
+const settlers = new WeakMap<Db, (row: Settled) => Promise<void>>();
+
+async function settleAll(db: Db, rows: Settled[]): Promise<void[]> {
+  await db.execute(sql`
+    update ${usage}
+    set prompt_tokens = v."promptTokens", completion_tokens = v."completionTokens", cost = v.cost, settled_at = now()
+    from json_to_recordset(${JSON.stringify(rows)}::json)
+      as v(id uuid, "promptTokens" int, "completionTokens" int, cost float8)
+    where ${usage.id} = v.id`);
+  return rows.map(() => undefined);
 }
 
 /** Completion tokens counted for a request that names no maximum: a long answer, not the model's whole output. */

@@ -1,8 +1,12 @@
 import { beforeAll, expect, test } from "bun:test";
 import { asc, eq, inArray } from "drizzle-orm";
 import { createExchangeWriter } from "../../src/chat/group-commit.ts";
+import { type Finish, finishMessage, finishMessages, saveProgress } from "../../src/chat/repos/answers.ts";
+import { siblingsOf, siblingsOfMessages } from "../../src/chat/repos/branches.ts";
+import { chatsWithTotals, chatWithTotals } from "../../src/chat/repos/chats.ts";
 import { insertExchange, insertExchanges } from "../../src/chat/repos/exchange.ts";
-import { chats, messages, users } from "../../src/db/schema.ts";
+import { chats, type Message, messages, usage, users } from "../../src/db/schema.ts";
+import { settle } from "../../src/teams/spending.ts";
 import { eachDriver } from "../support/db.ts";
 
 eachDriver("group commit of sends", (t) => {
@@ -107,5 +111,117 @@ eachDriver("group commit of sends", (t) => {
     // A second send to a chat being answered, in the same tick as others, is refused alone.
     const again = await Promise.all([write(ann, many[0]!.id, "Too soon"), write(ann, (await chat(ann)).id, "Fine")]);
     expect(again.map((s) => s?.user.content)).toEqual([undefined, "Fine"]);
+  });
+});
+
+eachDriver("answers that end together", (t) => {
+  let cy: string;
+  beforeAll(async () => {
+    cy = (await t.database.db.insert(users).values({ username: "cy-ends", passwordHash: null }).returning())[0]!.id;
+  });
+
+  /** Three chats, each with a question and its answer being written, one with a progress save. */
+  async function answersBeingWritten() {
+    const ids: { chatId: string; answerId: string }[] = [];
+    for (const title of ["One", "Two", "Three"]) {
+      const [made] = await t.database.db.insert(chats).values({ userId: cy, title, model: "fake/fast" }).returning();
+      const exchange = await insertExchange(t.database.db, cy, made!.id, `Question ${title}`);
+      ids.push({ chatId: made!.id, answerId: exchange!.assistant.id });
+    }
+    await saveProgress(t.database.db, [
+      { id: ids[1]!.answerId, at: 0, content: "Saved before ", reasoningAt: 0, reasoning: "", thinkingMs: null },
+    ]);
+    return ids;
+  }
+
+  const endOf = (id: string, i: number): Finish & { id: string } => ({
+    id,
+    status: i === 2 ? "error" : "complete",
+    at: i === 1 ? "Saved before ".length : 0,
+    content: `the end ${i} — ünïcode "quoted"`,
+    html: `<p>the end ${i}</p>`,
+    reasoningAt: 0,
+    reasoning: i === 0 ? "Thought about it" : "",
+    thinkingMs: i === 0 ? 1234 : null,
+    error: i === 2 ? "The provider failed" : null,
+    finishReason: i === 2 ? null : "stop",
+    promptTokens: 10 + i,
+    completionTokens: i === 2 ? null : 20 + i,
+    reasoningTokens: i === 0 ? 5 : null,
+    cachedTokens: null,
+    cost: i === 2 ? null : 0.000123 * (i + 1),
+    sources: i === 0 ? [{ url: "https://example.com/a", title: "A" }] : null,
+  });
+
+  /** A message as the comparison sees it: what was written, not which row or when. */
+  const written = (m: Message | undefined) =>
+    m && { ...m, id: "", chatId: "", parentId: "", createdAt: 0, finishedAt: !!m.finishedAt, leaseUntil: 0 };
+
+  test("one statement ends each answer as finishMessage alone would, and the reads after it agree", async () => {
+    const alone = await answersBeingWritten();
+    const together = await answersBeingWritten();
+    const one = [];
+    for (const [i, a] of alone.entries())
+      one.push(await finishMessage(t.database.db, a.answerId, endOf(a.answerId, i)));
+    const missing = "00000000-0000-7000-8000-000000000000";
+    const all = await finishMessages(t.database.db, [
+      ...together.map((a, i) => endOf(a.answerId, i)),
+      endOf(missing, 0),
+    ]);
+    expect(all).toHaveLength(4);
+    expect(all[3]).toBeUndefined();
+    expect(all.slice(0, 3).map(written)).toEqual(one.map(written));
+    expect(all[1]!.content).toBe('Saved before the end 1 — ünïcode "quoted"');
+    expect(all[0]!.sources).toEqual([{ url: "https://example.com/a", title: "A" }]);
+    expect(all.map((m) => m?.id)).toEqual([...together.map((a) => a.answerId), undefined]);
+
+    const totals = await chatsWithTotals(t.database.db, [...together.map((a) => a.chatId), missing]);
+    const totalsAlone = await Promise.all(together.map((a) => chatWithTotals(t.database.db, a.chatId)));
+    expect(totals).toEqual([...totalsAlone, undefined]);
+    expect(totals[0]!.totals.tokens).toBe(10 + 20 + 0);
+
+    // Another version of the first answer (a Regenerate): each answer's place among its versions.
+    await t.database.db.insert(messages).values({
+      chatId: together[0]!.chatId,
+      parentId: all[0]!.parentId,
+      role: "assistant",
+      content: "Another version",
+      status: "complete",
+    });
+    const versions = await siblingsOfMessages(
+      t.database.db,
+      together.map((a) => a.answerId),
+    );
+    const versionsAlone = await siblingsOf(t.database.db, together[0]!.chatId, [together[0]!.answerId]);
+    expect(versions.get(together[0]!.answerId)).toEqual(versionsAlone.get(together[0]!.answerId));
+    expect(versions.get(together[0]!.answerId)?.count).toBe(2);
+    expect(versions.has(together[1]!.answerId)).toBe(false);
+  });
+
+  test("costs settled in the same moment are each written to their own row", async () => {
+    const rows = await t.database.db
+      .insert(usage)
+      .values([0, 1, 2].map((i) => ({ userId: cy, kind: "answer" as const, model: `fake/${i}`, estimate: 0.5 })))
+      .returning();
+    await Promise.all(
+      rows.map((row, i) =>
+        settle(t.database.db, row.id, { promptTokens: i, completionTokens: i * 10, cost: i ? 0.25 * i : null }),
+      ),
+    );
+    const after = await t.database.db
+      .select()
+      .from(usage)
+      .where(
+        inArray(
+          usage.id,
+          rows.map((r) => r.id),
+        ),
+      )
+      .orderBy(asc(usage.model));
+    expect(after.map((r) => [r.promptTokens, r.completionTokens, r.cost, !!r.settledAt])).toEqual([
+      [0, 0, null, true],
+      [1, 10, 0.25, true],
+      [2, 20, 0.5, true],
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../db/client.ts";
 import { preparedOnce } from "../../db/prepared.ts";
+import { columnsOf, fromDriver, rowsOf } from "../../db/raw-rows.ts";
 import {
   chats,
   type Message,
@@ -107,6 +108,40 @@ export async function finishMessage(db: Db, id: string, finish: Finish): Promise
   const sources = finish.sources && JSON.stringify(finish.sources);
   const [message] = await hot(db).finishMessage.execute({ id, ...finish, sources });
   return message;
+}
+
+/**
+ * finishMessage for the answers that end in the same moment, in one statement: at a thousand
+ * answers ending together, a statement each queued for the pool and the last waited a second
+ * (docs/performance.md). Each answer is written exactly as finishMessage writes it alone.
+ */
+export async function finishMessages(db: Db, ends: (Finish & { id: string })[]): Promise<(Message | undefined)[]> {
+  const rows = rowsOf(
+    await db.execute(sql`
+      update messages
+      set status = v.status::message_status,
+          content = ${afterSaved(messages.content, sql`v.at`, sql`v.content`)},
+          html = v.html,
+          reasoning = nullif(${afterSaved(messages.reasoning, sql`v."reasoningAt"`, sql`v.reasoning`)}, ''),
+          thinking_ms = v."thinkingMs",
+          error = v.error,
+          finish_reason = v."finishReason",
+          prompt_tokens = v."promptTokens",
+          completion_tokens = v."completionTokens",
+          reasoning_tokens = v."reasoningTokens",
+          cached_tokens = v."cachedTokens",
+          cost = v.cost,
+          sources = v.sources,
+          finished_at = now()
+      from json_to_recordset(${JSON.stringify(ends)}::json)
+        as v(id uuid, status text, at int, content text, html text, "reasoningAt" int, reasoning text,
+             "thinkingMs" int, error text, "finishReason" text, "promptTokens" int, "completionTokens" int,
+             "reasoningTokens" int, "cachedTokens" int, cost float8, sources jsonb)
+      where messages.id = v.id
+      returning ${columnsOf(messages, "messages")}`),
+  );
+  const byId = new Map(rows.map((row) => [row.id as string, fromDriver<Message>(messages, row)]));
+  return ends.map((end) => byId.get(end.id));
 }
 
 /** Keeps what OpenRouter's file-parser read for an answer (an end saved again replaces it). */

@@ -189,16 +189,24 @@ export async function switchBranch(
 
 /** The sibling positions of the messages given that have siblings (most have none). */
 export async function siblingsOf(db: Db, chatId: string, ids: string[]): Promise<Map<string, Siblings>> {
+  return ids.length ? siblingsWhere(db, and(eq(messages.chatId, chatId), inArray(messages.id, ids))) : new Map();
+}
+
+/** siblingsOf for messages of any chats (the answers that end in the same moment), in one statement. */
+export function siblingsOfMessages(db: Db, ids: string[]): Promise<Map<string, Siblings>> {
+  return siblingsWhere(db, inArray(messages.id, ids));
+}
+
+async function siblingsWhere(db: Db, where: SQL | undefined): Promise<Map<string, Siblings>> {
   const found = new Map<string, Siblings>();
-  if (!ids.length) return found;
   const rows = await db
     .select({
       id: messages.id,
       siblings: sql<string>`(select string_agg(s.id::text, ',' order by s.id) from messages s
-        where s.chat_id = ${chatId} and (s.parent_id = messages.parent_id or (s.parent_id is null and messages.parent_id is null)))`,
+        where s.chat_id = messages.chat_id and (s.parent_id = messages.parent_id or (s.parent_id is null and messages.parent_id is null)))`,
     })
     .from(messages)
-    .where(and(eq(messages.chatId, chatId), inArray(messages.id, ids)));
+    .where(where);
   for (const { id, siblings } of rows) {
     const all = siblings.split(",");
     if (all.length < 2) continue;

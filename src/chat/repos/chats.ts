@@ -53,17 +53,19 @@ export const CHAT_LIST_PAGE = 50;
 /** Pinned chats all show above the list; a person pinning more than this sees the most recent. */
 const MAX_PINNED = 100;
 
+/** Chats with what their answers used in all (tokens and cost). */
+const withTotals = (db: Db, where: SQL | undefined) =>
+  db
+    .select({
+      chat: chats,
+      tokens: sql<number>`(select coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0)::int from messages where messages.chat_id = chats.id)`,
+      cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
+    })
+    .from(chats)
+    .where(where);
+
 /** The statements every answer runs (see preparedOnce): its start and its end each read these. */
 const hot = preparedOnce((db: Db) => {
-  const withTotals = (where: ReturnType<typeof eq>) =>
-    db
-      .select({
-        chat: chats,
-        tokens: sql<number>`(select coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0)::int from messages where messages.chat_id = chats.id)`,
-        cost: sql<number>`(select coalesce(sum(cost), 0)::float8 from messages where messages.chat_id = chats.id)`,
-      })
-      .from(chats)
-      .where(where);
   return {
     chatList: listed(db, isNull(chats.pinnedAt)).prepare("chat_list"),
     // The page after a chat: its time is read in SQL, where it has microseconds (a JavaScript
@@ -85,8 +87,8 @@ const hot = preparedOnce((db: Db) => {
       .orderBy(desc(chats.pinnedAt), desc(chats.id))
       .limit(MAX_PINNED)
       .prepare("chat_list_pinned"),
-    chatWithTotals: withTotals(eq(chats.id, p("chatId"))).prepare("chat_with_totals"),
-    ownChatWithTotals: withTotals(and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId")))!).prepare(
+    chatWithTotals: withTotals(db, eq(chats.id, p("chatId"))).prepare("chat_with_totals"),
+    ownChatWithTotals: withTotals(db, and(eq(chats.id, p("chatId")), eq(chats.userId, p("userId")))).prepare(
       "own_chat_with_totals",
     ),
   };
@@ -310,6 +312,18 @@ export async function chatWithTotals(db: Db, chatId: unknown, userId?: string): 
     ? hot(db).chatWithTotals.execute({ chatId })
     : hot(db).ownChatWithTotals.execute({ chatId, userId }));
   return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
+}
+
+/** chatWithTotals for several chats in one statement (the answers that end in the same moment), in their order. */
+export async function chatsWithTotals(db: Db, chatIds: string[]): Promise<(ChatWithTotals | undefined)[]> {
+  const rows = await withTotals(db, inArray(chats.id, chatIds));
+  const byId = new Map(
+    rows.map((row) => [
+      row.chat.id,
+      { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } },
+    ]),
+  );
+  return chatIds.map((id) => byId.get(id));
 }
 
 /** A person's archived chats, the most recently archived first, a page at a time (`before`: the page's last). */
