@@ -139,9 +139,9 @@ export function settle(
 type Settled = { id: string; promptTokens: number | null; completionTokens: number | null; cost: number | null };
 
 /** One batcher per database: the answers that end together settle in one statement (see db/per-tick.ts). */
-const settlers = new WeakMap<Db, (row: Settled) => Promise<void>>();
+const settlers = new WeakMap<Db, (row: Settled) => Promise<undefined>>();
 
-async function settleAll(db: Db, rows: Settled[]): Promise<void[]> {
+async function settleAll(db: Db, rows: Settled[]): Promise<undefined[]> {
   await db.execute(sql`
     update ${usage}
     set prompt_tokens = v."promptTokens", completion_tokens = v."completionTokens", cost = v.cost, settled_at = now()
