@@ -105,6 +105,8 @@ export function createApp({ config, database, log, timing }: AppDeps) {
             chat.forgetMirrors();
             sockets.closeAll("Catching up");
           },
+          // An answer's words: the bulk of the bus, and heard by nobody while this instance is alone.
+          onlyForPeers: (event) => (event as PeerEvent).kind === "delta",
         })
       : undefined;
   const metrics = createMetrics();

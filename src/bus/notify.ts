@@ -18,6 +18,13 @@ const CHECK_MS = 5_000;
 const RETRY_FOR_MS = 15_000;
 /** How long closing waits for events still being sent. */
 const CLOSE_WAIT_MS = 2_000;
+/** Each instance says it is there this often (and at once to one it has not heard before). */
+const HERE_EVERY_MS = 10_000;
+/** Heard from no other instance for this long, this one is alone. */
+const ALONE_AFTER_MS = 3 * HERE_EVERY_MS;
+/** The bus's own event: "I am here". Never handed to `receive`. */
+const HERE = { bus: "here" } as const;
+const isHere = (e: unknown) => (e as { bus?: unknown } | null)?.bus === "here";
 
 /** One notification: who sent it, its place in that sender's sequence, and its events or the row holding them. */
 type Envelope = { from: string; seq: number; events?: unknown[]; ref?: number };
@@ -32,6 +39,12 @@ export type PeerBusOptions = {
    * gap): what tabs show must be read again from the database.
    */
   resync(): void;
+  /**
+   * Events worth sending only while another instance is there to hear them (an answer's words:
+   * every token of every answer would otherwise be a notification with nobody listening). One
+   * that starts later follows an answer from the database, then from its next words.
+   */
+  onlyForPeers?: (event: unknown) => boolean;
 };
 
 export type PeerBus = {
@@ -42,7 +55,7 @@ export type PeerBus = {
   close(): Promise<void>;
 };
 
-export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): PeerBus {
+export function openPeerBus({ url, log, receive, resync, onlyForPeers }: PeerBusOptions): PeerBus {
   const me = crypto.randomUUID();
   const writer = postgres(url, {
     max: 1,
@@ -56,8 +69,11 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
   let queue: unknown[] = [];
   let sending: Promise<void> | undefined;
   let seq = 0;
+  /** When another instance was last heard (any notification of its own, its "here" included). */
+  let peerHeardAt = 0;
   function send(event: unknown) {
     if (closed) return;
+    if (onlyForPeers?.(event) && Date.now() - peerHeardAt > ALONE_AFTER_MS) return;
     queue.push(event);
     sending ??= flush();
   }
@@ -120,8 +136,11 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
       log.warn("a notification that is not Parley's was ignored", { bytes: payload.length });
       return;
     }
+    peerHeardAt = Date.now();
     received = received.then(async () => {
       const last = lastSeq.get(envelope.from);
+      // A newcomer: it learns of this instance now rather than at the next "here".
+      if (last === undefined) send(HERE);
       lastSeq.set(envelope.from, envelope.seq);
       if (last !== undefined && envelope.seq !== last + 1) {
         log.warn("live events from another instance were missed; tabs resynchronise", { from: envelope.from });
@@ -129,8 +148,11 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
       }
       try {
         const events = envelope.events ?? (await readOverflow(envelope.ref));
-        if (events) receive(events);
-        else resync();
+        if (!events) resync();
+        else {
+          const theirs = events.filter((e) => !isHere(e));
+          if (theirs.length) receive(theirs);
+        }
       } catch (err) {
         log.error("live events from another instance could not be handled", { error: err });
         resync();
@@ -191,7 +213,9 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
     });
     return listenAttempt;
   }
-  const ready = listen();
+  const ready = listen().then(() => send(HERE));
+  const here = setInterval(() => send(HERE), HERE_EVERY_MS);
+  here.unref();
 
   // A connection cut without a word (a network that drops packets) is found by asking it something.
   const checker = setInterval(() => {
@@ -217,6 +241,7 @@ export function openPeerBus({ url, log, receive, resync }: PeerBusOptions): Peer
       // The last events (answers ended by the shutdown) go out, unless the database is gone.
       await Promise.race([sending, Bun.sleep(CLOSE_WAIT_MS)]);
       closed = true;
+      clearInterval(here);
       clearInterval(checker);
       clearInterval(sweeper);
       await Promise.all([writer.end({ timeout: 1 }), listener.end({ timeout: 1 })]);

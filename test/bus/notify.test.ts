@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { pack } from "../../src/bus/notify.ts";
+import postgres from "postgres";
+import { openPeerBus, pack } from "../../src/bus/notify.ts";
+import { silentLogger } from "../../src/log.ts";
+import { DRIVERS, freshDatabase } from "../support/db.ts";
 
 describe("packing events into notifications", () => {
   const event = (i: number, filler: string) => JSON.stringify({ i, text: filler });
@@ -21,3 +24,54 @@ describe("packing events into notifications", () => {
     expect(packed.map((p) => JSON.parse(p.json).map((e: { i: number }) => e.i))).toEqual([[0], [1], [2], [3]]);
   });
 });
+
+describe.if(DRIVERS.includes("postgres"))("an instance alone", () => {
+  test("sends an answer's words only once another instance is there; that one hears them, and never the bus's own 'here'", async () => {
+    const t = await freshDatabase("postgres");
+    const heard: string[] = [];
+    const raw = postgres(t.url!, { max: 1, onnotice: () => {} });
+    await raw.listen("parley", (payload) => heard.push(payload));
+    const onlyForPeers = (e: unknown) => (e as { kind?: string }).kind === "delta";
+    const gotB: unknown[] = [];
+    const a = openPeerBus({ url: t.url!, log: silentLogger, receive: () => {}, resync: () => {}, onlyForPeers });
+    let b: ReturnType<typeof openPeerBus> | undefined;
+    try {
+      await a.ready;
+      a.send({ kind: "delta", n: 1 });
+      a.send({ kind: "html", n: 2 });
+      await until(() => heard.some((p) => p.includes('"n":2')));
+      // The words went nowhere; the rest went as ever.
+      expect(heard.some((p) => p.includes('"n":1'))).toBe(false);
+
+      b = openPeerBus({
+        url: t.url!,
+        log: silentLogger,
+        receive: (events) => gotB.push(...events),
+        resync: () => {},
+        onlyForPeers,
+      });
+      await b.ready;
+      // A hears B's "here" and from then on sends the words too.
+      let n = 3;
+      await until(() => {
+        a.send({ kind: "delta", n: n++ });
+        return gotB.length > 0;
+      });
+      expect(gotB.every((e) => (e as { kind: string }).kind === "delta")).toBe(true);
+      expect(heard.some((p) => p.includes('"bus":"here"'))).toBe(true);
+    } finally {
+      await b?.close();
+      await a.close();
+      await raw.end();
+      await t.close();
+    }
+  });
+});
+
+async function until(check: () => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("not within 5 s");
+    await Bun.sleep(50);
+  }
+}
