@@ -27,7 +27,16 @@ import { messages } from "../src/db/schema.ts";
 import { startFakeUpstream } from "../test/fake-upstream.ts";
 import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
-import { answerFrame, drive, freePort, isChatReady, quantile, signedInPeople, waitReady } from "./streams.ts";
+import {
+  answerFrame,
+  drive,
+  freePort,
+  isChatReady,
+  parleyEnv,
+  quantile,
+  signedInPeople,
+  waitReady,
+} from "./streams.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const MB = 1024 * 1024;
@@ -198,16 +207,7 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = Bun.spawn(command, {
   env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(port),
-    ...(target ? { DATABASE_URL: target.url } : { DATA_DIR: dataDir! }),
-    OPENROUTER_BASE_URL: fake.url,
-    OPENROUTER_API_KEY: "sk-bench",
-    DEFAULT_MODEL: "fake/fast",
-    LOG_LEVEL: "warn",
-    LOG_FORMAT: "json",
-    SENDS_PER_MINUTE: "100000",
-    MAX_CONCURRENT_ANSWERS: "100000",
+    ...parleyEnv(port, target ? { DATABASE_URL: target.url } : { DATA_DIR: dataDir! }, fake.url),
     MAX_FILE_MB: String(Math.max(20, UPLOAD_MB)),
     // Every upload is new bytes: the default 1 GB would be full after 50.
     STORAGE_PER_PERSON_MB: "1000000",

@@ -26,9 +26,11 @@ import {
   drive,
   freePort,
   isChatReady,
+  parleyEnv,
   quantile,
   type Stream,
   signedInPeople,
+  spawnRelay,
   stampsIn,
   type Usage,
   usage,
@@ -145,18 +147,7 @@ type Instance = { proc: Bun.Subprocess; port: number; base: string };
 async function spawnParley(): Promise<Instance> {
   const port = await freePort();
   const proc = Bun.spawn(command, {
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: String(port),
-      DATABASE_URL: target.url,
-      OPENROUTER_BASE_URL: fake.url,
-      OPENROUTER_API_KEY: "sk-bench",
-      DEFAULT_MODEL: "fake/fast",
-      LOG_LEVEL: "warn",
-      LOG_FORMAT: "json",
-      SENDS_PER_MINUTE: "100000",
-      MAX_CONCURRENT_ANSWERS: "100000",
-    },
+    env: parleyEnv(port, { DATABASE_URL: target.url }, fake.url),
     stdout: "inherit",
     stderr: "inherit",
   });
@@ -166,18 +157,7 @@ const spawnedAt = performance.now();
 const instances = [await spawnParley()];
 const { port, base } = instances[0]!;
 const relayPort = await freePort();
-const relay = Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
-  // Bun's fetch runs at most 256 requests at once unless told otherwise at start (Parley's
-  // upstream client has no such cap): the baseline gets the same room.
-  env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(relayPort),
-    OPENROUTER_BASE_URL: fake.url,
-    BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
-  },
-  stdout: "ignore",
-  stderr: "inherit",
-});
+const relay = spawnRelay(relayPort, fake.url);
 
 // One instance: { parley, relay }. Two: { split, tabOnA, tabOnB, relay }.
 const results: Record<string, Result>[] = [];

@@ -24,9 +24,11 @@ import {
   drive,
   freePort,
   isChatReady,
+  parleyEnv,
   quantile,
   type Stream,
   signedInPeople,
+  spawnRelay,
   stampsIn,
   waitReady,
 } from "./streams.ts";
@@ -63,32 +65,12 @@ const target = await createDatabase(pg.adminUrl);
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const parley = Bun.spawn(useBinary ? [binary, "serve"] : [process.execPath, join(ROOT, "src/cli.ts"), "serve"], {
-  env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(port),
-    DATABASE_URL: target.url,
-    OPENROUTER_BASE_URL: fake.url,
-    OPENROUTER_API_KEY: "sk-bench",
-    DEFAULT_MODEL: "fake/fast",
-    LOG_LEVEL: "warn",
-    LOG_FORMAT: "json",
-    SENDS_PER_MINUTE: "100000",
-    MAX_CONCURRENT_ANSWERS: "100000",
-  },
+  env: parleyEnv(port, { DATABASE_URL: target.url }, fake.url),
   stdout: "inherit",
   stderr: "inherit",
 });
 const relayPort = await freePort();
-const relay = Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
-  env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(relayPort),
-    OPENROUTER_BASE_URL: fake.url,
-    BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
-  },
-  stdout: "ignore",
-  stderr: "inherit",
-});
+const relay = spawnRelay(relayPort, fake.url);
 
 type Figures = {
   addedFirstTokenMs: { median: number; p99: number };

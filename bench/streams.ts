@@ -3,6 +3,7 @@
  * once and timing the frames that come back, and the CPU and memory of the processes serving them.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Database } from "../src/db/client.ts";
 import { sessions, users } from "../src/db/schema.ts";
 import { nowMicros } from "../test/fake-upstream.ts";
@@ -42,6 +43,42 @@ function machineBusy(): number {
   const ticks = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const idle = ticks[3]! + ticks[4]!; // idle and iowait
   return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
+}
+
+/**
+ * The settings a benchmarked Parley runs with: its database (`DATABASE_URL` or `DATA_DIR`), the
+ * fake upstream, and no per-person limit in the way of a thousand sends at once.
+ */
+export function parleyEnv(port: number, database: Record<string, string>, upstreamUrl: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    PORT: String(port),
+    ...database,
+    OPENROUTER_BASE_URL: upstreamUrl,
+    OPENROUTER_API_KEY: "sk-bench",
+    DEFAULT_MODEL: "fake/fast",
+    LOG_LEVEL: "warn",
+    LOG_FORMAT: "json",
+    SENDS_PER_MINUTE: "100000",
+    MAX_CONCURRENT_ANSWERS: "100000",
+  };
+}
+
+/**
+ * The bare relay (bench/relay.ts) on `port`. Bun's fetch runs at most 256 requests at once unless
+ * told otherwise at start (Parley's upstream client has no such cap): the baseline gets the same room.
+ */
+export function spawnRelay(port: number, upstreamUrl: string): Bun.Subprocess {
+  return Bun.spawn([process.execPath, join(import.meta.dir, "relay.ts")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: String(port),
+      OPENROUTER_BASE_URL: upstreamUrl,
+      BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
 }
 
 export async function freePort(): Promise<number> {
