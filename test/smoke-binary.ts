@@ -5,7 +5,7 @@
  * Checks readiness, the page, every asset, that nothing else is servable, and a clean SIGTERM;
  * prints start-to-ready times for docs/performance.md. Usage: bun test/smoke-binary.ts dist/parley
  */
-import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeUpstream } from "./fake-upstream.ts";
@@ -218,6 +218,13 @@ const SMOKE_PASSWORD = "correct horse battery staple";
 const fake = startFakeUpstream({ defaults: { tokenDelayMs: 5 } });
 const upstream = { OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-smoke", DEFAULT_MODEL: "fake/fast" };
 
+// A compiled Bun binary reads a .env and a bunfig.toml (whose preload runs code) from the folder
+// it is started in, unless built not to: Parley's settings come from its environment alone.
+const planted = join(folder, "planted-ran");
+writeFileSync(join(folder, "bunfig.toml"), `preload = ["./planted.js"]\n`);
+writeFileSync(join(folder, "planted.js"), `require("node:fs").writeFileSync(${JSON.stringify(planted)}, "ran");\n`);
+writeFileSync(join(folder, ".env"), "HOST=203.0.113.1\nLOG_LEVEL=debug\n");
+
 const sizeMb = statSync(binary).size / 1024 / 1024;
 console.log(`binary: ${source} (${sizeMb.toFixed(1)} MiB), run from ${folder}`);
 const isolate = await isolatedNetwork();
@@ -227,6 +234,7 @@ console.log(
 const timings: Record<string, number> = {};
 const dataDir = join(folder, "data");
 timings["PGlite, first start (the build's template)"] = await run("pglite first start", { DATA_DIR: dataDir }, isolate);
+check("a bunfig.toml in the working folder runs nothing (its preload)", !existsSync(planted));
 const later: number[] = [];
 for (let i = 0; i < 3; i++) later.push(await run(`pglite start ${i + 2}`, { DATA_DIR: dataDir }, isolate));
 timings["PGlite, later starts (median of 3)"] = later.sort((a, b) => a - b)[1]!;

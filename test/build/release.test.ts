@@ -24,7 +24,15 @@ describe("npm run release", () => {
     // Both entry points: the import's Markdown renders on a worker, a second entry of the binary.
     expect(args).toContain("src/cli.ts");
     expect(args).toContain("src/transfer/render-worker.ts");
-    for (const flag of ["--compile", "--bytecode", "--format=esm", "--minify-syntax", "--minify-whitespace"]) {
+    for (const flag of [
+      "--compile",
+      "--bytecode",
+      "--format=esm",
+      "--minify-syntax",
+      "--minify-whitespace",
+      "--no-compile-autoload-dotenv",
+      "--no-compile-autoload-bunfig",
+    ]) {
       expect(args).toContain(flag);
     }
     expect(args).not.toContain("dist/parley");
