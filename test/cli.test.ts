@@ -2,9 +2,13 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { openDatabase } from "../src/db/client.ts";
 import { migrations } from "../src/db/migrate.ts";
+import { fakeEnv, startFakeUpstream } from "./fake-upstream.ts";
 import { DRIVERS, freshDatabase } from "./support/db.ts";
-import { runParley, startParley, until } from "./support/process.ts";
+import { runParley, signInAt, startParley, until } from "./support/process.ts";
+import { TEST_PASSWORD } from "./support/server.ts";
 import { REQUIRED_SETTINGS } from "./support/settings.ts";
 
 // Each test here starts processes that open the embedded database (Postgres in WASM: seconds each
@@ -148,6 +152,55 @@ describe("parley serve on the embedded database", () => {
     ]);
     expect(parley.logs[1]?.ms).toBeGreaterThan(0);
     expect(JSON.stringify(parley.logs)).not.toContain("neverlogged");
+  });
+
+  test("killed with SIGKILL mid-answer: the next start has the question and every word saved before, marked interrupted", async () => {
+    const fake = startFakeUpstream();
+    const dataDir = join(scratch, "killed");
+    try {
+      const words = Array.from({ length: 600 }, (_, i) => `w${i + 1}`).join(" ");
+      // The answer stops mid-way and stays open, silent: what the tab saw is what a save must keep.
+      fake.setDefault({ text: words, tokenSize: 8, tokenDelayMs: 10, stallAfterTokens: 60 });
+      // The account is made on the command line: the data directory is new, unpacked from the build's template.
+      const made = await runParley(["user", "create", "kim"], { DATA_DIR: dataDir }, undefined, `${TEST_PASSWORD}\n`);
+      expect(made.code).toBe(0);
+      const parley = await startParley({ DATA_DIR: dataDir, ...fakeEnv(fake) });
+      const cookie = await signInAt(parley.url, "kim", TEST_PASSWORD);
+      const sent = await fetch(`${parley.url}/chats`, {
+        method: "POST",
+        headers: { Origin: parley.url, cookie },
+        body: new URLSearchParams({ content: "Tell me slowly" }),
+        redirect: "manual",
+      });
+      const chatId = /\/chats\/([0-9a-f-]+)$/.exec(sent.headers.get("location") ?? "")![1]!;
+      const streamed = words.slice(0, 60 * 8);
+      await until(
+        async () => fake.requests.at(-1)?.sent,
+        (s) => s === streamed,
+        "the answer's first 60 tokens sent",
+      );
+      // Progress is saved every second while text arrives; three seconds after the last, it is on disk.
+      await Bun.sleep(3000);
+      parley.proc.kill("SIGKILL");
+      await parley.proc.exited;
+
+      const again = await startParley({ DATA_DIR: dataDir, ...fakeEnv(fake) });
+      expect(await again.stop("SIGTERM")).toBe(0);
+      const database = await openDatabase({ url: undefined, dataDir });
+      try {
+        const rows = await database.rows<{ role: string; content: string; status: string }>(
+          sql`select role, content, status from messages where chat_id = ${chatId} order by id`,
+        );
+        expect(rows.map((r) => [r.role, r.status, r.content])).toEqual([
+          ["user", "complete", "Tell me slowly"],
+          ["assistant", "interrupted", streamed],
+        ]);
+      } finally {
+        await database.close();
+      }
+    } finally {
+      fake.stop();
+    }
   });
 
   test("parley user create and reset-password: piped passwords, clear refusals, a reset ends every session", async () => {
