@@ -23,6 +23,7 @@ import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 import {
   answerFrame,
+  backendsOf,
   drive,
   freePort,
   isChatReady,
@@ -177,12 +178,7 @@ try {
   const database = await openDatabase({ url: target.url, dataDir: "", poolSize: 2 });
   // Postgres runs on this machine in the benchmark's setting; its backends for this database are
   // Parley's (and this client's one connection, idle while streams run).
-  const backends = async () =>
-    (
-      await database.rows<{ pid: number }>(
-        sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
-      )
-    ).map((r) => r.pid);
+  const backends = () => backendsOf(database);
   // One person per stream, each with one tab, as on a team.
   const cookies: string[] = [];
   const addPeople = async (n: number) => {

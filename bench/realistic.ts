@@ -21,6 +21,7 @@ import { postForm } from "../test/support/http.ts";
 import { createDatabase, findPostgres } from "../test/support/postgres.ts";
 import {
   answerFrame,
+  backendsOf,
   drive,
   freePort,
   isChatReady,
@@ -152,12 +153,7 @@ try {
   const tag = `realistic ${Date.now()}`;
   const limitMs = SPREAD_MS + 1500 * 34 * 3 + 30_000;
   const browsers = Array.from({ length: BROWSERS }, (_, b) => browse(b));
-  const backends = async () =>
-    (
-      await database.rows<{ pid: number }>(
-        sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
-      )
-    ).map((r) => r.pid);
+  const backends = () => backendsOf(database);
   const run = await drive({
     n: STREAMS,
     pids: [parley.pid],

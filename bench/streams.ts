@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import type { Database } from "../src/db/client.ts";
 import { sessions, users } from "../src/db/schema.ts";
 import { nowMicros } from "../test/fake-upstream.ts";
@@ -79,6 +80,14 @@ export function spawnRelay(port: number, upstreamUrl: string): Bun.Subprocess {
     stdout: "ignore",
     stderr: "inherit",
   });
+}
+
+/** The Postgres backends serving `database`'s database (Parley's pools and bus), but this client's own. */
+export async function backendsOf(database: Database): Promise<number[]> {
+  const rows = await database.rows<{ pid: number }>(
+    sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+  );
+  return rows.map((r) => r.pid);
 }
 
 export async function freePort(): Promise<number> {

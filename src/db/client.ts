@@ -20,7 +20,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { ConfigError, redactUrl } from "../config.ts";
+import { ConfigError, redactUrl, settings } from "../config.ts";
 import { describeDbError } from "./errors.ts";
 import { createDbHealth, type DbHealth } from "./health.ts";
 import { isAlive } from "./pid.ts";
@@ -122,9 +122,6 @@ export function fromPostgresClient(client: postgres.Sql, connections = 1): Datab
   };
 }
 
-/** The embedded database's page cache when DATA_CACHE_MB does not say (its default too). */
-const DEFAULT_CACHE_MB = 16;
-
 let wasm: Promise<[WebAssembly.Module, WebAssembly.Module]> | undefined;
 
 /** PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore or a test opens PGlite again. */
@@ -160,7 +157,11 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
       fsBundle: Bun.file(pgliteDataPath),
       // Postgres's default cache of 128 MB is taken (and zeroed) at start: it was over a third of
       // an idle Parley (docs/footprint.md).
-      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.cacheMb ?? DEFAULT_CACHE_MB}MB`],
+      startParams: [
+        ...PGlite.defaultStartParams,
+        "-c",
+        `shared_buffers=${opts.cacheMb ?? settings.dataCacheMb.parse(undefined, "DATA_CACHE_MB")}MB`,
+      ],
       loadDataDir: opts.loadDataDir,
       // PGlite's own bytea handlers go byte by byte in JavaScript (a 20 MB file: ~20 s in, ~4 s
       // out). Bytes are sent as they are (binary), and read back from hex by Buffer.

@@ -31,3 +31,21 @@ export function perTick<A, R>(run: (batch: A[]) => Promise<R[]>, most = 200): (a
       if (waiting.length >= most) flush();
     });
 }
+
+/**
+ * perTick for module-level functions that take the database: one batcher per database (a process
+ * may hold several, as tests and `parley move-data` do), made on its first call.
+ */
+export function perTickOn<D extends object, A, R>(
+  run: (db: D, batch: A[]) => Promise<R[]>,
+): (db: D, arg: A) => Promise<R> {
+  const batchers = new WeakMap<D, (arg: A) => Promise<R>>();
+  return (db, arg) => {
+    let batch = batchers.get(db);
+    if (!batch) {
+      batch = perTick((args: A[]) => run(db, args));
+      batchers.set(db, batch);
+    }
+    return batch(arg);
+  };
+}

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { perTick } from "../db/per-tick.ts";
+import { perTickOn } from "../db/per-tick.ts";
 import { rowsOf } from "../db/raw-rows.ts";
 import { type UsageKind, usage } from "../db/schema.ts";
 import { limitsFor, SITE_LIMITS_SETTING, spentBy, spentBySite } from "./limits-repo.ts";
@@ -101,16 +101,8 @@ async function insertIfUnlimited(db: Db, rows: Spend[]): Promise<(string | undef
   return asked.map((r) => (written.has(r.id) ? r.id : undefined));
 }
 
-/** One batcher per database: the unlimited reserves of a tick are one statement and one commit (see db/per-tick.ts). */
-const unlimitedWriters = new WeakMap<Db, (row: Spend) => Promise<string | undefined>>();
-function writeIfUnlimited(db: Db, row: Spend): Promise<string | undefined> {
-  let write = unlimitedWriters.get(db);
-  if (!write) {
-    write = perTick((rows: Spend[]) => insertIfUnlimited(db, rows));
-    unlimitedWriters.set(db, write);
-  }
-  return write(row);
-}
+/** The unlimited reserves of a tick are one statement and one commit (see db/per-tick.ts). */
+const writeIfUnlimited = perTickOn(insertIfUnlimited);
 
 /**
  * Records what the request really used; its cost replaces the estimate in every count. Without a
@@ -123,12 +115,7 @@ export function settle(
   usageId: string,
   used: { promptTokens?: number | null; completionTokens?: number | null; cost?: number | null },
 ): Promise<void> {
-  let write = settlers.get(db);
-  if (!write) {
-    write = perTick((rows: Settled[]) => settleAll(db, rows));
-    settlers.set(db, write);
-  }
-  return write({
+  return settleNow(db, {
     id: usageId,
     promptTokens: used.promptTokens ?? null,
     completionTokens: used.completionTokens ?? null,
@@ -138,10 +125,8 @@ export function settle(
 
 type Settled = { id: string; promptTokens: number | null; completionTokens: number | null; cost: number | null };
 
-/** One batcher per database: the answers that end together settle in one statement (see db/per-tick.ts). */
-const settlers = new WeakMap<Db, (row: Settled) => Promise<undefined>>();
-
-async function settleAll(db: Db, rows: Settled[]): Promise<undefined[]> {
+/** The answers that end together settle in one statement (see db/per-tick.ts). */
+const settleNow = perTickOn(async (db: Db, rows: Settled[]): Promise<undefined[]> => {
   await db.execute(sql`
     update ${usage}
     set prompt_tokens = v."promptTokens", completion_tokens = v."completionTokens", cost = v.cost, settled_at = now()
@@ -149,7 +134,7 @@ async function settleAll(db: Db, rows: Settled[]): Promise<undefined[]> {
       as v(id uuid, "promptTokens" int, "completionTokens" int, cost float8)
     where ${usage.id} = v.id`);
   return rows.map(() => undefined);
-}
+});
 
 /** Completion tokens counted for a request that names no maximum: a long answer, not the model's whole output. */
 export const DEFAULT_COMPLETION_TOKENS = 1_000;

@@ -311,18 +311,18 @@ export async function chatWithTotals(db: Db, chatId: unknown, userId?: string): 
   const [row] = await (userId === undefined
     ? hot(db).chatWithTotals.execute({ chatId })
     : hot(db).ownChatWithTotals.execute({ chatId, userId }));
-  return row && { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } };
+  return row && totalled(row);
 }
+
+const totalled = (row: { chat: Chat; tokens: number; cost: number }): ChatWithTotals => ({
+  chat: row.chat,
+  totals: { tokens: Number(row.tokens), cost: Number(row.cost) },
+});
 
 /** chatWithTotals for several chats in one statement (the answers that end in the same moment), in their order. */
 export async function chatsWithTotals(db: Db, chatIds: string[]): Promise<(ChatWithTotals | undefined)[]> {
   const rows = await withTotals(db, inArray(chats.id, chatIds));
-  const byId = new Map(
-    rows.map((row) => [
-      row.chat.id,
-      { chat: row.chat, totals: { tokens: Number(row.tokens), cost: Number(row.cost) } },
-    ]),
-  );
+  const byId = new Map(rows.map((row) => [row.chat.id, totalled(row)]));
   return chatIds.map((id) => byId.get(id));
 }
 
