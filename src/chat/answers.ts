@@ -3,7 +3,7 @@ import { perTick } from "../db/per-tick.ts";
 import type { Message } from "../db/schema.ts";
 import type { Generation, Outcome } from "../llm/generation.ts";
 import { type GenerationMetrics, Generations, type GenerationTiming } from "../llm/generations.ts";
-import { allowances } from "../teams/limits-repo.ts";
+import { allowancesAfterAnswer } from "../teams/limits-repo.ts";
 import { settle } from "../teams/spending.ts";
 import { createAnswerImages } from "./answer-images.ts";
 import { type PeerEvent, retryingNotice, topics } from "./broadcast.ts";
@@ -128,7 +128,7 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   /** After an answer: what is left of the person's limits, shown near the composer (a failure here is only logged). */
   async function spendingNotice(g: Generation) {
     try {
-      broadcast.spending(g.userId, await allowances(db, g.userId));
+      broadcast.spending(g.userId, await allowancesAfterAnswer(db, g.userId));
     } catch (err) {
       log.debug("could not read what is left of a person's limits", { error: err });
     }

@@ -151,6 +151,18 @@ export async function projectGroups(db: Db, userId: string): Promise<ProjectGrou
     .orderBy(asc(projects.name), asc(projects.id));
 }
 
+/** projectGroups for many people in one statement (see chatLists), in the order asked. */
+export async function projectGroupsOf(db: Db, userIds: string[]): Promise<ProjectGroup[][]> {
+  const rows = await db
+    .select({ userId: projects.userId, id: projects.id, name: projects.name })
+    .from(projects)
+    .where(inArray(projects.userId, userIds))
+    .orderBy(asc(projects.name), asc(projects.id));
+  const byUser = new Map(userIds.map((id): [string, ProjectGroup[]] => [id, []]));
+  for (const { userId, ...group } of rows) byUser.get(userId)?.push(group);
+  return userIds.map((id) => byUser.get(id)!);
+}
+
 /** Whether the project is this person's. */
 export async function ownsProject(db: Db, userId: string, projectId: unknown): Promise<boolean> {
   if (!isId(projectId)) return false;

@@ -1,5 +1,6 @@
-import { and, eq, gte, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { perTickOn } from "../db/per-tick.ts";
 import { siteSettings, usage, users } from "../db/schema.ts";
 import { type Allowance, type Limits, periods, type SiteLimits } from "./limits-words.ts";
 
@@ -56,6 +57,11 @@ function parseSiteLimits(value: unknown): SiteLimits {
  * Undefined when there is no such person.
  */
 export async function limitsFor(db: Db, userId: string): Promise<{ own: Limits; site: SiteLimits } | undefined> {
+  return (await limitsOf(db, [userId]))[0];
+}
+
+/** limitsFor for many people in one statement, in the order asked. */
+async function limitsOf(db: Db, userIds: string[]): Promise<({ own: Limits; site: SiteLimits } | undefined)[]> {
   // Spelled out: drizzle leaves column names unqualified in a subquery, where "id" would be the group's.
   const groupDay = sql<
     string | null
@@ -63,8 +69,9 @@ export async function limitsFor(db: Db, userId: string): Promise<{ own: Limits; 
   const groupMonth = sql<
     string | null
   >`(select max(g.monthly_limit) from group_members gm join groups g on g.id = gm.group_id where gm.user_id = users.id)`;
-  const [row] = await db
+  const rows = await db
     .select({
+      id: users.id,
       day: users.dailyLimit,
       month: users.monthlyLimit,
       groupDay,
@@ -72,17 +79,19 @@ export async function limitsFor(db: Db, userId: string): Promise<{ own: Limits; 
       site: sql<unknown>`(select s.value from site_settings s where s.name = ${SITE_LIMITS_SETTING})`,
     })
     .from(users)
-    .where(eq(users.id, userId));
-  if (!row) return undefined;
-  const site = parseSiteLimits(typeof row.site === "string" ? JSON.parse(row.site) : row.site);
+    .where(userIds.length === 1 ? eq(users.id, userIds[0]!) : inArray(users.id, userIds));
   const num = (x: string | number | null) => (x === null ? null : Number(x));
-  return {
-    own: {
-      day: num(row.day) ?? num(row.groupDay) ?? site.day,
-      month: num(row.month) ?? num(row.groupMonth) ?? site.month,
-    },
-    site,
-  };
+  const byId = new Map(
+    rows.map((row) => {
+      const site = parseSiteLimits(typeof row.site === "string" ? JSON.parse(row.site) : row.site);
+      const own = {
+        day: num(row.day) ?? num(row.groupDay) ?? site.day,
+        month: num(row.month) ?? num(row.groupMonth) ?? site.month,
+      };
+      return [row.id, { own, site }];
+    }),
+  );
+  return userIds.map((id) => byId.get(id));
 }
 
 /** What a person spent today and this month: settled costs, and estimates of what is not settled yet. */
@@ -110,7 +119,24 @@ export async function spentBySite(db: Db, now = new Date()): Promise<number> {
 
 /** The person's allowances, for each limit that applies to them (none: no limit). */
 export async function allowances(db: Db, userId: string, now = new Date()): Promise<Allowance[]> {
-  const limits = await limitsFor(db, userId);
+  return allowancesGiven(db, userId, await limitsFor(db, userId), now);
+}
+
+/**
+ * allowances after each answer: the limits of the people whose answers end together are read in
+ * one statement (see db/per-tick.ts), what they spent only for those with a limit.
+ */
+export const allowancesAfterAnswer = perTickOn(async (db: Db, userIds: string[]): Promise<Allowance[][]> => {
+  const limits = await limitsOf(db, userIds);
+  return Promise.all(userIds.map((id, i) => allowancesGiven(db, id, limits[i])));
+});
+
+async function allowancesGiven(
+  db: Db,
+  userId: string,
+  limits: { own: Limits } | undefined,
+  now = new Date(),
+): Promise<Allowance[]> {
   if (!limits || (limits.own.day === null && limits.own.month === null)) return [];
   const spent = await spentBy(db, userId, now);
   const ends = periods(now);

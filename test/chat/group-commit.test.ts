@@ -3,9 +3,11 @@ import { asc, eq, inArray } from "drizzle-orm";
 import { createExchangeWriter } from "../../src/chat/group-commit.ts";
 import { type Finish, finishMessage, finishMessages, saveProgress } from "../../src/chat/repos/answers.ts";
 import { siblingsOf, siblingsOfMessages } from "../../src/chat/repos/branches.ts";
-import { chatsWithTotals, chatWithTotals } from "../../src/chat/repos/chats.ts";
+import { chatList, chatLists, chatsWithTotals, chatWithTotals } from "../../src/chat/repos/chats.ts";
 import { insertExchange, insertExchanges } from "../../src/chat/repos/exchange.ts";
-import { chats, type Message, messages, usage, users } from "../../src/db/schema.ts";
+import { chats, groupMembers, groups, type Message, messages, projects, usage, users } from "../../src/db/schema.ts";
+import { projectGroups, projectGroupsOf } from "../../src/projects/repo.ts";
+import { allowances, allowancesAfterAnswer } from "../../src/teams/limits-repo.ts";
 import { settle } from "../../src/teams/spending.ts";
 import { eachDriver } from "../support/db.ts";
 
@@ -222,6 +224,91 @@ eachDriver("answers that end together", (t) => {
       [0, 0, null, true],
       [1, 10, 0.25, true],
       [2, 20, 0.5, true],
+    ]);
+  });
+});
+
+eachDriver("sidebars pushed together", (t) => {
+  test("many people's chat lists and projects in one read: each what their own read gives, in the order asked", async () => {
+    const db = t.database.db;
+    const [ann, bob, cy] = await db
+      .insert(users)
+      .values(["ann-lists", "bob-lists", "cy-lists"].map((username) => ({ username, passwordHash: null })))
+      .returning();
+    const [annProject] = await db
+      .insert(projects)
+      .values([
+        { userId: ann!.id, name: "Zebra" },
+        { userId: ann!.id, name: "Atlas" },
+        { userId: bob!.id, name: "Bob's only" },
+      ])
+      .returning();
+    // More than a page (CHAT_LIST_PAGE, 50), with times tied in pairs: the page's end and ties decide `more`.
+    const base = Date.UTC(2026, 0, 1);
+    const listed = await db
+      .insert(chats)
+      .values(
+        Array.from({ length: 53 }, (_, i) => ({
+          userId: ann!.id,
+          title: `Ann ${i}`,
+          model: "fake/fast",
+          updatedAt: new Date(base + Math.floor(i / 2) * 1000),
+        })),
+      )
+      .returning();
+    await db.insert(chats).values([
+      { userId: ann!.id, title: "Pinned first", model: "fake/fast", pinnedAt: new Date(base + 5000) },
+      { userId: ann!.id, title: "Pinned later", model: "fake/fast", pinnedAt: new Date(base + 9000) },
+      { userId: ann!.id, title: "Archived", model: "fake/fast", archivedAt: new Date(base) },
+      { userId: ann!.id, title: "Temporary", model: "fake/fast", temporary: true },
+      { userId: ann!.id, title: "In a project", model: "fake/fast", projectId: annProject!.id },
+      { userId: bob!.id, title: "Bob's chat", model: "fake/fast" },
+    ]);
+    // An answer being written in one of Ann's listed chats marks it.
+    const writing = listed.at(-1)!;
+    await db.insert(messages).values({ chatId: writing.id, role: "assistant", content: "", status: "streaming" });
+
+    const people = [bob!.id, ann!.id, cy!.id];
+    const [lists, groups] = await Promise.all([chatLists(db, people), projectGroupsOf(db, people)]);
+    const alone = await Promise.all(people.map((id) => chatList(db, id)));
+    expect(lists).toEqual(alone);
+    expect(groups).toEqual(await Promise.all(people.map((id) => projectGroups(db, id))));
+    // What the comparison stands on: Ann's list is a full page with more, her pins, the one being written.
+    const annList = lists[1]!;
+    expect(annList.chats).toHaveLength(50);
+    expect(annList.more).toBe(annList.chats.at(-1)!.id);
+    expect(annList.pinned.map((c) => c.title)).toEqual(["Pinned later", "Pinned first"]);
+    expect([...annList.generating]).toEqual([writing.id]);
+    expect(lists[0]!.chats.map((c) => c.title)).toEqual(["Bob's chat"]);
+    expect(lists[2]).toEqual({ pinned: [], chats: [], generating: new Set(), more: undefined });
+    expect(groups.map((g) => g.map((p) => p.name))).toEqual([["Bob's only"], ["Atlas", "Zebra"], []]);
+  });
+});
+
+eachDriver("spending notices after answers that end together", (t) => {
+  test("each person's allowances read together are what reading them alone gives", async () => {
+    const db = t.database.db;
+    const [own, grouped, free] = await db
+      .insert(users)
+      .values([
+        { username: "own-limit", passwordHash: null, dailyLimit: 2 },
+        { username: "group-limit", passwordHash: null },
+        { username: "no-limit", passwordHash: null },
+      ])
+      .returning();
+    const [group] = await db.insert(groups).values({ name: "Capped together", monthlyLimit: 10 }).returning();
+    await db.insert(groupMembers).values({ groupId: group!.id, userId: grouped!.id });
+    await db.insert(usage).values([
+      { userId: own!.id, kind: "answer", model: "fake/fast", estimate: 0.5, cost: 0.25 },
+      { userId: grouped!.id, kind: "answer", model: "fake/fast", estimate: 3 },
+    ]);
+    const people = [own!.id, grouped!.id, free!.id];
+    const together = await Promise.all(people.map((id) => allowancesAfterAnswer(db, id)));
+    expect(together).toEqual(await Promise.all(people.map((id) => allowances(db, id))));
+    expect(together.map((list) => list.map((a) => [a.period, a.limit, a.spent]))).toEqual([
+      [["day", 2, 0.25]],
+      [["month", 10, 3]],
+      [],
     ]);
   });
 });

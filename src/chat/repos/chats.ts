@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, ne, type SQL, sql } from "dr
 import type { Db } from "../../db/client.ts";
 import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
-import { rowsOf } from "../../db/raw-rows.ts";
+import { columnsOf, fromDriver, rowsOf } from "../../db/raw-rows.ts";
 import { type Chat, chats, projects } from "../../db/schema.ts";
 import { deleteUnheld } from "../../files/repo.ts";
 import { type ChatSettings, settingsOf } from "../settings.ts";
@@ -115,6 +115,52 @@ export async function chatList(db: Db, userId: string, after?: string): Promise<
     generating: new Set([...pinned, ...page].filter((r) => r.generating).map((r) => r.chat.id)),
     more: rows.length > CHAT_LIST_PAGE ? page.at(-1)!.chat.id : undefined,
   };
+}
+
+/**
+ * chatList's first page for many people in one statement (the sidebars pushed after a burst of
+ * answers started or ended: three statements a person before), in the order asked. The same
+ * conditions and order as `listed` and `pinned` above, which pages still read one person at a time.
+ */
+export async function chatLists(db: Db, userIds: string[]): Promise<ChatList[]> {
+  const listedHere = sql.raw("c.user_id = u.id and c.archived_at is null and not c.temporary");
+  const result = await db.execute(sql`
+    select u.i as "askedAt", x.part, ${columnsOf(chats, "x")},
+      x.id in (select chat_id from messages where messages.status = 'streaming') as generating
+    from (select e.value::uuid as id, e.i from json_array_elements_text(${JSON.stringify(userIds)}::json)
+      with ordinality as e(value, i)) u
+    cross join lateral (
+      (select c.*, 'list'::text as part, row_number() over (order by c.updated_at desc, c.id desc) as n from chats c
+        where ${listedHere} and c.project_id is null and c.pinned_at is null
+        order by c.updated_at desc, c.id desc limit ${CHAT_LIST_PAGE + 1})
+      union all
+      (select c.*, 'pinned'::text as part, row_number() over (order by c.pinned_at desc, c.id desc) as n from chats c
+        where ${listedHere} and c.pinned_at is not null
+        order by c.pinned_at desc, c.id desc limit ${MAX_PINNED})
+    ) x
+    order by u.i, x.part, x.n`);
+  const lists = userIds.map((): { pinned: Chat[]; rows: Chat[]; generating: Set<string> } => ({
+    pinned: [],
+    rows: [],
+    generating: new Set(),
+  }));
+  for (const row of rowsOf(result)) {
+    const list = lists[Number(row.askedAt) - 1]!;
+    const chat = fromDriver<Chat>(chats, row);
+    if (row.part === "pinned") list.pinned.push(chat);
+    else list.rows.push(chat);
+    if (row.generating) list.generating.add(chat.id);
+  }
+  return lists.map(({ pinned, rows, generating }) => {
+    const page = rows.slice(0, CHAT_LIST_PAGE);
+    const shown = new Set([...pinned, ...page].map((c) => c.id));
+    return {
+      pinned,
+      chats: page,
+      generating: new Set([...generating].filter((id) => shown.has(id))),
+      more: rows.length > CHAT_LIST_PAGE ? page.at(-1)!.id : undefined,
+    };
+  });
 }
 
 /** Chats a project's group in the sidebar shows; its page lists them all. */
@@ -230,6 +276,8 @@ const settingsFields = {
   projectInstructions: projects.systemPrompt,
   // Here rather than a statement of its own on every send: most chats have no MCP server.
   hasTools: sql<boolean>`exists (select 1 from chat_mcp_servers s where s.chat_id = "chats"."id")`,
+  // Likewise: most chats carry no file, and their sends then read none.
+  hasFiles: sql<boolean>`exists (select 1 from message_files f join messages m on m.id = f.message_id where m.chat_id = "chats"."id")`,
 };
 
 export type SettingsForAnswer = ChatSettings & {
@@ -237,6 +285,7 @@ export type SettingsForAnswer = ChatSettings & {
   projectId: string | null;
   projectInstructions: string | null;
   hasTools: boolean;
+  hasFiles: boolean;
 };
 
 /**
