@@ -140,7 +140,12 @@ export function createExchange(
       }
       broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0, files);
       sidebar.refresh(userId);
-      return { answer: exchange.assistant, history: [...exchange.history, exchange.user] };
+      return {
+        answer: exchange.assistant,
+        history: [...exchange.history, exchange.user],
+        webSearch,
+        withFiles: files.length > 0,
+      };
     });
     if (notices.length) broadcast.status(chatId, notices.join(" "), "info");
   }

@@ -17,7 +17,7 @@ import { estimateCost, reserve, SpendingRefused } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
 import { annotationsOf } from "./repos/answers.ts";
 import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
-import { chatsSettings } from "./repos/chats.ts";
+import { chatsSettings, type SettingsForAnswer } from "./repos/chats.ts";
 import type { Turn } from "./repos/exchange.ts";
 import type { SendLimits } from "./send-limits.ts";
 import { answerParams, type ChatSettings, settingsOf } from "./settings.ts";
@@ -273,7 +273,11 @@ export function compose(draft: Draft, steps: readonly Step[] = STEPS): Draft {
 }
 
 /** What a save step hands on: the empty answer it stored and the branch it follows. */
-export type Saved = { answer: Message; history: Turn[] };
+/**
+ * What a save stored. `webSearch`: the chat's switch as the save left it; `withFiles`: its
+ * message brought files (the chat's settings, read meanwhile, may not know of them yet).
+ */
+export type Saved = { answer: Message; history: Turn[]; webSearch?: boolean; withFiles?: boolean };
 
 export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits, tools: ToolRunner) {
   // What the requests of the sends of a moment need, read in one statement each (db/per-tick.ts).
@@ -283,15 +287,18 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     return asked.map((ids) => new Map(ids.filter((id) => all.has(id)).map((id) => [id, all.get(id)!])));
   });
 
-  /** The request for a saved answer, composed and started upstream. */
-  async function start(userId: string, { answer, history }: Saved): Promise<string[]> {
+  /** The request for a saved answer, composed and started upstream; `read`: the chat's settings (see run). */
+  async function start(
+    userId: string,
+    { answer, history, webSearch, withFiles }: Saved,
+    read: Promise<SettingsForAnswer | undefined>,
+  ): Promise<string[]> {
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
     const answered = history.filter((m) => m.role === "assistant" && m.id < answer.id).map((m) => m.id);
-    const [model, row, files] = await Promise.all([
-      core.models.find(answer.model!),
-      settingsNow(answer.chatId),
-      filesNow(asked),
-    ]);
+    const [model, settings] = await Promise.all([core.models.find(answer.model!), read]);
+    // As the save left it: the settings were read while it ran.
+    const row = settings && webSearch !== undefined ? { ...settings, webSearch } : settings;
+    const files = row?.hasFiles || withFiles ? await filesNow(asked) : new Map<string, AttachedFile[]>();
     // Read only for a chat in a project; the person's own files of their own project alone.
     const projectFiles = row?.projectId ? await projectFilesFor(core.db, userId, row.projectId) : [];
     // Parses are looked up only for a request holding a PDF: the rest of the sends cost no query more.
@@ -375,13 +382,17 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
      */
     async run(userId: string, chatId: string, save: (admit: () => void) => Promise<Saved>): Promise<string[]> {
       let release: (() => void) | undefined;
+      // Read while the save runs, not after it: one round trip less before the request goes.
+      // Nothing in it is shown to anyone unless the save (which checks the chat is theirs) succeeds.
+      const settings = settingsNow(chatId);
+      settings.catch(() => {});
       try {
         const saved = await core.locks.run(chatId, () =>
           save(() => {
             release = limits.admit(userId);
           }),
         );
-        return await start(userId, saved);
+        return await start(userId, saved, settings);
       } finally {
         release?.();
       }
