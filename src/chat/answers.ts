@@ -82,7 +82,11 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
     // What the answer cost replaces its estimate (kept when nothing was reported; see settle).
     if (g.usageId) {
       const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
-      await withDeadline(settle(db, g.usageId, used), WRITE_DEADLINE_MS, "settling an answer's cost");
+      const settling = async () => {
+        await g.recorded?.();
+        await settle(db, g.usageId!, used);
+      };
+      await withDeadline(settling(), WRITE_DEADLINE_MS, "settling an answer's cost");
     }
     const firstAnswer = await locks.run(g.chatId, async () => {
       // unsaved() names the answer (its id) with what its saves have not written yet.

@@ -145,6 +145,7 @@ export function createExchange(
         history: [...exchange.history, exchange.user],
         webSearch,
         withFiles: files.length > 0,
+        unlimited: read.unlimited,
       };
     });
     if (notices.length) broadcast.status(chatId, notices.join(" "), "info");

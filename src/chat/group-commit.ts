@@ -33,14 +33,17 @@ export function createExchangeWriter(db: Db) {
 }
 
 /**
- * The reads a send makes before it saves, per tick as above: for each send, the person's chat and
- * whether their groups allow its model, in one statement for all the sends of the tick (two
- * statements each before). Undefined when the chat is not theirs.
+ * The reads a send makes before it saves, per tick as above: for each send, the person's chat,
+ * whether their groups allow its model, and whether any spending limit applies to them, in one
+ * statement for all the sends of the tick. Undefined when the chat is not theirs.
  */
 export function createSendReads(db: Db) {
   const read = perTick((batch: { userId: string; chatId: string }[]) => ownChatsForSend(db, batch));
-  return async (userId: string, chatId: string): Promise<{ chat: Chat; allowed: boolean } | undefined> => {
-    const { chat, lists } = await read({ userId, chatId });
-    return chat && { chat, allowed: allowedBy(lists)(chat.model) };
+  return async (
+    userId: string,
+    chatId: string,
+  ): Promise<{ chat: Chat; allowed: boolean; unlimited: boolean } | undefined> => {
+    const { chat, lists, unlimited } = await read({ userId, chatId });
+    return chat && { chat, allowed: allowedBy(lists)(chat.model), unlimited };
   };
 }

@@ -13,7 +13,7 @@ import {
   type WebSearch,
 } from "../llm/openrouter.ts";
 import { projectFilesFor } from "../projects/files-repo.ts";
-import { estimateCost, reserve, SpendingRefused } from "../teams/spending.ts";
+import { estimateCost, recordAlongside, reserve, SpendingRefused } from "../teams/spending.ts";
 import type { ChatCore } from "./core.ts";
 import { annotationsOf } from "./repos/answers.ts";
 import { type AttachedFile, attachedFiles } from "./repos/attachments.ts";
@@ -275,9 +275,10 @@ export function compose(draft: Draft, steps: readonly Step[] = STEPS): Draft {
 /** What a save step hands on: the empty answer it stored and the branch it follows. */
 /**
  * What a save stored. `webSearch`: the chat's switch as the save left it; `withFiles`: its
- * message brought files (the chat's settings, read meanwhile, may not know of them yet).
+ * message brought files (the chat's settings, read meanwhile, may not know of them yet);
+ * `unlimited`: the save's own read found no spending limit for the person (see spendFor).
  */
-export type Saved = { answer: Message; history: Turn[]; webSearch?: boolean; withFiles?: boolean };
+export type Saved = { answer: Message; history: Turn[]; webSearch?: boolean; withFiles?: boolean; unlimited?: boolean };
 
 export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits, tools: ToolRunner) {
   // What the requests of the sends of a moment need, read in one statement each (db/per-tick.ts).
@@ -290,7 +291,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
   /** The request for a saved answer, composed and started upstream; `read`: the chat's settings (see run). */
   async function start(
     userId: string,
-    { answer, history, webSearch, withFiles }: Saved,
+    { answer, history, webSearch, withFiles, unlimited }: Saved,
     read: Promise<SettingsForAnswer | undefined>,
   ): Promise<string[]> {
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
@@ -335,7 +336,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       draft.notices.push(
         `${model?.name ?? "This model"} cannot call tools: this answer is written without the chat's tools.`,
       );
-    const spend = await spendFor(userId, draft);
+    const spend = await spendFor(userId, draft, unlimited);
     // Said beside the composer too, where a refused send is told.
     if (spend.refused) core.broadcast.status(answer.chatId, spend.refused, "error");
     generations.start({
@@ -353,20 +354,22 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     return draft.notices;
   }
 
-  /** The request's usage reserved against the person's spending limits, or why it may not go. */
-  async function spendFor(userId: string, draft: Draft): Promise<{ usageId?: string; refused?: string }> {
+  /**
+   * The request's usage reserved against the person's spending limits, or why it may not go;
+   * for a person the send found without any limit, only recorded, while the request goes.
+   */
+  async function spendFor(
+    userId: string,
+    draft: Draft,
+    unlimited = false,
+  ): Promise<{ usageId?: string; recorded?: () => Promise<void>; refused?: string }> {
     const estimate =
       estimateCost(draft.model, draft.messages, draft.params.maxTokens) +
       (draft.webSearch ? draft.webSearch.maxResults * WEB_RESULT_PRICE : 0);
+    const spend = { userId, kind: "answer" as const, model: draft.answer.model!, estimate, messageId: draft.answer.id };
+    if (unlimited) return recordAlongside(core.db, spend);
     try {
-      const usageId = await reserve(core.db, {
-        userId,
-        kind: "answer",
-        model: draft.answer.model!,
-        estimate,
-        messageId: draft.answer.id,
-      });
-      return { usageId };
+      return { usageId: await reserve(core.db, spend) };
     } catch (err) {
       if (err instanceof SpendingRefused) return { refused: err.message };
       throw err;

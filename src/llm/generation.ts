@@ -73,6 +73,8 @@ export class Generation extends LiveAnswer {
     readonly first: boolean,
     /** The usage row reserved for this answer's request (src/teams/spending.ts), settled at its end. */
     readonly usageId?: string,
+    /** Resolves once that row is written, when it was written alongside the request (recordAlongside). */
+    readonly recorded?: () => Promise<void>,
   ) {
     super();
     this.done = new Promise((resolve) => {

@@ -115,13 +115,14 @@ export class Generations {
     messages: ChatTurn[];
     params?: AnswerParams;
     usageId?: string;
+    recorded?: () => Promise<void>;
     /**
      * Why the request may not go (a spending limit reached): the answer ends at once as failed
      * with this sentence, through the same end as any failure, and can be retried later.
      */
     refused?: string;
   }): Generation {
-    const g = new Generation(req.userId, req.chatId, req.messageId, req.first, req.usageId);
+    const g = new Generation(req.userId, req.chatId, req.messageId, req.first, req.usageId, req.recorded);
     this.live.set(g.messageId, g);
     void this.run(g, req.model, req.messages, req.params, req.refused);
     return g;

@@ -74,28 +74,41 @@ const siteLimit = (key: string) =>
   sql.raw(`(jsonb_typeof(s.value->'${key}') = 'number' and (s.value->>'${key}')::numeric >= 0)`);
 
 /**
- * The rows, each written only when no limit applies to its person: none of their own, none of a
- * group of theirs, none of the site's (what reserve's transaction would find, checked in the same
- * statement). Each row's id, or undefined where a limit applies (or there is no such person).
+ * True when no limit applies to the person of the `users` row `u`: none of their own, none of a
+ * group of theirs, none of the site's (what reserve's transaction would find). The send's read
+ * asks it too (chat/repos/exchange.ts), to know whether its answer needs a reserve at all.
  */
-async function insertIfUnlimited(db: Db, rows: Spend[]): Promise<(string | undefined)[]> {
-  const asked = rows.map((r) => ({
+export const noLimitApplies = sql`(u.daily_limit is null and u.monthly_limit is null
+  and not exists (select 1 from group_members gm join groups g on g.id = gm.group_id
+                  where gm.user_id = u.id and (g.daily_limit is not null or g.monthly_limit is not null))
+  and not exists (select 1 from site_settings s where s.name = ${SITE_LIMITS_SETTING}
+                  and (${siteLimit("day")} or ${siteLimit("month")} or ${siteLimit("siteMonth")})))`;
+
+/** The rows as json_to_recordset reads them, each with its id made here. */
+const asRecords = (rows: (Spend & { id?: string })[]) =>
+  rows.map((r) => ({
     ...r,
-    id: Bun.randomUUIDv7(),
+    id: r.id ?? Bun.randomUUIDv7(),
+    estimate: Math.max(0, r.estimate),
     messageId: r.messageId ?? null,
     apiKeyId: r.apiKeyId ?? null,
   }));
+
+const recordset = (rows: ReturnType<typeof asRecords>) => sql`json_to_recordset(${JSON.stringify(rows)}::json)
+      as r(id uuid, "userId" uuid, kind text, model text, estimate numeric, "messageId" uuid, "apiKeyId" uuid)`;
+
+/**
+ * The rows, each written only when no limit applies to its person. Each row's id, or undefined
+ * where a limit applies (or there is no such person).
+ */
+async function insertIfUnlimited(db: Db, rows: Spend[]): Promise<(string | undefined)[]> {
+  const asked = asRecords(rows);
   const result = await db.execute(sql`
     insert into usage (id, user_id, kind, model, estimate, message_id, api_key_id)
     select r.id, u.id, r.kind, r.model, r.estimate, r."messageId", r."apiKeyId"
-    from json_to_recordset(${JSON.stringify(asked)}::json)
-      as r(id uuid, "userId" uuid, kind text, model text, estimate numeric, "messageId" uuid, "apiKeyId" uuid)
+    from ${recordset(asked)}
     join users u on u.id = r."userId"
-    where u.daily_limit is null and u.monthly_limit is null
-      and not exists (select 1 from group_members gm join groups g on g.id = gm.group_id
-                      where gm.user_id = u.id and (g.daily_limit is not null or g.monthly_limit is not null))
-      and not exists (select 1 from site_settings s where s.name = ${SITE_LIMITS_SETTING}
-                      and (${siteLimit("day")} or ${siteLimit("month")} or ${siteLimit("siteMonth")}))
+    where ${noLimitApplies}
     returning id`);
   const written = new Set(rowsOf(result).map((r) => r.id as string));
   return asked.map((r) => (written.has(r.id) ? r.id : undefined));
@@ -103,6 +116,36 @@ async function insertIfUnlimited(db: Db, rows: Spend[]): Promise<(string | undef
 
 /** The unlimited reserves of a tick are one statement and one commit (see db/per-tick.ts). */
 const writeIfUnlimited = perTickOn(insertIfUnlimited);
+
+/** Rows written as they are (the ones of recordAlongside), a tick's in one statement. */
+const writeRows = perTickOn(async (db: Db, rows: (Spend & { id: string })[]): Promise<undefined[]> => {
+  await db.execute(sql`
+    insert into usage (id, user_id, kind, model, estimate, message_id, api_key_id)
+    select r.id, r."userId", r.kind, r.model, r.estimate, r."messageId", r."apiKeyId" from ${recordset(asRecords(rows))}
+    on conflict (id) do nothing`);
+  return rows.map(() => undefined);
+});
+
+/**
+ * reserve for a request whose person no limit applied to when the send was read (the send's own
+ * statement tells, see noLimitApplies): with nothing to refuse, the row is only the record, so it
+ * is written while the request goes instead of before it (a statement less before the first
+ * words). `recorded` resolves once the row is written, writing it again if the first try failed:
+ * the answer's end awaits it before settling (and is itself tried again while the database fails).
+ * A limit set in between applies from the next request, as one set just after a reserve would.
+ */
+export function recordAlongside(db: Db, spend: Spend): { usageId: string; recorded: () => Promise<void> } {
+  const row = { ...spend, id: Bun.randomUUIDv7() };
+  let writing = writeRows(db, row);
+  writing.catch(() => {});
+  return {
+    usageId: row.id,
+    recorded: () => {
+      writing = writing.catch(() => writeRows(db, row));
+      return writing;
+    },
+  };
+}
 
 /**
  * Records what the request really used; its cost replaces the estimate in every count. Without a

@@ -4,10 +4,20 @@ import { createExchangeWriter } from "../../src/chat/group-commit.ts";
 import { type Finish, finishMessage, finishMessages, saveProgress } from "../../src/chat/repos/answers.ts";
 import { siblingsOf, siblingsOfMessages } from "../../src/chat/repos/branches.ts";
 import { chatList, chatLists, chatsWithTotals, chatWithTotals } from "../../src/chat/repos/chats.ts";
-import { insertExchange, insertExchanges } from "../../src/chat/repos/exchange.ts";
-import { chats, groupMembers, groups, type Message, messages, projects, usage, users } from "../../src/db/schema.ts";
+import { insertExchange, insertExchanges, ownChatsForSend } from "../../src/chat/repos/exchange.ts";
+import {
+  chats,
+  groupMembers,
+  groups,
+  type Message,
+  messages,
+  projects,
+  siteSettings,
+  usage,
+  users,
+} from "../../src/db/schema.ts";
 import { projectGroups, projectGroupsOf } from "../../src/projects/repo.ts";
-import { allowances, allowancesAfterAnswer } from "../../src/teams/limits-repo.ts";
+import { allowances, allowancesAfterAnswer, SITE_LIMITS_SETTING } from "../../src/teams/limits-repo.ts";
 import { settle } from "../../src/teams/spending.ts";
 import { eachDriver } from "../support/db.ts";
 
@@ -285,8 +295,8 @@ eachDriver("sidebars pushed together", (t) => {
   });
 });
 
-eachDriver("spending notices after answers that end together", (t) => {
-  test("each person's allowances read together are what reading them alone gives", async () => {
+eachDriver("spending limits read together", (t) => {
+  test("a send's read tells who has no limit; allowances read together are what reading them alone gives", async () => {
     const db = t.database.db;
     const [own, grouped, free] = await db
       .insert(users)
@@ -303,6 +313,20 @@ eachDriver("spending notices after answers that end together", (t) => {
       { userId: grouped!.id, kind: "answer", model: "fake/fast", estimate: 3 },
     ]);
     const people = [own!.id, grouped!.id, free!.id];
+    // A send's read says the same (no limit: its answer's usage is only recorded, see recordAlongside).
+    const [chat] = await db.insert(chats).values({ userId: free!.id, title: "Mine", model: "fake/fast" }).returning();
+    const asked = [...people.map((userId) => ({ userId, chatId: chat!.id })), { userId: free!.id, chatId: chat!.id }];
+    const read = async () => (await ownChatsForSend(db, asked)).map((r) => [!!r.chat, r.unlimited]);
+    expect(await read()).toEqual([
+      [false, false],
+      [false, false],
+      [true, true],
+      [true, true],
+    ]);
+    // A site limit applies to everyone.
+    await db.insert(siteSettings).values({ name: SITE_LIMITS_SETTING, value: { siteMonth: 100 } });
+    expect((await read()).map(([, unlimited]) => unlimited)).toEqual([false, false, false, false]);
+    await db.delete(siteSettings).where(eq(siteSettings.name, SITE_LIMITS_SETTING));
     const together = await Promise.all(people.map((id) => allowancesAfterAnswer(db, id)));
     expect(together).toEqual(await Promise.all(people.map((id) => allowances(db, id))));
     expect(together.map((list) => list.map((a) => [a.period, a.limit, a.spent]))).toEqual([

@@ -5,6 +5,7 @@ import { isId } from "../../db/ids.ts";
 import { preparedOnce } from "../../db/prepared.ts";
 import { columnsOf, fromDriver, rowsOf } from "../../db/raw-rows.ts";
 import { type Chat, chats, type Message, messages } from "../../db/schema.ts";
+import { noLimitApplies } from "../../teams/spending.ts";
 
 const p = sql.placeholder;
 
@@ -200,13 +201,14 @@ export async function insertExchanges(db: Db, asked: Asked[]): Promise<(Exchange
 }
 
 /**
- * For many sends at once, in one statement: each person's chat (undefined when not theirs), and
- * the allow-lists of their groups (see teams/access.ts allowedBy), in the order asked.
+ * For many sends at once, in one statement: each person's chat (undefined when not theirs), the
+ * allow-lists of their groups (see teams/access.ts allowedBy), and whether no spending limit
+ * applies to them (teams/spending.ts noLimitApplies), in the order asked.
  */
 export async function ownChatsForSend(
   db: Db,
   asked: { userId: string; chatId: string }[],
-): Promise<{ chat: Chat | undefined; lists: (string[] | null)[] }[]> {
+): Promise<{ chat: Chat | undefined; lists: (string[] | null)[]; unlimited: boolean }[]> {
   const result = await db.execute(sql`
     with a as (
       select * from json_to_recordset(${JSON.stringify(asked.map((x, i) => ({ i, ...x })))}::json)
@@ -214,13 +216,16 @@ export async function ownChatsForSend(
     )
     select a.i as "askedAt", c.id is not null as "found", ${columnsOf(chats, "c")},
       (select coalesce(json_agg(g.allowed_models), '[]')::text from group_members gm
-        join groups g on g.id = gm.group_id where gm.user_id = a."userId") as "lists"
-    from a left join chats c on c.id = a."chatId" and c.user_id = a."userId"`);
-  const out: { chat: Chat | undefined; lists: (string[] | null)[] }[] = [];
+        join groups g on g.id = gm.group_id where gm.user_id = a."userId") as "lists",
+      (u.id is not null and ${noLimitApplies}) as "unlimited"
+    from a left join chats c on c.id = a."chatId" and c.user_id = a."userId"
+    left join users u on u.id = a."userId"`);
+  const out: { chat: Chat | undefined; lists: (string[] | null)[]; unlimited: boolean }[] = [];
   for (const row of rowsOf(result)) {
     out[Number(row.askedAt)] = {
       chat: row.found ? fromDriver<Chat>(chats, row) : undefined,
       lists: JSON.parse(row.lists as string),
+      unlimited: row.unlimited === true,
     };
   }
   return out;
