@@ -8,7 +8,9 @@ import { type Period, periods, refusalSentence } from "./limits-words.ts";
 
 /**
  * The contract every path that spends money upstream follows (answers, retries, regenerations,
- * titles, /v1): reserve before the request goes, settle when its usage arrives.
+ * titles, /v1): reserve before the request goes, settle when its usage arrives. (A send whose
+ * own read found no limit for its person records its row alongside the request instead:
+ * recordAlongside.)
  *
  * The database is the only counter, so several instances sharing one Postgres count the same:
  * reserve reads what was spent and writes the request's row in one transaction, under an advisory
