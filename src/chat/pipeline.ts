@@ -28,11 +28,11 @@ import type { ToolRunner } from "./tool-runner.ts";
  * edit) goes through `run`, and what goes upstream is composed here alone, as a list of steps.
  * A capability that changes the request (attachments, web search, tools) is one more step.
  *
- *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock)
- *   → read the chat's settings, the model and the branch's attachments → branchHistory
+ *   admit (the person's limits) → save (the message and an empty answer, under the chat's lock;
+ *   the chat's settings read meanwhile) → the model, the branch's attachments → branchHistory
  *   → withAttachments → withInstructions → withProjectInstructions → withProjectFiles → fitImages
  *   → fitToModel → withParams → withParses → withWebSearch
- *   → spend (the spending limits: the request's estimate reserved) → start
+ *   → spend (the request's estimate reserved; only recorded when no limit applies) → start
  *
  * Limits come before the save so a refused send stores nothing. Spending limits are the
  * exception: they need the composed request to estimate its cost, and a message the person
@@ -272,13 +272,14 @@ export function compose(draft: Draft, steps: readonly Step[] = STEPS): Draft {
   return steps.reduce((d, step) => step(d), draft);
 }
 
-/** What a save step hands on: the empty answer it stored and the branch it follows. */
 /**
- * What a save stored. `webSearch`: the chat's switch as the save left it; `withFiles`: its
- * message brought files (the chat's settings, read meanwhile, may not know of them yet);
- * `unlimited`: the save's own read found no spending limit for the person (see spendFor).
+ * What a save step hands on: the empty answer it stored and the branch it follows; the chat's
+ * web search switch as it left it and whether its message brought files (the settings, read
+ * meanwhile, may not know yet); whether its read found no spending limit (see spendFor).
  */
 export type Saved = { answer: Message; history: Turn[]; webSearch?: boolean; withFiles?: boolean; unlimited?: boolean };
+
+type Spent = { usageId?: string; recorded?: () => Promise<void>; refused?: string };
 
 export function createSendPipeline(core: ChatCore, generations: Generations, limits: SendLimits, tools: ToolRunner) {
   // What the requests of the sends of a moment need, read in one statement each (db/per-tick.ts).
@@ -288,7 +289,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     return asked.map((ids) => new Map(ids.filter((id) => all.has(id)).map((id) => [id, all.get(id)!])));
   });
 
-  /** The request for a saved answer, composed and started upstream; `read`: the chat's settings (see run). */
+  /** The request for a saved answer, composed and started upstream; `read`: the settings read meanwhile (see run). */
   async function start(
     userId: string,
     { answer, history, webSearch, withFiles, unlimited }: Saved,
@@ -297,7 +298,6 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
     const asked = history.filter((m) => m.role === "user").map((m) => m.id);
     const answered = history.filter((m) => m.role === "assistant" && m.id < answer.id).map((m) => m.id);
     const [model, settings] = await Promise.all([core.models.find(answer.model!), read]);
-    // As the save left it: the settings were read while it ran.
     const row = settings && webSearch !== undefined ? { ...settings, webSearch } : settings;
     const files = row?.hasFiles || withFiles ? await filesNow(asked) : new Map<string, AttachedFile[]>();
     // Read only for a chat in a project; the person's own files of their own project alone.
@@ -332,10 +332,8 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       : { definitions: [], unused: false };
     if (offered.definitions.length)
       draft.params = { ...draft.params, tools: offered.definitions, maxToolCalls: core.config.toolCallsPerAnswer };
-    if (offered.unused)
-      draft.notices.push(
-        `${model?.name ?? "This model"} cannot call tools: this answer is written without the chat's tools.`,
-      );
+    const unusedTools = `${model?.name ?? "This model"} cannot call tools: this answer is written without the chat's tools.`;
+    if (offered.unused) draft.notices.push(unusedTools);
     const spend = await spendFor(userId, draft, unlimited);
     // Said beside the composer too, where a refused send is told.
     if (spend.refused) core.broadcast.status(answer.chatId, spend.refused, "error");
@@ -358,11 +356,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
    * The request's usage reserved against the person's spending limits, or why it may not go;
    * for a person the send found without any limit, only recorded, while the request goes.
    */
-  async function spendFor(
-    userId: string,
-    draft: Draft,
-    unlimited = false,
-  ): Promise<{ usageId?: string; recorded?: () => Promise<void>; refused?: string }> {
+  async function spendFor(userId: string, draft: Draft, unlimited = false): Promise<Spent> {
     const estimate =
       estimateCost(draft.model, draft.messages, draft.params.maxTokens) +
       (draft.webSearch ? draft.webSearch.maxResults * WEB_RESULT_PRICE : 0);
