@@ -106,14 +106,17 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         const saving = answersRepo.saveAnnotations(db, message.id, outcome.annotations);
         await withDeadline(saving, WRITE_DEADLINE_MS, "saving an answer's PDF parses");
       }
-      const found = await withDeadline(totalsOf(g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals");
+      // Read together, each with the other answers ending in the same moment (db/per-tick.ts).
+      const [found, attachments, siblings] = await Promise.all([
+        withDeadline(totalsOf(g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals"),
+        message && withImages
+          ? withDeadline(imagesOf(message.id), WRITE_DEADLINE_MS, "reading an answer's images")
+          : undefined,
+        message ? withDeadline(versionsOf(message), WRITE_DEADLINE_MS, "reading an answer's versions") : undefined,
+      ]);
       generations.forget(g.messageId);
       tools.forget(g.messageId);
       if (!message || !found) return undefined; // the chat was deleted meanwhile
-      const attachments = withImages
-        ? await withDeadline(imagesOf(message.id), WRITE_DEADLINE_MS, "reading an answer's images")
-        : undefined;
-      const siblings = await withDeadline(versionsOf(message), WRITE_DEADLINE_MS, "reading an answer's versions");
       broadcast.answerFinished(
         found.chat,
         { message, safeHtml, attachments, siblings },
