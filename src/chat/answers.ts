@@ -79,13 +79,15 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
     const safeHtml = renderMarkdown(g.md.text, { urls: sources.map((s) => s.url), messageId: g.messageId });
     // Every image that arrived is kept (or left out) before the answer is shown whole.
     const withImages = await images.settled(g);
-    // What the answer cost replaces its estimate (kept when nothing was reported; see settle),
-    // written while the answer's end is: neither waits for the other. Awaited before the end is
-    // done (a failure fails the end, which is tried again) and before the spending notice reads it.
-    const settled = g.usageId
-      ? withDeadline(settleCost(g, outcome), WRITE_DEADLINE_MS, "settling an answer's cost")
-      : undefined;
-    settled?.catch(() => {});
+    // What the answer cost replaces its estimate (kept when nothing was reported; see settle).
+    if (g.usageId) {
+      const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
+      const settling = async () => {
+        await g.recorded?.();
+        await settle(db, g.usageId!, used);
+      };
+      await withDeadline(settling(), WRITE_DEADLINE_MS, "settling an answer's cost");
+    }
     const firstAnswer = await locks.run(g.chatId, async () => {
       // unsaved() names the answer (its id) with what its saves have not written yet.
       const finishing = finish({
@@ -126,15 +128,8 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       sidebar.refresh(found.chat.userId);
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
-    await settled;
     if (firstAnswer) void nameChat(core, firstAnswer.chat, firstAnswer.message);
     void spendingNotice(g);
-  }
-
-  async function settleCost(g: Generation, outcome: Outcome) {
-    await g.recorded?.();
-    const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
-    await settle(db, g.usageId!, used);
   }
 
   /** After an answer: what is left of the person's limits, shown near the composer (a failure here is only logged). */
