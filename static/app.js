@@ -1104,9 +1104,11 @@
     }
   });
 
-  // The ⋯ and More buttons of the chat's menus (popovers) say whether their menu is open.
+  // The ⋯ and More buttons of the chat's menus (popovers) say whether their menu is open. On
+  // beforetoggle, which comes as the menu opens or closes: toggle comes a task later, and the
+  // button said "closed" of a menu already shown (seen by the organise test in CI).
   document.addEventListener(
-    "toggle",
+    "beforetoggle",
     (event) => {
       const menu = event.target;
       if (!(menu instanceof HTMLElement) || !["chat-actions", "chat-more"].includes(menu.id)) return;
