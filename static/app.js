@@ -1104,6 +1104,27 @@
     }
   });
 
+  // A panel read afresh at each opening (PanelButton's `fresh`) is read when it opens (its
+  // "panel-opened"; an htmx filter on toggle would need eval, which the CSP forbids), and shows
+  // "Loading…" once closed, not what it showed last time: a stale form typed into before the
+  // fresh one came was replaced, and what was typed with it (the presets e2e test lost a
+  // preset's name so in CI).
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const panel = event.target;
+      if (!(panel instanceof HTMLElement) || !panel.hasAttribute("data-fresh")) return;
+      if (event.newState === "open") {
+        panel.dispatchEvent(new Event("panel-opened"));
+        return;
+      }
+      const loading = document.createElement("p");
+      loading.className = "text-sm text-zinc-500 dark:text-zinc-400";
+      loading.textContent = "Loading…";
+      panel.replaceChildren(loading);
+    },
+    true,
+  );
   // The ⋯ and More buttons of the chat's menus (popovers) say whether their menu is open. On
   // beforetoggle, which comes as the menu opens or closes: toggle comes a task later, and the
   // button said "closed" of a menu already shown (seen by the organise test in CI).

@@ -26,7 +26,8 @@ export function PanelButton(props: {
         role="dialog"
         aria-label={props.label}
         hx-get={props.src}
-        hx-trigger={props.fresh ? "toggle" : "toggle once"}
+        hx-trigger={props.fresh ? "panel-opened" : "toggle once"}
+        data-fresh={props.fresh ? "" : undefined}
         class={`m-auto max-h-[calc(100dvh-2rem)] ${props.width} overflow-y-auto rounded-xl border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-zinc-950/30 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
       >
         <p class="text-sm text-zinc-500 dark:text-zinc-400">Loading…</p>
