@@ -354,16 +354,16 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
 
   /**
    * The request's usage reserved against the person's spending limits, or why it may not go;
-   * for a person the send found without any limit, only recorded, while the request goes.
+   * only recorded, while the request goes, when the save's read found no limit (`unlimited`).
    */
-  async function spendFor(userId: string, draft: Draft, unlimited = false): Promise<Spent> {
+  async function spendFor(userId: string, draft: Draft, unlimited?: boolean): Promise<Spent> {
     const estimate =
       estimateCost(draft.model, draft.messages, draft.params.maxTokens) +
       (draft.webSearch ? draft.webSearch.maxResults * WEB_RESULT_PRICE : 0);
     const spend = { userId, kind: "answer" as const, model: draft.answer.model!, estimate, messageId: draft.answer.id };
     if (unlimited) return recordAlongside(core.db, spend);
     try {
-      return { usageId: await reserve(core.db, spend) };
+      return { usageId: await reserve(core.db, spend, { limited: unlimited === false }) };
     } catch (err) {
       if (err instanceof SpendingRefused) return { refused: err.message };
       throw err;

@@ -144,14 +144,10 @@ export async function setChatProject(
 
 /** A person's projects by name, as the sidebar heads its groups; each group's chats load when it is opened. */
 export async function projectGroups(db: Db, userId: string): Promise<ProjectGroup[]> {
-  return db
-    .select({ id: projects.id, name: projects.name })
-    .from(projects)
-    .where(eq(projects.userId, userId))
-    .orderBy(asc(projects.name), asc(projects.id));
+  return (await projectGroupsOf(db, [userId]))[0]!;
 }
 
-/** projectGroups for many people in one statement (see chatLists), in the order asked. */
+/** projectGroups for many people in one statement (the sidebars pushed together), in the order asked. */
 export async function projectGroupsOf(db: Db, userIds: string[]): Promise<ProjectGroup[][]> {
   const rows = await db
     .select({ userId: projects.userId, id: projects.id, name: projects.name })

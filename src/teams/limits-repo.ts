@@ -79,7 +79,7 @@ async function limitsOf(db: Db, userIds: string[]): Promise<({ own: Limits; site
       site: sql<unknown>`(select s.value from site_settings s where s.name = ${SITE_LIMITS_SETTING})`,
     })
     .from(users)
-    .where(userIds.length === 1 ? eq(users.id, userIds[0]!) : inArray(users.id, userIds));
+    .where(inArray(users.id, userIds));
   const num = (x: string | number | null) => (x === null ? null : Number(x));
   const byId = new Map(
     rows.map((row) => {
