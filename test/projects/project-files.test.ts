@@ -84,10 +84,14 @@ eachDriver("a project's files", (t) => {
   /** Sends over a socket on the chat; everything the tab received until the answer finished. */
   async function send(chatId: string, content: string) {
     const ws = await server.socket(`/ws?chat=${chatId}`);
-    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    const shown = await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    // The chat's first answer may still be written (a send then is refused): its end comes first.
+    const writing = /<article id="msg-([0-9a-f-]+)" data-role="assistant" data-status="streaming"/.exec(shown)?.[1];
+    if (writing) await ws.waitFor(finished(writing));
     const from = ws.messages.length;
     ws.send({ action: "send", chat: chatId, content });
-    const first = await ws.waitFor((m) => m.includes('data-role="assistant"'), { from });
+    // The fragment that begins this exchange, not the end of an answer before it.
+    const first = await ws.waitFor((m) => m.includes(`>${content}</div>`) && assistantId(m) !== undefined, { from });
     await ws.waitFor(finished(assistantId(first)!), { from });
     const all = ws.messages.slice(from).join("\n");
     await ws.close();
