@@ -233,12 +233,22 @@ export const LEASE_SECONDS = 10;
 const LEASE = sql.raw(`interval '${LEASE_SECONDS} seconds'`);
 const leaseExpired = sql`${messages.status} = 'streaming' and coalesce(${messages.leaseUntil}, ${messages.createdAt} + ${LEASE}) < now()`;
 
-/** Vouches for these answers (those still being written) for another lease. */
+/**
+ * Vouches for these answers (those still being written) for another lease. An answer whose row
+ * is locked at that moment (its end being written) is skipped, not waited for: waiting, a renewal
+ * of many answers and a batch of ends holding some of them each waited for the other, until
+ * Postgres ended one as a deadlock a second later (seen with 1,000 answers ending together).
+ */
 export async function renewLeases(db: Db, ids: string[]): Promise<void> {
+  const free = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(inArray(messages.id, ids), eq(messages.status, "streaming")))
+    .for("update", { skipLocked: true });
   await db
     .update(messages)
     .set({ leaseUntil: sql`now() + ${LEASE}` })
-    .where(and(inArray(messages.id, ids), eq(messages.status, "streaming")));
+    .where(inArray(messages.id, free));
 }
 
 /** Answers nobody has vouched for within a lease. */
