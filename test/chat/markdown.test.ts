@@ -98,6 +98,8 @@ describe("Markdown while streaming", () => {
       lazy: "para\n    lazy continued words\n> quote\nlazy words",
       trailing: "words with spaces at the end   \n\nnext para   words",
       unicode: "Grüße, ünïcödé wörds and 日本語 and emoji 🌍 here",
+      // Longer than the words after which the paragraph's HTML is taken from the tail again.
+      long: Array.from({ length: 400 }, (_, i) => (i % 9 ? `word${i}` : `w${i}, `)).join(" "),
     };
     for (const [name, doc] of Object.entries(tricky)) {
       for (const size of [1, 2, 3, 5, 8]) {
@@ -109,6 +111,8 @@ describe("Markdown while streaming", () => {
           expect({ name, size, at: i, html: tail }).toEqual({ name, size, at: i, html: renderMarkdown(md.openText) });
         }
         if (name === "words" && size > 1) expect(fast).toBeGreaterThan(5);
+        // Taken from the tail again, it keeps growing: every push after the first word is a growth.
+        if (name === "long") expect(fast).toBeGreaterThan(Math.ceil(doc.length / size) - 10 / size);
       }
     }
   });
