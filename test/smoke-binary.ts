@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { startFakeUpstream } from "./fake-upstream.ts";
 import { postForm } from "./support/http.ts";
 import { createDatabase, findPostgres } from "./support/postgres.ts";
-import { finished, openSocket } from "./support/ws.ts";
+import { endOfShown, openSocket } from "./support/ws.ts";
 
 const source = resolve(process.argv[2] ?? "dist/parley");
 const folder = mkdtempSync(join(tmpdir(), "parley-bin-"));
@@ -179,9 +179,7 @@ async function chat(label: string, base: string) {
     const id = /\/chats\/([0-9a-f-]+)$/.exec(res.headers.get("location") ?? "")?.[1];
     const ws = await openSocket(base, `/ws?chat=${id}`, { cookie });
     const snapshot = await ws.waitFor((m) => m.includes('id="transcript-live"'));
-    const answerId = /<article id="msg-([0-9a-f-]+)" data-role="assistant"/.exec(snapshot)?.[1] ?? "";
-    // An answer that ended before the socket subscribed is whole in the snapshot: no end follows it.
-    const done = snapshot.includes('data-status="streaming"') ? await ws.waitFor(finished(answerId)) : snapshot;
+    const done = (await endOfShown(ws, snapshot)) ?? snapshot;
     await ws.close();
     check(
       `${label}: a chat streams its answer to completion, highlighted`,

@@ -291,9 +291,7 @@ export class StreamingMarkdown {
    * `</p>\n`, and the spaces typed after the last word (not shown yet). Kept so each word costs
    * the same however long the paragraph is: checking or slicing the whole text per word would not.
    */
-  private growing: { open: string; spaces: number } | undefined;
-  /** Words added to the growing paragraph since its HTML was last taken whole from the tail. */
-  private grownWords = 0;
+  private growing: { open: string; spaces: number; words: number } | undefined;
 
   /**
    * Adds streamed text; returns the HTML of blocks that finished and the tail's HTML, and, when
@@ -336,11 +334,8 @@ export class StreamingMarkdown {
     // in JavaScriptCore that keeps every word (two strings each) until its characters are read,
     // and nothing reads them. canGrow takes it from the tail with slice, which joins it into one
     // string. (100 answers streaming: 123,000 of the process's 154,000 strings were these.)
-    if (this.growing && ++this.grownWords >= ROPE_WORDS) this.growing = undefined;
-    if (!this.growing) {
-      this.growing = this.canGrow(end);
-      this.grownWords = 0;
-    }
+    if (this.growing && ++this.growing.words >= ROPE_WORDS) this.growing = undefined;
+    this.growing ??= this.canGrow(end);
     if (!this.growing) return undefined;
     const visible = delta.replace(/ +$/, "");
     if (!visible) {
@@ -355,7 +350,7 @@ export class StreamingMarkdown {
   }
 
   /** Whether plain words written at `end` would only lengthen the tail's last paragraph. */
-  private canGrow(end: number): { open: string; spaces: number } | undefined {
+  private canGrow(end: number): { open: string; spaces: number; words: number } | undefined {
     if (!this.tail.endsWith("</p>\n") || this.mayBeDefinition(end)) return undefined;
     let spaces = 0;
     while (end - spaces > this.finishedLength && this.text[end - spaces - 1] === " ") spaces++;
@@ -364,7 +359,7 @@ export class StreamingMarkdown {
     // The last line must be the paragraph's (a line break just before means a line not yet begun).
     if (end - spaces === this.finishedLength || this.text[end - spaces - 1] === "\n") return undefined;
     if (!spaces && !PLAIN.test(this.text.slice(word, end))) return undefined;
-    return { open: this.tail.slice(0, -"</p>\n".length), spaces };
+    return { open: this.tail.slice(0, -"</p>\n".length), spaces, words: 0 };
   }
 
   /**

@@ -13,7 +13,7 @@ import {
 import { file, pdf, png, text } from "../files/samples.ts";
 import { eachDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
-import { finished } from "../support/ws.ts";
+import { endOfShown, finished } from "../support/ws.ts";
 
 /** A model that reads images and PDFs, and one whose context holds a few thousand tokens only. */
 const VISION = fakeReader("fake/vision", "Fake Vision", ["text", "image", "file"]);
@@ -85,9 +85,8 @@ eachDriver("a project's files", (t) => {
   async function send(chatId: string, content: string) {
     const ws = await server.socket(`/ws?chat=${chatId}`);
     const shown = await ws.waitFor((m) => m.includes('id="transcript-live"'));
-    // The chat's first answer may still be written (a send then is refused): its end comes first.
-    const writing = /<article id="msg-([0-9a-f-]+)" data-role="assistant" data-status="streaming"/.exec(shown)?.[1];
-    if (writing) await ws.waitFor(finished(writing));
+    // The chat's first answer may still be written: its end comes first.
+    await endOfShown(ws, shown);
     const from = ws.messages.length;
     ws.send({ action: "send", chat: chatId, content });
     // The fragment that begins this exchange, not the end of an answer before it.

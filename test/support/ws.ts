@@ -65,6 +65,16 @@ export async function openSocket(
   };
 }
 
+/**
+ * The end fragment of the answer a socket's snapshot (its transcript-live fragment) shows being
+ * written, once it comes; undefined when it shows none (one that ended before the socket
+ * subscribed is whole in the snapshot, and no end follows it). A send while it is written is refused.
+ */
+export async function endOfShown(ws: TestSocket, snapshot: string): Promise<string | undefined> {
+  const writing = /<article id="msg-([0-9a-f-]+)" data-role="assistant" data-status="streaming"/.exec(snapshot)?.[1];
+  return writing && ws.waitFor(finished(writing));
+}
+
 /** Whether a pushed fragment finishes answer `id` (the whole article, no longer streaming). */
 export const finished = (id: string) => (html: string) =>
   html.includes(`<article id="msg-${id}" hx-swap-oob="true"`) && !html.includes('data-status="streaming"');

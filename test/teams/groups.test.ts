@@ -6,7 +6,7 @@ import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.
 import { eachDriver } from "../support/db.ts";
 import { alertOf, noticeOf } from "../support/page-text.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
-import { finished } from "../support/ws.ts";
+import { endOfShown } from "../support/ws.ts";
 
 let fake: FakeUpstream;
 beforeAll(() => {
@@ -233,11 +233,8 @@ eachDriver("groups", (t) => {
     const shown = await ws.waitFor((m) => m.includes('id="transcript-live"'));
     const [answer] = await t.database.db.select().from(messages).where(eq(messages.role, "assistant"));
     // The chat's first answer must end first (while it is written, a send or retry is refused for
-    // that, not for the model). Ended before the socket subscribed, no end fragment will come: the
-    // snapshot shows it ended; otherwise its end follows the snapshot.
-    if (shown.includes(`id="msg-${answer!.id}" data-role="assistant" data-status="streaming"`)) {
-      await ws.waitFor(finished(answer!.id));
-    }
+    // that, not for the model).
+    await endOfShown(ws, shown);
     const change = await post(ann, `/chats/${chatId}/model`, { model: "fake/smart" });
     expect(change.status).toBe(400);
     expect(await change.text()).toBe(FORBIDDEN);
