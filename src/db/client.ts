@@ -26,6 +26,7 @@ import { createDbHealth, type DbHealth } from "./health.ts";
 import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
 import { unpackDataDir, unpackedInPart } from "./unpack.ts";
+import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -122,18 +123,26 @@ export function fromPostgresClient(client: postgres.Sql, connections = 1): Datab
   };
 }
 
-let wasm: Promise<[WebAssembly.Module, WebAssembly.Module]> | undefined;
+/** PGlite's modules, and the memory it starts with when its module's minimum could be lowered. */
+type CompiledWasm = {
+  pgliteWasmModule: WebAssembly.Module;
+  initdbWasmModule: WebAssembly.Module;
+  initialMemory?: number;
+};
+let wasm: Promise<CompiledWasm> | undefined;
 
 /** PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore or a test opens PGlite again. */
-function compiledWasm(): Promise<[WebAssembly.Module, WebAssembly.Module]> {
-  wasm ??= Promise.all([
-    Bun.file(pgliteWasmPath)
-      .arrayBuffer()
-      .then((bytes) => WebAssembly.compile(bytes)),
-    Bun.file(initdbWasmPath)
-      .arrayBuffer()
-      .then((bytes) => WebAssembly.compile(bytes)),
-  ]);
+function compiledWasm(): Promise<CompiledWasm> {
+  wasm ??= Promise.all([Bun.file(pgliteWasmPath).bytes(), Bun.file(initdbWasmPath).bytes()]).then(
+    async ([pglite, initdb]) => {
+      const lowered = lowerMemoryMinimum(pglite);
+      const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
+        WebAssembly.compile(pglite),
+        WebAssembly.compile(initdb),
+      ]);
+      return { pgliteWasmModule, initdbWasmModule, initialMemory: lowered ? INITIAL_MEMORY_BYTES : undefined };
+    },
+  );
   wasm.catch(() => {
     wasm = undefined;
   });
@@ -150,10 +159,8 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   try {
     const compiling = compiledWasm();
     if (fresh && opts.template && !opts.loadDataDir) await unpackDataDir(opts.template, dir, [LOCK_FILE]);
-    const [pgliteWasmModule, initdbWasmModule] = await compiling;
     client = await PGlite.create(inMemory ? undefined : dir, {
-      pgliteWasmModule,
-      initdbWasmModule,
+      ...(await compiling),
       fsBundle: Bun.file(pgliteDataPath),
       // Postgres's default cache of 128 MB is taken (and zeroed) at start: it was over a third of
       // an idle Parley (docs/footprint.md).
