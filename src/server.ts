@@ -5,6 +5,7 @@ import { type Config, ConfigError, publicUrl, redactUrl } from "./config.ts";
 import { type Database, isNewDataDir } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { openConfigured } from "./db/template.ts";
+import { collectAfterBursts } from "./idle-collection.ts";
 import type { Logger } from "./log.ts";
 
 export type RunningServer = { app: App; database: Database; url: string; stop(): Promise<void> };
@@ -41,6 +42,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     // The embedded database's files are locked to this process: `parley backup` asks it for them.
     const backups = config.databaseUrl ? undefined : serveBackups(database, resolve(config.dataDir), log);
+    const stopCollecting = collectAfterBursts();
     void chat.models(); // warm the model list so the first page need not wait for it
     await app.decorator.auth.sweep();
     if (await app.decorator.auth.needsSetup()) {
@@ -60,6 +62,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       url,
       async stop() {
         backups?.stop();
+        stopCollecting();
         await app.decorator.shutdown();
         const http = app.server;
         if (http) {

@@ -1,0 +1,39 @@
+import { expect, test } from "bun:test";
+import { collectAfterBursts } from "../src/idle-collection.ts";
+
+const MB = 1024 * 1024;
+
+/** Runs the policy over `readings` (one per look) and returns the looks at which it collected. */
+async function collectionsOver(readings: number[]): Promise<number[]> {
+  const collected: number[] = [];
+  let look = -1;
+  const { promise: done, resolve } = Promise.withResolvers<void>();
+  const stop = collectAfterBursts({
+    everyMs: 1,
+    growthBytes: 8 * MB,
+    used: () => {
+      look++;
+      if (look === readings.length - 1) resolve();
+      return readings[Math.min(look, readings.length - 1)]!;
+    },
+    collect: () => collected.push(look),
+  });
+  await done;
+  stop();
+  return collected;
+}
+
+test("a heap grown past the allowance above its lowest asks for one collection, then measures again from there", async () => {
+  // 20 → 25 (within 8 MB) → 40 (20 over the floor): collect; 22 after it is the new floor;
+  // 29 is within 8 of it; 31 is not.
+  expect(await collectionsOver([20 * MB, 25 * MB, 40 * MB, 22 * MB, 29 * MB, 31 * MB, 31 * MB])).toEqual([2, 5]);
+});
+
+test("a heap that only shrinks or holds steady is left alone", async () => {
+  expect(await collectionsOver([60 * MB, 50 * MB, 50 * MB, 40 * MB, 47 * MB, 47 * MB])).toEqual([]);
+});
+
+test("a live heap that grew stays the floor after its collection: no collection at every look", async () => {
+  // Streams start: the heap grows for good. One collection, then the larger heap is the floor.
+  expect(await collectionsOver([20 * MB, 60 * MB, 58 * MB, 60 * MB, 62 * MB, 61 * MB])).toEqual([1]);
+});
