@@ -3,8 +3,9 @@
  * (Bun.password, memory-hard) and checked in constant time by the same. Their strength is
  * estimated by zxcvbn-ts: a short list of common passwords let `1234512345` and `qwertyuiop1` through.
  */
-import type { FeedbackType, ZxcvbnFactory } from "@zxcvbn-ts/core";
+import type { FeedbackType } from "@zxcvbn-ts/core";
 import { MAX_PASSWORD, MIN_PASSWORD } from "../limits.ts";
+import { estimateStrength } from "./strength.ts";
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,39}$/;
 
@@ -30,7 +31,7 @@ export async function passwordProblem(password: unknown, username: string): Prom
   if (password.toLowerCase().includes(username) && username.length >= 3) {
     return "The password must not contain the username.";
   }
-  const { score, feedback } = (await estimator()).check(password, [username, "parley"]);
+  const { score, feedback } = await estimateStrength(password, [username, "parley"]);
   return score < MIN_SCORE ? tooGuessable(feedback) : undefined;
 }
 
@@ -39,17 +40,6 @@ export async function passwordProblem(password: unknown, username: string): Prom
  * held to the sign-in limits, while a few unrelated words still pass.
  */
 const MIN_SCORE = 3;
-
-let zxcvbn: Promise<ZxcvbnFactory> | undefined;
-/**
- * Loaded and built on first use, not at every start: reading its word lists took ~80 ms and
- * indexing them ~100 ms more, and most starts never check a password.
- */
-const estimator = () =>
-  (zxcvbn ??= Promise.all([import("@zxcvbn-ts/core"), import("@zxcvbn-ts/language-common")]).then(
-    ([{ ZxcvbnFactory }, { dictionary, adjacencyGraphs }]) =>
-      new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }),
-  ));
 
 // zxcvbn names what it found and what would help by key; these say it in our words.
 const FOUND: Record<string, string> = {

@@ -21,9 +21,11 @@ describe("npm run release", () => {
 
   test("compiles what npm run build compiles, for its own target and into its own file", () => {
     const args = compileArgs(pkg.scripts.build, "linux-arm64", "dist/release/parley-0.1.0-linux-arm64");
-    // Both entry points: the import's Markdown renders on a worker, a second entry of the binary.
+    // Every entry point: the import's Markdown and passwords' strength are worked out on workers,
+    // entries of the binary of their own.
     expect(args).toContain("src/cli.ts");
     expect(args).toContain("src/transfer/render-worker.ts");
+    expect(args).toContain("src/auth/strength-worker.ts");
     for (const flag of [
       "--compile",
       "--bytecode",
