@@ -152,14 +152,21 @@ const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress
 
 /**
  * PGlite's file bundle as PGlite reads it (it only calls `arrayBuffer()`): the unpacked bytes
- * handed over as they are, where a Blob would copy them.
+ * handed over as they are, where a Blob would copy them. Its files are views of those bytes, so a
+ * second reader (the PGlite that runs initdb) gets a copy.
  */
-const fsBundle = {
-  arrayBuffer: async () => {
-    const bytes = await unpacked(pgliteDataPath);
-    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
-  },
-} as Blob;
+function fsBundle(unpacking: Promise<Uint8Array>): Blob {
+  unpacking.catch(() => {}); // reported by arrayBuffer(), if PGlite gets that far
+  let taken = false;
+  const arrayBuffer = async () => {
+    const bytes = await unpacking;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    if (taken || !whole) return bytes.slice().buffer;
+    taken = true;
+    return bytes.buffer;
+  };
+  return { arrayBuffer } as Blob;
+}
 
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const inMemory = opts.dataDir.startsWith("memory://");
@@ -170,10 +177,12 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   let client: PGlite;
   try {
     const compiling = compiledWasm();
+    // Unpacked while the WebAssembly compiles (on the engine's own threads).
+    const bundle = fsBundle(unpacked(pgliteDataPath));
     if (fresh && opts.template && !opts.loadDataDir) await unpackDataDir(opts.template, dir, [LOCK_FILE]);
     client = await PGlite.create(inMemory ? undefined : dir, {
       ...(await compiling),
-      fsBundle,
+      fsBundle: bundle,
       // Postgres's default cache of 128 MB is taken (and zeroed) at start: it was over a third of
       // an idle Parley (docs/footprint.md).
       startParams: [
