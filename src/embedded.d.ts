@@ -33,3 +33,7 @@ declare module "*.tar.gz" {
   const path: string;
   export default path;
 }
+declare module "*.zst" {
+  const path: string;
+  export default path;
+}
