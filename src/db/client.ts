@@ -11,23 +11,18 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
-// Embedded as files so the compiled binary carries PGlite's runtime with it; the two large ones
-// compressed (src/build/pglite-runtime.ts).
-import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import pgliteDataPath from "../../static/build/pglite.data.zst" with { type: "file" };
-import pgliteWasmPath from "../../static/build/pglite.wasm.zst" with { type: "file" };
 import { ConfigError, redactUrl, settings } from "../config.ts";
 import { describeDbError } from "./errors.ts";
 import { createDbHealth, type DbHealth } from "./health.ts";
+import { compiledWasm, fileBundle } from "./pglite-runtime.ts";
 import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
 import { unpackDataDir, unpackedInPart } from "./unpack.ts";
-import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -124,50 +119,6 @@ export function fromPostgresClient(client: postgres.Sql, connections = 1): Datab
   };
 }
 
-/** PGlite's modules, and the memory it starts with when its module's minimum could be lowered. */
-type CompiledWasm = {
-  pgliteWasmModule: WebAssembly.Module;
-  initdbWasmModule: WebAssembly.Module;
-  initialMemory?: number;
-};
-let wasm: Promise<CompiledWasm> | undefined;
-
-/** PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore or a test opens PGlite again. */
-function compiledWasm(): Promise<CompiledWasm> {
-  wasm ??= Promise.all([unpacked(pgliteWasmPath), Bun.file(initdbWasmPath).bytes()]).then(async ([pglite, initdb]) => {
-    const lowered = lowerMemoryMinimum(pglite);
-    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-      WebAssembly.compile(pglite),
-      WebAssembly.compile(initdb),
-    ]);
-    return { pgliteWasmModule, initdbWasmModule, initialMemory: lowered ? INITIAL_MEMORY_BYTES : undefined };
-  });
-  wasm.catch(() => {
-    wasm = undefined;
-  });
-  return wasm;
-}
-
-const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress(await Bun.file(path).bytes());
-
-/**
- * PGlite's file bundle as PGlite reads it (it only calls `arrayBuffer()`): the unpacked bytes
- * handed over as they are, where a Blob would copy them. Its files are views of those bytes, so a
- * second reader (the PGlite that runs initdb) gets a copy.
- */
-function fsBundle(unpacking: Promise<Uint8Array>): Blob {
-  unpacking.catch(() => {}); // reported by arrayBuffer(), if PGlite gets that far
-  let taken = false;
-  const arrayBuffer = async () => {
-    const bytes = await unpacking;
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    if (taken || !whole) return bytes.slice().buffer;
-    taken = true;
-    return bytes.buffer;
-  };
-  return { arrayBuffer } as Blob;
-}
-
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const inMemory = opts.dataDir.startsWith("memory://");
   const dir = inMemory ? opts.dataDir : resolve(opts.dataDir);
@@ -178,7 +129,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   try {
     const compiling = compiledWasm();
     // Unpacked while the WebAssembly compiles (on the engine's own threads).
-    const bundle = fsBundle(unpacked(pgliteDataPath));
+    const bundle = fileBundle();
     if (fresh && opts.template && !opts.loadDataDir) await unpackDataDir(opts.template, dir, [LOCK_FILE]);
     client = await PGlite.create(inMemory ? undefined : dir, {
       ...(await compiling),
