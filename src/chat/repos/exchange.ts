@@ -163,26 +163,32 @@ export async function insertExchanges(db: Db, asked: Asked[]): Promise<(Exchange
       select distinct on (a."chatId") a.* from asked a join chats c on c.id = a."chatId" and c.user_id = a."userId"
       order by a."chatId", a."questionId"
     ), locked as (
-      select c.id from chats c join v on v."chatId" = c.id
+      -- Each send's own columns ride along to the insert, so it reads touched alone: joined
+      -- back to v, both sides of a few hundred rows were matched pair by pair (the planner
+      -- cannot know their size), a third of the statement's time.
+      select c.id, v."questionId", v."answerId", v.content from chats c join v on v."chatId" = c.id
       where not exists (select 1 from messages s where s.chat_id = c.id and s.status = 'streaming')
       order by c.id
       for update of c
     ), touched as (
       update chats set updated_at = ${at}::timestamptz
       from locked where chats.id = locked.id
-      returning chats.id, chats.model
+      returning chats.id, chats.model, locked."questionId", locked."answerId", locked.content
     ), inserted as (
       insert into messages (id, chat_id, parent_id, role, content, status, model)
-      select v."questionId", t.id,
+      select t."questionId", t.id,
              (select p.id from messages p where p.chat_id = t.id and p.active order by p.id desc limit 1),
-             'user'::message_role, v.content, 'complete'::message_status, null
-        from v join touched t on t.id = v."chatId"
+             'user'::message_role, t.content, 'complete'::message_status, null
+        from touched t
       union all
-      select v."answerId", t.id, v."questionId", 'assistant'::message_role, '', 'streaming'::message_status, t.model
-        from v join touched t on t.id = v."chatId"
+      select t."answerId", t.id, t."questionId", 'assistant'::message_role, '', 'streaming'::message_status, t.model
+        from touched t
       returning *
     )
-    select ${columnsOf(messages, "x")}, ${historyOf(sql`x.chat_id`)} as history from inserted x`);
+    -- The history once per send, with its question (the answer's row would repeat it).
+    select ${columnsOf(messages, "x")},
+           case when x.role = 'user' then ${historyOf(sql`x.chat_id`)} end as history
+      from inserted x`);
   // The subquery reads the messages as they were before the statement: the history each answer follows.
   const found = new Map(
     rowsOf(result).map((row) => [
