@@ -422,6 +422,9 @@ eachDriver("what the upstream reports, shown and kept", (t) => {
       error: "The model stopped responding (nothing for 1 s).",
     });
     expect(done).toContain("Retry");
-    await fake.requests.at(-1)!.disconnected;
+    // Found by its words, not as the last request: the title request of the test before (its
+    // answer completed) can arrive after this one, and a title's `disconnected` never settles.
+    const request = fake.requests.find((r) => r.body.stream && r.body.messages.at(-1)?.content === "stall please")!;
+    await request.disconnected;
   });
 });
