@@ -32,11 +32,14 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
   // What an answer's end writes and reads, per tick (db/per-tick.ts): when hundreds of answers end
   // in the same moment, one statement each for all of them instead of a statement each, every
   // one of which queued for the pool (the last answer waited a second at 1,000; docs/performance.md).
-  const finish = perTick(async (ends: (answersRepo.Finish & { id: string })[]) =>
-    ends.length === 1
-      ? [await answersRepo.finishMessage(db, ends[0]!.id, ends[0]!)]
-      : answersRepo.finishMessages(db, ends),
-  );
+  const finish = perTick(async (ends: (answersRepo.Finish & { id: string })[]) => {
+    const ended =
+      ends.length === 1
+        ? [await answersRepo.finishMessage(db, ends[0]!.id, ends[0]!)]
+        : await answersRepo.finishMessages(db, ends);
+    core.indexer.soon();
+    return ended;
+  });
   const totalsOf = perTick(async (chatIds: string[]) =>
     chatIds.length === 1 ? [await chatWithTotals(db, chatIds[0])] : chatsWithTotals(db, chatIds),
   );

@@ -3,6 +3,7 @@ import type { Database, Db } from "../db/client.ts";
 import type { ModelCatalog } from "../llm/models.ts";
 import type { Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
+import type { SearchIndexer } from "../search/indexer.ts";
 import type { Bus, createBroadcast, Peers } from "./broadcast.ts";
 import type { ChatLocks } from "./locks.ts";
 import type { SidebarPush } from "./sidebar.ts";
@@ -21,6 +22,8 @@ export type ChatCore = {
   locks: ChatLocks;
   models: ModelCatalog;
   sidebar: SidebarPush;
+  /** Indexes for search what was just saved, after it is (src/search/indexer.ts). */
+  indexer: SearchIndexer;
 };
 
 /** The longest an answer's own write may take before it is taken as failed and tried again. */

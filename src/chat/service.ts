@@ -7,6 +7,7 @@ import { ModelCatalog } from "../llm/models.ts";
 import type { Upstream } from "../llm/openrouter.ts";
 import type { Logger } from "../log.ts";
 import { ownsProject } from "../projects/repo.ts";
+import { SearchIndexer } from "../search/indexer.ts";
 import { allowances } from "../teams/limits-repo.ts";
 import { createTemporaryChats } from "../temporary/service.ts";
 import { createAnswers } from "./answers.ts";
@@ -63,7 +64,10 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     locks: new ChatLocks(),
     models: new ModelCatalog(upstream, config.defaultModel, log),
     sidebar: new SidebarPush(database.db, bus, broadcast, log),
+    indexer: new SearchIndexer(database, log),
   };
+  // What a crash or an upgrade left unindexed.
+  core.indexer.soon();
   const answers = createAnswers(core, { timing, metrics });
   const { generations } = answers;
   const limits = new SendLimits(config, (userId) => generations.countFor(userId));
@@ -119,11 +123,14 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     forgetMirrors: () => answers.mirrors.clear(),
     stopAnswersOf: answers.stopAnswersOf,
     recoverInterrupted: answers.recoverInterrupted,
+    /** After messages were stored other than by sending (an import): indexed for search shortly. */
+    indexSoon: () => core.indexer.soon(),
 
     /** At shutdown: every answer in flight is aborted and saved as `interrupted`, and tabs told. */
     async shutdown() {
       await answers.shutdown();
       await core.sidebar.drain();
+      await core.indexer.drain();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { rowsOf } from "../db/raw-rows.ts";
 import { MATCH_END, MATCH_START, type SearchHit } from "./types.ts";
 
 const HEADLINE = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
@@ -103,4 +104,23 @@ export async function searchChats(
       ) as "snippetMarked"
     from found, q
     order by found.updated_at desc, found.id desc`);
+}
+
+/**
+ * Indexes finished messages whose words are not indexed yet (migration 0021): as the
+ * generated column of 0004 did, the first 100,000 characters. `person`: only their chats,
+ * waiting for any of their messages another statement is indexing, so that a search after it
+ * sees every message finished before it. Without, up to `most` of anyone's, skipping those
+ * being indexed elsewhere (another instance). Answers how many it indexed.
+ */
+export async function indexWaiting(database: Database, opts: { person: string } | { most: number }): Promise<number> {
+  const scope: SQL =
+    "person" in opts
+      ? sql`and w.chat_id in (select id from chats where user_id = ${opts.person}) for update`
+      : sql`limit ${opts.most} for update skip locked`;
+  const result = await database.db.execute(sql`
+    update messages m set search = to_tsvector('english'::regconfig, left(m.content, 100000))
+    where m.id in (select w.id from messages w where w.search is null and w.status <> 'streaming' ${scope})
+    returning m.id`);
+  return rowsOf(result).length;
 }

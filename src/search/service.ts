@@ -1,6 +1,6 @@
 import type { Database } from "../db/client.ts";
 import { isId } from "../db/ids.ts";
-import { searchChats, toTsquery } from "./repo.ts";
+import { indexWaiting, searchChats, toTsquery } from "./repo.ts";
 import type { SearchHit } from "./types.ts";
 
 /** Longer input is cut: a search box holds a few words, and each one is another index lookup. */
@@ -16,6 +16,8 @@ export function createSearchService(database: Database) {
       if (!tsquery) return [];
       // A project that is not an id names no project: nothing is found, rather than everything.
       if (project !== undefined && project !== "" && !isId(project)) return [];
+      // What this person's latest answers said is found even before the indexer reached it.
+      await indexWaiting(database, { person: userId });
       return searchChats(database, userId, tsquery, RESULTS, isId(project) ? project : undefined);
     },
   };

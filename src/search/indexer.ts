@@ -1,0 +1,54 @@
+import type { Database } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+import { indexWaiting } from "./repo.ts";
+
+/**
+ * Messages indexed per statement. On the embedded database a statement holds its only
+ * connection: a burst of long answers is indexed in turns with everyone else's statements.
+ */
+const PER_STATEMENT = 100;
+
+/**
+ * Indexes what was just saved, shortly after, off the path of the statements that save it
+ * (an answer's end is shown once saved, not once indexed). `soon()` after a write: the writes
+ * of a moment are indexed together, one run at a time, until nothing waits. A failed run (the
+ * database away) leaves the rest for the next; a search indexes its person's first (see
+ * indexWaiting), so no result depends on this having run.
+ */
+export class SearchIndexer {
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+  ) {}
+
+  soon() {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#run();
+  }
+
+  async #run() {
+    try {
+      do {
+        this.#again = false;
+        // The rest of this moment's writes join the run; between statements, others' go first.
+        do await new Promise((resolve) => setImmediate(resolve));
+        while ((await indexWaiting(this.database, { most: PER_STATEMENT })) === PER_STATEMENT);
+      } while (this.#again);
+    } catch (err) {
+      this.log.warn("could not index messages for search; a later write or search will", { error: err });
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  /** Resolves when the run under way (if any) is over: at shutdown, before the database closes. */
+  async drain() {
+    await this.#running;
+  }
+}

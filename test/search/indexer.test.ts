@@ -1,0 +1,105 @@
+import { describe, expect, test } from "bun:test";
+import { type SQL, sql } from "drizzle-orm";
+import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
+import type { Database } from "../../src/db/client.ts";
+import { migrations } from "../../src/db/migrate.ts";
+import { chats, messages, users } from "../../src/db/schema.ts";
+import { silentLogger } from "../../src/log.ts";
+import { SearchIndexer } from "../../src/search/indexer.ts";
+import { createSearchService } from "../../src/search/service.ts";
+import { DRIVERS, eachDriver, freshDatabase } from "../support/db.ts";
+
+/** Whether each of these messages is indexed, by id. */
+async function indexed(database: Database, ids: string[]): Promise<Record<string, boolean>> {
+  const rows = await database.rows<{ id: string; done: boolean }>(
+    sql`select id, search is not null as done from messages where id in ${ids}`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.id, r.done]));
+}
+
+eachDriver("indexing for search after the save", (t) => {
+  const person = async (name: string) => {
+    const [user] = await t.database.db.insert(users).values({ username: name, passwordHash: "x" }).returning();
+    const [chat] = await t.database.db.insert(chats).values({ userId: user!.id, title: "t", model: "m" }).returning();
+    return { userId: user!.id, chatId: chat!.id };
+  };
+  const say = async (chatId: string, content: string, status: "complete" | "streaming" = "complete") => {
+    const id = Bun.randomUUIDv7();
+    await t.database.db.insert(messages).values({ id, chatId, role: "assistant", content, status });
+    return id;
+  };
+
+  test("messages saved finished wait unindexed until the indexer runs; it indexes them all, in several statements, and never a streaming one", async () => {
+    const { chatId } = await person("ada");
+    const done = [];
+    for (let i = 0; i < 230; i++) done.push(await say(chatId, `finished answer number ${i}`));
+    const live = await say(chatId, "still being written", "streaming");
+    expect(Object.values(await indexed(t.database, done)).filter(Boolean)).toHaveLength(0);
+
+    const indexer = new SearchIndexer(t.database, silentLogger);
+    indexer.soon();
+    await indexer.drain();
+    expect(Object.values(await indexed(t.database, done)).filter(Boolean)).toHaveLength(230);
+    expect(await indexed(t.database, [live])).toEqual({ [live]: false });
+  });
+
+  test("a search finds what the indexer has not reached yet, indexing the searcher's messages only", async () => {
+    const mine = await person("bea");
+    const theirs = await person("cy");
+    const [a, b] = [await say(mine.chatId, "wombats dig burrows"), await say(theirs.chatId, "wombats sleep all day")];
+    const found = await createSearchService(t.database).search(mine.userId, "wombats");
+    expect(found.map((hit) => hit.chatId)).toEqual([mine.chatId]);
+    expect(await indexed(t.database, [a, b])).toEqual({ [a]: true, [b]: false });
+  });
+
+  test("text changed after it was indexed is indexed again: its old words stop matching, its new ones match", async () => {
+    const { userId, chatId } = await person("dee");
+    const id = await say(chatId, "an answer about otters");
+    const search = createSearchService(t.database);
+    expect((await search.search(userId, "otters")).map((hit) => hit.chatId)).toEqual([chatId]);
+    await t.database.rows(sql`update messages set content = 'an answer about herons' where id = ${id}`);
+    expect(await indexed(t.database, [id])).toEqual({ [id]: false });
+    expect(await search.search(userId, "otters")).toEqual([]);
+    expect((await search.search(userId, "herons")).map((hit) => hit.chatId)).toEqual([chatId]);
+  });
+});
+
+/** 0021: search became a plain column; what 0004's generated column computed stays. */
+const INDEXED_LATER = migrations.findIndex((m) => m.sql.some((s) => s.includes('"messages_search_stale"')));
+
+async function migrateTo(database: Database, count: number) {
+  const { dialect, session } = database.db as unknown as { dialect: PgDialect; session: PgSession };
+  await dialect.migrate(migrations.slice(0, count), session, {
+    migrationsFolder: "drizzle",
+    migrationsSchema: "drizzle",
+    migrationsTable: "__drizzle_migrations",
+  });
+}
+
+for (const driver of DRIVERS) {
+  describe(`the migration to indexing after the save [${driver}]`, () => {
+    test("messages indexed before it stay indexed and found; a streaming one stays unindexed", async () => {
+      expect(INDEXED_LATER).toBeGreaterThan(0);
+      const t = await freshDatabase(driver, { migrated: false });
+      try {
+        await migrateTo(t.database, INDEXED_LATER);
+        const [user, chat, old, live] = [0, 1, 2, 3].map(() => Bun.randomUUIDv7()) as [string, string, string, string];
+        const run = (q: SQL) => t.database.rows(q);
+        await run(sql`insert into users (id, username, password_hash) values (${user}, 'eve', 'x')`);
+        await run(sql`insert into chats (id, user_id, model) values (${chat}, ${user}, 'm')`);
+        await run(sql`insert into messages (id, chat_id, role, content) values (${old}, ${chat}, 'user', 'capybaras')`);
+        await run(
+          sql`insert into messages (id, chat_id, role, content, status) values (${live}, ${chat}, 'assistant', 'half', 'streaming')`,
+        );
+        await migrateTo(t.database, migrations.length);
+        expect(await indexed(t.database, [old, live])).toEqual({ [old]: true, [live]: false });
+        const waiting = await t.database.rows(
+          sql`select id from messages where search is null and status <> 'streaming'`,
+        );
+        expect(waiting).toEqual([]);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
