@@ -19,6 +19,13 @@ export const SKIPPED_TABLES: Record<string, string> = {
   bus_events: "live events between instances, deleted minutes after they are sent",
 };
 
+/**
+ * Columns of hand-written migrations, kept out of schema.ts so no select carries them, copied as
+ * they are: messages' search vectors (0021: filled by the indexer after the save, no longer
+ * computed by the target as 0004's generated column was).
+ */
+const UNDECLARED_COLUMNS: Record<string, string[]> = { messages: ["search"] };
+
 /** drizzle's record of the migrations applied; the target gets its own when migrated. */
 const MIGRATIONS_TABLE = "drizzle.__drizzle_migrations";
 
@@ -47,7 +54,10 @@ export function copyPlan(): CopyTable[] {
     ordered.push({
       name: next.name,
       key: keys[0]!.name,
-      columns: next.columns.filter((c) => !c.generated).map((c) => c.name),
+      columns: [
+        ...next.columns.filter((c) => !c.generated).map((c) => c.name),
+        ...(UNDECLARED_COLUMNS[next.name] ?? []),
+      ],
       selfReferences: next.foreignKeys
         .filter((fk) => getTableConfig(fk.reference().foreignTable).name === next.name)
         .flatMap((fk) => fk.reference().columns.map((c) => c.name)),

@@ -28,7 +28,7 @@ export async function countRows(db: Pick<Db, "execute">, table: string): Promise
 export type CopyTable = {
   name: string;
   key: string;
-  /** Columns written (generated ones, like the search vectors of migration 0004, are computed by the target). */
+  /** Columns written (generated ones, like chats' search vectors of migration 0004, are computed by the target). */
   columns: string[];
   /** Columns referring to this same table (a message's parent). */
   selfReferences: string[];

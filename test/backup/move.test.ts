@@ -44,8 +44,8 @@ describe("what parley move-data copies", () => {
         for (const table of plan) {
           const own = columns.filter((c) => c.t === table.name);
           const skipped = own.filter((c) => !table.columns.includes(c.c));
-          // Left out only when the target computes it: generated (the search vectors of migration
-          // 0004), or set by a trigger on insert (0012).
+          // Left out only when the target computes it: generated (chats' search vectors of
+          // migration 0004), or set by a trigger on insert (0012).
           const computed = (c: { t: string; generated: string }) =>
             c.generated === "ALWAYS" || triggered.some((r) => r.t === c.t) ? "computed" : "copied";
           for (const c of skipped) expect(`${c.t}.${c.c}: ${computed(c)}`).toBe(`${c.t}.${c.c}: computed`);
