@@ -22,7 +22,7 @@ export type ChatCore = {
   locks: ChatLocks;
   models: ModelCatalog;
   sidebar: SidebarPush;
-  /** Indexes for search what was just saved, after it is (src/search/indexer.ts). */
+  /** Indexes answers for search once their end is saved (src/search/indexer.ts). */
   indexer: SearchIndexer;
 };
 

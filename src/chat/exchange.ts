@@ -39,7 +39,7 @@ export function createExchange(
   core: ChatCore,
   { answers, pipeline, limits, shown }: { answers: Answers; pipeline: SendPipeline; limits: SendLimits; shown: Shown },
 ) {
-  const { db, broadcast, sidebar, config, peers, models, indexer } = core;
+  const { db, broadcast, sidebar, config, peers, models } = core;
   const { generations } = answers;
   // Sends arriving together are saved by one statement and one commit (see group-commit.ts).
   const saveExchange = createExchangeWriter(db);
@@ -139,7 +139,6 @@ export function createExchange(
         throw new ChatError(NO_SUCH_CHAT);
       }
       broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0, files);
-      indexer.soon();
       sidebar.refresh(userId);
       return {
         answer: exchange.assistant,
@@ -279,7 +278,6 @@ export function createExchange(
           [show(branch.user), show(branch.assistant)],
           branch.assistant.id,
         );
-        indexer.soon();
         sidebar.refresh(userId);
         return { answer: branch.assistant, history: [...branch.history, branch.user] };
       });

@@ -123,8 +123,6 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     forgetMirrors: () => answers.mirrors.clear(),
     stopAnswersOf: answers.stopAnswersOf,
     recoverInterrupted: answers.recoverInterrupted,
-    /** After messages were stored other than by sending (an import): indexed for search shortly. */
-    indexSoon: () => core.indexer.soon(),
 
     /** At shutdown: every answer in flight is aborted and saved as `interrupted`, and tabs told. */
     async shutdown() {

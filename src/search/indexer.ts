@@ -9,9 +9,10 @@ import { indexWaiting } from "./repo.ts";
 const PER_STATEMENT = 100;
 
 /**
- * Indexes what was just saved, shortly after, off the path of the statements that save it
- * (an answer's end is shown once saved, not once indexed). `soon()` after a write: the writes
- * of a moment are indexed together, one run at a time, until nothing waits. A failed run (the
+ * Indexes answers shortly after their end is saved, off the path of the statement that saves it
+ * (an answer is shown whole once saved, not once indexed; a message stored finished is indexed
+ * by its insert, migration 0021). `soon()` after the ends of a moment: they are indexed
+ * together, one run at a time, until nothing waits. A failed run (the
  * database away) leaves the rest for the next; a search indexes its person's first (see
  * indexWaiting), so no result depends on this having run.
  */

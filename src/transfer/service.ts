@@ -25,7 +25,7 @@ export type ImportSummary = { chats: number; messages: number; files: number; sk
 
 export type TransferServiceDeps = {
   database: Database;
-  chat: Pick<ChatService, "refreshSidebar" | "indexSoon">;
+  chat: Pick<ChatService, "refreshSidebar">;
   files: Pick<FileService, "keep" | "discard" | "limits">;
   defaultModel: string;
 };
@@ -152,7 +152,6 @@ export function createTransferService({ database, chat, files, defaultModel }: T
         const group = await next;
         next = renderNext();
         stored.push(...(await repo.insertChats(db, userId, group, kept.ids)));
-        chat.indexSoon();
         await nextTurn();
       }
     } catch (err) {

@@ -23,19 +23,27 @@ eachDriver("indexing for search after the save", (t) => {
     const [chat] = await t.database.db.insert(chats).values({ userId: user!.id, title: "t", model: "m" }).returning();
     return { userId: user!.id, chatId: chat!.id };
   };
-  const say = async (chatId: string, content: string, status: "complete" | "streaming" = "complete") => {
+  /** An answer written and ended, as an answer's end saves it (not indexed by that statement). */
+  const answer = async (chatId: string, content: string, end = true) => {
     const id = Bun.randomUUIDv7();
-    await t.database.db.insert(messages).values({ id, chatId, role: "assistant", content, status });
+    await t.database.db.insert(messages).values({ id, chatId, role: "assistant", content: "", status: "streaming" });
+    if (end) await t.database.rows(sql`update messages set content = ${content}, status = 'complete' where id = ${id}`);
     return id;
   };
 
-  test("messages saved finished wait unindexed until the indexer runs; it indexes them all, in several statements, and never a streaming one", async () => {
+  test("a message stored finished (a question, an import) is indexed by its insert; an answer waits for the indexer", async () => {
     const { chatId } = await person("ada");
-    const done = [];
-    for (let i = 0; i < 230; i++) done.push(await say(chatId, `finished answer number ${i}`));
-    const live = await say(chatId, "still being written", "streaming");
-    expect(Object.values(await indexed(t.database, done)).filter(Boolean)).toHaveLength(0);
+    const question = Bun.randomUUIDv7();
+    await t.database.db.insert(messages).values({ id: question, chatId, role: "user", content: "how do moles dig?" });
+    const ended = await answer(chatId, "with their front paws");
+    expect(await indexed(t.database, [question, ended])).toEqual({ [question]: true, [ended]: false });
+  });
 
+  test("the indexer indexes every ended answer, in several statements, and never one still being written", async () => {
+    const { chatId } = await person("bo");
+    const done = [];
+    for (let i = 0; i < 230; i++) done.push(await answer(chatId, `finished answer number ${i}`));
+    const live = await answer(chatId, "", false);
     const indexer = new SearchIndexer(t.database, silentLogger);
     indexer.soon();
     await indexer.drain();
@@ -43,10 +51,13 @@ eachDriver("indexing for search after the save", (t) => {
     expect(await indexed(t.database, [live])).toEqual({ [live]: false });
   });
 
-  test("a search finds what the indexer has not reached yet, indexing the searcher's messages only", async () => {
+  test("a search finds what the indexer has not reached yet, indexing the searcher's answers only", async () => {
     const mine = await person("bea");
     const theirs = await person("cy");
-    const [a, b] = [await say(mine.chatId, "wombats dig burrows"), await say(theirs.chatId, "wombats sleep all day")];
+    const [a, b] = [
+      await answer(mine.chatId, "wombats dig burrows"),
+      await answer(theirs.chatId, "wombats sleep all day"),
+    ];
     const found = await createSearchService(t.database).search(mine.userId, "wombats");
     expect(found.map((hit) => hit.chatId)).toEqual([mine.chatId]);
     expect(await indexed(t.database, [a, b])).toEqual({ [a]: true, [b]: false });
@@ -54,7 +65,7 @@ eachDriver("indexing for search after the save", (t) => {
 
   test("text changed after it was indexed is indexed again: its old words stop matching, its new ones match", async () => {
     const { userId, chatId } = await person("dee");
-    const id = await say(chatId, "an answer about otters");
+    const id = await answer(chatId, "an answer about otters");
     const search = createSearchService(t.database);
     expect((await search.search(userId, "otters")).map((hit) => hit.chatId)).toEqual([chatId]);
     await t.database.rows(sql`update messages set content = 'an answer about herons' where id = ${id}`);
