@@ -1,21 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
-import type { Database } from "../../src/db/client.ts";
 import { migrations } from "../../src/db/migrate.ts";
-import { DRIVERS, freshDatabase } from "../support/db.ts";
+import { DRIVERS, freshDatabase, migrateTo } from "../support/db.ts";
 
 /** 0016_teams: answers paid for before it become usage rows; the audit log refuses changes. */
 const TEAMS = migrations.findIndex((m) => m.sql.some((s) => s.includes('CREATE TABLE "usage"')));
-
-async function migrateTo(database: Database, count: number) {
-  const { dialect, session } = database.db as unknown as { dialect: PgDialect; session: PgSession };
-  await dialect.migrate(migrations.slice(0, count), session, {
-    migrationsFolder: "drizzle",
-    migrationsSchema: "drizzle",
-    migrationsTable: "__drizzle_migrations",
-  });
-}
 
 for (const driver of DRIVERS) {
   describe(`the teams migration [${driver}]`, () => {

@@ -1,13 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { type SQL, sql } from "drizzle-orm";
-import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
 import type { Database } from "../../src/db/client.ts";
 import { migrations } from "../../src/db/migrate.ts";
 import { chats, messages, users } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SearchIndexer } from "../../src/search/indexer.ts";
 import { createSearchService } from "../../src/search/service.ts";
-import { DRIVERS, eachDriver, freshDatabase } from "../support/db.ts";
+import { DRIVERS, eachDriver, freshDatabase, migrateTo } from "../support/db.ts";
 
 /** Whether each of these messages is indexed, by id. */
 async function indexed(database: Database, ids: string[]): Promise<Record<string, boolean>> {
@@ -77,15 +76,6 @@ eachDriver("indexing for search after the save", (t) => {
 
 /** 0021: search became a plain column; what 0004's generated column computed stays. */
 const INDEXED_LATER = migrations.findIndex((m) => m.sql.some((s) => s.includes('"messages_search_stale"')));
-
-async function migrateTo(database: Database, count: number) {
-  const { dialect, session } = database.db as unknown as { dialect: PgDialect; session: PgSession };
-  await dialect.migrate(migrations.slice(0, count), session, {
-    migrationsFolder: "drizzle",
-    migrationsSchema: "drizzle",
-    migrationsTable: "__drizzle_migrations",
-  });
-}
 
 for (const driver of DRIVERS) {
   describe(`the migration to indexing after the save [${driver}]`, () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from "bun:test";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PgDialect, PgSession } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { migrate, migrations } from "../../src/db/migrate.ts";
@@ -140,5 +141,15 @@ function suiteOn(driver: Driver, name: string, body: (t: TestDb) => void) {
     body(t);
     // Registered after the body's own hooks, which bun runs first: servers stop before their database goes.
     afterAll(() => t.close?.());
+  });
+}
+
+/** Applies the first `count` migrations only: a database as an older version left it. */
+export async function migrateTo(database: Database, count: number) {
+  const { dialect, session } = database.db as unknown as { dialect: PgDialect; session: PgSession };
+  await dialect.migrate(migrations.slice(0, count), session, {
+    migrationsFolder: "drizzle",
+    migrationsSchema: "drizzle",
+    migrationsTable: "__drizzle_migrations",
   });
 }
