@@ -3,10 +3,10 @@ import type { Logger } from "../log.ts";
 import { indexWaiting } from "./repo.ts";
 
 /**
- * Messages indexed per statement. On the embedded database a statement holds its only
- * connection: a burst of long answers is indexed in turns with everyone else's statements.
+ * Answers indexed per statement: a search waits for the statement indexing its person's answers
+ * (25 long answers take ~60 ms), and on the embedded database every statement waits for it.
  */
-const PER_STATEMENT = 100;
+const PER_STATEMENT = 25;
 
 /**
  * Indexes answers shortly after their end is saved, off the path of the statement that saves it

@@ -111,13 +111,15 @@ export async function searchChats(
  * generated column of 0004 did, the first 100,000 characters. `person`: only their chats,
  * waiting for any of their messages another statement is indexing, so that a search after it
  * sees every message finished before it. Without, up to `most` of anyone's, skipping those
- * being indexed elsewhere (another instance). Answers how many it indexed.
+ * being indexed elsewhere (another instance). Answers how many it indexed. The lock is the one
+ * the update takes anyway: a stronger one would hold up a send whose question names the answer
+ * as its parent (the foreign key's check takes a share lock on it).
  */
 export async function indexWaiting(database: Database, opts: { person: string } | { most: number }): Promise<number> {
   const scope: SQL =
     "person" in opts
-      ? sql`and w.chat_id in (select id from chats where user_id = ${opts.person}) for update`
-      : sql`limit ${opts.most} for update skip locked`;
+      ? sql`and w.chat_id in (select id from chats where user_id = ${opts.person}) for no key update`
+      : sql`limit ${opts.most} for no key update skip locked`;
   const result = await database.db.execute(sql`
     update messages m set search = to_tsvector('english'::regconfig, left(m.content, 100000))
     where m.id in (select w.id from messages w where w.search is null and w.status <> 'streaming' ${scope})
