@@ -128,7 +128,7 @@ export function createChatService({ database, upstream, bus, peers, config, log,
     async shutdown() {
       await answers.shutdown();
       await core.sidebar.drain();
-      await core.indexer.drain();
+      await core.indexer.stop();
     },
   };
 }

@@ -12,13 +12,14 @@ const PER_STATEMENT = 25;
  * Indexes answers shortly after their end is saved, off the path of the statement that saves it
  * (an answer is shown whole once saved, not once indexed; a message stored finished is indexed
  * by its insert, migration 0021). `soon()` after the ends of a moment: they are indexed
- * together, one run at a time, until nothing waits. A failed run (the
- * database away) leaves the rest for the next; a search indexes its person's first (see
- * indexWaiting), so no result depends on this having run.
+ * together, one run at a time, until nothing waits. A failed run (the database away) leaves the
+ * rest for the next; a search indexes its person's first (see indexWaiting), so no result
+ * depends on this having run.
  */
 export class SearchIndexer {
   #running: Promise<void> | undefined;
   #again = false;
+  #stopped = false;
 
   constructor(
     private readonly database: Database,
@@ -26,6 +27,7 @@ export class SearchIndexer {
   ) {}
 
   soon() {
+    if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -37,19 +39,23 @@ export class SearchIndexer {
     try {
       do {
         this.#again = false;
-        // The rest of this moment's writes join the run; between statements, others' go first.
+        // The rest of this moment's ends join the run; between statements, others' go first.
         do await new Promise((resolve) => setImmediate(resolve));
-        while ((await indexWaiting(this.database, { most: PER_STATEMENT })) === PER_STATEMENT);
-      } while (this.#again);
+        while (!this.#stopped && (await indexWaiting(this.database, { most: PER_STATEMENT })) === PER_STATEMENT);
+      } while (this.#again && !this.#stopped);
     } catch (err) {
-      this.log.warn("could not index messages for search; a later write or search will", { error: err });
+      this.log.warn("could not index answers for search; a later end or search will", { error: err });
     } finally {
       this.#running = undefined;
     }
   }
 
-  /** Resolves when the run under way (if any) is over: at shutdown, before the database closes. */
-  async drain() {
+  /**
+   * At shutdown, before the database closes: the statement under way ends, no other starts. What
+   * still waits is taken at the next start (or by a search).
+   */
+  async stop() {
+    this.#stopped = true;
     await this.#running;
   }
 }

@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/log.ts";
 import { SearchIndexer } from "../../src/search/indexer.ts";
 import { createSearchService } from "../../src/search/service.ts";
 import { DRIVERS, eachDriver, freshDatabase, migrateTo } from "../support/db.ts";
+import { until } from "../support/process.ts";
 
 /** Whether each of these messages is indexed, by id. */
 async function indexed(database: Database, ids: string[]): Promise<Record<string, boolean>> {
@@ -40,14 +41,38 @@ eachDriver("indexing for search after the save", (t) => {
 
   test("the indexer indexes every ended answer, in several statements, and never one still being written", async () => {
     const { chatId } = await person("bo");
-    const done = [];
+    const done: string[] = [];
     for (let i = 0; i < 230; i++) done.push(await answer(chatId, `finished answer number ${i}`));
     const live = await answer(chatId, "", false);
     const indexer = new SearchIndexer(t.database, silentLogger);
     indexer.soon();
-    await indexer.drain();
-    expect(Object.values(await indexed(t.database, done)).filter(Boolean)).toHaveLength(230);
+    await until(
+      async () => Object.values(await indexed(t.database, done)).filter(Boolean).length,
+      (n) => n === 230,
+      "every ended answer indexed",
+    );
+    await indexer.stop();
     expect(await indexed(t.database, [live])).toEqual({ [live]: false });
+  });
+
+  test("once stopped (at shutdown) the indexer starts no statement; what waits is left for the next start", async () => {
+    const { chatId } = await person("cal");
+    const waiting: string[] = [];
+    for (let i = 0; i < 30; i++) waiting.push(await answer(chatId, `left for later ${i}`));
+    const indexer = new SearchIndexer(t.database, silentLogger);
+    indexer.soon();
+    await indexer.stop();
+    indexer.soon();
+    await Bun.sleep(50);
+    expect(Object.values(await indexed(t.database, waiting)).filter(Boolean)).toHaveLength(0);
+    const next = new SearchIndexer(t.database, silentLogger);
+    next.soon();
+    await until(
+      async () => Object.values(await indexed(t.database, waiting)).filter(Boolean).length,
+      (n) => n === 30,
+      "the next start's indexer indexing them",
+    );
+    await next.stop();
   });
 
   test("a search finds what the indexer has not reached yet, indexing the searcher's answers only", async () => {
