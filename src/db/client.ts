@@ -127,7 +127,8 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const unlock = inMemory ? () => {} : lockDataDir(dir);
   let client: PGlite;
   try {
-    const compiling = compiledWasm();
+    // initdb runs only for a database made from nothing: neither a dump nor the build's template.
+    const compiling = compiledWasm(!opts.loadDataDir && (inMemory || (fresh && !opts.template)));
     // Unpacked while the WebAssembly compiles (on the engine's own threads).
     const bundle = fileBundle();
     if (fresh && opts.template && !opts.loadDataDir) await unpackDataDir(opts.template, dir, [LOCK_FILE]);

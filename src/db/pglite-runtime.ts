@@ -7,28 +7,39 @@ import pgliteDataPath from "../../static/build/pglite.data.zst" with { type: "fi
 import pgliteWasmPath from "../../static/build/pglite.wasm.zst" with { type: "file" };
 import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
 
-/** PGlite's modules, and the memory it starts with when its module's minimum could be lowered. */
-type CompiledWasm = {
-  pgliteWasmModule: WebAssembly.Module;
-  initdbWasmModule: WebAssembly.Module;
-  initialMemory?: number;
-};
-let wasm: Promise<CompiledWasm> | undefined;
+/** PGlite's module, and the memory it starts with when its module's minimum could be lowered. */
+type CompiledPglite = { pgliteWasmModule: WebAssembly.Module; initialMemory?: number };
+let pglite: Promise<CompiledPglite> | undefined;
+let initdb: Promise<WebAssembly.Module> | undefined;
 
-/** PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore or a test opens PGlite again. */
-export function compiledWasm(): Promise<CompiledWasm> {
-  wasm ??= Promise.all([unpacked(pgliteWasmPath), Bun.file(initdbWasmPath).bytes()]).then(async ([pglite, initdb]) => {
-    const lowered = lowerMemoryMinimum(pglite);
-    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-      WebAssembly.compile(pglite),
-      WebAssembly.compile(initdb),
-    ]);
-    return { pgliteWasmModule, initdbWasmModule, initialMemory: lowered ? INITIAL_MEMORY_BYTES : undefined };
+/**
+ * PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore
+ * or a test opens PGlite again. initdb's only when asked (`withInitdb`: a database made without
+ * the build's template, as tests make in memory): a data directory made or opened otherwise
+ * never runs it, and PGlite looks for it only then.
+ */
+export async function compiledWasm(
+  withInitdb: boolean,
+): Promise<CompiledPglite & { initdbWasmModule?: WebAssembly.Module }> {
+  pglite ??= unpacked(pgliteWasmPath).then(async (bytes) => {
+    const lowered = lowerMemoryMinimum(bytes);
+    return {
+      pgliteWasmModule: await WebAssembly.compile(bytes),
+      initialMemory: lowered ? INITIAL_MEMORY_BYTES : undefined,
+    };
   });
-  wasm.catch(() => {
-    wasm = undefined;
+  pglite.catch(() => {
+    pglite = undefined;
   });
-  return wasm;
+  if (!withInitdb) return pglite;
+  initdb ??= Bun.file(initdbWasmPath)
+    .bytes()
+    .then((bytes) => WebAssembly.compile(bytes));
+  initdb.catch(() => {
+    initdb = undefined;
+  });
+  const [compiled, initdbWasmModule] = await Promise.all([pglite, initdb]);
+  return { ...compiled, initdbWasmModule };
 }
 
 const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress(await Bun.file(path).bytes());
