@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { unlessCurrent } from "./made-once.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const PGLITE = join(ROOT, "node_modules/@electric-sql/pglite");
@@ -14,23 +15,21 @@ const OUT = join(ROOT, "static/build");
 const FILES = ["pglite.wasm", "pglite.data"];
 const KEY = join(OUT, "pglite-runtime.key");
 
-export async function compressRuntime(): Promise<"made" | "current"> {
+export function compressRuntime(): Promise<"made" | "current"> {
   const key = createHash("sha256")
     .update(readFileSync(join(PGLITE, "package.json")))
     .digest("hex");
-  const kept = Bun.file(KEY);
-  const made = await Promise.all(FILES.map((f) => Bun.file(join(OUT, `${f}.zst`)).exists()));
-  if ((await kept.exists()) && (await kept.text()) === key && made.every(Boolean)) return "current";
-  mkdirSync(OUT, { recursive: true });
-  for (const f of FILES) {
-    // Level 19: made once per PGlite version (a few seconds); unpacking takes ~15 ms at any level.
-    await Bun.write(
-      join(OUT, `${f}.zst`),
-      await Bun.zstdCompress(await Bun.file(join(PGLITE, "dist", f)).bytes(), { level: 19 }),
-    );
-  }
-  await Bun.write(KEY, key);
-  return "made";
+  const outputs = FILES.map((f) => join(OUT, `${f}.zst`));
+  return unlessCurrent(KEY, key, outputs, async () => {
+    mkdirSync(OUT, { recursive: true });
+    for (const [i, f] of FILES.entries()) {
+      // Level 19: made once per PGlite version (a few seconds); unpacking takes ~15 ms at any level.
+      await Bun.write(
+        outputs[i]!,
+        await Bun.zstdCompress(await Bun.file(join(PGLITE, "dist", f)).bytes(), { level: 19 }),
+      );
+    }
+  });
 }
 
 if (import.meta.main) {

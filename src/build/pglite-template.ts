@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../db/client.ts";
 import { migrate, migrations } from "../db/migrate.ts";
+import { unlessCurrent } from "./made-once.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 export const TEMPLATE = join(ROOT, "static/build/pglite-template.tar.gz");
@@ -23,23 +24,20 @@ function templateKey(): string {
     .digest("hex");
 }
 
-export async function buildTemplate(): Promise<"made" | "current"> {
-  const key = templateKey();
-  const kept = Bun.file(KEY);
-  if ((await kept.exists()) && (await kept.text()) === key && (await Bun.file(TEMPLATE).exists())) return "current";
-  const db = await openDatabase({ url: undefined, dataDir: "memory://" });
-  try {
-    await migrate(db);
-    // A checkpoint first: what the migrations wrote is then in the tables' files, not only in the WAL.
-    await db.pglite!.exec("checkpoint");
-    const dump = await db.pglite!.dumpDataDir("gzip");
-    mkdirSync(join(ROOT, "static/build"), { recursive: true });
-    await Bun.write(TEMPLATE, dump);
-    await Bun.write(KEY, key);
-  } finally {
-    await db.close();
-  }
-  return "made";
+export function buildTemplate(): Promise<"made" | "current"> {
+  return unlessCurrent(KEY, templateKey(), [TEMPLATE], async () => {
+    const db = await openDatabase({ url: undefined, dataDir: "memory://" });
+    try {
+      await migrate(db);
+      // A checkpoint first: what the migrations wrote is then in the tables' files, not only in the WAL.
+      await db.pglite!.exec("checkpoint");
+      const dump = await db.pglite!.dumpDataDir("gzip");
+      mkdirSync(join(ROOT, "static/build"), { recursive: true });
+      await Bun.write(TEMPLATE, dump);
+    } finally {
+      await db.close();
+    }
+  });
 }
 
 if (import.meta.main) {

@@ -9,8 +9,30 @@ import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
 
 /** PGlite's module, and the memory it starts with when its module's minimum could be lowered. */
 type CompiledPglite = { pgliteWasmModule: WebAssembly.Module; initialMemory?: number };
-let pglite: Promise<CompiledPglite> | undefined;
-let initdb: Promise<WebAssembly.Module> | undefined;
+
+/** `make`'s result, made on the first call and kept, unless it failed (the next call tries again). */
+function keptUnlessFailed<T>(make: () => Promise<T>): () => Promise<T> {
+  let kept: Promise<T> | undefined;
+  return () => {
+    if (!kept) {
+      kept = make();
+      kept.catch(() => {
+        kept = undefined;
+      });
+    }
+    return kept;
+  };
+}
+
+const pglite = keptUnlessFailed(async (): Promise<CompiledPglite> => {
+  const bytes = await unpacked(pgliteWasmPath);
+  const lowered = lowerMemoryMinimum(bytes);
+  return {
+    pgliteWasmModule: await WebAssembly.compile(bytes),
+    initialMemory: lowered ? INITIAL_MEMORY_BYTES : undefined,
+  };
+});
+const initdb = keptUnlessFailed(async () => WebAssembly.compile(await Bun.file(initdbWasmPath).bytes()));
 
 /**
  * PGlite's WebAssembly, compiled once per process: a compile takes about a second, and a restore
@@ -21,24 +43,8 @@ let initdb: Promise<WebAssembly.Module> | undefined;
 export async function compiledWasm(
   withInitdb: boolean,
 ): Promise<CompiledPglite & { initdbWasmModule?: WebAssembly.Module }> {
-  pglite ??= unpacked(pgliteWasmPath).then(async (bytes) => {
-    const lowered = lowerMemoryMinimum(bytes);
-    return {
-      pgliteWasmModule: await WebAssembly.compile(bytes),
-      initialMemory: lowered ? INITIAL_MEMORY_BYTES : undefined,
-    };
-  });
-  pglite.catch(() => {
-    pglite = undefined;
-  });
-  if (!withInitdb) return pglite;
-  initdb ??= Bun.file(initdbWasmPath)
-    .bytes()
-    .then((bytes) => WebAssembly.compile(bytes));
-  initdb.catch(() => {
-    initdb = undefined;
-  });
-  const [compiled, initdbWasmModule] = await Promise.all([pglite, initdb]);
+  if (!withInitdb) return pglite();
+  const [compiled, initdbWasmModule] = await Promise.all([pglite(), initdb()]);
   return { ...compiled, initdbWasmModule };
 }
 
