@@ -22,9 +22,14 @@ const CLOSE_WAIT_MS = 2_000;
 const HERE_EVERY_MS = 10_000;
 /** Heard from no other instance for this long, this one is alone. */
 const ALONE_AFTER_MS = 3 * HERE_EVERY_MS;
-/** The bus's own event: "I am here". Never handed to `receive`. */
+/**
+ * The bus's own events, never handed to `receive`: "I am here", and "I am here, and sent nothing
+ * while I was alone" (its hearers read what their tabs show afresh).
+ */
 const HERE = { bus: "here" } as const;
+const HERE_AFTER_SILENCE = { bus: "here", silent: true } as const;
 const isHere = (e: unknown) => (e as { bus?: unknown } | null)?.bus === "here";
+const isAfterSilence = (e: unknown) => isHere(e) && (e as { silent?: unknown }).silent === true;
 
 /** One notification: who sent it, its place in that sender's sequence, and its events or the row holding them. */
 type Envelope = { from: string; seq: number; events?: unknown[]; ref?: number };
@@ -40,11 +45,13 @@ export type PeerBusOptions = {
    */
   resync(): void;
   /**
-   * Events worth sending only while another instance is there to hear them (an answer's words:
-   * every token of every answer would otherwise be a notification with nobody listening). One
-   * that starts later follows an answer from the database, then from its next words.
+   * Events worth sending only while another instance is heard (an answer's words: every token of
+   * every answer would otherwise be a notification with nobody listening), from the start. One
+   * heard later follows an answer from the database, then from its next words.
    */
   onlyForPeers?: (event: unknown) => boolean;
+  /** After how long without hearing another instance this one is alone (tests shorten it). */
+  aloneAfterMs?: number;
 };
 
 export type PeerBus = {
@@ -55,7 +62,14 @@ export type PeerBus = {
   close(): Promise<void>;
 };
 
-export function openPeerBus({ url, log, receive, resync, onlyForPeers }: PeerBusOptions): PeerBus {
+export function openPeerBus({
+  url,
+  log,
+  receive,
+  resync,
+  onlyForPeers,
+  aloneAfterMs = ALONE_AFTER_MS,
+}: PeerBusOptions): PeerBus {
   const me = crypto.randomUUID();
   const writer = postgres(url, {
     max: 1,
@@ -71,9 +85,25 @@ export function openPeerBus({ url, log, receive, resync, onlyForPeers }: PeerBus
   let seq = 0;
   /** When another instance was last heard (any notification of its own, its "here" included). */
   let peerHeardAt = 0;
+  const startedAt = Date.now();
+  /**
+   * Alone, an instance sends nothing but its "here": every event would be a notification with
+   * nobody listening (a single instance on Postgres notified, and heard back, every answer's
+   * start and end). An instance it then hears may have tabs that missed some: the "here" it gets
+   * says so, and its tabs read afresh. Only words are held back from the start: for the rest, a
+   * new instance waits as long, as others may be there, unheard yet.
+   */
+  let silent = false;
   function send(event: unknown) {
     if (closed) return;
-    if (onlyForPeers?.(event) && Date.now() - peerHeardAt > ALONE_AFTER_MS) return;
+    const now = Date.now();
+    if (!isHere(event) && now - peerHeardAt > aloneAfterMs) {
+      if (onlyForPeers?.(event)) return;
+      if (now - startedAt > aloneAfterMs) {
+        silent = true;
+        return;
+      }
+    }
     queue.push(event);
     sending ??= flush();
   }
@@ -106,8 +136,9 @@ export function openPeerBus({ url, log, receive, resync, onlyForPeers }: PeerBus
           return ref === undefined ? `${head(i)},"events":${json}}` : `${head(i)},"ref":${ref}}`;
         });
         // One statement, one round trip, one commit for the whole batch: Postgres delivers one
-        // transaction's notifications in the order they were made, which is the array's.
-        await writer`select pg_notify(${CHANNEL}, payload) from unnest(${payloads}::text[]) as payload`;
+        // transaction's notifications in the order they were made, which is the array's. Sent as
+        // JSON, which is serialised natively: as a text[], the driver escaped it character by character.
+        await writer`select pg_notify(${CHANNEL}, payload) from jsonb_array_elements_text(${writer.json(payloads)}) as payload`;
         return;
       } catch (err) {
         if (closed) return;
@@ -139,8 +170,12 @@ export function openPeerBus({ url, log, receive, resync, onlyForPeers }: PeerBus
     peerHeardAt = Date.now();
     received = received.then(async () => {
       const last = lastSeq.get(envelope.from);
-      // A newcomer: it learns of this instance now rather than at the next "here".
-      if (last === undefined) send(HERE);
+      // A newcomer learns of this instance now rather than at the next "here"; after a silence,
+      // every instance hears that it was (its silence ended above, with peerHeardAt).
+      if (last === undefined || silent) {
+        send(silent ? HERE_AFTER_SILENCE : HERE);
+        silent = false;
+      }
       lastSeq.set(envelope.from, envelope.seq);
       if (last !== undefined && envelope.seq !== last + 1) {
         log.warn("live events from another instance were missed; tabs resynchronise", { from: envelope.from });
@@ -150,6 +185,7 @@ export function openPeerBus({ url, log, receive, resync, onlyForPeers }: PeerBus
         const events = envelope.events ?? (await readOverflow(envelope.ref));
         if (!events) resync();
         else {
+          if (events.some(isAfterSilence)) resync();
           const theirs = events.filter((e) => !isHere(e));
           if (theirs.length) receive(theirs);
         }

@@ -26,45 +26,99 @@ describe("packing events into notifications", () => {
 });
 
 describe.if(DRIVERS.includes("postgres"))("an instance alone", () => {
-  test("sends an answer's words only once another instance is there; that one hears them, and never the bus's own 'here'", async () => {
+  const ALONE_MS = 300;
+  type Bus = ReturnType<typeof openPeerBus>;
+
+  /** Two buses on one database: `a` alone long enough to go silent, then `b` starting. */
+  async function setting(
+    run: (s: {
+      a: Bus;
+      heard: string[];
+      startB: () => Promise<{ got: unknown[]; resyncs: () => number }>;
+    }) => Promise<void>,
+  ) {
     const t = await freshDatabase("postgres");
     const heard: string[] = [];
     const raw = postgres(t.url!, { max: 1, onnotice: () => {} });
     await raw.listen("parley", (payload) => heard.push(payload));
     const onlyForPeers = (e: unknown) => (e as { kind?: string }).kind === "delta";
-    const gotB: unknown[] = [];
-    const a = openPeerBus({ url: t.url!, log: silentLogger, receive: () => {}, resync: () => {}, onlyForPeers });
-    let b: ReturnType<typeof openPeerBus> | undefined;
+    const opts = { url: t.url!, log: silentLogger, aloneAfterMs: ALONE_MS, onlyForPeers };
+    const a = openPeerBus({ ...opts, receive: () => {}, resync: () => {} });
+    let b: Bus | undefined;
     try {
       await a.ready;
-      a.send({ kind: "delta", n: 1 });
-      a.send({ kind: "html", n: 2 });
-      await until(() => heard.some((p) => p.includes('"n":2')));
-      // The words went nowhere; the rest went as ever.
-      expect(heard.some((p) => p.includes('"n":1'))).toBe(false);
-
-      b = openPeerBus({
-        url: t.url!,
-        log: silentLogger,
-        receive: (events) => gotB.push(...events),
-        resync: () => {},
-        onlyForPeers,
+      await run({
+        a,
+        heard,
+        startB: async () => {
+          const got: unknown[] = [];
+          let resyncs = 0;
+          b = openPeerBus({ ...opts, receive: (events) => got.push(...events), resync: () => resyncs++ });
+          await b.ready;
+          return { got, resyncs: () => resyncs };
+        },
       });
-      await b.ready;
-      // A hears B's "here" and from then on sends the words too.
-      let n = 3;
-      await until(() => {
-        a.send({ kind: "delta", n: n++ });
-        return gotB.length > 0;
-      });
-      expect(gotB.every((e) => (e as { kind: string }).kind === "delta")).toBe(true);
-      expect(heard.some((p) => p.includes('"bus":"here"'))).toBe(true);
     } finally {
       await b?.close();
       await a.close();
       await raw.end();
       await t.close();
     }
+  }
+
+  test("sends while others may be there (words only once one is heard), nothing once it has heard nobody for a while, all again once one is there", async () => {
+    await setting(async ({ a, heard, startB }) => {
+      // Just started: another instance may be there, unheard yet; an answer's words wait for one.
+      a.send({ kind: "delta", n: 0 });
+      a.send({ kind: "html", n: 1 });
+      await until(() => heard.some((p) => p.includes('"n":1')));
+      expect(heard.some((p) => p.includes('"n":0'))).toBe(false);
+      await Bun.sleep(ALONE_MS + 100);
+      a.send({ kind: "delta", n: 2 });
+      a.send({ kind: "html", n: 3 });
+      a.send({ kind: "sessions", n: 4 });
+      await Bun.sleep(300);
+      expect(heard.filter((p) => /"n":[234]\b/.test(p))).toEqual([]);
+
+      const b = await startB();
+      // A hears B's "here" and from then on sends everything.
+      let n = 10;
+      await until(() => {
+        a.send({ kind: "delta", n: n++ });
+        a.send({ kind: "html", n: n++ });
+        return b.got.length > 1;
+      });
+      expect(b.got.every((e) => (e as { n: number }).n >= 10)).toBe(true);
+      expect(new Set(b.got.map((e) => (e as { kind: string }).kind))).toEqual(new Set(["delta", "html"]));
+    });
+  });
+
+  test("an instance heard after a silence reads its tabs afresh, as they may have missed what was not sent", async () => {
+    await setting(async ({ a, heard, startB }) => {
+      await Bun.sleep(ALONE_MS + 100);
+      a.send({ kind: "html", n: 1 });
+      const b = await startB();
+      await until(() => heard.some((p) => p.includes('"silent":true')));
+      a.send({ kind: "html", n: 2 });
+      await until(() => b.got.length > 0);
+      // Its silence is told once: the events after it, in order, and one resynchronisation.
+      expect(b.got).toEqual([{ kind: "html", n: 2 }]);
+      expect(b.resyncs()).toBe(1);
+    });
+  });
+
+  test("an instance that kept nothing back while alone does not make the next one read afresh", async () => {
+    await setting(async ({ a, heard, startB }) => {
+      await Bun.sleep(ALONE_MS + 100);
+      const b = await startB();
+      // A's start, B's start, and A's answer to B (A heard B).
+      await until(() => heard.filter((p) => p.includes('"bus":"here"')).length >= 3);
+      a.send({ kind: "html", n: 1 });
+      // B hears A's events in the order A sent them: its "here" came before this one.
+      await until(() => b.got.length > 0);
+      expect(b.resyncs()).toBe(0);
+      expect(heard.some((p) => p.includes('"silent"'))).toBe(false);
+    });
   });
 });
 
