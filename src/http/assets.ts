@@ -20,10 +20,12 @@ import { KATEX_CSS, KATEX_FONTS, katexCss } from "./katex-assets.ts";
 
 type Bytes = Uint8Array<ArrayBuffer>;
 /**
- * `gzip` compresses on first use, off the main thread: Mermaid's 5.5 MB would cost ~0.3 s at every
+ * `body`: the embedded file itself (Bun serves it from the binary), or bytes made at start. Held
+ * in memory, the files cost every process ~7 MB (Mermaid's 5.5) that most never serve.
+ * `gzip` compresses on first use, off the main thread: Mermaid's would cost ~0.3 s at every
  * start. None for woff2, compressed already.
  */
-type Asset = { body: Bytes; gzip?: () => Promise<Bytes>; type: string; etag: string };
+type Asset = { body: Blob | Bytes; gzip?: () => Promise<Bytes>; type: string; etag: string };
 const gzipLater = promisify(gzip);
 
 const SOURCES = {
@@ -50,26 +52,31 @@ export type AssetUrls = Record<AssetName, string>;
 /** Reads, hashes and compresses the embedded assets once, at start. */
 export function loadAssets(): { urls: AssetUrls; byFile: Map<string, Asset> } {
   const byFile = new Map<string, Asset>();
-  const add = (name: string, body: Bytes, type: string, compress = true) => {
-    const hash = new Bun.CryptoHasher("sha256").update(body).digest("hex").slice(0, 12);
+  const add = (name: string, content: Bytes | string, type: string, compress = true) => {
+    // A file's bytes are read to hash them, then let go; it is served from the file.
+    const bytes = typeof content === "string" ? (readFileSync(content) as Bytes) : content;
+    const hash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 12);
+    const body = typeof content === "string" ? Bun.file(content) : content;
     const dot = name.lastIndexOf(".");
     const file = `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
     let gzipped: Promise<Bytes> | undefined;
-    const later = () => (gzipped ??= gzipLater(body, { level: 9 }).then((b) => new Uint8Array(b) as Bytes));
+    const later = () =>
+      (gzipped ??= (body instanceof Blob ? body.bytes() : Promise.resolve(body))
+        .then((raw) => gzipLater(raw, { level: 9 }))
+        .then((b) => new Uint8Array(b) as Bytes));
     byFile.set(file, { body, gzip: compress ? later : undefined, type, etag: `"${hash}"` });
     return `/assets/${file}`;
   };
-  const read = (path: string) => new Uint8Array(readFileSync(path)) as Bytes;
   const urls = {} as AssetUrls;
   for (const [name, source] of Object.entries(SOURCES) as [
     keyof typeof SOURCES,
     (typeof SOURCES)[keyof typeof SOURCES],
   ][]) {
-    urls[name] = add(name, read(source.path), source.type);
+    urls[name] = add(name, source.path, source.type);
   }
   // woff2 is compressed already: gzip would gain nothing.
   const fontUrls = Object.fromEntries(
-    Object.entries(KATEX_FONTS).map(([file, path]) => [file, add(file, read(path), "font/woff2", false)]),
+    Object.entries(KATEX_FONTS).map(([file, path]) => [file, add(file, path, "font/woff2", false)]),
   );
   const css = katexCss(readFileSync(KATEX_CSS, "utf8"), fontUrls);
   urls["katex.css"] = add("katex.css", new TextEncoder().encode(css) as Bytes, "text/css; charset=utf-8");
