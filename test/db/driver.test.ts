@@ -86,3 +86,42 @@ async function waitForActive(admin: postgres.Sql, pid: number) {
   }
   throw new Error(`backend ${pid} never became active`);
 }
+
+/**
+ * postgres.js 3.4.9 reserved a transaction's connection only if the chain deciding whether more
+ * could be pipelined onto it got that far: with a full socket or pipeline it did not, BEGIN ran
+ * anyway, and the connection went back to the pool inside the transaction, where the pool's other
+ * statements then ran and held their locks (porsager/postgres#1189; a load benchmark stalled on it).
+ * With `max_pipeline: 0` the chain never gets that far, so the old code failed every time.
+ */
+describe.if(DRIVERS.includes("postgres"))("the Postgres driver's transactions under a busy pool [postgres]", () => {
+  test("every transaction gets a connection of its own, and none is left open after", async () => {
+    const t = await freshDatabase("postgres", { migrated: false });
+    const name = `parley-tx-${Date.now()}`;
+    // max_pipeline is missing from postgres.js's types.
+    const options = { max: 3, max_pipeline: 0, onnotice: () => {}, connection: { application_name: name } };
+    const sql = postgres(t.url!, options as postgres.Options<Record<string, never>>);
+    const check = postgres(t.url!, { max: 1, onnotice: () => {} });
+    try {
+      const busy = [1, 2, 3].map(() => sql`select pg_sleep(0.2)`);
+      const plain = Array.from({ length: 20 }, (_, i) => sql<{ n: number }[]>`select ${i}::int as n`);
+      const transactions = Array.from({ length: 5 }, (_, i) =>
+        sql.begin(async (tx) => {
+          const [row] = await tx<{ n: number }[]>`select ${i}::int as n`;
+          return row!.n;
+        }),
+      );
+      expect(await Promise.all(transactions)).toEqual([0, 1, 2, 3, 4]);
+      expect((await Promise.all(plain)).map((rows) => rows[0]!.n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      await Promise.all(busy);
+      const [open] = await check<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where application_name = ${name} and state like 'idle in transaction%'`;
+      expect(open!.n).toBe(0);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await check.end();
+      await t.close();
+    }
+  });
+});
