@@ -5,9 +5,9 @@
  * (an admin adding several people reuses it).
  */
 import type { FeedbackType } from "@zxcvbn-ts/core";
+import { startWorker, type WorkerCalls } from "../worker-calls.ts";
 
-export type StrengthRequest = { id: number; password: string; inputs: string[] };
-export type StrengthReply = { id: number; score: number; feedback: FeedbackType } | { id: number; error: string };
+export type StrengthRequest = { password: string; inputs: string[] };
 export type Strength = { score: number; feedback: FeedbackType };
 
 const IDLE_MS = 30_000;
@@ -18,37 +18,26 @@ const WORKER = new URL(
   import.meta.url,
 ).href;
 
-/** TypeScript's DOM Worker lacks Bun's ref and unref. */
-type RefWorker = Worker & { ref(): void; unref(): void };
-let worker: RefWorker | undefined;
+let worker: WorkerCalls<StrengthRequest, Strength> | undefined;
 let idle: ReturnType<typeof setTimeout> | undefined;
-let next = 0;
-const waiting = new Map<number, { resolve(strength: Strength): void; reject(err: Error): void }>();
 
-function end(err?: Error) {
+function end() {
   clearTimeout(idle);
-  worker?.terminate();
+  worker?.close(new Error("the password estimator was stopped"));
   worker = undefined;
-  for (const w of waiting.values()) w.reject(err ?? new Error("the password estimator was stopped"));
-  waiting.clear();
 }
 
-function started(): RefWorker {
+function started(): WorkerCalls<StrengthRequest, Strength> {
   if (worker) return worker;
-  const w = new Worker(WORKER) as RefWorker;
-  w.onmessage = (event: MessageEvent<StrengthReply>) => {
-    const reply = event.data;
-    const pending = waiting.get(reply.id);
-    if (!pending) return;
-    waiting.delete(reply.id);
-    if ("error" in reply) pending.reject(new Error(`estimating a password's strength failed: ${reply.error}`));
-    else pending.resolve({ score: reply.score, feedback: reply.feedback });
-    if (waiting.size) return;
-    // Idle, it must not keep a process that is done from exiting (`parley user` estimates too).
-    w.unref();
-    idle = setTimeout(() => end(), IDLE_MS).unref();
-  };
-  w.onerror = (event) => end(new Error(`the password estimator failed: ${event.message}`));
+  const w = startWorker<StrengthRequest, Strength>(WORKER, "estimating a password's strength", {
+    onReply() {
+      if (w.pending()) return;
+      // Idle, it must not keep a process that is done from exiting (`parley user` estimates too).
+      w.unref();
+      idle = setTimeout(end, IDLE_MS).unref();
+    },
+    onFailure: end,
+  });
   worker = w;
   return w;
 }
@@ -58,9 +47,5 @@ export function estimateStrength(password: string, inputs: string[]): Promise<St
   const w = started();
   clearTimeout(idle);
   w.ref();
-  const id = next++;
-  return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    w.postMessage({ id, password, inputs } satisfies StrengthRequest);
-  });
+  return w.call({ password, inputs });
 }

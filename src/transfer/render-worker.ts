@@ -4,17 +4,9 @@
  * (package.json's build lists it).
  */
 import { renderMarkdown } from "../chat/markdown.ts";
-import type { RenderReply, RenderRequest } from "./renderer.ts";
+import { answerCalls } from "../worker-calls.ts";
+import type { RenderRequest, RenderResult } from "./renderer.ts";
 
 declare const self: Worker;
 
-self.onmessage = (event: MessageEvent<RenderRequest>) => {
-  const { id, texts } = event.data;
-  let reply: RenderReply;
-  try {
-    reply = { id, html: texts.map((text) => renderMarkdown(text)) };
-  } catch (err) {
-    reply = { id, error: String((err as Error)?.message ?? err) };
-  }
-  self.postMessage(reply);
-};
+answerCalls<RenderRequest, RenderResult>(self, (texts) => texts.map((text) => renderMarkdown(text)));

@@ -4,8 +4,11 @@
  * server's thread that held up every stream, page and timer meanwhile (a file of such answers
  * stalled the process for tens of seconds), and no slicing helps when one answer is the slow part.
  */
-export type RenderRequest = { id: number; texts: string[] };
-export type RenderReply = { id: number; html: string[] } | { id: number; error: string };
+import { startWorker } from "../worker-calls.ts";
+
+/** Texts in, each one's HTML out, in order. */
+export type RenderRequest = string[];
+export type RenderResult = string[];
 
 export type Renderer = {
   /** Each text's HTML, in order. */
@@ -26,34 +29,9 @@ const WORKER = new URL(
 
 /** A worker of its own: one import at a time uses it, then closes it (its memory goes with it). */
 export function startRenderer(): Renderer {
-  const worker = new Worker(WORKER);
-  const waiting = new Map<number, { resolve(html: string[]): void; reject(err: Error): void }>();
-  let next = 0;
-  const failAll = (err: Error) => {
-    for (const w of waiting.values()) w.reject(err);
-    waiting.clear();
-  };
-  worker.onmessage = (event: MessageEvent<RenderReply>) => {
-    const reply = event.data;
-    const w = waiting.get(reply.id);
-    if (!w) return;
-    waiting.delete(reply.id);
-    if ("error" in reply) w.reject(new Error(`rendering an imported answer failed: ${reply.error}`));
-    else w.resolve(reply.html);
-  };
-  worker.onerror = (event) => failAll(new Error(`the import's renderer failed: ${event.message}`));
+  const worker = startWorker<RenderRequest, RenderResult>(WORKER, "rendering an imported answer");
   return {
-    render(texts) {
-      if (!texts.length) return Promise.resolve([]);
-      const id = next++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, texts } satisfies RenderRequest);
-      });
-    },
-    close() {
-      failAll(new Error("the import's renderer was closed"));
-      worker.terminate();
-    },
+    render: (texts) => (texts.length ? worker.call(texts) : Promise.resolve([])),
+    close: () => worker.close(new Error("the import's renderer was closed")),
   };
 }
