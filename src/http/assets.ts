@@ -54,14 +54,15 @@ export function loadAssets(): { urls: AssetUrls; byFile: Map<string, Asset> } {
   const byFile = new Map<string, Asset>();
   const add = (name: string, content: Bytes | string, type: string, compress = true) => {
     // A file's bytes are read to hash them, then let go; it is served from the file.
-    const bytes = typeof content === "string" ? (readFileSync(content) as Bytes) : content;
+    const [body, bytes] =
+      typeof content === "string" ? [Bun.file(content), readFileSync(content) as Bytes] : [content, content];
     const hash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 12);
-    const body = typeof content === "string" ? Bun.file(content) : content;
     const dot = name.lastIndexOf(".");
     const file = `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
     let gzipped: Promise<Bytes> | undefined;
     const later = () =>
-      (gzipped ??= (body instanceof Blob ? body.bytes() : Promise.resolve(body))
+      (gzipped ??= new Response(body)
+        .bytes()
         .then((raw) => gzipLater(raw, { level: 9 }))
         .then((b) => new Uint8Array(b) as Bytes));
     byFile.set(file, { body, gzip: compress ? later : undefined, type, etag: `"${hash}"` });
