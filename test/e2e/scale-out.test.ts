@@ -66,7 +66,8 @@ describe.if(DRIVERS.includes("postgres"))("in the browser, across two instances"
       await onA.waitForURL(/\/chats\/[0-9a-f-]+$/);
       const path = new URL(onA.url()).pathname;
       const answer = onA.locator("article[data-role=assistant]").last();
-      await answer.getByText("w3").waitFor();
+      // The whole word: by the time this looks, later paragraphs (w30, w31, …) may hold "w3" too.
+      await answer.getByText(/\bw3\b/).waitFor();
       const answerId = (await answer.getAttribute("id"))!.slice("msg-".length);
 
       // Opened on B mid-answer: B catches up from the saved text, then follows A's stream.
