@@ -57,7 +57,11 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       frame: (g, frame) => broadcast.frame(g, frame),
       save: (batch) => withDeadline(answersRepo.saveProgress(db, batch), WRITE_DEADLINE_MS, "a progress save"),
       end: (g, outcome) => endAnswer(g, outcome),
-      endDelayed: (g) => broadcast.status(g.chatId, END_UNSAVED, "error"),
+      endDelayed: (g) => {
+        broadcast.status(g.chatId, END_UNSAVED, "error");
+        // An unsaved end is a reason for the banner and /readyz (app.ts) that no statement reports.
+        database.health.recheck();
+      },
       outage: isUnavailable,
       retrying: retryingNotice,
       image: (g, url) => images.add(g, url),
@@ -131,6 +135,9 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       sidebar.refresh(found.chat.userId);
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
+    // Saved at last: the banner it kept up goes unless something else is still wrong. Without
+    // this, tabs that (re)connected meanwhile kept it until some later statement changed the health.
+    if (g.endFailures > 0) database.health.recheck();
     if (firstAnswer) void nameChat(core, firstAnswer.chat, firstAnswer.message);
     void spendingNotice(g);
   }

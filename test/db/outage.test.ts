@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { END_UNSAVED } from "../../src/chat/errors.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { chats } from "../../src/db/schema.ts";
 import { createLogger } from "../../src/log.ts";
@@ -116,6 +117,59 @@ describe.if(DRIVERS.includes("postgres"))("when Postgres goes away [postgres]", 
       await app.stop();
       await behind.close();
       proxy.stop();
+    }
+  }, 60_000);
+});
+
+/**
+ * The banner counts an answer whose end could not be saved. A tab that connects while that end
+ * waits for its next try sees the banner, and must see it go once the end is saved, though no
+ * statement failing or succeeding says the health changed. (Once it stayed for the rest of the
+ * outage e2e test: the tab had reconnected, as the bus resynchronised, before the end was saved.)
+ */
+describe.if(DRIVERS.includes("postgres"))("an answer's end saved after the database is back [postgres]", () => {
+  const lines: string[] = [];
+  // The end is tried again 8 s after it fails: room to connect a tab in between.
+  const outage = outageFixture({
+    log: createLogger({ level: "info", format: "json", write: (line) => lines.push(line) }),
+    timing: { frameMs: 40, saveMs: 1000, endRetryMs: 8000, endRetryMaxMs: 8000 },
+  });
+
+  test("a tab that connected while the end was unsaved sees the banner go once it is saved", async () => {
+    const { t, fake, server, cut, reopen } = outage;
+    const [chat] = await t.database.db
+      .insert(chats)
+      .values({ userId: server.user.id, title: "Late end", model: "fake/fast" })
+      .returning();
+    const ws = await server.socket(`/ws?chat=${chat!.id}`);
+    await ws.waitFor((m) => m.includes('id="transcript-live"'));
+    fake.queue({ text: "word ".repeat(100), tokenDelayMs: 20, tokenSize: 5 });
+    ws.send({ action: "send", chat: chat!.id, content: "talk a while" });
+    await ws.waitFor((m) => m.includes("word word"));
+    await cut();
+    // The answer ends while the database is away: its end is not saved.
+    await ws.waitFor((m) => m.includes(END_UNSAVED), { timeoutMs: 20_000 });
+    await reopen();
+    // The bus hears again and closes every tab so they read afresh: connect after that.
+    await until(async () => lines.some((l) => l.includes("hearing other instances again")), Boolean, "the bus back");
+    const again = await server.socket(`/ws?chat=${chat!.id}`);
+    try {
+      const banner = await again.waitFor((m) => m.includes('id="service-status"'));
+      // Still up: the end waits for its next try.
+      expect(banner).toContain(UNAVAILABLE);
+      expect(lines.some((l) => l.includes("saved the end of an answer"))).toBe(false);
+      const from = again.messages.indexOf(banner) + 1;
+      await until(async () => lines.some((l) => l.includes("saved the end of an answer")), Boolean, "the end saved");
+      await again.waitFor(
+        (m) => m.startsWith('<div id="service-status" role="alert" hx-swap-oob="true" class="hidden">'),
+        {
+          from,
+        },
+      );
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await again.close();
+      await ws.close();
     }
   }, 60_000);
 });

@@ -78,6 +78,7 @@ import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { chats, messages, users } from "../../src/db/schema.ts";
+import type { GenerationTiming } from "../../src/llm/generations.ts";
 import type { Logger } from "../../src/log.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { freshDatabase, pgliteTemplate, type TestDb } from "./db.ts";
@@ -131,7 +132,7 @@ export type Outage = {
  * Call it inside a `describe` (Postgres only): it registers the suite's beforeAll and afterAll, and
  * the fields of what it returns are there once beforeAll has run.
  */
-export function outageFixture(opts: { log?: Logger } = {}): Outage {
+export function outageFixture(opts: { log?: Logger; timing?: GenerationTiming } = {}): Outage {
   const outage = {
     cut: () => outage.db.cut(),
     reopen: () => outage.db.reopen(),
@@ -140,7 +141,7 @@ export function outageFixture(opts: { log?: Logger } = {}): Outage {
     outage.t = await freshDatabase("postgres");
     outage.db = switchableDatabase(outage.t.url!);
     outage.fake = startFakeUpstream();
-    outage.server = await startTestServer(outage.t, fakeEnv(outage.fake), { log: opts.log });
+    outage.server = await startTestServer(outage.t, fakeEnv(outage.fake), opts);
   });
   afterAll(async () => {
     await outage.db.close();
