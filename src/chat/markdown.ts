@@ -62,13 +62,28 @@ const md = new MarkdownIt({
   linkify: true,
   breaks: false,
   highlight(code, lang) {
-    const language = lang.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-    if (language && hljs.getLanguage(language)) {
-      return hljs.highlight(code, { language, ignoreIllegals: true }).value;
-    }
-    return ""; // markdown-it escapes the code itself
+    const language = fenceLanguage(lang);
+    return language ? highlightCode(code, language).html : ""; // "": markdown-it escapes the code itself
   },
 });
+
+/** The language a fence's info string names, when it is one highlight.js knows. */
+export function fenceLanguage(info: string): string | undefined {
+  const language = info.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  return language && hljs.getLanguage(language) ? language : undefined;
+}
+
+/**
+ * Code as highlighted HTML (escaped; only escaped without a language), and whether highlight.js
+ * ended it back at the language's root, inside no comment, string or other construct: code after
+ * it then highlights the same alone.
+ */
+export function highlightCode(code: string, language: string | undefined): { html: string; atRoot: boolean } {
+  if (!language || !code) return { html: md.utils.escapeHtml(code), atRoot: true };
+  const result = hljs.highlight(code, { language, ignoreIllegals: true });
+  // _top is highlight.js's mode stack when it stopped (not in its types; without it, never at root).
+  return { html: result.value, atRoot: (result as { _top?: unknown })._top === hljs.getLanguage(language) };
+}
 
 md.use(math);
 
@@ -187,14 +202,16 @@ const LIST_ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])\s/;
 /**
  * Splits Markdown into top-level blocks that render the same alone as together, so a streamed
  * answer renders each finished block once. Splits at blank lines outside fences, but not where
- * the next line is indented (a continued list item or code) or continues a list.
- * Returns the blocks that are certainly finished and the open rest.
+ * the next line is indented (a continued list item or code) or continues a list; and after the
+ * closing line of a block that is a code fence. Returns the blocks that are certainly finished
+ * and the open rest.
  */
 export function splitFinishedBlocks(text: string): { finished: string[]; rest: string } {
   const lines = text.split("\n");
   const finished: string[] = [];
   let start = 0;
-  let fence: string | undefined;
+  /** The open fence's marker, and whether the block is that fence alone (nothing but blank lines before it). */
+  let fence: { marker: string; alone: boolean } | undefined;
   let blockHasList = false;
   // The last line may still be growing: only complete lines are read, and a block ends at a
   // blank line only once the line after it is complete too (a lone "2" may become "2. item").
@@ -202,12 +219,20 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
     const line = lines[i]!;
     const marker = FENCE.exec(line)?.[1];
     if (fence) {
-      if (marker && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker)
-        fence = undefined;
+      if (!marker || marker[0] !== fence.marker[0] || marker.length < fence.marker.length || line.trim() !== marker)
+        continue;
+      // A block that is a code fence ends with it: whatever follows starts a new block. Kept
+      // open, it would be rendered (and its code highlighted) again with every word after it.
+      if (fence.alone) {
+        finished.push(lines.slice(start, i + 1).join("\n"));
+        start = i + 1;
+        blockHasList = false;
+      }
+      fence = undefined;
       continue;
     }
     if (marker) {
-      fence = marker;
+      fence = { marker, alone: lines.slice(start, i).every((l) => l.trim() === "") };
       continue;
     }
     if (LIST_ITEM.test(line)) blockHasList = true;
@@ -265,116 +290,4 @@ export function tailGrowth(prev: string, next: string): { append: string; depth:
   // cannot finish an entity begun before it (which ends with a tag or a complete character).
   if (text.includes("<")) return undefined;
   return { append: text, depth };
-}
-
-/** What a streamed word may hold to be shown without rendering: no Markdown, no link, no entity. */
-const PLAIN = /^[\p{L}\p{N} ',]*$/u;
-/** Words a paragraph grows by before its HTML is joined into one string again (see growParagraph). */
-const ROPE_WORDS = 64;
-
-/** Renders a growing answer block by block: each finished block once, the open tail every frame. */
-export class StreamingMarkdown {
-  /** HTML of the finished blocks, in order. */
-  readonly blocks: string[] = [];
-  /** HTML of the open tail, as last returned. */
-  tail = "";
-  private finishedLength = 0;
-  text = "";
-
-  /** The text of the open tail: what `tail` renders. */
-  get openText(): string {
-    return this.text.slice(this.finishedLength);
-  }
-
-  /**
-   * While plain words keep lengthening the last paragraph: the tail's HTML without its closing
-   * `</p>\n`, and the spaces typed after the last word (not shown yet). Kept so each word costs
-   * the same however long the paragraph is: checking or slicing the whole text per word would not.
-   */
-  private growing: { open: string; spaces: number; words: number } | undefined;
-
-  /**
-   * Adds streamed text; returns the HTML of blocks that finished and the tail's HTML, and, when
-   * plain words only lengthened the last paragraph, the text they added to it (`grown`).
-   */
-  push(delta: string): { newBlocks: string[]; tail: string; grown?: string } {
-    const before = this.text.length;
-    this.text += delta;
-    // Blocks finish only when a line does: without a new line break, only the tail grew.
-    if (!delta.includes("\n")) {
-      const grown = this.growParagraph(delta, before);
-      if (grown !== undefined) return { newBlocks: [], tail: this.tail, grown };
-      this.growing = undefined;
-      this.tail = renderMarkdown(this.text.slice(this.finishedLength));
-      return { newBlocks: [], tail: this.tail };
-    }
-    this.growing = undefined;
-    const { finished, rest } = splitFinishedBlocks(this.text.slice(this.finishedLength));
-    const newBlocks = finished.map((block) => {
-      this.finishedLength += block.length + 1;
-      return renderMarkdown(block);
-    });
-    this.blocks.push(...newBlocks);
-    this.tail = renderMarkdown(rest);
-    return { newBlocks, tail: this.tail };
-  }
-
-  /**
-   * Most of a streamed answer is words added to the paragraph being written. Rendering the whole
-   * paragraph again for each would cost time growing with its length; when the tail ends with a
-   * paragraph and the new text and the word it joins are plain (nothing Markdown, a link or an
-   * entity could start or end with), the rendering is known: the words go at the paragraph's end.
-   * Spaces at the end show only once a word follows them (the renderer trims a paragraph's end).
-   * Returns the HTML added, or undefined when the tail must be rendered.
-   */
-  private growParagraph(delta: string, end: number): string | undefined {
-    if (!PLAIN.test(delta)) return undefined;
-    // Checked once when words start going straight out; plain words cannot undo what was checked.
-    // Checked again every so many words, for the HTML: built word by word with `+=`, it is a rope
-    // in JavaScriptCore that keeps every word (two strings each) until its characters are read,
-    // and nothing reads them. canGrow takes it from the tail with slice, which joins it into one
-    // string. (100 answers streaming: 123,000 of the process's 154,000 strings were these.)
-    if (this.growing && ++this.growing.words >= ROPE_WORDS) this.growing = undefined;
-    this.growing ??= this.canGrow(end);
-    if (!this.growing) return undefined;
-    const visible = delta.replace(/ +$/, "");
-    if (!visible) {
-      this.growing.spaces += delta.length;
-      return "";
-    }
-    const added = " ".repeat(this.growing.spaces) + visible;
-    this.growing.spaces = delta.length - visible.length;
-    this.growing.open += added;
-    this.tail = `${this.growing.open}</p>\n`;
-    return added;
-  }
-
-  /** Whether plain words written at `end` would only lengthen the tail's last paragraph. */
-  private canGrow(end: number): { open: string; spaces: number; words: number } | undefined {
-    if (!this.tail.endsWith("</p>\n") || this.mayBeDefinition(end)) return undefined;
-    let spaces = 0;
-    while (end - spaces > this.finishedLength && this.text[end - spaces - 1] === " ") spaces++;
-    let word = end - spaces;
-    while (word > this.finishedLength && this.text[word - 1] !== " " && this.text[word - 1] !== "\n") word--;
-    // The last line must be the paragraph's (a line break just before means a line not yet begun).
-    if (end - spaces === this.finishedLength || this.text[end - spaces - 1] === "\n") return undefined;
-    if (!spaces && !PLAIN.test(this.text.slice(word, end))) return undefined;
-    return { open: this.tail.slice(0, -"</p>\n".length), spaces, words: 0 };
-  }
-
-  /**
-   * Whether a line of the text's last paragraph (back to a blank line) starts with "[": it may be
-   * a link definition, which shows nothing, so the tail's last paragraph would not be this one.
-   */
-  private mayBeDefinition(end: number): boolean {
-    let lineEnd = end;
-    while (lineEnd > this.finishedLength) {
-      const lineStart = Math.max(this.text.lastIndexOf("\n", lineEnd - 1) + 1, this.finishedLength);
-      const line = this.text.slice(lineStart, lineEnd);
-      if (line.trim() === "") return false;
-      if (/^ {0,3}\[/.test(line)) return true;
-      lineEnd = lineStart - 1;
-    }
-    return false;
-  }
 }

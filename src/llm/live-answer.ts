@@ -1,4 +1,5 @@
-import { StreamingMarkdown, tailGrowth } from "../chat/markdown.ts";
+import { tailGrowth } from "../chat/markdown.ts";
+import { StreamingMarkdown } from "../chat/streaming-markdown.ts";
 import type { LiveText } from "../chat/types.ts";
 
 /**

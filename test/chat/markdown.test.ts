@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { renderMarkdown, StreamingMarkdown, splitFinishedBlocks, tailGrowth } from "../../src/chat/markdown.ts";
+import { renderMarkdown, splitFinishedBlocks, tailGrowth } from "../../src/chat/markdown.ts";
+import { StreamingMarkdown } from "../../src/chat/streaming-markdown.ts";
 
 const DOCUMENTS: Record<string, string> = {
   prose: "First paragraph\nstill first.\n\nSecond paragraph.\n\n\nThird, after two blank lines.",
@@ -13,6 +14,8 @@ const DOCUMENTS: Record<string, string> = {
   table: "| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n\nBelow the table.",
   tildeFence: "~~~\n``` not a close\n\n~~~\n\ntext",
   unclosedFence: "Start\n\n```js\nconst x = 1;\n\nconst y = 2;",
+  fencesAndWordsAfter:
+    "```ts\nconst a = 1;\n```\nwords right after\n\n```\nb\n```\n\n\n~~~\nc\n~~~\n- a list after\n\n# x\n```\nd",
   mathInline: "Euler: $e^{i\\pi} + 1 = 0$ and \\(a^2+b^2=c^2\\), for $5 and $10.\n\nThen $x$5 and $y$.",
   mathDisplay: "Sum:\n$$\n\\sum_{n=1}^\\infty \\frac{1}{n^2}\n$$\n\nAnd \\[\n\\int_0^1 x\\,dx\n\\]\n\nend $$ open",
   mathInList: "1. first $a$\n\n   $$\n   b\n   $$\n\n2. second \\(c\\)\n\nDone.",
@@ -98,6 +101,16 @@ describe("Markdown while streaming", () => {
       lazy: "para\n    lazy continued words\n> quote\nlazy words",
       trailing: "words with spaces at the end   \n\nnext para   words",
       unicode: "Grüße, ünïcödé wörds and 日本語 and emoji 🌍 here",
+      // Code blocks being written grow by their new code (src/chat/open-fence.ts).
+      typescript:
+        "Here:\n\n```ts\n/**\n * Doc & <b>\n */\nexport function f(a: number): string {\n  const s = `x $" +
+        "{a}\n  y`; // c\n  /* open\n   still */ return s;\n}\n\t\n  \n```\n\nAfter.",
+      python: "```python\ndef f():\n    '''doc\n    more'''\n    return \"a\\\"b\"  # hash\n\n\nprint(f())\n```\nx",
+      json: '```json\n{\n  "a": [1, 2.5e3, true, null],\n  "b": "s\\n"\n}\n```',
+      plainFences:
+        "```\n<script>x</script> &amp;\n```\n\n```nosuchlanguage\nsome code\n  more\n```\n\n~~~\n```ts\nnot a close\n~~~\nend",
+      closingLike: "````md\n```ts\ninner\n```\n````\n\n```ts & co\nconst a = 1;\n```\n```bash\necho hi\n  ```  \ntext",
+      oddBytes: "```ts\nconst a = 1;\r\nconst b = 2;\n\u0000\nconst c = 3;\n",
       // Longer than the words after which the paragraph's HTML is taken from the tail again.
       long: Array.from({ length: 400 }, (_, i) => (i % 9 ? `word${i}` : `w${i}, `)).join(" "),
     };
@@ -117,11 +130,42 @@ describe("Markdown while streaming", () => {
     }
   });
 
-  test("nothing is split inside a fence or before an indented continuation", () => {
+  test("a long code block is highlighted as it grows, not again from its first line with every frame", async () => {
+    const hljs = (await import("highlight.js/lib/core")).default;
+    const highlight = hljs.highlight;
+    let highlighted = 0;
+    hljs.highlight = ((code: string, options: { language: string }) => {
+      highlighted += code.length;
+      return highlight(code, options);
+    }) as typeof hljs.highlight;
+    try {
+      const lines = Array.from({ length: 400 }, (_, i) => `  const v${i} = compute(${i}, "s${i}"); // step ${i}`);
+      const doc = `Code:\n\n\`\`\`ts\nfunction all() {\n${lines.join("\n")}\n}\n\`\`\`\n\nDone.`;
+      const md = new StreamingMarkdown();
+      for (let i = 0; i < doc.length; i += 16) md.push(doc.slice(i, i + 16));
+      // Each piece of code is highlighted a few times (its line while written, then the lines
+      // once), and the block once more whole when it closes: not the block so far every frame.
+      expect(doc.length).toBeGreaterThan(18_000);
+      expect(highlighted).toBeLessThan(6 * doc.length);
+      expect(md.blocks.join("") + md.tail).toBe(renderMarkdown(doc));
+    } finally {
+      hljs.highlight = highlight;
+    }
+  });
+
+  test("nothing is split inside a fence or before an indented continuation; a fence ends its block", () => {
     expect(splitFinishedBlocks("```\na\n\nb\n").finished).toEqual([]);
     expect(splitFinishedBlocks("- a\n\n  b\nmore").finished).toEqual([]);
     expect(splitFinishedBlocks("one\n\ntwo\n\nthr").finished).toEqual(["one\n"]);
     expect(splitFinishedBlocks("one\n\ntwo\n\nthree\n").finished).toEqual(["one\n", "two\n"]);
+    // A block that is a code fence ends at its closing line; one inside a list item does not end the item.
+    expect(splitFinishedBlocks("```ts\na\n```\nwords after").finished).toEqual(["```ts\na\n```"]);
+    expect(splitFinishedBlocks("x\n\n```\na\n```\n\n```\nb\n```\nwo").finished).toEqual([
+      "x\n",
+      "```\na\n```",
+      "\n```\nb\n```",
+    ]);
+    expect(splitFinishedBlocks("- item\n\n  ```\n  a\n  ```\n  more\n").finished).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { renderMarkdown, StreamingMarkdown } from "../../src/chat/markdown.ts";
+import { renderMarkdown } from "../../src/chat/markdown.ts";
+import { StreamingMarkdown } from "../../src/chat/streaming-markdown.ts";
 
 /** The TeX sources of the typeset formulas in `html`, as their MathML annotations carry them. */
 const formulas = (html: string) =>
