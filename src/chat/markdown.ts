@@ -237,8 +237,12 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
     }
     if (LIST_ITEM.test(line)) blockHasList = true;
     if (line.trim() !== "" || i === start) continue;
-    if (i + 1 >= lines.length - 1) continue;
     const next = lines[i + 1]!;
+    // The line after may still be growing; its first character is enough unless the block has a
+    // list, which it may go on ("2" may become "2. item", and the whole list render otherwise).
+    // Waiting for that line to end kept the block in the open tail, rendered again with each of
+    // its words: models write a paragraph as one line.
+    if (i + 1 === lines.length - 1 && (blockHasList || next === "")) continue;
     if (next.trim() === "") continue; // more blank lines: split at the last one
     if (/^\s/.test(next)) continue;
     if (blockHasList && LIST_ITEM.test(next)) continue;

@@ -36,8 +36,8 @@ export class StreamingMarkdown {
   push(delta: string): { newBlocks: string[]; tail: string; grown?: string } {
     const before = this.text.length;
     this.text += delta;
-    // Blocks finish only when a line does: without a new line break, only the tail grew.
-    if (!delta.includes("\n")) {
+    // Blocks finish only when a line ends or the one after a blank line begins: otherwise only the tail grew.
+    if (!delta.includes("\n") && this.text[before - 1] !== "\n") {
       const grown = this.growParagraph(delta, before);
       if (grown !== undefined) return { newBlocks: [], tail: this.tail, grown };
       this.growing = undefined;

@@ -43,8 +43,8 @@ describe("Markdown while streaming", () => {
     let largestTail = 0;
     for (let i = 0; i < doc.length; i += 4)
       largestTail = Math.max(largestTail, md.push(doc.slice(i, i + 4)).tail.length);
-    // The last two paragraphs stay open: a block ends once the line after its blank is complete.
-    expect(md.blocks.length).toBe(198);
+    // Only the last paragraph stays open: a block ends once the line after its blank line begins.
+    expect(md.blocks.length).toBe(199);
     // Each frame re-renders only the open paragraphs: bounded, whatever the answer's length.
     expect(doc.length).toBeGreaterThan(7000);
     expect(largestTail).toBeLessThan(120);
@@ -153,10 +153,17 @@ describe("Markdown while streaming", () => {
     }
   });
 
-  test("nothing is split inside a fence or before an indented continuation; a fence ends its block", () => {
+  test("nothing is split inside a fence or before an indented continuation; a block ends as soon as it is known", () => {
     expect(splitFinishedBlocks("```\na\n\nb\n").finished).toEqual([]);
     expect(splitFinishedBlocks("- a\n\n  b\nmore").finished).toEqual([]);
-    expect(splitFinishedBlocks("one\n\ntwo\n\nthr").finished).toEqual(["one\n"]);
+    // A block ends once the line after its blank line has begun (not indented), or has ended
+    // where a list might go on.
+    expect(splitFinishedBlocks("one\n\ntwo\n\nthr").finished).toEqual(["one\n", "two\n"]);
+    expect(splitFinishedBlocks("one\n\n").finished).toEqual([]);
+    expect(splitFinishedBlocks("one\n\n ").finished).toEqual([]);
+    expect(splitFinishedBlocks("- a\n\n2").finished).toEqual([]);
+    expect(splitFinishedBlocks("- a\n\n2. b\n\nc").finished).toEqual([]);
+    expect(splitFinishedBlocks("- a\n\n2. b\n\nc\n").finished).toEqual(["- a\n\n2. b\n"]);
     expect(splitFinishedBlocks("one\n\ntwo\n\nthree\n").finished).toEqual(["one\n", "two\n"]);
     // A block that is a code fence ends at its closing line; one inside a list item does not end the item.
     expect(splitFinishedBlocks("```ts\na\n```\nwords after").finished).toEqual(["```ts\na\n```"]);
