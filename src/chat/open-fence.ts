@@ -6,7 +6,7 @@ const OPENER = /^(`{3,}|~{3,})([^\n]*)$/;
 /**
  * A fenced code block still being written at the end of a streamed answer. Rendered as Markdown
  * each frame, its code was highlighted again from the first line every 40 ms: with code in many
- * answers at once, highlight.js took a quarter of the process's CPU (docs/performance.md). Here
+ * answers at once, highlight.js had 30% of a profile's samples (docs/performance.md). Here
  * complete lines are highlighted once, as far as highlight.js ends them at the language's root,
  * and each frame highlights only what follows. The HTML is what markdown-it gives for the same
  * text (the tests compare every step); anything it might read otherwise is left to markdown-it.
