@@ -59,9 +59,11 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       end: (g, outcome) => endAnswer(g, outcome),
       endDelayed: (g) => {
         broadcast.status(g.chatId, END_UNSAVED, "error");
-        // An unsaved end is a reason for the banner and /readyz (app.ts) that no statement reports.
+        // An unsaved end is a reason for the banner and /readyz (app.ts) that no statement reports,
+        // coming or going: without this, tabs that connected meanwhile kept the banner after it went.
         database.health.recheck();
       },
+      endResolved: () => database.health.recheck(),
       outage: isUnavailable,
       retrying: retryingNotice,
       image: (g, url) => images.add(g, url),
@@ -135,9 +137,6 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
       sidebar.refresh(found.chat.userId);
       return outcome.status === "complete" && g.first ? { chat: found.chat, message } : undefined;
     });
-    // Saved at last: the banner it kept up goes unless something else is still wrong. Without
-    // this, tabs that (re)connected meanwhile kept it until some later statement changed the health.
-    if (g.endFailures > 0) database.health.recheck();
     if (firstAnswer) void nameChat(core, firstAnswer.chat, firstAnswer.message);
     void spendingNotice(g);
   }

@@ -13,6 +13,8 @@ export type GenerationHooks = {
   end(g: Generation, outcome: Outcome): Promise<void>;
   /** The end could not be saved at the first attempt; it is being retried. */
   endDelayed(g: Generation): void;
+  /** An end that was delayed is saved at last, or given up on: it no longer waits. */
+  endResolved(g: Generation): void;
   /** Whether a failed save is the database being away or full (worth retrying for as long as it takes). */
   outage(err: unknown): boolean;
   /** The tail's HTML while waiting to retry. */
@@ -300,6 +302,7 @@ export class Generations {
     await this.saving;
     await this.saveEnd(g, outcome);
     this.live.delete(g.messageId);
+    if (g.endFailures) this.hooks.endResolved(g);
     g.resolveDone();
   }
 

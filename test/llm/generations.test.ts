@@ -25,6 +25,8 @@ function answerEndingAfter(failures: unknown[]) {
   const upstream = createUpstream(loadConfig({ OPENROUTER_BASE_URL: fake.url, OPENROUTER_API_KEY: "sk-or-test" }));
   const ends: Outcome[] = [];
   const delayed: Generation[] = [];
+  /** Each answer whose delayed end stopped waiting, with what was still counted as unsaved then. */
+  const resolved: { g: Generation; unsaved: Generation[] }[] = [];
   const hooks: GenerationHooks = {
     frame() {},
     save: async () => {},
@@ -34,6 +36,7 @@ function answerEndingAfter(failures: unknown[]) {
       if (failure) throw failure;
     },
     endDelayed: (g) => delayed.push(g),
+    endResolved: (g) => resolved.push({ g, unsaved: generations.unsavedEnds() }),
     outage: isUnavailable,
     retrying: () => "",
     image() {},
@@ -53,7 +56,7 @@ function answerEndingAfter(failures: unknown[]) {
     model: "fake/fast",
     messages: [{ role: "user", content: "hi" }],
   });
-  return { g, generations, ends, delayed };
+  return { g, generations, ends, delayed, resolved };
 }
 
 const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
@@ -64,18 +67,21 @@ const badRow = Object.assign(new Error("new row violates check constraint"), { c
 
 test("an outage is outlasted: the end is tried until it is saved, and the answer stays live meanwhile", async () => {
   const failures = [...Array.from({ length: 20 }, () => refused), diskFull, diskFull];
-  const { g, generations, ends, delayed } = answerEndingAfter(failures);
+  const { g, generations, ends, delayed, resolved } = answerEndingAfter(failures);
   await g.done;
   expect(ends.length).toBe(failures.length + 1);
   expect(ends.every((o) => o.status === "complete")).toBe(true);
   expect(delayed).toEqual([g]);
+  // Told once it no longer counts as unsaved (the database banner goes then).
+  expect(resolved).toEqual([{ g, unsaved: [] }]);
   expect(generations.get("m")).toBeUndefined();
 });
 
 test("a write refused for another reason is let go after a few tries, not held for ever", async () => {
-  const { g, ends } = answerEndingAfter(Array.from({ length: 50 }, () => badRow));
+  const { g, ends, resolved } = answerEndingAfter(Array.from({ length: 50 }, () => badRow));
   await g.done;
   expect(ends.length).toBe(5);
+  expect(resolved).toEqual([{ g, unsaved: [] }]);
 });
 
 test("while the end waits, the answer is still this process's: listed for its lease, and counted as unsaved", async () => {
