@@ -214,7 +214,7 @@ export function splitFinishedBlocks(text: string): { finished: string[]; rest: s
   let fence: { marker: string; alone: boolean } | undefined;
   let blockHasList = false;
   // The last line may still be growing: only complete lines are read, and a block ends at a
-  // blank line only once the line after it is complete too (a lone "2" may become "2. item").
+  // blank line once the line after it has begun (see below).
   for (let i = 0; i < lines.length - 1; i++) {
     const line = lines[i]!;
     const marker = FENCE.exec(line)?.[1];
