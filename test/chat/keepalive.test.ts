@@ -199,6 +199,10 @@ eachDriver("keep-alive of tab sockets", (t: TestDb) => {
       await until("no sockets left from the tests before", async () => (await openSocketsOf(server)) === 0, 5000);
       const ws = await tabThrough(relay, server, `/ws?chat=${chat.id}`);
       await ws.waitFor((m) => m.includes('id="transcript-live"'));
+      // And the sidebar, read for the socket as it opened: sent after the link went dead, it would
+      // be the app's last frame instead of the ping (seen once in CI).
+      await ws.waitFor((m) => m.includes('id="chat-nav"'));
+      await ws.waitFor((m) => m.includes('id="project-groups"'));
       expect(await openSocketsOf(server)).toBe(1);
       expect(bun.subscriberCount(topics.chat(chat.id))).toBe(1);
       expect(bun.subscriberCount(topics.user(server.user.id))).toBe(1);
