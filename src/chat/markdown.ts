@@ -277,21 +277,41 @@ function closingRun(html: string): { start: number; depth: number } {
 }
 
 /**
- * How a re-rendered open tail grew, when it grew by text alone: `append` goes at the end of the
+ * How a re-rendered open tail grew, when it grew at its end only: `append` goes at the end of the
  * innermost element still open at the end of `prev`, `depth` elements down (the last child at each
- * level). Most frames of a long paragraph, list item or plain code block are like this, and sending
- * only the new words keeps each frame small instead of re-sending the whole paragraph every time.
- * Undefined when the change is anything else (new markup, re-highlighted code, emphasis that
- * closed): then the whole tail is sent.
+ * level). Most frames of a long paragraph, list item or code block are like this, and sending only
+ * what was added keeps each frame small instead of re-sending the whole paragraph or block every
+ * time. What was added may hold whole inline elements (highlighted code's spans, emphasis, inline
+ * code; see INLINE). Undefined when the change is anything else (a new block, code highlighted
+ * again, emphasis that closed): then the whole tail is sent.
  */
 export function tailGrowth(prev: string, next: string): { append: string; depth: number } | undefined {
   const { start, depth } = closingRun(prev);
   if (!depth || next.length <= prev.length) return undefined;
   const closing = prev.slice(start);
   if (!next.endsWith(closing) || !next.startsWith(prev.slice(0, start))) return undefined;
-  const text = next.slice(start, next.length - closing.length);
-  // The renderer escapes every < and & of the text, so text without "<" holds no markup and
-  // cannot finish an entity begun before it (which ends with a tag or a complete character).
-  if (text.includes("<")) return undefined;
-  return { append: text, depth };
+  const added = next.slice(start, next.length - closing.length);
+  // The renderer escapes every < and & of the text, so the tags found are all the markup there is,
+  // and what came before ends with a tag or a complete character (no entity left open).
+  return wholeInline(added) ? { append: added, depth } : undefined;
+}
+
+/**
+ * Elements an appended piece may hold: the browser parses it inside the `<div>` htmx swaps it from,
+ * and these parse there as they do where they land (a table row, say, would be dropped). Only as
+ * the renderer writes them: highlight.js's spans with their class, Markdown's inline formatting.
+ */
+const INLINE = /^<(?:(span|strong|em|code|del|s)(?: class="[\w -]*")?|\/(span|strong|em|code|del|s))>$/;
+
+/** Whether `html` is text and INLINE elements, each closed within it. */
+function wholeInline(html: string): boolean {
+  const open: string[] = [];
+  for (const [tag] of html.matchAll(/<[^>]*>?/g)) {
+    if (tag === "<br>") continue;
+    const m = INLINE.exec(tag);
+    if (!m) return false;
+    if (m[1]) open.push(m[1]);
+    else if (open.pop() !== m[2]) return false;
+  }
+  return open.length === 0;
 }

@@ -58,6 +58,28 @@ describe("Markdown while streaming", () => {
       append: "y\n",
       depth: 2,
     });
+    // Whole inline elements: highlighted code, emphasis and inline code in a paragraph.
+    const code = (inner: string) => `<pre><code class="hljs language-ts">${inner}</code></pre>\n`;
+    expect(
+      tailGrowth(
+        code("x\n"),
+        code('x\n<span class="hljs-keyword">const</span> <span class="hljs-title function_">f</span>'),
+      ),
+    ).toEqual({
+      append: '<span class="hljs-keyword">const</span> <span class="hljs-title function_">f</span>',
+      depth: 2,
+    });
+    expect(tailGrowth("<p>a</p>\n", "<p>a <em>b</em> and <code>c</code><br>\nd</p>\n")).toEqual({
+      append: " <em>b</em> and <code>c</code><br>\nd",
+      depth: 1,
+    });
+    // Elements that would parse otherwise where htmx reads them, or would need the page's scripts.
+    expect(tailGrowth("<p>a</p>\n", '<p>a <a href="https://x.y">x</a></p>\n')).toBeUndefined();
+    expect(
+      tailGrowth("<table><tbody></tbody></table>\n", "<table><tbody><tr><td>a</td></tr></tbody></table>\n"),
+    ).toBeUndefined();
+    expect(tailGrowth("<p>a</p>\n", '<p>a <span style="x">b</span></p>\n')).toBeUndefined();
+    expect(tailGrowth("<p>a</p>\n", "<p>a <em>b</p>\n")).toBeUndefined();
     // Emphasis that closed, a new list item, a void element at the end, text that shrank.
     expect(tailGrowth("<p>a *b</p>\n", "<p>a <em>b</em></p>\n")).toBeUndefined();
     expect(tailGrowth("<ul>\n<li>a</li>\n</ul>\n", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n")).toBeUndefined();

@@ -73,17 +73,19 @@ browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
     expect(problems).toEqual([]);
   });
 
-  test("words appended to the open paragraph, list item, quote or code land where a full render puts them", async () => {
+  test("words and inline markup appended to the open paragraph, list item, quote or code land where a full render puts them", async () => {
     const { page, problems } = await s.open();
     await startChat(page, "warm up");
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor();
     // Just before the finished answer replaces the streamed one, keep what the frames built.
     await page.evaluate(() => {
-      const seen = { appended: 0, streamed: "" };
+      const seen = { appended: 0, appendedMarkup: 0, streamed: "" };
       (window as unknown as { seen: typeof seen }).seen = seen;
       document.addEventListener("htmx:wsBeforeMessage", (event) => {
         const message = (event as CustomEvent<{ message: string }>).detail.message;
-        if (message.includes('hx-swap-oob="beforeend:#msg-')) seen.appended++;
+        const appended = /hx-swap-oob="beforeend:#msg-[^"]*">(.*)<\/div>/s.exec(message)?.[1];
+        if (appended !== undefined) seen.appended++;
+        if (appended?.includes("<span") || appended?.includes("<code>")) seen.appendedMarkup++;
         const id =
           /<article id="msg-([0-9a-f-]+)" hx-swap-oob="true" data-role="assistant" data-status="(?!streaming)/.exec(
             message,
@@ -104,6 +106,15 @@ browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
       "    indented code that grows",
       "    line by line",
       "",
+      "A paragraph with *emphasis*, `inline code` and **bold** words that keeps going for a while.",
+      "",
+      "```ts",
+      "const total = items.reduce((sum, item) => sum + item.price, 0);",
+      "export function greet(name: string): string {",
+      "  return 'Hello, ' + name; // a comment",
+      "}",
+      "```",
+      "",
       "The last paragraph's & and <tags> stay text, and it ends here.",
     ].join("\n");
     s.fake.queue({ text, tokenDelayMs: 8, tokenSize: 2 });
@@ -111,9 +122,11 @@ browserSuite("pglite", "chatting in Chromium", { shots: "chat" }, (s, t) => {
     await page.getByLabel("Message").press("Enter");
     await page.locator('article[data-role="assistant"]').nth(1).and(page.locator('[data-status="complete"]')).waitFor();
     const seen = await page.evaluate(
-      () => (window as unknown as { seen: { appended: number; streamed: string } }).seen,
+      () => (window as unknown as { seen: { appended: number; appendedMarkup: number; streamed: string } }).seen,
     );
     expect(seen.appended).toBeGreaterThan(5);
+    // Highlighted code and inline formatting are appended too, not only plain words.
+    expect(seen.appendedMarkup).toBeGreaterThan(2);
     // The final render against what streamed, both without their code blocks' boxes and bars
     // (app.js gives a bar to indented code too, once an answer is finished).
     const [streamed, rendered] = await lastAnswer(page)
