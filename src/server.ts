@@ -50,6 +50,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         url: publicUrl({ ...config, port: app.server!.port! }),
       });
     }
+    // The binary starts with the JIT held back (`--compile-jit-policy` in package.json): code that
+    // runs only while starting stays in the interpreter instead of being compiled and kept.
+    Bun.unsafe.setJITPolicy(1);
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server!.port}`;
     log.info("listening", {
       url,

@@ -1,8 +1,9 @@
 /**
  * A password's strength, estimated by zxcvbn-ts on a worker thread. Its word lists and their
  * index took ~14 MB that stayed for the life of the process after the first set-up or password
- * change (docs/footprint.md); in a worker they go when it ends, IDLE_MS after its last estimate
- * (an admin adding several people reuses it).
+ * change (docs/footprint.md); in a worker they go when it ends, IDLE_MS after its last estimate.
+ * The worker with its lists held ~15 MB more while it waited, so it does not wait long: starting
+ * it again costs ~130 ms, paid only by a form that sets a password.
  */
 import type { FeedbackType } from "@zxcvbn-ts/core";
 import { startWorker, type WorkerCalls } from "../worker-calls.ts";
@@ -10,7 +11,7 @@ import { startWorker, type WorkerCalls } from "../worker-calls.ts";
 export type StrengthRequest = { password: string; inputs: string[] };
 export type Strength = { score: number; feedback: FeedbackType };
 
-const IDLE_MS = 30_000;
+const IDLE_MS = 5_000;
 
 /** Inside the compiled binary, module URLs are at the root of its files (src/); see transfer/renderer.ts. */
 const WORKER = new URL(

@@ -34,6 +34,9 @@ describe("npm run release", () => {
       "--minify-whitespace",
       "--no-compile-autoload-dotenv",
       "--no-compile-autoload-bunfig",
+      // Its bytecode laid out by use, and the JIT held back while it starts (docs/footprint.md).
+      "--bytecode-order=src/build/bytecode-order.txt",
+      "--compile-jit-policy=20",
     ]) {
       expect(args).toContain(flag);
     }
