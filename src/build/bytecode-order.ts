@@ -97,7 +97,9 @@ const form = (path: string, fields: Record<string, string>, cookie = "") =>
 /** A tab on the chat: its page, then its socket until the answer is shown whole. */
 async function tab(cookie: string, chat: string, untilWhole: boolean): Promise<void> {
   await (await fetch(`${base}/chats/${chat}`, { headers: { cookie } })).text();
-  const ws = new WebSocket(`${base.replace("http", "ws")}/ws?chat=${chat}`, { headers: { Origin: base, cookie } } as never);
+  const ws = new WebSocket(`${base.replace("http", "ws")}/ws?chat=${chat}`, {
+    headers: { Origin: base, cookie },
+  } as never);
   await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => fail(new Error("the answer did not end in 30 s")), 30_000);
     ws.onmessage = (event) => {
