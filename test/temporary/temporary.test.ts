@@ -174,9 +174,11 @@ eachDriver("temporary chats", (t) => {
       sql`select id from messages where chat_id = ${chatId} and role = 'assistant'`,
     );
     // What it left behind so far: a parse of its PDF, its answer's cost, an event too large for a notification.
-    expect(
-      await t.database.rows(sql`select 1 as one from message_annotations where message_id = ${answer!.id}`),
-    ).toEqual([{ one: 1 }]);
+    // The parse is saved just after the answer's end (chat/answers.ts), which startChat waited for.
+    const parses = () =>
+      t.database.rows(sql`select 1 as one from message_annotations where message_id = ${answer!.id}`);
+    await until(async () => (await parses()).length > 0, "the answer's PDF parse is saved");
+    expect(await parses()).toEqual([{ one: 1 }]);
     const spent = await t.database.db.select().from(usage).where(eq(usage.messageId, answer!.id));
     expect(spent.length).toBe(1);
     const event = JSON.stringify([{ kind: "html", topic: `chat:${chatId}`, html: "gazpacho" }]);
