@@ -13,6 +13,8 @@
 import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort, waitReady } from "../../bench/streams.ts";
+import { postForm } from "../../test/support/http.ts";
 
 const [binary, orderFile] = process.argv.slice(2);
 if (!binary || !orderFile) {
@@ -60,7 +62,7 @@ const upstream = Bun.serve({
 });
 
 const work = mkdtempSync(join(tmpdir(), "parley-order-"));
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
 async function serve(record: string | undefined): Promise<Bun.Subprocess> {
@@ -78,21 +80,11 @@ async function serve(record: string | undefined): Promise<Bun.Subprocess> {
     stdout: "ignore",
     stderr: "inherit",
   });
-  for (let i = 0; i < 600; i++) {
-    if (proc.exitCode !== null) throw new Error(`${binary} exited (${proc.exitCode}) before it was ready`);
-    if ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200) return proc;
-    await Bun.sleep(50);
-  }
-  throw new Error(`${binary} was not ready in 30 s`);
+  await waitReady(`${base}/readyz`, proc);
+  return proc;
 }
 
-const form = (path: string, fields: Record<string, string>, cookie = "") =>
-  fetch(base + path, {
-    method: "POST",
-    headers: { Origin: base, cookie },
-    body: new URLSearchParams(fields),
-    redirect: "manual",
-  });
+const form = (path: string, fields: Record<string, string>, cookie = "") => postForm(base, path, fields, cookie);
 
 /** A tab on the chat: its page, then its socket until the answer is shown whole. */
 async function tab(cookie: string, chat: string, untilWhole: boolean): Promise<void> {
@@ -116,8 +108,9 @@ async function tab(cookie: string, chat: string, untilWhole: boolean): Promise<v
 
 try {
   // A first start makes the data directory; the recorded run is a later start, the usual one.
-  (await serve(undefined)).kill("SIGTERM");
-  await Bun.sleep(500);
+  const first = await serve(undefined);
+  first.kill("SIGTERM");
+  await first.exited;
   const recording = join(work, "order.txt");
   const proc = await serve(recording);
   await (await fetch(`${base}/`)).text();
