@@ -11,9 +11,10 @@ let shared: Promise<Browser> | undefined;
 
 /**
  * Debian's Chromium, headless, with its calls home switched off (this network refuses them).
- * One browser serves the whole run (test/support/setup.ts closes it at the end): closing one
- * per file let the previous browser's late WebSocket events reach Playwright after it had
- * dropped their objects, and it threw them into the next file's first test.
+ * One browser serves every file a test worker runs (`bun test --no-isolate`), and ends with the
+ * worker (Chromium exits when the process that launched it does, killed or not): closing one per
+ * file let the previous browser's late WebSocket events reach Playwright after it had dropped
+ * their objects, and it threw them into the next file's first test.
  * Missing Chromium is a failure, not a skip: install it with `apt-get install chromium`.
  */
 export function launchBrowser(): Promise<Browser> {
@@ -44,9 +45,11 @@ export function launchBrowser(): Promise<Browser> {
   return shared;
 }
 
-/** Called once when the whole run ends. */
+/** For scripts that end the browser themselves (test/screenshots.ts). */
 export async function closeBrowser(): Promise<void> {
-  if (shared) await (await shared).close();
+  const browser = shared;
+  shared = undefined;
+  if (browser) await (await browser).close();
 }
 
 export const VIEWPORTS = {

@@ -3,6 +3,7 @@
  * the same port and data: a database server that really goes away and comes back. Postgres
  * refuses to run as root; the cluster runs as the `postgres` user then.
  */
+import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,11 @@ export type Cluster = {
   log(): string;
   /** Stops it (immediate) and removes its files. */
   destroy(): Promise<void>;
+  /**
+   * Destroys it once process `pid` has ended, from a watchdog of its own: a test worker that
+   * serves many files (bun test --no-isolate) has no hook that runs when it ends.
+   */
+  destroyAfter(pid: number): void;
 };
 
 export type ClusterOptions = {
@@ -113,6 +119,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let port = 0;
   let running = false;
   const pgCtl = (...args: string[]) => run([join(bin, "pg_ctl"), "-D", data, ...args]);
+  const removed = [dir, logDir, ...(opts.walDir ? [opts.walDir] : [])];
   const start = async () => {
     await pgCtl(
       "-o",
@@ -148,9 +155,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     async destroy() {
       if (running) await pgCtl("-m", "immediate", "stop").catch(() => {});
       running = false;
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(logDir, { recursive: true, force: true });
-      if (opts.walDir) rmSync(opts.walDir, { recursive: true, force: true });
+      for (const path of removed) rmSync(path, { recursive: true, force: true });
+    },
+    destroyAfter(pid) {
+      const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+      const stop = [...(asPostgres ? ["runuser", "-u", "postgres", "--"] : []), join(bin, "pg_ctl"), "-D", data];
+      const script = [
+        `while kill -0 ${pid} 2>/dev/null; do sleep 1; done`,
+        `${stop.map(quote).join(" ")} -m immediate stop >/dev/null 2>&1`,
+        `rm -rf ${removed.map(quote).join(" ")}`,
+      ].join("; ");
+      spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();
     },
   };
 }

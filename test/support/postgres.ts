@@ -6,7 +6,12 @@
 import postgres from "postgres";
 import { postgresBinDir, startCluster } from "./pg-cluster.ts";
 
-export type PostgresServer = { adminUrl: string; stop(): Promise<void> };
+export type PostgresServer = {
+  adminUrl: string;
+  stop(): Promise<void>;
+  /** Stops it once process `pid` has ended (nothing to stop for a server we did not start). */
+  stopAfter(pid: number): void;
+};
 
 async function answers(url: string): Promise<boolean> {
   const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
@@ -23,17 +28,17 @@ async function answers(url: string): Promise<boolean> {
 async function startThrowawayCluster(): Promise<PostgresServer | undefined> {
   if (!postgresBinDir()) return undefined;
   const cluster = await startCluster();
-  return { adminUrl: cluster.adminUrl, stop: () => cluster.destroy() };
+  return { adminUrl: cluster.adminUrl, stop: () => cluster.destroy(), stopAfter: (pid) => cluster.destroyAfter(pid) };
 }
 
 export async function findPostgres(): Promise<PostgresServer | undefined> {
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
-    if (await answers(given)) return { adminUrl: given, stop: async () => {} };
+    if (await answers(given)) return { adminUrl: given, stop: async () => {}, stopAfter: () => {} };
     process.stderr.write("TEST_DATABASE_URL does not answer; trying 127.0.0.1:5432, then a throwaway cluster.\n");
   }
   const local = "postgres://postgres@127.0.0.1:5432/postgres";
-  if (await answers(local)) return { adminUrl: local, stop: async () => {} };
+  if (await answers(local)) return { adminUrl: local, stop: async () => {}, stopAfter: () => {} };
   return startThrowawayCluster().catch((err) => {
     process.stderr.write(`Could not start a throwaway Postgres cluster: ${err.message}\n`);
     return undefined;
