@@ -13,9 +13,13 @@ export type Parley = {
   stop(signal?: NodeJS.Signals): Promise<number>;
 };
 
-/** The command that runs Parley: the compiled binary when PARLEY_BIN is set, else the sources. */
+/**
+ * The command that runs Parley: the compiled binary when PARLEY_BIN is set (npm test builds it
+ * first), else the sources. Resolved from where the tests run: some start Parley in another folder.
+ */
 export function parleyCommand(args: string[] = []): string[] {
-  return process.env.PARLEY_BIN ? [process.env.PARLEY_BIN, ...args] : [process.execPath, CLI, ...args];
+  const binary = process.env.PARLEY_BIN;
+  return binary ? [resolve(binary), ...args] : [process.execPath, CLI, ...args];
 }
 
 /** Runs a Parley command to completion, with `input` on its standard input. */
