@@ -65,9 +65,11 @@ export function canStartCluster(): boolean {
 
 const asPostgres = process.getuid?.() === 0;
 
+/** The command as the user the cluster runs as. */
+const asClusterUser = (cmd: string[]) => (asPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd);
+
 async function run(cmd: string[]) {
-  const argv = asPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
-  const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(asClusterUser(cmd), { stdout: "pipe", stderr: "pipe" });
   const code = await proc.exited;
   if (code !== 0) throw new Error(`${cmd[0]} failed: ${await new Response(proc.stderr).text()}`);
 }
@@ -159,10 +161,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     destroyAfter(pid) {
       const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
-      const stop = [...(asPostgres ? ["runuser", "-u", "postgres", "--"] : []), join(bin, "pg_ctl"), "-D", data];
+      const stop = asClusterUser([join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]);
       const script = [
         `while kill -0 ${pid} 2>/dev/null; do sleep 1; done`,
-        `${stop.map(quote).join(" ")} -m immediate stop >/dev/null 2>&1`,
+        `${stop.map(quote).join(" ")} >/dev/null 2>&1`,
         `rm -rf ${removed.map(quote).join(" ")}`,
       ].join("; ");
       spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();

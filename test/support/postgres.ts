@@ -25,6 +25,9 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** A server the tests found running: not theirs to stop. */
+const found = (adminUrl: string): PostgresServer => ({ adminUrl, stop: async () => {}, stopAfter: () => {} });
+
 async function startThrowawayCluster(): Promise<PostgresServer | undefined> {
   if (!postgresBinDir()) return undefined;
   const cluster = await startCluster();
@@ -34,11 +37,11 @@ async function startThrowawayCluster(): Promise<PostgresServer | undefined> {
 export async function findPostgres(): Promise<PostgresServer | undefined> {
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
-    if (await answers(given)) return { adminUrl: given, stop: async () => {}, stopAfter: () => {} };
+    if (await answers(given)) return found(given);
     process.stderr.write("TEST_DATABASE_URL does not answer; trying 127.0.0.1:5432, then a throwaway cluster.\n");
   }
   const local = "postgres://postgres@127.0.0.1:5432/postgres";
-  if (await answers(local)) return { adminUrl: local, stop: async () => {}, stopAfter: () => {} };
+  if (await answers(local)) return found(local);
   return startThrowawayCluster().catch((err) => {
     process.stderr.write(`Could not start a throwaway Postgres cluster: ${err.message}\n`);
     return undefined;
