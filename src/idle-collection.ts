@@ -17,12 +17,16 @@ export function collectAfterBursts({
   used = () => process.memoryUsage.rss(),
   busyShare = cpuShare(),
   collect = shrink,
+  /** Also once at the first quiet look: what starting left (its garbage, its compiled code) is no use after. */
+  afterStart = true,
 } = {}): () => void {
   let floor = Number.POSITIVE_INFINITY;
+  let started = !afterStart;
   const timer = setInterval(() => {
     const now = used();
     const quiet = busyShare(everyMs) < quietShare;
-    if (now - floor > growthBytes && quiet) {
+    if (quiet && (!started || now - floor > growthBytes)) {
+      started = true;
       collect();
       // The next look, after the collection, sets the floor again.
       floor = Number.POSITIVE_INFINITY;
