@@ -21,12 +21,13 @@ export function collectAfterBursts({
   afterStart = true,
 } = {}): () => void {
   let floor = Number.POSITIVE_INFINITY;
-  let started = !afterStart;
+  // Whether the one shrink after start is still to come.
+  let startPending = afterStart;
   const timer = setInterval(() => {
     const now = used();
     const quiet = busyShare(everyMs) < quietShare;
-    if (quiet && (!started || now - floor > growthBytes)) {
-      started = true;
+    if (quiet && (startPending || now - floor > growthBytes)) {
+      startPending = false;
       collect();
       // The next look, after the collection, sets the floor again.
       floor = Number.POSITIVE_INFINITY;

@@ -122,6 +122,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let running = false;
   const pgCtl = (...args: string[]) => run([join(bin, "pg_ctl"), "-D", data, ...args]);
   const removed = [dir, logDir, ...(opts.walDir ? [opts.walDir] : [])];
+  const immediateStop = ["-D", data, "-m", "immediate", "stop"];
   const start = async () => {
     await pgCtl(
       "-o",
@@ -155,13 +156,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     running: () => running,
     log: () => readFileSync(logFile, "utf8"),
     async destroy() {
-      if (running) await pgCtl("-m", "immediate", "stop").catch(() => {});
+      if (running) await run([join(bin, "pg_ctl"), ...immediateStop]).catch(() => {});
       running = false;
       for (const path of removed) rmSync(path, { recursive: true, force: true });
     },
     destroyAfter(pid) {
       const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
-      const stop = asClusterUser([join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop"]);
+      const stop = asClusterUser([join(bin, "pg_ctl"), ...immediateStop]);
       const script = [
         `while kill -0 ${pid} 2>/dev/null; do sleep 1; done`,
         `${stop.map(quote).join(" ")} >/dev/null 2>&1`,
