@@ -826,6 +826,16 @@
       target: group.querySelector("ul"),
       swap: "innerHTML",
     });
+  // An open group is read again at every push of the list (a few times per answer), and twice
+  // after a drop into it: what it shows already is not swapped in again, so a chat in it being
+  // hovered or dragged stays the same element (a drag that began as the same list landed was lost).
+  const groupShown = new WeakMap();
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const { target, serverResponse, shouldSwap } = event.detail;
+    if (!shouldSwap || !target?.parentElement?.matches("details[data-project-group]")) return;
+    if (groupShown.get(target) === serverResponse) event.detail.shouldSwap = false;
+    else groupShown.set(target, serverResponse);
+  });
   const openProjects = () => {
     try {
       return new Set(JSON.parse(localStorage.getItem(OPEN_PROJECTS) ?? "[]"));

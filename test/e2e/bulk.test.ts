@@ -152,7 +152,7 @@ browserSuite(
     });
 
     test("a chat dragged onto a project's group goes into it (the group marked while it would), and dragged onto the list comes out", async () => {
-      const ids = await make(["Seed catalogue"]);
+      const ids = await make(["Seed catalogue", "Compost notes"]);
       const seeds = ids["Seed catalogue"]!;
       const orchard = await project("Orchard");
       const { page, problems } = await s.open({ watchSocket: true });
@@ -173,6 +173,33 @@ browserSuite(
       // The group opens and shows it; the list has it no more.
       await page.locator(`#project-groups #chat-item-${seeds}`).waitFor();
       await until(async () => (await page.locator(`#chat-nav #chat-item-${seeds}`).count()) === 0);
+
+      // A push of the list reads the open group again; what it shows already stays the same
+      // elements (a drag that began on a chat there as a push landed was lost).
+      const item = page.locator(`#project-groups #chat-item-${seeds}`);
+      await item.evaluate((el) => el.setAttribute("data-test-kept", ""));
+      const reread = page.evaluate(
+        (project) =>
+          new Promise<void>((resolve) =>
+            document.addEventListener("htmx:afterRequest", (event) => {
+              const { target } = (event as CustomEvent).detail;
+              if (target?.parentElement?.dataset.projectGroup === project) resolve();
+            }),
+          ),
+        orchard,
+      );
+      await page.evaluate(
+        (id) =>
+          fetch(`/chats/${id}/title`, {
+            method: "POST",
+            headers: { "HX-Request": "true" },
+            body: new URLSearchParams({ title: "Compost, renamed" }),
+          }),
+        ids["Compost notes"]!,
+      );
+      await page.locator("#chat-nav").getByText("Compost, renamed").waitFor();
+      await reread;
+      await expect(item.getAttribute("data-test-kept")).resolves.toBe("");
 
       // Out of the project: dragged from the group onto the list.
       await page.locator(`#project-groups #chat-item-${seeds} > a`).dragTo(page.locator("#chat-nav"));
