@@ -6,6 +6,7 @@ const MB = 1024 * 1024;
 /** Runs the policy over `readings` (one per look) and returns the looks at which it collected. */
 async function collectionsOver(readings: number[], busy: number[] = [], afterStart = false): Promise<number[]> {
   const collected: number[] = [];
+  const released: number[] = [];
   let look = -1;
   const { promise: done, resolve } = Promise.withResolvers<void>();
   const stop = collectAfterBursts({
@@ -18,10 +19,13 @@ async function collectionsOver(readings: number[], busy: number[] = [], afterSta
     },
     busyShare: () => busy[look] ?? 0,
     collect: () => collected.push(look),
+    alsoRelease: [() => released.push(look)],
     afterStart,
   });
   await done;
   stop();
+  // What else gives memory back (the embedded database's zero pages) follows each collection.
+  expect(released).toEqual(collected);
   return collected;
 }
 

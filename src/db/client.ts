@@ -23,6 +23,7 @@ import { compiledWasm, fileBundle } from "./pglite-runtime.ts";
 import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
 import { unpackDataDir, unpackedInPart } from "./unpack.ts";
+import { createZeroPageRelease } from "./zero-pages.ts";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -42,6 +43,11 @@ export type Database = {
   health: DbHealth;
   /** The embedded database itself, for what only PGlite can do (dumping its data directory). */
   pglite?: PGlite;
+  /**
+   * PGlite only, on Linux: gives back its memory's pages that hold only zeros, when the process
+   * is quiet (idle-collection.ts; db/zero-pages.ts). Answers the bytes given back.
+   */
+  releaseZeroPages?: () => number;
 };
 
 export type DatabaseOptions = {
@@ -159,6 +165,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const health = createDbHealth(async () => void (await client.query("select 1")));
   const load = trackLoad(client, ["query", "exec", "transaction"], 1, health);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const release = createZeroPageRelease();
   // PGlite has no autovacuum, so nothing would ever gather the planner's statistics: without
   // them, a search over 100,000 messages chose to read the whole table (465 ms instead of 10).
   // A minute after opening, then hourly; it samples at most 30,000 rows per table.
@@ -173,6 +180,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     load,
     health,
     pglite: client,
+    releaseZeroPages: release && (() => release(client.Module.HEAPU8)),
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     close: once(async () => {
       health.close();
