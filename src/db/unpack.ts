@@ -1,5 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { join, normalize } from "node:path";
+import { readEmbedded } from "./embedded-file.ts";
 
 /**
  * Present in DATA_DIR while a data directory is being unpacked into it: a start that finds it
@@ -23,7 +24,7 @@ export function unpackedInPart(dir: string): boolean {
 export async function unpackDataDir(archive: Blob, dir: string, keep: string[] = []): Promise<void> {
   for (const name of readdirSync(dir)) if (!keep.includes(name)) rmSync(join(dir, name), { recursive: true });
   closeSync(openSync(join(dir, UNPACKING), "w"));
-  const tar = Bun.gunzipSync(new Uint8Array(await archive.arrayBuffer()));
+  const tar = Bun.gunzipSync(await readEmbedded(archive));
   let last: { path: string; bytes: Uint8Array } | undefined;
   for (let at = 0; at + 512 <= tar.length; ) {
     const header = tar.subarray(at, at + 512);
