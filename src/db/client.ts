@@ -180,7 +180,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     load,
     health,
     pglite: client,
-    releaseZeroPages: release && (() => release(client.Module.HEAPU8)),
+    releaseZeroPages: release && (() => (client.closed ? 0 : release(client.Module.HEAPU8))),
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     close: once(async () => {
       health.close();
