@@ -57,7 +57,7 @@ export const settings = {
     default: "16",
     secret: false,
     description:
-      "The embedded database's page cache (Postgres's shared_buffers) in MB, held from the start, so each MB adds one to Parley's memory. Raise it (e.g. 64) when people have tens of thousands of messages: a search over 100,000 took 30 ms at 64 against 49 ms at 16.",
+      "The embedded database's page cache (Postgres's shared_buffers) in MB. Taken whole at start (what is still empty goes back to the system once the server is quiet) and held as it fills, so each MB can add one to Parley's memory. Raise it (e.g. 64) when people have tens of thousands of messages: a search over 100,000 took 30 ms at 64 against 49 ms at 16.",
     parse: integer(1, 1024, 16),
   },
   openrouterApiKey: {
