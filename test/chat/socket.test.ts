@@ -225,18 +225,22 @@ eachDriver("the chat socket", (t) => {
       { action: "send", chat: crypto.randomUUID(), content: "hi" },
       { action: "stop", message: crypto.randomUUID() },
     ];
+    // The sidebar (chat list and project groups) comes in its own time: read for the socket as it
+    // opened, or pushed as an earlier test's answer ends. Neither is a reply, so replies are
+    // counted, not found by their index: a push between two replies made the wait for the next
+    // one find the one before, and the fence below end early (CI saw 5 replies of 6).
+    const sidebar = (m: string) => m.startsWith('<nav id="chat-nav"') || m.startsWith('<section id="project-groups"');
+    const status = (m: string) => m.includes('id="composer-status"');
+    const replied = (n: number) => ws.waitFor(() => ws.messages.slice(from).filter(status).length >= n, { from });
     // Each reply arrives before the next frame is read; the last is a fence for anything after it.
     for (const [i, frame] of frames.entries()) {
       ws.send(frame);
-      await ws.waitFor((m) => m.includes('id="composer-status"'), { from: from + i });
+      await replied(i + 1);
     }
     ws.send({ action: "explode" });
-    await ws.waitFor((m) => m.includes('id="composer-status"'), { from: from + frames.length });
-    // The sidebar (chat list and project groups) comes in its own time: read for the socket as it
-    // opened, or pushed as an earlier test's answer ends. Neither is a reply.
-    const sidebar = (m: string) => m.startsWith('<nav id="chat-nav"') || m.startsWith('<section id="project-groups"');
+    await replied(frames.length + 1);
     const replies = ws.messages.slice(from).filter((m) => !sidebar(m));
-    expect(replies.filter((m) => !m.includes('id="composer-status"'))).toEqual([]);
+    expect(replies.filter((m) => !status(m))).toEqual([]);
     expect(replies).toHaveLength(frames.length + 1);
     await ws.close();
   });
