@@ -18,7 +18,7 @@ export function collectAfterBursts({
   busyShare = cpuShare(),
   collect = shrink,
   /** What else gives memory back after the collection (the embedded database's zero pages). */
-  alsoRelease = [] as (() => unknown)[],
+  alsoRelease = undefined as (() => unknown) | undefined,
   /** Also once at the first quiet look: what starting left (its garbage, its compiled code) is no use after. */
   afterStart = true,
 } = {}): () => void {
@@ -31,7 +31,7 @@ export function collectAfterBursts({
     if (quiet && (startPending || now - floor > growthBytes)) {
       startPending = false;
       collect();
-      for (const release of alsoRelease) release();
+      alsoRelease?.();
       // The next look, after the collection, sets the floor again.
       floor = Number.POSITIVE_INFINITY;
     } else {

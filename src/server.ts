@@ -42,9 +42,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     // The embedded database's files are locked to this process: `parley backup` asks it for them.
     const backups = config.databaseUrl ? undefined : serveBackups(database, resolve(config.dataDir), log);
-    const stopCollecting = collectAfterBursts({
-      alsoRelease: database.releaseZeroPages ? [database.releaseZeroPages] : [],
-    });
+    const stopCollecting = collectAfterBursts({ alsoRelease: database.releaseZeroPages });
     void chat.models(); // warm the model list so the first page need not wait for it
     await app.decorator.auth.sweep();
     if (await app.decorator.auth.needsSetup()) {

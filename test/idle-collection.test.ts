@@ -19,7 +19,7 @@ async function collectionsOver(readings: number[], busy: number[] = [], afterSta
     },
     busyShare: () => busy[look] ?? 0,
     collect: () => collected.push(look),
-    alsoRelease: [() => released.push(look)],
+    alsoRelease: () => released.push(look),
     afterStart,
   });
   await done;
