@@ -58,7 +58,7 @@ export async function searchChats(
 ): Promise<SearchHit[]> {
   const inProject = projectId ? sql`and c.project_id = ${projectId}` : sql``;
   const matches = await database.rows<{ chatId: string; id: string }>(sql`
-    with q as (select to_tsquery('english', ${tsquery}) as query)
+    with q as not materialized (select to_tsquery('english', ${tsquery}) as query)
     (select m.chat_id as "chatId", m.id from messages m join chats c on c.id = m.chat_id, q
     where c.user_id = ${userId} and m.active and m.search @@ q.query
     limit ${SPARSE + 1})
@@ -78,7 +78,7 @@ export async function searchChats(
         where r.search @@ q.query or ${attachmentMatches(sql`r.id`)} limit 1) walked on true`
     : sql`left join (select null::uuid as id) walked on true`;
   return database.rows<SearchHit>(sql`
-    with q as (select to_tsquery('english', ${tsquery}) as query),
+    with q as not materialized (select to_tsquery('english', ${tsquery}) as query),
     known as (select * from json_to_recordset(${known}::json) as k(chat uuid, message uuid)),
     found as (
       select c.id, c.title, c.updated_at, c.archived_at is not null as archived,
@@ -87,7 +87,7 @@ export async function searchChats(
       left join known on known.chat = c.id
       ${walk}
       where c.user_id = ${userId} and not c.temporary ${inProject} and (known.message is not null or walked.id is not null or c.search @@ q.query)
-      order by c.updated_at desc, c.id desc
+      order by c.updated_at desc nulls last, c.id desc nulls last
       limit ${limit}
     )
     select found.id as "chatId", found.title, found.archived,
