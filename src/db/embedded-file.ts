@@ -4,10 +4,11 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
  * The bytes of a file embedded in the binary, read from the executable on disk rather than
  * through its mapping in memory: the binary's pages read through the mapping stay counted in the
  * process's RSS for as long as it lives, while a file's pages read with read() sit only in the
- * system's cache. For the database template (4.9 MB, read once, at a first start: it kept a first
- * start's idle RSS ~5 MB over a later one's, docs/footprint.md). Bun does not say where in the
- * binary a file is, so it is found by its first 4 KB within the ranges of the executable that are
- * mapped (/proc/self/maps), and checked by its last 4 KB; the template's gzip checks the rest.
+ * system's cache. For files read once: the database template (4.9 MB, at a first start: it kept a
+ * first start's idle RSS ~5 MB over a later one's) and PGlite's compressed WebAssembly and file
+ * bundle (3.8 MB, at every start; docs/footprint.md). Bun does not say where in the binary a file
+ * is, so it is found by its first 4 KB within the ranges of the executable that are mapped
+ * (/proc/self/maps), and checked by its last 4 KB at its size; gzip and zstd check its frames.
  * Wherever that fails (a run from source, not Linux, not found), the file is read as usual.
  */
 export async function readEmbedded(file: Blob & { name?: string }): Promise<Uint8Array<ArrayBuffer>> {

@@ -5,6 +5,7 @@
 import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteDataPath from "../../static/build/pglite.data.zst" with { type: "file" };
 import pgliteWasmPath from "../../static/build/pglite.wasm.zst" with { type: "file" };
+import { readEmbedded } from "./embedded-file.ts";
 import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
 
 /** PGlite's module, and the memory it starts with when its module's minimum could be lowered. */
@@ -48,7 +49,8 @@ export async function compiledWasm(
   return { ...compiled, initdbWasmModule };
 }
 
-const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress(await Bun.file(path).bytes());
+// Read once per process: from the executable file, so that the binary's pages they span do not stay counted as the process's own.
+const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress(await readEmbedded(Bun.file(path)));
 
 /**
  * PGlite's file bundle as PGlite reads it (it only calls `arrayBuffer()`): the unpacked bytes
