@@ -50,7 +50,7 @@ describe("the embedded database's data directory", () => {
     const again = await open(dir);
     try {
       expect(await again.rows(sql`select username from users`)).toEqual([{ username: "kept" }]);
-      expect(await show(again, "shared_buffers")).toBe("16MB");
+      expect(await show(again, "shared_buffers")).toBe("32MB");
     } finally {
       await again.close();
     }
