@@ -19,7 +19,7 @@ import postgres from "postgres";
 import { ConfigError, redactUrl, settings } from "../config.ts";
 import { describeDbError } from "./errors.ts";
 import { createDbHealth, type DbHealth } from "./health.ts";
-import { compiledWasm, fileBundle } from "./pglite-runtime.ts";
+import { compiledWasm, fileBundle, forgetLeftOut } from "./pglite-runtime.ts";
 import { isAlive } from "./pid.ts";
 import * as schema from "./schema.ts";
 import { unpackDataDir, unpackedInPart } from "./unpack.ts";
@@ -134,9 +134,10 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
   let client: PGlite;
   try {
     // initdb runs only for a database made from nothing: neither a dump nor the build's template.
-    const compiling = compiledWasm(!opts.loadDataDir && (inMemory || (fresh && !opts.template)));
+    const initdb = !opts.loadDataDir && (inMemory || (fresh && !opts.template));
+    const compiling = compiledWasm(initdb);
     // Unpacked while the WebAssembly compiles (on the engine's own threads).
-    const bundle = fileBundle();
+    const bundle = fileBundle(!initdb);
     if (fresh && opts.template && !opts.loadDataDir) await unpackDataDir(opts.template, dir, [LOCK_FILE]);
     client = await PGlite.create(inMemory ? undefined : dir, {
       ...(await compiling),
@@ -154,6 +155,7 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
       serializers: { [types.BYTEA]: (bytes: Uint8Array) => bytes as unknown as string },
       parsers: { [types.BYTEA]: (hex: string) => Buffer.from(hex.slice(2), "hex") },
     });
+    if (!initdb) forgetLeftOut(client.Module.FS);
   } catch (err) {
     unlock();
     // A first start that died half-way would leave a data directory PGlite cannot open again.

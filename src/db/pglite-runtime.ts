@@ -1,10 +1,13 @@
 /**
  * PGlite's runtime, embedded in the binary: its WebAssembly (compiled once per process) and its
- * file bundle. The two large files are embedded zstd-compressed (src/build/pglite-runtime.ts).
+ * file bundle, whole for initdb and in part for opening a data directory. They are embedded
+ * zstd-compressed (src/build/pglite-runtime.ts).
  */
 import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteDataPath from "../../static/build/pglite.data.zst" with { type: "file" };
 import pgliteWasmPath from "../../static/build/pglite.wasm.zst" with { type: "file" };
+import pgliteOpenDataPath from "../../static/build/pglite-open.data.zst" with { type: "file" };
+import openLayout from "../../static/build/pglite-open.json";
 import { readEmbedded } from "./embedded-file.ts";
 import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
 
@@ -56,9 +59,14 @@ const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress
  * PGlite's file bundle as PGlite reads it (it only calls `arrayBuffer()`): the unpacked bytes
  * handed over as they are, where a Blob would copy them. Its files are views of those bytes, so a
  * second reader (the PGlite that runs initdb) gets a copy.
+ *
+ * `opening` (no initdb: a data directory opened, unpacked or loaded): only the files such a start
+ * can read (src/build/pglite-runtime.ts), 1.6 of 6.2 MB, each at its place in a bundle of the
+ * full size. Where the others were stays untouched zeros, pages the system never has to back;
+ * `forgetLeftOut` then removes those files, so that reading one fails rather than reads zeros.
  */
-export function fileBundle(): Blob {
-  const unpacking = unpacked(pgliteDataPath);
+export function fileBundle(opening: boolean): Blob {
+  const unpacking = opening ? unpackedOpenBundle() : unpacked(pgliteDataPath);
   unpacking.catch(() => {}); // reported by arrayBuffer(), if PGlite gets that far
   let taken = false;
   const arrayBuffer = async () => {
@@ -69,4 +77,21 @@ export function fileBundle(): Blob {
     return bytes.buffer;
   };
   return { arrayBuffer } as Blob;
+}
+
+async function unpackedOpenBundle(): Promise<Uint8Array> {
+  const pieces = await unpacked(pgliteOpenDataPath);
+  const bundle = new Uint8Array(openLayout.size);
+  let at = 0;
+  for (const [start, end] of openLayout.ranges as [number, number][]) {
+    bundle.set(pieces.subarray(at, at + end - start), start);
+    at += end - start;
+  }
+  if (at !== pieces.length) throw new Error("PGlite's file bundle does not match its layout: build it again");
+  return bundle;
+}
+
+/** After a start with `fileBundle(true)`: the files it left out, removed from PGlite's file system. */
+export function forgetLeftOut(fs: { unlink(path: string): void }) {
+  for (const path of openLayout.left) fs.unlink(path);
 }

@@ -56,6 +56,43 @@ describe("the embedded database's data directory", () => {
     }
   });
 
+  test("opened from its files, PGlite holds only the files such a start reads, and works as one made by initdb", async () => {
+    const dir = join(scratch, "opened");
+    (await open(dir)).close();
+    const opened = await open(dir);
+    const made = await openDatabase({ url: undefined, dataDir: "memory://" });
+    try {
+      const fs = opened.pglite!.Module.FS;
+      // initdb's catalog and an encoding conversion are gone: reading one fails rather than reads zeros.
+      for (const path of ["/pglite/share/postgresql/postgres.bki", "/pglite/lib/postgresql/utf8_and_sjis.so"]) {
+        expect(fs.analyzePath(path).exists).toBe(false);
+        expect(made.pglite!.Module.FS.analyzePath(path).exists).toBe(true);
+      }
+      // What they read from the bundle: the stemmer's library and stop words, PL/pgSQL, time zones.
+      await migrate(made);
+      const statements = [
+        sql`select to_tsvector('english', 'The runners were running to the stations')::text as v`,
+        sql`select (timestamptz '2026-01-01 12:00Z' at time zone 'Asia/Tokyo')::text as v`,
+        sql`with u as (insert into users (id, username) values (gen_random_uuid(), 'p') returning id),
+          c as (insert into chats (id, user_id, title, model) select gen_random_uuid(), id, 't', 'm' from u returning id)
+          insert into messages (id, chat_id, role, content, status)
+          select gen_random_uuid(), id, 'user', 'Quokkas jumping', 'complete' from c
+          returning search::text as v`,
+      ];
+      const answers: string[] = [];
+      for (const statement of statements) {
+        const [got] = await opened.rows<{ v: string }>(statement);
+        const [expected] = await made.rows<{ v: string }>(statement);
+        expect(got!.v).toBe(expected!.v);
+        answers.push(got!.v);
+      }
+      expect(answers).toEqual(["'run':4 'runner':2 'station':7", "2026-01-01 21:00:00", "'jump':2 'quokka':1"]);
+    } finally {
+      await opened.close();
+      await made.close();
+    }
+  });
+
   test("a start killed while unpacking leaves its marker; the next start unpacks again over what it left", async () => {
     const dir = join(scratch, "half");
     mkdirSync(join(dir, "base", "5"), { recursive: true });
