@@ -58,7 +58,7 @@ describe("the embedded database's data directory", () => {
 
   test("opened from its files, PGlite holds only the files such a start reads, and works as one made by initdb", async () => {
     const dir = join(scratch, "opened");
-    (await open(dir)).close();
+    await (await open(dir)).close();
     const opened = await open(dir);
     const made = await openDatabase({ url: undefined, dataDir: "memory://" });
     try {
