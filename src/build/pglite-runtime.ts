@@ -75,11 +75,13 @@ export function compressRuntime(): Promise<"made" | "current"> {
   return unlessCurrent(KEY, key, outputs, async () => {
     mkdirSync(OUT, { recursive: true });
     for (const [i, f] of FILES.entries()) {
-      const bytes = await Bun.file(join(PGLITE, "dist", f)).bytes();
       // Level 19: made once per PGlite version (a few seconds); unpacking takes ~15 ms at any level.
-      await Bun.write(outputs[i]!, await Bun.zstdCompress(bytes, { level: 19 }));
-      if (f === "pglite.data") await writeOpenBundle(bytes);
+      await Bun.write(
+        outputs[i]!,
+        await Bun.zstdCompress(await Bun.file(join(PGLITE, "dist", f)).bytes(), { level: 19 }),
+      );
     }
+    await writeOpenBundle(await Bun.file(join(PGLITE, "dist", "pglite.data")).bytes());
   });
 }
 
