@@ -56,6 +56,8 @@ type Result = {
   completed: number;
   errors: number;
   addedFirstTokenMs: { median: number; p99: number };
+  /** Of the added time, medians: the message's way to the upstream (sent → request received), and the first token's way back. */
+  addedLegsMs: { toUpstream: number; back: number };
   frameLatencyMs: { median: number; p99: number };
   tokensPerSecond: number;
   /** The server processes together (percent of one core; both Parley instances when there are two). */
@@ -83,6 +85,11 @@ function summarise(
     // Client-observed time to first token, minus the upstream's own (request in → first token out).
     return [(s.firstAt - s.sentAt - (s.firstStamp - received)) / 1000];
   });
+  const legs = streams.flatMap((s, i) => {
+    const received = upstreamFirst(i);
+    if (s.firstAt === undefined || s.firstStamp === undefined || received === undefined) return [];
+    return [{ to: (received - s.sentAt) / 1000, back: (s.firstAt - s.firstStamp) / 1000 }];
+  });
   const latencies = streams.flatMap((s) => s.latencies);
   const lastDone = Math.max(...ok.map((s) => s.doneAt!));
   const firstSent = Math.min(...streams.map((s) => s.sentAt));
@@ -91,6 +98,16 @@ function summarise(
     completed: ok.length,
     errors: n - ok.length,
     addedFirstTokenMs: { median: quantile(added, 0.5), p99: quantile(added, 0.99) },
+    addedLegsMs: {
+      toUpstream: quantile(
+        legs.map((l) => l.to),
+        0.5,
+      ),
+      back: quantile(
+        legs.map((l) => l.back),
+        0.5,
+      ),
+    },
     frameLatencyMs: { median: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
     tokensPerSecond: ok.length ? (ok.length * TOKENS) / ((lastDone - firstSent) / 1e6) : 0,
     cpuPercent: run.processes.reduce((sum, p) => sum + p.cpuPercent, 0),
@@ -273,7 +290,7 @@ try {
 
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
     const timing = (r: Result) =>
-      `+TTFT ${f(r.addedFirstTokenMs.median)}/${f(r.addedFirstTokenMs.p99)} ms, frame ${f(r.frameLatencyMs.median)}/${f(r.frameLatencyMs.p99)} ms, ${f(r.tokensPerSecond)} tok/s`;
+      `+TTFT ${f(r.addedFirstTokenMs.median)}/${f(r.addedFirstTokenMs.p99)} ms (to upstream ${f(r.addedLegsMs.toUpstream)}, back ${f(r.addedLegsMs.back)}), frame ${f(r.frameLatencyMs.median)}/${f(r.frameLatencyMs.p99)} ms, ${f(r.tokensPerSecond)} tok/s`;
     const cost = (r: Result) =>
       `CPU ${r.processes.map((p) => `${f(p.cpuPercent)}%`).join(" + ")}, RSS ${r.processes.map((p) => f(p.peakRssMb)).join(" + ")} MB`;
     const machine = (r: Result) => `Postgres CPU ${f(r.postgresCpuPercent)}%, machine CPU ${f(r.machineCpuPercent)}%`;
