@@ -23,6 +23,11 @@ const HERE_EVERY_MS = 10_000;
 /** Heard from no other instance for this long, this one is alone. */
 const ALONE_AFTER_MS = 3 * HERE_EVERY_MS;
 /**
+ * Every instance answers a newcomer's "here" at once: a new instance that has heard none this
+ * long after its own went out is alone (a slower answer only costs a resynchronisation).
+ */
+const ANSWERED_WITHIN_MS = 2_000;
+/**
  * The bus's own events, never handed to `receive`: "I am here", and "I am here, and sent nothing
  * while I was alone" (its hearers read what their tabs show afresh).
  */
@@ -52,6 +57,8 @@ export type PeerBusOptions = {
   onlyForPeers?: (event: unknown) => boolean;
   /** After how long without hearing another instance this one is alone (tests shorten it). */
   aloneAfterMs?: number;
+  /** After how long without an answer to its first "here" a new instance is alone (tests shorten it). */
+  answeredWithinMs?: number;
 };
 
 export type PeerBus = {
@@ -69,6 +76,7 @@ export function openPeerBus({
   resync,
   onlyForPeers,
   aloneAfterMs = ALONE_AFTER_MS,
+  answeredWithinMs = ANSWERED_WITHIN_MS,
 }: PeerBusOptions): PeerBus {
   const me = crypto.randomUUID();
   const writer = postgres(url, {
@@ -85,13 +93,14 @@ export function openPeerBus({
   let seq = 0;
   /** When another instance was last heard (any notification of its own, its "here" included). */
   let peerHeardAt = 0;
-  const startedAt = Date.now();
+  /** When this instance's first "here" went out; undefined until it listens. */
+  let greetedAt: number | undefined;
   /**
    * Alone, an instance sends nothing but its "here": every event would be a notification with
    * nobody listening (a single instance on Postgres notified, and heard back, every answer's
    * start and end). An instance it then hears may have tabs that missed some: the "here" it gets
    * says so, and its tabs read afresh. Only words are held back from the start: for the rest, a
-   * new instance waits as long, as others may be there, unheard yet.
+   * new instance waits for the others to answer its first "here", as others may be there, unheard yet.
    */
   let silent = false;
   function send(event: unknown) {
@@ -99,7 +108,7 @@ export function openPeerBus({
     const now = Date.now();
     if (!isHere(event) && now - peerHeardAt > aloneAfterMs) {
       if (onlyForPeers?.(event)) return;
-      if (now - startedAt > aloneAfterMs) {
+      if (greetedAt !== undefined && now - greetedAt > Math.min(answeredWithinMs, aloneAfterMs)) {
         silent = true;
         return;
       }
@@ -249,7 +258,10 @@ export function openPeerBus({
     });
     return listenAttempt;
   }
-  const ready = listen().then(() => send(HERE));
+  const ready = listen().then(() => {
+    greetedAt = Date.now();
+    send(HERE);
+  });
   const here = setInterval(() => send(HERE), HERE_EVERY_MS);
   here.unref();
 

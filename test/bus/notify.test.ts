@@ -93,6 +93,41 @@ describe.if(DRIVERS.includes("postgres"))("an instance alone", () => {
     });
   });
 
+  test("a new instance that no other answers is alone within moments, not after the long wait; one that is answered is not", async () => {
+    const t = await freshDatabase("postgres");
+    const heard: string[] = [];
+    const raw = postgres(t.url!, { max: 1, onnotice: () => {} });
+    await raw.listen("parley", (payload) => heard.push(payload));
+    // Alone only after a minute unheard, but a newcomer waits 300 ms for an answer to its "here".
+    const opts = { url: t.url!, log: silentLogger, aloneAfterMs: 60_000, answeredWithinMs: 300 };
+    const a = openPeerBus({ ...opts, receive: () => {}, resync: () => {} });
+    let b: ReturnType<typeof openPeerBus> | undefined;
+    try {
+      await a.ready;
+      a.send({ kind: "html", n: 1 });
+      await until(() => heard.some((p) => p.includes('"n":1')));
+      await Bun.sleep(400);
+      a.send({ kind: "html", n: 2 });
+      // B starts after A went silent: A answers B's "here" at once, so B is never alone.
+      const got: unknown[] = [];
+      b = openPeerBus({ ...opts, receive: (events) => got.push(...events), resync: () => {} });
+      await b.ready;
+      await until(() => heard.some((p) => p.includes('"silent":true')));
+      expect(heard.some((p) => p.includes('"n":2'))).toBe(false);
+      await Bun.sleep(400);
+      b.send({ kind: "html", n: 3 });
+      await until(() => heard.some((p) => p.includes('"n":3')));
+      a.send({ kind: "html", n: 4 });
+      await until(() => got.length > 0);
+      expect(got).toEqual([{ kind: "html", n: 4 }]);
+    } finally {
+      await b?.close();
+      await a.close();
+      await raw.end();
+      await t.close();
+    }
+  });
+
   test("an instance heard after a silence reads its tabs afresh, as they may have missed what was not sent", async () => {
     await setting(async ({ a, heard, startB }) => {
       await Bun.sleep(ALONE_MS + 100);
