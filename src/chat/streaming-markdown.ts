@@ -14,6 +14,8 @@ export class StreamingMarkdown {
   tail = "";
   private finishedLength = 0;
   text = "";
+  /** Whether the text ends with a line end. */
+  private endsLine = false;
 
   /** The text of the open tail: what `tail` renders. */
   get openText(): string {
@@ -35,9 +37,13 @@ export class StreamingMarkdown {
    */
   push(delta: string): { newBlocks: string[]; tail: string; grown?: string } {
     const before = this.text.length;
+    // `text += delta` is a rope in JavaScriptCore: reading a character of it (its last, say) would
+    // copy the whole answer into one string at every push, so the last line end is remembered.
+    const afterLineEnd = this.endsLine;
     this.text += delta;
+    if (delta) this.endsLine = delta.endsWith("\n");
     // Blocks finish only when a line ends or the one after a blank line begins: otherwise only the tail grew.
-    if (!delta.includes("\n") && this.text[before - 1] !== "\n") {
+    if (!delta.includes("\n") && !afterLineEnd) {
       const grown = this.growParagraph(delta, before);
       if (grown !== undefined) return { newBlocks: [], tail: this.tail, grown };
       this.growing = undefined;
