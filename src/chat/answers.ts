@@ -89,14 +89,11 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
     // Every image that arrived is kept (or left out) before the answer is shown whole.
     const withImages = await images.settled(g);
     // What the answer cost replaces its estimate (kept when nothing was reported; see settle).
-    if (g.usageId) {
-      const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
-      const settling = async () => {
-        await g.recorded?.();
-        await settle(db, g.usageId!, used);
-      };
-      await withDeadline(settling(), WRITE_DEADLINE_MS, "settling an answer's cost");
-    }
+    const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
+    const settleCost = async (usageId: string) => {
+      await g.recorded?.();
+      await settle(db, usageId, used);
+    };
     const firstAnswer = await locks.run(g.chatId, async () => {
       // unsaved() names the answer (its id) with what its saves have not written yet.
       const finishing = finish({
@@ -117,13 +114,16 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
         const saving = answersRepo.saveAnnotations(db, message.id, outcome.annotations);
         await withDeadline(saving, WRITE_DEADLINE_MS, "saving an answer's PDF parses");
       }
-      // Read together, each with the other answers ending in the same moment (db/per-tick.ts).
+      // Read together, each with the other answers ending in the same moment (db/per-tick.ts);
+      // the cost is settled meanwhile (after the end, whose write tells first if the disk is full),
+      // before the end is shown.
       const [found, attachments, siblings] = await Promise.all([
         withDeadline(totalsOf(g.chatId), WRITE_DEADLINE_MS, "reading a chat's totals"),
         message && withImages
           ? withDeadline(imagesOf(message.id), WRITE_DEADLINE_MS, "reading an answer's images")
           : undefined,
         message ? withDeadline(versionsOf(message), WRITE_DEADLINE_MS, "reading an answer's versions") : undefined,
+        g.usageId ? withDeadline(settleCost(g.usageId), WRITE_DEADLINE_MS, "settling an answer's cost") : undefined,
       ]);
       generations.forget(g.messageId);
       tools.forget(g.messageId);
