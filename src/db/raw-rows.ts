@@ -3,13 +3,14 @@ import type { PgTable } from "drizzle-orm/pg-core";
 
 /**
  * For raw SQL that returns a table's rows (the batched statements of the send path): the columns
- * under their drizzle names, and each row read back as drizzle would read it (dates, numbers, JSON).
+ * under their drizzle names (but `except`), and each row read back as drizzle would read it (dates,
+ * numbers, JSON; a column left out reads as null).
  */
-export function columnsOf(table: PgTable, alias: string): SQL {
+export function columnsOf(table: PgTable, alias: string, except: string[] = []): SQL {
   return sql.join(
-    Object.entries(getTableColumns(table)).map(
-      ([key, column]) => sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(key)}`,
-    ),
+    Object.entries(getTableColumns(table))
+      .filter(([key]) => !except.includes(key))
+      .map(([key, column]) => sql`${sql.identifier(alias)}.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
     sql`, `,
   );
 }

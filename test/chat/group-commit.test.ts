@@ -186,6 +186,23 @@ eachDriver("answers that end together", (t) => {
     expect(all[1]!.content).toBe('Saved before the end 1 — ünïcode "quoted"');
     expect(all[0]!.sources).toEqual([{ url: "https://example.com/a", title: "A" }]);
     expect(all.map((m) => m?.id)).toEqual([...together.map((a) => a.answerId), undefined]);
+    // What is stored, read apart (the statement does not read its HTML back).
+    const stored = await t.database.db
+      .select()
+      .from(messages)
+      .where(
+        inArray(
+          messages.id,
+          [...together, ...alone].map((a) => a.answerId),
+        ),
+      );
+    const byId = new Map(stored.map((m) => [m.id, m]));
+    expect(together.map((a) => written(byId.get(a.answerId)))).toEqual(alone.map((a) => written(byId.get(a.answerId))));
+    expect(together.map((a) => byId.get(a.answerId)?.html)).toEqual([
+      "<p>the end 0</p>",
+      "<p>the end 1</p>",
+      "<p>the end 2</p>",
+    ]);
 
     const totals = await chatsWithTotals(t.database.db, [...together.map((a) => a.chatId), missing]);
     const totalsAlone = await Promise.all(together.map((a) => chatWithTotals(t.database.db, a.chatId)));
