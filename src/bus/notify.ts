@@ -108,6 +108,7 @@ export function openPeerBus({
     const now = Date.now();
     if (!isHere(event) && now - peerHeardAt > aloneAfterMs) {
       if (onlyForPeers?.(event)) return;
+      // Never waiting longer than being alone takes (tests shorten that one).
       if (greetedAt !== undefined && now - greetedAt > Math.min(answeredWithinMs, aloneAfterMs)) {
         silent = true;
         return;
