@@ -79,17 +79,14 @@ function summarise(
 ): Result {
   const n = streams.length;
   const ok = streams.filter((s) => s.doneAt && !s.failed);
-  const added = streams.flatMap((s, i) => {
-    const received = upstreamFirst(i);
-    if (s.firstAt === undefined || s.firstStamp === undefined || received === undefined) return [];
-    // Client-observed time to first token, minus the upstream's own (request in → first token out).
-    return [(s.firstAt - s.sentAt - (s.firstStamp - received)) / 1000];
-  });
+  // Client-observed time to first token, minus the upstream's own (request in → first token
+  // out): the message's way to the upstream, and the first token's way back.
   const legs = streams.flatMap((s, i) => {
     const received = upstreamFirst(i);
     if (s.firstAt === undefined || s.firstStamp === undefined || received === undefined) return [];
     return [{ to: (received - s.sentAt) / 1000, back: (s.firstAt - s.firstStamp) / 1000 }];
   });
+  const added = legs.map((l) => l.to + l.back);
   const latencies = streams.flatMap((s) => s.latencies);
   const lastDone = Math.max(...ok.map((s) => s.doneAt!));
   const firstSent = Math.min(...streams.map((s) => s.sentAt));

@@ -89,10 +89,10 @@ export function createAnswers(core: ChatCore, opts: { timing?: GenerationTiming;
     // Every image that arrived is kept (or left out) before the answer is shown whole.
     const withImages = await images.settled(g);
     // What the answer cost replaces its estimate (kept when nothing was reported; see settle).
-    const used = { ...outcome.usage, completionTokens: outcome.usage?.completionTokens ?? outcome.estimatedTokens };
     const settleCost = async (usageId: string) => {
       await g.recorded?.();
-      await settle(db, usageId, used);
+      const completionTokens = outcome.usage?.completionTokens ?? outcome.estimatedTokens;
+      await settle(db, usageId, { ...outcome.usage, completionTokens });
     };
     const firstAnswer = await locks.run(g.chatId, async () => {
       // unsaved() names the answer (its id) with what its saves have not written yet.

@@ -7,7 +7,7 @@ import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file
 import pgliteDataPath from "../../static/build/pglite.data.zst" with { type: "file" };
 import pgliteWasmPath from "../../static/build/pglite.wasm.zst" with { type: "file" };
 import pgliteOpenDataPath from "../../static/build/pglite-open.data.zst" with { type: "file" };
-import openLayout from "../../static/build/pglite-open.json";
+import openLayoutJson from "../../static/build/pglite-open.json";
 import type { OpenLayout } from "../build/pglite-runtime.ts";
 import { readEmbedded } from "./embedded-file.ts";
 import { INITIAL_MEMORY_BYTES, lowerMemoryMinimum } from "./wasm-memory.ts";
@@ -53,6 +53,8 @@ export async function compiledWasm(
   return { ...compiled, initdbWasmModule };
 }
 
+const openLayout = openLayoutJson as OpenLayout;
+
 // Read once per process: from the executable file, so that the binary's pages they span do not
 // stay counted as the process's own.
 const unpacked = async (path: string): Promise<Uint8Array> => Bun.zstdDecompress(await readEmbedded(Bun.file(path)));
@@ -83,10 +85,9 @@ export function fileBundle(opening: boolean): Blob {
 
 async function unpackedOpenBundle(): Promise<Uint8Array> {
   const pieces = await unpacked(pgliteOpenDataPath);
-  const layout = openLayout as OpenLayout;
-  const bundle = new Uint8Array(layout.size);
+  const bundle = new Uint8Array(openLayout.size);
   let at = 0;
-  for (const [start, end] of layout.ranges) {
+  for (const [start, end] of openLayout.ranges) {
     bundle.set(pieces.subarray(at, at + end - start), start);
     at += end - start;
   }
