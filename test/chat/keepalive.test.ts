@@ -3,7 +3,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import { topics } from "../../src/chat/broadcast.ts";
 import { chats } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { eachDriver, type TestDb } from "../support/db.ts";
+import { eachDriver, freshDatabase, type TestDb } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
 
@@ -177,8 +177,11 @@ eachDriver("keep-alive of tab sockets", (t: TestDb) => {
   });
 
   test("without pings more often than the proxy's idle timeout, the same proxy cuts the tab", async () => {
-    // The converse, so the test above can fail: pings every 10 s, a cut after 2 s of silence.
-    const slow = await startTestServer(t, fakeEnv(fake, { SOCKET_PING_INTERVAL_MS: "10000" }));
+    // The converse, so the test above can fail: pings every 10 s, a cut after 2 s of silence. On a
+    // database of its own: beside the suite's server on Postgres, it would be a second instance,
+    // told by the first (silent while alone) to have its tabs read afresh, which closes this one.
+    const own = await freshDatabase(t.driver);
+    const slow = await startTestServer(own, fakeEnv(fake, { SOCKET_PING_INTERVAL_MS: "10000" }));
     const relay = startRelay(slow.url, PROXY_IDLE_MS);
     try {
       const ws = await tabThrough(relay, slow, "/ws");
@@ -188,6 +191,7 @@ eachDriver("keep-alive of tab sockets", (t: TestDb) => {
     } finally {
       relay.stop();
       await slow.stop();
+      await own.close();
     }
   });
 
