@@ -193,9 +193,11 @@ eachDriver("chat pages and actions over HTTP", (t) => {
 
   test("text is saved while it streams, so a crash loses at most about a second (every answer at once)", async () => {
     // Characters beyond one UTF-16 unit: each save adds after the characters already saved, as Postgres counts them.
-    const first = "still going 🌍 ".repeat(300);
+    // ~6 s of streaming each: several saves while both stream (one a second), the second's text
+    // saved beside its reasoning.
+    const first = "still going 🌍 ".repeat(100);
     const thinking = "thinking 🤔 ".repeat(60);
-    const second = "also going ".repeat(300);
+    const second = "also going ".repeat(100);
     fake.queue({ text: first, tokenDelayMs: 15 });
     fake.queue({ reasoning: thinking, text: second, tokenDelayMs: 15 });
     const ids: string[] = [];
