@@ -68,7 +68,10 @@ describe.if(DRIVERS.includes("postgres"))("in the browser, across two instances"
       const answer = onA.locator("article[data-role=assistant]").last();
       // The whole word, in whichever paragraph holds it first: by the time this looks, a later one
       // may hold "w3" too (seen: "w31 w32 w3", the start of w33, on a loaded machine).
-      await answer.getByText(/\bw3\b/).first().waitFor();
+      await answer
+        .getByText(/\bw3\b/)
+        .first()
+        .waitFor();
       const answerId = (await answer.getAttribute("id"))!.slice("msg-".length);
 
       // Opened on B mid-answer: B catches up from the saved text, then follows A's stream.
