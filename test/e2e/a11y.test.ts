@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { closeContext, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
 import { createKey } from "../support/keys.ts";
@@ -153,7 +153,6 @@ browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
   // for minutes on a busy machine and hit the time limit, naming no page. The pages (one per
   // size, scheme and person, each in a context of its own) are made once and go from visit to
   // visit: each visit is a new document, and a new page costs ~0.5 s of Chromium's time.
-  const contexts = new Map<string, Promise<BrowserContext>>();
   const pages = new Map<string, Promise<Page>>();
   const pageFor = (viewport: { width: number; height: number }, colorScheme: "light" | "dark", who: string) => {
     const key = `${viewport.width}-${colorScheme}-${who}`;
@@ -162,14 +161,13 @@ browserSuite("pglite", "accessibility of every page (axe-core)", SUITE, (s) => {
       const options = { viewport, colorScheme };
       const person = who === "admin" ? s.server : who === "member" ? member : null;
       const context = person ? signedInContext(s.browser, s.server, person, options) : s.browser.newContext(options);
-      contexts.set(key, context);
       made = context.then((c) => c.newPage());
       pages.set(key, made);
     }
     return made;
   };
   afterAll(async () => {
-    for (const made of contexts.values()) await closeContext(await made);
+    for (const made of pages.values()) await closeContext((await made).context());
   });
 
   for (const visit of VISITS) {
