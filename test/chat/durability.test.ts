@@ -1,14 +1,22 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { END_UNSAVED } from "../../src/chat/errors.ts";
 import { chats, messages } from "../../src/db/schema.ts";
-import { fakeEnv } from "../fake-upstream.ts";
-import { DRIVERS } from "../support/db.ts";
-import { outageFixture } from "../support/faults.ts";
+import { fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
+import { DRIVERS, freshDatabase } from "../support/db.ts";
+import { type Outage, outageFixture, type SwitchableDatabase, switchableDatabase } from "../support/faults.ts";
 import { rebuildAnswer } from "../support/frames.ts";
 import { runParley, signInAt, startParley, until } from "../support/process.ts";
 import { TEST_PASSWORD } from "../support/server.ts";
 import { finished, openSocket, type TestSocket } from "../support/ws.ts";
+
+/** The answer's text as the tab shows it: its rebuilt HTML without tags. */
+const shownText = (ws: TestSocket, id: string, base: string, from: number) => {
+  const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
+  return rebuildAnswer(id, base, frames)
+    .html.replace(/<[^>]+>/g, "")
+    .trim();
+};
 
 /**
  * Nothing a person saw is lost when the database goes away as an answer ends: the end is kept in
@@ -18,14 +26,6 @@ import { finished, openSocket, type TestSocket } from "../support/ws.ts";
  */
 describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written at once [postgres]", () => {
   const outage = outageFixture();
-
-  /** The answer's text as the tab shows it: its rebuilt HTML without tags. */
-  const shownText = (ws: TestSocket, id: string, base: string, from: number) => {
-    const frames = ws.messages.slice(from).filter((m) => m.includes(`msg-${id}-`) && !m.includes("<article"));
-    return rebuildAnswer(id, base, frames)
-      .html.replace(/<[^>]+>/g, "")
-      .trim();
-  };
 
   test("the end is retried until the database is back; the answer keeps every word the tab showed, and the chat says one thing meanwhile", async () => {
     const { t, fake, server, cut, reopen } = outage;
@@ -83,6 +83,28 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
     await again.close();
     await ws.close();
   }, 90_000);
+});
+
+/**
+ * A `parley serve` process alone on a database that goes away as it shuts down. Alone: beside the
+ * suite above's server, a new instance closes the tabs it opened before the two met (the other
+ * may have dropped events meant for them while it was alone, src/bus/notify.ts), and which comes
+ * first is up to the machine's load.
+ */
+describe.if(DRIVERS.includes("postgres"))("shutting down while the database is away [postgres]", () => {
+  const outage = {} as Pick<Outage, "t" | "fake" | "cut" | "reopen"> & { db: SwitchableDatabase };
+  beforeAll(async () => {
+    outage.t = await freshDatabase("postgres");
+    outage.db = switchableDatabase(outage.t.url!);
+    outage.cut = () => outage.db.cut();
+    outage.reopen = () => outage.db.reopen();
+    outage.fake = startFakeUpstream();
+  });
+  afterAll(async () => {
+    await outage.db?.close();
+    outage.fake?.stop();
+    await outage.t?.close();
+  });
 
   /** `parley serve` on the test database, with a slow answer streaming to a tab; resolves once words are shown. */
   const slowAnswerInProcess = async (shutdownTimeout: number) => {
