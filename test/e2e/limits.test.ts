@@ -1,7 +1,6 @@
 import { expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { chats, usage, users } from "../../src/db/schema.ts";
-import { closeContext } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
 
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
@@ -19,9 +18,12 @@ browserSuite("postgres", "spending limits in the browser", { shots: "limits" }, 
       .values({ userId: person.user.id, title: "Budget", model: "fake/fast" })
       .returning();
 
+    // One page, resized and told the other scheme: a new context per look cost ~1 s each.
+    const { page } = await s.open({ person });
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ["light", "dark"] as const) {
-        const { page, context } = await s.open({ viewport, scheme: colorScheme, person });
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme });
         const shot = (name: string) => s.shot(page, `${name}-${size}-${colorScheme}`);
         await page.goto(`${s.server.url}/account`);
         const left = await page.locator("#allowances").textContent();
@@ -33,7 +35,6 @@ browserSuite("postgres", "spending limits in the browser", { shots: "limits" }, 
         // Under a fifth of the day's limit left: the composer says how much.
         expect(await page.locator("#spending-notice").textContent()).toBe("$0.30 of $2.00 left today.");
         await shot("notice");
-        await closeContext(context);
       }
     }
 
@@ -41,7 +42,8 @@ browserSuite("postgres", "spending limits in the browser", { shots: "limits" }, 
     await db
       .insert(usage)
       .values({ userId: person.user.id, kind: "answer", model: "fake/fast", estimate: 0.4, cost: 0.4 });
-    const { page, context } = await s.open({ viewport: SIZES.desktop, person });
+    await page.setViewportSize(SIZES.desktop);
+    await page.emulateMedia({ colorScheme: "light" });
     await page.goto(`${s.server.url}/chats/${chat!.id}`);
     expect(await page.locator("#spending-notice").textContent()).toMatch(
       /^You have reached your daily limit of \$2\.00; it resets at 00:00 UTC, in \d+ (hours?|minutes?)\.$/,
@@ -52,23 +54,24 @@ browserSuite("postgres", "spending limits in the browser", { shots: "limits" }, 
     await refusal.waitFor();
     expect(await refusal.textContent()).toContain("You have reached your daily limit of $2.00 (spent $2.10)");
     expect(await page.locator('article[data-role="user"]').last().textContent()).toContain("one more question");
-    await closeContext(context);
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ["light", "dark"] as const) {
-        const { page, context } = await s.open({ viewport, scheme: colorScheme, person });
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme });
         await page.goto(`${s.server.url}/chats/${chat!.id}`);
         await page.waitForSelector('article[data-role="assistant"][data-status="error"]');
         await s.shot(page, `refused-${size}-${colorScheme}`);
-        await closeContext(context);
       }
     }
   });
 
   test("the admin page sets the site's limits and a person's own, and says what is wrong with a bad amount", async () => {
     const { user } = await s.server.signUp("limited");
+    const { page } = await s.open();
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ["light", "dark"] as const) {
-        const { page, context } = await s.open({ viewport, scheme: colorScheme });
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme });
         await page.goto(`${s.server.url}/admin`);
         await page.fill("#field-day", "-3");
         await page.click('#site-limits button[type="submit"]');
@@ -88,7 +91,6 @@ browserSuite("postgres", "spending limits in the browser", { shots: "limits" }, 
         expect(await page.locator(`#user-${user.id}`).textContent()).toContain("own limit $1.50 a day");
         await page.locator("#site-limits").scrollIntoViewIfNeeded();
         await s.shot(page, `admin-${size}-${colorScheme}`, { fullPage: true });
-        await closeContext(context);
       }
     }
   });
