@@ -90,14 +90,14 @@ eachDriver("hostile frames and bodies", (t) => {
   afterAll(() => server.stop());
 
   /** Frames each of which must be refused: never a valid chat with valid content, never a valid retry. */
-  function hostileFrames(seed: number, count: number): (string | Uint8Array)[] {
+  function hostileFrames(seed: number, count: number): (string | Uint8Array<ArrayBuffer>)[] {
     const r = random(seed);
     const ids = [UNKNOWN, "not-a-uuid", "", "../../etc/passwd", "' OR 1=1 --", "0".repeat(5000), userMessageId];
     const wrong = () =>
       r.pick<unknown>([null, 0, -1, 1e308, true, [], [targetId], {}, { $ne: null }, r.text(r.int(20)), { length: 1 }]);
     const badContent = () =>
       r.pick<unknown>([undefined, "", "   \n\t ", 42, null, [], ["hi"], { text: "hi" }, "x".repeat(32_001)]);
-    const makers: (() => unknown)[] = [
+    const makers: (() => string | Uint8Array<ArrayBuffer>)[] = [
       () => r.text(r.int(200)), // not JSON at all
       () => JSON.stringify({ action: "send", chat: targetId, content: "hi" }).slice(0, 1 + r.int(40)), // truncated
       () => r.pick(["", " ", "null", "true", "1", '"send"', "[]", "[1,2]", "{", "}", "{}", "nul"]),
@@ -114,10 +114,7 @@ eachDriver("hostile frames and bodies", (t) => {
       () =>
         JSON.stringify({ action: "send", chat: targetId, content: badContent(), HEADERS: { "HX-Request": "true" } }),
     ];
-    return Array.from({ length: count }, () => {
-      const frame = r.pick(makers)();
-      return typeof frame === "string" || frame instanceof Uint8Array ? frame : String(frame);
-    });
+    return Array.from({ length: count }, () => r.pick(makers)());
   }
 
   const errorsIn = (ws: TestSocket) => ws.messages.filter((m) => /id="composer-status"[^>]*data-kind="error"/.test(m));
