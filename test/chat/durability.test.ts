@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { END_UNSAVED } from "../../src/chat/errors.ts";
 import { chats, messages } from "../../src/db/schema.ts";
-import { fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { DRIVERS, freshDatabase } from "../support/db.ts";
-import { type Outage, outageFixture, type SwitchableDatabase, switchableDatabase } from "../support/faults.ts";
+import { fakeEnv } from "../fake-upstream.ts";
+import { DRIVERS } from "../support/db.ts";
+import { outageFixture } from "../support/faults.ts";
 import { rebuildAnswer } from "../support/frames.ts";
 import { runParley, signInAt, startParley, until } from "../support/process.ts";
 import { TEST_PASSWORD } from "../support/server.ts";
@@ -92,19 +92,7 @@ describe.if(DRIVERS.includes("postgres"))("an answer whose end cannot be written
  * first is up to the machine's load.
  */
 describe.if(DRIVERS.includes("postgres"))("shutting down while the database is away [postgres]", () => {
-  const outage = {} as Pick<Outage, "t" | "fake" | "cut" | "reopen"> & { db: SwitchableDatabase };
-  beforeAll(async () => {
-    outage.t = await freshDatabase("postgres");
-    outage.db = switchableDatabase(outage.t.url!);
-    outage.cut = () => outage.db.cut();
-    outage.reopen = () => outage.db.reopen();
-    outage.fake = startFakeUpstream();
-  });
-  afterAll(async () => {
-    await outage.db?.close();
-    outage.fake?.stop();
-    await outage.t?.close();
-  });
+  const outage = outageFixture({ server: false });
 
   /** `parley serve` on the test database, with a slow answer streaming to a tab; resolves once words are shown. */
   const slowAnswerInProcess = async (shutdownTimeout: number) => {

@@ -126,13 +126,18 @@ export type Outage = {
   reopen(): Promise<void>;
 };
 
+type OutageOptions = { log?: Logger; timing?: GenerationTiming };
+
 /**
  * The setup of a suite in which Postgres goes away mid-answer and comes back: a fresh database on
- * the shared server that can be cut and reopened, the fake upstream, and a test server on both.
+ * the shared server that can be cut and reopened, the fake upstream, and a test server on both
+ * (`server: false`: none, for a suite whose Parley is a process of its own).
  * Call it inside a `describe` (Postgres only): it registers the suite's beforeAll and afterAll, and
  * the fields of what it returns are there once beforeAll has run.
  */
-export function outageFixture(opts: { log?: Logger; timing?: GenerationTiming } = {}): Outage {
+export function outageFixture(opts: OutageOptions & { server: false }): Omit<Outage, "server">;
+export function outageFixture(opts?: OutageOptions): Outage;
+export function outageFixture(opts: OutageOptions & { server?: false } = {}): Outage {
   const outage = {
     cut: () => outage.db.cut(),
     reopen: () => outage.db.reopen(),
@@ -141,11 +146,11 @@ export function outageFixture(opts: { log?: Logger; timing?: GenerationTiming } 
     outage.t = await freshDatabase("postgres");
     outage.db = switchableDatabase(outage.t.url!);
     outage.fake = startFakeUpstream();
-    outage.server = await startTestServer(outage.t, fakeEnv(outage.fake), opts);
+    if (opts.server !== false) outage.server = await startTestServer(outage.t, fakeEnv(outage.fake), opts);
   });
   afterAll(async () => {
     await outage.db.close();
-    await outage.server.stop();
+    await outage.server?.stop();
     outage.fake.stop();
     await outage.t.close();
   });
