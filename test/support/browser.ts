@@ -75,7 +75,12 @@ export async function signedInContext(
   options: Parameters<Browser["newContext"]>[0] = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext(options);
-  const [name, value] = person.cookie.split("=") as [string, string];
-  await context.addCookies([{ name, value, url: site.url, httpOnly: true, sameSite: "Lax" }]);
+  await context.addCookies([sessionCookie(site, person)]);
   return context;
+}
+
+/** `person`'s session cookie for the site, as their browser holds it. */
+export function sessionCookie(site: { url: string }, person: { cookie: string }) {
+  const [name, value] = person.cookie.split("=") as [string, string];
+  return { name, value, url: site.url, httpOnly: true, sameSite: "Lax" as const };
 }

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { type FakeOptions, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "./browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, sessionCookie, signedInContext, VIEWPORTS } from "./browser.ts";
 import { type Driver, oneDriver, type TestDb } from "./db.ts";
 import { startTestServer, type TestServer } from "./server.ts";
 
@@ -115,6 +115,7 @@ export function browserSuite(
   const [options, body] = typeof optionsOrBody === "function" ? [{}, optionsOrBody] : [optionsOrBody, maybeBody!];
   oneDriver(driver, name, (t) => {
     const opened: BrowserContext[] = [];
+    const lent: Kept[] = [];
     const folder = join(ARTIFACTS, options.shots ?? slug(name));
     const s = { shots: folder } as BrowserSuite;
 
@@ -128,16 +129,11 @@ export function browserSuite(
     });
     afterEach(async () => {
       for (const context of opened.splice(0)) await closeContext(context).catch(() => {});
+      for (const taken of lent.splice(0)) await giveBack(taken, s.server.url);
     });
 
     s.context = async (opts = {}) => {
-      const contextOptions: ContextOptions = {
-        ...(opts.phone ? PHONE : {}),
-        viewport: opts.viewport ?? (opts.phone ? PHONE.viewport : VIEWPORTS.desktop),
-        colorScheme: opts.scheme ?? "light",
-        javaScriptEnabled: opts.javaScript ?? true,
-        ...opts.context,
-      };
+      const contextOptions = contextOptionsOf(opts);
       const person = opts.person === undefined ? s.server : opts.person;
       const context = person
         ? await signedInContext(s.browser, s.server, person, contextOptions)
@@ -150,22 +146,13 @@ export function browserSuite(
       if (opts.clipboard) {
         await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.server.url });
       }
-      if (opts.watchSocket) {
-        await context.addInitScript(() => {
-          const w = window as unknown as { connected: boolean };
-          w.connected = false;
-          document.addEventListener("htmx:wsOpen", () => {
-            w.connected = true;
-          });
-        });
-      }
+      if (opts.watchSocket) await watchSocket(context);
       await opts.prepare?.(context);
       return context;
     };
 
     s.open = async (opts = {}) => {
-      const context = await s.context(opts);
-      const page = await context.newPage();
+      const { context, page } = opts.prepare || opts.context ? await newPage(opts) : await lend(opts);
       const problems: string[] = [];
       const errors: string[] = [];
       page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
@@ -174,6 +161,27 @@ export function browserSuite(
         errors.push(e.message);
       });
       return { page, context, problems, errors };
+    };
+
+    const newPage = async (opts: OpenOptions) => {
+      const context = await s.context(opts);
+      return { context, page: await context.newPage() };
+    };
+
+    /** A kept page made as `opts` asks, with this person's cookie and this site's permissions. */
+    const lend = async (opts: OpenOptions): Promise<{ context: BrowserContext; page: Page }> => {
+      const contextOptions = contextOptionsOf(opts);
+      const key = JSON.stringify([contextOptions, opts.watchSocket ?? false]);
+      const taken =
+        keptPages.get(key)?.pop() ??
+        (await keep(key, await s.browser.newContext(contextOptions), opts.watchSocket ?? false));
+      lent.push(taken);
+      const person = opts.person === undefined ? s.server : opts.person;
+      if (person) await taken.context.addCookies([sessionCookie(s.server, person)]);
+      if (opts.clipboard) {
+        await taken.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.server.url });
+      }
+      return taken;
     };
 
     s.shot = (target, shotName, shotOptions = {}) =>
@@ -187,6 +195,117 @@ export function browserSuite(
       await s.fake?.stop();
     });
   });
+}
+
+function contextOptionsOf(opts: OpenOptions): ContextOptions {
+  return {
+    ...(opts.phone ? PHONE : {}),
+    viewport: opts.viewport ?? (opts.phone ? PHONE.viewport : VIEWPORTS.desktop),
+    colorScheme: opts.scheme ?? "light",
+    javaScriptEnabled: opts.javaScript ?? true,
+    ...opts.context,
+  };
+}
+
+/** Sets `window.connected` once the page's socket is open (OpenOptions.watchSocket). */
+function watchSocket(context: BrowserContext) {
+  return context.addInitScript(() => {
+    const w = window as unknown as { connected: boolean };
+    w.connected = false;
+    document.addEventListener("htmx:wsOpen", () => {
+      w.connected = true;
+    });
+  });
+}
+
+/** Playwright's own event emitter, as far as a kept page needs it (not in its types). */
+type Emitter = {
+  eventNames(): (string | symbol)[];
+  rawListeners(event: string | symbol): unknown[];
+  removeListener(event: string | symbol, listener: unknown): void;
+};
+const listenersOf = (emitter: Emitter) =>
+  new Map(emitter.eventNames().map((event) => [event, new Set(emitter.rawListeners(event))]));
+
+/** A page kept open between tests, with what it had when it was made and the origins it has been on since. */
+type Kept = {
+  key: string;
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+  origins: Set<string>;
+  listeners: { page: Map<string | symbol, Set<unknown>>; context: Map<string | symbol, Set<unknown>> };
+};
+
+/**
+ * Pages kept between tests (and files: one worker runs many), by how their context was made.
+ * Opening a tab is the costliest thing a test does in Chromium here: ~2.5 s of CPU (the tab and
+ * its renderer, measured with and without Playwright), against ~0.3 s for a navigation and ~0.1 s
+ * for a screenshot, and the browser suites opened ~140 of them. `open` lends a kept one, which is
+ * given back after the test as a new one would be: blank, with no history, cookies, permissions,
+ * storage or cache, and without the listeners the test added.
+ */
+const keptPages = new Map<string, Kept[]>();
+
+async function keep(key: string, context: BrowserContext, watching: boolean): Promise<Kept> {
+  if (watching) await watchSocket(context);
+  const page = await context.newPage();
+  const origins = new Set<string>();
+  page.on("framenavigated", (frame) => {
+    const { origin } = new URL(frame.url());
+    if (origin !== "null") origins.add(origin);
+  });
+  return {
+    key,
+    context,
+    page,
+    cdp: await context.newCDPSession(page),
+    origins,
+    listeners: {
+      page: listenersOf(page as unknown as Emitter),
+      context: listenersOf(context as unknown as Emitter),
+    },
+  };
+}
+
+/** Back to the pool as a new page would be; closed instead if the test closed it or it will not reset. */
+async function giveBack(kept: Kept, site: string): Promise<void> {
+  const { context, page, cdp } = kept;
+  try {
+    if (page.isClosed()) throw new Error("closed by its test");
+    for (const [emitter, had] of [
+      [page, kept.listeners.page],
+      [context, kept.listeners.context],
+    ] as const) {
+      const e = emitter as unknown as Emitter;
+      for (const event of e.eventNames()) {
+        for (const listener of e.rawListeners(event))
+          if (!had.get(event)?.has(listener)) e.removeListener(event, listener);
+      }
+    }
+    for (const other of context.pages()) if (other !== page) await other.close();
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await context.unrouteAll({ behavior: "ignoreErrors" });
+    // Closes the page's sockets, as closing it would.
+    await page.goto("about:blank", { timeout: 10_000 });
+    await page.mouse.move(0, 0);
+    await cdp.send("Page.resetNavigationHistory");
+    kept.origins.add(new URL(site).origin);
+    for (const origin of kept.origins) await cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "all" });
+    kept.origins.clear();
+    await cdp.send("Network.clearBrowserCache");
+    await context.clearCookies();
+    await context.clearPermissions();
+    const [options] = JSON.parse(kept.key) as [ContextOptions];
+    await page.setViewportSize(options.viewport!);
+    await page.emulateMedia({ media: null, colorScheme: options.colorScheme, reducedMotion: null, forcedColors: null });
+  } catch {
+    await context.close().catch(() => {});
+    return;
+  }
+  const idle = keptPages.get(kept.key) ?? [];
+  idle.push(kept);
+  keptPages.set(kept.key, idle);
 }
 
 const slug = (name: string) =>
