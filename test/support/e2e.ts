@@ -174,7 +174,7 @@ export function browserSuite(
       const key = JSON.stringify([contextOptions, opts.watchSocket ?? false]);
       const taken =
         keptPages.get(key)?.pop() ??
-        (await keep(key, await s.browser.newContext(contextOptions), opts.watchSocket ?? false));
+        (await keep(key, contextOptions, await s.browser.newContext(contextOptions), opts.watchSocket ?? false));
       lent.push(taken);
       const person = opts.person === undefined ? s.server : opts.person;
       if (person) await taken.context.addCookies([sessionCookie(s.server, person)]);
@@ -230,6 +230,7 @@ const listenersOf = (emitter: Emitter) =>
 /** A page kept open between tests, with what it had when it was made and the origins it has been on since. */
 type Kept = {
   key: string;
+  options: ContextOptions;
   context: BrowserContext;
   page: Page;
   cdp: CDPSession;
@@ -243,20 +244,22 @@ type Kept = {
  * its renderer, measured with and without Playwright), against ~0.3 s for a navigation and ~0.1 s
  * for a screenshot, and the browser suites opened ~140 of them. `open` lends a kept one, which is
  * given back after the test as a new one would be: blank, with no history, cookies, permissions,
- * storage or cache, and without the listeners the test added.
+ * storage or cache, and without the listeners the test added. (Session storage is the tab's and
+ * is not cleared: the app keeps nothing there.)
  */
 const keptPages = new Map<string, Kept[]>();
 
-async function keep(key: string, context: BrowserContext, watching: boolean): Promise<Kept> {
+async function keep(key: string, options: ContextOptions, context: BrowserContext, watching: boolean): Promise<Kept> {
   if (watching) await watchSocket(context);
   const page = await context.newPage();
   const origins = new Set<string>();
   page.on("framenavigated", (frame) => {
-    const { origin } = new URL(frame.url());
-    if (origin !== "null") origins.add(origin);
+    const origin = URL.parse(frame.url())?.origin;
+    if (origin && origin !== "null") origins.add(origin);
   });
   return {
     key,
+    options,
     context,
     page,
     cdp: await context.newCDPSession(page),
@@ -283,10 +286,15 @@ async function giveBack(kept: Kept, site: string): Promise<void> {
           if (!had.get(event)?.has(listener)) e.removeListener(event, listener);
       }
     }
-    for (const other of context.pages()) if (other !== page) await other.close();
+    // Blank first, as closeContext does: a page closed with its sockets open let late frames reach
+    // Playwright for objects it had dropped.
+    for (const other of context.pages()) {
+      if (other === page) continue;
+      await other.goto("about:blank").catch(() => {});
+      await other.close();
+    }
     await page.unrouteAll({ behavior: "ignoreErrors" });
     await context.unrouteAll({ behavior: "ignoreErrors" });
-    // Closes the page's sockets, as closing it would.
     await page.goto("about:blank", { timeout: 10_000 });
     await page.mouse.move(0, 0);
     await cdp.send("Page.resetNavigationHistory");
@@ -296,9 +304,13 @@ async function giveBack(kept: Kept, site: string): Promise<void> {
     await cdp.send("Network.clearBrowserCache");
     await context.clearCookies();
     await context.clearPermissions();
-    const [options] = JSON.parse(kept.key) as [ContextOptions];
-    await page.setViewportSize(options.viewport!);
-    await page.emulateMedia({ media: null, colorScheme: options.colorScheme, reducedMotion: null, forcedColors: null });
+    await page.setViewportSize(kept.options.viewport!);
+    await page.emulateMedia({
+      media: null,
+      colorScheme: kept.options.colorScheme,
+      reducedMotion: null,
+      forcedColors: null,
+    });
   } catch {
     await context.close().catch(() => {});
     return;
