@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { type FakeOptions, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, sessionCookie, signedInContext, VIEWPORTS } from "./browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, sessionCookie, VIEWPORTS } from "./browser.ts";
 import { type Driver, oneDriver, type TestDb } from "./db.ts";
 import { startTestServer, type TestServer } from "./server.ts";
 
@@ -132,20 +132,23 @@ export function browserSuite(
       for (const taken of lent.splice(0)) await giveBack(taken, s.server.url);
     });
 
-    s.context = async (opts = {}) => {
-      const contextOptions = contextOptionsOf(opts);
+    /** The person's session cookie (the server's first account unless said) and this site's permissions. */
+    const admit = async (context: BrowserContext, opts: OpenOptions) => {
       const person = opts.person === undefined ? s.server : opts.person;
-      const context = person
-        ? await signedInContext(s.browser, s.server, person, contextOptions)
-        : await s.browser.newContext(contextOptions);
+      if (person) await context.addCookies([sessionCookie(s.server, person)]);
+      if (opts.clipboard) {
+        await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.server.url });
+      }
+    };
+
+    s.context = async (opts = {}) => {
+      const context = await s.browser.newContext(contextOptionsOf(opts));
       opened.push(context);
       context.on("close", () => {
         const i = opened.indexOf(context);
         if (i >= 0) opened.splice(i, 1);
       });
-      if (opts.clipboard) {
-        await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.server.url });
-      }
+      await admit(context, opts);
       if (opts.watchSocket) await watchSocket(context);
       await opts.prepare?.(context);
       return context;
@@ -168,7 +171,7 @@ export function browserSuite(
       return { context, page: await context.newPage() };
     };
 
-    /** A kept page made as `opts` asks, with this person's cookie and this site's permissions. */
+    /** A kept page made as `opts` asks, admitted as `opts` says. */
     const lend = async (opts: OpenOptions): Promise<{ context: BrowserContext; page: Page }> => {
       const contextOptions = contextOptionsOf(opts);
       const key = JSON.stringify([contextOptions, opts.watchSocket ?? false]);
@@ -176,11 +179,7 @@ export function browserSuite(
         keptPages.get(key)?.pop() ??
         (await keep(key, contextOptions, await s.browser.newContext(contextOptions), opts.watchSocket ?? false));
       lent.push(taken);
-      const person = opts.person === undefined ? s.server : opts.person;
-      if (person) await taken.context.addCookies([sessionCookie(s.server, person)]);
-      if (opts.clipboard) {
-        await taken.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.server.url });
-      }
+      await admit(taken.context, opts);
       return taken;
     };
 
