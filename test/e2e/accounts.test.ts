@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, VIEWPORTS } from "../support/browser.ts";
 import { freshDatabase, oneDriver, type TestDb } from "../support/db.ts";
 import { type BareServer, startBareServer, TEST_PASSWORD } from "../support/server.ts";
 
@@ -108,17 +108,17 @@ describe("the account pages in Chromium", () => {
         await page.emulateMedia({ colorScheme: scheme });
         await page.goto(`${server.url}/signin`);
         await expect(page.getByRole("heading", { name: "Sign in" }).isVisible()).resolves.toBe(true);
-        await page.screenshot({ path: join(ARTIFACTS, `signin-${width}-${scheme}.png`) });
+        await screenshot(page, join(ARTIFACTS, `signin-${width}-${scheme}.png`));
         const [name, value] = admin.cookie.split("=") as [string, string];
         await context.addCookies([{ name, value, url: server.url, httpOnly: true, sameSite: "Lax" }]);
         await page.goto(`${server.url}/account`);
         await expect(page.getByRole("heading", { name: "Where you are signed in" }).isVisible()).resolves.toBe(true);
         await expect(page.getByText("this device").isVisible()).resolves.toBe(true);
-        await page.screenshot({ path: join(ARTIFACTS, `account-${width}-${scheme}.png`), fullPage: true });
+        await screenshot(page, join(ARTIFACTS, `account-${width}-${scheme}.png`), { fullPage: true });
         await page.goto(`${server.url}/admin`);
         await page.getByText("Manage").first().click();
         await expect(page.getByRole("button", { name: /Delete grace/ }).isVisible()).resolves.toBe(true);
-        await page.screenshot({ path: join(ARTIFACTS, `admin-${width}-${scheme}.png`), fullPage: true });
+        await screenshot(page, join(ARTIFACTS, `admin-${width}-${scheme}.png`), { fullPage: true });
       }
       expect(problems).toEqual([]);
       await closeContext(context);

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Locator } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
 import { FAKE_MODELS, FAKE_PAINTER, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { png } from "../files/samples.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -64,7 +64,7 @@ oneDriver("pglite", "images in answers, in Chromium", (t) => {
     expect(await image.count()).toBe(1);
     await expect(loaded(image)).resolves.toBe(64);
     await expect(image.getAttribute("alt")).resolves.toBe("Made by the model (1 of 1)");
-    await page.screenshot({ path: join(ARTIFACTS, `answer-image-${t.driver}.png`) });
+    await screenshot(page, join(ARTIFACTS, `answer-image-${t.driver}.png`));
 
     await page.reload();
     const again = page.locator('article[data-role="assistant"]').last().locator("[data-answer-images] img");

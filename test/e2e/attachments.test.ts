@@ -5,7 +5,7 @@ import { fileSize } from "../../src/limits.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload } from "../files/support.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -73,7 +73,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
   };
   // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
   const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), caret: "initial" });
+    screenshot(page, join(ARTIFACTS, `${name}-${t.driver}.png`), { caret: "initial" });
   const shots = async (page: Page, name: string) => {
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const scheme of ["light", "dark"] as const) {

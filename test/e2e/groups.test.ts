@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
 
@@ -97,10 +97,10 @@ oneDriver("postgres", "groups in Chromium", (t) => {
         await admin.setViewportSize(viewport);
         await admin.emulateMedia({ colorScheme: scheme });
         await admin.goto(`${server.url}/admin/groups`);
-        await admin.screenshot({ path: join(ARTIFACTS, `groups-${width}-${scheme}.png`), fullPage: true });
+        await screenshot(admin, join(ARTIFACTS, `groups-${width}-${scheme}.png`), { fullPage: true });
         await admin.getByRole("link", { name: "Interns" }).click();
         await admin.waitForURL(/\/admin\/groups\/[0-9a-f-]+$/);
-        await admin.screenshot({ path: join(ARTIFACTS, `group-${width}-${scheme}.png`), fullPage: true });
+        await screenshot(admin, join(ARTIFACTS, `group-${width}-${scheme}.png`), { fullPage: true });
       }
     }
     // Chromium logs the refused forms' 400 and 403 answers; those were the point.

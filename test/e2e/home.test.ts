@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -57,7 +57,7 @@ oneDriver("pglite", "the home page in Chromium", (t) => {
         // No API key in this server's environment: the page says how to set one.
         await expect(page.getByText("No API key is set").isVisible()).resolves.toBe(true);
         expect(problems).toEqual([]);
-        await page.screenshot({ path: join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), fullPage: true });
+        await screenshot(page, join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), { fullPage: true });
         await closeContext(context);
       });
     }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { DRIVERS } from "../support/db.ts";
 import { outageFixture } from "../support/faults.ts";
 
@@ -46,14 +46,14 @@ describe.if(DRIVERS.includes("postgres"))("a page while Postgres goes away and c
         await answer.getByText("word120", { exact: false }).waitFor();
         await page.getByRole("button", { name: "Stop" }).click();
         await page.locator("#composer-status").getByText("The last answer is not saved yet").waitFor();
-        await page.screenshot({ path: join(ARTIFACTS, `database-away-${viewport}-${scheme}.png`) });
+        await screenshot(page, join(ARTIFACTS, `database-away-${viewport}-${scheme}.png`));
 
         await db.reopen();
         // The page reconnects (the instance's live events resume) and reads the chat afresh.
         await page.locator('article[data-role=assistant][data-status="complete"]').waitFor({ timeout: 30_000 });
         await page.locator("#service-status").waitFor({ state: "hidden", timeout: 30_000 });
         expect((await answer.textContent())?.replace(/\s+/g, " ")).toContain(words.join(" "));
-        await page.screenshot({ path: join(ARTIFACTS, `database-back-${viewport}-${scheme}.png`) });
+        await screenshot(page, join(ARTIFACTS, `database-back-${viewport}-${scheme}.png`));
       } finally {
         await closeContext(context);
       }

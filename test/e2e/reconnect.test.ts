@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { TOO_MANY_SOCKETS } from "../../src/chat/socket.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { startTestServer } from "../support/server.ts";
 import { finished } from "../support/ws.ts";
@@ -37,7 +37,7 @@ oneDriver("postgres", "when the connection drops", (t) => {
 
       await server.stop();
       await page.locator("#connection-status").getByText("Connection lost").waitFor({ state: "visible" });
-      await page.screenshot({ path: join(ARTIFACTS, `reconnecting-${t.driver}.png`) });
+      await screenshot(page, join(ARTIFACTS, `reconnecting-${t.driver}.png`));
 
       server = await startTestServer(t, env(), { port });
       // Someone else sends while this page is still away.
@@ -106,7 +106,7 @@ oneDriver("postgres", "when the connection drops", (t) => {
       await expect(status.getAttribute("role")).resolves.toBe("alert");
       // Not "reconnecting": htmx-ext-ws does not retry after 4029.
       await expect(second.locator("#connection-status").isHidden()).resolves.toBe(true);
-      await second.screenshot({ path: join(ARTIFACTS, `too-many-tabs-${t.driver}.png`) });
+      await screenshot(second, join(ARTIFACTS, `too-many-tabs-${t.driver}.png`));
       // The first tab was not disturbed (test/chat/limits.test.ts shows it still sends and hears).
       await expect(first.locator("#connection-status").isHidden()).resolves.toBe(true);
     } finally {

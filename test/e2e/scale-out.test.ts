@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { DRIVERS, freshDatabase, type TestDb } from "../support/db.ts";
 import { type Parley, runParley, signInAt, startParley } from "../support/process.ts";
 
@@ -79,7 +79,7 @@ describe.if(DRIVERS.includes("postgres"))("in the browser, across two instances"
       const seen: number[] = [];
       for (let i = 0; i < 200 && (await onB.locator(`#msg-${answerId}[data-status=streaming]`).count()); i++) {
         seen.push(await wordsShown(onB, answerId));
-        if (i === 3) await onB.screenshot({ path: join(ARTIFACTS, "scale-out-b-streaming-desktop.png") });
+        if (i === 3) await screenshot(onB, join(ARTIFACTS, "scale-out-b-streaming-desktop.png"));
         await Bun.sleep(100);
       }
       // It grew while watched (live, not only at the end), and never went back.
@@ -119,7 +119,7 @@ describe.if(DRIVERS.includes("postgres"))("in the browser, across two instances"
       await onB.setViewportSize(VIEWPORTS.phone);
       await onB.emulateMedia({ colorScheme: "dark" });
       await onB.locator(`#msg-${secondId}`).scrollIntoViewIfNeeded();
-      await onB.screenshot({ path: join(ARTIFACTS, "scale-out-b-stopped-phone-dark.png") });
+      await screenshot(onB, join(ARTIFACTS, "scale-out-b-stopped-phone-dark.png"));
     } finally {
       await closeContext(context);
     }

@@ -4,7 +4,7 @@ import type { Browser } from "playwright-core";
 import { chats, messageFiles, messages } from "../../src/db/schema.ts";
 import { file, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -65,7 +65,7 @@ oneDriver("pglite", "searching in Chromium", (t) => {
     expect(await results.locator("mark").allTextContents()).toEqual(expect.arrayContaining(["Tomato", "tomatoes"]));
     // The chat list gives way to the results while the box holds words.
     expect(await nav.isVisible()).toBe(false);
-    await page.screenshot({ path: join(ARTIFACTS, `search-results-desktop-light-${t.driver}.png`) });
+    await screenshot(page, join(ARTIFACTS, `search-results-desktop-light-${t.driver}.png`));
 
     await results.getByRole("link", { name: /Garden diary/ }).click();
     await page.waitForURL(`**/chats/${chatId}?at=${targetId}#msg-${targetId}`);
@@ -78,7 +78,7 @@ oneDriver("pglite", "searching in Chromium", (t) => {
     }, targetId);
     expect(await page.locator(`#msg-${newestId}`).count()).toBe(1);
     await page.locator(`#msg-${targetId}[data-found]`).waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, `search-opened-desktop-light-${t.driver}.png`) });
+    await screenshot(page, join(ARTIFACTS, `search-opened-desktop-light-${t.driver}.png`));
 
     // Clearing the box brings the chat list back.
     await page.goBack();
@@ -141,7 +141,7 @@ oneDriver("pglite", "searching in Chromium", (t) => {
       await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("frost", { delay: 30 });
       await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
       expect(await page.getByRole("list", { name: "Search results" }).textContent()).toContain("last frost");
-      await page.screenshot({ path: join(ARTIFACTS, `search-results-phone-${scheme}-${t.driver}.png`) });
+      await screenshot(page, join(ARTIFACTS, `search-results-phone-${scheme}-${t.driver}.png`));
       await closeContext(context);
     }
     const context = await signedInContext(browser, server, server, {
@@ -153,7 +153,7 @@ oneDriver("pglite", "searching in Chromium", (t) => {
     await page.locator(`#msg-${targetId}`).waitFor();
     await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("weeding entry", { delay: 30 });
     await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, `search-desktop-dark-${t.driver}.png`) });
+    await screenshot(page, join(ARTIFACTS, `search-desktop-dark-${t.driver}.png`));
     await closeContext(context);
   });
 
@@ -176,7 +176,7 @@ oneDriver("pglite", "searching in Chromium", (t) => {
       expect(await results.textContent()).toContain("📎 seed-catalogue.txt: Heirloom courgette varieties");
       expect(await results.locator("mark").allTextContents()).toEqual(["courgette"]);
       const size = viewport === VIEWPORTS.phone ? "phone" : "desktop";
-      await page.screenshot({ path: join(ARTIFACTS, `search-attachment-${size}-${scheme}-${t.driver}.png`) });
+      await screenshot(page, join(ARTIFACTS, `search-attachment-${size}-${scheme}-${t.driver}.png`));
       await closeContext(context);
     }
   });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { renderMarkdown } from "../../src/chat/markdown.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { openChatMenu } from "../support/e2e.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -54,7 +54,7 @@ oneDriver("postgres", "export and import in Chromium", (t) => {
   });
 
   const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}-${t.driver}.png`), fullPage: true });
+    screenshot(page, join(ARTIFACTS, `${name}-${t.driver}.png`), { fullPage: true });
   /** Every viewport and colour scheme, one screenshot each. */
   const shots = async (page: Page, name: string) => {
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {

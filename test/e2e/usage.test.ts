@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext } from "../support/browser.ts";
 import { oneDriver } from "../support/db.ts";
 import { type Person, startTestServer, type TestServer } from "../support/server.ts";
 
@@ -62,7 +62,7 @@ oneDriver("pglite", "the usage pages and the audit log in Chromium", (t) => {
         await page.emulateMedia({ colorScheme: scheme });
         const path = join(ARTIFACTS, `${name}-${size}-${scheme}-${t.driver}.png`);
         const target = section ? page.locator("section", { has: page.getByRole("heading", { name: section }) }) : page;
-        await target.screenshot({ path, caret: "initial", ...(section ? {} : { fullPage: true }) });
+        await screenshot(target, path, { caret: "initial", ...(section ? {} : { fullPage: true }) });
       }
     }
     await page.setViewportSize(SIZES.desktop);

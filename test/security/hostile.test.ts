@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { messages } from "../../src/db/schema.ts";
 import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, signedInContext, VIEWPORTS } from "../support/browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
 import { eachDriver } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -121,7 +121,7 @@ eachDriver("hostile text in the browser", (t) => {
     // The 3,000-letter word wraps instead of widening the page.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(ARTIFACTS, `hostile-${t.driver}.png`), fullPage: false });
+    await screenshot(page, join(ARTIFACTS, `hostile-${t.driver}.png`));
 
     // Reloading renders the stored HTML: still inert.
     await page.reload();

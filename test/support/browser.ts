@@ -1,11 +1,27 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Screenshots land here for people to look at; CI keeps them as artifacts. */
+/** Screenshots land here for people to look at. */
 export const ARTIFACTS = join(import.meta.dir, "..", "artifacts");
+
+/**
+ * Whether the browser tests take their screenshots: they are for people to look at, and CI's
+ * clean clone is thrown away after the run, so there they are skipped (~330 a run, a tenth of a
+ * second of CPU each) unless TEST_SHOTS=1. TEST_SHOTS=0 skips them anywhere.
+ */
+export const TAKING_SHOTS = process.env.TEST_SHOTS ? process.env.TEST_SHOTS === "1" : process.env.CI !== "true";
+
+/** A screenshot of a page or an element into `path`, when screenshots are taken (TAKING_SHOTS). */
+export async function screenshot(
+  target: Page | Locator,
+  path: string,
+  options: { caret?: "hide" | "initial"; fullPage?: boolean } = {},
+): Promise<void> {
+  if (TAKING_SHOTS) await target.screenshot({ path, ...options });
+}
 
 let shared: Promise<Browser> | undefined;
 

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { type FakeOptions, type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
-import { ARTIFACTS, closeContext, launchBrowser, sessionCookie, VIEWPORTS } from "./browser.ts";
+import { ARTIFACTS, closeContext, launchBrowser, screenshot, sessionCookie, VIEWPORTS } from "./browser.ts";
 import { type Driver, oneDriver, type TestDb } from "./db.ts";
 import { startTestServer, type TestServer } from "./server.ts";
 
@@ -183,8 +183,7 @@ export function browserSuite(
       return taken;
     };
 
-    s.shot = (target, shotName, shotOptions = {}) =>
-      target.screenshot({ path: join(folder, `${shotName}.png`), ...shotOptions });
+    s.shot = (target, shotName, shotOptions = {}) => screenshot(target, join(folder, `${shotName}.png`), shotOptions);
 
     body(s, t);
 
