@@ -1,23 +1,11 @@
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { fileSize } from "../../src/limits.ts";
-import { type FakeUpstream, fakeEnv, startFakeUpstream } from "../fake-upstream.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload } from "../files/support.ts";
-import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
-
-let browser: Browser;
-let fake: FakeUpstream;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  fake = startFakeUpstream();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
+import { ARTIFACTS, screenshot } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
 /** Small enough that an over-size file is quick to make; large enough for the scaled images. */
@@ -52,25 +40,10 @@ const pngSize = (bytes: Uint8Array) => {
   return { width: view.getUint32(16), height: view.getUint32(20) };
 };
 
-oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
-  let server: TestServer;
-  let context: BrowserContext;
-  beforeAll(async () => {
-    server = await startTestServer(t, fakeEnv(fake, { MAX_FILE_MB: String(MAX_FILE_MB) }));
-  });
-  afterAll(() => server.stop());
-  afterEach(async () => {
-    if (context?.pages().length) await closeContext(context).catch(() => {});
-  });
+const SUITE = { env: { MAX_FILE_MB: String(MAX_FILE_MB) } };
 
-  const open = async (viewport: { width: number; height: number } = SIZES.desktop) => {
-    context = await signedInContext(browser, server, server, { viewport });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    return { page, problems };
-  };
+browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, t) => {
+  const open = () => s.open();
   // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
   const shot = (page: Page, name: string) =>
     screenshot(page, join(ARTIFACTS, `${name}-${t.driver}.png`), { caret: "initial" });
@@ -90,7 +63,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
   const completeAnswers = (page: Page) => page.locator('article[data-role="assistant"][data-status="complete"]');
   /** Sends from the new-chat page and waits for the answer. */
   const startChat = async (page: Page, content: string) => {
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     await box(page).fill(content);
     await box(page).press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
@@ -156,7 +129,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
   const progressSeen = (page: Page) =>
     page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
   const served = async (id: string): Promise<Buffer> => {
-    const res = await server.fetch(`/files/${id}`);
+    const res = await s.server.fetch(`/files/${id}`);
     expect(res.status).toBe(200);
     return Buffer.from(await res.arrayBuffer());
   };
@@ -207,7 +180,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
 
   test("Attach files: each file shows as a chip with its name and size, uploads with a progress bar, and leaves its id in the form; Remove takes it back", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     // The picker is a real file input: labelled, reachable by focus, though only its label is seen.
     const input = attachInput(page);
     expect(await input.getAttribute("type")).toBe("file");
@@ -341,7 +314,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
     await completeAnswers(page).nth(1).waitFor();
     // What the model was asked: the words, then each file as the part its kind makes, in order.
     const dataUrl = (type: string, bytes: Uint8Array) => `data:${type};base64,${Buffer.from(bytes).toString("base64")}`;
-    const asked = fake.requests.findLast((r) =>
+    const asked = s.fake.requests.findLast((r) =>
       r.body.messages.some((m: { content: unknown }) => JSON.stringify(m.content).includes("read these")),
     );
     expect(asked!.body.messages.at(-1)).toEqual({
@@ -371,22 +344,22 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
 
   test("a file alone is a message: with a file attached the box needs no words, and without one it does", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     // Nothing typed, nothing attached: Enter sends nothing, and the box says it needs words.
     await box(page).press("Enter");
     expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required && !el.validity.valid)).toBe(true);
-    expect(page.url()).toBe(`${server.url}/`);
+    expect(page.url()).toBe(`${s.server.url}/`);
 
     const screenshot = png(12, 8, 5);
     await attachInput(page).setInputFiles([{ name: "bug.png", mimeType: "image/png", buffer: screenshot }]);
     const [chip] = await settledChips(page, 1);
     expect(await box(page).evaluate((el: HTMLTextAreaElement) => el.required)).toBe(false);
-    const before = fake.requests.length;
+    const before = s.fake.requests.length;
     await box(page).press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
     await completeAnswers(page).first().waitFor();
     // The model is asked with the image as the whole message (after its name): no empty text part.
-    const asked = fake.requests
+    const asked = s.fake.requests
       .slice(before)
       .find((r) => r.body.messages.some((m: { role: string }) => m.role === "user"));
     const question = asked!.body.messages.filter((m: { role: string }) => m.role === "user").at(-1);
@@ -446,7 +419,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
     await startChat(page, "warm up");
     // The answer stalls after a few words, so it is still being written when the second send
     // comes, however long the upload took (it ran out first on a slow run); Stop ends it.
-    fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5, stallAfterTokens: 5 });
+    s.fake.queue({ text: "word ".repeat(200), tokenDelayMs: 20, tokenSize: 5, stallAfterTokens: 5 });
     await box(page).fill("a long one");
     await box(page).press("Enter");
     const stop = page.locator("#composer-controls").getByRole("button", { name: "Stop" });
@@ -474,7 +447,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
 
   test("where there is no composer (the account page's import form), dragged files are left to the browser", async () => {
     const { page, problems } = await open();
-    await page.goto(`${server.url}/account`);
+    await page.goto(`${s.server.url}/account`);
     const prevented = await page.evaluate(() => {
       const data = new DataTransfer();
       data.items.add(new File(["{}"], "export.json", { type: "application/json" }));
@@ -491,12 +464,12 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
 
   test("a file the server refuses shows its sentence and carries no id", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     const big = file(Buffer.alloc(MAX_FILE_MB * 1024 * 1024 + 300 * 1024, "a"), "big.txt", "text/plain");
     const notImage = file(text("not a picture\n"), "photo.png", "image/png");
     const sentences: string[] = [];
     for (const f of [big, notImage]) {
-      const res = await upload(server, [f]);
+      const res = await upload(s.server, [f]);
       expect(res.status).toBeGreaterThanOrEqual(400);
       sentences.push(((await res.json()) as { error: string }).error);
     }
@@ -526,7 +499,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
 
   test("an image over 2,048 px on its longest side is scaled down in the browser before upload, in its own type", async () => {
     const { page, problems } = await open();
-    await page.goto(server.url);
+    await page.goto(s.server.url);
     const wide = png(3000, 1000, 5);
     await attachInput(page).setInputFiles({ name: "wide.png", mimeType: "image/png", buffer: wide });
     const [chip] = await settledChips(page, 1);
@@ -590,7 +563,7 @@ oneDriver("postgres", "attachments in the composer, in Chromium", (t) => {
       [jpeg!, "image/jpeg"],
       [webp!, "image/webp"],
     ] as const) {
-      const res = await server.fetch(`/files/${chip.id}`);
+      const res = await s.server.fetch(`/files/${chip.id}`);
       expect(res.headers.get("content-type")).toBe(type);
     }
     expect(problems).toEqual([]);
