@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
 import { chats, messageFiles, messages } from "../../src/db/schema.ts";
 import { file, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
-import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { ARTIFACTS, screenshot, VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-oneDriver("pglite", "searching in Chromium", (t) => {
-  let server: TestServer;
+browserSuite("pglite", "searching in Chromium", { upstream: false }, (s, t) => {
   let chatId: string;
   let targetId: string;
   let newestId: string;
   beforeAll(async () => {
-    server = await startTestServer(t);
+    const server = s.server;
     const [chat] = await t.database.db
       .insert(chats)
       .values({ userId: server.user.id, title: "Garden diary", model: "m" })
@@ -47,15 +39,10 @@ oneDriver("pglite", "searching in Chromium", (t) => {
       .insert(messageFiles)
       .values({ messageId: rows[10]!.id, fileId: sent.files![0]!.id, position: 0 });
   });
-  afterAll(() => server.stop());
 
   test("typing shows matching chats with the matches marked; a result opens the chat at that message", async () => {
-    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-    page.on("pageerror", (e) => problems.push(e.message));
-    await page.goto(server.url);
+    const { page, problems } = await s.open();
+    await page.goto(s.server.url);
     const nav = page.getByRole("navigation", { name: "Chats" });
     await expect(nav.isVisible()).resolves.toBe(true);
     await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("tomat", { delay: 30 });
@@ -86,13 +73,11 @@ oneDriver("pglite", "searching in Chromium", (t) => {
     await page.getByRole("searchbox", { name: "Search chats" }).dispatchEvent("search");
     await nav.waitFor({ state: "visible" });
     expect(problems).toEqual([]);
-    await closeContext(context);
   });
 
   test("the keyboard walks the results: Arrow-Down from the box enters them, Up and Down move, Esc goes back", async () => {
-    const context = await signedInContext(browser, server, server, { viewport: VIEWPORTS.desktop });
-    const page = await context.newPage();
-    await page.goto(server.url);
+    const { page } = await s.open();
+    await page.goto(s.server.url);
     const box = page.getByRole("searchbox", { name: "Search chats" });
     // Typed at once: keys typed one by one on a loaded machine came more than the box's 250 ms
     // apart, so a search for "toma" showed first and the one for "tomat" replaced the list (and
@@ -126,35 +111,24 @@ oneDriver("pglite", "searching in Chromium", (t) => {
     await box.press("ArrowDown");
     await page.keyboard.press("Enter");
     await page.waitForURL(`**/chats/**`);
-    await closeContext(context);
   });
 
   test("the results look right on a phone and in the dark", async () => {
     for (const scheme of ["light", "dark"] as const) {
-      const context = await signedInContext(browser, server, server, {
-        viewport: VIEWPORTS.phone,
-        colorScheme: scheme,
-      });
-      const page = await context.newPage();
-      await page.goto(server.url);
+      const { page } = await s.open({ viewport: VIEWPORTS.phone, scheme });
+      await page.goto(s.server.url);
       await page.getByRole("button", { name: "Chats" }).click();
       await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("frost", { delay: 30 });
       await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
       expect(await page.getByRole("list", { name: "Search results" }).textContent()).toContain("last frost");
       await screenshot(page, join(ARTIFACTS, `search-results-phone-${scheme}-${t.driver}.png`));
-      await closeContext(context);
     }
-    const context = await signedInContext(browser, server, server, {
-      viewport: VIEWPORTS.desktop,
-      colorScheme: "dark",
-    });
-    const page = await context.newPage();
-    await page.goto(`${server.url}/chats/${chatId}?at=${targetId}#msg-${targetId}`);
+    const { page } = await s.open({ scheme: "dark" });
+    await page.goto(`${s.server.url}/chats/${chatId}?at=${targetId}#msg-${targetId}`);
     await page.locator(`#msg-${targetId}`).waitFor();
     await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("weeding entry", { delay: 30 });
     await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
     await screenshot(page, join(ARTIFACTS, `search-desktop-dark-${t.driver}.png`));
-    await closeContext(context);
   });
 
   test("an attachment's words find its chat: the result names the file, its match marked", async () => {
@@ -162,9 +136,8 @@ oneDriver("pglite", "searching in Chromium", (t) => {
       [VIEWPORTS.desktop, "light"],
       [VIEWPORTS.phone, "dark"],
     ] as const) {
-      const context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
-      const page = await context.newPage();
-      await page.goto(server.url);
+      const { page } = await s.open({ viewport, scheme });
+      await page.goto(s.server.url);
       if (viewport === VIEWPORTS.phone) await page.getByRole("button", { name: "Chats" }).click();
       await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("courgette", { delay: 30 });
       const results = page.getByRole("list", { name: "Search results" });
@@ -177,7 +150,6 @@ oneDriver("pglite", "searching in Chromium", (t) => {
       expect(await results.locator("mark").allTextContents()).toEqual(["courgette"]);
       const size = viewport === VIEWPORTS.phone ? "phone" : "desktop";
       await screenshot(page, join(ARTIFACTS, `search-attachment-${size}-${scheme}-${t.driver}.png`));
-      await closeContext(context);
     }
   });
 });
