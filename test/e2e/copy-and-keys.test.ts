@@ -24,14 +24,15 @@ browserSuite("pglite", "copying and keyboard shortcuts in Chromium", { shots: "c
       scheme: opts.scheme,
       clipboard: true,
       watchSocket: true,
-      prepare: async (context) => {
-        if (!opts.mac) return;
-        // What a Mac's Chromium reports; app.js reads it to pick Cmd over Ctrl.
-        await context.addInitScript(() => {
-          Object.defineProperty(navigator, "platform", { get: () => "MacIntel" });
-          Object.defineProperty(navigator, "userAgentData", { get: () => ({ platform: "macOS" }) });
-        });
-      },
+      // Only a Mac needs a context of its own: the others take a kept page.
+      prepare: opts.mac
+        ? (context) =>
+            // What a Mac's Chromium reports; app.js reads it to pick Cmd over Ctrl.
+            context.addInitScript(() => {
+              Object.defineProperty(navigator, "platform", { get: () => "MacIntel" });
+              Object.defineProperty(navigator, "userAgentData", { get: () => ({ platform: "macOS" }) });
+            })
+        : undefined,
     });
   const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
   /** Clicks a Copy button, checks it says so, and returns what landed on the clipboard. */
