@@ -1,36 +1,23 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
 import { chats } from "../../src/db/schema.ts";
-import { ARTIFACTS, closeContext, launchBrowser, screenshot, signedInContext, VIEWPORTS } from "../support/browser.ts";
-import { oneDriver } from "../support/db.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { ARTIFACTS, screenshot, VIEWPORTS } from "../support/browser.ts";
+import { browserSuite } from "../support/e2e.ts";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-oneDriver("pglite", "the home page in Chromium", (t) => {
-  let server: TestServer;
+browserSuite("pglite", "the home page in Chromium", { upstream: false }, (s, t) => {
   beforeAll(async () => {
-    server = await startTestServer(t);
+    const server = s.server;
     await t.database.db.insert(chats).values([
       { userId: server.user.id, title: "Trip planning", model: "m" },
       { userId: server.user.id, title: '<img src=x onerror="window.pwned=1">', model: "m" },
     ]);
   });
-  afterAll(() => server.stop());
 
   for (const [width, viewport] of Object.entries(VIEWPORTS)) {
     for (const scheme of ["light", "dark"] as const) {
       test(`renders styled with htmx 2 and the ws extension, no CSP violation (${width}, ${scheme})`, async () => {
-        const context = await signedInContext(browser, server, server, { viewport, colorScheme: scheme });
-        const page = await context.newPage();
-        const problems: string[] = [];
-        page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-        page.on("pageerror", (e) => problems.push(e.message));
-        const res = await page.goto(server.url, { waitUntil: "load" });
+        const { page, problems } = await s.open({ viewport, scheme });
+        const res = await page.goto(s.server.url, { waitUntil: "load" });
         expect(res?.status()).toBe(200);
         expect(await page.title()).toBe("Parley");
         const loaded = await page.evaluate(() => {
@@ -58,7 +45,6 @@ oneDriver("pglite", "the home page in Chromium", (t) => {
         await expect(page.getByText("No API key is set").isVisible()).resolves.toBe(true);
         expect(problems).toEqual([]);
         await screenshot(page, join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), { fullPage: true });
-        await closeContext(context);
       });
     }
   }
