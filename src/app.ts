@@ -15,6 +15,7 @@ import { chatSettingsRoutes } from "./chat/settings-routes.ts";
 import { chatSocket, createSocketRegistry, MAX_FRAME_BYTES } from "./chat/socket.ts";
 import { type Config, publicUrl } from "./config.ts";
 import type { Database } from "./db/client.ts";
+import { describeDbError, isDiskFull } from "./db/errors.ts";
 import { DATABASE_UNAVAILABLE } from "./db/health.ts";
 import { diagramRoutes } from "./diagrams/routes.ts";
 import { fileRoutes, UPLOAD_ROUTE } from "./files/routes.ts";
@@ -131,9 +132,14 @@ export function createApp({ config, database, log, timing }: AppDeps) {
   const auditLog = createAuditService({ database, retentionDays: config.auditRetentionDays });
   const transfer = createTransferService({ database, chat, files, defaultModel: config.defaultModel });
   // An answer whose end waits to be saved is one more reason not to take traffic (/readyz).
+  // A full disk is named first: the ends wait for room, and a small write that still fits (a
+  // lease renewal) does not mean there is room for them.
   const unsavedEnds = database.health.require(() => {
-    const unsaved = chat.generations.unsavedEnds().length;
-    return unsaved ? `${unsaved} answer${unsaved === 1 ? "'s end is" : "s' ends are"} not saved yet` : undefined;
+    const unsaved = chat.generations.unsavedEnds();
+    if (!unsaved.length) return undefined;
+    const ends = `${unsaved.length} answer${unsaved.length === 1 ? "'s end is" : "s' ends are"} not saved yet`;
+    const full = unsaved.find((g) => isDiskFull(g.endError));
+    return full ? `${describeDbError(full.endError)}; ${ends}` : ends;
   });
   // Every tab hears when the database goes away and when it is back.
   const impaired = () => (database.health.trouble ? DATABASE_UNAVAILABLE : undefined);

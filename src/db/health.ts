@@ -41,12 +41,12 @@ export function createDbHealth(
 
   const current = (): Trouble | undefined => {
     if (unreachable) return { kind: "unreachable", reason: unreachable.reason };
-    if (writes && now() - writes.at < writeTroubleMs) return { kind: "writes-failing", reason: writes.reason };
-    for (const check of extra) {
-      const reason = check();
-      if (reason) return { kind: "writes-failing", reason };
-    }
-    return undefined;
+    const failing = writes && now() - writes.at < writeTroubleMs ? writes.reason : undefined;
+    let waiting: string | undefined;
+    for (const check of extra) waiting ??= check();
+    // Both, once: a check that already names why writes fail (a full disk) says it all.
+    const reason = failing && waiting && !waiting.startsWith(failing) ? `${failing}; ${waiting}` : (waiting ?? failing);
+    return reason ? { kind: "writes-failing", reason } : undefined;
   };
   const changed = () => {
     const trouble = current();

@@ -62,6 +62,8 @@ export class Generation extends LiveAnswer {
   ending: Outcome | undefined;
   /** Failed attempts to save the end so far. */
   endFailures = 0;
+  /** Why the last attempt failed (/readyz names a full disk rather than only the waiting ends). */
+  endError: unknown;
   readonly done: Promise<void>;
   resolveDone!: () => void;
 

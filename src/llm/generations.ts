@@ -324,6 +324,7 @@ export class Generations {
         return;
       } catch (err) {
         g.endFailures++;
+        g.endError = err;
         // A database that is away comes back; a statement it refuses for another reason will be
         // refused again, and retrying it for ever would hold the chat for ever. After a few tries
         // the answer is let go: the lease sweep or the next start ends it with its saved text.

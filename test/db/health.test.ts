@@ -101,3 +101,20 @@ test("a statement sent during an outage that fails after /readyz found the datab
   expect(health.trouble).toBeUndefined();
   expect(seen).toEqual(["unreachable", undefined]);
 });
+
+test("failing writes and another reason not to take traffic are both named, once when the reason already says why", () => {
+  const { health } = watch();
+  let waiting: string | undefined = "2 answers' ends are not saved yet";
+  health.require(() => waiting);
+  expect(health.trouble).toEqual({ kind: "writes-failing", reason: "2 answers' ends are not saved yet" });
+  health.observe(health.begin(), true, diskFull);
+  expect(health.trouble?.reason).toBe("the disk is full (No space left on device); 2 answers' ends are not saved yet");
+  // The ends say the disk is full themselves (their own last failure): said once, not twice.
+  waiting = "the disk is full (No space left on device); 2 answers' ends are not saved yet";
+  expect(health.trouble?.reason).toBe(waiting);
+  // A small write that fits clears the failing writes; the ends still name the full disk.
+  health.observe(health.begin(), true);
+  expect(health.trouble?.reason).toBe(waiting);
+  waiting = undefined;
+  expect(health.trouble).toBeUndefined();
+});
