@@ -43,7 +43,6 @@ const pngSize = (bytes: Uint8Array) => {
 const SUITE = { env: { MAX_FILE_MB: String(MAX_FILE_MB) } };
 
 browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, t) => {
-  const open = () => s.open();
   // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
   const shot = (page: Page, name: string) =>
     screenshot(page, join(ARTIFACTS, `${name}-${t.driver}.png`), { caret: "initial" });
@@ -179,7 +178,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   const report = pdf();
 
   test("Attach files: each file shows as a chip with its name and size, uploads with a progress bar, and leaves its id in the form; Remove takes it back", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await page.goto(s.server.url);
     // The picker is a real file input: labelled, reachable by focus, though only its label is seen.
     const input = attachInput(page);
@@ -252,7 +251,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("an image pasted into the message box and files dropped on the composer are attached; sending takes them along and clears them", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await startChat(page, "warm up");
     const screenshot = png(24, 16, 3);
     expect(await paste(page, [pageFile("image.png", "image/png", screenshot)])).toBe(true);
@@ -343,7 +342,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("a file alone is a message: with a file attached the box needs no words, and without one it does", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await page.goto(s.server.url);
     // Nothing typed, nothing attached: Enter sends nothing, and the box says it needs words.
     await box(page).press("Enter");
@@ -379,7 +378,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("Send waits while a file is still uploading, and says why", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await startChat(page, "warm up");
     const users = page.locator('article[data-role="user"]');
     let release!: () => void;
@@ -415,7 +414,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("a send the server refuses keeps its chips and their ids; the next send it takes clears them", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await startChat(page, "warm up");
     // The answer stalls after a few words, so it is still being written when the second send
     // comes, however long the upload took (it ran out first on a slow run); Stop ends it.
@@ -446,7 +445,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("where there is no composer (the account page's import form), dragged files are left to the browser", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await page.goto(`${s.server.url}/account`);
     const prevented = await page.evaluate(() => {
       const data = new DataTransfer();
@@ -463,7 +462,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("a file the server refuses shows its sentence and carries no id", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await page.goto(s.server.url);
     const big = file(Buffer.alloc(MAX_FILE_MB * 1024 * 1024 + 300 * 1024, "a"), "big.txt", "text/plain");
     const notImage = file(text("not a picture\n"), "photo.png", "image/png");
@@ -498,7 +497,7 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, 
   });
 
   test("an image over 2,048 px on its longest side is scaled down in the browser before upload, in its own type", async () => {
-    const { page, problems } = await open();
+    const { page, problems } = await s.open();
     await page.goto(s.server.url);
     const wide = png(3000, 1000, 5);
     await attachInput(page).setInputFiles({ name: "wide.png", mimeType: "image/png", buffer: wide });

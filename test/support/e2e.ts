@@ -74,7 +74,7 @@ export type BrowserSuite = {
   open(opts?: OpenOptions): Promise<Opened>;
   /** The context alone, for a test that makes its own pages; closed after the test too. */
   context(opts?: OpenOptions): Promise<BrowserContext>;
-  /** A screenshot of the page (or one element) into this suite's folder, as `<name>.png`, for people to look at. */
+  /** A screenshot of the page (or one element) into this suite's folder, as `<name>.png`, for people to look at (not under CI: see TAKING_SHOTS). */
   shot(
     target: Page | Locator,
     name: string,
