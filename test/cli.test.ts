@@ -218,6 +218,21 @@ describe("parley serve on the embedded database", () => {
     const weak = await runParley(["user", "create", "cy"], env, undefined, "short");
     expect(weak.code).toBe(1);
     expectOneSentence(weak.stderr, /at least 10 characters/);
+    // Refused before any database is opened: a DATA_DIR that does not exist yet is not made.
+    const unmade = join(scratch, "never-made");
+    for (const args of [
+      ["user", "create", "cy"],
+      ["user", "reset-password", "cy"],
+    ]) {
+      const early = await runParley(args, { DATA_DIR: unmade }, undefined, "password123");
+      expect(early.code).toBe(1);
+      expectOneSentence(early.stderr, /easy to guess|commonly used|most used/);
+      expect(existsSync(unmade)).toBe(false);
+    }
+    const badName = await runParley(["user", "create", "-x"], { DATA_DIR: unmade }, undefined, "a very long password");
+    expect(badName.code).toBe(1);
+    expectOneSentence(badName.stderr, /A username is 1 to 40 letters/);
+    expect(existsSync(unmade)).toBe(false);
     const nobody = await runParley(["user", "reset-password", "zed"], env, undefined, "a fine long password");
     expect(nobody.code).toBe(1);
     expectOneSentence(nobody.stderr, /There is no user "zed"/);

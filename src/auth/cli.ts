@@ -3,6 +3,7 @@ import { migrate } from "../db/migrate.ts";
 import { openConfigured } from "../db/template.ts";
 import type { Logger } from "../log.ts";
 import { AuthError } from "./errors.ts";
+import { normalizeUsername, passwordProblem, usernameProblem } from "./password.ts";
 import { createAuthService } from "./service.ts";
 
 export const USER_HELP = `  user create NAME [--admin]   Create an account (the first one is always an
@@ -29,6 +30,15 @@ export async function userCommand(args: string[], config: Config, log: Logger): 
     return 2;
   }
   const { password, generated } = await readPassword();
+  // Refused before the database is opened (a first start would create it; the embedded one takes
+  // about a second to open). The service checks again, as it does for every other caller.
+  const username = normalizeUsername(rawName);
+  const problem =
+    (action === "create" ? usernameProblem(username) : undefined) ?? (await passwordProblem(password, username));
+  if (problem) {
+    process.stderr.write(`parley: ${problem}\n`);
+    return 1;
+  }
   const database = await openConfigured(config);
   try {
     await migrate(database, config.databaseUrl);
