@@ -1,13 +1,10 @@
 import { expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { fileSize } from "../../src/limits.ts";
 import { file, pdf, png, text } from "../files/samples.ts";
 import { upload } from "../files/support.ts";
-import { ARTIFACTS, screenshot } from "../support/browser.ts";
-import { browserSuite } from "../support/e2e.ts";
+import { browserSuite, SIZES } from "../support/e2e.ts";
 
-const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
 /** Small enough that an over-size file is quick to make; large enough for the scaled images. */
 const MAX_FILE_MB = 2;
 
@@ -42,10 +39,9 @@ const pngSize = (bytes: Uint8Array) => {
 
 const SUITE = { env: { MAX_FILE_MB: String(MAX_FILE_MB) } };
 
-browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s, t) => {
+browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s) => {
   // caret "initial": Playwright hides the caret with an inline <style>, which the page's CSP refuses.
-  const shot = (page: Page, name: string) =>
-    screenshot(page, join(ARTIFACTS, `${name}-${t.driver}.png`), { caret: "initial" });
+  const shot = (page: Page, name: string) => s.shot(page, name, { caret: "initial" });
   const shots = async (page: Page, name: string) => {
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const scheme of ["light", "dark"] as const) {

@@ -1,7 +1,6 @@
 import { beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { chats } from "../../src/db/schema.ts";
-import { ARTIFACTS, screenshot, VIEWPORTS } from "../support/browser.ts";
+import { VIEWPORTS } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
 
 browserSuite("pglite", "the home page in Chromium", { upstream: false }, (s, t) => {
@@ -44,7 +43,7 @@ browserSuite("pglite", "the home page in Chromium", { upstream: false }, (s, t) 
         // No API key in this server's environment: the page says how to set one.
         await expect(page.getByText("No API key is set").isVisible()).resolves.toBe(true);
         expect(problems).toEqual([]);
-        await screenshot(page, join(ARTIFACTS, `home-${width}-${scheme}-${t.driver}.png`), { fullPage: true });
+        await s.shot(page, `home-${width}-${scheme}`, { fullPage: true });
       });
     }
   }

@@ -1,9 +1,8 @@
 import { beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { chats, messageFiles, messages } from "../../src/db/schema.ts";
 import { file, text } from "../files/samples.ts";
 import { upload, uploaded } from "../files/support.ts";
-import { ARTIFACTS, screenshot, VIEWPORTS } from "../support/browser.ts";
+import { VIEWPORTS } from "../support/browser.ts";
 import { browserSuite } from "../support/e2e.ts";
 
 browserSuite("pglite", "searching in Chromium", { upstream: false }, (s, t) => {
@@ -52,7 +51,7 @@ browserSuite("pglite", "searching in Chromium", { upstream: false }, (s, t) => {
     expect(await results.locator("mark").allTextContents()).toEqual(expect.arrayContaining(["Tomato", "tomatoes"]));
     // The chat list gives way to the results while the box holds words.
     expect(await nav.isVisible()).toBe(false);
-    await screenshot(page, join(ARTIFACTS, `search-results-desktop-light-${t.driver}.png`));
+    await s.shot(page, "search-results-desktop-light");
 
     await results.getByRole("link", { name: /Garden diary/ }).click();
     await page.waitForURL(`**/chats/${chatId}?at=${targetId}#msg-${targetId}`);
@@ -65,7 +64,7 @@ browserSuite("pglite", "searching in Chromium", { upstream: false }, (s, t) => {
     }, targetId);
     expect(await page.locator(`#msg-${newestId}`).count()).toBe(1);
     await page.locator(`#msg-${targetId}[data-found]`).waitFor();
-    await screenshot(page, join(ARTIFACTS, `search-opened-desktop-light-${t.driver}.png`));
+    await s.shot(page, "search-opened-desktop-light");
 
     // Clearing the box brings the chat list back.
     await page.goBack();
@@ -121,14 +120,14 @@ browserSuite("pglite", "searching in Chromium", { upstream: false }, (s, t) => {
       await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("frost", { delay: 30 });
       await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
       expect(await page.getByRole("list", { name: "Search results" }).textContent()).toContain("last frost");
-      await screenshot(page, join(ARTIFACTS, `search-results-phone-${scheme}-${t.driver}.png`));
+      await s.shot(page, `search-results-phone-${scheme}`);
     }
     const { page } = await s.open({ scheme: "dark" });
     await page.goto(`${s.server.url}/chats/${chatId}?at=${targetId}#msg-${targetId}`);
     await page.locator(`#msg-${targetId}`).waitFor();
     await page.getByRole("searchbox", { name: "Search chats" }).pressSequentially("weeding entry", { delay: 30 });
     await page.getByRole("list", { name: "Search results" }).locator("mark").first().waitFor();
-    await screenshot(page, join(ARTIFACTS, `search-desktop-dark-${t.driver}.png`));
+    await s.shot(page, "search-desktop-dark");
   });
 
   test("an attachment's words find its chat: the result names the file, its match marked", async () => {
@@ -149,7 +148,7 @@ browserSuite("pglite", "searching in Chromium", { upstream: false }, (s, t) => {
       expect(await results.textContent()).toContain("📎 seed-catalogue.txt: Heirloom courgette varieties");
       expect(await results.locator("mark").allTextContents()).toEqual(["courgette"]);
       const size = viewport === VIEWPORTS.phone ? "phone" : "desktop";
-      await screenshot(page, join(ARTIFACTS, `search-attachment-${size}-${scheme}-${t.driver}.png`));
+      await s.shot(page, `search-attachment-${size}-${scheme}`);
     }
   });
 });
