@@ -140,6 +140,29 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
     expect(problems).toEqual([]);
   });
 
+  test("where the system asks for less motion, the waiting dots and the sidebar's writing dot hold still", async () => {
+    const { page, problems } = await open();
+    // Held before its first word, so the dots stay while the page is looked at.
+    const held = Promise.withResolvers<void>();
+    s.fake.queue({ text: "Here now.", stallAfterTokens: 0, resume: held.promise });
+    await startChat(page, "Take your time");
+    const dots = articles(page, "assistant").first().locator("[data-waiting] span");
+    const writing = page.locator('.chat-item span[role="img"][aria-label="generating"]');
+    await dots.first().waitFor();
+    await writing.waitFor();
+    const animations = async () => [
+      ...(await dots.evaluateAll((els) => els.map((el) => getComputedStyle(el).animationName))),
+      await writing.evaluate((el) => getComputedStyle(el).animationName),
+    ];
+    expect(await animations()).toEqual(["bounce", "bounce", "bounce", "pulse"]);
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    expect(await animations()).toEqual(["none", "none", "none", "none"]);
+    expect(await dots.count()).toBe(3);
+    held.resolve();
+    await finished(page).waitFor();
+    expect(problems).toEqual([]);
+  });
+
   test("Jump to latest shows while scrolled up from the stream, and brings the reader back to follow it", async () => {
     const { chatId } = await storedChat(
       "Long",
