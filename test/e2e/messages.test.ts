@@ -25,15 +25,18 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
     await page.getByLabel("Message").press("Enter");
     await page.waitForURL(/\/chats\/[0-9a-f-]+$/);
   };
-  /** A chat written straight into the database: `n` messages, the first `createdAt` as given. */
+  /** A chat written straight into the database: its messages one after another, each `createdAt` as given. */
   const storedChat = async (title: string, rows: { content: string; createdAt?: Date }[]) => {
     const [chat] = await t.database.db
       .insert(chats)
       .values({ userId: s.server.user.id, title, model: "fake/fast" })
       .returning();
+    const ids = rows.map(() => Bun.randomUUIDv7());
     const values = rows.map((r, i) => ({
-      id: Bun.randomUUIDv7(),
+      id: ids[i]!,
       chatId: chat!.id,
+      // Each follows the one before, as sent: without parents they would all be versions of the first.
+      parentId: i ? ids[i - 1]! : null,
       role: i % 2 ? ("assistant" as const) : ("user" as const),
       content: r.content,
       html: i % 2 ? `<p>${r.content}</p>` : null,
