@@ -342,8 +342,9 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       userId,
       chatId: answer.chatId,
       messageId: answer.id,
-      // The chat's first answer: its question is the only message before it.
-      first: history.filter((m) => m.id < answer.id).length === 1,
+      // The chat's first answer to finish: none before it on the branch did (a first answer that
+      // was stopped or failed must not leave the chat untitled for good).
+      first: !history.some((m) => m.id < answer.id && m.role === "assistant" && m.status === "complete"),
       // An answer is always stored with the model it is written by.
       model: answer.model!,
       messages: draft.messages.map(({ messageId: _, pinned: __, ...turn }) => turn),

@@ -7,14 +7,18 @@ import { conversation } from "./repos/messages.ts";
 const TITLE_TOKENS = 24;
 
 /**
- * After the first exchange, asks the model for a short title, keeping the fallback on failure.
+ * After the chat's first answer to finish (the first exchange, or a later one when the answers
+ * before it were stopped or failed), asks the model for a short title, keeping the fallback on failure.
  * A title costs money too: it is counted against the person's spending limits, and skipped
  * (the fallback stays) once one is reached.
  */
 export async function nameChat(core: ChatCore, chat: Chat, answer: Message) {
   const { db, upstream, locks, broadcast, sidebar, log } = core;
   const turns = await conversation(db, chat.id);
-  if (turns.length !== 2 || chat.title !== fallbackTitle(turns[0]!.content)) return;
+  const finishedBefore = turns.some((t) => t.role === "assistant" && t.status === "complete" && t.id < answer.id);
+  if (finishedBefore || chat.title !== fallbackTitle(turns[0]!.content)) return;
+  // The question this answer answers (the first one, unless its answer never finished).
+  const question = turns.findLast((t) => t.role === "user" && t.id < answer.id) ?? turns[0]!;
   const messages = [
     {
       role: "system" as const,
@@ -22,7 +26,7 @@ export async function nameChat(core: ChatCore, chat: Chat, answer: Message) {
     },
     {
       role: "user" as const,
-      content: `${turns[0]!.content.slice(0, 1500)}\n\n---\n\n${answer.content.slice(0, 1500)}`,
+      content: `${question.content.slice(0, 1500)}\n\n---\n\n${answer.content.slice(0, 1500)}`,
     },
   ];
   let usageId: string | undefined;

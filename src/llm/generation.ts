@@ -71,7 +71,7 @@ export class Generation extends LiveAnswer {
     readonly userId: string,
     readonly chatId: string,
     readonly messageId: string,
-    /** The chat's first answer: once complete, the chat gets a title. */
+    /** No answer before it on the branch finished: once complete, the chat gets a title. */
     readonly first: boolean,
     /** The usage row reserved for this answer's request (src/teams/spending.ts), settled at its end. */
     readonly usageId?: string,

@@ -317,6 +317,30 @@ eachDriver("the chat socket", (t) => {
     expect(row!.title).toBe("About Tell me");
     await Promise.all([ws.close(), tab.close()]);
   });
+
+  test("a chat whose first answer failed is named by the first answer that finishes", async () => {
+    const chat = await newChat("");
+    await t.database.db.update(chats).set({ title: "Tell me about badgers" }).where(eq(chats.id, chat.id));
+    const tab = await server.socket(`/ws?chat=${chat.id}`);
+    await tab.waitFor((m) => m.includes('id="transcript-live"'));
+    fake.queue({ status: 400, errorMessage: "Bad request" });
+    tab.send({ action: "send", chat: chat.id, content: "Tell me about badgers" });
+    await tab.waitFor((m) => m.includes('data-status="error"'));
+    const titleRequests = () => fake.requests.filter((r) => !r.body.stream).length;
+    const asked = titleRequests();
+    tab.send({ action: "send", chat: chat.id, content: "Badgers at night, then" });
+    await tab.waitFor((m) => m.includes(`chat-item-${chat.id}`) && m.includes("About Badgers at"));
+    const [row] = await t.database.db.select().from(chats).where(eq(chats.id, chat.id));
+    expect(row!.title).toBe("About Badgers at");
+    expect(titleRequests()).toBe(asked + 1);
+    // Named once: the next finished answer asks for no title.
+    tab.send({ action: "send", chat: chat.id, content: "And in winter?" });
+    const started = await tab.waitFor((m) => m.includes("And in winter?") && m.includes('data-role="user"'));
+    await tab.waitFor(finished(assistantId(started)!));
+    await Bun.sleep(300); // a title would be asked for at once after the end
+    expect(titleRequests()).toBe(asked + 1);
+    await tab.close();
+  });
 });
 
 eachDriver("without an API key", (t) => {
