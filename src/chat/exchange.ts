@@ -216,9 +216,9 @@ export function createExchange(
     },
 
     /**
-     * Retry and Regenerate: writes the chat's newest answer again. A finished one is kept and the
-     * new one written beside it, one switch away; a failed, stopped or interrupted one is
-     * written again in its place.
+     * Retry and Regenerate: writes an answer again. A finished one, or one with messages after
+     * it, is kept and the new one written beside it, one switch away; the newest answer when it
+     * failed, stopped or was interrupted is written again in its place.
      */
     async retry(userId: string, messageId: unknown) {
       // An answer still written (or saved) here is refused before the database is asked, which may be away.
@@ -232,12 +232,14 @@ export function createExchange(
         const { chat } = found;
         refuseWhileWriting(generations, chat.id, "retry");
         if (found.streaming) throw new ChatError(WRITING_RETRY);
-        if (found.history.at(-1)?.id !== message.id) {
-          throw new ChatError("Only the newest answer can be written again.");
+        if (!found.history.some((m) => m.id === message.id)) {
+          throw new ChatError("That answer is no longer shown; it is on another branch.");
         }
         await refuseForbidden(userId, chat.model);
         admit();
-        if (message.status === "complete") {
+        // An answer with messages after it is written again as a new branch from its question,
+        // as a finished one is: the messages after it stay, one switch away.
+        if (message.status === "complete" || found.history.at(-1)?.id !== message.id) {
           const branch = await regenerateAnswer(db, chat.id, message.id, chat.model);
           if (!branch) throw new ChatError("That answer is already being written.");
           const show = await shown.withSiblings(chat.id, [branch.assistant]);

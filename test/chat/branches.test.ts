@@ -130,6 +130,24 @@ eachDriver("edits and branches", (t) => {
     await ws.close();
   });
 
+  test("Retry on a failed answer with messages after it writes it again as a new branch; what followed stays, one switch away", async () => {
+    fake.queue({ status: 500, errorMessage: "Upstream hiccup" });
+    const { chat, ws } = await chatWith("Name a colour", "And a fruit?");
+    const before = await rows(chat.id);
+    expect(before.map((m) => m.status)).toEqual(["complete", "error", "complete", "complete"]);
+    fake.queue({ text: "Blue." });
+    const started = await exchange(ws, { action: "retry", message: before[1]!.id });
+    // The failed answer and what followed leave the page; the new answer takes its place.
+    expect(deleted(started)).toEqual([before[1]!.id, before[2]!.id, before[3]!.id]);
+    expect(switcher(started)).toBe("2 / 2");
+    expect(await shown(chat.id)).toEqual(["Name a colour", "Blue."]);
+    const after = await rows(chat.id);
+    expect(after.at(-1)).toMatchObject({ parentId: before[0]!.id, active: true, status: "complete" });
+    expect(after.filter((m) => !m.active).map((m) => m.id)).toEqual(before.slice(1).map((m) => m.id));
+    expect(lastRequest().map((m) => m.content)).toEqual(["Name a colour"]);
+    await ws.close();
+  });
+
   test("edits and switches are refused with a sentence while an answer streams, on someone else's messages, and when empty", async () => {
     const { chat, ws } = await chatWith("First");
     const [question] = await rows(chat.id);
