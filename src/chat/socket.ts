@@ -12,7 +12,7 @@ import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
 import type { Resync } from "./chats.ts";
-import { ChatError } from "./errors.ts";
+import { ChatError, STILL_WRITING, WRITING_RETRY } from "./errors.ts";
 import { alreadyShown, type PageState, pageState } from "./page-state.ts";
 import type { ChatService } from "./service.ts";
 
@@ -135,7 +135,9 @@ export function chatSocket(
   // Returns nothing, and so do the handlers: Elysia sends whatever a handler returns as one more
   // frame (`return ws.send(...)` used to follow each error with its byte count).
   const errorTo = (ws: { send(data: string): unknown }, message: string): void => {
-    ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true })));
+    // "Wait for the answer" is moot once it ends: the tab then clears it.
+    const whileWriting = message === STILL_WRITING || message === WRITING_RETRY;
+    ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true, whileWriting })));
   };
 
   const signedIn = (ws: { data: unknown }) => (ws.data as { me: SignedIn }).me;

@@ -166,6 +166,26 @@ browserSuite("pglite", SUITE, { shots: "messages" }, (s, t) => {
     expect(problems).toEqual([]);
   });
 
+  test("'an answer is still being written' goes once the answer ends; the follow-up stays in the box to send", async () => {
+    const { page, problems } = await open();
+    const held = Promise.withResolvers<void>();
+    s.fake.queue({ text: "Done now.", stallAfterTokens: 1, resume: held.promise });
+    await startChat(page, "First question");
+    await page.getByRole("button", { name: "Stop" }).waitFor();
+    const box = page.getByLabel("Message");
+    await box.fill("A follow-up");
+    await box.press("Enter");
+    const status = page.locator("#composer-status");
+    await status.getByText("An answer is still being written").waitFor();
+    expect(await box.inputValue()).toBe("A follow-up");
+    held.resolve();
+    await finished(page).waitFor();
+    await page.getByRole("button", { name: "Send" }).waitFor();
+    await page.waitForFunction(() => document.getElementById("composer-status")?.textContent === "");
+    expect(await box.inputValue()).toBe("A follow-up");
+    expect(problems).toEqual([]);
+  });
+
   test("Jump to latest shows while scrolled up from the stream, and brings the reader back to follow it", async () => {
     const { chatId } = await storedChat(
       "Long",

@@ -36,16 +36,23 @@ export function ComposerControls({ chatId, streamingMessageId, oob }: ComposerCo
   );
 }
 
-export type ComposerStatusProps = { text?: string; kind?: "info" | "error"; oob?: boolean };
+export type ComposerStatusProps = {
+  text?: string;
+  kind?: "info" | "error";
+  oob?: boolean;
+  /** Said only while an answer is being written: the tab clears it once the composer offers Send again (app.js). */
+  whileWriting?: boolean;
+};
 
 /** Why the composer cannot send right now, or what went wrong with the last send. */
-export function ComposerStatus({ text, kind = "info", oob }: ComposerStatusProps): JSX.Element {
+export function ComposerStatus({ text, kind = "info", oob, whileWriting }: ComposerStatusProps): JSX.Element {
   return (
     <p
       id="composer-status"
       hx-swap-oob={oob ? "true" : undefined}
       role={kind === "error" ? "alert" : "status"}
       data-kind={kind}
+      data-while-writing={whileWriting ? "" : undefined}
       class={`min-h-5 px-1 text-sm ${kind === "error" ? "text-red-700 dark:text-red-400" : "text-zinc-500 dark:text-zinc-400"}`}
       safe
     >
