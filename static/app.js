@@ -688,22 +688,36 @@
   });
 
   // A pasted image (a screenshot) has no name worth keeping: it gets one that says what it is.
-  const pastedName = (type, n) => {
+  const pastedAt = () => {
     const d = new Date();
     const two = (v) => String(v).padStart(2, "0");
-    const time = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`;
-    return `pasted-image-${time}${n ? `-${n + 1}` : ""}.${EXTENSIONS[type]}`;
+    return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`;
   };
+  const pastedName = (type, n) => `pasted-image-${pastedAt()}${n ? `-${n + 1}` : ""}.${EXTENSIONS[type]}`;
   document.addEventListener("paste", (event) => {
     if (!(event.target instanceof HTMLTextAreaElement) || event.target.id !== "message") return;
     const files = [...(event.clipboardData?.files ?? [])];
-    if (!files.length) return;
+    if (!files.length) return pasteText(event, event.target);
     // Text copied along with the files (from a document) is still pasted as text.
     if (!event.clipboardData.types.includes("text/plain")) event.preventDefault();
     files.forEach((file, n) => {
       attach(IMAGES.includes(file.type) ? new File([file], pastedName(file.type, n), { type: file.type }) : file);
     });
   });
+
+  // Text longer than the box has room for would be cut off by the box without a word (its
+  // maxlength): it goes with the message as a text file instead, and the composer says so.
+  const pasteText = (event, box) => {
+    const text = event.clipboardData?.getData("text/plain") ?? "";
+    const room = box.maxLength - box.value.length + (box.selectionEnd - box.selectionStart);
+    if (box.maxLength < 0 || text.length <= room || !document.getElementById("attachment-chip")) return;
+    event.preventDefault();
+    attach(new File([text], `pasted-text-${pastedAt()}.txt`, { type: "text/plain" }));
+    composerStatus(
+      `The pasted text (${text.length.toLocaleString()} characters) is more than a message holds (${box.maxLength.toLocaleString()}), so it is attached as a file.`,
+      "info",
+    );
+  };
 
   // Dropping files on the composer attaches them; dropped anywhere else they do nothing (the
   // browser would otherwise leave the chat to show the file).

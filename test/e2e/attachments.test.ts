@@ -337,6 +337,33 @@ browserSuite("postgres", "attachments in the composer, in Chromium", SUITE, (s) 
     expect(problems).toEqual([]);
   });
 
+  test("text pasted past what a message holds is attached as a text file, and the composer says so; shorter text is pasted as usual", async () => {
+    const { page, problems } = await s.open();
+    await startChat(page, "warm up");
+    const pasteText = (text: string) =>
+      page.evaluate((text) => {
+        const data = new DataTransfer();
+        data.setData("text/plain", text);
+        const event = new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+        document.getElementById("message")!.dispatchEvent(event);
+        return event.defaultPrevented;
+      }, text);
+    expect(await pasteText("a short line")).toBe(false);
+    expect(await readChips(page)).toHaveLength(0);
+    const long = "A line of a long log.\n".repeat(2_000); // 44,000 characters: past the 32,000 a message holds
+    expect(await pasteText(long)).toBe(true);
+    const [chip] = await settledChips(page, 1);
+    expect(chip!.name).toMatch(/^pasted-text-\d{4}-\d{2}-\d{2}-\d{6}\.txt$/);
+    expect([chip!.size, chip!.state]).toEqual([fileSize(long.length), "done"]);
+    expect((await served(chip!.id!)).toString()).toBe(long);
+    expect(await page.locator("#composer-status").textContent()).toBe(
+      "The pasted text (44,000 characters) is more than a message holds (32,000), so it is attached as a file.",
+    );
+    expect(await page.getByLabel("Message").inputValue()).toBe("");
+    await shot(page, "attachments-long-paste-desktop-light");
+    expect(problems).toEqual([]);
+  });
+
   test("a file alone is a message: with a file attached the box needs no words, and without one it does", async () => {
     const { page, problems } = await s.open();
     await page.goto(s.server.url);
