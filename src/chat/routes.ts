@@ -115,6 +115,9 @@ export function chatRoutes(
         if (!older) return status(404, "There is no such chat.");
         return OlderMessages({ chatId: params.id, ...older });
       })
+      // Where a refused first message leaves the address bar: reloaded or opened again, the
+      // new-chat page rather than a 404.
+      .get("/chats", ({ redirect }) => redirect("/", 303))
       .post("/chats", async ({ me, body, redirect }) => {
         const form = asForm(body);
         try {

@@ -91,6 +91,9 @@ eachDriver("chat pages and actions over HTTP", (t) => {
     const empty = await post("/chats", { content: "   " });
     expect(empty.status).toBe(400);
     expect(await empty.text()).toContain("Write a message first.");
+    // The address that refusal leaves in the bar, opened again: the new-chat page.
+    const again = await server.fetch("/chats", { redirect: "manual" });
+    expect([again.status, again.headers.get("location")]).toEqual([303, "/"]);
     const before = (await t.database.db.select().from(chats)).length;
     expect((await post("/chats", { content: "hi" }, { Origin: "https://evil.example" })).status).toBe(403);
     expect((await post("/chats", { content: "hi" }, { Origin: "" })).status).toBe(403);
