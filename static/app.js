@@ -143,15 +143,15 @@
       showTarget = false;
     }
     stickToBottom();
-    // The answer to a send is the composer's status: cleared when the send was taken, an error
-    // when refused. Other frames (the words of an answer still streaming) say nothing about it,
-    // and must not drop the text before a refusal puts it back.
     // A refusal that only held while an answer was written goes when Send is back.
     if (String(event.detail?.message).includes('id="composer-controls"')) {
       const status = document.getElementById("composer-status");
       const writing = document.querySelector('#composer-controls input[name="action"][value="stop"]');
       if (status?.dataset.whileWriting !== undefined && !writing) composerStatus("", "info");
     }
+    // The answer to a send is the composer's status: cleared when the send was taken, an error
+    // when refused. Other frames (the words of an answer still streaming) say nothing about it,
+    // and must not drop the text before a refusal puts it back.
     if (String(event.detail?.message).includes('id="composer-status"')) {
       const status = document.getElementById("composer-status");
       const box = textarea();
