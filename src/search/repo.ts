@@ -26,6 +26,17 @@ export function toTsquery(input: string): string | undefined {
 /** Before the name of the attachment a result matched in, where the message's own text did not. */
 const FILE_MARK = "📎 ";
 
+/** Characters no text uses (Unicode's private use), standing in for < and > while a headline is made. */
+const STAND_INS = "\uE000\uE001";
+
+/**
+ * `text` with the words matching the query marked. Its angle brackets are stood in for while
+ * Postgres's parser reads it, which otherwise takes them for HTML tags (and a script's inside for
+ * nothing), so that the words inside are marked, as migration 0022 indexes them; then put back.
+ */
+const headline = (text: SQL, options: string) =>
+  sql`translate(ts_headline('english', translate(${text}, '<>', ${STAND_INS}), q.query, ${options}), ${STAND_INS}, '<>')`;
+
 /** Whether one of the message's (by id) attachments matches q.query: its name or its text. */
 const attachmentMatches = (
   messageId: SQL,
@@ -91,16 +102,16 @@ export async function searchChats(
       limit ${limit}
     )
     select found.id as "chatId", found.title, found.archived,
-      ts_headline('english', found.title, q.query, ${TITLE_HEADLINE}) as "titleMarked",
+      ${headline(sql`found.title`, TITLE_HEADLINE)} as "titleMarked",
       found.message_id as "messageId",
       coalesce(
-        (select ts_headline('english', left(m.content, 20000), q.query, ${HEADLINE}) from messages m
+        (select ${headline(sql`left(m.content, 20000)`, HEADLINE)} from messages m
           where m.id = found.message_id and m.search @@ q.query),
         (select ${FILE_MARK} || f.name || case when f.type = 'text/plain'
-            then ': ' || ts_headline('english', left(file_text_head(f.bytes, 80000), 20000), q.query, ${HEADLINE}) else '' end
+            then ': ' || ${headline(sql`left(file_text_head(f.bytes, 80000), 20000)`, HEADLINE)} else '' end
           from message_files mf join files f on f.id = mf.file_id
           where mf.message_id = found.message_id and f.search @@ q.query order by mf.position limit 1),
-        (select ts_headline('english', left(m.content, 20000), q.query, ${HEADLINE}) from messages m where m.id = found.message_id)
+        (select ${headline(sql`left(m.content, 20000)`, HEADLINE)} from messages m where m.id = found.message_id)
       ) as "snippetMarked"
     from found, q
     order by found.updated_at desc, found.id desc`);
@@ -108,7 +119,8 @@ export async function searchChats(
 
 /**
  * Indexes finished messages whose words are not indexed yet (migration 0021): as the
- * generated column of 0004 did, the first 100,000 characters. `person`: only their chats,
+ * generated column of 0004 did, the first 100,000 characters, angle brackets read as spaces
+ * (0022: else Postgres leaves out what it takes for HTML tags and scripts). `person`: only their chats,
  * waiting for any of their messages another statement is indexing, so that a search after it
  * sees every message finished before it. Without, up to `most` of anyone's, skipping those
  * being indexed elsewhere (another instance). Answers how many it indexed. The lock is the one
@@ -121,7 +133,7 @@ export async function indexWaiting(database: Database, opts: { person: string } 
       ? sql`and w.chat_id in (select id from chats where user_id = ${opts.person}) for no key update`
       : sql`limit ${opts.most} for no key update skip locked`;
   const result = await database.db.execute(sql`
-    update messages m set search = to_tsvector('english'::regconfig, left(m.content, 100000))
+    update messages m set search = to_tsvector('english'::regconfig, translate(left(m.content, 100000), '<>', '  '))
     where m.id in (select w.id from messages w where w.search is null and w.status <> 'streaming' ${scope})
     returning m.id`);
   return rowsOf(result).length;

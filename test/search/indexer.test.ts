@@ -5,6 +5,7 @@ import { migrations } from "../../src/db/migrate.ts";
 import { chats, messages, users } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SearchIndexer } from "../../src/search/indexer.ts";
+import { indexWaiting } from "../../src/search/repo.ts";
 import { createSearchService } from "../../src/search/service.ts";
 import { DRIVERS, eachDriver, freshDatabase, migrateTo } from "../support/db.ts";
 import { until } from "../support/process.ts";
@@ -124,6 +125,56 @@ for (const driver of DRIVERS) {
           sql`select id from messages where search is null and status <> 'streaming'`,
         );
         expect(waiting).toEqual([]);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
+
+/** 0022: what the parser took for HTML is indexed too; messages with angle brackets wait to be indexed again. */
+const INSIDE_TAGS = migrations.findIndex((m) => m.sql.some((s) => s.includes("translate(\"title\", '<>'")));
+
+for (const driver of DRIVERS) {
+  describe(`the migration to words inside tags [${driver}]`, () => {
+    test("titles are indexed again at once, messages with angle brackets by the indexer; the rest stay as they were", async () => {
+      expect(INSIDE_TAGS).toBeGreaterThan(0);
+      const t = await freshDatabase(driver, { migrated: false });
+      try {
+        await migrateTo(t.database, INSIDE_TAGS);
+        const [user, chat, html, plain] = [0, 1, 2, 3].map(() => Bun.randomUUIDv7()) as [
+          string,
+          string,
+          string,
+          string,
+        ];
+        const run = (q: SQL) => t.database.rows(q);
+        await run(sql`insert into users (id, username, password_hash) values (${user}, 'eve', 'x')`);
+        await run(
+          sql`insert into chats (id, user_id, model, title) values (${chat}, ${user}, 'm', 'Fix <div class="kestrel">')`,
+        );
+        await run(
+          sql`insert into messages (id, chat_id, role, content) values (${html}, ${chat}, 'user', '<script>alert(''osprey'')</script>')`,
+        );
+        await run(
+          sql`insert into messages (id, chat_id, role, content) values (${plain}, ${chat}, 'user', 'capybaras')`,
+        );
+        const matches = async (table: "chats" | "messages", id: string, word: string) => {
+          const [row] = await t.database.rows<{ hit: boolean }>(
+            sql`select coalesce(search @@ to_tsquery('english', ${word}), false) as hit from ${sql.identifier(table)} where id = ${id}`,
+          );
+          return row!.hit;
+        };
+        expect([await matches("chats", chat, "kestrel"), await matches("messages", html, "osprey")]).toEqual([
+          false,
+          false,
+        ]);
+        await migrateTo(t.database, migrations.length);
+        expect(await matches("chats", chat, "kestrel")).toBe(true);
+        expect(await indexed(t.database, [html, plain])).toEqual({ [html]: false, [plain]: true });
+        await indexWaiting(t.database, { most: 100 });
+        expect(await matches("messages", html, "osprey")).toBe(true);
+        expect(await matches("messages", plain, "capybara")).toBe(true);
       } finally {
         await t.close();
       }

@@ -72,6 +72,25 @@ eachDriver("searching one's chats", (t) => {
     expect(both.indexOf(titled.chat.id)).toBeLessThan(both.indexOf(chat.id));
   });
 
+  test("words inside HTML and scripts are found and marked, in messages, titles and text files", async () => {
+    // A person of their own: the test of hostile queries below expects "<script>" to find nothing.
+    const carol = await server.signUp("carol");
+    const { chat, ids } = await chatWith(carol.user.id, 'Fix my <div class="kestrel">', [
+      "Why does this not run? <script>const answer = computeHarrier(); alert('osprey')</script>",
+      "Because computeHarrier is never defined.",
+    ]);
+    await attach(carol, ids[0]!, [
+      file(text("<style>.buzzard { color: red }</style>\n"), "page.html.txt", "text/plain"),
+    ]);
+    // Postgres's parser leaves out what it takes for tags, and a script's inside, unless told.
+    const inScript = await search(carol, "osprey");
+    expect(inScript).toContain(`?at=${ids[0]}`);
+    expect(inScript).toContain("&lt;script&gt;const answer = computeHarrier(); alert(&#x27;<mark>osprey</mark>&#x27;)");
+    expect(await search(carol, "kestrel")).toContain(`href="/chats/${chat.id}"`);
+    expect(await search(carol, "kestrel")).toContain("<mark>kestrel</mark>");
+    expect(await search(carol, "buzzard")).toContain(`?at=${ids[0]}`);
+  });
+
   test("results come as the person types: the last word matches as a prefix", async () => {
     const { chat } = await chatWith(server.user.id, "Untitled", ["Kubernetes ingress controllers explained"]);
     for (const typed of ["kub", "kubern", "ingress contr"]) expect(await search(server, typed)).toContain(chat.id);
