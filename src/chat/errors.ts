@@ -1,6 +1,9 @@
 /** A refusal the person can act on; shown next to the composer. */
 export class ChatError extends Error {}
 
+/** A refusal that holds only while an answer in the chat is written: its tab drops it once Send is back. */
+export class StillWriting extends ChatError {}
+
 export const NO_SUCH_CHAT = "This chat does not exist; it may have been deleted.";
 export const NO_SUCH_PRESET = "There is no such preset; it may have been deleted.";
 export const NO_SUCH_PROJECT = "There is no such project; it may have been deleted.";

@@ -13,6 +13,7 @@ import {
   NO_SUCH_PRESET,
   NO_SUCH_PROJECT,
   STILL_WRITING,
+  StillWriting,
   WRITING_RETRY,
 } from "./errors.ts";
 import { createExchangeWriter, createSendReads } from "./group-commit.ts";
@@ -135,7 +136,7 @@ export function createExchange(
         : await saveExchange(userId, chatId, content);
       if (!exchange) {
         // Refused, nothing stored: read why (rare, so not worth a read on every send).
-        if (await getOwnChatForSend(db, userId, chatId)) throw new ChatError(STILL_WRITING);
+        if (await getOwnChatForSend(db, userId, chatId)) throw new StillWriting(STILL_WRITING);
         throw new ChatError(NO_SUCH_CHAT);
       }
       broadcast.exchangeStarted(chatId, exchange.user, exchange.assistant, exchange.history.length === 0, files);
@@ -231,7 +232,7 @@ export function createExchange(
         if (!found) throw new ChatError(NO_SUCH_CHAT);
         const { chat } = found;
         refuseWhileWriting(generations, chat.id, "retry");
-        if (found.streaming) throw new ChatError(WRITING_RETRY);
+        if (found.streaming) throw new StillWriting(WRITING_RETRY);
         if (!found.history.some((m) => m.id === message.id)) {
           throw new ChatError("That answer is no longer shown; it is on another branch.");
         }

@@ -342,8 +342,7 @@ export function createSendPipeline(core: ChatCore, generations: Generations, lim
       userId,
       chatId: answer.chatId,
       messageId: answer.id,
-      // The chat's first answer to finish: none before it on the branch did (a first answer that
-      // was stopped or failed must not leave the chat untitled for good).
+      // The chat's first answer to finish (one stopped or failed before it leaves no title).
       first: !history.some((m) => m.id < answer.id && m.role === "assistant" && m.status === "complete"),
       // An answer is always stored with the model it is written by.
       model: answer.model!,

@@ -12,7 +12,7 @@ import { sameOrigin } from "../http/origin.ts";
 import type { Logger } from "../log.ts";
 import { html, topics } from "./broadcast.ts";
 import type { Resync } from "./chats.ts";
-import { ChatError, STILL_WRITING, WRITING_RETRY } from "./errors.ts";
+import { ChatError, StillWriting } from "./errors.ts";
 import { alreadyShown, type PageState, pageState } from "./page-state.ts";
 import type { ChatService } from "./service.ts";
 
@@ -134,9 +134,7 @@ export function chatSocket(
 ) {
   // Returns nothing, and so do the handlers: Elysia sends whatever a handler returns as one more
   // frame (`return ws.send(...)` used to follow each error with its byte count).
-  const errorTo = (ws: { send(data: string): unknown }, message: string): void => {
-    // "Wait for the answer" is moot once it ends: the tab then clears it.
-    const whileWriting = message === STILL_WRITING || message === WRITING_RETRY;
+  const errorTo = (ws: { send(data: string): unknown }, message: string, whileWriting = false): void => {
     ws.send(html(ComposerStatus({ text: message, kind: "error", oob: true, whileWriting })));
   };
 
@@ -235,7 +233,8 @@ export function chatSocket(
             return errorTo(ws, "That action is not known.");
         }
       } catch (err) {
-        if (err instanceof ChatError) return errorTo(ws, err.message);
+        // "Wait for the answer" is moot once it ends: the tab then clears it.
+        if (err instanceof ChatError) return errorTo(ws, err.message, err instanceof StillWriting);
         if (isUnavailable(err)) return errorTo(ws, DATABASE_UNAVAILABLE);
         log.error("socket action failed", { action: String(frame.action), error: err });
         return errorTo(ws, "Something went wrong on our side; it has been logged. Try again.");

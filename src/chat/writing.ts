@@ -1,6 +1,6 @@
 import type { Db } from "../db/client.ts";
 import type { Generations } from "../llm/generations.ts";
-import { ChatError, END_UNSAVED, STILL_WRITING, WRITING_RETRY } from "./errors.ts";
+import { ChatError, END_UNSAVED, STILL_WRITING, StillWriting, WRITING_RETRY } from "./errors.ts";
 import { getOwnChatForSend } from "./repos/exchange.ts";
 
 /** Refuses an action while an answer in the chat is being written here, or its end is not saved yet. */
@@ -12,9 +12,9 @@ export function refuseWhileWriting(
   const live = generations.inChat(chatId);
   if (!live) return;
   if (live.ending) throw new ChatError(END_UNSAVED);
-  if (then === "send") throw new ChatError(STILL_WRITING);
-  if (then === "retry") throw new ChatError(WRITING_RETRY);
-  throw new ChatError(`An answer is still being written: wait for it, or press Stop, then ${then}.`);
+  if (then === "send") throw new StillWriting(STILL_WRITING);
+  if (then === "retry") throw new StillWriting(WRITING_RETRY);
+  throw new StillWriting(`An answer is still being written: wait for it, or press Stop, then ${then}.`);
 }
 
 /**
@@ -23,7 +23,7 @@ export function refuseWhileWriting(
  */
 export async function refuseChange(db: Db, userId: string, chatId: string, what: "edit" | "switch"): Promise<never> {
   if ((await getOwnChatForSend(db, userId, chatId))?.streaming) {
-    throw new ChatError(`An answer is still being written: wait for it, or press Stop, then ${what}.`);
+    throw new StillWriting(`An answer is still being written: wait for it, or press Stop, then ${what}.`);
   }
   throw new ChatError(`That changed meanwhile in another tab: look again, then ${what}.`);
 }
